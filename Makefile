@@ -1,0 +1,155 @@
+# keel - one entry point.  See README.md.
+#
+#   make              keel for the sim board, host architecture
+#   make run          set up what is missing, build, start keel
+#   make test         the test suite (unit tests under ASan/UBSan, static
+#                     and cross checks, format check)
+#   make cross        the sim board for aarch64 and armhf too
+#   make size         text/data/bss and stripped size of shipped binaries
+#   make format       reformat the sources; make check-format checks only
+#   make clean        remove build/
+#
+# Variables: BOARD (sim), ARCH (x86_64, aarch64, armhf; default: this
+# machine's), V=1 for full command lines.
+
+KEEL_VERSION := 0.1.0
+BOARD ?= sim
+HOST_ARCH := $(shell uname -m | sed -e 's/^arm64$$/aarch64/' \
+	-e 's/^armv7.*/armhf/')
+ARCH ?= $(HOST_ARCH)
+
+include board/$(BOARD)/board.mk
+
+ifeq ($(filter $(ARCH),$(BOARD_ARCHES)),)
+$(error ARCH=$(ARCH) is not one of $(BOARD_ARCHES) for board $(BOARD))
+endif
+
+.DEFAULT_GOAL := all
+Q := $(if $(V),,@)
+BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
+	|| echo unknown)
+
+# ---- sources --------------------------------------------------------------
+
+NODE_SRCS := src/node/main.c src/node/cmds.c \
+	src/console/line.c src/console/cmd.c \
+	src/crypto/sha256.c \
+	src/net/lwip_port.c src/net/tls.c \
+	$(HAL_SRCS)
+
+DEPS_SRC := build/src
+DEPS_INPUTS := scripts/deps.sh scripts/deps.sha256 \
+	$(wildcard src/net/port/*.h src/net/port/arch/*.h)
+
+# Warnings are errors in keel's own code; third-party headers are system
+# headers so that their warnings are not.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+INCLUDES := -Ihal/include -Ihal -Isrc -Iboard/$(BOARD) -Isrc/net/port \
+	-isystem $(DEPS_SRC)/bearssl/inc \
+	-isystem $(DEPS_SRC)/mbedtls/include \
+	-isystem $(DEPS_SRC)/lwip/src/include \
+	-Ibuild/deps/include
+DEFINES := -D_GNU_SOURCE -DKEEL_VERSION='"$(KEEL_VERSION)"' \
+	-DKEEL_BUILD_ID='"$(BUILD_ID)"' \
+	-DMBEDTLS_CONFIG_FILE='"keel_mbedtls_config.h"'
+CFLAGS_COMMON := -std=c11 $(WARN) $(INCLUDES) $(DEFINES) $(BOARD_CFLAGS) \
+	-MMD -MP
+
+# ---- the shipped binaries, one tree per board and arch -----------------------
+
+# $(call node_rules,ARCH) defines build/$(BOARD)-ARCH/keel.
+define node_rules
+OUT_$(1) := build/$(BOARD)-$(1)
+OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$(NODE_SRCS))
+DEPLIBS_$(1) := build/deps/$(1)/.stamp
+
+$$(DEPLIBS_$(1)): $(DEPS_INPUTS)
+	$(Q)bash scripts/deps.sh $(1)
+	$(Q)touch $$@
+
+$$(OUT_$(1))/obj/%.o: %.c | $$(DEPLIBS_$(1))
+	@mkdir -p $$(dir $$@)
+	@$(if $(Q),echo "  CC [$(1)] $$<")
+	$(Q)$(CC_$(1)) $(CFLAGS_COMMON) -Os -g -ffunction-sections \
+		-fdata-sections -isystem build/kheaders/$(1) -c $$< -o $$@
+
+$$(OUT_$(1))/keel: $$(OBJS_$(1)) $$(DEPLIBS_$(1))
+	@$(if $(Q),echo "  LD [$(1)] $$@")
+	$(Q)$(CC_$(1)) -static -Wl,--gc-sections -o $$@ $$(OBJS_$(1)) \
+		-Lbuild/deps/$(1)/lib -llwip -lmbedtls -lbearssl
+
+-include $$(OBJS_$(1):.o=.d)
+endef
+$(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
+
+OUT := build/$(BOARD)-$(ARCH)
+
+.PHONY: all run test cross size format check-format clean setup unit
+
+all: $(OUT)/keel
+
+cross: $(foreach a,$(BOARD_ARCHES),build/$(BOARD)-$(a)/keel)
+
+setup:
+	$(Q)bash scripts/setup.sh
+
+run: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(OUT)/keel --flash $(OUT)/flash.img
+
+# ---- unit tests: host gcc with ASan and UBSan --------------------------------
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
+UT_OUT := build/test
+
+# Each unit test: its program and the sources it links.
+UNIT_TESTS := flash_sim console
+UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
+UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
+	src/console/cmd.c
+
+build/deps/host/.stamp: $(DEPS_INPUTS)
+	$(Q)bash scripts/deps.sh host
+	$(Q)touch $@
+
+$(UT_OUT)/obj/%.o: %.c | build/deps/host/.stamp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [host] $<")
+	$(Q)gcc $(UT_CFLAGS) -c $< -o $@
+
+define unit_rules
+$(UT_OUT)/test_$(1): $$(patsubst %.c,$(UT_OUT)/obj/%.o,$$(UT_SRCS_$(1)))
+	@$(if $(Q),echo "  LD [host] $$@")
+	$(Q)gcc $(SAN) -o $$@ $$^ -Lbuild/deps/host/lib -llwip -lmbedtls \
+		-lbearssl
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
+-include $(shell find $(UT_OUT)/obj -name '*.d' 2>/dev/null)
+
+unit: $(foreach t,$(UNIT_TESTS),$(UT_OUT)/test_$(t))
+
+test: unit cross
+	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
+		ARCHES="$(BOARD_ARCHES)" bash tests/run.sh
+
+# ---- size, format, clean -------------------------------------------------
+
+size: cross
+	$(Q)bash scripts/size.sh $(foreach a,$(BOARD_ARCHES),\
+		build/$(BOARD)-$(a)/keel)
+
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard \
+	'*.c' '*.h' 2>/dev/null)
+
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+
+check-format:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES) && \
+		echo "check-format: $(words $(FORMAT_FILES)) files ok"
+
+clean:
+	rm -rf build

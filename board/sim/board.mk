@@ -1,0 +1,20 @@
+# board/sim/board.mk - the sim board: keel as a host process.
+#
+# ARCH selects the static musl toolchain; the HAL backends are the sim
+# ones (file-backed flash with fault injection, stdio/pty console).
+
+BOARD_NAME := sim
+BOARD_ARCHES := x86_64 aarch64 armhf
+
+CC_x86_64 := x86_64-linux-musl-gcc
+CC_aarch64 := aarch64-linux-musl-gcc
+CC_armhf := arm-linux-musleabihf-gcc
+
+# What runs the binary of an ARCH on this machine (empty: natively).
+RUN_x86_64 :=
+RUN_aarch64 := qemu-aarch64-static
+RUN_armhf := qemu-arm-static
+
+HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/sim/console.c hal/sim/clock.c \
+	hal/sim/rng.c hal/sim/sys.c
+BOARD_CFLAGS :=

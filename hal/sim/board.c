@@ -1,0 +1,64 @@
+/* hal/sim/board.c - the sim board's flash: one file-backed sim device. */
+#include <errno.h>
+
+#include "board.h"
+#include "hal/board.h"
+#include "sim/flash_sim.h"
+
+static struct sim_flash board_dev;
+static int board_open;
+
+static const struct {
+    const char *name;
+    uint64_t off, size;
+} board_parts[] = {
+#define BOARD_PART_ROW(n, o, s) {#n, o, s},
+    BOARD_PARTITIONS(BOARD_PART_ROW)
+#undef BOARD_PART_ROW
+};
+
+int
+hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
+                     const char **why)
+{
+    static const struct sim_flash_geom geom = {
+        .size = BOARD_FLASH_SIZE,
+        .erase_size = BOARD_FLASH_ERASE,
+        .prog_size = BOARD_FLASH_PROG,
+        .erased = BOARD_FLASH_ERASED,
+    };
+    int rc;
+
+    *why = "";
+    if (board_open)
+        return -EBUSY;
+    if (count != (int)(sizeof(board_parts) / sizeof(board_parts[0]))) {
+        *why = "the layout does not match the node's partition list";
+        return -EINVAL;
+    }
+    rc = sim_flash_open(&board_dev, path, &geom, 1);
+    if (rc == -EINVAL)
+        *why = "not a flash image of this board (128 MiB)";
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < count; i++) {
+        rc = sim_flash_partition(&board_dev, &parts[i], board_parts[i].name,
+                                 board_parts[i].off, board_parts[i].size);
+        if (rc != 0) {
+            *why = "the board layout has a partition outside the device";
+            sim_flash_close(&board_dev);
+            return rc;
+        }
+    }
+    board_open = 1;
+    return 0;
+}
+
+void
+hal_board_flash_close(void)
+{
+    if (board_open) {
+        sim_flash_close(&board_dev);
+        board_open = 0;
+    }
+}

@@ -1,0 +1,60 @@
+/*
+ * hal/sim/sys.c - the sim board: name, architecture, reboot, power off.
+ *
+ * Reboot under keel-boot (KEEL_BOOT_SUPERVISED set) exits with
+ * HAL_SYS_EXIT_REBOOT so that keel-boot chooses a slot again; run alone,
+ * the program re-executes itself with the arguments it started with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "hal/sys.h"
+
+static char **sys_argv;
+
+void
+hal_sys_init(int argc, char **argv)
+{
+    (void)argc;
+    sys_argv = argv;
+}
+
+const char *
+hal_sys_board(void)
+{
+    return BOARD_NAME;
+}
+
+const char *
+hal_sys_arch(void)
+{
+#if defined(__x86_64__)
+    return "x86_64";
+#elif defined(__aarch64__)
+    return "aarch64";
+#elif defined(__arm__)
+    return "armhf";
+#else
+    return "unknown";
+#endif
+}
+
+_Noreturn void
+hal_sys_reboot(void)
+{
+    fflush(NULL);
+    if (getenv("KEEL_BOOT_SUPERVISED") != NULL || sys_argv == NULL)
+        _exit(HAL_SYS_EXIT_REBOOT);
+    execv("/proc/self/exe", sys_argv);
+    perror("reboot: execv /proc/self/exe");
+    _exit(HAL_SYS_EXIT_REBOOT);
+}
+
+_Noreturn void
+hal_sys_poweroff(int status)
+{
+    fflush(NULL);
+    exit(status);
+}

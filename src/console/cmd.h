@@ -1,0 +1,87 @@
+/*
+ * console/cmd.h - console commands as one table.
+ *
+ * Every command is a row: name, argument counts, flags, usage, help and a
+ * handler, U-Boot / Zephyr-shell style.  A row may instead carry a table
+ * of subcommands ("store stat", "id show"); the dispatcher walks it.
+ * Global options are parsed here once: "--json" (allowed where the row
+ * has CMD_JSON) sets ctx->json and is removed from argv; "--help" or "-h"
+ * anywhere prints the row's usage and help.  Everything else is the
+ * handler's.
+ *
+ * Return values: handlers return 0 or a negative errno, and print their
+ * own message for errors the user can fix through cmd_err().  The
+ * dispatcher's own errors (unknown command, wrong argument count,
+ * --json where not supported, unterminated quote, too many words) print
+ * one line that names the problem and points to help, and return
+ * -EINVAL (unknown: -ENOENT).
+ */
+#ifndef CONSOLE_CMD_H
+#define CONSOLE_CMD_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifndef CMD_MAX_ARGS
+#define CMD_MAX_ARGS 16 /* words in a command line */
+#endif
+
+struct cmd_ctx;
+
+typedef int (*cmd_handler_fn)(struct cmd_ctx *ctx, int argc, char **argv);
+
+enum cmd_flags {
+    CMD_JSON = 1 << 0, /* accepts --json */
+    CMD_PRIV = 1 << 1, /* needs an unlocked console (later issue) */
+};
+
+struct cmd {
+    const char *name;
+    unsigned char min_args, max_args; /* words after the name, sans flags */
+    unsigned flags;
+    const char *usage; /* arguments, e.g. "[--json] FILE" */
+    const char *help;  /* one line */
+    cmd_handler_fn handler;
+    const struct cmd *sub; /* subcommand table, or NULL */
+};
+
+/* Tables end with a row whose name is NULL. */
+
+typedef void (*cmd_write_fn)(void *arg, const char *s, size_t n);
+
+struct cmd_ctx {
+    cmd_write_fn write;
+    void *write_arg;
+    int json;  /* --json was given */
+    void *node; /* the node's state, for handlers */
+};
+
+/* Split line in place into at most max words.  Words are separated by
+ * spaces or tabs; "double" and 'single' quotes group, backslash escapes
+ * the next byte outside single quotes.  Returns the count, -E2BIG when
+ * there are more than max words, -EINVAL on an unterminated quote. */
+int cmd_split(char *line, char **argv, int max);
+
+/* Split and run one line against table.  An empty or blank line (or one
+ * starting with '#') is 0 and runs nothing. */
+int cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line);
+
+/* Print help for the whole table (argc 0) or for the command path given
+ * ("help store stat"). */
+int cmd_help(const struct cmd *table, struct cmd_ctx *ctx, int argc,
+             char **argv);
+
+/* idx-th top-level command name that starts with prefix[0..n), or NULL. */
+const char *cmd_complete(const struct cmd *table, const char *prefix,
+                         size_t n, unsigned idx);
+
+/* Output helpers: printf to the console; cmd_err() prefixes "error: ". */
+void cmd_printf(struct cmd_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cmd_vprintf(struct cmd_ctx *ctx, const char *fmt, va_list ap);
+void cmd_err(struct cmd_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Write s as a JSON string literal, quotes included. */
+void cmd_json_str(struct cmd_ctx *ctx, const char *s);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * lwipopts.h - keel's lwIP 2.1.3 options.
+ *
+ * One thread, no OS (NO_SYS=1): the node's event loop polls the netifs
+ * and calls sys_check_timeouts().  Memory comes from lwIP's own static
+ * heap and pools, sized here; nothing is taken from malloc.  mbedTLS
+ * allocates from the same heap (src/net/tls.c).  Every option
+ * has a default under #ifndef so a board can override it from its
+ * board.mk (-D) without editing this file.
+ */
+#ifndef KEEL_LWIPOPTS_H
+#define KEEL_LWIPOPTS_H
+
+#define NO_SYS 1
+#define LWIP_TIMERS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_NETCONN 0
+#define LWIP_SOCKET 0
+
+#ifndef MEM_ALIGNMENT
+#define MEM_ALIGNMENT 8
+#endif
+#ifndef MEM_SIZE
+#define MEM_SIZE (192 * 1024) /* packets and mbedTLS state */
+#endif
+#ifndef PBUF_POOL_SIZE
+#define PBUF_POOL_SIZE 32
+#endif
+#ifndef MEMP_NUM_TCP_PCB
+#define MEMP_NUM_TCP_PCB 16 /* bounds peer connections */
+#endif
+#ifndef MEMP_NUM_TCP_PCB_LISTEN
+#define MEMP_NUM_TCP_PCB_LISTEN 4
+#endif
+#ifndef MEMP_NUM_UDP_PCB
+#define MEMP_NUM_UDP_PCB 4
+#endif
+#ifndef MEMP_NUM_ALTCP_PCB
+#define MEMP_NUM_ALTCP_PCB MEMP_NUM_TCP_PCB
+#endif
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_DHCP 0
+#define LWIP_DNS 0
+#define LWIP_IGMP 0
+
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_LOOPBACK_MAX_PBUFS 8
+
+#ifndef TCP_MSS
+#define TCP_MSS 1460
+#endif
+#ifndef TCP_WND
+#define TCP_WND (4 * TCP_MSS)
+#endif
+#ifndef TCP_SND_BUF
+#define TCP_SND_BUF (4 * TCP_MSS)
+#endif
+
+#define LWIP_ALTCP 1
+#define LWIP_ALTCP_TLS 1
+#define LWIP_ALTCP_TLS_MBEDTLS 1
+
+#define LWIP_STATS 0
+#define LWIP_NETIF_STATUS_CALLBACK 0
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * node/main.c - keel: start-up, the event loop, shutdown.
+ *
+ * One thread.  The loop waits on the console with a timeout taken from
+ * lwIP's timers, feeds console bytes to the line editor (a terminal) or
+ * the line reader (a pipe or file), and runs each complete line through
+ * the command table.  In script mode the exit status says whether any
+ * command failed; end of input powers off.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+#include "console/line.h"
+#include "hal/board.h"
+#include "hal/clock.h"
+#include "hal/sys.h"
+#include "net/net.h"
+#include "node/node.h"
+
+static struct node node;
+static struct line_ed ed;
+static struct line_rd rd;
+
+const char *
+node_build_id(void)
+{
+    return KEEL_BUILD_ID;
+}
+
+static void
+con_out(void *arg, const char *s, size_t n)
+{
+    (void)hal_console_write(arg, s, n);
+}
+
+static const char *
+complete(void *arg, const char *prefix, size_t n, unsigned idx)
+{
+    (void)arg;
+    return cmd_complete(node_cmds, prefix, n, idx);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: keel --flash FILE [--console PATH]\n"
+               "  --flash FILE     the board's flash image; created erased "
+               "if missing\n"
+               "  --console PATH   '-' (stdio, default), 'pty', or a "
+               "tty path\n");
+}
+
+static int
+open_flash(const char *path)
+{
+    const char *why;
+    int rc = hal_board_flash_open(path, node.part, NODE_PART_COUNT, &why);
+
+    if (rc != 0) {
+        fprintf(stderr, "keel: cannot open flash '%s': %s%s%s\n", path,
+                strerror(-rc), *why ? ": " : "", why);
+        return rc;
+    }
+    node.flash_path = path;
+    return 0;
+}
+
+static void
+run_line(char *line, int echo)
+{
+    struct cmd_ctx ctx = {
+        .write = con_out,
+        .write_arg = &node.con,
+        .node = &node,
+    };
+
+    if (echo) {
+        con_out(&node.con, line, strlen(line));
+        con_out(&node.con, "\n", 1);
+    }
+    if (cmd_exec(node_cmds, &ctx, line) != 0)
+        node.failures++;
+}
+
+static void
+prompt(void)
+{
+    con_out(&node.con, "keel> ", 6);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *flash = NULL, *console = NULL;
+    char buf[256];
+
+    hal_sys_init(argc, argv);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc) {
+            flash = argv[++i];
+        } else if (strcmp(argv[i], "--console") == 0 && i + 1 < argc) {
+            console = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 ||
+                   strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "keel: unknown or incomplete option '%s'\n",
+                    argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (flash == NULL) {
+        fprintf(stderr, "keel: --flash FILE is required\n");
+        usage(stderr);
+        return 2;
+    }
+
+    node.start_ms = hal_clock_ms();
+    if (open_flash(flash) != 0)
+        return 1;
+    int rc = hal_console_open(&node.con, console);
+    if (rc != 0) {
+        fprintf(stderr, "keel: cannot open console '%s': %s\n", console,
+                strerror(-rc));
+        return 1;
+    }
+    if (net_init() != 0) {
+        fprintf(stderr, "keel: network stack failed to start\n");
+        return 1;
+    }
+    if (strcmp(node.con.path, "stdio") != 0)
+        fprintf(stderr, "keel: console on %s\n", node.con.path);
+
+    snprintf(buf, sizeof(buf),
+             "keel %s (board %s, arch %s, build %s)\n"
+             "flash %s, %u MiB; type 'help' for commands\n",
+             KEEL_VERSION, hal_sys_board(), hal_sys_arch(), node_build_id(),
+             node.flash_path, (unsigned)(BOARD_FLASH_SIZE >> 20));
+    con_out(&node.con, buf, strlen(buf));
+
+    if (node.con.interactive)
+        line_ed_init(&ed, "keel> ", con_out, complete, &node.con);
+    else
+        line_rd_init(&rd);
+    if (node.con.interactive)
+        line_ed_redraw(&ed);
+    else
+        prompt();
+
+    while (!node.stop) {
+        int n = hal_console_read(&node.con, buf, sizeof(buf),
+                                 net_next_timeout(100));
+
+        net_poll();
+        if (n == -EPIPE || n < 0) {
+            /* End of input (or a console that failed): power off.  A
+             * last line without a newline still runs. */
+            if (!node.con.interactive && line_rd_flush(&rd) == LINE_DONE)
+                run_line(rd.buf, 1);
+            con_out(&node.con, "\n", 1);
+            break;
+        }
+        for (int i = 0; i < n && !node.stop; i++) {
+            enum line_event ev;
+
+            if (node.con.interactive) {
+                ev = line_ed_feed(&ed, (uint8_t)buf[i]);
+                if (ev == LINE_DONE)
+                    run_line(ed.buf, 0);
+                else if (ev == LINE_EOF)
+                    node.stop = 1;
+                if (!node.stop && (ev == LINE_DONE || ev == LINE_CANCEL))
+                    line_ed_redraw(&ed);
+            } else {
+                ev = line_rd_feed(&rd, (uint8_t)buf[i]);
+                if (ev == LINE_DONE) {
+                    run_line(rd.buf, 1);
+                } else if (ev == LINE_TOOLONG) {
+                    char msg[80];
+
+                    snprintf(msg, sizeof(msg),
+                             "\nerror: line longer than %d bytes "
+                             "ignored\n",
+                             LINE_MAX_LEN);
+                    con_out(&node.con, msg, strlen(msg));
+                    node.failures++;
+                }
+                if (!node.stop && (ev == LINE_DONE || ev == LINE_TOOLONG))
+                    prompt();
+            }
+        }
+    }
+
+    int status = node.stop ? node.stop_status : 0;
+    if (node.failures > 0 && status == 0)
+        status = 1;
+    hal_console_close(&node.con);
+    hal_board_flash_close();
+    if (node.reboot)
+        hal_sys_reboot();
+    hal_sys_poweroff(status);
+}

@@ -1,0 +1,40 @@
+/*
+ * node/node.h - the running node: its flash, console and command table.
+ *
+ * One instance, owned by main(); handlers reach it through
+ * cmd_ctx.node.  Nothing here allocates after node_start().
+ */
+#ifndef NODE_NODE_H
+#define NODE_NODE_H
+
+#include <stdint.h>
+
+#include "board.h"
+#include "console/cmd.h"
+#include "hal/console.h"
+#include "hal/flash.h"
+
+enum node_part {
+#define NODE_PART_ENUM(name, off, size) NODE_PART_##name,
+    BOARD_PARTITIONS(NODE_PART_ENUM)
+#undef NODE_PART_ENUM
+        NODE_PART_COUNT
+};
+
+struct node {
+    struct hal_flash part[NODE_PART_COUNT];
+    const char *flash_path;
+    struct hal_console con;
+    uint64_t start_ms;
+    unsigned failures; /* commands that failed (script exit status) */
+    int stop;          /* 1: power off after the current command */
+    int stop_status;
+    int reboot;
+};
+
+/* The command table (src/node/cmds.c). */
+extern const struct cmd node_cmds[];
+
+const char *node_build_id(void);
+
+#endif

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# The test suite behind `make test`.  Runs the unit test programs (built
+# by make under ASan/UBSan), then checks of the shipped binaries: static
+# linking, the console in script mode, the cross builds under qemu-user,
+# the pinned dependency sums, and the source format.  Every check counts;
+# the last line is "N passed, N failed" and the exit status is non-zero
+# on any failure.
+#
+# Environment (set by the Makefile): UNIT_TESTS, BOARD, ARCHES.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+BOARD=${BOARD:-sim}
+ARCHES=${ARCHES:-x86_64 aarch64 armhf}
+UNIT_TESTS=${UNIT_TESTS:-}
+HOST_ARCH=$(uname -m)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1${2:+: $2}"; }
+
+# --- unit tests -------------------------------------------------------------
+for t in $UNIT_TESTS; do
+    out=$tmp/unit-$t.log
+    build/test/test_"$t" >"$out" 2>&1
+    rc=$?
+    grep '^FAIL' "$out" | sed 's/^/    /'
+    line=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$out" |
+        tail -n 1)
+    if [ -z "$line" ]; then
+        fail "unit/$t" "no summary line (exit $rc)"
+        tail -n 20 "$out" | sed 's/^/    /'
+        continue
+    fi
+    p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/.*, ([0-9]+) failed/\1/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        fail "unit/$t" "exit $rc (sanitizer report?)"
+        tail -n 20 "$out" | sed 's/^/    /'
+    else
+        echo "ok - unit/$t: $p passed, $f failed"
+    fi
+done
+
+# --- the shipped binaries are static --------------------------------------
+for a in $ARCHES; do
+    b=build/$BOARD-$a/keel
+    if [ ! -x "$b" ]; then
+        fail "static/$a" "$b not built"
+        continue
+    fi
+    desc=$(file -b "$b")
+    case $a in
+    x86_64) want='x86-64' ;; aarch64) want='aarch64' ;; armhf) want='ARM' ;;
+    esac
+    if ! grep -q 'statically linked' <<<"$desc"; then
+        fail "static/$a" "file says: $desc"
+    elif ! grep -q "$want" <<<"$desc"; then
+        fail "static/$a" "wrong architecture: $desc"
+    elif readelf -l "$b" | grep -q INTERP; then
+        fail "static/$a" "has a program interpreter"
+    else
+        ok "static/$a ($want, statically linked, no interpreter)"
+    fi
+done
+
+# --- the node in script mode, on every arch ------------------------------
+runner() { # arch -> command prefix
+    case $1 in
+    x86_64) [ "$HOST_ARCH" = x86_64 ] || echo qemu-x86_64-static ;;
+    aarch64) [ "$HOST_ARCH" = aarch64 ] || echo qemu-aarch64-static ;;
+    armhf) echo qemu-arm-static ;;
+    esac
+}
+
+# keel_run ARCH FLASH INPUT -> output in $tmp/out, status in $rc
+keel_run() {
+    local r
+    r=$(runner "$1")
+    printf "$3" | $r "build/$BOARD-$1/keel" --flash "$2" >"$tmp/out" 2>&1
+    rc=$?
+}
+
+expect() { # name, then grep patterns that must all appear in $tmp/out
+    local name=$1 p
+    shift
+    for p in "$@"; do
+        if ! grep -qE -- "$p" "$tmp/out"; then
+            fail "$name" "output lacks /$p/"
+            sed 's/^/    /' "$tmp/out" | head -n 30
+            return
+        fi
+    done
+    ok "$name"
+}
+
+for a in $ARCHES; do
+    [ -x "build/$BOARD-$a/keel" ] || continue
+    f=$tmp/flash-$a.img
+    keel_run "$a" "$f" 'version\nselftest\npoweroff\n'
+    if [ "$rc" -ne 0 ]; then
+        fail "node/$a version+selftest" "exit $rc"
+        sed 's/^/    /' "$tmp/out" | head -n 30
+    else
+        expect "node/$a version+selftest" '^keel> ' "arch $a" \
+            '^BearSSL 0\.6' '^mbed TLS 2\.28' '^lwIP 2\.1\.3' \
+            '^selftest: ok$'
+    fi
+    keel_run "$a" "$f" 'nosuch\n'
+    if [ "$rc" -eq 0 ]; then
+        fail "node/$a unknown command exits non-zero"
+    else
+        n=$(grep -c '^error:' "$tmp/out")
+        if [ "$n" -eq 1 ] && grep -q "^error: .*nosuch.*help" "$tmp/out"
+        then
+            ok "node/$a unknown command: exit $rc, one error line"
+        else
+            fail "node/$a unknown command" "want one error line naming" \
+                "the command and help"
+            sed 's/^/    /' "$tmp/out"
+        fi
+    fi
+    rm -f "$f"
+done
+
+# The rest runs natively only.
+a=$HOST_ARCH
+k=build/$BOARD-$a/keel
+if [ -x "$k" ]; then
+    f=$tmp/flash.img
+    keel_run "$a" "$f" 'help\n'
+    size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+    first=$(head -c 4096 "$f" | od -An -v -tx1 | tr -s ' \n' '\n' |
+        sort -u | grep . | tr -d '\n')
+    if [ "$rc" -eq 0 ] && [ "$size" -eq 134217728 ] && [ "$first" = ff ]
+    then
+        ok "node: missing flash file created at 128 MiB, erased"
+    else
+        fail "node: flash file creation" "exit $rc, size $size, bytes $first"
+    fi
+    expect "node: help lists the commands" 'version' 'selftest' \
+        'uptime' 'reboot' 'poweroff'
+
+    keel_run "$a" "$f" 'version extra\n'
+    if [ "$rc" -ne 0 ] && grep -q '^error: .*too many arguments' "$tmp/out"
+    then
+        ok "node: extra argument refused with a message"
+    else
+        fail "node: extra argument" "exit $rc"
+    fi
+
+    keel_run "$a" "$f" 'version --json\nuptime --json\n'
+    expect "node: --json output" '^\{"keel":"[0-9.]+",.*"lwip":"lwIP' \
+        '^\{"uptime_ms":[0-9]+\}$'
+
+    keel_run "$a" "$f" 'selftest --json\n'
+    expect "node: selftest --json" '"ok":true\}$'
+
+    long=$(head -c 300 /dev/zero | tr '\0' x)
+    keel_run "$a" "$f" "$long\\nversion\\n"
+    if [ "$rc" -ne 0 ] && grep -q 'line longer than' "$tmp/out" &&
+        grep -q '^BearSSL' "$tmp/out"; then
+        ok "node: overlong line refused, next command still runs"
+    else
+        fail "node: overlong line" "exit $rc"
+    fi
+
+    keel_run "$a" "$f" 'uptime'
+    expect "node: last line without newline runs, end of input exits" \
+        '^up 0d'
+    [ "$rc" -eq 0 ] || fail "node: end of input exit status" "exit $rc"
+
+    "$k" >"$tmp/out" 2>&1 </dev/null
+    rc=$?
+    if [ "$rc" -eq 2 ] && grep -q -- '--flash FILE is required' "$tmp/out"
+    then
+        ok "node: missing --flash is a usage error"
+    else
+        fail "node: missing --flash" "exit $rc"
+    fi
+
+    head -c 1000 /dev/zero >"$tmp/small.img"
+    printf 'version\n' | "$k" --flash "$tmp/small.img" >"$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "cannot open flash" "$tmp/out"; then
+        ok "node: a flash file of the wrong size is refused"
+    else
+        fail "node: wrong-size flash file" "exit $rc"
+    fi
+    rm -f "$f"
+fi
+
+# --- pinned dependency sums -----------------------------------------------
+sed -E '0,/^[0-9a-f]{64}/s/^([0-9a-f]{63})./\10/' scripts/deps.sha256 \
+    >"$tmp/bad.sha256"
+# Make sure the edit changed the first sum (it may already end in 0).
+if cmp -s "$tmp/bad.sha256" scripts/deps.sha256; then
+    sed -i -E '0,/^[0-9a-f]{64}/s/^([0-9a-f]{63})./\11/' "$tmp/bad.sha256"
+fi
+badfile=$(grep -m1 -E '^[0-9a-f]{64}' "$tmp/bad.sha256" | awk '{print $2}')
+badsum=$(grep -m1 -E '^[0-9a-f]{64}' "$tmp/bad.sha256" | awk '{print $1}')
+goodsum=$(grep -m1 -E '^[0-9a-f]{64}' scripts/deps.sha256 | awk '{print $1}')
+KEEL_DEPS_SUMS=$tmp/bad.sha256 bash scripts/deps.sh --fetch-only \
+    >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "mismatch for $badfile" "$tmp/out" &&
+    grep -q "$badsum" "$tmp/out" && grep -q "$goodsum" "$tmp/out"; then
+    ok "deps: a tampered pinned sum stops the build, naming file and sums"
+else
+    fail "deps: tampered sum" "exit $rc"
+    sed 's/^/    /' "$tmp/out"
+fi
+
+# --- format ---------------------------------------------------------------
+if make -s check-format >"$tmp/out" 2>&1; then
+    ok "format: $(tail -n 1 "$tmp/out")"
+else
+    fail "format" "run 'make format'"
+    head -n 20 "$tmp/out" | sed 's/^/    /'
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
