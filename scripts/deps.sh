@@ -22,6 +22,12 @@ jobs=${JOBS:-$(nproc)}
 
 die() { echo "deps: $*" >&2; exit 1; }
 
+# One run at a time: make -j may start several flavours at once, and they
+# share build/src and the generated header.
+mkdir -p "$top/build"
+exec 9>"$top/build/.deps.lock"
+flock 9
+
 fetch_only=0
 if [ "${1:-}" = --fetch-only ]; then fetch_only=1; shift; fi
 

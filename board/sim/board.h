@@ -20,12 +20,12 @@
  * log:     the log ring, 1 MiB.
  * chain:   the tfile, 29 MiB (about 190,000 trailers).
  * slot_a, slot_b: update slots, 48 MiB each. */
-#define BOARD_PARTITIONS(P)                                                  \
-    P(bootctl, 0x0000000, 0x0002000)                                         \
-    P(store, 0x0002000, 0x01fe000)                                           \
-    P(log, 0x0200000, 0x0100000)                                             \
-    P(chain, 0x0300000, 0x1d00000)                                           \
-    P(slot_a, 0x2000000, 0x3000000)                                          \
+#define BOARD_PARTITIONS(P)                                                    \
+    P(bootctl, 0x0000000, 0x0002000)                                           \
+    P(store, 0x0002000, 0x01fe000)                                             \
+    P(log, 0x0200000, 0x0100000)                                               \
+    P(chain, 0x0300000, 0x1d00000)                                             \
+    P(slot_a, 0x2000000, 0x3000000)                                            \
     P(slot_b, 0x5000000, 0x3000000)
 
 #endif

@@ -107,8 +107,8 @@ con_raw(int fd)
     con_saved = t;
     con_saved_fd = fd;
     atexit(con_restore);
-    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR |
-                             IGNCR | ICRNL | IXON);
+    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
+                             ICRNL | IXON);
     t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
     t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
     t.c_cflag |= CS8;

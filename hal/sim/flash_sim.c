@@ -57,7 +57,7 @@ touched_set(struct sim_flash *d, uint64_t unit, int on)
     if (on)
         d->touched[unit / 8] |= (uint8_t)(1u << (unit % 8));
     else
-        d->touched[unit / 8] &= (uint8_t)~(1u << (unit % 8));
+        d->touched[unit / 8] &= (uint8_t) ~(1u << (unit % 8));
 }
 
 static int
@@ -120,8 +120,8 @@ sim_flash_open(struct sim_flash *d, const char *path,
         rc = -EINVAL;
         goto fail;
     }
-    d->map = mmap(NULL, (size_t)g->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                  fd, 0);
+    d->map =
+        mmap(NULL, (size_t)g->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (d->map == MAP_FAILED) {
         rc = -errno;
         d->map = NULL;

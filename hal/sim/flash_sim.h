@@ -54,23 +54,23 @@ struct sim_flash_geom {
 };
 
 struct sim_flash_stats {
-    uint64_t reads, progs, erases;        /* completed operations */
-    uint64_t bytes_read, bytes_prog;      /* bytes of completed ops */
+    uint64_t reads, progs, erases;   /* completed operations */
+    uint64_t bytes_read, bytes_prog; /* bytes of completed ops */
     uint64_t bytes_erased;
-    uint64_t refused;                     /* rule violations refused */
-    uint64_t failed;                      /* ops failed by a power cut */
+    uint64_t refused; /* rule violations refused */
+    uint64_t failed;  /* ops failed by a power cut */
 };
 
 struct sim_flash {
     struct sim_flash_geom geom;
-    int fd;               /* -1 for a memory device */
-    uint8_t *map;         /* the whole device */
-    uint8_t *touched;     /* one bit per program unit */
-    uint64_t ops;         /* mutating operations attempted since open */
-    uint64_t cut_at;      /* UINT64_MAX: no cut armed */
+    int fd;           /* -1 for a memory device */
+    uint8_t *map;     /* the whole device */
+    uint8_t *touched; /* one bit per program unit */
+    uint64_t ops;     /* mutating operations attempted since open */
+    uint64_t cut_at;  /* UINT64_MAX: no cut armed */
     enum sim_flash_torn torn;
-    int dead;             /* power is cut */
-    uint32_t rng;         /* xorshift state for torn ops and flips */
+    int dead;     /* power is cut */
+    uint32_t rng; /* xorshift state for torn ops and flips */
     uint32_t flip_ppm;
     uint32_t flip_rng;
     struct sim_flash_stats stats;
@@ -99,8 +99,7 @@ void sim_flash_cut_after(struct sim_flash *d, uint64_t n,
 /* Restore power: disarm the cut and let operations succeed again.  The
  * stored bytes and the touched map are kept, as on a real chip. */
 void sim_flash_power_on(struct sim_flash *d);
-void sim_flash_flip_on_read(struct sim_flash *d, uint32_t ppm,
-                            uint32_t seed);
+void sim_flash_flip_on_read(struct sim_flash *d, uint32_t ppm, uint32_t seed);
 int sim_flash_corrupt(struct sim_flash *d, uint64_t off, uint8_t xor_mask);
 
 /* Mutating operations attempted since open (the number a cut counts). */

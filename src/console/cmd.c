@@ -167,8 +167,7 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
 
     argc = cmd_split(line, argv, CMD_MAX_ARGS);
     if (argc == -E2BIG) {
-        cmd_err(ctx, "too many words (at most %d); see 'help'",
-                CMD_MAX_ARGS);
+        cmd_err(ctx, "too many words (at most %d); see 'help'", CMD_MAX_ARGS);
         return -EINVAL;
     }
     if (argc < 0) {
@@ -191,8 +190,7 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
         t = c->sub;
     }
     if (c == NULL) {
-        cmd_err(ctx, "unknown command '%s'; type 'help' for a list",
-                argv[0]);
+        cmd_err(ctx, "unknown command '%s'; type 'help' for a list", argv[0]);
         return -ENOENT;
     }
     path_of(path, sizeof(path), argv, depth);
@@ -210,8 +208,7 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
             cmd_err(ctx, "%s: unknown subcommand '%s'; see 'help %s'", path,
                     argv[depth], path);
         else
-            cmd_err(ctx, "%s: missing subcommand; see 'help %s'", path,
-                    path);
+            cmd_err(ctx, "%s: missing subcommand; see 'help %s'", path, path);
         return -EINVAL;
     }
 
@@ -233,8 +230,8 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
         return 0;
     }
     if (json && !(c->flags & CMD_JSON)) {
-        cmd_err(ctx, "%s: no --json output (usage: %s %s); see 'help %s'",
-                path, path, c->usage, path);
+        cmd_err(ctx, "%s: no --json output (usage: %s %s); see 'help %s'", path,
+                path, c->usage, path);
         return -EINVAL;
     }
     if (n < c->min_args || n > c->max_args) {
@@ -272,15 +269,13 @@ cmd_help(const struct cmd *table, struct cmd_ctx *ctx, int argc, char **argv)
 
         if (next == NULL) {
             path_of(path, sizeof(path), argv, depth + 1);
-            cmd_err(ctx, "help: no command '%s'; type 'help' for a list",
-                    path);
+            cmd_err(ctx, "help: no command '%s'; type 'help' for a list", path);
             return -ENOENT;
         }
         c = next;
         if (c->sub == NULL && depth + 1 < argc) {
             path_of(path, sizeof(path), argv, argc);
-            cmd_err(ctx, "help: no command '%s'; type 'help' for a list",
-                    path);
+            cmd_err(ctx, "help: no command '%s'; type 'help' for a list", path);
             return -ENOENT;
         }
         t = c->sub;

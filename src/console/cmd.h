@@ -52,7 +52,7 @@ typedef void (*cmd_write_fn)(void *arg, const char *s, size_t n);
 struct cmd_ctx {
     cmd_write_fn write;
     void *write_arg;
-    int json;  /* --json was given */
+    int json;   /* --json was given */
     void *node; /* the node's state, for handlers */
 };
 
@@ -72,8 +72,8 @@ int cmd_help(const struct cmd *table, struct cmd_ctx *ctx, int argc,
              char **argv);
 
 /* idx-th top-level command name that starts with prefix[0..n), or NULL. */
-const char *cmd_complete(const struct cmd *table, const char *prefix,
-                         size_t n, unsigned idx);
+const char *cmd_complete(const struct cmd *table, const char *prefix, size_t n,
+                         unsigned idx);
 
 /* Output helpers: printf to the console; cmd_err() prefixes "error: ". */
 void cmd_printf(struct cmd_ctx *ctx, const char *fmt, ...)

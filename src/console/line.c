@@ -197,8 +197,7 @@ complete(struct line_ed *e)
         memcpy(add, first + word_len, k);
         /* Insert silently, then redraw prompt and line as a whole. */
         if (e->len + k <= LINE_MAX_LEN) {
-            memmove(e->buf + e->cur + k, e->buf + e->cur,
-                    e->len - e->cur + 1);
+            memmove(e->buf + e->cur + k, e->buf + e->cur, e->len - e->cur + 1);
             memcpy(e->buf + e->cur, add, k);
             e->len += k;
             e->cur += k;

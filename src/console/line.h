@@ -36,19 +36,19 @@
 #endif
 
 enum line_event {
-    LINE_NONE = 0,  /* nothing to do yet */
-    LINE_DONE,      /* a line is ready in buf (NUL-terminated) */
-    LINE_CANCEL,    /* Ctrl-C: the line was abandoned */
-    LINE_EOF,       /* Ctrl-D on an empty line */
-    LINE_TOOLONG,   /* reader only: an overlong line was discarded */
+    LINE_NONE = 0, /* nothing to do yet */
+    LINE_DONE,     /* a line is ready in buf (NUL-terminated) */
+    LINE_CANCEL,   /* Ctrl-C: the line was abandoned */
+    LINE_EOF,      /* Ctrl-D on an empty line */
+    LINE_TOOLONG,  /* reader only: an overlong line was discarded */
 };
 
 typedef void (*line_out_fn)(void *arg, const char *s, size_t n);
 
 /* Return the idx-th candidate (0, 1, ...) that starts with the prefix of
  * length n, or NULL when there are no more. */
-typedef const char *(*line_complete_fn)(void *arg, const char *prefix,
-                                        size_t n, unsigned idx);
+typedef const char *(*line_complete_fn)(void *arg, const char *prefix, size_t n,
+                                        unsigned idx);
 
 struct line_ed {
     char buf[LINE_MAX_LEN + 1];
@@ -58,7 +58,7 @@ struct line_ed {
     unsigned hist_head;  /* slot the next line goes to */
     int hist_pos;        /* -1: editing the new line; else steps back */
     char saved[LINE_MAX_LEN + 1]; /* the new line while browsing */
-    int esc;             /* escape-sequence state */
+    int esc;                      /* escape-sequence state */
     char esc_arg;
     int last_cr;
     const char *prompt;

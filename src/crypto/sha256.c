@@ -105,7 +105,7 @@ crypto_selftest(const char **what)
         if (crypto_ct_diff(got, want, sizeof(got)) != 0)
             goto fail;
         continue;
-fail:
+    fail:
         *what = sha256_kat[i].name;
         return -EIO;
     }

@@ -67,9 +67,8 @@ net_next_timeout(int max_ms)
 {
     u32_t t = sys_timeouts_sleeptime();
 
-    return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE || t > (u32_t)max_ms
-               ? max_ms
-               : (int)t;
+    return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE || t > (u32_t)max_ms ? max_ms
+                                                                     : (int)t;
 }
 
 const char *

@@ -23,8 +23,7 @@
 /* mbedTLS's only entropy source (MBEDTLS_NO_PLATFORM_ENTROPY,
  * MBEDTLS_ENTROPY_HARDWARE_ALT): the board's rng through the HAL. */
 int
-mbedtls_hardware_poll(void *data, unsigned char *out, size_t len,
-                      size_t *olen)
+mbedtls_hardware_poll(void *data, unsigned char *out, size_t len, size_t *olen)
 {
     (void)data;
     if (hal_rng_fill(out, len) != 0) {
@@ -92,8 +91,8 @@ net_selftest_tls(const char **what)
                               sizeof(pers) - 1) != 0)
         goto out;
     *what = "mbedtls: P-256 key generation failed";
-    if (mbedtls_pk_setup(&key,
-                         mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+    if (mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) !=
+            0 ||
         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
                             mbedtls_ctr_drbg_random, &drbg) != 0)
         goto out;

@@ -76,9 +76,9 @@ cmd_selftest_h(struct cmd_ctx *ctx, int argc, char **argv)
         if (rc != 0)
             failed++;
         if (ctx->json) {
-            cmd_printf(ctx, "%s{\"name\":\"%s\",\"ok\":%s,\"detail\":",
-                       i ? "," : "", selftests[i].name,
-                       rc == 0 ? "true" : "false");
+            cmd_printf(ctx,
+                       "%s{\"name\":\"%s\",\"ok\":%s,\"detail\":", i ? "," : "",
+                       selftests[i].name, rc == 0 ? "true" : "false");
             cmd_json_str(ctx, what);
             cmd_printf(ctx, "}");
         } else {
@@ -121,14 +121,13 @@ cmd_flash_h(struct cmd_ctx *ctx, int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    if (ctx->json)
-    {
+    if (ctx->json) {
         cmd_printf(ctx, "{\"path\":");
         cmd_json_str(ctx, node->flash_path);
         cmd_printf(ctx, ",\"partitions\":[");
     } else {
-        cmd_printf(ctx, "%-8s %10s %10s %6s %5s\n", "name", "offset",
-                   "size", "erase", "prog");
+        cmd_printf(ctx, "%-8s %10s %10s %6s %5s\n", "name", "offset", "size",
+                   "erase", "prog");
     }
     for (int i = 0; i < NODE_PART_COUNT; i++) {
         const struct hal_flash *p = &node->part[i];
@@ -138,13 +137,13 @@ cmd_flash_h(struct cmd_ctx *ctx, int argc, char **argv)
                        "%s{\"name\":\"%s\",\"offset\":%" PRIu64
                        ",\"size\":%" PRIu64 ",\"erase_size\":%" PRIu32
                        ",\"prog_size\":%" PRIu32 "}",
-                       i ? "," : "", p->name, p->base, p->size,
-                       p->erase_size, p->prog_size);
-        else
-            cmd_printf(ctx, "%-8s 0x%08" PRIx64 " %10" PRIu64 " %6" PRIu32
-                            " %5" PRIu32 "\n",
-                       p->name, p->base, p->size, p->erase_size,
+                       i ? "," : "", p->name, p->base, p->size, p->erase_size,
                        p->prog_size);
+        else
+            cmd_printf(ctx,
+                       "%-8s 0x%08" PRIx64 " %10" PRIu64 " %6" PRIu32
+                       " %5" PRIu32 "\n",
+                       p->name, p->base, p->size, p->erase_size, p->prog_size);
     }
     if (ctx->json)
         cmd_printf(ctx, "]}\n");
@@ -188,8 +187,8 @@ const struct cmd node_cmds[] = {
      cmd_selftest_h, NULL},
     {"uptime", 0, 0, CMD_JSON, "[--json]", "time since keel started",
      cmd_uptime_h, NULL},
-    {"flash", 0, 0, CMD_JSON, "[--json]",
-     "the flash partitions of this board", cmd_flash_h, NULL},
+    {"flash", 0, 0, CMD_JSON, "[--json]", "the flash partitions of this board",
+     cmd_flash_h, NULL},
     {"reboot", 0, 0, 0, "", "restart keel (through keel-boot when present)",
      cmd_reboot_h, NULL},
     {"poweroff", 0, 0, 0, "",

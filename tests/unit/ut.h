@@ -39,25 +39,24 @@ ut_begin(const char *name)
 
 #define UT_CASE(name) ut_begin(name)
 
-#define UT_CHECK(cond)                                                       \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            printf("FAIL %s: %s:%d: %s\n",                                   \
-                   ut_case_name ? ut_case_name : "?", __FILE__, __LINE__,    \
-                   #cond);                                                   \
-            ut_case_failed = 1;                                              \
-        }                                                                    \
+#define UT_CHECK(cond)                                                         \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            printf("FAIL %s: %s:%d: %s\n", ut_case_name ? ut_case_name : "?",  \
+                   __FILE__, __LINE__, #cond);                                 \
+            ut_case_failed = 1;                                                \
+        }                                                                      \
     } while (0)
 
-#define UT_CHECK_EQ(a, b)                                                    \
-    do {                                                                     \
-        long long ut_a_ = (long long)(a), ut_b_ = (long long)(b);            \
-        if (ut_a_ != ut_b_) {                                                \
-            printf("FAIL %s: %s:%d: %s == %s (%lld != %lld)\n",              \
-                   ut_case_name ? ut_case_name : "?", __FILE__, __LINE__,    \
-                   #a, #b, ut_a_, ut_b_);                                    \
-            ut_case_failed = 1;                                              \
-        }                                                                    \
+#define UT_CHECK_EQ(a, b)                                                      \
+    do {                                                                       \
+        long long ut_a_ = (long long)(a), ut_b_ = (long long)(b);              \
+        if (ut_a_ != ut_b_) {                                                  \
+            printf("FAIL %s: %s:%d: %s == %s (%lld != %lld)\n",                \
+                   ut_case_name ? ut_case_name : "?", __FILE__, __LINE__, #a,  \
+                   #b, ut_a_, ut_b_);                                          \
+            ut_case_failed = 1;                                                \
+        }                                                                      \
     } while (0)
 
 static int

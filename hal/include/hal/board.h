@@ -14,8 +14,8 @@
 
 #include "hal/flash.h"
 
-int hal_board_flash_open(const char *path, struct hal_flash *parts,
-                         int count, const char **why);
+int hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
+                         const char **why);
 void hal_board_flash_close(void);
 
 #endif

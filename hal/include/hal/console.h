@@ -20,8 +20,7 @@ struct hal_console_ops {
     /* Wait up to timeout_ms (0: do not wait, < 0: forever) for input and
      * read at most len bytes.  Returns the count, 0 when nothing arrived
      * in time, -EPIPE at end of input. */
-    int (*read)(struct hal_console *c, void *buf, size_t len,
-                int timeout_ms);
+    int (*read)(struct hal_console *c, void *buf, size_t len, int timeout_ms);
     /* Write all len bytes (blocking).  Returns len or a negative errno. */
     int (*write)(struct hal_console *c, const void *buf, size_t len);
     void (*close)(struct hal_console *c);

@@ -34,8 +34,7 @@
 struct hal_flash;
 
 struct hal_flash_ops {
-    int (*read)(const struct hal_flash *f, uint64_t off, void *buf,
-                size_t len);
+    int (*read)(const struct hal_flash *f, uint64_t off, void *buf, size_t len);
     int (*prog)(const struct hal_flash *f, uint64_t off, const void *buf,
                 size_t len);
     int (*erase)(const struct hal_flash *f, uint64_t off, uint64_t len);
@@ -60,8 +59,7 @@ hal_flash_range_ok(const struct hal_flash *f, uint64_t off, uint64_t len)
 }
 
 static inline int
-hal_flash_read(const struct hal_flash *f, uint64_t off, void *buf,
-               size_t len)
+hal_flash_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
 {
     if (!hal_flash_range_ok(f, off, len))
         return -EINVAL;

@@ -76,8 +76,8 @@
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 #define MBEDTLS_SSL_IN_CONTENT_LEN 4096
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
-#define MBEDTLS_SSL_CIPHERSUITES                                              \
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                          \
+#define MBEDTLS_SSL_CIPHERSUITES                                               \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                           \
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
 
 /* Diagnostics */

@@ -11,14 +11,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-void keel_lwip_diag(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+void keel_lwip_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void keel_lwip_assert(const char *msg, const char *file, int line);
 uint32_t keel_lwip_rand(void);
 
-#define LWIP_PLATFORM_DIAG(x)                                                \
-    do {                                                                     \
-        keel_lwip_diag x;                                                    \
+#define LWIP_PLATFORM_DIAG(x)                                                  \
+    do {                                                                       \
+        keel_lwip_diag x;                                                      \
     } while (0)
 #define LWIP_PLATFORM_ASSERT(x) keel_lwip_assert((x), __FILE__, __LINE__)
 #define LWIP_RAND() keel_lwip_rand()
