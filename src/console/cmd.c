@@ -12,19 +12,25 @@
 #define CMD_OUT_MAX 1024 /* bytes formatted by one cmd_printf call */
 #endif
 
+/* Longest command path we print ("store stat"); longer ones are cut. */
+#define CMD_PATH_MAX 128
+
+/*
+ * One call formats into a stack buffer of CMD_OUT_MAX bytes, so the stack
+ * cost is fixed.  Output that does not fit is cut after CMD_OUT_MAX - 1
+ * bytes and marked "...[truncated]"; handlers print long tables row by
+ * row, so this only ever cuts a runaway string.
+ */
 void
 cmd_vprintf(struct cmd_ctx *ctx, const char *fmt, va_list ap)
 {
+    static const char more[] = "...[truncated]\n";
     char buf[CMD_OUT_MAX];
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 
     if (n < 0)
         return;
     if ((size_t)n >= sizeof(buf)) {
-        /* Output is bounded per call; handlers print long tables row by
-         * row, so this only ever cuts a runaway string. */
-        static const char more[] = "...[truncated]\n";
-
         ctx->write(ctx->write_arg, buf, sizeof(buf) - 1);
         ctx->write(ctx->write_arg, more, sizeof(more) - 1);
         return;
@@ -64,6 +70,7 @@ cmd_json_str(struct cmd_ctx *ctx, const char *s)
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
 
+        /* Room for the longest escape (6) and the closing quote. */
         if (n > sizeof(buf) - 8) {
             ctx->write(ctx->write_arg, buf, n);
             n = 0;
@@ -78,9 +85,10 @@ cmd_json_str(struct cmd_ctx *ctx, const char *s)
             buf[n++] = '\\';
             buf[n++] = 't';
         } else if (c < 0x20 || c == 0x7f) {
+            /* DEL is legal JSON but unreadable on a terminal. */
             n += (size_t)snprintf(buf + n, 7, "\\u%04x", c);
         } else {
-            buf[n++] = (char)c;
+            buf[n++] = (char)c; /* UTF-8 passes through */
         }
     }
     buf[n++] = '"';
@@ -93,6 +101,8 @@ cmd_split(char *line, char **argv, int max)
     char *r = line, *w = line;
     int argc = 0;
 
+    /* Words are unquoted in place: w trails r, so nothing is copied
+     * over bytes not yet read. */
     for (;;) {
         char quote = 0;
 
@@ -100,7 +110,7 @@ cmd_split(char *line, char **argv, int max)
             r++;
         if (*r == '\0')
             return argc;
-        if (argc == max)
+        if (argc >= max)
             return -E2BIG;
         argv[argc++] = w;
         while (*r != '\0' && (quote || (*r != ' ' && *r != '\t'))) {
@@ -113,12 +123,11 @@ cmd_split(char *line, char **argv, int max)
                 *w++ = r[1];
                 r += 2;
             } else {
-                *w++ = *r++;
+                *w++ = *r++; /* a backslash at the very end stays */
             }
         }
         if (quote != 0)
             return -EINVAL;
-        /* r is at a separator or the end; w never passes r. */
         if (*r != '\0')
             r++;
         *w++ = '\0';
@@ -134,19 +143,21 @@ find(const struct cmd *table, const char *name)
     return NULL;
 }
 
+/* Names and help lines of a table, the help column aligned. */
 static void
-list_subs(struct cmd_ctx *ctx, const struct cmd *sub)
+list_table(struct cmd_ctx *ctx, const struct cmd *t, const char *indent)
 {
-    size_t w = 0;
+    int w = 0;
 
-    for (const struct cmd *c = sub; c->name != NULL; c++)
-        if (strlen(c->name) > w)
-            w = strlen(c->name);
-    for (const struct cmd *c = sub; c->name != NULL; c++)
-        cmd_printf(ctx, "  %-*s  %s\n", (int)w, c->name, c->help);
+    for (const struct cmd *c = t; c->name != NULL; c++)
+        if ((int)strlen(c->name) > w)
+            w = (int)strlen(c->name);
+    for (const struct cmd *c = t; c->name != NULL; c++)
+        cmd_printf(ctx, "%s%-*s  %s\n", indent, w, c->name,
+                   c->help != NULL ? c->help : "");
 }
 
-/* Build "store stat" from the words that named the command. */
+/* "store stat" from the words that named the command. */
 static void
 path_of(char *buf, size_t cap, char **words, int n)
 {
@@ -158,13 +169,76 @@ path_of(char *buf, size_t cap, char **words, int n)
                                 words[i]);
 }
 
+/* "stat, erase" for an error line; a cut list ends in "...". */
+static void
+sub_names(char *buf, size_t cap, const struct cmd *sub)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (; sub != NULL && sub->name != NULL; sub++) {
+        int n =
+            snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", sub->name);
+
+        if (n < 0 || (size_t)n >= cap - len) {
+            /* cap >= 4: there is room to mark the cut. */
+            memcpy(buf + cap - 4, "...", 4);
+            return;
+        }
+        len += (size_t)n;
+    }
+}
+
+static const char *
+usage_of(const struct cmd *c)
+{
+    if (c->handler == NULL)
+        return "SUBCOMMAND";
+    return c->usage != NULL ? c->usage : "";
+}
+
+static void
+print_usage(struct cmd_ctx *ctx, const char *path, const struct cmd *c)
+{
+    const char *u = usage_of(c);
+
+    cmd_printf(ctx, "usage: %s%s%s\n%s\n", path, *u ? " " : "", u,
+               c->help != NULL ? c->help : "");
+    if (c->sub != NULL)
+        list_table(ctx, c->sub, "  ");
+}
+
+static int
+is_help(const char *s)
+{
+    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+/* Set ctx->json for the handler's call only: ctx outlives the line. */
+static int
+run(const struct cmd *c, struct cmd_ctx *ctx, int json, int argc, char **argv)
+{
+    int rc;
+
+    ctx->json = json;
+    rc = c->handler(ctx, argc, argv);
+    ctx->json = 0;
+    return rc;
+}
+
 int
 cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
 {
-    char *argv[CMD_MAX_ARGS], path[80];
+    char *argv[CMD_MAX_ARGS], path[CMD_PATH_MAX], names[CMD_PATH_MAX];
     const struct cmd *c = NULL, *t = table;
     int argc, depth = 0, help = 0, json = 0, n = 0, opts = 1;
+    const char *p = line, *u;
 
+    /* Comments are skipped before splitting: "# don't" is no error. */
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0' || *p == '#')
+        return 0;
     argc = cmd_split(line, argv, CMD_MAX_ARGS);
     if (argc == -E2BIG) {
         cmd_err(ctx, "too many words (at most %d); see 'help'", CMD_MAX_ARGS);
@@ -174,10 +248,8 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
         cmd_err(ctx, "unterminated quote; see 'help'");
         return -EINVAL;
     }
-    if (argc == 0 || argv[0][0] == '#')
-        return 0;
 
-    /* Walk subcommand tables as far as the words go. */
+    /* Walk subcommand tables as far as the words name rows. */
     while (depth < argc) {
         const struct cmd *next = find(t, argv[depth]);
 
@@ -195,85 +267,70 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
     }
     path_of(path, sizeof(path), argv, depth);
     if (c->handler == NULL) {
-        /* A command that is only a group of subcommands. */
-        int is_help = depth < argc && (strcmp(argv[depth], "--help") == 0 ||
-                                       strcmp(argv[depth], "-h") == 0);
-
-        if (is_help) {
-            cmd_printf(ctx, "usage: %s SUBCOMMAND\n%s\n", path, c->help);
-            list_subs(ctx, c->sub);
+        /* Only a group: the next word had to name a subcommand. */
+        if (depth < argc && is_help(argv[depth])) {
+            print_usage(ctx, path, c);
             return 0;
         }
-        if (depth < argc)
+        if (depth < argc) {
             cmd_err(ctx, "%s: unknown subcommand '%s'; see 'help %s'", path,
                     argv[depth], path);
-        else
-            cmd_err(ctx, "%s: missing subcommand; see 'help %s'", path, path);
+            return -EINVAL;
+        }
+        /* The choices go into the one error line, so that the fix is on
+         * screen without another command. */
+        sub_names(names, sizeof(names), c->sub);
+        cmd_err(ctx, "%s: missing subcommand; see 'help %s' (subcommands: %s)",
+                path, path, names);
         return -EINVAL;
     }
 
-    /* Global options; "--" ends them. */
+    /* Global options, anywhere after the path; "--" ends them. */
     for (int i = depth; i < argc; i++) {
-        if (opts && strcmp(argv[i], "--") == 0) {
+        if (opts && strcmp(argv[i], "--") == 0)
             opts = 0;
-        } else if (opts && strcmp(argv[i], "--json") == 0) {
+        else if (opts && strcmp(argv[i], "--json") == 0)
             json = 1;
-        } else if (opts && (strcmp(argv[i], "--help") == 0 ||
-                            strcmp(argv[i], "-h") == 0)) {
+        else if (opts && is_help(argv[i]))
             help = 1;
-        } else {
+        else
             argv[depth + n++] = argv[i];
-        }
     }
     if (help) {
-        cmd_printf(ctx, "usage: %s %s\n%s\n", path, c->usage, c->help);
+        print_usage(ctx, path, c);
         return 0;
     }
+    u = usage_of(c);
     if (json && !(c->flags & CMD_JSON)) {
-        cmd_err(ctx, "%s: no --json output (usage: %s %s); see 'help %s'", path,
-                path, c->usage, path);
+        cmd_err(ctx, "%s: no --json output (usage: %s%s%s); see 'help %s'",
+                path, path, *u ? " " : "", u, path);
         return -EINVAL;
     }
     if (n < c->min_args || n > c->max_args) {
         cmd_err(ctx, "%s: %s arguments (usage: %s%s%s); see 'help %s'", path,
-                n < c->min_args ? "missing" : "too many", path,
-                c->usage[0] ? " " : "", c->usage, path);
+                n < c->min_args ? "missing" : "too many", path, *u ? " " : "",
+                u, path);
         return -EINVAL;
     }
-    ctx->json = json;
-    int rc = c->handler(ctx, n, argv + depth);
-    ctx->json = 0;
-    return rc;
+    return run(c, ctx, json, n, argv + depth);
 }
 
 int
 cmd_help(const struct cmd *table, struct cmd_ctx *ctx, int argc, char **argv)
 {
     const struct cmd *c = NULL, *t = table;
-    char path[80];
-    size_t w = 0;
-    int depth;
+    char path[CMD_PATH_MAX];
 
-    if (argc == 0) {
-        for (c = table; c->name != NULL; c++)
-            if (strlen(c->name) > w)
-                w = strlen(c->name);
-        for (c = table; c->name != NULL; c++)
-            cmd_printf(ctx, "%-*s  %s\n", (int)w, c->name, c->help);
+    if (argc <= 0) {
+        list_table(ctx, table, "");
         cmd_printf(ctx, "'help COMMAND' shows how to use one; --json "
                         "where listed gives JSON\n");
         return 0;
     }
-    for (depth = 0; depth < argc; depth++) {
-        const struct cmd *next = find(t, argv[depth]);
-
-        if (next == NULL) {
-            path_of(path, sizeof(path), argv, depth + 1);
-            cmd_err(ctx, "help: no command '%s'; type 'help' for a list", path);
-            return -ENOENT;
-        }
-        c = next;
-        if (c->sub == NULL && depth + 1 < argc) {
+    for (int depth = 0; depth < argc; depth++) {
+        c = find(t, argv[depth]);
+        if (c == NULL) {
+            /* t is NULL past a command without subcommands. */
             path_of(path, sizeof(path), argv, argc);
             cmd_err(ctx, "help: no command '%s'; type 'help' for a list", path);
             return -ENOENT;
@@ -281,13 +338,7 @@ cmd_help(const struct cmd *table, struct cmd_ctx *ctx, int argc, char **argv)
         t = c->sub;
     }
     path_of(path, sizeof(path), argv, argc);
-    if (c->handler == NULL)
-        cmd_printf(ctx, "usage: %s SUBCOMMAND\n%s\n", path, c->help);
-    else
-        cmd_printf(ctx, "usage: %s%s%s\n%s\n", path, c->usage[0] ? " " : "",
-                   c->usage, c->help);
-    if (c->sub != NULL)
-        list_subs(ctx, c->sub);
+    print_usage(ctx, path, c);
     return 0;
 }
 

@@ -3,14 +3,26 @@
  *
  * Redraws use three VT100 sequences only: "\b" to step left, "\x1b[K"
  * to erase to the end of the line and "\x1b[<n>D" to move left n
- * columns, which every serial terminal program understands.
+ * columns, which every serial terminal program understands.  The editor
+ * never needs to know the terminal width: it only moves within the line
+ * it drew itself.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "console/line.h"
 
-enum { ESC_NONE, ESC_SEEN, ESC_CSI, ESC_CSI_NUM };
+/* Escape-sequence states (e->esc).  e->esc_arg holds the sequence's one
+ * numeric parameter, 0 when there is none; we recognise no sequence with
+ * a larger number, so anything above ESC_ARG_MAX marks the sequence as
+ * one to swallow whole. */
+enum {
+    ESC_NONE,
+    ESC_SEEN, /* ESC */
+    ESC_CSI,  /* ESC [ or ESC O, then maybe digits */
+    ESC_SKIP, /* a sequence we do not know: wait for its final byte */
+};
+#define ESC_ARG_MAX 99
 
 static void
 out(struct line_ed *e, const char *s, size_t n)
@@ -28,7 +40,7 @@ outs(struct line_ed *e, const char *s)
 static void
 move_left(struct line_ed *e, size_t n)
 {
-    char seq[24];
+    char seq[32];
 
     if (n == 0)
         return;
@@ -45,14 +57,16 @@ redraw_tail(struct line_ed *e)
     move_left(e, e->len - e->cur);
 }
 
-/* Replace the whole line (history, completion) and redraw it. */
+/* Replace the whole line (history) and redraw it, cursor at the end. */
 static void
 set_line(struct line_ed *e, const char *s)
 {
+    size_t n = strnlen(s, LINE_MAX_LEN);
+
     move_left(e, e->cur);
-    strncpy(e->buf, s, LINE_MAX_LEN);
-    e->buf[LINE_MAX_LEN] = '\0';
-    e->len = e->cur = strlen(e->buf);
+    memcpy(e->buf, s, n);
+    e->buf[n] = '\0';
+    e->len = e->cur = n;
     out(e, e->buf, e->len);
     outs(e, "\x1b[K");
 }
@@ -62,7 +76,7 @@ line_ed_init(struct line_ed *e, const char *prompt, line_out_fn outfn,
              line_complete_fn complete, void *arg)
 {
     memset(e, 0, sizeof(*e));
-    e->prompt = prompt;
+    e->prompt = prompt != NULL ? prompt : "";
     e->out = outfn;
     e->complete = complete;
     e->arg = arg;
@@ -79,18 +93,29 @@ line_ed_redraw(struct line_ed *e)
     move_left(e, e->len - e->cur);
 }
 
-static void
-insert(struct line_ed *e, const char *s, size_t n)
+/* Put n bytes into buf at the cursor without drawing; 0 or -1 (full). */
+static int
+put(struct line_ed *e, const char *s, size_t n)
 {
-    if (e->len + n > LINE_MAX_LEN) {
-        outs(e, "\a");
-        return;
-    }
+    if (n > LINE_MAX_LEN - e->len)
+        return -1;
     memmove(e->buf + e->cur + n, e->buf + e->cur, e->len - e->cur + 1);
     memcpy(e->buf + e->cur, s, n);
     e->len += n;
-    out(e, e->buf + e->cur, n);
     e->cur += n;
+    return 0;
+}
+
+/* All or nothing: a full line refuses the whole insertion with BEL and
+ * keeps what it has. */
+static void
+insert(struct line_ed *e, const char *s, size_t n)
+{
+    if (put(e, s, n) != 0) {
+        outs(e, "\a");
+        return;
+    }
+    out(e, e->buf + e->cur - n, n);
     if (e->cur < e->len)
         redraw_tail(e);
 }
@@ -98,6 +123,7 @@ insert(struct line_ed *e, const char *s, size_t n)
 static void
 delete_at(struct line_ed *e, size_t at)
 {
+    /* Moves the NUL too: buf stays a string at every step. */
     memmove(e->buf + at, e->buf + at + 1, e->len - at);
     e->len--;
 }
@@ -122,6 +148,29 @@ delete_fwd(struct line_ed *e)
     redraw_tail(e);
 }
 
+static void
+go_home(struct line_ed *e)
+{
+    move_left(e, e->cur);
+    e->cur = 0;
+}
+
+static void
+go_end(struct line_ed *e)
+{
+    out(e, e->buf + e->cur, e->len - e->cur);
+    e->cur = e->len;
+}
+
+static void
+clear_line(struct line_ed *e)
+{
+    move_left(e, e->cur);
+    e->len = e->cur = 0;
+    e->buf[0] = '\0';
+    outs(e, "\x1b[K");
+}
+
 static const char *
 hist_entry(const struct line_ed *e, unsigned back)
 {
@@ -143,12 +192,15 @@ hist_add(struct line_ed *e)
         e->hist_count++;
 }
 
+/* dir +1 is Up (older), -1 is Down (newer).  Position -1 is the line
+ * being typed, kept in saved while the history is on screen; edits to a
+ * recalled entry last until the next Up/Down, as in most shells. */
 static void
 hist_move(struct line_ed *e, int dir)
 {
     int pos = e->hist_pos + dir;
 
-    if (pos >= (int)e->hist_count || pos < -1)
+    if (pos < -1 || pos >= (int)e->hist_count)
         return;
     if (e->hist_pos == -1)
         memcpy(e->saved, e->buf, e->len + 1);
@@ -159,50 +211,53 @@ hist_move(struct line_ed *e, int dir)
 static void
 complete(struct line_ed *e)
 {
-    const char *first, *c;
-    size_t word_len, common;
-    unsigned n = 0;
+    const char *first, *cand, *word;
+    size_t start = 0, n, common;
+    unsigned count;
 
-    if (e->complete == NULL || memchr(e->buf, ' ', e->cur) != NULL)
-        return; /* only the first word completes */
-    word_len = e->cur;
-    first = e->complete(e->arg, e->buf, word_len, 0);
+    if (e->complete == NULL)
+        return;
+    /* Only the command name completes: the cursor must sit at the end
+     * of the first word. */
+    while (start < e->cur && e->buf[start] == ' ')
+        start++;
+    if (memchr(e->buf + start, ' ', e->cur - start) != NULL ||
+        (e->cur < e->len && e->buf[e->cur] != ' '))
+        return;
+    word = e->buf + start;
+    n = e->cur - start;
+    first = e->complete(e->arg, word, n, 0);
     if (first == NULL) {
         outs(e, "\a");
         return;
     }
     common = strlen(first);
-    while ((c = e->complete(e->arg, e->buf, word_len, ++n)) != NULL) {
+    for (count = 1; (cand = e->complete(e->arg, word, n, count)) != NULL;
+         count++) {
         size_t k = 0;
 
-        while (k < common && c[k] == first[k])
+        while (k < common && cand[k] == first[k])
             k++;
         common = k;
     }
-    if (n == 1) {
-        insert(e, first + word_len, strlen(first) - word_len);
+    if (count == 1) {
+        insert(e, first + n, strlen(first) - n);
         insert(e, " ", 1);
         return;
     }
     outs(e, "\r\n");
-    for (unsigned i = 0; i < n; i++) {
-        outs(e, e->complete(e->arg, e->buf, word_len, i));
+    for (unsigned i = 0; i < count; i++) {
+        cand = e->complete(e->arg, word, n, i);
+        if (cand == NULL)
+            break; /* the callback changed its mind; list what is left */
+        outs(e, cand);
         outs(e, "  ");
     }
     outs(e, "\r\n");
-    if (common > word_len) {
-        char add[LINE_MAX_LEN + 1];
-        size_t k = common - word_len;
-
-        memcpy(add, first + word_len, k);
-        /* Insert silently, then redraw prompt and line as a whole. */
-        if (e->len + k <= LINE_MAX_LEN) {
-            memmove(e->buf + e->cur + k, e->buf + e->cur, e->len - e->cur + 1);
-            memcpy(e->buf + e->cur, add, k);
-            e->len += k;
-            e->cur += k;
-        }
-    }
+    /* The list scrolled the line away: insert quietly and draw anew.
+     * first points into the callback's storage, never into buf. */
+    if (common > n && put(e, first + n, common - n) != 0)
+        outs(e, "\a");
     line_ed_redraw(e);
 }
 
@@ -212,15 +267,26 @@ finish(struct line_ed *e)
     outs(e, "\r\n");
     hist_add(e);
     e->hist_pos = -1;
-    /* The finished line stays in buf until the next byte. */
+    /* The line stays readable in buf until the next byte is fed. */
     e->cur = 0;
     e->len = 0;
     return LINE_DONE;
 }
 
 static void
-csi_final(struct line_ed *e, char c)
+esc_final(struct line_ed *e, char c, int arg)
 {
+    if (c == '~') {
+        if (arg == 3)
+            delete_fwd(e);
+        else if (arg == 1 || arg == 7)
+            go_home(e);
+        else if (arg == 4 || arg == 8)
+            go_end(e);
+        return;
+    }
+    if (arg != 0)
+        return; /* e.g. ESC [ 2 D: not something a key sends */
     switch (c) {
     case 'A':
         hist_move(e, +1);
@@ -241,23 +307,65 @@ csi_final(struct line_ed *e, char c)
         }
         break;
     case 'H':
-        move_left(e, e->cur);
-        e->cur = 0;
+        go_home(e);
         break;
     case 'F':
-        out(e, e->buf + e->cur, e->len - e->cur);
-        e->cur = e->len;
-        break;
-    case '~':
-        if (e->esc_arg == '3')
-            delete_fwd(e);
-        else if (e->esc_arg == '1' || e->esc_arg == '7')
-            csi_final(e, 'H');
-        else if (e->esc_arg == '4' || e->esc_arg == '8')
-            csi_final(e, 'F');
+        go_end(e);
         break;
     default:
         break; /* unknown sequences are ignored */
+    }
+}
+
+/* Returns 1 when c was taken by an escape sequence, 0 when it is to be
+ * handled as an ordinary byte.  A control byte in the middle of a
+ * sequence ends the sequence and then counts on its own, so that a
+ * stray ESC cannot swallow Enter or Ctrl-C. */
+static int
+esc_feed(struct line_ed *e, uint8_t c)
+{
+    if (c == 0x1b) {
+        e->esc = ESC_SEEN;
+        e->esc_arg = 0;
+        return 1;
+    }
+    if (c < 0x20 || c == 0x7f) {
+        e->esc = ESC_NONE;
+        return 0;
+    }
+    if (c > 0x7f) {
+        e->esc = ESC_NONE; /* not part of any sequence we know */
+        return 1;
+    }
+    switch (e->esc) {
+    case ESC_SEEN:
+        /* ESC [ is CSI; ESC O (SS3) is what some terminals send for the
+         * arrows and Home/End in application mode.  Anything else is an
+         * Alt-key chord: drop it. */
+        e->esc = (c == '[' || c == 'O') ? ESC_CSI : ESC_NONE;
+        e->esc_arg = 0;
+        return 1;
+    case ESC_CSI:
+        if (c >= '0' && c <= '9') {
+            int v = e->esc_arg * 10 + (c - '0');
+
+            if (v > ESC_ARG_MAX)
+                e->esc = ESC_SKIP;
+            else
+                e->esc_arg = (char)v;
+            return 1;
+        }
+        if (c >= 0x40) {
+            e->esc = ESC_NONE;
+            esc_final(e, (char)c, e->esc_arg);
+            return 1;
+        }
+        e->esc = ESC_SKIP; /* ';', '?' and the like: modifiers */
+        return 1;
+    default: /* ESC_SKIP */
+        if (c >= 0x40)
+            e->esc = ESC_NONE;
+        return 1;
     }
 }
 
@@ -266,27 +374,13 @@ line_ed_feed(struct line_ed *e, uint8_t c)
 {
     int was_cr = e->last_cr;
 
-    /* A finished line is handed out once; start the next one clean. */
-    if (e->len == 0 && e->cur == 0)
+    /* A finished line was handed out by the previous call; drop it. */
+    if (e->len == 0)
         e->buf[0] = '\0';
     e->last_cr = 0;
 
-    if (e->esc != ESC_NONE) {
-        if (e->esc == ESC_SEEN) {
-            e->esc = (c == '[' || c == 'O') ? ESC_CSI : ESC_NONE;
-        } else if (c >= '0' && c <= '9') {
-            e->esc_arg = (char)c;
-            e->esc = ESC_CSI_NUM;
-        } else if (c >= 0x40 && c <= 0x7e) {
-            if (e->esc == ESC_CSI_NUM || c != '~')
-                csi_final(e, (char)c);
-            e->esc = ESC_NONE;
-            e->esc_arg = 0;
-        } else if (c < 0x20 || c > 0x7e) {
-            e->esc = ESC_NONE; /* malformed: drop it */
-        }
+    if (e->esc != ESC_NONE && esc_feed(e, c))
         return LINE_NONE;
-    }
 
     switch (c) {
     case '\r':
@@ -294,10 +388,10 @@ line_ed_feed(struct line_ed *e, uint8_t c)
         return finish(e);
     case '\n':
         if (was_cr)
-            return LINE_NONE;
+            return LINE_NONE; /* the LF of a CR LF */
         return finish(e);
     case 0x1b:
-        e->esc = ESC_SEEN;
+        (void)esc_feed(e, c);
         return LINE_NONE;
     case 0x03: /* Ctrl-C */
         outs(e, "^C\r\n");
@@ -310,6 +404,8 @@ line_ed_feed(struct line_ed *e, uint8_t c)
             outs(e, "\r\n");
             return LINE_EOF;
         }
+        /* On a non-empty line it deletes under the cursor, as in
+         * readline; it must never end input by surprise. */
         delete_fwd(e);
         return LINE_NONE;
     case 0x7f:
@@ -317,16 +413,13 @@ line_ed_feed(struct line_ed *e, uint8_t c)
         backspace(e);
         return LINE_NONE;
     case 0x01: /* Ctrl-A */
-        csi_final(e, 'H');
+        go_home(e);
         return LINE_NONE;
     case 0x05: /* Ctrl-E */
-        csi_final(e, 'F');
+        go_end(e);
         return LINE_NONE;
     case 0x15: /* Ctrl-U */
-        move_left(e, e->cur);
-        e->len = e->cur = 0;
-        e->buf[0] = '\0';
-        outs(e, "\x1b[K");
+        clear_line(e);
         return LINE_NONE;
     case '\t':
         complete(e);
@@ -384,7 +477,10 @@ line_rd_feed(struct line_rd *r, uint8_t c)
 enum line_event
 line_rd_flush(struct line_rd *r)
 {
-    if (r->len == 0 && !r->overflow)
+    /* A CR held at end of input ends the line like CR LF would. */
+    if (r->len == 0 && !r->overflow) {
+        r->cr = 0;
         return LINE_NONE;
+    }
     return rd_end(r);
 }
