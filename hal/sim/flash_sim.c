@@ -1,11 +1,15 @@
 /*
  * hal/sim/flash_sim.c - NOR flash over a file or memory, with faults.
  *
- * The whole device is mapped; reads are memcpy, programs AND new bytes
- * into old ones, erases fill blocks with the erased value.  The "touched"
- * bitmap (one bit per program unit) is what makes the program-once rule
- * checkable: a unit stays touched from its first program, torn or not,
- * until its block is erased.
+ * The whole device is mapped; reads are memcpy, programs combine new bytes
+ * into old ones the way NOR cells do, erases fill blocks with the erased
+ * value.  The "touched" bitmap (one bit per program unit) is what makes
+ * the program-once rule checkable: a unit stays touched from its first
+ * program, torn or not, until its block is completely erased.
+ *
+ * Bits are combined relative to the erased value so that a device whose
+ * erased byte is not 0xff still obeys "programming only moves bits away
+ * from their erased state"; with 0xff this is exactly old & new.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/flash_sim.h"
+/* Same directory: found with -Ihal as well as with -Ihal/sim. */
+#include "flash_sim.h"
+
+/* xorshift32 never leaves 0, so a 0 seed is replaced by these. */
+#define SEED_TORN 0x9e3779b9u
+#define SEED_FLIP 0x2545f491u
 
 static const struct hal_flash_ops sim_ops;
 
@@ -31,6 +40,15 @@ rng_next(uint32_t *s)
     return x;
 }
 
+/* Uniform in [0, n), n > 0; two draws so a 64-bit erase length works. */
+static uint64_t
+rng_below(uint32_t *s, uint64_t n)
+{
+    uint64_t hi = rng_next(s);
+
+    return ((hi << 32) | rng_next(s)) % n;
+}
+
 static int
 is_pow2(uint32_t v)
 {
@@ -40,9 +58,22 @@ is_pow2(uint32_t v)
 static int
 geom_ok(const struct sim_flash_geom *g)
 {
+    /* Both sizes are powers of two, so erase_size >= prog_size is the
+     * same as "a multiple of".  The size must also fit mmap's size_t and
+     * ftruncate's off_t on 32-bit hosts. */
     return is_pow2(g->erase_size) && is_pow2(g->prog_size) &&
            g->erase_size >= g->prog_size && g->size > 0 &&
-           g->size % g->erase_size == 0 && g->size <= SIZE_MAX;
+           g->size % g->erase_size == 0 && g->size <= SIZE_MAX &&
+           g->size <= (uint64_t)INT64_MAX &&
+           (uint64_t)(off_t)g->size == g->size;
+}
+
+/* The byte a program of nv over ov leaves: bits can only leave their
+ * erased state (for erased 0xff this is ov & nv). */
+static uint8_t
+prog_byte(uint8_t erased, uint8_t ov, uint8_t nv)
+{
+    return (uint8_t)(erased ^ ((ov ^ erased) | (nv ^ erased)));
 }
 
 static int
@@ -51,45 +82,77 @@ touched_get(const struct sim_flash *d, uint64_t unit)
     return (d->touched[unit / 8] >> (unit % 8)) & 1;
 }
 
+/* Set or clear units [u, u + n); erases of a 128 MiB partition go
+ * through here, so whole bytes are done with memset. */
 static void
-touched_set(struct sim_flash *d, uint64_t unit, int on)
+touched_fill(struct sim_flash *d, uint64_t u, uint64_t n, int on)
 {
-    if (on)
-        d->touched[unit / 8] |= (uint8_t)(1u << (unit % 8));
-    else
-        d->touched[unit / 8] &= (uint8_t) ~(1u << (unit % 8));
+    uint64_t end = u + n;
+
+    while (u < end && u % 8 != 0) {
+        if (on)
+            d->touched[u / 8] |= (uint8_t)(1u << (u % 8));
+        else
+            d->touched[u / 8] &= (uint8_t) ~(1u << (u % 8));
+        u++;
+    }
+    if (end - u >= 8) {
+        memset(d->touched + u / 8, on ? 0xff : 0, (size_t)((end - u) / 8));
+        u += (end - u) / 8 * 8;
+    }
+    while (u < end) {
+        if (on)
+            d->touched[u / 8] |= (uint8_t)(1u << (u % 8));
+        else
+            d->touched[u / 8] &= (uint8_t) ~(1u << (u % 8));
+        u++;
+    }
 }
 
 static int
-dev_init(struct sim_flash *d, const struct sim_flash_geom *g)
+all_equal(const uint8_t *p, uint64_t n, uint8_t v)
 {
-    uint64_t units = g->size / g->prog_size;
-
-    d->geom = *g;
-    d->touched = calloc((size_t)((units + 7) / 8), 1);
-    if (d->touched == NULL)
-        return -ENOMEM;
-    d->cut_at = UINT64_MAX;
-    d->rng = 0x9e3779b9u;
-    return 0;
+    /* p[i] == v for all i, using memcmp's speed: p[0] == v and every
+     * byte equals its successor. */
+    return p[0] == v && memcmp(p, p + 1, (size_t)n - 1) == 0;
 }
 
-/* A unit that does not read erased must have been programmed. */
+/* A unit that does not read erased must have been programmed.  Whole
+ * erased blocks are skipped quickly: opening a 128 MiB image is common. */
 static void
 touched_from_content(struct sim_flash *d)
 {
-    uint64_t units = d->geom.size / d->geom.prog_size;
+    const struct sim_flash_geom *g = &d->geom;
+    uint32_t per_block = g->erase_size / g->prog_size;
 
-    for (uint64_t u = 0; u < units; u++) {
-        const uint8_t *p = d->map + u * d->geom.prog_size;
+    for (uint64_t b = 0; b < g->size; b += g->erase_size) {
+        if (all_equal(d->map + b, g->erase_size, g->erased))
+            continue;
+        for (uint32_t i = 0; i < per_block; i++) {
+            uint64_t at = b + (uint64_t)i * g->prog_size;
 
-        for (uint32_t i = 0; i < d->geom.prog_size; i++) {
-            if (p[i] != d->geom.erased) {
-                touched_set(d, u, 1);
-                break;
-            }
+            if (!all_equal(d->map + at, g->prog_size, g->erased))
+                touched_fill(d, at / g->prog_size, 1, 1);
         }
     }
+}
+
+static void
+dev_reset(struct sim_flash *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->fd = -1;
+    d->cut_at = UINT64_MAX;
+    d->rng = SEED_TORN;
+}
+
+static int
+touched_alloc(struct sim_flash *d)
+{
+    uint64_t units = d->geom.size / d->geom.prog_size;
+
+    d->touched = calloc((size_t)((units + 7) / 8), 1);
+    return d->touched != NULL ? 0 : -ENOMEM;
 }
 
 int
@@ -99,26 +162,33 @@ sim_flash_open(struct sim_flash *d, const char *path,
     struct stat st;
     int fd, fresh = 0, rc;
 
-    memset(d, 0, sizeof(*d));
-    d->fd = -1;
+    dev_reset(d);
     if (!geom_ok(g))
         return -EINVAL;
-    fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    d->geom = *g;
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+        /* O_EXCL: only a file this call created may be sized and
+         * erased; anything that already exists keeps its bytes. */
+        fd = open(path, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+        fresh = fd >= 0;
+    }
     if (fd < 0)
         return -errno;
-    if (fstat(fd, &st) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    if (st.st_size == 0 && create) {
+    if (fresh) {
         if (ftruncate(fd, (off_t)g->size) < 0) {
             rc = -errno;
             goto fail;
         }
-        fresh = 1;
-    } else if ((uint64_t)st.st_size != g->size) {
-        rc = -EINVAL;
-        goto fail;
+    } else {
+        if (fstat(fd, &st) < 0) {
+            rc = -errno;
+            goto fail;
+        }
+        if (st.st_size < 0 || (uint64_t)st.st_size != g->size) {
+            rc = -EINVAL;
+            goto fail;
+        }
     }
     d->map =
         mmap(NULL, (size_t)g->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -127,19 +197,25 @@ sim_flash_open(struct sim_flash *d, const char *path,
         d->map = NULL;
         goto fail;
     }
+    rc = touched_alloc(d);
+    if (rc != 0)
+        goto fail;
     d->fd = fd;
-    rc = dev_init(d, g);
-    if (rc != 0) {
-        sim_flash_close(d);
-        return rc;
-    }
-    if (fresh)
+    /* ftruncate already gave zeros; an erased value of 0 needs no pass
+     * over the (possibly sparse) file. */
+    if (fresh && g->erased != 0)
         memset(d->map, g->erased, (size_t)g->size);
-    else
+    if (!fresh)
         touched_from_content(d);
     return 0;
 fail:
+    if (d->map != NULL)
+        munmap(d->map, (size_t)g->size);
     close(fd);
+    /* A half-made file would be refused (or misread) by the next open. */
+    if (fresh)
+        unlink(path);
+    dev_reset(d);
     return rc;
 }
 
@@ -148,22 +224,24 @@ sim_flash_open_mem(struct sim_flash *d, const struct sim_flash_geom *g)
 {
     int rc;
 
-    memset(d, 0, sizeof(*d));
-    d->fd = -1;
+    dev_reset(d);
     if (!geom_ok(g))
         return -EINVAL;
+    d->geom = *g;
     d->map = mmap(NULL, (size_t)g->size, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (d->map == MAP_FAILED) {
-        d->map = NULL;
+        dev_reset(d);
         return -ENOMEM;
     }
-    rc = dev_init(d, g);
+    rc = touched_alloc(d);
     if (rc != 0) {
-        sim_flash_close(d);
+        munmap(d->map, (size_t)g->size);
+        dev_reset(d);
         return rc;
     }
-    memset(d->map, g->erased, (size_t)g->size);
+    if (g->erased != 0)
+        memset(d->map, g->erased, (size_t)g->size);
     return 0;
 }
 
@@ -184,7 +262,9 @@ int
 sim_flash_partition(struct sim_flash *d, struct hal_flash *part,
                     const char *name, uint64_t base, uint64_t size)
 {
-    if (size == 0 || base % d->geom.erase_size != 0 ||
+    /* An empty partition is always a layout mistake, so it is refused
+     * rather than handed out as a window nothing fits in. */
+    if (d->map == NULL || size == 0 || base % d->geom.erase_size != 0 ||
         size % d->geom.erase_size != 0 || base > d->geom.size ||
         size > d->geom.size - base)
         return -EINVAL;
@@ -205,7 +285,7 @@ sim_flash_cut_after(struct sim_flash *d, uint64_t n, enum sim_flash_torn mode,
 {
     d->cut_at = n;
     d->torn = mode;
-    d->rng = seed ? seed : 0x9e3779b9u;
+    d->rng = seed != 0 ? seed : SEED_TORN;
 }
 
 void
@@ -218,55 +298,117 @@ sim_flash_power_on(struct sim_flash *d)
 void
 sim_flash_flip_on_read(struct sim_flash *d, uint32_t ppm, uint32_t seed)
 {
-    d->flip_ppm = ppm;
-    d->flip_rng = seed ? seed : 0x2545f491u;
+    d->flip_ppm = ppm > 1000000u ? 1000000u : ppm;
+    d->flip_rng = seed != 0 ? seed : SEED_FLIP;
 }
 
 int
 sim_flash_corrupt(struct sim_flash *d, uint64_t off, uint8_t xor_mask)
 {
-    if (off >= d->geom.size)
+    if (d->map == NULL || off >= d->geom.size)
         return -EINVAL;
     d->map[off] ^= xor_mask;
     return 0;
 }
 
-/* Is this mutating operation the one power fails in?  Counts it. */
-static int
-op_begin(struct sim_flash *d)
+/*
+ * Invert each bit of buf with probability p = ppm / 1e6.  One draw per
+ * byte decides whether the byte has any flip (probability
+ * q = 1 - (1 - p)^8); only such bytes draw which bit is the lowest
+ * flipped one (from its distribution given that one flips) and then the
+ * bits above it independently.  The result has exactly the per-bit
+ * distribution asked for, at one xorshift per byte.
+ */
+static void
+flip_bits(struct sim_flash *d, uint8_t *buf, size_t len)
 {
-    if (d->dead) {
-        d->stats.failed++;
-        return -EIO;
+    const double one = 4294967296.0; /* 2^32: a draw's range */
+    double p = d->flip_ppm / 1e6, keep = 1.0, q, acc = 0.0, pk = p;
+    uint64_t any, bit, lowest[8];
+
+    for (int b = 0; b < 8; b++)
+        keep *= 1.0 - p;
+    q = 1.0 - keep;
+    any = (uint64_t)(q * one);
+    bit = (uint64_t)(p * one);
+    for (int b = 0; b < 8; b++) {
+        acc += pk;
+        pk *= 1.0 - p;
+        lowest[b] = (uint64_t)(acc / q * one);
     }
-    if (d->ops++ == d->cut_at) {
-        d->dead = 1;
-        d->stats.failed++;
-        return 1;
+    lowest[7] = (uint64_t)1 << 32; /* rounding must not lose the tail */
+    for (size_t i = 0; i < len; i++) {
+        uint32_t r;
+        uint8_t mask;
+        int b = 0;
+
+        if (rng_next(&d->flip_rng) >= any)
+            continue;
+        r = rng_next(&d->flip_rng);
+        while (r >= lowest[b])
+            b++;
+        mask = (uint8_t)(1u << b);
+        while (++b < 8)
+            if (rng_next(&d->flip_rng) < bit)
+                mask |= (uint8_t)(1u << b);
+        buf[i] ^= mask;
     }
-    return 0;
+}
+
+static int
+power_fail(struct sim_flash *d)
+{
+    d->stats.failed++;
+    return -EIO;
+}
+
+/* Number the mutating operation about to reach the chip; nonzero when
+ * it is the one the power fails in. */
+static int
+op_is_cut(struct sim_flash *d)
+{
+    if (d->ops++ != d->cut_at)
+        return 0;
+    d->dead = 1;
+    return 1;
 }
 
 static int
 sim_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
 {
     struct sim_flash *d = f->dev;
-    uint8_t *out = buf;
 
-    if (d->dead) {
-        d->stats.failed++;
-        return -EIO;
-    }
-    memcpy(out, d->map + f->base + off, len);
-    if (d->flip_ppm != 0) {
-        /* One draw per bit is slow but only runs when flips are on. */
-        for (size_t i = 0; i < len; i++)
-            for (int b = 0; b < 8; b++)
-                if (rng_next(&d->flip_rng) % 1000000u < d->flip_ppm)
-                    out[i] ^= (uint8_t)(1u << b);
-    }
+    if (d->dead)
+        return power_fail(d);
+    memcpy(buf, d->map + f->base + off, len);
+    if (d->flip_ppm != 0)
+        flip_bits(d, buf, len);
     d->stats.reads++;
     d->stats.bytes_read += len;
+    return 0;
+}
+
+/* A program that breaks a rule; it never reaches the chip, so it is not
+ * numbered as an operation a power cut could interrupt. */
+static int
+prog_refused(const struct sim_flash *d, uint64_t at, const uint8_t *src,
+             size_t len)
+{
+    uint64_t u0 = at / d->geom.prog_size;
+    uint64_t n = len / d->geom.prog_size;
+
+    for (uint64_t u = 0; u < n; u++)
+        if (touched_get(d, u0 + u))
+            return 1;
+    /* An untouched unit reads erased unless sim_flash_corrupt() changed
+     * it; a program needing a bit back in its erased state is refused
+     * there too. */
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ov = d->map[at + i];
+
+        if (prog_byte(d->geom.erased, ov, src[i]) != src[i])
+            return 1;
+    }
     return 0;
 }
 
@@ -275,85 +417,72 @@ sim_prog(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
 {
     struct sim_flash *d = f->dev;
     const uint8_t *src = buf;
-    uint8_t *dst = d->map + f->base + off;
-    uint64_t u0 = (f->base + off) / d->geom.prog_size;
-    uint64_t nu = len / d->geom.prog_size;
-    int r;
+    uint64_t at = f->base + off;
+    uint8_t *dst = d->map + at;
+    uint8_t e = d->geom.erased;
 
-    if (d->dead) {
-        d->stats.failed++;
-        return -EIO;
+    if (d->dead)
+        return power_fail(d);
+    if (prog_refused(d, at, src, len)) {
+        d->stats.refused++;
+        return -EINVAL;
     }
-    /* A refused program never reaches the chip, so it does not count as
-     * an operation a power cut could interrupt. */
-    for (uint64_t u = 0; u < nu; u++) {
-        if (touched_get(d, u0 + u)) {
-            d->stats.refused++;
-            return -EINVAL;
-        }
-    }
-    r = op_begin(d);
-    if (r < 0)
-        return r;
-    for (uint64_t u = 0; u < nu; u++)
-        touched_set(d, u0 + u, 1);
-    if (r == 0) {
+    /* Torn or not, the range may now hold partly programmed cells. */
+    touched_fill(d, at / d->geom.prog_size, len / d->geom.prog_size, 1);
+    if (!op_is_cut(d)) {
         for (size_t i = 0; i < len; i++)
-            dst[i] &= src[i];
+            dst[i] = prog_byte(e, dst[i], src[i]);
         d->stats.progs++;
         d->stats.bytes_prog += len;
         return 0;
     }
     if (d->torn == SIM_TORN_PREFIX) {
-        size_t k = rng_next(&d->rng) % len;
+        size_t k = (size_t)rng_below(&d->rng, len);
 
         for (size_t i = 0; i < k; i++)
-            dst[i] &= src[i];
+            dst[i] = prog_byte(e, dst[i], src[i]);
     } else if (d->torn == SIM_TORN_BITS) {
         for (size_t i = 0; i < len; i++) {
-            uint8_t clear = (uint8_t)(dst[i] & ~src[i]);
+            uint8_t change = (uint8_t)(prog_byte(e, dst[i], src[i]) ^ dst[i]);
 
-            dst[i] &= (uint8_t) ~(clear & rng_next(&d->rng));
+            dst[i] ^= (uint8_t)(change & rng_next(&d->rng));
         }
     }
-    return -EIO;
+    return power_fail(d);
 }
 
 static int
 sim_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
 {
     struct sim_flash *d = f->dev;
-    uint8_t *dst = d->map + f->base + off;
-    uint64_t u0 = (f->base + off) / d->geom.prog_size;
-    uint64_t nu = len / d->geom.prog_size;
-    int r = op_begin(d);
+    uint64_t at = f->base + off;
+    uint8_t *dst = d->map + at;
+    uint8_t e = d->geom.erased;
+    uint64_t u0 = at / d->geom.prog_size;
+    uint64_t n = len / d->geom.prog_size;
 
-    if (r < 0)
-        return r;
-    if (r == 0) {
-        memset(dst, d->geom.erased, (size_t)len);
-        for (uint64_t u = 0; u < nu; u++)
-            touched_set(d, u0 + u, 0);
+    if (d->dead)
+        return power_fail(d);
+    if (!op_is_cut(d)) {
+        memset(dst, e, (size_t)len);
+        touched_fill(d, u0, n, 0);
         d->stats.erases++;
         d->stats.bytes_erased += len;
         return 0;
     }
-    /* Interrupted: the blocks are in an unknown state, so every unit in
-     * them stays touched until a complete erase. */
     if (d->torn == SIM_TORN_PREFIX) {
-        size_t k = (size_t)(rng_next(&d->rng) % len);
-
-        memset(dst, d->geom.erased, k);
+        memset(dst, e, (size_t)rng_below(&d->rng, len));
     } else if (d->torn == SIM_TORN_BITS) {
         for (uint64_t i = 0; i < len; i++) {
-            uint8_t set = (uint8_t)(d->geom.erased & ~dst[i]);
+            uint8_t change = (uint8_t)(dst[i] ^ e);
 
-            dst[i] |= (uint8_t)(set & rng_next(&d->rng));
+            dst[i] ^= (uint8_t)(change & rng_next(&d->rng));
         }
     }
-    for (uint64_t u = 0; u < nu; u++)
-        touched_set(d, u0 + u, 1);
-    return -EIO;
+    /* The blocks are in an unknown state, even where they read erased:
+     * nothing may be programmed there before a complete erase. */
+    touched_fill(d, u0, n, 1);
+    return power_fail(d);
 }
 
 static int
@@ -361,13 +490,10 @@ sim_sync(const struct hal_flash *f)
 {
     struct sim_flash *d = f->dev;
 
-    if (d->dead) {
-        d->stats.failed++;
-        return -EIO;
-    }
-    /* The mapping is the device; nothing more is needed for durability
-     * within this process, and tests never rely on surviving a host
-     * crash. */
+    if (d->dead)
+        return power_fail(d);
+    if (d->fd >= 0 && msync(d->map, (size_t)d->geom.size, MS_SYNC) < 0)
+        return -errno;
     return 0;
 }
 
