@@ -31,9 +31,12 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 # ---- sources --------------------------------------------------------------
 
+STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
+	src/store/crc32c.c
 NODE_SRCS := src/node/main.c src/node/cmds.c \
 	src/console/line.c src/console/cmd.c \
 	src/crypto/sha256.c \
+	$(STORE_SRCS) src/node/cmds_store.c \
 	src/net/lwip_port.c src/net/tls.c \
 	$(HAL_SRCS)
 
@@ -85,7 +88,8 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 
 OUT := build/$(BOARD)-$(ARCH)
 
-.PHONY: all run test cross size format check-format clean setup unit
+.PHONY: all run test cross size format check-format clean setup unit \
+	powercut fuzz-store bench
 
 all: $(OUT)/keel
 
@@ -106,8 +110,10 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console
+UNIT_TESTS := flash_sim console store
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
+UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/sim/clock.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
 	src/console/cmd.c
 
@@ -131,9 +137,56 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
 
 unit: $(foreach t,$(UNIT_TESTS),$(UT_OUT)/test_$(t))
 
-test: unit cross
+# ---- power cuts, fuzzing, benchmarks ------------------------------------
+
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ihal/include \
+	-Ihal -Isrc -Iboard/$(BOARD) -Itests/unit
+PC_SRCS := tests/powercut/powercut.c $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/sim/clock.c
+
+# Optimised for the exhaustive run; the sampled run in make test uses
+# the sanitized build.
+$(UT_OUT)/powercut: $(PC_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(PC_SRCS)
+$(UT_OUT)/powercut-san: $(PC_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)gcc $(HOST_CFLAGS) -O1 -g $(SAN) -o $@ $(PC_SRCS)
+
+POWERCUT_SAMPLE ?= 13
+powercut: $(UT_OUT)/powercut
+	$(Q)$(UT_OUT)/powercut
+
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := tests/fuzz/fuzz_store_mount.c $(STORE_SRCS) \
+	hal/sim/flash_sim.c hal/sim/clock.c
+$(UT_OUT)/fuzz_store_mount: $(FUZZ_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRCS)
+$(UT_OUT)/mkseed: tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
+		hal/sim/clock.c
+	$(Q)gcc $(HOST_CFLAGS) -O1 -o $@ $^
+build/fuzz/store-corpus/seed: $(UT_OUT)/mkseed
+	@mkdir -p $(dir $@)
+	$(Q)$< $@
+fuzz-store: $(UT_OUT)/fuzz_store_mount build/fuzz/store-corpus/seed
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
+		build/fuzz/store-corpus
+
+BENCH_SRCS := tests/bench/bench_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/sim/clock.c
+$(UT_OUT)/bench_store: $(BENCH_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(BENCH_SRCS)
+bench: $(UT_OUT)/bench_store
+	$(Q)$(UT_OUT)/bench_store
+
+test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
+		build/fuzz/store-corpus/seed
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
-		ARCHES="$(BOARD_ARCHES)" bash tests/run.sh
+		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
+		bash tests/run.sh
 
 # ---- size, format, clean -------------------------------------------------
 

@@ -46,6 +46,33 @@ for t in $UNIT_TESTS; do
     fi
 done
 
+# --- power cuts (sampled; make powercut runs every cut point) ---------------
+if [ -x build/test/powercut-san ]; then
+    build/test/powercut-san --sample "${POWERCUT_SAMPLE:-13}" \
+        >"$tmp/pc.log" 2>&1
+    rc=$?
+    sed 's/^/    /' "$tmp/pc.log" | grep -v '^    powercut: [a-z]' | head -20
+    line=$(tail -n 1 "$tmp/pc.log")
+    if [ "$rc" -eq 0 ] && grep -q ', 0 violations$' <<<"$line"; then
+        ok "$line (every ${POWERCUT_SAMPLE:-13}th cut point)"
+    else
+        fail "powercut" "$line (exit $rc)"
+    fi
+fi
+
+# --- fuzz smoke: the store mount target on random inputs, bounded ---------
+if [ -x build/test/fuzz_store_mount ]; then
+    mkdir -p "$tmp/corpus"
+    cp build/fuzz/store-corpus/seed "$tmp/corpus/" 2>/dev/null
+    if build/test/fuzz_store_mount -runs=3000 -seed=1 -max_len=131072 \
+        "$tmp/corpus" >"$tmp/fuzz.log" 2>&1; then
+        ok "fuzz/store_mount: 3000 runs from a real image, clean"
+    else
+        fail "fuzz/store_mount" "see below"
+        tail -n 30 "$tmp/fuzz.log" | sed 's/^/    /'
+    fi
+fi
+
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
     b=build/$BOARD-$a/keel

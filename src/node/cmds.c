@@ -189,6 +189,8 @@ const struct cmd node_cmds[] = {
      cmd_uptime_h, NULL},
     {"flash", 0, 0, CMD_JSON, "[--json]", "the flash partitions of this board",
      cmd_flash_h, NULL},
+    {"store", 0, 0, 0, "", "the record store, chain log and control block",
+     NULL, node_store_cmds},
     {"reboot", 0, 0, 0, "", "restart keel (through keel-boot when present)",
      cmd_reboot_h, NULL},
     {"poweroff", 0, 0, 0, "",

@@ -129,6 +129,7 @@ main(int argc, char **argv)
                 strerror(-rc));
         return 1;
     }
+    node_storage_mount(&node);
     if (net_init() != 0) {
         fprintf(stderr, "keel: network stack failed to start\n");
         return 1;

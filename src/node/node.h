@@ -13,6 +13,9 @@
 #include "console/cmd.h"
 #include "hal/console.h"
 #include "hal/flash.h"
+#include "store/clog.h"
+#include "store/ctl.h"
+#include "store/store.h"
 
 enum node_part {
 #define NODE_PART_ENUM(name, off, size) NODE_PART_##name,
@@ -25,6 +28,10 @@ struct node {
     struct hal_flash part[NODE_PART_COUNT];
     const char *flash_path;
     struct hal_console con;
+    struct store store;
+    struct clog clog;
+    struct ctl ctl;
+    int store_rc, clog_rc, ctl_rc; /* mount results; 0 = usable */
     uint64_t start_ms;
     unsigned failures; /* commands that failed (script exit status) */
     int stop;          /* 1: power off after the current command */
@@ -32,8 +39,14 @@ struct node {
     int reboot;
 };
 
-/* The command table (src/node/cmds.c). */
+/* The command table (src/node/cmds.c) and its store rows
+ * (src/node/cmds_store.c). */
 extern const struct cmd node_cmds[];
+extern const struct cmd node_store_cmds[];
+
+/* Mount the store, the chain log and the control block; reports
+ * problems on stderr and leaves the *_rc fields set. */
+void node_storage_mount(struct node *node);
 
 const char *node_build_id(void);
 

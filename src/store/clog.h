@@ -1,0 +1,88 @@
+/*
+ * store/clog.h - the chain log: the tfile as fixed 160-byte records in
+ * fixed slots on a flash partition.
+ *
+ * A slot is the record, a 16-byte trailer (magic, version, type, write
+ * sequence, index, CRC-32C), padded to a program unit: 176 bytes on
+ * 16-byte NOR, so an append programs 1.1 bytes per byte and erases one
+ * block per 23 records.  Slots are written in order around the partition
+ * as a ring; every slot says "record[index] = this" (appends) or "the
+ * log now ends at index" (truncation), and the last slot of a batch
+ * carries an end mark: a batch counts only once its end mark verifies.
+ *
+ * A checkpoint (first and end index, the map of runs from index to slot,
+ * where to resume) is kept in the record store under CLOG_CKPT_KEY every
+ * CLOG_CKPT_EVERY slots and on every trim, so a mount reads only the
+ * slots written since: mount time does not grow with the chain.
+ *
+ * After a mount, writing resumes at the next erase block (the rest of
+ * the last one may hold a half-programmed slot) with a write sequence
+ * CLOG_SEQ_GAP ahead, so a torn batch that reads valid later can never
+ * be taken for a newer one.  The run map is bounded (CLOG_RUNS_MAX): each
+ * mount and each truncation starts a run; trimming drops old runs.  A
+ * full map or a full ring is -ENOSPC: trim the log.
+ *
+ * Caller-allocated; no malloc.  Errors as in store.h.
+ */
+#ifndef STORE_CLOG_H
+#define STORE_CLOG_H
+
+#include <stdint.h>
+
+#include "hal/flash.h"
+#include "store/store.h"
+
+#define CLOG_REC 160
+#define CLOG_SLOT_RAW 176
+#ifndef CLOG_RUNS_MAX
+#define CLOG_RUNS_MAX 128
+#endif
+#ifndef CLOG_CKPT_EVERY
+#define CLOG_CKPT_EVERY 4096 /* slots between checkpoints */
+#endif
+#define CLOG_BATCH_MAX 60000
+#define CLOG_SEQ_GAP 65536
+#define CLOG_CKPT_KEY "clog.ckpt"
+#define CLOG_BUF 4096 /* bytes programmed per call at most */
+
+struct clog_run {
+    uint32_t index, slot, count;
+};
+
+struct clog {
+    const struct hal_flash *f;
+    struct store *st;
+    uint32_t slot_size, per_seg, nsegs, nslots;
+    uint32_t first, end; /* records [first, end) are in the log */
+    uint32_t wslot;      /* next slot to program */
+    uint32_t wseq;       /* next write sequence */
+    int fresh;           /* skip to the next erase block first */
+    uint32_t since_ckpt; /* slots written since the last checkpoint */
+    uint32_t nruns;
+    struct clog_run runs[CLOG_RUNS_MAX];
+    uint32_t scanned; /* slots read by the last mount */
+    uint32_t bad;     /* slots that failed to verify when read */
+    uint8_t buf[CLOG_BUF + CLOG_SLOT_RAW];
+};
+
+/* Mount the log on f with its checkpoint in st (mounted). */
+int clog_mount(struct clog *l, const struct hal_flash *f, struct store *st);
+
+/* Append n records (n * CLOG_REC bytes) at the end: all or none. */
+int clog_append(struct clog *l, const uint8_t *recs, uint32_t n);
+
+/* Read record index into out[CLOG_REC].  -ENOENT outside [first, end),
+ * -EBADMSG when its slot no longer verifies. */
+int clog_read(struct clog *l, uint32_t index, uint8_t *out);
+
+/* Drop records index.. (index >= first): one truncation slot. */
+int clog_truncate(struct clog *l, uint32_t index);
+
+/* Drop records before index, keeping [index, end); frees their slots for
+ * reuse once the checkpoint that records it is committed. */
+int clog_trim(struct clog *l, uint32_t index);
+
+/* Write the checkpoint now. */
+int clog_checkpoint(struct clog *l);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * store/ctl.c - the redundant control block.
+ *
+ * Copy layout (docs/FORMAT.md): magic "KCB1" u32, version u16, payload
+ * length u16, sequence u32, CRC-32C u32 over bytes 0..11 and the payload;
+ * then the payload, padded with the erased value to a program unit.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "store/crc32c.h"
+#include "store/ctl.h"
+#include "store/le.h"
+
+#define CTL_MAGIC 0x3142434bu /* "KCB1" */
+#define CTL_VERSION 1
+
+static uint32_t
+pad(const struct ctl *c, uint32_t n)
+{
+    uint32_t p = c->f->prog_size;
+
+    return (n + p - 1) / p * p;
+}
+
+/* Read and check copy i into c->buf.  Returns payload length or < 0. */
+static int
+copy_load(struct ctl *c, int i, uint32_t *seq)
+{
+    uint8_t *b = c->buf;
+    uint32_t len;
+    int rc;
+
+    rc = hal_flash_read(c->f, (uint64_t)i * c->f->erase_size, b, CTL_HDR_SIZE);
+    if (rc != 0)
+        return rc;
+    len = le16(b + 6);
+    if (le32(b) != CTL_MAGIC || le16(b + 4) != CTL_VERSION ||
+        len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
+        return -EBADMSG;
+    rc = hal_flash_read(c->f, (uint64_t)i * c->f->erase_size + CTL_HDR_SIZE,
+                        b + CTL_HDR_SIZE, len);
+    if (rc != 0)
+        return rc;
+    if (crc32c(crc32c(0, b, 12), b + CTL_HDR_SIZE, len) != le32(b + 12))
+        return -EBADMSG;
+    *seq = le32(b + 8);
+    return (int)len;
+}
+
+int
+ctl_mount(struct ctl *c, const struct hal_flash *f)
+{
+    uint32_t seq[2] = {0, 0};
+
+    c->f = f;
+    c->newest = -1;
+    c->bad = 0;
+    if (f->size < 2ull * f->erase_size)
+        return -EINVAL;
+    for (int i = 0; i < 2; i++) {
+        int rc = copy_load(c, i, &seq[i]);
+
+        if (rc == -EIO)
+            return rc;
+        c->valid[i] = rc >= 0;
+        if (rc == -EBADMSG) {
+            /* A blank copy is not corrupt, just unused. */
+            uint8_t h[4];
+
+            if (hal_flash_read(f, (uint64_t)i * f->erase_size, h, 4) == 0 &&
+                !(h[0] == f->erased && h[1] == f->erased && h[2] == f->erased &&
+                  h[3] == f->erased))
+                c->bad++;
+        }
+    }
+    if (c->valid[0] && c->valid[1])
+        /* Wrap-safe: the newer is ahead by less than half the space. */
+        c->newest = (int32_t)(seq[1] - seq[0]) > 0 ? 1 : 0;
+    else if (c->valid[0] || c->valid[1])
+        c->newest = c->valid[0] ? 0 : 1;
+    if (c->newest < 0)
+        return -ENOENT;
+    c->seq = seq[c->newest];
+    return 0;
+}
+
+int
+ctl_read(struct ctl *c, void *buf, size_t cap)
+{
+    uint32_t seq;
+    int len;
+
+    if (c->newest < 0)
+        return -ENOENT;
+    len = copy_load(c, c->newest, &seq);
+    if (len < 0)
+        return len;
+    if (seq != c->seq)
+        return -EBADMSG;
+    if ((size_t)len > cap)
+        return -ENOBUFS;
+    memcpy(buf, c->buf + CTL_HDR_SIZE, (size_t)len);
+    return len;
+}
+
+int
+ctl_write(struct ctl *c, const void *buf, size_t len)
+{
+    int target = c->newest < 0 ? 0 : 1 - c->newest;
+    uint32_t seq = c->newest < 0 ? 1 : c->seq + 1, total, got;
+    uint64_t off = (uint64_t)target * c->f->erase_size;
+    uint8_t *b = c->buf;
+    int rc;
+
+    if (len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
+        return -EINVAL;
+    total = pad(c, CTL_HDR_SIZE + (uint32_t)len);
+    memset(b, c->f->erased, total);
+    put32(b, CTL_MAGIC);
+    put16(b + 4, CTL_VERSION);
+    put16(b + 6, (uint16_t)len);
+    put32(b + 8, seq);
+    memcpy(b + CTL_HDR_SIZE, buf, len);
+    put32(b + 12, crc32c(crc32c(0, b, 12), b + CTL_HDR_SIZE, len));
+
+    /* From here the target copy is invalid until the program lands; the
+     * other copy still holds the current value. */
+    c->valid[target] = 0;
+    rc = hal_flash_erase(c->f, off, c->f->erase_size);
+    if (rc == 0)
+        rc = hal_flash_prog(c->f, off, b, total);
+    if (rc != 0)
+        return rc == -EINVAL ? -EIO : rc;
+    rc = copy_load(c, target, &got);
+    if (rc != (int)len || got != seq ||
+        memcmp(c->buf + CTL_HDR_SIZE, buf, len) != 0)
+        return -EIO;
+    c->valid[target] = 1;
+    c->newest = target;
+    c->seq = seq;
+    return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * store/ctl.h - a redundant control block: two copies in separate erase
+ * blocks, each with a sequence number and CRC-32C (U-Boot's redundant
+ * environment, with read-back).  Boot control lives on it.
+ *
+ * Writes always go to the older (or invalid) copy, which is erased,
+ * programmed and read back; the newest valid copy wins on read, with
+ * wrap-safe comparison of the 32-bit sequence numbers.  A cut at any
+ * point leaves the old value or the new one.
+ *
+ * The partition must hold at least two erase blocks; copy 0 is block 0,
+ * copy 1 is block 1.  Payloads are at most CTL_PAYLOAD_MAX bytes and at
+ * most one erase block less the header.  Caller-allocated; no malloc.
+ */
+#ifndef STORE_CTL_H
+#define STORE_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/flash.h"
+
+#define CTL_HDR_SIZE 16
+#ifndef CTL_PAYLOAD_MAX
+#define CTL_PAYLOAD_MAX 1024
+#endif
+
+struct ctl {
+    const struct hal_flash *f;
+    uint32_t seq; /* of the newest valid copy */
+    int newest;   /* 0 or 1; -1 when neither copy is valid */
+    int valid[2]; /* each copy passed its checks at the last read */
+    uint32_t bad; /* copies found corrupt since mount */
+    uint8_t buf[CTL_HDR_SIZE + CTL_PAYLOAD_MAX + 16];
+};
+
+/* Read both copies.  Returns 0 (at least one valid copy), -ENOENT (none:
+ * a blank or destroyed block), -EINVAL (partition too small), -EIO. */
+int ctl_mount(struct ctl *c, const struct hal_flash *f);
+
+/* Copy the newest payload into buf.  Returns its length, -ENOENT when
+ * there is none, -ENOBUFS when cap is too small, -EBADMSG when the copy
+ * no longer verifies (bit flip since mount). */
+int ctl_read(struct ctl *c, void *buf, size_t cap);
+
+/* Write a new payload to the older copy and read it back.  Returns 0,
+ * -EINVAL (too long), -EIO (the flash failed or the read-back differed;
+ * the previous value is still the newest). */
+int ctl_write(struct ctl *c, const void *buf, size_t len);
+
+#endif

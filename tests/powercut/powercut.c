@@ -1,0 +1,517 @@
+/*
+ * tests/powercut/powercut.c - cut the power at every flash operation of
+ * each storage workload and check what survives against a model.
+ *
+ * For each workload: run it once uncut to count its flash operations;
+ * then for every operation k (or every Nth with --sample N), and for each
+ * way the operation in flight can fail (no effect, a prefix, random
+ * bits): run the workload on a fresh device with the cut armed at k,
+ * remount, and check that every key, the chain log and the control block
+ * hold their last committed state, or for the step that was interrupted
+ * the state before it or after it - all of it, for group commits and
+ * batches.  Then run the rest of the workload on the remounted device and
+ * check again: a store that mounts but cannot write is a failure.
+ *
+ * Prints "powercut: <W> workloads, <N> cut points, <M> violations" and
+ * exits non-zero on any violation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/flash_sim.h"
+#include "store/clog.h"
+#include "store/ctl.h"
+#include "store/store.h"
+
+#define ES 4096u
+#define STORE_SIZE (8 * 16384u)
+#define CHAIN_SIZE (256 * ES)
+#define CTL_SIZE (2 * ES)
+#define DEV_SIZE (STORE_SIZE + CHAIN_SIZE + CTL_SIZE)
+#define NKEYS 100
+#define VMAX 1400
+#define LOGMAX 8192
+
+struct rig {
+    struct sim_flash dev;
+    struct hal_flash pstore, pchain, pctl;
+    struct store st;
+    struct clog log;
+    struct ctl ctl;
+};
+
+struct model {
+    int len[NKEYS]; /* -1: absent */
+    uint8_t val[NKEYS][VMAX];
+    uint32_t first, end;
+    uint16_t gen[LOGMAX];
+    int ctl_len;
+    uint8_t ctl[CTL_PAYLOAD_MAX];
+};
+
+enum op_kind { OP_KV, OP_APPEND, OP_TRUNC, OP_TRIM, OP_CTL };
+
+struct op {
+    enum op_kind kind;
+    int n;                     /* entries, records */
+    int key[STORE_GROUP_MAX];  /* OP_KV: key numbers */
+    int vlen[STORE_GROUP_MAX]; /* -1: delete */
+    uint32_t seed;
+    uint32_t index; /* OP_TRUNC, OP_TRIM */
+    uint16_t gen;   /* OP_APPEND */
+};
+
+static struct rig rig;
+static struct model cur, next;
+static int verbose;
+static long violations;
+
+static uint32_t
+rnd(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static void
+fill(uint8_t *b, int n, uint32_t seed)
+{
+    for (int i = 0; i < n; i++)
+        b[i] = (uint8_t)(rnd(&seed) >> 7);
+}
+
+static void
+key_name(char *buf, int k)
+{
+    snprintf(buf, 8, "k%03d", k & 0x3ff);
+}
+
+static void
+record(uint8_t *r, uint32_t index, uint16_t gen)
+{
+    uint32_t s = index * 2654435761u + gen * 40503u + 1;
+
+    fill(r, CLOG_REC, s);
+    memcpy(r, &index, 4);
+    memcpy(r + 4, &gen, 2);
+}
+
+/* ---- applying an operation ---------------------------------------- */
+
+static void
+model_apply(struct model *m, const struct op *o)
+{
+    switch (o->kind) {
+    case OP_KV:
+        for (int i = 0; i < o->n; i++) {
+            int k = o->key[i];
+
+            m->len[k] = o->vlen[i];
+            if (o->vlen[i] > 0)
+                fill(m->val[k], o->vlen[i], o->seed + (uint32_t)i);
+        }
+        break;
+    case OP_APPEND:
+        for (int i = 0; i < o->n; i++)
+            m->gen[m->end + (uint32_t)i] = o->gen;
+        m->end += (uint32_t)o->n;
+        break;
+    case OP_TRUNC:
+        m->end = o->index;
+        break;
+    case OP_TRIM:
+        m->first = o->index;
+        break;
+    case OP_CTL:
+        m->ctl_len = o->n;
+        fill(m->ctl, o->n, o->seed);
+        break;
+    }
+}
+
+static int
+dev_apply(const struct op *o)
+{
+    static uint8_t vals[STORE_GROUP_MAX][VMAX];
+    static uint8_t recs[1000 * CLOG_REC];
+    struct store_entry e[STORE_GROUP_MAX];
+    char names[STORE_GROUP_MAX][8];
+
+    switch (o->kind) {
+    case OP_KV:
+        for (int i = 0; i < o->n; i++) {
+            key_name(names[i], o->key[i]);
+            e[i].key = names[i];
+            e[i].del = o->vlen[i] < 0;
+            e[i].len = e[i].del ? 0 : (size_t)o->vlen[i];
+            fill(vals[i], o->vlen[i] > 0 ? o->vlen[i] : 0,
+                 o->seed + (uint32_t)i);
+            e[i].val = vals[i];
+        }
+        return store_commit(&rig.st, e, o->n);
+    case OP_APPEND:
+        for (int i = 0; i < o->n; i++)
+            record(recs + (size_t)i * CLOG_REC, cur.end + (uint32_t)i, o->gen);
+        return clog_append(&rig.log, recs, (uint32_t)o->n);
+    case OP_TRUNC:
+        return clog_truncate(&rig.log, o->index);
+    case OP_TRIM:
+        return clog_trim(&rig.log, o->index);
+    case OP_CTL: {
+        uint8_t b[CTL_PAYLOAD_MAX];
+
+        fill(b, o->n, o->seed);
+        return ctl_write(&rig.ctl, b, (size_t)o->n);
+    }
+    }
+    return -EINVAL;
+}
+
+/* ---- the workloads ------------------------------------------------- */
+
+typedef int (*gen_fn)(int step, const struct model *m, struct op *o);
+
+static int
+gen_kv_create(int step, const struct model *m, struct op *o)
+{
+    (void)m;
+    if (step >= NKEYS)
+        return 0;
+    *o = (struct op){.kind = OP_KV, .n = 1, .seed = (uint32_t)step + 1};
+    o->key[0] = step;
+    o->vlen[0] = 1 + (step * 37) % 300;
+    return 1;
+}
+
+static int
+gen_kv_replace(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 7919u + 13;
+    int k = (int)(rnd(&s) % 30);
+
+    if (step >= 700)
+        return 0;
+    *o = (struct op){.kind = OP_KV, .n = 1, .seed = s};
+    o->key[0] = k;
+    if (m->len[k] >= 0 && rnd(&s) % 10 == 0)
+        o->vlen[0] = -1;
+    else
+        o->vlen[0] = (int)(rnd(&s) % VMAX);
+    return 1;
+}
+
+static int
+gen_kv_group(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 104729u + 7;
+
+    if (step >= 200)
+        return 0;
+    *o = (struct op){.kind = OP_KV, .n = 2 + (int)(rnd(&s) % 4), .seed = s};
+    for (int i = 0; i < o->n; i++) {
+        int k, dup;
+
+        do {
+            k = (int)(rnd(&s) % 24);
+            dup = 0;
+            for (int j = 0; j < i; j++)
+                dup |= o->key[j] == k;
+        } while (dup);
+        o->key[i] = k;
+        o->vlen[i] =
+            m->len[k] >= 0 && rnd(&s) % 6 == 0 ? -1 : (int)(rnd(&s) % 700);
+    }
+    return 1;
+}
+
+static int
+gen_log_append(int step, const struct model *m, struct op *o)
+{
+    (void)m;
+    /* 1,000 single appends, 40 batches of 54, 2 batches of 1,000. */
+    if (step >= 1042)
+        return 0;
+    *o = (struct op){.kind = OP_APPEND, .gen = (uint16_t)(step + 1)};
+    o->n = step < 1000 ? 1 : step < 1040 ? 54 : 1000;
+    return 1;
+}
+
+static int
+gen_log_trunc(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 31337u + 3;
+    uint32_t r = rnd(&s) % 10;
+
+    if (step >= 400)
+        return 0;
+    if (r < 2 && m->end > m->first) {
+        uint32_t back = 1 + rnd(&s) % 20;
+
+        *o = (struct op){.kind = OP_TRUNC,
+                         .index = m->end - back < m->first ? m->first
+                                                           : m->end - back};
+    } else if (r == 2 && m->end > m->first + 50) {
+        *o = (struct op){.kind = OP_TRIM, .index = m->end - 50};
+    } else {
+        *o = (struct op){.kind = OP_APPEND,
+                         .n = 1 + (int)(rnd(&s) % 12),
+                         .gen = (uint16_t)(step + 1)};
+    }
+    return 1;
+}
+
+static int
+gen_ctl(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 7u + 99;
+
+    (void)m;
+    if (step >= 150)
+        return 0;
+    *o = (struct op){.kind = OP_CTL, .n = 1 + (int)(rnd(&s) % 400), .seed = s};
+    return 1;
+}
+
+static const struct {
+    const char *name;
+    gen_fn gen;
+} workloads[] = {
+    {"kv-create-100", gen_kv_create},
+    {"kv-replace-compact", gen_kv_replace},
+    {"kv-group-commit", gen_kv_group},
+    {"log-append-1-54-1000", gen_log_append},
+    {"log-truncate-reappend-trim", gen_log_trunc},
+    {"ctl-update", gen_ctl},
+};
+#define NWORK (sizeof(workloads) / sizeof(workloads[0]))
+
+/* ---- checking -------------------------------------------------------- */
+
+static void
+violation(const char *w, long cut, int mode, const char *what)
+{
+    violations++;
+    if (violations <= 20)
+        printf("VIOLATION %s cut %ld mode %d: %s\n", w, cut, mode, what);
+}
+
+/* 1: the device matches m in full. */
+static int
+matches(const struct model *m)
+{
+    static uint8_t buf[STORE_VAL_MAX], r[CLOG_REC], want[CLOG_REC];
+    char name[8];
+
+    for (int k = 0; k < NKEYS; k++) {
+        int n;
+
+        key_name(name, k);
+        n = store_get(&rig.st, name, buf, sizeof(buf));
+        if (m->len[k] < 0 ? n != -ENOENT
+                          : n != m->len[k] || memcmp(buf, m->val[k], n) != 0)
+            return 0;
+    }
+    if (rig.st.nkeys > NKEYS + 1)
+        return 0;
+    if (rig.log.first != m->first || rig.log.end != m->end)
+        return 0;
+    for (uint32_t i = m->first; i < m->end; i++) {
+        record(want, i, m->gen[i]);
+        if (clog_read(&rig.log, i, r) != 0 || memcmp(r, want, CLOG_REC))
+            return 0;
+    }
+    if (m->ctl_len == 0)
+        return rig.ctl.newest < 0;
+    return ctl_read(&rig.ctl, buf, sizeof(buf)) == m->ctl_len &&
+           memcmp(buf, m->ctl, (size_t)m->ctl_len) == 0;
+}
+
+static int
+mount_all(void)
+{
+    int rc = store_mount(&rig.st, &rig.pstore);
+
+    if (rc == 0)
+        rc = clog_mount(&rig.log, &rig.pchain, &rig.st);
+    if (rc == 0) {
+        rc = ctl_mount(&rig.ctl, &rig.pctl);
+        if (rc == -ENOENT)
+            rc = 0;
+    }
+    return rc;
+}
+
+static int
+rig_open(void)
+{
+    static const struct sim_flash_geom g = {DEV_SIZE, ES, 16, 0xff};
+
+    if (sim_flash_open_mem(&rig.dev, &g) != 0)
+        return -1;
+    sim_flash_partition(&rig.dev, &rig.pstore, "store", 0, STORE_SIZE);
+    sim_flash_partition(&rig.dev, &rig.pchain, "chain", STORE_SIZE, CHAIN_SIZE);
+    sim_flash_partition(&rig.dev, &rig.pctl, "bootctl", STORE_SIZE + CHAIN_SIZE,
+                        CTL_SIZE);
+    return mount_all();
+}
+
+static void
+model_init(struct model *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (int k = 0; k < NKEYS; k++)
+        m->len[k] = -1;
+}
+
+/* Run workload w with a cut at operation cut (-1: none).  Returns the
+ * flash operations it took when uncut. */
+static long
+run(size_t w, long cut, int mode)
+{
+    struct op o;
+    int step = 0, cut_step = -1;
+
+    model_init(&cur);
+    if (rig_open() != 0) {
+        violation(workloads[w].name, cut, mode, "fresh mount failed");
+        return -1;
+    }
+    if (cut >= 0)
+        sim_flash_cut_after(&rig.dev, (uint64_t)cut + sim_flash_ops(&rig.dev),
+                            (enum sim_flash_torn)mode,
+                            (uint32_t)(cut * 7 + mode + 1));
+    for (; workloads[w].gen(step, &cur, &o); step++) {
+        int rc = dev_apply(&o);
+
+        if (rc == 0) {
+            model_apply(&cur, &o);
+            continue;
+        }
+        if (!rig.dev.dead) {
+            char msg[64];
+
+            snprintf(msg, sizeof(msg), "step %d failed: %d", step, rc);
+            violation(workloads[w].name, cut, mode, msg);
+            sim_flash_close(&rig.dev);
+            return -1;
+        }
+        cut_step = step;
+        break;
+    }
+    if (cut_step < 0) {
+        long ops = (long)sim_flash_ops(&rig.dev);
+
+        if (!matches(&cur))
+            violation(workloads[w].name, cut, mode, "uncut run mismatch");
+        sim_flash_close(&rig.dev);
+        return ops;
+    }
+
+    /* Power comes back: the interrupted step is all or nothing. */
+    sim_flash_power_on(&rig.dev);
+    if (mount_all() != 0) {
+        violation(workloads[w].name, cut, mode, "remount failed");
+        sim_flash_close(&rig.dev);
+        return -1;
+    }
+    next = cur;
+    model_apply(&next, &o);
+    if (matches(&next)) {
+        cur = next;
+    } else if (!matches(&cur)) {
+        violation(workloads[w].name, cut, mode,
+                  "state is neither before nor after the cut step");
+        sim_flash_close(&rig.dev);
+        return -1;
+    }
+    /* And it goes on working. */
+    for (step = cut_step + 1; workloads[w].gen(step, &cur, &o); step++) {
+        int rc = dev_apply(&o);
+
+        if (rc != 0) {
+            char msg[80];
+
+            snprintf(msg, sizeof(msg), "after remount, step %d failed: %d",
+                     step, rc);
+            if (verbose) {
+                struct store_stat st;
+
+                store_stat(&rig.st, &st);
+                printf("  store: %u used, %u free, live %llu of %llu, "
+                       "keys %u, compactions %u\n",
+                       st.sectors_used, st.sectors_free,
+                       (unsigned long long)st.live_bytes,
+                       (unsigned long long)st.capacity_bytes, st.keys,
+                       st.compactions);
+                for (uint32_t i = 0; i < rig.st.nsectors; i++)
+                    printf("  sec %u: in_use %d seq %u used %u%s\n", i,
+                           rig.st.sec[i].in_use, rig.st.sec[i].seq,
+                           rig.st.sec[i].used,
+                           (int)i == rig.st.head ? " head" : "");
+            }
+            violation(workloads[w].name, cut, mode, msg);
+            sim_flash_close(&rig.dev);
+            return -1;
+        }
+        model_apply(&cur, &o);
+    }
+    if (!matches(&cur))
+        violation(workloads[w].name, cut, mode, "final state mismatch");
+    sim_flash_close(&rig.dev);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    long sample = 1, points = 0, one = -1;
+    const char *only = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--sample") == 0 && i + 1 < argc)
+            sample = atol(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--cut") == 0 && i + 1 < argc)
+            one = atol(argv[++i]);
+        else if (strcmp(argv[i], "-v") == 0)
+            verbose = 1;
+        else {
+            fprintf(stderr, "usage: powercut [--sample N] [--only NAME]\n");
+            return 2;
+        }
+    }
+    if (sample < 1)
+        sample = 1;
+    for (size_t w = 0; w < NWORK; w++) {
+        long ops, n = 0;
+
+        if (only && strcmp(only, workloads[w].name) != 0)
+            continue;
+        ops = run(w, -1, 0);
+        if (ops < 0)
+            continue;
+        if (one >= 0) {
+            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++)
+                run(w, one, mode);
+            points += 3;
+            continue;
+        }
+        for (long k = (long)(w % (size_t)sample); k < ops; k += sample)
+            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
+                run(w, k, mode);
+                n++;
+            }
+        printf("powercut: %-28s %6ld flash ops, %6ld cut points\n",
+               workloads[w].name, ops, n);
+        points += n;
+        fflush(stdout);
+    }
+    printf("powercut: %zu workloads, %ld cut points, %ld violations\n",
+           only ? (size_t)1 : NWORK, points, violations);
+    return violations == 0 ? 0 : 1;
+}

@@ -1,0 +1,477 @@
+/*
+ * tests/unit/test_store.c - record store, chain log and control block:
+ * the API's edges, corruption, full flash, and mounts of garbage.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../hal/sim/flash_sim.h"
+#include "store/clog.h"
+#include "store/crc32c.h"
+#include "store/ctl.h"
+#include "store/store.h"
+#include "ut.h"
+
+#define ES 4096u
+#define STORE_SIZE (8 * 16384u)
+#define CHAIN_SIZE (16 * ES)
+#define CTL_SIZE (2 * ES)
+#define DEV_SIZE (STORE_SIZE + CHAIN_SIZE + CTL_SIZE)
+
+static struct sim_flash dev;
+static struct hal_flash pstore, pchain, pctl;
+static struct store st;
+static struct clog lg;
+static struct ctl ctl;
+static uint32_t rs = 12345;
+
+static uint32_t
+rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 17;
+    rs ^= rs << 5;
+    return rs;
+}
+
+static void
+dev_new(void)
+{
+    static const struct sim_flash_geom g = {DEV_SIZE, ES, 16, 0xff};
+
+    sim_flash_open_mem(&dev, &g);
+    sim_flash_partition(&dev, &pstore, "store", 0, STORE_SIZE);
+    sim_flash_partition(&dev, &pchain, "chain", STORE_SIZE, CHAIN_SIZE);
+    sim_flash_partition(&dev, &pctl, "ctl", STORE_SIZE + CHAIN_SIZE, CTL_SIZE);
+}
+
+static void
+test_crc(void)
+{
+    UT_CASE("crc32c check value and chaining");
+    UT_CHECK_EQ(crc32c(0, "123456789", 9), 0xe3069283u);
+    UT_CHECK_EQ(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+    UT_CHECK_EQ(crc32c(0, "", 0), 0);
+}
+
+static void
+test_store_api(void)
+{
+    char v[STORE_VAL_MAX + 1], big[STORE_VAL_MAX + 1];
+    static const struct {
+        const char *key;
+        int ok;
+    } keys[] = {
+        {"a", 1},
+        {"config.net.port", 1},
+        {"0123456789abcdef0123456789abcdef", 1},
+        {"0123456789abcdef0123456789abcdefX", 0},
+        {"", 0},
+        {"has space", 0},
+        {"tab\there", 0},
+        {"ctl\x01", 0},
+        {"caf\xc3\xa9", 0},
+    };
+
+    dev_new();
+    UT_CASE("mount of a blank partition");
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(st.nkeys, 0);
+    UT_CHECK_EQ(store_get(&st, "a", v, sizeof(v)), -ENOENT);
+
+    UT_CASE("key validation table");
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        UT_CHECK_EQ(store_put(&st, keys[i].key, "x", 1),
+                    keys[i].ok ? 0 : -EINVAL);
+    UT_CHECK_EQ(store_put(&st, NULL, "x", 1), -EINVAL);
+
+    UT_CASE("value sizes: empty, 4096, 4097");
+    memset(big, 'v', sizeof(big));
+    UT_CHECK_EQ(store_put(&st, "empty", NULL, 0), 0);
+    UT_CHECK_EQ(store_get(&st, "empty", v, sizeof(v)), 0);
+    UT_CHECK_EQ(store_put(&st, "big", big, STORE_VAL_MAX), 0);
+    UT_CHECK_EQ(store_get(&st, "big", v, sizeof(v)), STORE_VAL_MAX);
+    UT_CHECK(memcmp(v, big, STORE_VAL_MAX) == 0);
+    UT_CHECK_EQ(store_put(&st, "big", big, STORE_VAL_MAX + 1), -EINVAL);
+    UT_CHECK_EQ(store_get(&st, "big", v, 10), -ENOBUFS);
+
+    UT_CASE("replace, delete, delete of a missing key");
+    UT_CHECK_EQ(store_put(&st, "a", "one", 3), 0);
+    UT_CHECK_EQ(store_put(&st, "a", "two!", 4), 0);
+    UT_CHECK_EQ(store_get(&st, "a", v, sizeof(v)), 4);
+    UT_CHECK(memcmp(v, "two!", 4) == 0);
+    UT_CHECK_EQ(store_del(&st, "a"), 0);
+    UT_CHECK_EQ(store_get(&st, "a", v, sizeof(v)), -ENOENT);
+    UT_CHECK_EQ(store_del(&st, "a"), -ENOENT);
+
+    UT_CASE("group commit: all visible; duplicates and bad rows refused");
+    {
+        struct store_entry g[3] = {
+            {"g1", "x", 1, 0}, {"g2", "yy", 2, 0}, {"empty", NULL, 0, 1}};
+        struct store_entry dup[2] = {{"g1", "a", 1, 0}, {"g1", "b", 1, 0}};
+        struct store_entry miss[2] = {{"g3", "a", 1, 0},
+                                      {"nosuch", NULL, 0, 1}};
+
+        UT_CHECK_EQ(store_commit(&st, g, 3), 0);
+        UT_CHECK_EQ(store_get(&st, "g2", v, sizeof(v)), 2);
+        UT_CHECK_EQ(store_get(&st, "empty", v, sizeof(v)), -ENOENT);
+        UT_CHECK_EQ(store_commit(&st, dup, 2), -EINVAL);
+        UT_CHECK_EQ(store_commit(&st, miss, 2), -ENOENT);
+        UT_CHECK_EQ(store_get(&st, "g3", v, sizeof(v)), -ENOENT);
+        UT_CHECK_EQ(store_commit(&st, g, 0), -EINVAL);
+        UT_CHECK_EQ(store_commit(&st, g, STORE_GROUP_MAX + 1), -EINVAL);
+    }
+    UT_CASE("a group larger than one record is refused whole");
+    {
+        struct store_entry g[2] = {{"h1", big, 3000, 0}, {"h2", big, 3000, 0}};
+
+        UT_CHECK_EQ(store_commit(&st, g, 2), -EINVAL);
+        UT_CHECK_EQ(store_get(&st, "h1", v, sizeof(v)), -ENOENT);
+    }
+
+    UT_CASE("everything survives a remount");
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_get(&st, "big", v, sizeof(v)), STORE_VAL_MAX);
+    UT_CHECK_EQ(store_get(&st, "g1", v, sizeof(v)), 1);
+    UT_CHECK_EQ(store_get(&st, "a", v, sizeof(v)), -ENOENT);
+    UT_CHECK_EQ(store_put(&st, "after", "remount", 7), 0);
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_get(&st, "after", v, sizeof(v)), 7);
+    sim_flash_close(&dev);
+}
+
+static void
+test_store_full(void)
+{
+    char v[2048], name[16];
+    int n = 0, rc = 0, lost = 0;
+
+    dev_new();
+    store_mount(&st, &pstore);
+    UT_CASE("fill until -ENOSPC: an error, never corruption");
+    memset(v, 0x5c, sizeof(v));
+    while (n < 10000) {
+        snprintf(name, sizeof(name), "f%d", n);
+        v[0] = (char)n;
+        rc = store_put(&st, name, v, sizeof(v));
+        if (rc != 0)
+            break;
+        n++;
+    }
+    UT_CHECK_EQ(rc, -ENOSPC);
+    UT_CHECK(n > 20);
+    /* Replacing a value with one the same size still works when full. */
+    snprintf(name, sizeof(name), "f%d", 0);
+    v[0] = 0;
+    UT_CHECK_EQ(store_put(&st, name, v, sizeof(v)), 0);
+
+    UT_CASE("after -ENOSPC and a remount everything committed reads back");
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    for (int i = 0; i < n; i++) {
+        char got[2048];
+
+        snprintf(name, sizeof(name), "f%d", i);
+        if (store_get(&st, name, got, sizeof(got)) != (int)sizeof(got) ||
+            got[0] != (char)i || got[1] != 0x5c)
+            lost++;
+    }
+    UT_CHECK_EQ(lost, 0);
+
+    UT_CASE("deleting frees space for new values");
+    for (int i = 0; i < n / 2; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        UT_CHECK_EQ(store_del(&st, name), 0);
+    }
+    for (int i = 0; i < 10 * n; i++) {
+        snprintf(name, sizeof(name), "n%d", i % (n / 4));
+        v[0] = (char)i;
+        rc = store_put(&st, name, v, sizeof(v));
+        if (rc != 0)
+            break;
+    }
+    UT_CHECK_EQ(rc, 0);
+    UT_CHECK(st.compactions > 0);
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_get(&st, "n0", v, sizeof(v)), (int)sizeof(v));
+
+    UT_CASE("too many keys is -ENOSPC");
+    sim_flash_close(&dev);
+    dev_new();
+    store_mount(&st, &pstore);
+    for (n = 0; n < STORE_KEYS_MAX; n++) {
+        snprintf(name, sizeof(name), "k%d", n);
+        if (store_put(&st, name, "v", 1) != 0)
+            break;
+    }
+    UT_CHECK_EQ(n, STORE_KEYS_MAX);
+    UT_CHECK_EQ(store_put(&st, "onemore", "v", 1), -ENOSPC);
+    sim_flash_close(&dev);
+}
+
+static void
+test_store_flips(void)
+{
+    int wrong = 0, detected = 0, trials = 300;
+
+    UT_CASE("a bit flipped in a stored record is detected, never returned");
+    for (int t = 0; t < trials; t++) {
+        char v[64], name[16];
+        uint32_t end;
+
+        dev_new();
+        store_mount(&st, &pstore);
+        for (int k = 0; k < 20; k++) {
+            snprintf(name, sizeof(name), "k%d", k);
+            memset(v, 'a' + k, sizeof(v));
+            store_put(&st, name, v, (size_t)(10 + k));
+        }
+        end = st.sec[st.head].used;
+        /* Flip one bit somewhere in the written part of the head. */
+        uint64_t off = (uint64_t)st.head * st.sector_size + rnd() % end;
+        sim_flash_corrupt(&dev, off, (uint8_t)(1u << (rnd() % 8)));
+        int bad_before = (int)st.bad_records;
+
+        store_mount(&st, &pstore);
+        for (int k = 0; k < 20; k++) {
+            int n;
+
+            snprintf(name, sizeof(name), "k%d", k);
+            n = store_get(&st, name, v, sizeof(v));
+            if (n == -ENOENT || n == -EBADMSG) {
+                detected++;
+                continue;
+            }
+            if (n != 10 + k)
+                wrong++;
+            for (int i = 0; i < n; i++)
+                wrong += v[i] != 'a' + k;
+        }
+        (void)bad_before;
+        sim_flash_close(&dev);
+    }
+    UT_CHECK_EQ(wrong, 0);
+    UT_CHECK(detected > 0);
+
+    UT_CASE("a flip after mount is caught by get and counted");
+    {
+        char v[16];
+
+        dev_new();
+        store_mount(&st, &pstore);
+        store_put(&st, "x", "0123456789", 10);
+        sim_flash_corrupt(&dev,
+                          (uint64_t)st.keys[0].sector * st.sector_size +
+                              st.keys[0].rec_off + st.keys[0].val_off,
+                          0x10);
+        UT_CHECK_EQ(store_get(&st, "x", v, sizeof(v)), -EBADMSG);
+        UT_CHECK_EQ(st.bad_records, 1);
+        UT_CHECK_EQ(store_check(&st, NULL, NULL), 1);
+        sim_flash_close(&dev);
+    }
+}
+
+static void
+test_garbage(void)
+{
+    int ok = 1;
+
+    UT_CASE("mounting garbage never crashes and never invents keys wrongly");
+    for (int t = 0; t < 200; t++) {
+        dev_new();
+        /* Random bytes, or erased space with random valid-looking
+         * headers sprinkled in. */
+        for (uint64_t i = 0; i < DEV_SIZE; i++)
+            dev.map[i] = t % 2 ? (uint8_t)rnd() : 0xff;
+        if (t % 2 == 0)
+            for (int k = 0; k < 200; k++) {
+                uint64_t o = (rnd() % (DEV_SIZE / 16)) * 16;
+
+                dev.map[o] = 0x4b;
+                dev.map[o + 1] = 0x52;
+                dev.map[o + 2] = 1;
+                dev.map[o + 3] = (uint8_t)(1 + rnd() % 3);
+            }
+        if (store_mount(&st, &pstore) == 0) {
+            char v[STORE_VAL_MAX];
+            const char *key;
+            size_t len;
+
+            for (unsigned i = 0; store_key_at(&st, i, &key, &len) == 0; i++)
+                ok &= store_get(&st, key, v, sizeof(v)) != -EFAULT;
+            clog_mount(&lg, &pchain, &st);
+        }
+        ctl_mount(&ctl, &pctl);
+        sim_flash_close(&dev);
+    }
+    UT_CHECK(ok);
+}
+
+static void
+test_ctl(void)
+{
+    uint8_t b[CTL_PAYLOAD_MAX];
+
+    dev_new();
+    UT_CASE("control block: blank, write, read, alternate copies");
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), -ENOENT);
+    UT_CHECK_EQ(ctl_write(&ctl, "first", 5), 0);
+    UT_CHECK_EQ(ctl.newest, 0);
+    UT_CHECK_EQ(ctl_write(&ctl, "second", 6), 0);
+    UT_CHECK_EQ(ctl.newest, 1);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 6);
+    UT_CHECK(memcmp(b, "second", 6) == 0);
+    UT_CHECK_EQ(ctl_read(&ctl, b, 3), -ENOBUFS);
+    UT_CHECK_EQ(ctl_write(&ctl, b, CTL_PAYLOAD_MAX + 1), -EINVAL);
+
+    UT_CASE("control block: a corrupt newest copy falls back to the other");
+    sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x04);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
+    UT_CHECK_EQ(ctl.bad, 1);
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 5);
+    UT_CHECK(memcmp(b, "first", 5) == 0);
+    /* The next write repairs the bad copy, not the good one. */
+    UT_CHECK_EQ(ctl_write(&ctl, "third", 5), 0);
+    UT_CHECK_EQ(ctl.newest, 1);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
+    UT_CHECK_EQ(ctl.bad, 0);
+
+    UT_CASE("control block: both copies corrupt is -ENOENT, not garbage");
+    sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
+    sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x01);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl.bad, 2);
+    sim_flash_close(&dev);
+
+    UT_CASE("control block: sequence numbers compare across the wrap");
+    dev_new();
+    ctl_mount(&ctl, &pctl);
+    ctl.newest = 0;
+    ctl.seq = 0xfffffffeu;   /* pretend a long history */
+    ctl_write(&ctl, "A", 1); /* copy 1, seq 0xffffffff */
+    ctl_write(&ctl, "B", 1); /* copy 0, seq 0 */
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
+    UT_CHECK_EQ(ctl.seq, 0);
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 1);
+    UT_CHECK_EQ(b[0], 'B');
+    sim_flash_close(&dev);
+}
+
+static void
+rec(uint8_t *r, uint32_t i, uint8_t tag)
+{
+    memset(r, tag, CLOG_REC);
+    memcpy(r, &i, 4);
+}
+
+static void
+test_clog(void)
+{
+    static uint8_t batch[600 * CLOG_REC];
+    uint8_t r[CLOG_REC], want[CLOG_REC];
+    int bad = 0;
+
+    dev_new();
+    store_mount(&st, &pstore);
+    UT_CASE("chain log: empty, append, read, bounds");
+    UT_CHECK_EQ(clog_mount(&lg, &pchain, &st), 0);
+    UT_CHECK_EQ(lg.per_seg, 23);
+    UT_CHECK_EQ(clog_read(&lg, 0, r), -ENOENT);
+    for (uint32_t i = 0; i < 100; i++)
+        rec(batch + i * CLOG_REC, i, 1);
+    UT_CHECK_EQ(clog_append(&lg, batch, 1), 0);
+    UT_CHECK_EQ(clog_append(&lg, batch + CLOG_REC, 99), 0);
+    UT_CHECK_EQ(lg.end, 100);
+    for (uint32_t i = 0; i < 100; i++) {
+        rec(want, i, 1);
+        bad += clog_read(&lg, i, r) != 0 || memcmp(r, want, CLOG_REC);
+    }
+    UT_CHECK_EQ(bad, 0);
+    UT_CHECK_EQ(clog_read(&lg, 100, r), -ENOENT);
+    UT_CHECK_EQ(clog_append(&lg, batch, 0), -EINVAL);
+
+    UT_CASE("chain log: truncate then re-append replaces the tail");
+    UT_CHECK_EQ(clog_truncate(&lg, 90), 0);
+    UT_CHECK_EQ(lg.end, 90);
+    UT_CHECK_EQ(clog_read(&lg, 95, r), -ENOENT);
+    for (uint32_t i = 0; i < 5; i++)
+        rec(batch + i * CLOG_REC, 90 + i, 2);
+    UT_CHECK_EQ(clog_append(&lg, batch, 5), 0);
+    UT_CHECK_EQ(clog_truncate(&lg, 200), -EINVAL);
+
+    UT_CASE("chain log: state survives a remount, reading only the tail");
+    UT_CHECK_EQ(clog_mount(&lg, &pchain, &st), 0);
+    UT_CHECK_EQ(lg.end, 95);
+    rec(want, 92, 2);
+    UT_CHECK_EQ(clog_read(&lg, 92, r), 0);
+    UT_CHECK(memcmp(r, want, CLOG_REC) == 0);
+    rec(want, 89, 1);
+    UT_CHECK_EQ(clog_read(&lg, 89, r), 0);
+    UT_CHECK(memcmp(r, want, CLOG_REC) == 0);
+    UT_CHECK_EQ(clog_checkpoint(&lg), 0);
+    UT_CHECK_EQ(clog_mount(&lg, &pchain, &st), 0);
+    UT_CHECK(lg.scanned <= 2);
+    UT_CHECK_EQ(lg.end, 95);
+
+    UT_CASE("chain log: the ring fills (-ENOSPC) until trimmed");
+    {
+        int rc = 0;
+        uint32_t n = 0;
+
+        while (rc == 0 && n < 1000) {
+            for (uint32_t i = 0; i < 10; i++)
+                rec(batch + i * CLOG_REC, lg.end + i, 3);
+            rc = clog_append(&lg, batch, 10);
+            n++;
+        }
+        UT_CHECK_EQ(rc, -ENOSPC);
+        UT_CHECK(lg.end > 200);
+        UT_CHECK_EQ(clog_trim(&lg, lg.end - 50), 0);
+        UT_CHECK_EQ(lg.first, lg.end - 50);
+        UT_CHECK_EQ(clog_read(&lg, lg.first - 1, r), -ENOENT);
+        for (uint32_t i = 0; i < 10; i++)
+            rec(batch + i * CLOG_REC, lg.end + i, 4);
+        UT_CHECK_EQ(clog_append(&lg, batch, 10), 0);
+        UT_CHECK_EQ(clog_mount(&lg, &pchain, &st), 0);
+        rec(want, lg.end - 1, 4);
+        UT_CHECK_EQ(clog_read(&lg, lg.end - 1, r), 0);
+        UT_CHECK(memcmp(r, want, CLOG_REC) == 0);
+        UT_CHECK_EQ(clog_trim(&lg, lg.first - 1), -EINVAL);
+    }
+
+    UT_CASE("chain log: a flipped bit in a record is -EBADMSG");
+    {
+        uint32_t slot = 0;
+
+        for (uint32_t i = lg.nruns; i-- > 0;)
+            if (lg.end - 1 >= lg.runs[i].index) {
+                slot = (lg.runs[i].slot + (lg.end - 1 - lg.runs[i].index)) %
+                       lg.nslots;
+                break;
+            }
+        sim_flash_corrupt(&dev,
+                          pchain.base + (uint64_t)(slot / lg.per_seg) * ES +
+                              (slot % lg.per_seg) * lg.slot_size + 7,
+                          0x80);
+        UT_CHECK_EQ(clog_read(&lg, lg.end - 1, r), -EBADMSG);
+        UT_CHECK_EQ(lg.bad, 1);
+    }
+    sim_flash_close(&dev);
+}
+
+int
+main(void)
+{
+    ut_suite = "store";
+    test_crc();
+    test_store_api();
+    test_store_full();
+    test_store_flips();
+    test_garbage();
+    test_ctl();
+    test_clog();
+    return ut_done();
+}
