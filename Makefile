@@ -155,7 +155,7 @@ $(UT_OUT)/powercut-san: $(PC_SRCS)
 
 POWERCUT_SAMPLE ?= 13
 powercut: $(UT_OUT)/powercut
-	$(Q)$(UT_OUT)/powercut
+	$(Q)$(UT_OUT)/powercut --double 6 --double-every 11
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS := tests/fuzz/fuzz_store_mount.c $(STORE_SRCS) \

@@ -49,12 +49,12 @@ done
 # --- power cuts (sampled; make powercut runs every cut point) ---------------
 if [ -x build/test/powercut-san ]; then
     build/test/powercut-san --sample "${POWERCUT_SAMPLE:-13}" \
-        >"$tmp/pc.log" 2>&1
+        --double 4 --double-every 4 >"$tmp/pc.log" 2>&1
     rc=$?
     sed 's/^/    /' "$tmp/pc.log" | grep -v '^    powercut: [a-z]' | head -20
     line=$(tail -n 1 "$tmp/pc.log")
     if [ "$rc" -eq 0 ] && grep -q ', 0 violations$' <<<"$line"; then
-        ok "$line (every ${POWERCUT_SAMPLE:-13}th cut point)"
+        ok "$line (every ${POWERCUT_SAMPLE:-13}th cut point, some paired)"
     else
         fail "powercut" "$line (exit $rc)"
     fi

@@ -157,11 +157,15 @@ rec_entries(struct store *s, uint32_t sec, uint32_t off, entry_fn fn, void *arg)
  * bit never hides the records behind it. */
 typedef int (*rec_fn)(struct store *s, uint32_t sec, uint32_t off, void *arg);
 
+static uint32_t scan_dirty_end; /* end of the last unit not erased */
+
 static int
 sec_scan(struct store *s, uint32_t sec, rec_fn fn, void *arg, uint32_t *bad,
          uint32_t *end)
 {
     uint32_t off = s->hdr_size, last_end = s->hdr_size;
+
+    scan_dirty_end = s->hdr_size;
     int in_bad = 0;
 
     while (off + REC_HDR <= s->sector_size) {
@@ -176,6 +180,7 @@ sec_scan(struct store *s, uint32_t sec, rec_fn fn, void *arg, uint32_t *bad,
                 return rc;
             off += (uint32_t)n;
             last_end = off;
+            scan_dirty_end = off;
             in_bad = 0;
             continue;
         }
@@ -183,6 +188,8 @@ sec_scan(struct store *s, uint32_t sec, rec_fn fn, void *arg, uint32_t *bad,
             (*bad)++;
             in_bad = 1;
         }
+        if (n < 0)
+            scan_dirty_end = off + s->f->prog_size;
         off += s->f->prog_size;
     }
     *end = last_end; /* the end of the last record that verified */
@@ -329,7 +336,7 @@ store_mount(struct store *s, const struct hal_flash *f)
     uint16_t order[STORE_SECTORS_MAX];
     uint32_t limit[STORE_SECTORS_MAX];
     struct mount_ctx m = {0, 0};
-    uint32_t n, max_block = 0, end;
+    uint32_t n, max_block = 0, end, dirty = 0;
     int rc;
 
     memset(s, 0, offsetof(struct store, rbuf));
@@ -385,11 +392,14 @@ store_mount(struct store *s, const struct hal_flash *f)
         s->bad_records += bad;
         x->used = end;
         s->head = order[i];
+        dirty = scan_dirty_end;
     }
     if (s->head >= 0) {
-        /* Resume behind a fence, not right after the last good record. */
+        /* Resume behind a fence, past anything visible: a torn record,
+         * or a fence torn on an earlier boot. */
         s->fresh = 2;
-        s->resume_from = s->sec[s->head].used;
+        s->resume_from =
+            dirty > s->sec[s->head].used ? dirty : s->sec[s->head].used;
     }
     /* Finish compactions that were cut before their erase. */
     for (uint32_t i = 0; i < s->nsectors; i++) {
@@ -474,13 +484,17 @@ static int fence_write(struct store *s);
 static int
 room(struct store *s, uint32_t size, int spare, int marker)
 {
+    int fence_failed = 0;
+
     for (;;) {
         uint32_t lim = s->sector_size - (marker ? 0 : s->marker_size);
 
         if (s->fresh == 2) {
             int rc = fence_write(s);
 
-            if (rc != 0)
+            /* A failed fence leaves fresh == 2 one span further on; the
+             * second failure in a row is reported. */
+            if (rc != 0 && (fence_failed++ > 0 || s->fresh != 2))
                 return rc;
             continue;
         }
@@ -744,7 +758,14 @@ data_write(struct store *s, uint32_t plen)
     }
     if (rc != 0)
         return rc;
-    rc = rec_write(s, REC_DATA, plen, 0, 0, &off);
+    /* A program the flash refused or that did not read back leaves that
+     * span behind a fence; try again further on, a bounded number of
+     * times (with the power gone every attempt fails at once). */
+    for (int tries = 0; tries < 3; tries++) {
+        rc = rec_write(s, REC_DATA, plen, 0, 0, &off);
+        if (rc != -EIO)
+            break;
+    }
     if (rc == 0)
         index_apply(s, off);
     return rc;

@@ -12,6 +12,11 @@
  * batches.  Then run the rest of the workload on the remounted device and
  * check again: a store that mounts but cannot write is a failure.
  *
+ * With --double M, each first cut (every S-th with --double-every S) is
+ * also paired with a second cut at each of the first M operations after
+ * power returns: inside the recovery the mount performs (finishing an
+ * interrupted compaction's erase) and the first writes behind a fence.
+ *
  * Prints "powercut: <W> workloads, <N> cut points, <M> violations" and
  * exits non-zero on any violation.
  */
@@ -251,8 +256,9 @@ gen_log_trunc(int step, const struct model *m, struct op *o)
     if (r < 2 && m->end > m->first) {
         uint32_t back = 1 + rnd(&s) % 20;
 
+        /* Unsigned: never step back past the first record. */
         *o = (struct op){.kind = OP_TRUNC,
-                         .index = m->end - back < m->first ? m->first
+                         .index = back > m->end - m->first ? m->first
                                                            : m->end - back};
     } else if (r == 2 && m->end > m->first + 50) {
         *o = (struct op){.kind = OP_TRIM, .index = m->end - 50};
@@ -367,108 +373,108 @@ model_init(struct model *m)
         m->len[k] = -1;
 }
 
-/* Run workload w with a cut at operation cut (-1: none).  Returns the
- * flash operations it took when uncut. */
+/* Run workload w with a cut at operation cut (-1: none) and, when
+ * second >= 0, another one second operations after power returns - in
+ * the recovery the remount does, or in the steps after it.  Returns the
+ * flash operations the workload took when uncut. */
 static long
-run(size_t w, long cut, int mode)
+run(size_t w, long cut, int mode, long second)
 {
+    const char *name = workloads[w].name;
     struct op o;
-    int step = 0, cut_step = -1;
+    int step = 0;
 
     model_init(&cur);
     if (rig_open() != 0) {
-        violation(workloads[w].name, cut, mode, "fresh mount failed");
+        violation(name, cut, mode, "fresh mount failed");
         return -1;
     }
     if (cut >= 0)
         sim_flash_cut_after(&rig.dev, (uint64_t)cut + sim_flash_ops(&rig.dev),
                             (enum sim_flash_torn)mode,
                             (uint32_t)(cut * 7 + mode + 1));
-    for (; workloads[w].gen(step, &cur, &o); step++) {
-        int rc = dev_apply(&o);
+    for (;;) {
+        int rc = 0, mounted = 0;
 
-        if (rc == 0) {
+        for (; workloads[w].gen(step, &cur, &o); step++) {
+            rc = dev_apply(&o);
+            if (rc != 0)
+                break;
             model_apply(&cur, &o);
-            continue;
         }
+        if (rc == 0)
+            break; /* the workload is done */
         if (!rig.dev.dead) {
-            char msg[64];
+            char msg[96];
 
-            snprintf(msg, sizeof(msg), "step %d failed: %d", step, rc);
-            violation(workloads[w].name, cut, mode, msg);
-            sim_flash_close(&rig.dev);
-            return -1;
-        }
-        cut_step = step;
-        break;
-    }
-    if (cut_step < 0) {
-        long ops = (long)sim_flash_ops(&rig.dev);
-
-        if (!matches(&cur))
-            violation(workloads[w].name, cut, mode, "uncut run mismatch");
-        sim_flash_close(&rig.dev);
-        return ops;
-    }
-
-    /* Power comes back: the interrupted step is all or nothing. */
-    sim_flash_power_on(&rig.dev);
-    if (mount_all() != 0) {
-        violation(workloads[w].name, cut, mode, "remount failed");
-        sim_flash_close(&rig.dev);
-        return -1;
-    }
-    next = cur;
-    model_apply(&next, &o);
-    if (matches(&next)) {
-        cur = next;
-    } else if (!matches(&cur)) {
-        violation(workloads[w].name, cut, mode,
-                  "state is neither before nor after the cut step");
-        sim_flash_close(&rig.dev);
-        return -1;
-    }
-    /* And it goes on working. */
-    for (step = cut_step + 1; workloads[w].gen(step, &cur, &o); step++) {
-        int rc = dev_apply(&o);
-
-        if (rc != 0) {
-            char msg[80];
-
-            snprintf(msg, sizeof(msg), "after remount, step %d failed: %d",
-                     step, rc);
+            snprintf(msg, sizeof(msg),
+                     "step %d (op %d, n %d, index %u) "
+                     "failed: %d%s; log %u..%u",
+                     step, (int)o.kind, o.n, o.index, rc,
+                     cut < 0 ? "" : " (after a cut)", rig.log.first,
+                     rig.log.end);
             if (verbose) {
                 struct store_stat st;
 
                 store_stat(&rig.st, &st);
-                printf("  store: %u used, %u free, live %llu of %llu, "
-                       "keys %u, compactions %u\n",
+                printf("  store: %u used, %u free, live %llu of %llu; "
+                       "flash refused %llu; head %d used %u fresh %d "
+                       "fences %u\n",
                        st.sectors_used, st.sectors_free,
                        (unsigned long long)st.live_bytes,
-                       (unsigned long long)st.capacity_bytes, st.keys,
-                       st.compactions);
-                for (uint32_t i = 0; i < rig.st.nsectors; i++)
-                    printf("  sec %u: in_use %d seq %u used %u%s\n", i,
-                           rig.st.sec[i].in_use, rig.st.sec[i].seq,
-                           rig.st.sec[i].used,
-                           (int)i == rig.st.head ? " head" : "");
+                       (unsigned long long)st.capacity_bytes,
+                       (unsigned long long)rig.dev.stats.refused, rig.st.head,
+                       rig.st.sec[rig.st.head].used, rig.st.fresh,
+                       rig.st.nfences);
             }
-            violation(workloads[w].name, cut, mode, msg);
+            violation(name, cut, mode, msg);
             sim_flash_close(&rig.dev);
             return -1;
         }
-        model_apply(&cur, &o);
+        /* Power comes back (perhaps to fail again during the mount's
+         * own recovery): the interrupted step is all or nothing. */
+        next = cur;
+        model_apply(&next, &o);
+        for (int tries = 0; tries < 3 && !mounted; tries++) {
+            sim_flash_power_on(&rig.dev);
+            if (second >= 0) {
+                sim_flash_cut_after(&rig.dev,
+                                    (uint64_t)second + sim_flash_ops(&rig.dev),
+                                    (enum sim_flash_torn)mode,
+                                    (uint32_t)(second * 13 + mode + 5));
+                second = -1;
+            }
+            mounted = mount_all() == 0;
+            if (!mounted && !rig.dev.dead)
+                break;
+        }
+        if (!mounted) {
+            violation(name, cut, mode, "remount failed");
+            sim_flash_close(&rig.dev);
+            return -1;
+        }
+        if (matches(&next)) {
+            cur = next;
+        } else if (!matches(&cur)) {
+            violation(name, cut, mode,
+                      "state is neither before nor after the cut step");
+            sim_flash_close(&rig.dev);
+            return -1;
+        }
+        step++;
     }
+    long ops = (long)sim_flash_ops(&rig.dev);
+
     if (!matches(&cur))
-        violation(workloads[w].name, cut, mode, "final state mismatch");
+        violation(name, cut, mode, "final state mismatch");
     sim_flash_close(&rig.dev);
-    return 0;
+    return cut < 0 ? ops : 0;
 }
 
 int
 main(int argc, char **argv)
 {
-    long sample = 1, points = 0, one = -1;
+    long sample = 1, points = 0, one = -1, doubles = 0, dsample = 1;
     const char *only = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -476,35 +482,56 @@ main(int argc, char **argv)
             sample = atol(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--double") == 0 && i + 1 < argc)
+            doubles = atol(argv[++i]);
+        else if (strcmp(argv[i], "--double-every") == 0 && i + 1 < argc)
+            dsample = atol(argv[++i]);
         else if (strcmp(argv[i], "--cut") == 0 && i + 1 < argc)
             one = atol(argv[++i]);
         else if (strcmp(argv[i], "-v") == 0)
             verbose = 1;
         else {
-            fprintf(stderr, "usage: powercut [--sample N] [--only NAME]\n");
+            fprintf(stderr, "usage: powercut [--sample N] [--only NAME] "
+                            "[--double M] [--cut K] [-v]\n");
             return 2;
         }
     }
     if (sample < 1)
         sample = 1;
+    if (dsample < 1)
+        dsample = 1;
     for (size_t w = 0; w < NWORK; w++) {
         long ops, n = 0;
 
         if (only && strcmp(only, workloads[w].name) != 0)
             continue;
-        ops = run(w, -1, 0);
+        ops = run(w, -1, 0, -1);
         if (ops < 0)
             continue;
         if (one >= 0) {
-            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++)
-                run(w, one, mode);
-            points += 3;
+            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
+                run(w, one, mode, -1);
+                for (long m = 0; m < doubles; m++) {
+                    if (verbose)
+                        printf("-- cut %ld mode %d second %ld\n", one, mode, m);
+                    run(w, one, mode, m);
+                }
+            }
+            points += 3 * (1 + doubles);
             continue;
         }
         for (long k = (long)(w % (size_t)sample); k < ops; k += sample)
             for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
-                run(w, k, mode);
+                run(w, k, mode, -1);
                 n++;
+                /* Pairs: a second cut in the first M operations after
+                 * power returns (the mount's recovery and the first
+                 * writes behind a fence). */
+                for (long m = 0; m < doubles && (k / sample) % dsample == 0;
+                     m++) {
+                    run(w, k, mode, m);
+                    n++;
+                }
             }
         printf("powercut: %-28s %6ld flash ops, %6ld cut points\n",
                workloads[w].name, ops, n);
