@@ -174,7 +174,7 @@ fuzz-store: $(UT_OUT)/fuzz_store_mount build/fuzz/store-corpus/seed
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
 		build/fuzz/store-corpus
 
-BENCH_SRCS := tests/bench/bench_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
+BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/sim/clock.c
 $(UT_OUT)/bench_store: $(BENCH_SRCS)
 	@mkdir -p $(dir $@)
