@@ -52,12 +52,19 @@ INCLUDES := -Ihal/include -Ihal -Isrc -Iboard/$(BOARD) -Isrc/net/port \
 	-isystem $(DEPS_SRC)/bearssl/inc \
 	-isystem $(DEPS_SRC)/mbedtls/include \
 	-isystem $(DEPS_SRC)/lwip/src/include \
-	-Ibuild/deps/include
+	-Ibuild/deps/include -Ibuild/gen
 DEFINES := -D_GNU_SOURCE -DKEEL_VERSION='"$(KEEL_VERSION)"' \
-	-DKEEL_BUILD_ID='"$(BUILD_ID)"' \
 	-DMBEDTLS_CONFIG_FILE='"keel_mbedtls_config.h"'
 CFLAGS_COMMON := -std=c11 $(WARN) $(INCLUDES) $(DEFINES) $(BOARD_CFLAGS) \
 	-MMD -MP
+
+# The build id lives in a header rewritten only when it changes, so the
+# objects that use it rebuild exactly then.
+build/gen/build_id.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define KEEL_BUILD_ID "$(BUILD_ID)"' > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+FORCE:
 
 # ---- the shipped binaries, one tree per board and arch -----------------------
 
@@ -71,7 +78,7 @@ $$(DEPLIBS_$(1)): $(DEPS_INPUTS)
 	$(Q)bash scripts/deps.sh $(1)
 	$(Q)touch $$@
 
-$$(OUT_$(1))/obj/%.o: %.c | $$(DEPLIBS_$(1))
+$$(OUT_$(1))/obj/%.o: %.c | $$(DEPLIBS_$(1)) build/gen/build_id.h
 	@mkdir -p $$(dir $$@)
 	@$(if $(Q),echo "  CC [$(1)] $$<")
 	$(Q)$(CC_$(1)) $(CFLAGS_COMMON) -Os -g -ffunction-sections \
@@ -88,7 +95,7 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 
 OUT := build/$(BOARD)-$(ARCH)
 
-.PHONY: all run test cross size format check-format clean setup unit \
+.PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store bench
 
 all: $(OUT)/keel
@@ -110,8 +117,10 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store
+UNIT_TESTS := flash_sim console store blk
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
+UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
+	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/sim/clock.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
@@ -121,7 +130,7 @@ build/deps/host/.stamp: $(DEPS_INPUTS)
 	$(Q)bash scripts/deps.sh host
 	$(Q)touch $@
 
-$(UT_OUT)/obj/%.o: %.c | build/deps/host/.stamp
+$(UT_OUT)/obj/%.o: %.c | build/deps/host/.stamp build/gen/build_id.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC [host] $<")
 	$(Q)gcc $(UT_CFLAGS) -c $< -o $@

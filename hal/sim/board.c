@@ -1,12 +1,16 @@
 /* hal/sim/board.c - the sim board's flash: one file-backed sim device. */
 #include <errno.h>
 
+#include <string.h>
+
 #include "board.h"
 #include "hal/board.h"
+#include "linux/blk.h"
 #include "sim/flash_sim.h"
 
 static struct sim_flash board_dev;
-static int board_open;
+static struct blk_flash board_blk;
+static int board_open; /* 1: sim device, 2: blk device */
 
 static const struct {
     const char *name;
@@ -36,29 +40,44 @@ hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
         *why = "the layout does not match the node's partition list";
         return -EINVAL;
     }
-    rc = sim_flash_open(&board_dev, path, &geom, 1);
+    /* "blk:PATH": the flash is a disk partition or a file written with
+     * pwrite and fdatasync, 512-byte program unit (hal/linux/blk.h). */
+    int blk = strncmp(path, "blk:", 4) == 0;
+
+    if (blk)
+        rc = blk_flash_open(&board_blk, path + 4, BOARD_FLASH_SIZE,
+                            BOARD_FLASH_ERASE, 1);
+    else
+        rc = sim_flash_open(&board_dev, path, &geom, 1);
     if (rc == -EINVAL)
-        *why = "not a flash image of this board (128 MiB)";
+        *why = blk ? "not a file or block device of at least 128 MiB"
+                   : "not a flash image of this board (128 MiB)";
     if (rc != 0)
         return rc;
     for (int i = 0; i < count; i++) {
-        rc = sim_flash_partition(&board_dev, &parts[i], board_parts[i].name,
-                                 board_parts[i].off, board_parts[i].size);
+        rc = blk ? blk_flash_partition(&board_blk, &parts[i],
+                                       board_parts[i].name, board_parts[i].off,
+                                       board_parts[i].size)
+                 : sim_flash_partition(&board_dev, &parts[i],
+                                       board_parts[i].name, board_parts[i].off,
+                                       board_parts[i].size);
         if (rc != 0) {
             *why = "the board layout has a partition outside the device";
-            sim_flash_close(&board_dev);
+            board_open = blk ? 2 : 1;
+            hal_board_flash_close();
             return rc;
         }
     }
-    board_open = 1;
+    board_open = blk ? 2 : 1;
     return 0;
 }
 
 void
 hal_board_flash_close(void)
 {
-    if (board_open) {
+    if (board_open == 1)
         sim_flash_close(&board_dev);
-        board_open = 0;
-    }
+    else if (board_open == 2)
+        blk_flash_close(&board_blk);
+    board_open = 0;
 }

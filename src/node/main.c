@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "build_id.h"
 #include "console/line.h"
 #include "hal/board.h"
 #include "hal/clock.h"

@@ -159,8 +159,7 @@ mount_time(uint32_t trailers, const char *label)
             best = ms;
     }
     printf("bench store.mount_ms.%s %.3f ms\n", label, best);
-    printf("bench store.mount_slots_scanned.%s %u slots\n", label,
-           lg.scanned);
+    printf("bench store.mount_slots_scanned.%s %u slots\n", label, lg.scanned);
     if (lg.end != trailers)
         printf("# mount %s: %u trailers after mount, expected %u\n", label,
                lg.end, trailers);

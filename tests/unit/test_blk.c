@@ -1,0 +1,99 @@
+/*
+ * tests/unit/test_blk.c - the blk flash backend: geometry, creation,
+ * program/read/erase, windows, persistence, bad paths, and the record
+ * store running on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/blk.h"
+#include "store/store.h"
+#include "ut.h"
+
+#define ES 4096u
+
+static char path[64];
+
+int
+main(void)
+{
+    struct blk_flash d;
+    struct hal_flash p, q;
+    uint8_t buf[BLK_PROG_SIZE], data[BLK_PROG_SIZE];
+    static struct store st;
+    struct stat sb;
+
+    ut_suite = "flash_blk";
+    snprintf(path, sizeof(path), "/tmp/keel-ut-blk-%d.img", (int)getpid());
+    unlink(path);
+
+    UT_CASE("geometry: erase size a power of two, at least 512");
+    UT_CHECK_EQ(blk_flash_open(&d, path, 64 * ES, 256, 1), -EINVAL);
+    UT_CHECK_EQ(blk_flash_open(&d, path, 64 * ES, 3 * 1024, 1), -EINVAL);
+    UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 1), -ENOENT);
+
+    UT_CASE("a missing file is created erased at the size asked");
+    UT_CHECK_EQ(blk_flash_open(&d, path, 64 * ES, ES, 1), 0);
+    UT_CHECK_EQ(stat(path, &sb), 0);
+    UT_CHECK_EQ(sb.st_size, 64 * ES);
+    UT_CHECK_EQ(blk_flash_partition(&d, &p, "all", 0, 64 * ES), 0);
+    UT_CHECK_EQ(hal_flash_read(&p, 63 * ES, buf, sizeof(buf)), 0);
+    UT_CHECK(buf[0] == 0xff && buf[511] == 0xff);
+
+    UT_CASE("program, read back, erase");
+    memset(data, 0x42, sizeof(data));
+    UT_CHECK_EQ(hal_flash_prog(&p, ES, data, sizeof(data)), 0);
+    UT_CHECK_EQ(hal_flash_read(&p, ES, buf, sizeof(buf)), 0);
+    UT_CHECK(memcmp(buf, data, sizeof(buf)) == 0);
+    UT_CHECK_EQ(hal_flash_prog(&p, ES + 16, data, 16), -EINVAL);
+    UT_CHECK_EQ(hal_flash_erase(&p, ES, ES), 0);
+    UT_CHECK_EQ(hal_flash_read(&p, ES, buf, 4), 0);
+    UT_CHECK_EQ(buf[0], 0xff);
+    UT_CHECK_EQ(d.stats.progs, 1);
+    UT_CHECK_EQ(d.stats.erases, 1);
+    UT_CHECK(d.stats.syncs >= 2);
+
+    UT_CASE("windows: offsets from the partition, bounds checked");
+    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 8 * ES, 8 * ES), 0);
+    UT_CHECK_EQ(hal_flash_prog(&q, 0, data, sizeof(data)), 0);
+    UT_CHECK_EQ(hal_flash_read(&p, 8 * ES, buf, 1), 0);
+    UT_CHECK_EQ(buf[0], 0x42);
+    UT_CHECK_EQ(hal_flash_read(&q, 8 * ES, buf, 1), -EINVAL);
+    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 60 * ES, 8 * ES), -EINVAL);
+    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 100, ES), -EINVAL);
+    blk_flash_close(&d);
+
+    UT_CASE("reopen keeps data; size 0 takes the file's size");
+    UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
+    UT_CHECK_EQ(d.size, 64 * ES);
+    blk_flash_partition(&d, &p, "all", 0, d.size);
+    UT_CHECK_EQ(hal_flash_read(&p, 8 * ES, buf, 1), 0);
+    UT_CHECK_EQ(buf[0], 0x42);
+    blk_flash_close(&d);
+    UT_CHECK_EQ(blk_flash_open(&d, path, 128 * ES, ES, 1), -EINVAL);
+
+    UT_CASE("a directory or an unreadable path is a clean error");
+    UT_CHECK(blk_flash_open(&d, "/tmp", 0, ES, 0) < 0);
+    UT_CHECK(blk_flash_open(&d, "/nonexistent/dir/x.img", ES, ES, 1) < 0);
+
+    UT_CASE("the record store runs on it and survives a reopen");
+    UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
+    blk_flash_partition(&d, &p, "store", 0, 32 * ES);
+    UT_CHECK_EQ(hal_flash_erase(&p, 0, 32 * ES), 0);
+    UT_CHECK_EQ(store_mount(&st, &p), 0);
+    UT_CHECK_EQ(store_put(&st, "on.disk", "yes", 3), 0);
+    blk_flash_close(&d);
+    UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
+    blk_flash_partition(&d, &p, "store", 0, 32 * ES);
+    UT_CHECK_EQ(store_mount(&st, &p), 0);
+    UT_CHECK_EQ(store_get(&st, "on.disk", buf, sizeof(buf)), 3);
+    UT_CHECK(memcmp(buf, "yes", 3) == 0);
+    blk_flash_close(&d);
+
+    unlink(path);
+    return ut_done();
+}
