@@ -30,7 +30,17 @@ node_storage_mount(struct node *node)
     if (node->clog_rc != 0 && node->store_rc == 0)
         fprintf(stderr, "keel: chain log: mount failed: %s\n",
                 strerror(-node->clog_rc));
+    if (node->store_rc == 0 && node->store.bad_records > 0)
+        fprintf(stderr,
+                "keel: store: %u corrupt or torn records found and ignored "
+                "at mount; 'store check' lists them\n",
+                (unsigned)node->store.bad_records);
     node->ctl_rc = ctl_mount(&node->ctl, &node->part[NODE_PART_bootctl]);
+    if (node->ctl_rc == 0 && node->ctl.bad > 0)
+        fprintf(stderr,
+                "keel: control block: %u corrupt copy ignored; the "
+                "next write repairs it\n",
+                (unsigned)node->ctl.bad);
     if (node->ctl_rc == -ENOENT)
         node->ctl_rc = 0; /* blank: nothing written yet */
     if (node->ctl_rc != 0)
