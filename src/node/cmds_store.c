@@ -60,9 +60,14 @@ need_store(struct cmd_ctx *ctx)
     return 0;
 }
 
+/* The store is mounted and key is not a secret: 0, or an error told. */
 static int
 public_key(struct cmd_ctx *ctx, const char *key)
 {
+    int rc = need_store(ctx);
+
+    if (rc != 0)
+        return rc;
     if (strncmp(key, SECRET_PREFIX, strlen(SECRET_PREFIX)) == 0) {
         cmd_err(ctx,
                 "store: '%s' holds a secret and is not shown or "
@@ -254,11 +259,9 @@ h_get(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     uint8_t v[STORE_VAL_MAX];
-    int printable = 1, n, rc = need_store(ctx);
+    int printable = 1, n, rc = public_key(ctx, argv[0]);
 
     (void)argc;
-    if (rc == 0)
-        rc = public_key(ctx, argv[0]);
     if (rc != 0)
         return rc;
     n = store_get(&node->store, argv[0], v, sizeof(v));
@@ -283,11 +286,9 @@ static int
 h_put(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    int rc = need_store(ctx);
+    int rc = public_key(ctx, argv[0]);
 
     (void)argc;
-    if (rc == 0)
-        rc = public_key(ctx, argv[0]);
     if (rc != 0)
         return rc;
     rc = store_put(&node->store, argv[0], argv[1], strlen(argv[1]));
@@ -300,11 +301,9 @@ static int
 h_del(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    int rc = need_store(ctx);
+    int rc = public_key(ctx, argv[0]);
 
     (void)argc;
-    if (rc == 0)
-        rc = public_key(ctx, argv[0]);
     if (rc != 0)
         return rc;
     rc = store_del(&node->store, argv[0]);

@@ -15,14 +15,6 @@
 #define CTL_MAGIC 0x3142434bu /* "KCB1" */
 #define CTL_VERSION 1
 
-static uint32_t
-pad(const struct ctl *c, uint32_t n)
-{
-    uint32_t p = c->f->prog_size;
-
-    return (n + p - 1) / p * p;
-}
-
 /* Read and check copy i into c->buf.  Returns payload length or < 0. */
 static int
 copy_load(struct ctl *c, int i, uint32_t *seq)
@@ -115,7 +107,7 @@ ctl_write(struct ctl *c, const void *buf, size_t len)
 
     if (len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
         return -EINVAL;
-    total = pad(c, CTL_HDR_SIZE + (uint32_t)len);
+    total = hal_flash_pad(c->f, CTL_HDR_SIZE + (uint32_t)len);
     memset(b, c->f->erased, total);
     put32(b, CTL_MAGIC);
     put16(b + 4, CTL_VERSION);

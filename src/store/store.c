@@ -37,9 +37,7 @@
 static uint32_t
 pad(const struct store *s, uint32_t n)
 {
-    uint32_t p = s->f->prog_size;
-
-    return (n + p - 1) / p * p;
+    return hal_flash_pad(s->f, n);
 }
 
 static uint64_t

@@ -58,6 +58,13 @@ hal_flash_range_ok(const struct hal_flash *f, uint64_t off, uint64_t len)
     return off <= f->size && len <= f->size - off;
 }
 
+/* n rounded up to a whole number of program units. */
+static inline uint32_t
+hal_flash_pad(const struct hal_flash *f, uint32_t n)
+{
+    return (n + f->prog_size - 1) / f->prog_size * f->prog_size;
+}
+
 static inline int
 hal_flash_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
 {
