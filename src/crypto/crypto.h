@@ -5,8 +5,11 @@
  * through this header (DESIGN.md §5); nothing else in src/ includes
  * bearssl.h.  Contexts are caller-allocated; nothing allocates.
  *
- * This is the Foundation's slice: streaming SHA-256 and its known-answer
- * self test.  The identity issue adds HMAC, the DRBG, ECDSA and keys.
+ * Provided: streaming SHA-256, HMAC-SHA256, an HMAC-DRBG seeded from the
+ * HAL rng, ECDSA P-256 key generation, signing (deterministic nonces,
+ * RFC 6979) and verification with DER signatures, public keys as SPKI
+ * DER and PEM.  Still to come with the identity work: private keys as
+ * PKCS#8/SEC1 in both directions and PEM parsing.
  */
 #ifndef CRYPTO_CRYPTO_H
 #define CRYPTO_CRYPTO_H
@@ -29,6 +32,63 @@ void crypto_sha256_final(struct crypto_sha256 *c,
                          uint8_t out[CRYPTO_SHA256_LEN]);
 void crypto_sha256(const void *data, size_t len,
                    uint8_t out[CRYPTO_SHA256_LEN]);
+
+/* HMAC-SHA256 of data under key. */
+void crypto_hmac_sha256(const void *key, size_t klen, const void *data,
+                        size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
+
+/* HMAC-DRBG (SHA-256).  crypto_drbg_init() seeds it with 48 bytes from
+ * the HAL rng (and the optional personalisation string); _reseed() mixes
+ * in 32 more.  Returns 0, or the rng's negative errno: without entropy no
+ * secret may be made. */
+struct crypto_drbg {
+    _Alignas(8) uint8_t opaque[160]; /* br_hmac_drbg_context, checked */
+};
+int crypto_drbg_init(struct crypto_drbg *d, const void *pers, size_t plen);
+int crypto_drbg_reseed(struct crypto_drbg *d);
+void crypto_drbg_generate(struct crypto_drbg *d, void *out, size_t len);
+
+/* ECDSA P-256.  A private key is the 32-byte scalar; a public key the
+ * 65-byte uncompressed point (04 || X || Y).  Signatures are ASN.1 DER,
+ * at most CRYPTO_SIG_MAX bytes, over the SHA-256 of the message. */
+#define CRYPTO_EC_PRIV_LEN 32
+#define CRYPTO_EC_PUB_LEN 65
+#define CRYPTO_SIG_MAX 72
+#define CRYPTO_SPKI_LEN 91 /* DER SubjectPublicKeyInfo of a P-256 key */
+
+struct crypto_eckey {
+    uint8_t priv[CRYPTO_EC_PRIV_LEN];
+    uint8_t pub[CRYPTO_EC_PUB_LEN];
+};
+
+/* Make a key from the DRBG.  Returns 0 or -EIO. */
+int crypto_ec_keygen(struct crypto_drbg *d, struct crypto_eckey *k);
+/* Derive pub from priv (import).  -EINVAL for a scalar out of range. */
+int crypto_ec_from_priv(struct crypto_eckey *k);
+/* Sign the SHA-256 digest h.  Returns the signature length or -EIO. */
+int crypto_ec_sign(const struct crypto_eckey *k,
+                   const uint8_t h[CRYPTO_SHA256_LEN],
+                   uint8_t sig[CRYPTO_SIG_MAX]);
+/* Verify: returns CRYPTO_VERIFIED (a distinct value, not 0) when the
+ * signature is good, -EBADMSG otherwise, -EINVAL for a bad public key. */
+#define CRYPTO_VERIFIED 0x5a17
+int crypto_ec_verify(const uint8_t pub[CRYPTO_EC_PUB_LEN],
+                     const uint8_t h[CRYPTO_SHA256_LEN], const uint8_t *sig,
+                     size_t siglen);
+
+/* SubjectPublicKeyInfo DER of a P-256 public key (CRYPTO_SPKI_LEN bytes),
+ * and its parse: -EINVAL unless der is exactly a P-256 SPKI. */
+void crypto_spki_encode(const uint8_t pub[CRYPTO_EC_PUB_LEN],
+                        uint8_t der[CRYPTO_SPKI_LEN]);
+int crypto_spki_decode(const uint8_t *der, size_t len,
+                       uint8_t pub[CRYPTO_EC_PUB_LEN]);
+/* PEM ("PUBLIC KEY") of the SPKI into out; returns the length written
+ * (NUL-terminated) or -ENOBUFS. */
+int crypto_spki_pem(const uint8_t pub[CRYPTO_EC_PUB_LEN], char *out,
+                    size_t cap);
+
+/* Wipe a secret in a way the compiler cannot drop. */
+void crypto_wipe(void *p, size_t len);
 
 /* Constant-time comparison: 0 when equal, nonzero otherwise. */
 int crypto_ct_diff(const void *a, const void *b, size_t len);
