@@ -149,23 +149,27 @@ rec_entries(struct store *s, uint32_t sec, uint32_t off, entry_fn fn, void *arg)
     return 0;
 }
 
-/* Scan a sector's records.  Calls fn(rec_off, size) for every record that
- * verifies and counts the runs of units that neither verify nor read
- * erased.  Resynchronises unit by unit after a bad record, so one flipped
- * bit never hides the records behind it. */
+/* Scan a sector's records.  Calls fn(rec_off) for every record that
+ * verifies, and bad_fn (when given) where each run of units that neither
+ * verify nor read erased starts.  Resynchronises unit by unit after a bad
+ * record, so one flipped bit never hides the records behind it. */
 typedef int (*rec_fn)(struct store *s, uint32_t sec, uint32_t off, void *arg);
+typedef void (*bad_fn)(void *arg, uint32_t sector, uint32_t off);
 
-static uint32_t scan_dirty_end; /* end of the last unit not erased */
+struct scan_out {
+    uint32_t bad;   /* runs of bad units */
+    uint32_t end;   /* end of the last record that verified */
+    uint32_t dirty; /* end of the last unit that does not read erased */
+};
 
 static int
-sec_scan(struct store *s, uint32_t sec, rec_fn fn, void *arg, uint32_t *bad,
-         uint32_t *end)
+sec_scan(struct store *s, uint32_t sec, rec_fn fn, void *arg, bad_fn bad,
+         void *bad_arg, struct scan_out *out)
 {
-    uint32_t off = s->hdr_size, last_end = s->hdr_size;
-
-    scan_dirty_end = s->hdr_size;
+    uint32_t off = s->hdr_size;
     int in_bad = 0;
 
+    *out = (struct scan_out){0, s->hdr_size, s->hdr_size};
     while (off + REC_HDR <= s->sector_size) {
         int n = rec_load(s, sec, off);
 
@@ -177,20 +181,21 @@ sec_scan(struct store *s, uint32_t sec, rec_fn fn, void *arg, uint32_t *bad,
             if (rc != 0)
                 return rc;
             off += (uint32_t)n;
-            last_end = off;
-            scan_dirty_end = off;
+            out->end = out->dirty = off;
             in_bad = 0;
             continue;
         }
-        if (n < 0 && !in_bad) {
-            (*bad)++;
-            in_bad = 1;
+        if (n < 0) {
+            if (!in_bad) {
+                out->bad++;
+                if (bad)
+                    bad(bad_arg, sec, off);
+            }
+            out->dirty = off + s->f->prog_size;
         }
-        if (n < 0)
-            scan_dirty_end = off + s->f->prog_size;
+        in_bad = n < 0;
         off += s->f->prog_size;
     }
-    *end = last_end; /* the end of the last record that verified */
     return 0;
 }
 
@@ -334,7 +339,8 @@ store_mount(struct store *s, const struct hal_flash *f)
     uint16_t order[STORE_SECTORS_MAX];
     uint32_t limit[STORE_SECTORS_MAX];
     struct mount_ctx m = {0, 0};
-    uint32_t n, max_block = 0, end, dirty = 0;
+    struct scan_out scan;
+    uint32_t n, max_block = 0, dirty = 0;
     int rc;
 
     memset(s, 0, offsetof(struct store, rbuf));
@@ -370,27 +376,24 @@ store_mount(struct store *s, const struct hal_flash *f)
             lim = s->sec[order[i]].floor;
     }
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t bad = 0;
-
         m.limit = limit[i];
-        rc = sec_scan(s, order[i], mount_retire, &m, &bad, &end);
+        rc = sec_scan(s, order[i], mount_retire, &m, NULL, NULL, &scan);
         if (rc != 0)
             return rc;
     }
     for (uint32_t i = 0; i < n; i++) {
         struct store_sector *x = &s->sec[order[i]];
-        uint32_t bad = 0;
 
         if (x->in_use == 2)
             continue;
         m.limit = limit[i];
-        rc = sec_scan(s, order[i], mount_data, &m, &bad, &end);
+        rc = sec_scan(s, order[i], mount_data, &m, NULL, NULL, &scan);
         if (rc != 0)
             return rc;
-        s->bad_records += bad;
-        x->used = end;
+        s->bad_records += scan.bad;
+        x->used = scan.end;
         s->head = order[i];
-        dirty = scan_dirty_end;
+        dirty = scan.dirty;
     }
     if (s->head >= 0) {
         /* Resume behind a fence, past anything visible: a torn record,
@@ -688,7 +691,8 @@ static int
 gc_one(struct store *s)
 {
     struct gc_ctx g = {0, 0};
-    uint32_t tail = 0, bad = 0, end;
+    struct scan_out scan;
+    uint32_t tail = 0;
     int found = 0, rc;
 
     for (uint32_t i = 0; i < s->nsectors; i++) {
@@ -700,7 +704,7 @@ gc_one(struct store *s)
     }
     if (!found)
         return -ENOSPC;
-    rc = sec_scan(s, tail, gc_rec, &g, &bad, &end);
+    rc = sec_scan(s, tail, gc_rec, &g, NULL, NULL, &scan);
     if (rc == 0)
         rc = g.rc;
     if (rc == 0)
@@ -907,44 +911,21 @@ store_stat(struct store *s, struct store_stat *st)
     st->mount_ms = s->mount_ms;
 }
 
-struct check_ctx {
-    void (*bad)(void *arg, uint32_t sector, uint32_t off);
-    void *arg;
-    int count;
-};
-
 int
 store_check(struct store *s,
             void (*bad)(void *arg, uint32_t sector, uint32_t off), void *arg)
 {
+    struct scan_out scan;
     int total = 0;
 
     for (uint32_t i = 0; i < s->nsectors; i++) {
-        uint32_t nbad = 0, off = s->hdr_size;
-        int in_bad = 0;
-
         if (!s->sec[i].in_use)
             continue;
-        /* Same walk as sec_scan, reporting where each bad run starts. */
-        while (off + REC_HDR <= s->sector_size) {
-            int n = rec_load(s, i, off);
+        int rc = sec_scan(s, i, NULL, NULL, bad, arg, &scan);
 
-            if (n == -EIO)
-                return n;
-            if (n > 0) {
-                off += (uint32_t)n;
-                in_bad = 0;
-                continue;
-            }
-            if (n < 0 && !in_bad) {
-                nbad++;
-                if (bad)
-                    bad(arg, i, off);
-            }
-            in_bad = n < 0;
-            off += s->f->prog_size;
-        }
-        total += (int)nbad;
+        if (rc != 0)
+            return rc;
+        total += (int)scan.bad;
     }
     return total;
 }
