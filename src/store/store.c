@@ -637,6 +637,24 @@ gc_flush(struct store *s, struct gc_ctx *g)
     return rc;
 }
 
+/* Flush the packed record, then load the source record being walked
+ * again: the flush reads its own record back into rbuf, and rec_entries
+ * keeps only offsets into it. */
+static int
+gc_flush_reload(struct store *s, struct gc_ctx *g, uint32_t sec,
+                uint32_t rec_off, uint32_t seq)
+{
+    int n;
+
+    g->rc = gc_flush(s, g);
+    if (g->rc != 0)
+        return g->rc;
+    n = rec_load(s, sec, rec_off);
+    if (n <= 0 || le32(s->rbuf + 4) != seq)
+        g->rc = n < 0 && n != -EBADMSG ? n : -EIO;
+    return g->rc;
+}
+
 static int
 gc_entry(struct store *s, uint32_t sec, uint32_t rec_off, uint32_t seq, int op,
          const char *key, uint32_t klen, uint32_t val_off, uint32_t vlen,
@@ -645,33 +663,26 @@ gc_entry(struct store *s, uint32_t sec, uint32_t rec_off, uint32_t seq, int op,
     struct gc_ctx *g = arg;
     struct store_key *k = key_find(s, key, klen);
     uint32_t need = ENT_HDR + klen + vlen;
-    uint8_t *p;
+    /* Secrets travel alone, so two copies of one never share a CRC. */
+    int solo = klen > STORE_SOLO_LEN &&
+               memcmp(key, STORE_SOLO_PREFIX, STORE_SOLO_LEN) == 0;
 
-    (void)seq;
     /* Only the live entry of each key moves; deletes in the oldest
      * sector have nothing older left to hide and are dropped. */
     if (op != OP_PUT || k == NULL || k->sector != sec ||
         k->rec_off != rec_off || k->val_off != val_off)
         return 0;
     if (g->plen > 0 &&
-        (REC_HDR + g->plen + need > STORE_REC_MAX ||
+        (solo || REC_HDR + g->plen + need > STORE_REC_MAX ||
          s->sec[s->head].used + pad(s, REC_HDR + g->plen + need) >
-             s->sector_size - s->marker_size)) {
-        /* rbuf holds the source record; flushing reloads rbuf for the
-         * read-back, so keep the entry in wbuf first. */
-        uint8_t tmp[ENT_HDR + STORE_KEY_MAX + STORE_VAL_MAX];
-
-        memcpy(tmp, s->rbuf + val_off - klen - ENT_HDR, need);
-        g->rc = gc_flush(s, g);
-        if (g->rc != 0)
-            return g->rc;
-        memcpy(s->wbuf + REC_HDR, tmp, need);
-        g->plen = need;
-        return 0;
-    }
-    p = s->wbuf + REC_HDR + g->plen;
-    memcpy(p, s->rbuf + val_off - klen - ENT_HDR, need);
+             s->sector_size - s->marker_size) &&
+        gc_flush_reload(s, g, sec, rec_off, seq) != 0)
+        return g->rc;
+    memcpy(s->wbuf + REC_HDR + g->plen, s->rbuf + val_off - klen - ENT_HDR,
+           need);
     g->plen += need;
+    if (solo)
+        return gc_flush_reload(s, g, sec, rec_off, seq);
     return 0;
 }
 
@@ -864,6 +875,21 @@ store_get(struct store *s, const char *key, void *buf, size_t cap)
         return -ENOBUFS;
     memcpy(buf, s->rbuf + k->val_off, k->vlen);
     return k->vlen;
+}
+
+int
+store_same_record(struct store *s, const char *a, const char *b)
+{
+    size_t la, lb;
+    struct store_key *ka, *kb;
+
+    if (!key_ok(a, &la) || !key_ok(b, &lb))
+        return -EINVAL;
+    ka = key_find(s, a, la);
+    kb = key_find(s, b, lb);
+    if (ka == NULL || kb == NULL)
+        return -ENOENT;
+    return ka->sector == kb->sector && ka->rec_off == kb->rec_off;
 }
 
 int

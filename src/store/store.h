@@ -58,6 +58,10 @@
 #define STORE_FENCES_MAX 64 /* fences remembered; more abandon the head */
 #endif
 #define STORE_RESERVE 2 /* free sectors kept back for compaction */
+/* Keys starting with this prefix hold secrets: compaction gives each its
+ * own record, so redundant copies of a secret never share one CRC. */
+#define STORE_SOLO_PREFIX "sec."
+#define STORE_SOLO_LEN 4
 
 struct store_entry {
     const char *key;
@@ -131,6 +135,10 @@ int store_commit(struct store *s, const struct store_entry *e, int n);
 int store_key_at(struct store *s, unsigned idx, const char **key, size_t *len);
 
 void store_stat(struct store *s, struct store_stat *st);
+
+/* 1 when the live entries of keys a and b sit in one record (one CRC
+ * covers both), 0 when not, -ENOENT when either is absent. */
+int store_same_record(struct store *s, const char *a, const char *b);
 
 /* Read every record of every sector and verify it.  Calls bad() for each
  * corrupt or torn record found (sector, offset) and returns how many

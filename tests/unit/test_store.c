@@ -462,6 +462,74 @@ test_clog(void)
     sim_flash_close(&dev);
 }
 
+/* Compaction packs the live entries of several records into one; when a
+ * packed record fills up in the middle of a multi-entry source record,
+ * the entries after that point must still move.  Every key is checked
+ * after the churn and after a remount. */
+static void
+test_store_gc_groups(void)
+{
+    static uint8_t v[1000], got[1000];
+    char key[32];
+    int bad = 0;
+
+    dev_new();
+    UT_CASE("compaction moves every entry of multi-entry records");
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    for (int g = 0; g < 6; g++) {
+        struct store_entry e[4];
+        static char names[4][32];
+        static uint8_t vals[4][1000];
+
+        for (int i = 0; i < 4; i++) {
+            snprintf(names[i], sizeof(names[i]), "g%d.%d", g, i);
+            memset(vals[i], 'a' + g * 4 + i, sizeof(vals[i]));
+            e[i] = (struct store_entry){names[i], vals[i], sizeof(vals[i]), 0};
+        }
+        UT_CHECK_EQ(store_commit(&st, e, 4), 0);
+    }
+    for (int n = 0; n < 400; n++) {
+        memset(v, n, 700);
+        UT_CHECK_EQ(store_put(&st, "churn", v, 700), 0);
+    }
+    UT_CHECK(st.compactions >= 8);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int g = 0; g < 6; g++)
+            for (int i = 0; i < 4; i++) {
+                snprintf(key, sizeof(key), "g%d.%d", g, i);
+                memset(v, 'a' + g * 4 + i, sizeof(v));
+                bad += store_get(&st, key, got, sizeof(got)) != 1000 ||
+                       memcmp(got, v, sizeof(v)) != 0;
+            }
+        UT_CHECK_EQ(bad, 0);
+        UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    }
+    sim_flash_close(&dev);
+
+    dev_new();
+    UT_CASE("compaction gives each sec. key its own record");
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    {
+        struct store_entry e[3] = {{"sec.x.0", "k0", 2, 0},
+                                   {"sec.x.1", "k1", 2, 0},
+                                   {"plain", "p", 1, 0}};
+
+        UT_CHECK_EQ(store_commit(&st, e, 3), 0);
+        UT_CHECK_EQ(store_same_record(&st, "sec.x.0", "sec.x.1"), 1);
+        UT_CHECK_EQ(store_same_record(&st, "sec.x.0", "nosuch"), -ENOENT);
+        for (int n = 0; n < 200; n++) {
+            memset(v, n, 700);
+            UT_CHECK_EQ(store_put(&st, "churn", v, 700), 0);
+        }
+        UT_CHECK(st.compactions >= 3);
+        UT_CHECK_EQ(store_same_record(&st, "sec.x.0", "sec.x.1"), 0);
+        UT_CHECK_EQ(store_same_record(&st, "sec.x.0", "plain"), 0);
+        UT_CHECK_EQ(store_get(&st, "sec.x.1", got, sizeof(got)), 2);
+        UT_CHECK(memcmp(got, "k1", 2) == 0);
+    }
+    sim_flash_close(&dev);
+}
+
 int
 main(void)
 {
@@ -470,6 +538,7 @@ main(void)
     test_store_api();
     test_store_full();
     test_store_flips();
+    test_store_gc_groups();
     test_garbage();
     test_ctl();
     test_clog();
