@@ -35,7 +35,7 @@ STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
 NODE_SRCS := src/node/main.c src/node/cmds.c \
 	src/console/line.c src/console/cmd.c \
-	src/crypto/sha256.c src/crypto/ec.c \
+	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/net/lwip_port.c src/net/tls.c \
 	$(HAL_SRCS)
@@ -96,7 +96,7 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store bench
+	powercut fuzz-store fuzz-keys bench
 
 all: $(OUT)/keel
 
@@ -120,7 +120,7 @@ UT_OUT := build/test
 UNIT_TESTS := flash_sim console store blk crypto
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_crypto := tests/unit/test_crypto.c src/crypto/sha256.c \
-	src/crypto/ec.c hal/sim/rng.c
+	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -185,6 +185,23 @@ fuzz-store: $(UT_OUT)/fuzz_store_mount build/fuzz/store-corpus/seed
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
 		build/fuzz/store-corpus
 
+# The key parser's target links an instrumented BearSSL, so coverage
+# reaches into its PEM and DER decoders.
+build/deps/clang/.stamp: $(DEPS_INPUTS)
+	$(Q)bash scripts/deps.sh clang
+FUZZ_KEY_SRCS := tests/fuzz/fuzz_keyparse.c src/crypto/sha256.c \
+	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
+$(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc -Ibuild/deps/include -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
+		-Lbuild/deps/clang/lib -lbearssl
+fuzz-keys: $(UT_OUT)/fuzz_keyparse
+	$(Q)mkdir -p build/fuzz/key-corpus && \
+		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
+		$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build/fuzz/key-corpus
+
 BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/sim/clock.c
 $(UT_OUT)/bench_store: $(BENCH_SRCS)
@@ -194,7 +211,7 @@ bench: $(UT_OUT)/bench_store
 	$(Q)$(UT_OUT)/bench_store
 
 test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
-		build/fuzz/store-corpus/seed
+		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

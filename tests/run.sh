@@ -73,6 +73,18 @@ if [ -x build/test/fuzz_store_mount ]; then
     fi
 fi
 
+# --- fuzz smoke: the key parser, seeded with one key of each form --------
+if [ -x build/test/fuzz_keyparse ]; then
+    bash tests/fuzz/keyseeds.sh "$tmp/keys"
+    if build/test/fuzz_keyparse -runs=20000 -seed=1 -max_len=4096 \
+        "$tmp/keys" >"$tmp/fuzzk.log" 2>&1; then
+        ok "fuzz/keyparse: 20000 runs from openssl keys, clean"
+    else
+        fail "fuzz/keyparse" "see below"
+        tail -n 30 "$tmp/fuzzk.log" | sed 's/^/    /'
+    fi
+fi
+
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
     b=build/$BOARD-$a/keel

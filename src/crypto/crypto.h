@@ -8,8 +8,15 @@
  * Provided: streaming SHA-256, HMAC-SHA256, an HMAC-DRBG seeded from the
  * HAL rng, ECDSA P-256 key generation, signing (deterministic nonces,
  * RFC 6979) and verification with DER signatures, public keys as SPKI
- * DER and PEM.  Still to come with the identity work: private keys as
- * PKCS#8/SEC1 in both directions and PEM parsing.
+ * DER and PEM, private keys as PKCS#8 and SEC1 (RFC 5915) DER and PEM
+ * in both directions, constant-time comparison and wiping of secrets.
+ *
+ * Parsers (crypto_pem_decode, crypto_ec_priv_decode, crypto_key_parse)
+ * take input from outside: they bound every length, return -EINVAL
+ * (malformed or truncated), -E2BIG (larger than any key keel accepts) or
+ * -EPROTONOSUPPORT (a well-formed key keel does not use: another curve,
+ * RSA, explicit parameters, encrypted), and set *why to a one-line
+ * reason an operator can act on.
  */
 #ifndef CRYPTO_CRYPTO_H
 #define CRYPTO_CRYPTO_H
@@ -37,14 +44,20 @@ void crypto_sha256(const void *data, size_t len,
 void crypto_hmac_sha256(const void *key, size_t klen, const void *data,
                         size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
 
-/* HMAC-DRBG (SHA-256).  crypto_drbg_init() seeds it with 48 bytes from
- * the HAL rng (and the optional personalisation string); _reseed() mixes
- * in 32 more.  Returns 0, or the rng's negative errno: without entropy no
- * secret may be made. */
+/* HMAC-DRBG (SHA-256, SP 800-90A).  crypto_drbg_init() instantiates it
+ * with 48 bytes from the HAL rng as entropy and nonce, plus the optional
+ * personalisation string (at most CRYPTO_DRBG_PERS_MAX bytes); _reseed()
+ * mixes in 32 more.  Returns 0, -EINVAL, or the rng's negative errno:
+ * without entropy no secret may be made.  crypto_drbg_instantiate() takes
+ * the seed from the caller: it exists for the known-answer tests. */
+#define CRYPTO_DRBG_SEED_MAX 64
+#define CRYPTO_DRBG_PERS_MAX 64
 struct crypto_drbg {
     _Alignas(8) uint8_t opaque[160]; /* br_hmac_drbg_context, checked */
 };
 int crypto_drbg_init(struct crypto_drbg *d, const void *pers, size_t plen);
+int crypto_drbg_instantiate(struct crypto_drbg *d, const void *seed,
+                            size_t slen, const void *pers, size_t plen);
 int crypto_drbg_reseed(struct crypto_drbg *d);
 void crypto_drbg_generate(struct crypto_drbg *d, void *out, size_t len);
 
@@ -86,6 +99,34 @@ int crypto_spki_decode(const uint8_t *der, size_t len,
  * (NUL-terminated) or -ENOBUFS. */
 int crypto_spki_pem(const uint8_t pub[CRYPTO_EC_PUB_LEN], char *out,
                     size_t cap);
+
+/* PEM.  crypto_pem_decode() returns the DER length of the one object in
+ * text (EC PARAMETERS blocks, as `openssl ecparam -genkey` writes them,
+ * are skipped) and its label; more than one key is an error.
+ * crypto_pem_encode() writes 64-column PEM, NUL-terminated, and returns
+ * its length or -ENOBUFS. */
+int crypto_pem_decode(const char *text, size_t len, char *label, size_t lcap,
+                      uint8_t *der, size_t cap, const char **why);
+int crypto_pem_encode(const uint8_t *der, size_t len, const char *label,
+                      char *out, size_t cap);
+
+/* Private keys.  Decode accepts PKCS#8 (unencrypted) and SEC1 DER of a
+ * named prime256v1 key, checks the scalar's range and derives pub.
+ * Encode writes PKCS#8 (pkcs8 = 1) or SEC1 with the public key included;
+ * returns the length, or -ENOBUFS. */
+#define CRYPTO_PRIV_DER_MAX 2048 /* room to recognise and refuse RSA keys */
+#define CRYPTO_KEYFILE_MAX 4096  /* largest key file read */
+#define CRYPTO_PRIV_PEM_MAX 320  /* PKCS#8 PEM of a P-256 key */
+int crypto_ec_priv_decode(const uint8_t *der, size_t len,
+                          struct crypto_eckey *k, const char **why);
+int crypto_ec_priv_encode(const struct crypto_eckey *k, int pkcs8, uint8_t *der,
+                          size_t cap);
+
+/* Any key from a file's bytes: PEM (PUBLIC KEY, PRIVATE KEY, EC PRIVATE
+ * KEY) or DER (SPKI, PKCS#8, SEC1).  Fills k->pub, and k->priv when
+ * *is_private is set. */
+int crypto_key_parse(const void *data, size_t len, struct crypto_eckey *k,
+                     int *is_private, const char **why);
 
 /* Wipe a secret in a way the compiler cannot drop. */
 void crypto_wipe(void *p, size_t len);

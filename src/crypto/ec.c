@@ -47,19 +47,36 @@ crypto_hmac_sha256(const void *key, size_t klen, const void *data, size_t len,
 }
 
 int
+crypto_drbg_instantiate(struct crypto_drbg *d, const void *seed, size_t slen,
+                        const void *pers, size_t plen)
+{
+    uint8_t m[CRYPTO_DRBG_SEED_MAX + CRYPTO_DRBG_PERS_MAX];
+
+    if (slen > CRYPTO_DRBG_SEED_MAX || plen > CRYPTO_DRBG_PERS_MAX)
+        return -EINVAL;
+    /* SP 800-90A 10.1.2.3: one update with entropy || nonce || pers. */
+    memcpy(m, seed, slen);
+    if (plen > 0)
+        memcpy(m + slen, pers, plen);
+    br_hmac_drbg_init((br_hmac_drbg_context *)d->opaque, &br_sha256_vtable, m,
+                      slen + plen);
+    crypto_wipe(m, sizeof(m));
+    return 0;
+}
+
+int
 crypto_drbg_init(struct crypto_drbg *d, const void *pers, size_t plen)
 {
     uint8_t seed[48];
-    int rc = hal_rng_fill(seed, sizeof(seed));
+    int rc;
 
-    if (rc != 0)
-        return rc;
-    br_hmac_drbg_init((br_hmac_drbg_context *)d->opaque, &br_sha256_vtable,
-                      seed, sizeof(seed));
-    if (plen > 0)
-        br_hmac_drbg_update((br_hmac_drbg_context *)d->opaque, pers, plen);
+    if (plen > CRYPTO_DRBG_PERS_MAX)
+        return -EINVAL;
+    rc = hal_rng_fill(seed, sizeof(seed));
+    if (rc == 0)
+        rc = crypto_drbg_instantiate(d, seed, sizeof(seed), pers, plen);
     crypto_wipe(seed, sizeof(seed));
-    return 0;
+    return rc;
 }
 
 int
@@ -151,6 +168,40 @@ crypto_ec_sign(const struct crypto_eckey *k, const uint8_t h[CRYPTO_SHA256_LEN],
     return n == 0 ? -EIO : (int)n;
 }
 
+/* One DER INTEGER at p (of at most left bytes), positive, minimally
+ * encoded and at most 33 bytes; returns its total length or 0. */
+static size_t
+der_uint(const uint8_t *p, size_t left)
+{
+    size_t l;
+
+    if (left < 3 || p[0] != 0x02)
+        return 0;
+    l = p[1];
+    if (l == 0 || l > 33 || l + 2 > left || (p[2] & 0x80) ||
+        (l > 1 && p[2] == 0 && !(p[3] & 0x80)))
+        return 0;
+    return l + 2;
+}
+
+/* Strict DER: SEQUENCE { INTEGER r, INTEGER s } and nothing else.
+ * BearSSL tolerates non-minimal integers; keel accepts one encoding per
+ * signature so a signature cannot be re-encoded into a second valid
+ * form. */
+static int
+sig_der_ok(const uint8_t *sig, size_t len)
+{
+    size_t a, b;
+
+    if (len < 8 || sig[0] != 0x30 || sig[1] & 0x80 || (size_t)sig[1] + 2 != len)
+        return 0;
+    a = der_uint(sig + 2, len - 2);
+    if (a == 0)
+        return 0;
+    b = der_uint(sig + 2 + a, len - 2 - a);
+    return b != 0 && 2 + a + b == len;
+}
+
 int
 crypto_ec_verify(const uint8_t pub[CRYPTO_EC_PUB_LEN],
                  const uint8_t h[CRYPTO_SHA256_LEN], const uint8_t *sig,
@@ -161,7 +212,7 @@ crypto_ec_verify(const uint8_t pub[CRYPTO_EC_PUB_LEN],
 
     if (pub[0] != 0x04)
         return -EINVAL;
-    if (siglen == 0 || siglen > CRYPTO_SIG_MAX)
+    if (siglen > CRYPTO_SIG_MAX || !sig_der_ok(sig, siglen))
         return -EBADMSG;
     return br_ecdsa_i31_vrfy_asn1(br_ec_get_default(), h, CRYPTO_SHA256_LEN,
                                   &pk, sig, siglen) == 1
@@ -192,39 +243,8 @@ crypto_spki_decode(const uint8_t *der, size_t len,
 int
 crypto_spki_pem(const uint8_t pub[CRYPTO_EC_PUB_LEN], char *out, size_t cap)
 {
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    static const char head[] = "-----BEGIN PUBLIC KEY-----\n";
-    static const char tail[] = "-----END PUBLIC KEY-----\n";
     uint8_t der[CRYPTO_SPKI_LEN];
-    size_t n = 0, col = 0;
 
-    /* 91 bytes: 124 base64 characters, two lines, plus the armour. */
-    if (cap < sizeof(head) + 124 + 2 + sizeof(tail))
-        return -ENOBUFS;
     crypto_spki_encode(pub, der);
-    memcpy(out, head, sizeof(head) - 1);
-    n = sizeof(head) - 1;
-    for (size_t i = 0; i < sizeof(der); i += 3) {
-        uint32_t v = (uint32_t)der[i] << 16;
-        size_t left = sizeof(der) - i;
-
-        if (left > 1)
-            v |= (uint32_t)der[i + 1] << 8;
-        if (left > 2)
-            v |= der[i + 2];
-        out[n++] = b64[v >> 18 & 63];
-        out[n++] = b64[v >> 12 & 63];
-        out[n++] = left > 1 ? b64[v >> 6 & 63] : '=';
-        out[n++] = left > 2 ? b64[v & 63] : '=';
-        col += 4;
-        if (col == 64) {
-            out[n++] = '\n';
-            col = 0;
-        }
-    }
-    if (col != 0)
-        out[n++] = '\n';
-    memcpy(out + n, tail, sizeof(tail));
-    return (int)(n + sizeof(tail) - 1);
+    return crypto_pem_encode(der, sizeof(der), "PUBLIC KEY", out, cap);
 }
