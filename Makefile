@@ -37,6 +37,7 @@ NODE_SRCS := src/node/main.c src/node/cmds.c \
 	src/console/line.c src/console/cmd.c \
 	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
 	$(STORE_SRCS) src/node/cmds_store.c \
+	src/identity/identity.c src/node/cmds_id.c \
 	src/net/lwip_port.c src/net/tls.c \
 	$(HAL_SRCS)
 
@@ -117,10 +118,13 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store blk crypto
+UNIT_TESTS := flash_sim console store blk crypto identity
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_crypto := tests/unit/test_crypto.c src/crypto/sha256.c \
 	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
+UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
+	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
+	$(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \

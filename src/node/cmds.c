@@ -189,6 +189,13 @@ const struct cmd node_cmds[] = {
      cmd_uptime_h, NULL},
     {"flash", 0, 0, CMD_JSON, "[--json]", "the flash partitions of this board",
      cmd_flash_h, NULL},
+    {"status", 0, 0, CMD_JSON, "[--json]",
+     "health at a glance: store, identity, whether peers are allowed",
+     node_status, NULL},
+    {"id", 0, 0, 0, "",
+     "the node's identity key: show, export, sign, "
+     "verify, rotate, import, new",
+     NULL, node_id_cmds},
     {"store", 0, 0, 0, "", "the record store, chain log and control block",
      NULL, node_store_cmds},
     {"reboot", 0, 0, 0, "", "restart keel (through keel-boot when present)",

@@ -14,6 +14,13 @@
 
 #define SECRET_PREFIX "sec."
 
+static void
+id_log(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "keel: %s\n", msg);
+}
+
 void
 node_storage_mount(struct node *node)
 {
@@ -46,6 +53,11 @@ node_storage_mount(struct node *node)
     if (node->ctl_rc != 0)
         fprintf(stderr, "keel: control block: mount failed: %s\n",
                 strerror(-node->ctl_rc));
+    node->id.log = id_log;
+    (void)identity_boot(&node->id, node->store_rc == 0 ? &node->store : NULL,
+                        node->ctl_rc == 0 ? &node->ctl : NULL);
+    if (node->id.state == IDENTITY_NONE)
+        fprintf(stderr, "keel: identity: not available: %s\n", node->id.why);
 }
 
 static int

@@ -13,6 +13,7 @@
 #include "console/cmd.h"
 #include "hal/console.h"
 #include "hal/flash.h"
+#include "identity/identity.h"
 #include "store/clog.h"
 #include "store/ctl.h"
 #include "store/store.h"
@@ -32,6 +33,7 @@ struct node {
     struct clog clog;
     struct ctl ctl;
     int store_rc, clog_rc, ctl_rc; /* mount results; 0 = usable */
+    struct identity id;
     uint64_t start_ms;
     unsigned failures; /* commands that failed (script exit status) */
     int stop;          /* 1: power off after the current command */
@@ -43,9 +45,12 @@ struct node {
  * (src/node/cmds_store.c). */
 extern const struct cmd node_cmds[];
 extern const struct cmd node_store_cmds[];
+extern const struct cmd node_id_cmds[];
+int node_status(struct cmd_ctx *ctx, int argc, char **argv);
 
-/* Mount the store, the chain log and the control block; reports
- * problems on stderr and leaves the *_rc fields set. */
+/* Mount the store, the chain log and the control block, then load (or
+ * on first boot make) the identity; reports problems on stderr and
+ * leaves the *_rc fields and node->id.state set. */
 void node_storage_mount(struct node *node);
 
 const char *node_build_id(void);

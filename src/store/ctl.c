@@ -133,3 +133,87 @@ ctl_write(struct ctl *c, const void *buf, size_t len)
     c->seq = seq;
     return 0;
 }
+
+/* ---- tagged sections ------------------------------------------------ */
+
+/* Walk the payload's sections; returns the offset of tag's section (its
+ * header) or -ENOENT, and the payload's used length in *end; -EBADMSG
+ * when a section runs past the payload. */
+static int
+sec_find(const uint8_t *p, size_t len, uint8_t tag, size_t *end)
+{
+    size_t off = 0;
+    int at = -ENOENT;
+
+    while (off < len) {
+        size_t n;
+
+        if (off + CTL_SEC_HDR > len)
+            return -EBADMSG;
+        n = (size_t)p[off + 2] | (size_t)p[off + 3] << 8;
+        if (p[off] == 0 || p[off + 1] != 0 || off + CTL_SEC_HDR + n > len)
+            return -EBADMSG;
+        if (p[off] == tag)
+            at = (int)off;
+        off += CTL_SEC_HDR + n;
+    }
+    *end = off;
+    return at;
+}
+
+int
+ctl_get(struct ctl *c, uint8_t tag, void *buf, size_t cap)
+{
+    uint8_t p[CTL_PAYLOAD_MAX];
+    int len = ctl_read(c, p, sizeof(p)), at;
+    size_t end, n;
+
+    if (len < 0)
+        return len;
+    at = sec_find(p, (size_t)len, tag, &end);
+    if (at < 0)
+        return at;
+    n = (size_t)p[at + 2] | (size_t)p[at + 3] << 8;
+    if (n > cap)
+        return -ENOBUFS;
+    memcpy(buf, p + at + CTL_SEC_HDR, n);
+    return (int)n;
+}
+
+int
+ctl_put(struct ctl *c, uint8_t tag, const void *val, size_t len)
+{
+    uint8_t old[CTL_PAYLOAD_MAX], p[CTL_PAYLOAD_MAX];
+    int olen = ctl_read(c, old, sizeof(old));
+    size_t off = 0, n = 0;
+
+    if (tag == 0 || len > 0xffff)
+        return -EINVAL;
+    if (olen == -ENOENT)
+        olen = 0;
+    if (olen < 0)
+        return olen;
+    /* Keep every other section as it was, then this one. */
+    while (off < (size_t)olen) {
+        size_t sl;
+
+        if (off + CTL_SEC_HDR > (size_t)olen)
+            return -EBADMSG;
+        sl = CTL_SEC_HDR + ((size_t)old[off + 2] | (size_t)old[off + 3] << 8);
+        if (off + sl > (size_t)olen)
+            return -EBADMSG;
+        if (old[off] != tag) {
+            memcpy(p + n, old + off, sl);
+            n += sl;
+        }
+        off += sl;
+    }
+    if (n + CTL_SEC_HDR + len > sizeof(p))
+        return -ENOSPC;
+    p[n] = tag;
+    p[n + 1] = 0;
+    p[n + 2] = (uint8_t)len;
+    p[n + 3] = (uint8_t)(len >> 8);
+    memcpy(p + n + CTL_SEC_HDR, val, len);
+    return ctl_write(c, p, n + CTL_SEC_HDR + len);
+}

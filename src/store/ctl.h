@@ -48,4 +48,19 @@ int ctl_read(struct ctl *c, void *buf, size_t cap);
  * the previous value is still the newest). */
 int ctl_write(struct ctl *c, const void *buf, size_t len);
 
+/* Tagged sections.  The payload is a run of sections, each a 4-byte
+ * header (tag, 0, length as u16 LE) and its bytes, so independent users
+ * (boot control, the identity's marker) share the block: ctl_put()
+ * rewrites the whole payload with one section replaced (a cut leaves
+ * the old payload or the new one).  Tags: CTL_TAG_ID (the identity
+ * marker, src/identity/); 2 is reserved for boot control.
+ * ctl_get: the section's length, -ENOENT (no block or no such section),
+ * -ENOBUFS, -EBADMSG (sections malformed).  ctl_put: 0, -EINVAL, -ENOSPC,
+ * -EBADMSG, or ctl_write()'s errors. */
+#define CTL_SEC_HDR 4
+#define CTL_TAG_ID 1
+#define CTL_TAG_BOOT 2
+int ctl_get(struct ctl *c, uint8_t tag, void *buf, size_t cap);
+int ctl_put(struct ctl *c, uint8_t tag, const void *val, size_t len);
+
 #endif
