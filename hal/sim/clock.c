@@ -1,4 +1,11 @@
-/* hal/sim/clock.c - clock from clock_gettime(2). */
+/*
+ * hal/sim/clock.c - clock from clock_gettime(2).
+ *
+ * KEEL_SIM_CLOCK_OFFSET=SECONDS moves the sim board's wall clock (not the
+ * monotonic one), so tests can step past a key's overlap window or set
+ * the clock to "unset" (a large negative offset reads as 1970).
+ */
+#include <stdlib.h>
 #include <time.h>
 
 #include "hal/clock.h"
@@ -17,6 +24,12 @@ hal_clock_wall(void)
 {
     struct timespec ts;
 
+    const char *off = getenv("KEEL_SIM_CLOCK_OFFSET");
+    int64_t t;
+
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec;
+    t = (int64_t)ts.tv_sec;
+    if (off != NULL)
+        t += strtoll(off, NULL, 10);
+    return t < 0 ? 0 : t;
 }
