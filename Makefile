@@ -97,7 +97,7 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys bench
+	powercut fuzz-store fuzz-keys bench soak-identity
 
 all: $(OUT)/keel
 
@@ -211,8 +211,25 @@ BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \
 $(UT_OUT)/bench_store: $(BENCH_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(BENCH_SRCS)
-bench: $(UT_OUT)/bench_store
+# The crypto bench is built as the firmware is: musl, -Os, the same
+# BearSSL build, for the host's arch.
+BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c src/crypto/sha256.c \
+	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/clock.c hal/sim/rng.c
+build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
+		-static -o $@ $(BENCH_CRYPTO_SRCS) -Lbuild/deps/$(ARCH)/lib \
+		-lbearssl
+bench: $(UT_OUT)/bench_store build/bench/crypto_bench
 	$(Q)$(UT_OUT)/bench_store
+	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
+
+# SIGKILL keel 1,000 times during identity creation and 1,000 during
+# rotation (make test runs 40 of each).
+SOAK_COUNT ?= 1000
+soak-identity: $(OUT)/keel
+	$(Q)bash tests/soak/identity_kill.sh create $(SOAK_COUNT) $(OUT)/keel
+	$(Q)bash tests/soak/identity_kill.sh rotate $(SOAK_COUNT) $(OUT)/keel
 
 test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse

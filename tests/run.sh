@@ -173,7 +173,8 @@ if [ -x "$k" ]; then
     f=$tmp/flash.img
     keel_run "$a" "$f" 'help\n'
     size=$(stat -c %s "$f" 2>/dev/null || echo 0)
-    first=$(head -c 4096 "$f" | od -An -v -tx1 | tr -s ' \n' '\n' |
+    # the last 4 KiB (slot B): nothing writes there at first boot
+    first=$(tail -c 4096 "$f" | od -An -v -tx1 | tr -s ' \n' '\n' |
         sort -u | grep . | tr -d '\n')
     if [ "$rc" -eq 0 ] && [ "$size" -eq 134217728 ] && [ "$first" = ff ]
     then
@@ -231,6 +232,26 @@ if [ -x "$k" ]; then
         fail "node: wrong-size flash file" "exit $rc"
     fi
     rm -f "$f"
+fi
+
+# --- the identity from the console, against the openssl command line ------
+if [ -x "$k" ]; then
+    # shellcheck source=tests/id.sh
+    . tests/id.sh
+fi
+
+# --- process kills during identity writes (sampled; make soak-identity) ---
+if [ -x "$k" ]; then
+    for mode in create rotate; do
+        if bash tests/soak/identity_kill.sh "$mode" "${SOAK_SAMPLE:-40}" \
+            "$k" >"$tmp/soak.log" 2>&1 &&
+            grep -q ', 0 failures$' "$tmp/soak.log"; then
+            ok "$(tail -n 1 "$tmp/soak.log")"
+        else
+            fail "soak identity/$mode" "$(tail -n 1 "$tmp/soak.log")"
+            tail -n 15 "$tmp/soak.log" | sed 's/^/    /'
+        fi
+    done
 fi
 
 # --- pinned dependency sums -----------------------------------------------
