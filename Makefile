@@ -33,11 +33,17 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
+UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c
+CRYPTO_SRCS := src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c
+# keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
+BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
+	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
 NODE_SRCS := src/node/main.c src/node/cmds.c \
 	src/console/line.c src/console/cmd.c \
 	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
+	$(UPDATE_SRCS) src/node/cmds_update.c \
 	src/net/lwip_port.c src/net/tls.c \
 	$(HAL_SRCS)
 
@@ -90,6 +96,13 @@ $$(OUT_$(1))/keel: $$(OBJS_$(1)) $$(DEPLIBS_$(1))
 	$(Q)$(CC_$(1)) -static -Wl,--gc-sections -o $$@ $$(OBJS_$(1)) \
 		-Lbuild/deps/$(1)/lib -llwip -lmbedtls -lbearssl
 
+BOOT_OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$(BOOT_SRCS))
+$$(OUT_$(1))/keel-boot: $$(BOOT_OBJS_$(1)) $$(DEPLIBS_$(1))
+	@$(if $(Q),echo "  LD [$(1)] $$@")
+	$(Q)$(CC_$(1)) -static -Wl,--gc-sections -o $$@ $$(BOOT_OBJS_$(1)) \
+		-Lbuild/deps/$(1)/lib -lbearssl
+-include $$(BOOT_OBJS_$(1):.o=.d)
+
 -include $$(OBJS_$(1):.o=.d)
 endef
 $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
@@ -97,11 +110,12 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys bench soak-identity
+	powercut fuzz-store fuzz-keys bench soak-identity image bundle
 
-all: $(OUT)/keel
+all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle
 
-cross: $(foreach a,$(BOARD_ARCHES),build/$(BOARD)-$(a)/keel)
+cross: $(foreach a,$(BOARD_ARCHES),build/$(BOARD)-$(a)/keel \
+	build/$(BOARD)-$(a)/keel-boot)
 
 setup:
 	$(Q)bash scripts/setup.sh
@@ -118,13 +132,16 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store blk crypto identity
+UNIT_TESTS := flash_sim console store blk crypto identity update
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_crypto := tests/unit/test_crypto.c src/crypto/sha256.c \
 	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
 	$(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c
+UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
+	hal/sim/clock.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -223,6 +240,53 @@ build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench
 	$(Q)$(UT_OUT)/bench_store
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
+
+# ---- host tools, the slot image and bundles -------------------------------
+
+TOOL_SRCS := src/tools/keel-bundle.c src/update/format.c src/update/archive.c \
+	$(CRYPTO_SRCS) src/store/crc32c.c hal/sim/rng.c
+build/tools/keel-bundle: $(TOOL_SRCS) build/deps/host/.stamp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD [host] $@")
+	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -O2 -o $@ \
+		$(TOOL_SRCS) -Lbuild/deps/host/lib -lbearssl
+
+# Development release keys (2 of 3), made once under build/keys/: for the
+# sim board and tests only.  Real releases pass KEYRING= and KEY=.
+DEV_KEYS := build/keys/dev-1.pem build/keys/dev-2.pem build/keys/dev-3.pem
+build/keys/dev-%.pem:
+	@mkdir -p $(dir $@)
+	$(Q)openssl ecparam -name prime256v1 -genkey -noout -out $@ 2>/dev/null
+build/keys/keyring: $(DEV_KEYS) build/tools/keel-bundle
+	$(Q)build/tools/keel-bundle keyring create --threshold 2 -o $@ \
+		$(DEV_KEYS) >/dev/null
+
+KEYRING ?= build/keys/keyring
+KEY ?= build/keys/dev-1.pem,build/keys/dev-2.pem
+IMAGE_VERSION ?= $(KEEL_VERSION)
+IMAGE_COUNTER ?= 1
+ROOTFS_FILES := $(filter-out rootfs/README.md,$(shell find rootfs -type f \
+	2>/dev/null))
+
+# The slot image: keel, the release keyring and rootfs/, as a KAR1
+# archive; $(OUT)/rootfs holds the same files for running keel directly.
+image: $(OUT)/image.kar
+$(OUT)/image.kar: $(OUT)/keel $(KEYRING) build/tools/keel-bundle \
+		$(ROOTFS_FILES)
+	$(Q)rm -rf $(OUT)/rootfs && mkdir -p $(OUT)/rootfs/etc/keel && \
+		cp $(KEYRING) $(OUT)/rootfs/etc/keel/keyring
+	$(Q)build/tools/keel-bundle archive $@ bin/keel=$(OUT)/keel \
+		etc/keel/keyring=$(KEYRING) \
+		$(foreach f,$(ROOTFS_FILES),$(patsubst rootfs/%,%,$(f))=$(f))
+# A signed bundle of the image: KEY is a comma-separated list of keys.
+bundle: $(OUT)/image.kar build/tools/keel-bundle
+	$(Q)build/tools/keel-bundle create --payload $(OUT)/image.kar \
+		--board $(BOARD) --version $(IMAGE_VERSION) \
+		--counter $(IMAGE_COUNTER) -o $(OUT)/bundle.kbn
+	$(Q)for k in $(subst $(comma), ,$(KEY)); do \
+		build/tools/keel-bundle sign $(OUT)/bundle.kbn --key $$k || \
+		exit 1; done
+comma := ,
 
 # SIGKILL keel 1,000 times during identity creation and 1,000 during
 # rotation (make test runs 40 of each).

@@ -196,6 +196,9 @@ const struct cmd node_cmds[] = {
      "the node's identity key: show, export, sign, "
      "verify, rotate, import, new",
      NULL, node_id_cmds},
+    {"update", 0, 0, 0, "",
+     "signed bundles and A/B slots: install, status, confirm, rollback", NULL,
+     node_update_cmds},
     {"store", 0, 0, 0, "", "the record store, chain log and control block",
      NULL, node_store_cmds},
     {"reboot", 0, 0, 0, "", "restart keel (through keel-boot when present)",

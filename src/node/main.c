@@ -47,11 +47,13 @@ complete(void *arg, const char *prefix, size_t n, unsigned idx)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: keel --flash FILE [--console PATH]\n"
+    fprintf(f, "usage: keel --flash FILE [--console PATH] [--rootfs DIR]\n"
                "  --flash FILE     the board's flash image; created erased "
                "if missing\n"
                "  --console PATH   '-' (stdio, default), 'pty', or a "
-               "tty path\n");
+               "tty path\n"
+               "  --rootfs DIR     the image's files (keel-boot passes "
+               "the slot's)\n");
 }
 
 static int
@@ -104,6 +106,8 @@ main(int argc, char **argv)
             flash = argv[++i];
         } else if (strcmp(argv[i], "--console") == 0 && i + 1 < argc) {
             console = argv[++i];
+        } else if (strcmp(argv[i], "--rootfs") == 0 && i + 1 < argc) {
+            node.rootfs = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -131,6 +135,7 @@ main(int argc, char **argv)
         return 1;
     }
     node_storage_mount(&node);
+    node_update_init(&node);
     if (net_init() != 0) {
         fprintf(stderr, "keel: network stack failed to start\n");
         return 1;
@@ -159,6 +164,7 @@ main(int argc, char **argv)
                                  net_next_timeout(100));
 
         net_poll();
+        node_update_tick(&node);
         if (n == -EPIPE || n < 0) {
             /* End of input (or a console that failed): power off.  A
              * last line without a newline still runs. */

@@ -14,6 +14,7 @@
 #include "hal/console.h"
 #include "hal/flash.h"
 #include "identity/identity.h"
+#include "update/update.h"
 #include "store/clog.h"
 #include "store/ctl.h"
 #include "store/store.h"
@@ -34,6 +35,10 @@ struct node {
     struct ctl ctl;
     int store_rc, clog_rc, ctl_rc; /* mount results; 0 = usable */
     struct identity id;
+    struct update upd;
+    const char *rootfs; /* the slot's unpacked files, or NULL */
+    volatile int cancel_update;
+    int confirm_done; /* the automatic trial confirmation has run */
     uint64_t start_ms;
     unsigned failures; /* commands that failed (script exit status) */
     int stop;          /* 1: power off after the current command */
@@ -46,6 +51,12 @@ struct node {
 extern const struct cmd node_cmds[];
 extern const struct cmd node_store_cmds[];
 extern const struct cmd node_id_cmds[];
+extern const struct cmd node_update_cmds[];
+/* The update set-up after storage is mounted, and the main loop's tick
+ * (automatic confirmation of a healthy trial). */
+void node_update_init(struct node *node);
+void node_update_tick(struct node *node);
+int node_confirm_after(struct node *node);
 int node_status(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* Mount the store, the chain log and the control block, then load (or

@@ -21,6 +21,9 @@ set -uo pipefail
 mode=${1:?mode: create or rotate} count=${2:?count} k=${3:?keel binary}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# A private copy of the binary: a rebuild during a long soak must not
+# swap it mid-run.
+cp "$k" "$tmp/keel" && k=$tmp/keel
 img=$tmp/flash.img
 blank=$tmp/blank.img
 # The store and control block live in the first 2 MiB (board/sim).

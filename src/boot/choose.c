@@ -1,0 +1,110 @@
+/*
+ * boot/choose.c - keel-boot's slot choice (see choose.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "boot/choose.h"
+#include "update/update.h"
+
+static void
+say(void (*log)(void *, const char *), void *arg, const char *msg)
+{
+    if (log != NULL)
+        log(arg, msg);
+}
+
+int
+boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
+            void (*log)(void *arg, const char *msg), void *arg)
+{
+    struct bootctl bc;
+    char msg[200], why[120];
+    int rc = bootctl_load(ctl, &bc);
+
+    *trial = 0;
+    if (rc != 0) {
+        say(log, arg, "boot control unreadable");
+        return -EIO;
+    }
+    for (int round = 0; round < 4; round++) {
+        int t = -1, g = -1;
+
+        for (int s = 0; s < 2; s++)
+            if ((bc.slot[s].state == SLOT_READY ||
+                 bc.slot[s].state == SLOT_TRIAL) &&
+                (t < 0 || bc.slot[s].counter > bc.slot[t].counter))
+                t = s;
+        if (t >= 0) {
+            struct bc_slot *x = &bc.slot[t];
+
+            if (x->tries == 0 || x->counter < bc.arb) {
+                snprintf(msg, sizeof(msg),
+                         "slot %c: %s, marking it bad and falling back",
+                         slot_name(t),
+                         x->tries == 0 ? "trial out of tries"
+                                       : "below the anti-rollback counter");
+                say(log, arg, msg);
+                x->state = SLOT_BAD;
+                if (bootctl_save(ctl, &bc) != 0)
+                    return -EIO;
+                continue;
+            }
+            if (update_slot_verify(slot[t], x, why, sizeof(why)) != 0) {
+                snprintf(msg, sizeof(msg),
+                         "slot %c fails verification (%s); "
+                         "marking it bad",
+                         slot_name(t), why);
+                say(log, arg, msg);
+                x->state = SLOT_BAD;
+                x->tries = 0;
+                if (bootctl_save(ctl, &bc) != 0)
+                    return -EIO;
+                continue;
+            }
+            x->tries--;
+            x->state = SLOT_TRIAL;
+            if (bootctl_save(ctl, &bc) != 0) {
+                /* Unrecorded trials could loop forever: do not try. */
+                say(log, arg,
+                    "cannot record the trial count; booting the "
+                    "good slot instead");
+                if (bootctl_load(ctl, &bc) != 0)
+                    return -EIO;
+                bc.slot[t].state = SLOT_EMPTY; /* in RAM only: skip it */
+            } else {
+                snprintf(msg, sizeof(msg),
+                         "slot %c on trial, %u tries left after this one",
+                         slot_name(t), x->tries);
+                say(log, arg, msg);
+                *trial = 1;
+                return t;
+            }
+        }
+        if (bc.primary != BOOTCTL_NONE &&
+            bc.slot[bc.primary].state == SLOT_GOOD &&
+            bootctl_bootable(&bc, bc.primary))
+            g = bc.primary;
+        else if (bc.slot[0].state == SLOT_GOOD && bootctl_bootable(&bc, 0))
+            g = 0;
+        else if (bc.slot[1].state == SLOT_GOOD && bootctl_bootable(&bc, 1))
+            g = 1;
+        if (g < 0)
+            break;
+        if (update_slot_verify(slot[g], &bc.slot[g], why, sizeof(why)) != 0) {
+            snprintf(msg, sizeof(msg),
+                     "good slot %c fails verification (%s); marking it bad",
+                     slot_name(g), why);
+            say(log, arg, msg);
+            bc.slot[g].state = SLOT_BAD;
+            if (bootctl_save(ctl, &bc) != 0)
+                return -EIO;
+            continue;
+        }
+        snprintf(msg, sizeof(msg), "slot %c (good)", slot_name(g));
+        say(log, arg, msg);
+        return g;
+    }
+    say(log, arg, "no bootable slot");
+    return -ENOENT;
+}

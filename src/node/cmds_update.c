@@ -1,0 +1,367 @@
+/*
+ * node/cmds_update.c - the `update` commands: install, status, confirm,
+ * rollback; and the automatic confirmation of a trial.
+ *
+ * `update install FILE` reads a host path on the sim board; YMODEM and
+ * peers will feed update_install() the same way, through a upd_src.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hal/clock.h"
+#include "hal/sys.h"
+#include "node/node.h"
+
+#define KEY_CONFIRM_AFTER "update.confirm_after_s"
+#define CONFIRM_AFTER_DEFAULT 60
+
+struct file_src {
+    FILE *f;
+};
+
+static int
+file_read(void *arg, void *buf, size_t len)
+{
+    struct file_src *s = arg;
+    size_t n = fread(buf, 1, len, s->f);
+
+    if (n == 0 && ferror(s->f))
+        return -EIO;
+    return (int)n;
+}
+
+struct prog_ctx {
+    struct cmd_ctx *ctx;
+    struct node *node;
+    uint64_t t0, last_ms;
+    int last_pct;
+};
+
+/* Progress after each chunk; a Ctrl-C typed on an interactive console
+ * (or any byte 0x03 in script input) cancels. */
+static int
+progress(void *arg, const struct upd_progress *p)
+{
+    struct prog_ctx *pc = arg;
+    uint64_t now = hal_clock_ms(), ms = now - pc->t0;
+    int pct = (int)(p->done * 100 / p->total);
+    char c[16];
+    int n;
+
+    if (pc->node->con.interactive) {
+        n = hal_console_read(&pc->node->con, c, sizeof(c), 0);
+        for (int i = 0; i < n; i++)
+            if (c[i] == 3)
+                return 1;
+    }
+    if (pc->node->cancel_update)
+        return 1;
+    if (p->done == p->total || now - pc->last_ms >= 500 ||
+        pct / 10 != pc->last_pct / 10) {
+        double mbs = ms > 0 ? (double)p->done / 1e3 / (double)ms : 0;
+
+        cmd_printf(pc->ctx,
+                   "install: %3d%%  %" PRIu64 " of %" PRIu64
+                   " bytes  %.1f MB/s\n",
+                   pct, p->done, p->total, mbs);
+        pc->last_ms = now;
+        pc->last_pct = pct;
+    }
+    return 0;
+}
+
+static int
+need_update(struct cmd_ctx *ctx)
+{
+    struct node *node = ctx->node;
+
+    if (node->store_rc != 0 || node->ctl_rc != 0) {
+        cmd_err(ctx, "update: storage not mounted");
+        return -EIO;
+    }
+    return 0;
+}
+
+static int
+h_install(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct file_src fs;
+    struct upd_src src = {file_read, &fs};
+    struct prog_ctx pc = {ctx, node, hal_clock_ms(), 0, -1};
+    int rc = need_update(ctx);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    fs.f = fopen(argv[0], "rb");
+    if (fs.f == NULL) {
+        cmd_err(ctx, "update install: cannot open '%s': %s", argv[0],
+                strerror(errno));
+        return -ENOENT;
+    }
+    node->upd.progress = progress;
+    node->upd.progress_arg = &pc;
+    node->cancel_update = 0;
+    rc = update_install(&node->upd, &src);
+    if (rc >= 0 && fgetc(fs.f) != EOF) {
+        /* Bytes after the payload: the slot is fine, but say so. */
+        cmd_printf(ctx, "note: the file has bytes after the payload "
+                        "(ignored)\n");
+    }
+    fclose(fs.f);
+    node->upd.progress = NULL;
+    if (rc < 0) {
+        cmd_err(ctx, "update install: %s", node->upd.why);
+        return rc;
+    }
+    {
+        const struct upd_manifest *m = &node->upd.man;
+        uint64_t ms = hal_clock_ms() - pc.t0;
+
+        cmd_printf(ctx,
+                   "installed %" PRIu32 ".%" PRIu32 ".%" PRIu32
+                   " (counter %" PRIu64 ") into slot %c in %.1f s; "
+                   "'reboot' to try it\n",
+                   m->version.major, m->version.minor, m->version.patch,
+                   m->counter, slot_name(rc), (double)ms / 1e3);
+    }
+    return 0;
+}
+
+static void
+slot_json(struct cmd_ctx *ctx, const struct bc_slot *s)
+{
+    cmd_printf(ctx,
+               "{\"state\":\"%s\",\"version\":\"%" PRIu32 ".%" PRIu32
+               ".%" PRIu32 "\",\"counter\":%" PRIu64 ",\"tries\":%u,"
+               "\"payload_size\":%" PRIu64 ",\"manifest\":\"",
+               slot_state_name(s->state), s->version.major, s->version.minor,
+               s->version.patch, s->counter, s->tries, s->payload_size);
+    for (int i = 0; i < 32; i++)
+        cmd_printf(ctx, "%02x", s->manifest_hash[i]);
+    cmd_printf(ctx, "\"}");
+}
+
+static int
+h_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct bootctl bc;
+    struct upd_keyring k;
+    int rc = need_update(ctx), kr;
+
+    (void)argc;
+    (void)argv;
+    if (rc != 0)
+        return rc;
+    rc = bootctl_load(&node->ctl, &bc);
+    if (rc != 0) {
+        cmd_err(ctx, "update status: boot control unreadable");
+        return rc;
+    }
+    kr = update_keyring(&node->upd, &k);
+    if (ctx->json) {
+        cmd_printf(ctx, "{\"running\":");
+        if (node->upd.running >= 0)
+            cmd_printf(ctx, "\"%c\"", slot_name(node->upd.running));
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx, ",\"primary\":");
+        if (bc.primary != BOOTCTL_NONE)
+            cmd_printf(ctx, "\"%c\"", slot_name(bc.primary));
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx,
+                   ",\"anti_rollback\":%" PRIu64 ",\"tries_max\":%u,"
+                   "\"slots\":{\"a\":",
+                   bc.arb, bc.tries_max);
+        slot_json(ctx, &bc.slot[0]);
+        cmd_printf(ctx, ",\"b\":");
+        slot_json(ctx, &bc.slot[1]);
+        cmd_printf(ctx, "},\"keyring\":");
+        if (kr == 0)
+            cmd_printf(ctx,
+                       "{\"version\":%" PRIu32 ",\"threshold\":%u,"
+                       "\"keys\":%u,\"expires\":%lld}",
+                       k.version, k.threshold, k.nkeys, (long long)k.expires);
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx, "}\n");
+        return 0;
+    }
+    cmd_printf(ctx, "running:       %s\n",
+               node->upd.running < 0    ? "not under keel-boot"
+               : node->upd.running == 0 ? "slot a"
+                                        : "slot b");
+    cmd_printf(ctx, "anti-rollback: %" PRIu64 "\n", bc.arb);
+    for (int s = 0; s < 2; s++) {
+        const struct bc_slot *x = &bc.slot[s];
+
+        cmd_printf(ctx, "slot %c:        %s", slot_name(s),
+                   slot_state_name(x->state));
+        if (x->state != SLOT_EMPTY)
+            cmd_printf(ctx,
+                       ", version %" PRIu32 ".%" PRIu32 ".%" PRIu32
+                       ", counter %" PRIu64 ", %" PRIu64 " bytes",
+                       x->version.major, x->version.minor, x->version.patch,
+                       x->counter, x->payload_size);
+        if (x->state == SLOT_READY || x->state == SLOT_TRIAL)
+            cmd_printf(ctx, ", %u tries left", x->tries);
+        if (bc.primary == s)
+            cmd_printf(ctx, " (primary)");
+        cmd_printf(ctx, "\n");
+    }
+    if (kr == 0)
+        cmd_printf(ctx, "keyring:       version %" PRIu32 ", %u of %u keys%s\n",
+                   k.version, k.threshold, k.nkeys,
+                   k.expires ? ", expires" : "");
+    else
+        cmd_printf(ctx, "keyring:       %s\n", node->upd.why);
+    if (node->upd.running >= 0 &&
+        bc.slot[node->upd.running].state == SLOT_TRIAL)
+        cmd_printf(ctx,
+                   "trial:         this slot is on trial; 'update "
+                   "confirm' (or automatic after %d s of health)\n",
+                   node_confirm_after(node));
+    return 0;
+}
+
+static int
+h_confirm(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    int rc = need_update(ctx);
+
+    (void)argc;
+    (void)argv;
+    if (rc != 0)
+        return rc;
+    rc = update_confirm(&node->upd);
+    if (rc != 0) {
+        cmd_err(ctx, "update confirm: %s", node->upd.why);
+        return rc;
+    }
+    cmd_printf(ctx, "confirmed: slot %c is good\n",
+               slot_name(node->upd.running));
+    return 0;
+}
+
+static int
+h_rollback(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    int rc = need_update(ctx);
+
+    (void)argc;
+    (void)argv;
+    if (rc != 0)
+        return rc;
+    rc = update_rollback(&node->upd);
+    if (rc != 0) {
+        cmd_err(ctx, "update rollback: %s", node->upd.why);
+        return rc;
+    }
+    cmd_printf(ctx, "slot %c marked bad; rebooting into slot %c\n",
+               slot_name(node->upd.running), slot_name(1 - node->upd.running));
+    node->stop = 1;
+    node->reboot = 1;
+    return 0;
+}
+
+const struct cmd node_update_cmds[] = {
+    {"install", 1, 1, 0, "FILE",
+     "verify a signed bundle, then write it to the inactive slot", h_install,
+     NULL},
+    {"status", 0, 0, CMD_JSON, "[--json]",
+     "slots, their states and versions, anti-rollback counter, keyring",
+     h_status, NULL},
+    {"confirm", 0, 0, 0, "", "the running trial slot is good", h_confirm, NULL},
+    {"rollback", 0, 0, 0, "", "mark the running slot bad and reboot",
+     h_rollback, NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+void
+node_update_init(struct node *node)
+{
+    const char *slot = getenv("KEEL_SLOT");
+    struct update *u = &node->upd;
+
+    u->st = node->store_rc == 0 ? &node->store : NULL;
+    u->ctl = &node->ctl;
+    u->slot[0] = &node->part[NODE_PART_slot_a];
+    u->slot[1] = &node->part[NODE_PART_slot_b];
+    u->board = hal_sys_board();
+    u->running = slot == NULL             ? -1
+                 : strcmp(slot, "a") == 0 ? 0
+                 : strcmp(slot, "b") == 0 ? 1
+                                          : -1;
+    if (node->rootfs != NULL && u->st != NULL) {
+        char path[512];
+        int rc;
+
+        snprintf(path, sizeof(path), "%s/etc/keel/keyring", node->rootfs);
+        rc = update_keyring_seed(u, path);
+        if (rc != 0 && rc != -ENOENT)
+            fprintf(stderr,
+                    "keel: update: keyring from the image not "
+                    "stored: %s\n",
+                    u->why[0] ? u->why : strerror(-rc));
+    }
+}
+
+int
+node_confirm_after(struct node *node)
+{
+    char b[16];
+    int n = node->store_rc == 0
+                ? store_get(&node->store, KEY_CONFIRM_AFTER, b, sizeof(b) - 1)
+                : -ENOENT;
+    long v;
+    char *end;
+
+    if (n <= 0)
+        return CONFIRM_AFTER_DEFAULT;
+    b[n] = '\0';
+    v = strtol(b, &end, 10);
+    return *end == '\0' && v >= 0 && v <= 86400 ? (int)v
+                                                : CONFIRM_AFTER_DEFAULT;
+}
+
+void
+node_update_tick(struct node *node)
+{
+    struct bootctl bc;
+    uint64_t up;
+
+    if (node->upd.running < 0 || node->confirm_done || node->store_rc != 0 ||
+        node->ctl_rc != 0)
+        return;
+    up = (hal_clock_ms() - node->start_ms) / 1000;
+    if (up < (uint64_t)node_confirm_after(node))
+        return;
+    node->confirm_done = 1;
+    if (bootctl_load(&node->ctl, &bc) != 0 ||
+        bc.slot[node->upd.running].state != SLOT_TRIAL)
+        return;
+    /* Health: storage mounted (checked above) and the identity ready. */
+    if (node->id.state != IDENTITY_READY) {
+        fprintf(stderr,
+                "keel: update: not confirming slot %c: identity "
+                "not ready\n",
+                slot_name(node->upd.running));
+        return;
+    }
+    if (update_confirm(&node->upd) == 0)
+        fprintf(stderr,
+                "keel: update: slot %c confirmed after %" PRIu64
+                " s of health\n",
+                slot_name(node->upd.running), up);
+    else
+        fprintf(stderr, "keel: update: automatic confirm failed: %s\n",
+                node->upd.why);
+}

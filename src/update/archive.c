@@ -1,0 +1,147 @@
+/*
+ * update/archive.c - unpack a slot's archive (host side: keel-boot).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/le.h"
+#include "update/archive.h"
+
+int
+kar_path_ok(const char *p, size_t n)
+{
+    size_t start = 0;
+
+    if (n == 0 || n > KAR_PATH_MAX || p[0] == '/' || p[n - 1] == '/')
+        return 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || p[i] == '/') {
+            size_t l = i - start;
+
+            if (l == 0 || (l == 1 && p[start] == '.') ||
+                (l == 2 && p[start] == '.' && p[start + 1] == '.'))
+                return 0;
+            start = i + 1;
+            continue;
+        }
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '_' ||
+              p[i] == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* mkdir -p for the directories of path (relative to dirfd). */
+static int
+make_parents(int dirfd, char *path)
+{
+    for (char *s = strchr(path, '/'); s != NULL; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdirat(dirfd, path, 0755) != 0 && errno != EEXIST) {
+            *s = '/';
+            return -errno;
+        }
+        *s = '/';
+    }
+    return 0;
+}
+
+int
+kar_extract(const struct kar_src *src, const char *dir, const char **why)
+{
+    static uint8_t buf[65536];
+    uint8_t h[12];
+    uint64_t off = 8;
+    uint32_t count;
+    int dirfd, rc = 0, n;
+
+    *why = "";
+    if (src->size < 8 || src->read(src->arg, 0, h, 8) != 0 ||
+        memcmp(h, "KAR1", 4) != 0) {
+        *why = "payload is not a keel archive";
+        return -EBADMSG;
+    }
+    count = le32(h + 4);
+    if (count == 0 || count > KAR_FILES_MAX) {
+        *why = "archive file count out of range";
+        return -EBADMSG;
+    }
+    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        *why = "cannot open the target directory";
+        return -errno;
+    }
+    for (n = 0; n < (int)count; n++) {
+        char path[KAR_PATH_MAX + 1];
+        uint32_t plen, mode;
+        uint64_t size;
+        int fd;
+
+        if (off + 12 > src->size || src->read(src->arg, off, h, 12) != 0) {
+            *why = "archive truncated in an entry header";
+            rc = -EBADMSG;
+            break;
+        }
+        plen = le16(h);
+        mode = le16(h + 2);
+        size = (uint64_t)le32(h + 4) | (uint64_t)le32(h + 8) << 32;
+        off += 12;
+        if (plen == 0 || plen > KAR_PATH_MAX ||
+            (mode != 0644 && mode != 0755) || off + plen > src->size ||
+            size > src->size - off - plen ||
+            src->read(src->arg, off, path, plen) != 0) {
+            *why = "archive entry malformed";
+            rc = -EBADMSG;
+            break;
+        }
+        path[plen] = '\0';
+        if (!kar_path_ok(path, plen)) {
+            *why = "archive path not allowed (absolute, '..' or odd "
+                   "characters)";
+            rc = -EBADMSG;
+            break;
+        }
+        off += plen;
+        rc = make_parents(dirfd, path);
+        if (rc != 0) {
+            *why = "cannot create a directory";
+            break;
+        }
+        fd =
+            openat(dirfd, path,
+                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0) {
+            *why = "cannot create a file";
+            rc = -errno;
+            break;
+        }
+        while (size > 0 && rc == 0) {
+            size_t l = size < sizeof(buf) ? (size_t)size : sizeof(buf);
+
+            if (src->read(src->arg, off, buf, l) != 0 ||
+                write(fd, buf, l) != (ssize_t)l) {
+                *why = "cannot copy a file";
+                rc = -EIO;
+            }
+            off += l;
+            size -= l;
+        }
+        if (fchmod(fd, mode) != 0 && rc == 0)
+            rc = -errno;
+        if (close(fd) != 0 && rc == 0)
+            rc = -errno;
+        if (rc != 0)
+            break;
+    }
+    close(dirfd);
+    if (rc == 0 && off != src->size) {
+        *why = "archive has trailing bytes";
+        rc = -EBADMSG;
+    }
+    return rc != 0 ? rc : n;
+}

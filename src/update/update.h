@@ -1,0 +1,101 @@
+/*
+ * update/update.h - installing a bundle into the inactive slot, checking
+ * a slot, confirming and rolling back.
+ *
+ * update_install() takes the bundle as a byte stream (a file on the sim
+ * board now; YMODEM and peers later feed the same function) and, in
+ * this order:
+ *  1. reads and checks the header, manifest and signatures against the
+ *     device keyring (k valid signatures of k distinct listed keys; a
+ *     new keyring in the manifest also needs its own threshold and a
+ *     higher version), the board, the version (not older than the
+ *     running slot's) and the security counter (not below the
+ *     anti-rollback counter) -- before the inactive slot is touched;
+ *  2. marks the slot INSTALLING, then streams the payload one chunk at a
+ *     time: hash, compare with the manifest, and only then erase and
+ *     program it (a bad chunk stops the install with nothing after it
+ *     written);
+ *  3. writes the manifest into the slot, re-reads the whole slot and
+ *     checks every chunk again;
+ *  4. stores a new keyring if the bundle carried one, and marks the
+ *     slot READY for a trial boot.
+ * Any failure after step 1 leaves the slot BAD; the running slot is
+ * never written.  One chunk of payload is in RAM at a time
+ * (UPD_CHUNK_BUF at most).
+ *
+ * Slot layout (docs/FORMAT.md): a 4 KiB slot header naming the manifest
+ * length and payload offset, the manifest at 4 KiB, the payload at the
+ * next 4 KiB boundary after it.
+ */
+#ifndef UPDATE_UPDATE_H
+#define UPDATE_UPDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/flash.h"
+#include "store/ctl.h"
+#include "store/store.h"
+#include "update/bootctl.h"
+#include "update/format.h"
+
+#define UPD_CHUNK_BUF (128u * 1024) /* largest chunk this device takes */
+#define UPD_SLOT_HDR 4096
+#define UPD_KEY_KEYRING "upd.keyring" /* the device keyring (store) */
+#define UPD_SKEW_S 86400              /* clock skew allowed on expiry */
+#define UPD_CLOCK_SANE 1577836800     /* 2020-01-01: before it, "unset" */
+
+struct upd_src {
+    /* Read up to len bytes; returns the count (0 at the end) or < 0. */
+    int (*read)(void *arg, void *buf, size_t len);
+    void *arg;
+};
+
+struct upd_progress {
+    uint64_t done, total;
+};
+
+struct update {
+    struct store *st;
+    struct ctl *ctl;
+    const struct hal_flash *slot[2];
+    const char *board;
+    int running; /* the slot this node runs from, or -1 (not under
+                    keel-boot) */
+    /* Called after every chunk; returns nonzero to cancel. */
+    int (*progress)(void *arg, const struct upd_progress *p);
+    void *progress_arg;
+    char why[200]; /* reason of the last failure */
+    struct upd_manifest man;
+    uint8_t man_hash[32];
+};
+
+/* Install a bundle.  Returns the slot written (0 or 1), or a negative
+ * errno with u->why set: -EPERM (signatures, keyring), -EINVAL
+ * (malformed), -E2BIG (over a limit), -ESTALE (downgrade), -ENODEV
+ * (wrong board), -EBADMSG (a chunk's hash), -ECANCELED, -EBUSY (a trial
+ * is pending), -EIO (flash). */
+int update_install(struct update *u, const struct upd_src *src);
+
+/* Verify the contents of slot s against the manifest hash in boot
+ * control: manifest hash, then every chunk.  0 or -EBADMSG/-EIO. */
+int update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
+                       char *why, size_t wcap);
+
+/* The running slot's trial passed: it becomes GOOD and primary, the
+ * anti-rollback counter rises to its counter; one atomic write, read
+ * back. */
+int update_confirm(struct update *u);
+
+/* Mark the running slot BAD so keel-boot boots the other.  -ENOENT when
+ * the other slot cannot boot (nothing to fall back to). */
+int update_rollback(struct update *u);
+
+/* The device keyring: from the store, else from the image's file. */
+int update_keyring(struct update *u, struct upd_keyring *k);
+
+/* Read the bytes of the keyring file at path into the store when the
+ * store holds none yet (first boot of an image).  0, or < 0. */
+int update_keyring_seed(struct update *u, const char *path);
+
+#endif

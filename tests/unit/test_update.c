@@ -1,0 +1,1024 @@
+/*
+ * tests/unit/test_update.c - bundles, keyrings, install, boot choice,
+ * on a simulated flash:
+ *  - the canonical encodings against golden vectors
+ *    (tests/vectors/update/; `test_update --write-golden DIR` rewrites
+ *    them, and CI fails when the code and the files disagree);
+ *  - decoders refusing every truncation and non-canonical variant;
+ *  - the attack suite: each bad bundle refused with its own reason,
+ *    before the slot is touched where the bundle's head is at fault, and
+ *    otherwise with the slot marked bad and the other slot untouched;
+ *  - keel-boot's choice: trial counting, fallback, verification,
+ *    anti-rollback, and power cuts while a good slot boots;
+ *  - a power cut at every flash operation (three tear modes) of install,
+ *    confirm, rollback, a keyring rotation and keel-boot's trial count.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../hal/sim/flash_sim.h"
+#include "boot/choose.h"
+#include "store/le.h"
+#include "update/update.h"
+#include "ut.h"
+
+#define ES 4096u
+#define CTL_SIZE (2 * ES)
+#define STORE_SIZE (8 * 16384u)
+#define SLOT_SIZE (256 * 1024u)
+#define DEV_SIZE (CTL_SIZE + STORE_SIZE + 2 * SLOT_SIZE)
+#define CHUNK 16384u
+
+static struct sim_flash dev;
+static struct hal_flash pctl, pstore, pslot[2];
+static struct store st;
+static struct ctl ctl;
+static struct update upd;
+static struct crypto_eckey keys[5]; /* 0-2 release, 3 stranger, 4 new */
+static uint8_t spki[5][CRYPTO_SPKI_LEN], kid[5][32];
+
+static const char *
+vec_dir(void)
+{
+    const char *d = getenv("KEEL_VECTORS");
+
+    return d != NULL ? d : "tests/vectors";
+}
+
+static void
+make_keys(void)
+{
+    for (int i = 0; i < 5; i++) {
+        char seed[40];
+
+        snprintf(seed, sizeof(seed), "keel test release key %d", i);
+        crypto_sha256(seed, strlen(seed), keys[i].priv);
+        if (crypto_ec_from_priv(&keys[i]) != 0)
+            abort();
+        crypto_spki_encode(keys[i].pub, spki[i]);
+        upd_key_id(spki[i], kid[i]);
+    }
+}
+
+/* A keyring of the keys listed (indices), threshold k, version v. */
+static int
+keyring_of(uint8_t *out, size_t cap, const int *idx, int n, int k, uint32_t v)
+{
+    struct upd_keyring kr;
+
+    memset(&kr, 0, sizeof(kr));
+    kr.version = v;
+    kr.threshold = (uint8_t)k;
+    kr.nkeys = (uint8_t)n;
+    for (int i = 0; i < n; i++)
+        memcpy(kr.spki[i], spki[idx[i]], CRYPTO_SPKI_LEN);
+    return upd_keyring_encode(&kr, out, cap);
+}
+
+/* ---- building bundles ---- */
+
+struct spec {
+    size_t payload;
+    uint8_t fill;
+    const char *boards[3];
+    struct upd_version v;
+    uint64_t counter;
+    const uint8_t *keyring;
+    uint32_t keyring_len;
+    int signers[6];
+    int nsigners;
+};
+
+static uint8_t bundle[300 * 1024];
+static size_t blen;
+
+static void
+payload_byte(size_t i, uint8_t fill, uint8_t *b)
+{
+    *b = (uint8_t)(i * 31 + fill + (i >> 8));
+}
+
+/* Build a bundle into bundle[]; returns its manifest length. */
+static int
+build(const struct spec *s)
+{
+    static uint8_t pl[SLOT_SIZE], man[UPD_MANIFEST_MAX], hashes[64 * 32];
+    struct upd_manifest m;
+    struct upd_header h;
+    uint8_t d[32];
+    int ml;
+
+    memset(&m, 0, sizeof(m));
+    for (size_t i = 0; i < s->payload; i++)
+        payload_byte(i, s->fill, &pl[i]);
+    for (int i = 0; i < 3 && s->boards[i]; i++) {
+        snprintf(m.boards[i], sizeof(m.boards[i]), "%s", s->boards[i]);
+        m.nboards++;
+    }
+    m.version = s->v;
+    m.counter = s->counter;
+    m.created = 1790000000;
+    m.payload_size = s->payload;
+    m.chunk_size = CHUNK;
+    m.nchunks = (uint32_t)((s->payload + CHUNK - 1) / CHUNK);
+    for (uint32_t i = 0; i < m.nchunks; i++) {
+        size_t off = (size_t)i * CHUNK;
+
+        crypto_sha256(pl + off,
+                      s->payload - off < CHUNK ? s->payload - off : CHUNK,
+                      hashes + i * 32);
+    }
+    m.chunk_hash = hashes;
+    m.keyring = s->keyring;
+    m.keyring_len = s->keyring_len;
+    ml = upd_manifest_encode(&m, man, sizeof(man));
+    if (ml < 0)
+        return ml;
+    crypto_sha256(man, (size_t)ml, d);
+    h.manifest_len = (uint32_t)ml;
+    h.sigs_len = (uint32_t)s->nsigners * UPD_SIG_LEN;
+    h.payload_len = s->payload;
+    upd_header_encode(&h, bundle);
+    memcpy(bundle + UPD_HDR_LEN, man, (size_t)ml);
+    blen = UPD_HDR_LEN + (size_t)ml;
+    for (int i = 0; i < s->nsigners; i++) {
+        struct upd_sig sg;
+        int k = s->signers[i];
+
+        memcpy(sg.key_id, kid[k], 32);
+        sg.len = (uint8_t)crypto_ec_sign(&keys[k], d, sg.der);
+        upd_sig_encode(&sg, bundle + blen);
+        blen += UPD_SIG_LEN;
+    }
+    memcpy(bundle + blen, pl, s->payload);
+    blen += s->payload;
+    return ml;
+}
+
+static struct spec
+base_spec(void)
+{
+    struct spec s = {
+        .payload = 100000,
+        .fill = 1,
+        .boards = {"sim", NULL, NULL},
+        .v = {1, 0, 0},
+        .counter = 1,
+        .signers = {0, 1},
+        .nsigners = 2,
+    };
+    return s;
+}
+
+/* ---- the device ---- */
+
+struct mem_src {
+    const uint8_t *p;
+    size_t len, off;
+};
+
+static int
+mem_read(void *arg, void *buf, size_t len)
+{
+    struct mem_src *m = arg;
+    size_t n = m->len - m->off < len ? m->len - m->off : len;
+
+    memcpy(buf, m->p + m->off, n);
+    m->off += n;
+    return (int)n;
+}
+
+static int cancel_after = -1, chunks_seen;
+
+static int
+prog_cb(void *arg, const struct upd_progress *p)
+{
+    (void)arg;
+    (void)p;
+    chunks_seen++;
+    return cancel_after >= 0 && chunks_seen >= cancel_after;
+}
+
+static void
+dev_new(void)
+{
+    static const struct sim_flash_geom g = {DEV_SIZE, ES, 16, 0xff};
+    static const int rel[3] = {0, 1, 2};
+    uint8_t kr[UPD_KEYRING_MAX];
+    int n;
+
+    sim_flash_open_mem(&dev, &g);
+    sim_flash_partition(&dev, &pctl, "bootctl", 0, CTL_SIZE);
+    sim_flash_partition(&dev, &pstore, "store", CTL_SIZE, STORE_SIZE);
+    sim_flash_partition(&dev, &pslot[0], "slot_a", CTL_SIZE + STORE_SIZE,
+                        SLOT_SIZE);
+    sim_flash_partition(&dev, &pslot[1], "slot_b",
+                        CTL_SIZE + STORE_SIZE + SLOT_SIZE, SLOT_SIZE);
+    store_mount(&st, &pstore);
+    ctl_mount(&ctl, &pctl);
+    n = keyring_of(kr, sizeof(kr), rel, 3, 2, 1);
+    store_put(&st, UPD_KEY_KEYRING, kr, (size_t)n);
+}
+
+/* Power on: mount everything, set up the update context. */
+static void
+power_on(int running)
+{
+    sim_flash_power_on(&dev);
+    store_mount(&st, &pstore);
+    ctl_mount(&ctl, &pctl);
+    memset(&upd, 0, sizeof(upd));
+    upd.st = &st;
+    upd.ctl = &ctl;
+    upd.slot[0] = &pslot[0];
+    upd.slot[1] = &pslot[1];
+    upd.board = "sim";
+    upd.running = running;
+    upd.progress = prog_cb;
+    cancel_after = -1;
+    chunks_seen = 0;
+}
+
+static int
+install(void)
+{
+    struct mem_src m = {bundle, blen, 0};
+    struct upd_src src = {mem_read, &m};
+
+    return update_install(&upd, &src);
+}
+
+static int
+boot(int *trial)
+{
+    const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
+
+    return boot_choose(&ctl, sl, trial, NULL, NULL);
+}
+
+/* Install base v1.0.0 into slot a and confirm it as if booted. */
+static void
+provision(void)
+{
+    struct spec s = base_spec();
+    int trial;
+
+    build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 0);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 1);
+    power_on(0);
+    UT_CHECK_EQ(update_confirm(&upd), 0);
+}
+
+static uint8_t snap_slot[SLOT_SIZE];
+
+/* ---- golden vectors ---- */
+
+static int
+golden_io(const char *name, uint8_t *buf, size_t len, int write)
+{
+    char path[512];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/update/%s", vec_dir(), name);
+    f = fopen(path, write ? "wb" : "rb");
+    if (f == NULL) {
+        printf("  cannot open %s\n", path);
+        return -1;
+    }
+    if (write) {
+        n = fwrite(buf, 1, len, f);
+        fclose(f);
+        return n == len ? 0 : -1;
+    }
+    {
+        static uint8_t b[300 * 1024];
+
+        n = fread(b, 1, sizeof(b), f);
+        fclose(f);
+        if (n != len || memcmp(b, buf, len) != 0) {
+            printf("  %s differs from what the code encodes (%zu vs %zu "
+                   "bytes)\n",
+                   path, n, len);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+test_golden(int write)
+{
+    static const int rel[3] = {0, 1, 2};
+    uint8_t kr[UPD_KEYRING_MAX], bc[BOOTCTL_LEN];
+    struct spec s = base_spec();
+    struct bootctl b;
+    int n;
+
+    UT_CASE("golden vectors: keyring, bundle and boot control encodings");
+    n = keyring_of(kr, sizeof(kr), rel, 3, 2, 1);
+    UT_CHECK(n > 0);
+    s.payload = 20000;
+    UT_CHECK(build(&s) > 0);
+    memset(&b, 0, sizeof(b));
+    b.primary = 0;
+    b.tries_max = 3;
+    b.arb = 7;
+    b.slot[0] = (struct bc_slot){SLOT_GOOD, 0, {1, 2, 3}, 7, 20000, 340, {0}};
+    b.slot[1] = (struct bc_slot){SLOT_TRIAL, 2, {1, 3, 0}, 8, 30000, 372, {0}};
+    memset(b.slot[0].manifest_hash, 0xa1, 32);
+    memset(b.slot[1].manifest_hash, 0xb2, 32);
+    bootctl_encode(&b, bc);
+    UT_CHECK_EQ(golden_io("keyring-2of3.bin", kr, (size_t)n, write), 0);
+    UT_CHECK_EQ(golden_io("bundle-2of3.kbn", bundle, blen, write), 0);
+    UT_CHECK_EQ(golden_io("bootctl.bin", bc, BOOTCTL_LEN, write), 0);
+    {
+        /* and the golden bytes decode to the same values */
+        struct upd_keyring k;
+        struct upd_manifest m;
+        struct bootctl d;
+        const char *why;
+
+        UT_CHECK_EQ(upd_keyring_decode(kr, (size_t)n, &k, &why), 0);
+        UT_CHECK_EQ(k.threshold, 2);
+        UT_CHECK_EQ(k.nkeys, 3);
+        UT_CHECK_EQ(upd_manifest_decode(bundle + UPD_HDR_LEN, le32(bundle + 12),
+                                        &m, &why),
+                    0);
+        UT_CHECK_EQ(m.payload_size, 20000);
+        UT_CHECK_EQ(m.nchunks, 2);
+        UT_CHECK_EQ(bootctl_decode(bc, BOOTCTL_LEN, &d), 0);
+        UT_CHECK_EQ(d.arb, 7);
+        UT_CHECK_EQ(d.slot[1].state, SLOT_TRIAL);
+        UT_CHECK_EQ(d.slot[1].tries, 2);
+        UT_CHECK_EQ(d.slot[1].version.minor, 3);
+        UT_CHECK_EQ(d.slot[1].counter, 8);
+        UT_CHECK_EQ(d.slot[1].manifest_len, 372);
+        UT_CHECK_EQ(d.slot[1].manifest_hash[31], 0xb2);
+    }
+}
+
+/* ---- decoders ---- */
+
+static void
+test_decoders(void)
+{
+    static const int rel[3] = {0, 1, 2};
+    struct spec s = base_spec();
+    struct upd_manifest m;
+    struct upd_keyring k;
+    struct upd_header h;
+    const char *why;
+    uint8_t kr[UPD_KEYRING_MAX], man[2048];
+    int ml, kl, accepted = 0;
+
+    UT_CASE("decoders refuse every truncation and trailing bytes");
+    kl = keyring_of(kr, sizeof(kr), rel, 3, 2, 1);
+    s.keyring = kr;
+    s.keyring_len = (uint32_t)kl;
+    ml = build(&s);
+    memcpy(man, bundle + UPD_HDR_LEN, (size_t)ml);
+    UT_CHECK_EQ(upd_manifest_decode(man, (size_t)ml, &m, &why), 0);
+    UT_CHECK(m.keyring != NULL);
+    for (int l = 0; l < ml; l++)
+        accepted += upd_manifest_decode(man, (size_t)l, &m, &why) == 0;
+    for (int l = 0; l < kl; l++)
+        accepted += upd_keyring_decode(kr, (size_t)l, &k, &why) == 0;
+    UT_CHECK_EQ(accepted, 0);
+    man[ml] = 0;
+    UT_CHECK_EQ(upd_manifest_decode(man, (size_t)ml + 1, &m, &why), -EBADMSG);
+    UT_CHECK(strstr(why, "trailing") != NULL);
+
+    UT_CASE("decoders refuse non-canonical manifests and keyrings");
+    {
+        uint8_t t[2048];
+
+        /* boards out of order */
+        struct spec s2 = base_spec();
+
+        s2.boards[0] = "sim";
+        s2.boards[1] = "qemu-x86_64";
+        UT_CHECK(build(&s2) < 0); /* the encoder refuses it too */
+        s2.boards[0] = "qemu-x86_64";
+        s2.boards[1] = "sim";
+        ml = build(&s2);
+        memcpy(t, bundle + UPD_HDR_LEN, (size_t)ml);
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), 0);
+        /* swap the two names in place: same bytes, wrong order */
+        {
+            uint8_t b1[16], b2[16];
+
+            memcpy(b1, t + 52, 12); /* len 11 + "qemu-x86_64" */
+            memcpy(b2, t + 64, 4);  /* len 3 + "sim" */
+            memcpy(t + 52, b2, 4);
+            memcpy(t + 56, b1, 12);
+        }
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
+        UT_CHECK(strstr(why, "canonical") != NULL);
+        ml = build(&s);
+        memcpy(t, bundle + UPD_HDR_LEN, (size_t)ml);
+        t[7] = 1; /* reserved */
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
+        t[7] = 0;
+        t[5] |= 0x80; /* unknown flag */
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
+        t[5] &= 0x7f;
+        put32(t + 48, le32(t + 48) + 1); /* chunk count off by one */
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
+        put32(t + 48, le32(t + 48) - 1);
+        put32(t + 44, 12288); /* chunk size not a power of two */
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
+        /* keyring: keys out of order, duplicated, threshold 0 */
+        memcpy(t, kr, (size_t)kl);
+        {
+            uint8_t tmp[CRYPTO_SPKI_LEN];
+
+            memcpy(tmp, t + 20, CRYPTO_SPKI_LEN);
+            memcpy(t + 20, t + 20 + CRYPTO_SPKI_LEN, CRYPTO_SPKI_LEN);
+            memcpy(t + 20 + CRYPTO_SPKI_LEN, tmp, CRYPTO_SPKI_LEN);
+        }
+        UT_CHECK_EQ(upd_keyring_decode(t, (size_t)kl, &k, &why), -EBADMSG);
+        memcpy(t, kr, (size_t)kl);
+        memcpy(t + 20 + CRYPTO_SPKI_LEN, t + 20, CRYPTO_SPKI_LEN);
+        UT_CHECK_EQ(upd_keyring_decode(t, (size_t)kl, &k, &why), -EBADMSG);
+        memcpy(t, kr, (size_t)kl);
+        t[8] = 0;
+        UT_CHECK_EQ(upd_keyring_decode(t, (size_t)kl, &k, &why), -EBADMSG);
+        t[8] = 4; /* above the key count */
+        UT_CHECK_EQ(upd_keyring_decode(t, (size_t)kl, &k, &why), -EBADMSG);
+    }
+
+    UT_CASE("header: checksum, oversized fields, garbage");
+    {
+        uint8_t hb[UPD_HDR_LEN];
+
+        build(&s);
+        memcpy(hb, bundle, UPD_HDR_LEN);
+        UT_CHECK_EQ(upd_header_decode(hb, &h, &why), 0);
+        hb[30] ^= 1;
+        UT_CHECK_EQ(upd_header_decode(hb, &h, &why), -EBADMSG);
+        h.manifest_len = UPD_MANIFEST_MAX + 1;
+        h.sigs_len = 0;
+        h.payload_len = 10;
+        upd_header_encode(&h, hb);
+        UT_CHECK_EQ(upd_header_decode(hb, &h, &why), -E2BIG);
+        h.manifest_len = 100;
+        h.sigs_len = (UPD_SIGS_MAX + 1) * UPD_SIG_LEN;
+        upd_header_encode(&h, hb);
+        UT_CHECK_EQ(upd_header_decode(hb, &h, &why), -E2BIG);
+        h.sigs_len = 0;
+        h.payload_len = UPD_PAYLOAD_MAX + 1;
+        upd_header_encode(&h, hb);
+        UT_CHECK_EQ(upd_header_decode(hb, &h, &why), -E2BIG);
+        memset(hb, 0x5a, sizeof(hb));
+        UT_CHECK_EQ(upd_header_decode(hb, &h, &why), -EBADMSG);
+    }
+}
+
+/* ---- the attack suite ---- */
+
+/* Refused before the slot (or anything) is touched: no flash operation
+ * at all, and the reason names the problem. */
+static void
+refused_untouched(const char *what, int want_rc, const char *why_has)
+{
+    uint64_t ops = sim_flash_ops(&dev);
+    int rc = install();
+
+    UT_CASE(what);
+    if (rc != want_rc || strstr(upd.why, why_has) == NULL)
+        printf("  got %d '%s'\n", rc, upd.why);
+    UT_CHECK_EQ(rc, want_rc);
+    UT_CHECK(strstr(upd.why, why_has) != NULL);
+    UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+}
+
+/* Refused after the slot was opened: target slot BAD, slot a (running,
+ * good) byte for byte as before, boot still picks slot a. */
+static void
+refused_marked_bad(const char *what, int want_rc, const char *why_has)
+{
+    struct bootctl bc;
+    int rc, trial;
+
+    memcpy(snap_slot, dev.map + pslot[0].base, SLOT_SIZE);
+    rc = install();
+    UT_CASE(what);
+    if (rc != want_rc || strstr(upd.why, why_has) == NULL)
+        printf("  got %d '%s'\n", rc, upd.why);
+    UT_CHECK_EQ(rc, want_rc);
+    UT_CHECK(strstr(upd.why, why_has) != NULL);
+    UT_CHECK_EQ(bootctl_load(&ctl, &bc), 0);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK(memcmp(snap_slot, dev.map + pslot[0].base, SLOT_SIZE) == 0);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+}
+
+static void
+test_attacks(void)
+{
+    static const int rel[3] = {0, 1, 2}, rot[3] = {0, 1, 4};
+    uint8_t kr2[UPD_KEYRING_MAX];
+    struct spec s;
+    int ml, kl;
+
+    dev_new();
+    provision();
+    power_on(0);
+
+    s = base_spec();
+    s.v.minor = 1;
+    ml = build(&s);
+    bundle[UPD_HDR_LEN + 30] ^= 0x01; /* in the manifest (created) */
+    refused_untouched("attack: flipped byte in the manifest", -EPERM,
+                      "does not verify");
+    build(&s);
+    bundle[UPD_HDR_LEN + ml + 40] ^= 0x01; /* in the first signature */
+    refused_untouched("attack: flipped byte in a signature", -EPERM,
+                      "does not verify");
+    s.signers[0] = 3; /* a stranger and one release key */
+    build(&s);
+    refused_untouched("attack: a signature by an unknown key", -EPERM,
+                      "others by keys not in the keyring");
+    s.signers[0] = 0;
+    s.nsigners = 1;
+    build(&s);
+    refused_untouched("attack: k-1 valid signatures", -EPERM,
+                      "needs 2 signatures by keyring keys, has 1");
+    s.nsigners = 2;
+    s.signers[1] = 0;
+    build(&s);
+    refused_untouched("attack: one key signing twice", -EPERM, "signed twice");
+    s = base_spec();
+    s.boards[0] = "qemu-x86_64";
+    build(&s);
+    refused_untouched("attack: the wrong board", -ENODEV, "for board");
+    s = base_spec();
+    s.counter = 0;
+    s.v.minor = 2;
+    build(&s);
+    refused_untouched("attack: counter below the anti-rollback counter",
+                      -ESTALE, "below the anti-rollback counter");
+    s = base_spec();
+    s.v.major = 0;
+    s.v.minor = 9;
+    build(&s);
+    refused_untouched("attack: version older than the running slot", -ESTALE,
+                      "older than slot a");
+    {
+        static uint8_t garbage[4096];
+        uint32_t x = 7;
+
+        for (size_t i = 0; i < sizeof(garbage); i++)
+            garbage[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+        memcpy(bundle, garbage, sizeof(garbage));
+        blen = sizeof(garbage);
+        refused_untouched("attack: garbage", -EINVAL, "not a keel bundle");
+    }
+    {
+        struct upd_header h = {UPD_MANIFEST_MAX + 5, 0, 1000};
+
+        upd_header_encode(&h, bundle);
+        blen = 2000;
+        refused_untouched("attack: oversized header fields", -E2BIG,
+                          "manifest length");
+    }
+    /* A non-canonical manifest, validly signed: boards swapped. */
+    s = base_spec();
+    s.boards[0] = "qemu-x86_64";
+    s.boards[1] = "sim";
+    s.v.minor = 3;
+    ml = build(&s);
+    {
+        uint8_t *t = bundle + UPD_HDR_LEN, b1[12], b2[4], d[32];
+        struct upd_sig sg;
+
+        memcpy(b1, t + 52, 12);
+        memcpy(b2, t + 64, 4);
+        memcpy(t + 52, b2, 4);
+        memcpy(t + 56, b1, 12);
+        crypto_sha256(t, (size_t)ml, d);
+        for (int i = 0; i < 2; i++) {
+            memcpy(sg.key_id, kid[i], 32);
+            sg.len = (uint8_t)crypto_ec_sign(&keys[i], d, sg.der);
+            upd_sig_encode(&sg, t + ml + i * UPD_SIG_LEN);
+        }
+    }
+    refused_untouched("attack: a non-canonical manifest encoding", -EINVAL,
+                      "canonical");
+    /* Truncated at each tenth of its length. */
+    s = base_spec();
+    s.v.minor = 4;
+    build(&s);
+    {
+        size_t full = blen;
+        int head = 0, body = 0;
+
+        for (int t = 0; t < 10; t++) {
+            size_t cut = full * (size_t)t / 10;
+            uint64_t ops = sim_flash_ops(&dev);
+            int rc;
+
+            blen = cut;
+            memcpy(snap_slot, dev.map + pslot[0].base, SLOT_SIZE);
+            rc = install();
+            if (rc != -EINVAL || strstr(upd.why, "truncated") == NULL)
+                printf("  cut at %zu: %d '%s'\n", cut, rc, upd.why);
+            head += sim_flash_ops(&dev) == ops;
+            body += sim_flash_ops(&dev) != ops;
+            UT_CHECK_EQ(rc, -EINVAL);
+            UT_CHECK(memcmp(snap_slot, dev.map + pslot[0].base, SLOT_SIZE) ==
+                     0);
+        }
+        UT_CASE("attack: truncated at each tenth (head and body)");
+        UT_CHECK(head >= 1 && body >= 5);
+        blen = full;
+    }
+    /* A flipped byte in chunk 3: nothing from it on is written. */
+    bundle[blen - s.payload + 3 * CHUNK + 100] ^= 0x40;
+    {
+        static uint8_t before_b[SLOT_SIZE];
+        struct bootctl bc;
+        uint32_t po;
+
+        memcpy(before_b, dev.map + pslot[1].base, SLOT_SIZE);
+        refused_marked_bad("attack: flipped byte in the payload", -EBADMSG,
+                           "chunk 3 of 7");
+        bootctl_load(&ctl, &bc);
+        po = (UPD_SLOT_HDR + bc.slot[1].manifest_len + 4095) / 4096 * 4096;
+        UT_CHECK(memcmp(before_b + po + 3 * CHUNK,
+                        dev.map + pslot[1].base + po + 3 * CHUNK,
+                        SLOT_SIZE - po - 3 * CHUNK) == 0);
+    }
+    build(&s);
+    cancel_after = 2;
+    refused_marked_bad("install: cancelled (Ctrl-C) after 2 chunks", -ECANCELED,
+                       "cancelled");
+    cancel_after = -1;
+
+    /* Keyring rotation: to {0, 1, 4}, 2 of 3, version 2. */
+    kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 2);
+    s = base_spec();
+    s.v.minor = 5;
+    s.keyring = kr2;
+    s.keyring_len = (uint32_t)kl;
+    s.signers[0] = 4;
+    s.signers[1] = 3;
+    s.nsigners = 2;
+    build(&s);
+    refused_untouched("attack: keyring rotation not signed by the current "
+                      "threshold",
+                      -EPERM, "needs 2 signatures by keyring keys");
+    s.signers[0] = 0;
+    s.signers[1] = 2; /* current threshold met; the new keyring has 0 only */
+    build(&s);
+    refused_untouched("attack: keyring rotation without the new keyring's "
+                      "threshold",
+                      -EPERM, "new keyring's keys, has 1");
+    kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 1);
+    s.signers[1] = 1;
+    build(&s);
+    refused_untouched("attack: keyring rotation to a version not above", -EPERM,
+                      "not above");
+    kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 2);
+    s.signers[0] = 0;
+    s.signers[1] = 1;
+    s.signers[2] = 4;
+    s.nsigners = 3;
+    build(&s);
+    UT_CASE("keyring rotation signed by both thresholds is accepted");
+    UT_CHECK_EQ(install(), 1);
+    {
+        struct upd_keyring k;
+
+        UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+        UT_CHECK_EQ(k.version, 2);
+        UT_CHECK(upd_keyring_find(&k, kid[2]) < 0);
+    }
+    /* key 2 is revoked now: 0 + 2 counts only once */
+    s = base_spec();
+    s.v.minor = 6;
+    s.signers[0] = 0;
+    s.signers[1] = 2;
+    build(&s);
+    refused_untouched("attack: a revoked key stops counting at once", -EPERM,
+                      "has 1");
+    s.signers[1] = 4;
+    build(&s);
+    UT_CASE("the new keyring's keys sign the next release");
+    UT_CHECK_EQ(install(), 1);
+    (void)rel;
+    sim_flash_close(&dev);
+}
+
+/* ---- keel-boot ---- */
+
+static void
+test_boot(void)
+{
+    struct spec s;
+    struct bootctl bc, before;
+    int trial;
+
+    dev_new();
+    power_on(-1);
+    UT_CASE("boot: nothing installed, nothing to boot");
+    UT_CHECK_EQ(boot(&trial), -ENOENT);
+    provision();
+
+    UT_CASE("boot: a good slot boots with no count; power cuts never flip");
+    {
+        uint64_t ops = sim_flash_ops(&dev);
+        uint8_t e1[BOOTCTL_LEN], e2[BOOTCTL_LEN];
+
+        bootctl_load(&ctl, &before);
+        for (int i = 0; i < 3; i++) {
+            UT_CHECK_EQ(boot(&trial), 0);
+            UT_CHECK_EQ(trial, 0);
+        }
+        bootctl_load(&ctl, &bc);
+        bootctl_encode(&before, e1);
+        bootctl_encode(&bc, e2);
+        UT_CHECK(memcmp(e1, e2, BOOTCTL_LEN) == 0);
+        UT_CHECK_EQ(sim_flash_ops(&dev), ops); /* not a single write */
+    }
+
+    UT_CASE("boot: a trial that never confirms falls back after 3 tries");
+    s = base_spec();
+    s.v.minor = 1;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    for (int i = 0; i < 3; i++) {
+        UT_CHECK_EQ(boot(&trial), 1);
+        UT_CHECK_EQ(trial, 1);
+    }
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+
+    UT_CASE("boot: a trial slot whose contents changed is never booted");
+    s.v.minor = 2;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    sim_flash_corrupt(&dev, pslot[1].base + 3 * 4096 + 5000, 0x01);
+    UT_CHECK_EQ(boot(&trial), 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+
+    UT_CASE("boot: confirm makes it good, raises the counter; rollback");
+    s.v.minor = 3;
+    s.counter = 5;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    power_on(1);
+    UT_CHECK_EQ(update_confirm(&upd), 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.arb, 5);
+    UT_CHECK_EQ(bc.primary, 1);
+    UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+    /* slot a (counter 1) is below the counter now: no fallback there */
+    UT_CHECK_EQ(update_rollback(&upd), -ENOENT);
+    UT_CHECK_EQ(boot(&trial), 1);
+    UT_CHECK_EQ(trial, 0);
+    /* a same-counter release in slot a, confirmed, can be rolled back */
+    s.v.minor = 4;
+    build(&s);
+    power_on(1);
+    UT_CHECK_EQ(install(), 0);
+    UT_CHECK_EQ(boot(&trial), 0);
+    power_on(0);
+    UT_CHECK_EQ(update_confirm(&upd), 0);
+    UT_CHECK_EQ(update_rollback(&upd), 0);
+    UT_CHECK_EQ(boot(&trial), 1);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[0].state, SLOT_BAD);
+
+    UT_CASE("boot: a good slot that fails verification is not booted");
+    sim_flash_corrupt(&dev, pslot[1].base + UPD_SLOT_HDR + 60, 0x02);
+    UT_CHECK_EQ(boot(&trial), -ENOENT);
+    sim_flash_close(&dev);
+}
+
+/* ---- power cuts ---- */
+
+enum pc_op { PC_INSTALL, PC_CONFIRM, PC_ROLLBACK, PC_ROTATE, PC_TRIAL };
+
+static const char *const pc_names[] = {"install", "confirm", "rollback",
+                                       "keyring rotation",
+                                       "keel-boot trial count"};
+
+static struct snap {
+    uint8_t map[DEV_SIZE];
+    uint8_t touched[DEV_SIZE / 16 / 8];
+} start[5];
+
+static void
+snap_take(struct snap *s)
+{
+    memcpy(s->map, dev.map, DEV_SIZE);
+    memcpy(s->touched, dev.touched, sizeof(s->touched));
+}
+
+static void
+snap_restore(const struct snap *s)
+{
+    memcpy(dev.map, s->map, DEV_SIZE);
+    memcpy(dev.touched, s->touched, sizeof(s->touched));
+    sim_flash_power_on(&dev);
+}
+
+/* The bundle each op installs (built once per op). */
+static uint8_t pc_bundle[5][300 * 1024];
+static size_t pc_blen[5];
+
+/* One cut run; returns violations. */
+static int
+pc_run(enum pc_op op, uint64_t k, enum sim_flash_torn mode, uint64_t *ops)
+{
+    struct bootctl bc;
+    uint64_t base;
+    int rc = -1, trial, s, v = 0, running;
+    char why[120];
+
+    snap_restore(&start[op]);
+    running = op == PC_INSTALL || op == PC_ROTATE ? 0 : 1;
+    power_on(op == PC_TRIAL ? -1 : running);
+    memcpy(bundle, pc_bundle[op], pc_blen[op]);
+    blen = pc_blen[op];
+    base = sim_flash_ops(&dev);
+    if (k != UINT64_MAX)
+        sim_flash_cut_after(&dev, base + k, mode, (uint32_t)k * 13 + 7);
+    switch (op) {
+    case PC_INSTALL:
+    case PC_ROTATE:
+        rc = install();
+        break;
+    case PC_CONFIRM:
+        rc = update_confirm(&upd);
+        break;
+    case PC_ROLLBACK:
+        rc = update_rollback(&upd);
+        break;
+    case PC_TRIAL:
+        rc = boot(&trial);
+        break;
+    }
+    *ops = sim_flash_ops(&dev) - base;
+    power_on(-1);
+    s = boot(&trial);
+    if (s < 0) {
+        printf("  %s cut %llu/%d: nothing boots\n", pc_names[op],
+               (unsigned long long)k, mode);
+        return 1;
+    }
+    bootctl_load(&ctl, &bc);
+    if (update_slot_verify(&pslot[s], &bc.slot[s], why, sizeof(why)) != 0 ||
+        bc.slot[s].counter < bc.arb) {
+        printf("  %s cut %llu: boots slot %d that does not verify (%s)\n",
+               pc_names[op], (unsigned long long)k, s, why);
+        v++;
+    }
+    switch (op) {
+    case PC_INSTALL:
+    case PC_ROTATE:
+        /* a finished install is tried; otherwise the good slot a boots */
+        if ((rc == 1 && (s != 1 || !trial)) || (rc != 1 && s == 1 && !trial))
+            v++, printf("  %s cut %llu: rc %d, booted %d trial %d\n",
+                        pc_names[op], (unsigned long long)k, rc, s, trial);
+        if (op == PC_ROTATE && rc == 1) {
+            struct upd_keyring kk;
+
+            if (update_keyring(&upd, &kk) != 0 || kk.version != 2)
+                v++, printf("  rotation cut %llu: keyring not rotated\n",
+                            (unsigned long long)k);
+        }
+        break;
+    case PC_CONFIRM:
+        /* a confirmed update is never lost */
+        if (rc == 0 &&
+            (bc.slot[1].state != SLOT_GOOD || bc.arb != 2 || s != 1 || trial))
+            v++, printf("  confirm cut %llu: reported, but slot b is %s\n",
+                        (unsigned long long)k,
+                        slot_state_name(bc.slot[1].state));
+        break;
+    case PC_ROLLBACK:
+        if (rc == 0 && s != 0)
+            v++, printf("  rollback cut %llu: reported, but slot %d boots\n",
+                        (unsigned long long)k, s);
+        break;
+    case PC_TRIAL:
+        /* slot b was on trial with 1 try: it boots once at most more */
+        if (s == 1 && trial && rc == 1)
+            v++, printf("  trial cut %llu: a spent trial booted again\n",
+                        (unsigned long long)k);
+        break;
+    }
+    return v;
+}
+
+static void
+test_powercut(void)
+{
+    static const int rot[3] = {0, 1, 4};
+    uint8_t kr2[UPD_KEYRING_MAX];
+    struct spec s;
+    int trial, kl;
+
+    /* start[INSTALL]: slot a good, running; bundle 1.1.0 counter 2. */
+    dev_new();
+    provision();
+    snap_take(&start[PC_INSTALL]);
+    s = base_spec();
+    s.v.minor = 1;
+    s.counter = 2;
+    build(&s);
+    memcpy(pc_bundle[PC_INSTALL], bundle, blen);
+    pc_blen[PC_INSTALL] = blen;
+    /* start[ROTATE]: as install, the bundle carries keyring v2. */
+    snap_take(&start[PC_ROTATE]);
+    kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 2);
+    s.keyring = kr2;
+    s.keyring_len = (uint32_t)kl;
+    s.signers[2] = 4;
+    s.nsigners = 3;
+    build(&s);
+    memcpy(pc_bundle[PC_ROTATE], bundle, blen);
+    pc_blen[PC_ROTATE] = blen;
+    /* start[CONFIRM]: 1.1.0 in slot b, booted on trial, running. */
+    memcpy(bundle, pc_bundle[PC_INSTALL], pc_blen[PC_INSTALL]);
+    blen = pc_blen[PC_INSTALL];
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    snap_take(&start[PC_CONFIRM]);
+    /* start[TRIAL]: slot b on trial with one try left. */
+    UT_CHECK_EQ(boot(&trial), 1);
+    snap_take(&start[PC_TRIAL]);
+    /* start[ROLLBACK]: both slots good at counter 1, b running. */
+    sim_flash_close(&dev);
+    dev_new();
+    provision();
+    s = base_spec();
+    s.v.minor = 1;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    power_on(1);
+    UT_CHECK_EQ(update_confirm(&upd), 0);
+    snap_take(&start[PC_ROLLBACK]);
+
+    for (int op = PC_INSTALL; op <= PC_TRIAL; op++) {
+        char title[120];
+        uint64_t total = 0, ops, points = 0;
+        int viol = 0;
+
+        snprintf(title, sizeof(title),
+                 "power cut at every flash operation of %s (3 tear modes)",
+                 pc_names[op]);
+        UT_CASE(title);
+        viol += pc_run((enum pc_op)op, UINT64_MAX, SIM_TORN_NONE, &total);
+        UT_CHECK(total >= 2);
+        for (uint64_t k = 0; k <= total; k++)
+            for (int m = SIM_TORN_NONE; m <= SIM_TORN_BITS; m++) {
+                viol += pc_run((enum pc_op)op, k, (enum sim_flash_torn)m, &ops);
+                points++;
+            }
+        printf("  %s: %llu flash operations, %llu cut points, %d "
+               "violations\n",
+               pc_names[op], (unsigned long long)total,
+               (unsigned long long)points, viol);
+        UT_CHECK_EQ(viol, 0);
+    }
+    sim_flash_close(&dev);
+}
+
+int
+main(int argc, char **argv)
+{
+    ut_suite = "update";
+    make_keys();
+    if (argc == 3 && strcmp(argv[1], "--write-golden") == 0) {
+        setenv("KEEL_VECTORS", argv[2], 1);
+        test_golden(1);
+        return ut_done();
+    }
+    test_golden(0);
+    test_decoders();
+    test_attacks();
+    test_boot();
+    test_powercut();
+    return ut_done();
+}
