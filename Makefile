@@ -110,7 +110,7 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys bench soak-identity image bundle
+	powercut fuzz-store fuzz-keys fuzz-bundle bench soak-identity image bundle
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle
 
@@ -217,6 +217,19 @@ $(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc -Ibuild/deps/include -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
 		-Lbuild/deps/clang/lib -lbearssl
+FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c src/update/format.c \
+	src/update/bootctl.c $(CRYPTO_SRCS) src/store/crc32c.c src/store/ctl.c \
+	hal/sim/rng.c
+$(UT_OUT)/fuzz_bundle: $(FUZZ_BUNDLE_SRCS) build/deps/clang/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
+		-Ibuild/deps/include -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o $@ $(FUZZ_BUNDLE_SRCS) -Lbuild/deps/clang/lib -lbearssl
+# Seeds: the golden vectors, each behind its decoder's selector byte.
+fuzz-bundle: $(UT_OUT)/fuzz_bundle
+	$(Q)bash tests/fuzz/bundleseeds.sh build/fuzz/bundle-corpus && \
+		$< -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+		build/fuzz/bundle-corpus
 fuzz-keys: $(UT_OUT)/fuzz_keyparse
 	$(Q)mkdir -p build/fuzz/key-corpus && \
 		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
@@ -237,9 +250,18 @@ build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
 		-static -o $@ $(BENCH_CRYPTO_SRCS) -Lbuild/deps/$(ARCH)/lib \
 		-lbearssl
-bench: $(UT_OUT)/bench_store build/bench/crypto_bench
+BENCH_UPDATE_SRCS := tests/bench/update_bench.c $(UPDATE_SRCS) \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	hal/sim/rng.c
+build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
+		-static -o $@ $(BENCH_UPDATE_SRCS) -Lbuild/deps/$(ARCH)/lib \
+		-lbearssl
+bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench
 	$(Q)$(UT_OUT)/bench_store
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
+	$(Q)bash tests/bench/update.sh build/bench/update_bench
 
 # ---- host tools, the slot image and bundles -------------------------------
 
@@ -296,7 +318,8 @@ soak-identity: $(OUT)/keel
 	$(Q)bash tests/soak/identity_kill.sh rotate $(SOAK_COUNT) $(OUT)/keel
 
 test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
-		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse
+		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
+		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh
@@ -305,7 +328,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 
 size: cross
 	$(Q)bash scripts/size.sh $(foreach a,$(BOARD_ARCHES),\
-		build/$(BOARD)-$(a)/keel)
+		build/$(BOARD)-$(a)/keel build/$(BOARD)-$(a)/keel-boot)
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard \
 	'*.c' '*.h' 2>/dev/null)

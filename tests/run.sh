@@ -85,26 +85,40 @@ if [ -x build/test/fuzz_keyparse ]; then
     fi
 fi
 
+# --- fuzz smoke: bundle, keyring and boot-control decoders ---------------
+if [ -x build/test/fuzz_bundle ]; then
+    bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
+    if build/test/fuzz_bundle -runs=50000 -seed=1 -max_len=70000 \
+        "$tmp/bundles" >"$tmp/fuzzb.log" 2>&1; then
+        ok "fuzz/bundle: 50000 runs from the golden vectors, clean"
+    else
+        fail "fuzz/bundle" "see below"
+        tail -n 30 "$tmp/fuzzb.log" | sed 's/^/    /'
+    fi
+fi
+
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
-    b=build/$BOARD-$a/keel
-    if [ ! -x "$b" ]; then
-        fail "static/$a" "$b not built"
-        continue
-    fi
-    desc=$(file -b "$b")
-    case $a in
-    x86_64) want='x86-64' ;; aarch64) want='aarch64' ;; armhf) want='ARM' ;;
-    esac
-    if ! grep -q 'statically linked' <<<"$desc"; then
-        fail "static/$a" "file says: $desc"
-    elif ! grep -q "$want" <<<"$desc"; then
-        fail "static/$a" "wrong architecture: $desc"
-    elif readelf -l "$b" | grep -q INTERP; then
-        fail "static/$a" "has a program interpreter"
-    else
-        ok "static/$a ($want, statically linked, no interpreter)"
-    fi
+    for prog in keel keel-boot; do
+        b=build/$BOARD-$a/$prog
+        if [ ! -x "$b" ]; then
+            fail "static/$a/$prog" "$b not built"
+            continue
+        fi
+        desc=$(file -b "$b")
+        case $a in
+        x86_64) want='x86-64' ;; aarch64) want='aarch64' ;; armhf) want='ARM' ;;
+        esac
+        if ! grep -q 'statically linked' <<<"$desc"; then
+            fail "static/$a/$prog" "file says: $desc"
+        elif ! grep -q "$want" <<<"$desc"; then
+            fail "static/$a/$prog" "wrong architecture: $desc"
+        elif readelf -l "$b" | grep -q INTERP; then
+            fail "static/$a/$prog" "has a program interpreter"
+        else
+            ok "static/$a/$prog ($want, statically linked, no interpreter)"
+        fi
+    done
 done
 
 # --- the node in script mode, on every arch ------------------------------
@@ -238,6 +252,15 @@ fi
 if [ -x "$k" ]; then
     # shellcheck source=tests/id.sh
     . tests/id.sh
+fi
+
+# --- bundles, keel-boot and A/B slots, end to end ------------------------
+if [ -x "$k" ] && [ -x build/tools/keel-bundle ] &&
+    [ -x "build/$BOARD-$a/keel-boot" ]; then
+    # shellcheck source=tests/update.sh
+    . tests/update.sh
+else
+    fail "update: keel-boot or keel-bundle not built"
 fi
 
 # --- process kills during identity writes (sampled; make soak-identity) ---

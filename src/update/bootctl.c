@@ -79,8 +79,9 @@ bootctl_decode(const uint8_t *p, size_t len, struct bootctl *bc)
         struct bc_slot *s = &bc->slot[i];
         const uint8_t *q = p + BC_SLOT0 + i * BC_SLOT_LEN;
 
-        if (q[0] > SLOT_BAD || q[1] > BOOTCTL_TRIES_MAX)
-            return -EBADMSG;
+        if (q[0] > SLOT_BAD || q[1] > BOOTCTL_TRIES_MAX || q[2] != 0 ||
+            q[3] != 0 || le32(q + 36) != 0)
+            return -EBADMSG; /* one encoding per record */
         s->state = q[0];
         s->tries = q[1];
         s->version.major = le32(q + 4);

@@ -1,0 +1,124 @@
+# tests/update.sh - bundles end to end on the sim board: keys made by
+# openssl, a 2-of-3 keyring, one signature through `keel-bundle sign`
+# and one through `digest` + `openssl dgst -sign` + `attach-signature`,
+# install, keel-boot's trial, confirm, a bundle whose node fails at start
+# rolled back, automatic confirmation.  Sourced by tests/run.sh (ok,
+# fail, $tmp, $a).
+# shellcheck shell=bash
+
+u=$tmp/upd
+mkdir -p "$u"
+kb=build/tools/keel-bundle
+ke=build/$BOARD-$a/keel
+kboot=build/$BOARD-$a/keel-boot
+f=$u/flash.img
+
+for i in 1 2 3; do
+    openssl ecparam -name prime256v1 -genkey -noout -out "$u/k$i.pem" \
+        2>/dev/null
+done
+$kb keyring create --threshold 2 -o "$u/keyring" "$u/k1.pem" "$u/k2.pem" \
+    "$u/k3.pem" >/dev/null
+mkdir -p "$u/rootfs/etc/keel"
+cp "$u/keyring" "$u/rootfs/etc/keel/keyring"
+
+# mkbundle NAME VERSION COUNTER PROGRAM: a bundle whose bin/keel is
+# PROGRAM, signed by k1 (sign) and k2 (openssl + attach-signature).
+mkbundle() {
+    $kb archive "$u/$1.kar" bin/keel="$4" etc/keel/keyring="$u/keyring" \
+        >/dev/null &&
+        $kb create --payload "$u/$1.kar" --board "$BOARD" --version "$2" \
+            --counter "$3" -o "$u/$1.kbn" >/dev/null &&
+        $kb sign "$u/$1.kbn" --key "$u/k1.pem" >/dev/null &&
+        $kb digest "$u/$1.kbn" --manifest "$u/$1.man" >/dev/null &&
+        openssl dgst -sha256 -sign "$u/k2.pem" -out "$u/$1.sig" \
+            "$u/$1.man" &&
+        openssl pkey -in "$u/k2.pem" -pubout -out "$u/k2.pub" &&
+        $kb attach-signature "$u/$1.kbn" "$u/$1.sig" --key "$u/k2.pub" \
+            >/dev/null
+}
+
+if mkbundle good 0.2.0 1 "$ke" &&
+    $kb verify "$u/good.kbn" --keyring "$u/keyring" --board "$BOARD" \
+        >"$tmp/out" 2>&1 &&
+    grep -q 'verified (2 of 2 required' "$tmp/out"; then
+    ok "update: openssl keys, 2-of-3 keyring; sign + openssl/attach verify"
+else
+    fail "update: bundle with openssl signatures" "$(cat "$tmp/out")"
+fi
+
+# A signature over another manifest is not attached.
+$kb digest "$u/good.kbn" --manifest "$u/m2" >/dev/null
+printf x >>"$u/m2"
+openssl dgst -sha256 -sign "$u/k3.pem" -out "$u/bad.sig" "$u/m2"
+openssl pkey -in "$u/k3.pem" -pubout -out "$u/k3.pub"
+if ! $kb attach-signature "$u/good.kbn" "$u/bad.sig" --key "$u/k3.pub" \
+    >"$tmp/out" 2>&1 && grep -q 'does not verify' "$tmp/out"; then
+    ok "update: attach-signature refuses a signature over other bytes"
+else
+    fail "update: attach-signature of a bad signature"
+fi
+
+# Install with keel alone (factory), then keel-boot tries it; confirm.
+printf 'update install %s\nupdate status\n' "$u/good.kbn" |
+    timeout 60 "$ke" --flash "$f" --rootfs "$u/rootfs" >"$tmp/out" 2>&1
+if grep -q '^installed 0.2.0 (counter 1) into slot a' "$tmp/out" &&
+    grep -q '^install: 100%' "$tmp/out" &&
+    grep -q '^slot a: *ready' "$tmp/out"; then
+    ok "update: install verifies and writes slot a, with progress"
+else
+    fail "update: install" "$(tail -n 5 "$tmp/out")"
+fi
+printf 'update status\nupdate confirm\nupdate status --json\n' |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'slot a on trial' "$tmp/out" &&
+    grep -q '^slot a: *trial' "$tmp/out" &&
+    grep -q '^confirmed: slot a is good' "$tmp/out" &&
+    grep -q '"anti_rollback":1' "$tmp/out"; then
+    ok "update: keel-boot boots the trial; update confirm makes it good"
+else
+    fail "update: trial and confirm" "exit $rc"
+    sed 's/^/    /' "$tmp/out" | tail -n 12
+fi
+
+# A node that exits 3 at start: three failed trials, then slot a again.
+printf '#!/bin/sh\necho "broken node"\nexit 3\n' >"$u/broken.sh"
+chmod +x "$u/broken.sh"
+mkbundle broken 0.3.0 1 "$u/broken.sh"
+printf 'update install %s\nreboot\n' "$u/broken.kbn" |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+n=$(grep -c 'slot b exited with status 3 during its trial' "$tmp/out")
+if [ "$rc" -eq 0 ] && [ "$n" -eq 3 ] &&
+    grep -q 'slot b: trial out of tries, marking it bad' "$tmp/out" &&
+    [ "$(grep -c 'slot a (good)' "$tmp/out")" -ge 2 ]; then
+    ok "update: a node failing at start is rolled back after 3 trials"
+else
+    fail "update: rollback of a failing node" "exit $rc, $n failed trials"
+    sed 's/^/    /' "$tmp/out" | tail -n 14
+fi
+
+# A healthy update confirms itself after update.confirm_after_s.
+mkbundle next 0.4.0 2 "$ke"
+printf 'store put update.confirm_after_s 0\nupdate install %s\nreboot\n' \
+    "$u/next.kbn" | timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+printf 'update status --json\n' | timeout 60 "$kboot" --flash "$f" \
+    >>"$tmp/out" 2>&1
+if grep -q 'slot b confirmed after 0 s of health' "$tmp/out" &&
+    grep -q '"primary":"b"' "$tmp/out" &&
+    grep -q '"anti_rollback":2' "$tmp/out"; then
+    ok "update: a healthy trial confirms itself; counter rises to 2"
+else
+    fail "update: automatic confirm" "$(tail -n 6 "$tmp/out")"
+fi
+
+# A correctly signed older bundle is refused: the downgrade attack.
+printf 'update install %s\n' "$u/good.kbn" |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+if grep -q 'error: update install: security counter 1 is below the anti-rollback counter 2' "$tmp/out"; then
+    ok "update: a signed but older bundle is refused (downgrade)"
+else
+    fail "update: downgrade" "$(tail -n 4 "$tmp/out")"
+fi
+rm -rf "$u" "$f.boot"
