@@ -121,4 +121,21 @@ if grep -q 'error: update install: security counter 1 is below the anti-rollback
 else
     fail "update: downgrade" "$(tail -n 4 "$tmp/out")"
 fi
+# Rotating the keyring with a signed keyring file: k3 out, a new k4 in.
+openssl ecparam -name prime256v1 -genkey -noout -out "$u/k4.pem" 2>/dev/null
+$kb keyring revoke "$u/keyring" "$u/k3.pem" -o "$u/kr2" >/dev/null
+$kb keyring add "$u/kr2" "$u/k4.pem" -o "$u/kr3" >/dev/null
+$kb keyring sign "$u/kr3" --key "$u/k1.pem" -o "$u/kr3.ksk" >/dev/null
+printf 'update keyring %s\n' "$u/kr3.ksk" |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+$kb keyring sign "$u/kr3.ksk" --key "$u/k2.pem" -o "$u/kr3.ksk" >/dev/null
+printf 'update keyring %s\nupdate status --json\n' "$u/kr3.ksk" |
+    timeout 60 "$kboot" --flash "$f" >>"$tmp/out" 2>&1
+if grep -q "error: update keyring: needs 2 signatures by keyring keys, has 1" \
+    "$tmp/out" && grep -q '^keyring: version 3, 2 of 3 keys' "$tmp/out" &&
+    grep -q '"keyring":{"version":3' "$tmp/out"; then
+    ok "update: keyring rotated by a signed keyring file (k1 + k2, in old and new)"
+else
+    fail "update: keyring file" "$(tail -n 6 "$tmp/out")"
+fi
 rm -rf "$u" "$f.boot"

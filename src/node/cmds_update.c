@@ -272,6 +272,47 @@ h_rollback(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+static int
+h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    static uint8_t buf[UPD_SKR_MAX + 1];
+    struct node *node = ctx->node;
+    struct upd_keyring k;
+    size_t n;
+    FILE *f;
+    int rc = need_update(ctx);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    f = fopen(argv[0], "rb");
+    if (f == NULL) {
+        cmd_err(ctx, "update keyring: cannot open '%s': %s", argv[0],
+                strerror(errno));
+        return -ENOENT;
+    }
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    if (n > UPD_SKR_MAX) {
+        cmd_err(ctx,
+                "update keyring: '%s' is larger than any signed "
+                "keyring",
+                argv[0]);
+        return -E2BIG;
+    }
+    rc = update_keyring_rotate(&node->upd, buf, n);
+    if (rc != 0) {
+        cmd_err(ctx, "update keyring: %s; the keyring is unchanged",
+                node->upd.why);
+        return rc;
+    }
+    rc = update_keyring(&node->upd, &k);
+    if (rc == 0)
+        cmd_printf(ctx, "keyring: version %" PRIu32 ", %u of %u keys\n",
+                   k.version, k.threshold, k.nkeys);
+    return rc;
+}
+
 const struct cmd node_update_cmds[] = {
     {"install", 1, 1, 0, "FILE",
      "verify a signed bundle, then write it to the inactive slot", h_install,
@@ -282,6 +323,10 @@ const struct cmd node_update_cmds[] = {
     {"confirm", 0, 0, 0, "", "the running trial slot is good", h_confirm, NULL},
     {"rollback", 0, 0, 0, "", "mark the running slot bad and reboot",
      h_rollback, NULL},
+    {"keyring", 1, 1, 0, "SIGNED-KEYRING",
+     "rotate the release keyring (signed by the current and the new "
+     "threshold)",
+     h_keyring, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -17,6 +17,9 @@
  *               [--expires UNIX] -o OUT KEY.pem...
  *   keel-bundle keyring add|revoke KEYRING KEY.pem -o OUT
  *   keel-bundle keyring show KEYRING
+ *   keel-bundle keyring sign KEYRING|SIGNED --key KEY.pem -o OUT
+ *               a signed keyring for `update keyring` (add one signature
+ *               per call; the current and the new threshold must sign)
  *
  * Exit status 0 on success, 1 on a refusal (with one line saying why),
  * 2 on a usage error.  The tool shares src/update/format.c with the
@@ -71,7 +74,9 @@ usage(void)
             "       keel-bundle keyring create --threshold K [--version N] "
             "[--expires UNIX] -o OUT KEY.pem...\n"
             "       keel-bundle keyring add|revoke KEYRING KEY.pem -o OUT\n"
-            "       keel-bundle keyring show KEYRING\n");
+            "       keel-bundle keyring show KEYRING\n"
+            "       keel-bundle keyring sign KEYRING|SIGNED --key KEY.pem "
+            "-o OUT\n");
     return 2;
 }
 
@@ -761,6 +766,61 @@ cmd_keyring(int argc, char **argv)
         }
         k.version++;
         return write_keyring(argv[4], &k);
+    }
+    if (strcmp(argv[0], "sign") == 0 && argc == 6 &&
+        strcmp(argv[2], "--key") == 0 && strcmp(argv[4], "-o") == 0) {
+        /* Sign a keyring (KKR1) or add a signature to a signed one
+         * (KSK1): for `update keyring FILE` on a device. */
+        size_t n;
+        uint8_t *in = slurp(argv[1], UPD_SKR_MAX, &n), *out;
+        const uint8_t *kr;
+        uint32_t krl;
+        struct upd_sig sg[UPD_SIGS_MAX], s;
+        uint8_t spki[CRYPTO_SPKI_LEN], h[32];
+        const char *why;
+        int ns = 0, sl;
+
+        if (in == NULL)
+            return die("cannot read '%s': %s", argv[1], strerror(errno));
+        if (n >= 4 && memcmp(in, "KKR1", 4) == 0) {
+            if (upd_keyring_decode(in, n, &k, &why) != 0)
+                return die("'%s': %s", argv[1], why);
+            kr = in;
+            krl = (uint32_t)n;
+        } else {
+            ns = upd_skr_decode(in, n, &kr, &krl, sg, UPD_SIGS_MAX, &why);
+            if (ns < 0)
+                return die("'%s': %s", argv[1], why);
+        }
+        if (load_key(argv[3], &key, 1) != 0)
+            return 1;
+        crypto_spki_encode(key.pub, spki);
+        upd_key_id(spki, s.key_id);
+        for (int i = 0; i < ns; i++)
+            if (memcmp(sg[i].key_id, s.key_id, 32) == 0)
+                return die("'%s' already carries a signature by this key",
+                           argv[1]);
+        if (ns == UPD_SIGS_MAX)
+            return die("'%s' already carries %d signatures", argv[1], ns);
+        crypto_sha256(kr, krl, h);
+        sl = crypto_ec_sign(&key, h, s.der);
+        crypto_wipe(&key, sizeof(key));
+        if (sl < 0)
+            return die("signing failed");
+        s.len = (uint8_t)sl;
+        sg[ns++] = s;
+        out = malloc(8 + krl + (size_t)ns * UPD_SIG_LEN);
+        memcpy(out, "KSK1", 4);
+        put32(out + 4, krl);
+        memcpy(out + 8, kr, krl);
+        for (int i = 0; i < ns; i++)
+            upd_sig_encode(&sg[i], out + 8 + krl + (size_t)i * UPD_SIG_LEN);
+        if (spit(argv[5], out, 8 + krl + (size_t)ns * UPD_SIG_LEN) != 0)
+            return die("cannot write '%s': %s", argv[5], strerror(errno));
+        printf("%s: signed keyring, %d signatures\n", argv[5], ns);
+        free(out);
+        free(in);
+        return 0;
     }
     return usage();
 }

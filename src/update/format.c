@@ -443,6 +443,30 @@ upd_sigs_check(const struct upd_keyring *k, const uint8_t h[32],
 }
 
 int
+upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
+               uint32_t *krlen, struct upd_sig *sigs, int cap, const char **why)
+{
+    struct upd_keyring k;
+    uint32_t l;
+
+    *why = "";
+    if (len > UPD_SKR_MAX) {
+        *why = "signed keyring too large";
+        return -E2BIG;
+    }
+    if (len < 8 || memcmp(p, "KSK1", 4) != 0)
+        return bad(why, "not a signed keyring (bad magic)");
+    l = le32(p + 4);
+    if (l > len - 8 || l > UPD_KEYRING_MAX)
+        return bad(why, "signed keyring truncated");
+    if (upd_keyring_decode(p + 8, l, &k, why) != 0)
+        return -EBADMSG;
+    *kr = p + 8;
+    *krlen = l;
+    return upd_sigs_decode(p + 8 + l, len - 8 - l, sigs, cap, why);
+}
+
+int
 upd_version_cmp(const struct upd_version *a, const struct upd_version *b)
 {
     if (a->major != b->major)

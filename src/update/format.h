@@ -97,6 +97,15 @@ int upd_sigs_decode(const uint8_t *p, size_t len, struct upd_sig *sigs, int cap,
                     const char **why);
 void upd_sig_encode(const struct upd_sig *s, uint8_t out[UPD_SIG_LEN]);
 
+/* A signed keyring, for rotating the device keyring without an image:
+ * "KSK1", u32 keyring length L, the keyring (canonical), then signature
+ * blocks over SHA-256 of the keyring bytes.  Decode points *kr into p
+ * and fills sigs; returns the signature count or < 0. */
+#define UPD_SKR_MAX (8 + UPD_KEYRING_MAX + UPD_SIGS_MAX * UPD_SIG_LEN)
+int upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
+                   uint32_t *krlen, struct upd_sig *sigs, int cap,
+                   const char **why);
+
 /* Semantic version order: <0, 0, >0. */
 int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);
 

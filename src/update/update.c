@@ -115,6 +115,83 @@ update_keyring_seed(struct update *u, const char *path)
     return store_put(u->st, UPD_KEY_KEYRING, b, n);
 }
 
+/* The rotation rules, shared by bundles and signed keyring files: a
+ * higher version, k of the current keyring and k' of the new one. */
+static int
+rotation_ok(struct update *u, const struct upd_keyring *cur,
+            const struct upd_keyring *newk, const uint8_t h[32],
+            const struct upd_sig *sg, int n)
+{
+    char wb[120];
+    int cnt, unknown;
+
+    if (newk->version <= cur->version)
+        return fail(u, -EPERM,
+                    "new keyring version %" PRIu32
+                    " is not above the device's %" PRIu32,
+                    newk->version, cur->version);
+    cnt = upd_sigs_check(cur, h, sg, n, &unknown, wb, sizeof(wb));
+    if (cnt < 0)
+        return fail(u, -EPERM, "%s", wb);
+    if (cnt < cur->threshold)
+        return fail(u, -EPERM,
+                    "needs %u signatures by keyring keys, has %d (keyring "
+                    "version %" PRIu32 ")",
+                    cur->threshold, cnt, cur->version);
+    cnt = upd_sigs_check(newk, h, sg, n, &unknown, wb, sizeof(wb));
+    if (cnt < 0)
+        return fail(u, -EPERM, "new keyring: %s", wb);
+    if (cnt < newk->threshold)
+        return fail(u, -EPERM,
+                    "keyring rotation needs %u signatures by the new "
+                    "keyring's keys, has %d",
+                    newk->threshold, cnt);
+    return 0;
+}
+
+static int
+keyring_store(struct update *u, const uint8_t *kr, uint32_t len)
+{
+    uint8_t back[UPD_KEYRING_MAX];
+    int rc = store_put(u->st, UPD_KEY_KEYRING, kr, len);
+
+    if (rc == 0 &&
+        (store_get(u->st, UPD_KEY_KEYRING, back, sizeof(back)) != (int)len ||
+         memcmp(back, kr, len) != 0))
+        rc = -EIO;
+    return rc;
+}
+
+int
+update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
+{
+    static struct upd_keyring cur, newk;
+    const uint8_t *kr;
+    const char *why;
+    uint32_t krl;
+    uint8_t h[32];
+    int n, rc;
+
+    u->why[0] = '\0';
+    n = upd_skr_decode(p, len, &kr, &krl, sigs, UPD_SIGS_MAX, &why);
+    if (n < 0)
+        return fail(u, n == -E2BIG ? -E2BIG : -EINVAL, "%s", why);
+    rc = update_keyring(u, &cur);
+    if (rc != 0)
+        return rc;
+    if (upd_keyring_decode(kr, krl, &newk, &why) != 0)
+        return fail(u, -EINVAL, "%s", why);
+    crypto_sha256(kr, krl, h);
+    rc = rotation_ok(u, &cur, &newk, h, sigs, n);
+    if (rc != 0)
+        return rc;
+    if (keyring_store(u, kr, krl) != 0)
+        return fail(u, -EIO,
+                    "storing the new keyring failed; the old one "
+                    "stays");
+    return 0;
+}
+
 /* ---- slot check ----------------------------------------------------- */
 
 int
@@ -284,20 +361,9 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
         rc = upd_keyring_decode(u->man.keyring, u->man.keyring_len, newk, &why);
         if (rc != 0)
             return fail(u, -EINVAL, "new keyring: %s", why);
-        if (newk->version <= cur.version)
-            return fail(u, -EPERM,
-                        "new keyring version %" PRIu32
-                        " is not above the device's %" PRIu32,
-                        newk->version, cur.version);
-        cnt = upd_sigs_check(newk, u->man_hash, sigs, nsig, &unknown, wb,
-                             sizeof(wb));
-        if (cnt < 0)
-            return fail(u, -EPERM, "new keyring: %s", wb);
-        if (cnt < newk->threshold)
-            return fail(u, -EPERM,
-                        "keyring rotation needs %u signatures by the new "
-                        "keyring's keys, has %d",
-                        newk->threshold, cnt);
+        rc = rotation_ok(u, &cur, newk, u->man_hash, sigs, nsig);
+        if (rc != 0)
+            return rc;
     }
 
     /* Board, version, counter. */
@@ -469,19 +535,10 @@ update_install(struct update *u, const struct upd_src *src)
         }
     }
     /* 4. A new keyring, then READY. */
-    if (newk.nkeys > 0) {
-        uint8_t back[UPD_KEYRING_MAX];
-
-        rc = store_put(u->st, UPD_KEY_KEYRING, u->man.keyring,
-                       u->man.keyring_len);
-        if (rc == 0 && (store_get(u->st, UPD_KEY_KEYRING, back, sizeof(back)) !=
-                            (int)u->man.keyring_len ||
-                        memcmp(back, u->man.keyring, u->man.keyring_len)))
-            rc = -EIO;
-        if (rc != 0) {
-            mark_bad(u, &bc, t);
-            return fail(u, -EIO, "storing the new keyring failed");
-        }
+    if (newk.nkeys > 0 &&
+        keyring_store(u, u->man.keyring, u->man.keyring_len) != 0) {
+        mark_bad(u, &bc, t);
+        return fail(u, -EIO, "storing the new keyring failed");
     }
     bc.slot[t].state = SLOT_READY;
     bc.slot[t].tries = bc.tries_max;

@@ -94,6 +94,13 @@ int update_rollback(struct update *u);
 /* The device keyring: from the store, else from the image's file. */
 int update_keyring(struct update *u, struct upd_keyring *k);
 
+/* Rotate the device keyring to the one in a signed keyring file
+ * (upd_skr_decode): a higher version, signed by the current keyring's
+ * threshold and by its own; stored and read back.  An expired current
+ * keyring may still be rotated (that is how one recovers from expiry).
+ * 0, or -EPERM / -EINVAL / -EIO with u->why set. */
+int update_keyring_rotate(struct update *u, const uint8_t *p, size_t len);
+
 /* Read the bytes of the keyring file at path into the store when the
  * store holds none yet (first boot of an image).  0, or < 0. */
 int update_keyring_seed(struct update *u, const char *path);

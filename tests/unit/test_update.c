@@ -20,6 +20,7 @@
 
 #include "../../hal/sim/flash_sim.h"
 #include "boot/choose.h"
+#include "hal/clock.h"
 #include "store/le.h"
 #include "update/update.h"
 #include "ut.h"
@@ -717,6 +718,93 @@ test_attacks(void)
     sim_flash_close(&dev);
 }
 
+/* A signed keyring (KSK1) of keys idx, signed by signers. */
+static size_t
+skr_of(uint8_t *out, const int *idx, int n, int k, uint32_t v,
+       const int *signers, int ns)
+{
+    uint8_t kr[UPD_KEYRING_MAX], h[32];
+    int kl = keyring_of(kr, sizeof(kr), idx, n, k, v);
+
+    memcpy(out, "KSK1", 4);
+    put32(out + 4, (uint32_t)kl);
+    memcpy(out + 8, kr, (size_t)kl);
+    crypto_sha256(kr, (size_t)kl, h);
+    for (int i = 0; i < ns; i++) {
+        struct upd_sig sg;
+
+        memcpy(sg.key_id, kid[signers[i]], 32);
+        sg.len = (uint8_t)crypto_ec_sign(&keys[signers[i]], h, sg.der);
+        upd_sig_encode(&sg, out + 8 + kl + i * UPD_SIG_LEN);
+    }
+    return 8 + (size_t)kl + (size_t)ns * UPD_SIG_LEN;
+}
+
+static void
+test_keyring_file(void)
+{
+    static const int rot[3] = {0, 1, 4}, both[3] = {0, 1, 4},
+                     cur_only[2] = {0, 2}, new_only[2] = {4, 3};
+    uint8_t f[UPD_SKR_MAX];
+    struct upd_keyring k;
+    size_t n;
+
+    dev_new();
+    power_on(-1);
+    UT_CASE("signed keyring: refusals leave the keyring unchanged");
+    n = skr_of(f, rot, 3, 2, 2, cur_only, 2);
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), -EPERM);
+    UT_CHECK(strstr(upd.why, "new keyring's keys, has 1") != NULL);
+    n = skr_of(f, rot, 3, 2, 2, new_only, 2);
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), -EPERM);
+    UT_CHECK(strstr(upd.why, "needs 2 signatures") != NULL);
+    n = skr_of(f, rot, 3, 2, 1, both, 3);
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), -EPERM);
+    UT_CHECK(strstr(upd.why, "not above") != NULL);
+    n = skr_of(f, rot, 3, 2, 2, both, 3);
+    f[20] ^= 1; /* inside the keyring: its signatures break */
+    UT_CHECK(update_keyring_rotate(&upd, f, n) < 0);
+    f[20] ^= 1;
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n - 1), -EINVAL);
+    UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+    UT_CHECK_EQ(k.version, 1);
+    UT_CASE("signed keyring: both thresholds rotate it");
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), 0);
+    UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+    UT_CHECK_EQ(k.version, 2);
+    UT_CHECK(upd_keyring_find(&k, kid[4]) >= 0);
+    UT_CHECK(upd_keyring_find(&k, kid[2]) < 0);
+    sim_flash_close(&dev);
+
+    dev_new();
+    UT_CASE("keyring expiry: refused when expired or the clock is unset");
+    {
+        static const int rel[3] = {0, 1, 2};
+        struct upd_keyring kr;
+        uint8_t b[UPD_KEYRING_MAX];
+        struct spec s = base_spec();
+        const char *why;
+        int kl;
+
+        kl = keyring_of(b, sizeof(b), rel, 3, 2, 1);
+        UT_CHECK_EQ(upd_keyring_decode(b, (size_t)kl, &kr, &why), 0);
+        kr.expires = hal_clock_wall() + 30 * 86400; /* a month ahead */
+        kl = upd_keyring_encode(&kr, b, sizeof(b));
+        UT_CHECK_EQ(store_put(&st, UPD_KEY_KEYRING, b, (size_t)kl), 0);
+        build(&s);
+        power_on(-1);
+        setenv("KEEL_SIM_CLOCK_OFFSET", "-2000000000", 1); /* 1970 */
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK(strstr(upd.why, "clock is unset") != NULL);
+        setenv("KEEL_SIM_CLOCK_OFFSET", "5184000", 1); /* 60 days on */
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK(strstr(upd.why, "expired") != NULL);
+        unsetenv("KEEL_SIM_CLOCK_OFFSET");
+        UT_CHECK_EQ(install(), 0); /* today, before the expiry */
+    }
+    sim_flash_close(&dev);
+}
+
 /* ---- keel-boot ---- */
 
 static void
@@ -813,16 +901,28 @@ test_boot(void)
 
 /* ---- power cuts ---- */
 
-enum pc_op { PC_INSTALL, PC_CONFIRM, PC_ROLLBACK, PC_ROTATE, PC_TRIAL };
+enum pc_op {
+    PC_INSTALL,
+    PC_CONFIRM,
+    PC_ROLLBACK,
+    PC_ROTATE,
+    PC_TRIAL,
+    PC_SKR,
+    PC_COUNT
+};
 
-static const char *const pc_names[] = {"install", "confirm", "rollback",
-                                       "keyring rotation",
-                                       "keel-boot trial count"};
+static const char *const pc_names[] = {
+    "install",
+    "confirm",
+    "rollback",
+    "keyring rotation",
+    "keel-boot trial count",
+    "keyring rotation by signed keyring file"};
 
 static struct snap {
     uint8_t map[DEV_SIZE];
     uint8_t touched[DEV_SIZE / 16 / 8];
-} start[5];
+} start[PC_COUNT];
 
 static void
 snap_take(struct snap *s)
@@ -840,8 +940,8 @@ snap_restore(const struct snap *s)
 }
 
 /* The bundle each op installs (built once per op). */
-static uint8_t pc_bundle[5][300 * 1024];
-static size_t pc_blen[5];
+static uint8_t pc_bundle[PC_COUNT][300 * 1024];
+static size_t pc_blen[PC_COUNT];
 
 /* One cut run; returns violations. */
 static int
@@ -853,7 +953,7 @@ pc_run(enum pc_op op, uint64_t k, enum sim_flash_torn mode, uint64_t *ops)
     char why[120];
 
     snap_restore(&start[op]);
-    running = op == PC_INSTALL || op == PC_ROTATE ? 0 : 1;
+    running = op == PC_INSTALL || op == PC_ROTATE || op == PC_SKR ? 0 : 1;
     power_on(op == PC_TRIAL ? -1 : running);
     memcpy(bundle, pc_bundle[op], pc_blen[op]);
     blen = pc_blen[op];
@@ -873,6 +973,11 @@ pc_run(enum pc_op op, uint64_t k, enum sim_flash_torn mode, uint64_t *ops)
         break;
     case PC_TRIAL:
         rc = boot(&trial);
+        break;
+    case PC_SKR:
+        rc = update_keyring_rotate(&upd, bundle, blen);
+        break;
+    default:
         break;
     }
     *ops = sim_flash_ops(&dev) - base;
@@ -918,11 +1023,23 @@ pc_run(enum pc_op op, uint64_t k, enum sim_flash_torn mode, uint64_t *ops)
             v++, printf("  rollback cut %llu: reported, but slot %d boots\n",
                         (unsigned long long)k, s);
         break;
+    case PC_SKR: {
+        struct upd_keyring kk;
+
+        if (update_keyring(&upd, &kk) != 0 ||
+            (kk.version != 1 && kk.version != 2) ||
+            (rc == 0 && kk.version != 2))
+            v++, printf("  keyring file cut %llu: rc %d, keyring %s\n",
+                        (unsigned long long)k, rc, upd.why);
+        break;
+    }
     case PC_TRIAL:
         /* slot b was on trial with 1 try: it boots once at most more */
         if (s == 1 && trial && rc == 1)
             v++, printf("  trial cut %llu: a spent trial booted again\n",
                         (unsigned long long)k);
+        break;
+    default:
         break;
     }
     return v;
@@ -980,7 +1097,14 @@ test_powercut(void)
     UT_CHECK_EQ(update_confirm(&upd), 0);
     snap_take(&start[PC_ROLLBACK]);
 
-    for (int op = PC_INSTALL; op <= PC_TRIAL; op++) {
+    /* start[SKR]: slot a good; a signed keyring v2 by 0, 1 and 4. */
+    snap_take(&start[PC_SKR]);
+    {
+        static const int both[3] = {0, 1, 4};
+
+        pc_blen[PC_SKR] = skr_of(pc_bundle[PC_SKR], rot, 3, 2, 2, both, 3);
+    }
+    for (int op = PC_INSTALL; op < PC_COUNT; op++) {
         char title[120];
         uint64_t total = 0, ops, points = 0;
         int viol = 0;
@@ -1018,6 +1142,7 @@ main(int argc, char **argv)
     test_golden(0);
     test_decoders();
     test_attacks();
+    test_keyring_file();
     test_boot();
     test_powercut();
     return ut_done();
