@@ -35,6 +35,9 @@ STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
 UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c
 CRYPTO_SRCS := src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c
+HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
+CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
+	$(HASH_SRCS)
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
@@ -44,6 +47,7 @@ NODE_SRCS := src/node/main.c src/node/cmds.c \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
+	$(CHAIN_SRCS) \
 	src/net/lwip_port.c src/net/tls.c \
 	$(HAL_SRCS)
 
@@ -94,7 +98,7 @@ $$(OUT_$(1))/obj/%.o: %.c | $$(DEPLIBS_$(1)) build/gen/build_id.h
 $$(OUT_$(1))/keel: $$(OBJS_$(1)) $$(DEPLIBS_$(1))
 	@$(if $(Q),echo "  LD [$(1)] $$@")
 	$(Q)$(CC_$(1)) -static -Wl,--gc-sections -o $$@ $$(OBJS_$(1)) \
-		-Lbuild/deps/$(1)/lib -llwip -lmbedtls -lbearssl
+		-Lbuild/deps/$(1)/lib -llwip -lmbedtls -lbearssl -lb2
 
 BOOT_OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$(BOOT_SRCS))
 $$(OUT_$(1))/keel-boot: $$(BOOT_OBJS_$(1)) $$(DEPLIBS_$(1))
@@ -132,7 +136,7 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store blk crypto identity update
+UNIT_TESTS := flash_sim console store blk crypto identity update chain
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_crypto := tests/unit/test_crypto.c src/crypto/sha256.c \
 	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
@@ -142,6 +146,8 @@ UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
 	hal/sim/clock.c
+UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
+	hal/sim/rng.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -162,7 +168,7 @@ define unit_rules
 $(UT_OUT)/test_$(1): $$(patsubst %.c,$(UT_OUT)/obj/%.o,$$(UT_SRCS_$(1)))
 	@$(if $(Q),echo "  LD [host] $$@")
 	$(Q)gcc $(SAN) -o $$@ $$^ -Lbuild/deps/host/lib -llwip -lmbedtls \
-		-lbearssl
+		-lbearssl -lb2
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
 -include $(shell find $(UT_OUT)/obj -name '*.d' 2>/dev/null)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetch, check and build keel's third-party libraries from Debian's
-# source packages: BearSSL 0.6, mbedTLS 2.28, lwIP 2.1.3.
+# source packages: BearSSL 0.6, mbedTLS 2.28, lwIP 2.1.3, and libb2 0.98.1
+# (the BLAKE2 reference code, for peach's nighthash).
 #
 #   scripts/deps.sh [--fetch-only] FLAVOUR...
 #
@@ -83,7 +84,7 @@ while read -r sum file spec; do
     fetch_one "$sum" "$file" "$spec"
     n=$((n + 1))
 done <"$sums"
-[ "$n" -eq 3 ] || die "$sums should pin 3 tarballs, it pins $n"
+[ "$n" -eq 4 ] || die "$sums should pin 4 tarballs, it pins $n"
 
 deb_version() { # pkg -> Debian version of the unpacked source
     sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$src/$1/debian/changelog"
@@ -95,6 +96,7 @@ mkdir -p "$out/include"
     echo "#define KEEL_DEP_BEARSSL \"BearSSL 0.6 (Debian $(deb_version bearssl))\""
     echo "#define KEEL_DEP_MBEDTLS_DEB \"$(deb_version mbedtls)\""
     echo "#define KEEL_DEP_LWIP_DEB \"$(deb_version lwip)\""
+    echo "#define KEEL_DEP_LIBB2 \"libb2 $(deb_version libb2)\""
 } >"$out/include/keel_deps.h.new"
 if cmp -s "$out/include/keel_deps.h.new" "$out/include/keel_deps.h"; then
     rm "$out/include/keel_deps.h.new"
@@ -192,6 +194,16 @@ build_flavour() {
     } | compile_all "$d/obj/lwip" -I"$port" -I"$l/include" \
         "${mbedtls_flags[@]}"
     "$AR" rcs "$d/lib/liblwip.a" "$d"/obj/lwip/*.o
+
+    # libb2: only BLAKE2b's portable reference code, its functions
+    # suffixed _ref (blake2b_ref(), ...) so they cannot clash.  Its
+    # config.h comes from autoconf; the portable code needs none of it.
+    mkdir -p "$d/obj/libb2-config"
+    : >"$d/obj/libb2-config/config.h"
+    echo "$src/libb2/src/blake2b-ref.c" |
+        compile_all "$d/obj/libb2" -DSUFFIX=_ref -I"$d/obj/libb2-config" \
+            -I"$src/libb2/src"
+    "$AR" rcs "$d/lib/libb2.a" "$d"/obj/libb2/*.o
 
     echo "$want" >"$stamp"
 }

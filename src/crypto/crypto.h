@@ -128,6 +128,20 @@ int crypto_ec_priv_encode(const struct crypto_eckey *k, int pkcs8, uint8_t *der,
 int crypto_key_parse(const void *data, size_t len, struct crypto_eckey *k,
                      int *is_private, const char **why);
 
+/* The hashes of peach's nighthash (src/chain/peach.c).  Output sizes:
+ * SHA-1 20, MD5 16, MD2 16, the rest 32.  BLAKE2b-256 takes a key of up
+ * to 64 bytes (returns 0, or -EINVAL beyond that); SHA3-256 is FIPS 202;
+ * Keccak-256 is the original padding (as Ethereum uses). */
+void crypto_sha1(const void *data, size_t len, uint8_t out[20]);
+void crypto_md5(const void *data, size_t len, uint8_t out[16]);
+void crypto_md2(const void *data, size_t len, uint8_t out[16]);
+int crypto_blake2b_256(const void *key, size_t klen, const void *data,
+                       size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
+void crypto_sha3_256(const void *data, size_t len,
+                     uint8_t out[CRYPTO_SHA256_LEN]);
+void crypto_keccak_256(const void *data, size_t len,
+                       uint8_t out[CRYPTO_SHA256_LEN]);
+
 /* Wipe a secret in a way the compiler cannot drop. */
 void crypto_wipe(void *p, size_t len);
 
