@@ -37,7 +37,7 @@ UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c
 CRYPTO_SRCS := src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c
 HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
 CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
-	$(HASH_SRCS)
+	src/chain/chain.c $(HASH_SRCS)
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
@@ -116,7 +116,8 @@ OUT := build/$(BOARD)-$(ARCH)
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle bench soak-identity image bundle
 
-all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle
+all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
+	build/tools/keel-chaingen
 
 cross: $(foreach a,$(BOARD_ARCHES),build/$(BOARD)-$(a)/keel \
 	build/$(BOARD)-$(a)/keel-boot)
@@ -147,7 +148,8 @@ UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
 	hal/sim/clock.c
 UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
-	hal/sim/rng.c
+	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
+	hal/sim/clock.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -278,6 +280,14 @@ build/tools/keel-bundle: $(TOOL_SRCS) build/deps/host/.stamp
 	@$(if $(Q),echo "  LD [host] $@")
 	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -O2 -o $@ \
 		$(TOOL_SRCS) -Lbuild/deps/host/lib -lbearssl
+
+CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/rng.c hal/sim/clock.c
+build/tools/keel-chaingen: $(CHAINGEN_SRCS) build/deps/host/.stamp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD [host] $@")
+	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) $(DEFINES) -O2 -o $@ \
+		$(CHAINGEN_SRCS) -Lbuild/deps/host/lib -lmbedtls -lbearssl -lb2
 
 # Development release keys (2 of 3), made once under build/keys/: for the
 # sim board and tests only.  Real releases pass KEYRING= and KEY=.

@@ -230,6 +230,8 @@ peach_check(const uint8_t t[160], uint8_t fin[32])
 
     if (trigg_syntax(t + 92) != 0 || trigg_syntax(t + 108) != 0)
         return PEACH_SYNTAX;
+    if (t[56] == 0 && fin == NULL)
+        return 0; /* every hash has at least zero leading zero bits */
     crypto_sha256(t, 124, h0);
     peach_final(t, h0, f);
     if (fin != NULL)
@@ -246,6 +248,8 @@ peach_mine(uint8_t t[160], unsigned diff, uint64_t tries,
     while (tries-- > 0) {
         trigg_generate(rnd, arg, t + 92);
         trigg_generate(rnd, arg, t + 108);
+        if (diff == 0)
+            return 0; /* every proof meets difficulty 0 */
         crypto_sha256(t, 124, h0);
         peach_final(t, h0, f);
         if (trigg_eval(f, diff) == 0)

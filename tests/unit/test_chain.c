@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../hal/sim/flash_sim.h"
+#include "chain/chain.h"
+#include "chain/gen.h"
 #include "chain/peach.h"
 #include "chain/trailer.h"
 #include "crypto/crypto.h"
@@ -178,11 +181,702 @@ test_peach_vectors(void)
     UT_CHECK_EQ(bad, 0);
 }
 
+/* ---- rules ---- */
+
+static uint32_t rs = 99;
+
+static uint32_t
+rnd(void *arg)
+{
+    (void)arg;
+    rs ^= rs << 13;
+    rs ^= rs >> 17;
+    rs ^= rs << 5;
+    return rs;
+}
+
+static void
+rehash(uint8_t t[160])
+{
+    crypto_sha256(t, 128, t + 128);
+}
+
+/* A valid standard successor of p on testnet, gap seconds after it. */
+static void
+successor(const struct chain_profile *pf, const uint8_t p[160], uint32_t gap,
+          uint8_t t[160])
+{
+    struct trailer pt, tt;
+
+    trailer_decode(p, &pt);
+    memset(&tt, 0, sizeof(tt));
+    memcpy(tt.phash, pt.bhash, 32);
+    tt.bnum = pt.bnum + 1;
+    tt.mfee = 500;
+    tt.tcount = 1;
+    tt.time0 = pt.stime;
+    tt.difficulty = chain_next_difficulty(pf, &pt);
+    for (int i = 0; i < 32; i++)
+        tt.mroot[i] = (uint8_t)rnd(NULL);
+    tt.stime = tt.time0 + gap;
+    trailer_encode(&tt, t);
+    if (peach_mine(t, tt.difficulty & 0xff, 10000, rnd, NULL) != 0)
+        abort();
+    rehash(t);
+}
+
+static enum chain_reason
+check(const struct chain_profile *pf, const uint8_t p[160],
+      const uint8_t t[160], int pow)
+{
+    struct chain_opts o = {1900000000, pow};
+
+    return chain_check(pf, p, t, &o);
+}
+
+/* Set a u32 field at off, re-hash, check. */
+static enum chain_reason
+with32(const struct chain_profile *pf, const uint8_t p[160],
+       const uint8_t t0[160], int off, uint32_t v, int pow)
+{
+    uint8_t t[160];
+
+    memcpy(t, t0, 160);
+    put32(t + off, v);
+    rehash(t);
+    return check(pf, p, t, pow);
+}
+
+static void
+test_rules_v3(void)
+{
+    const struct chain_profile *pf = &chain_testnet;
+    uint8_t g[160], t[160], u[160];
+    struct trailer gt, tt;
+
+    chain_genesis(pf, g);
+    trailer_decode(g, &gt);
+    successor(pf, g, 100, t);
+    trailer_decode(t, &tt);
+
+    UT_CASE("v3: a mined successor is valid; linkage and bnum");
+    UT_CHECK_EQ(check(pf, g, t, 1), CHAIN_OK);
+    memcpy(u, t, 160);
+    u[5] ^= 1;
+    rehash(u);
+    UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_PHASH);
+    memcpy(u, t, 160);
+    put32(u + 32, 2);
+    rehash(u);
+    UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_BNUM);
+
+    UT_CASE("v3: mfee 500 and tcount 32768 pass, one step beyond fails");
+    UT_CHECK_EQ(with32(pf, g, t, 40, 500, 0), CHAIN_OK);
+    UT_CHECK_EQ(with32(pf, g, t, 40, 499, 0), CHAIN_R_MFEE);
+    UT_CHECK_EQ(with32(pf, g, t, 48, 32768, 0), CHAIN_OK);
+    UT_CHECK_EQ(with32(pf, g, t, 48, 32769, 0), CHAIN_R_TCOUNT);
+
+    UT_CASE("v3: block time 238 passes, 239 fails; time0 == stime fails");
+    UT_CHECK_EQ(with32(pf, g, t, 124, tt.time0 + 238, 0), CHAIN_OK);
+    UT_CHECK_EQ(with32(pf, g, t, 124, tt.time0 + 239, 0), CHAIN_R_TIME_GAP);
+    UT_CHECK_EQ(with32(pf, g, t, 124, tt.time0, 0), CHAIN_R_TIME_EQ);
+    UT_CHECK_EQ(with32(pf, g, t, 52, tt.time0 - 1, 0), CHAIN_R_TIME0);
+
+    UT_CASE("v3: difficulty must be next_difficulty; stime <= now + 3");
+    UT_CHECK_EQ(with32(pf, g, t, 56, tt.difficulty + 1, 0), CHAIN_R_DIFF);
+    UT_CHECK_EQ(with32(pf, g, t, 56, tt.difficulty | 0x100, 0), CHAIN_R_DIFF);
+    {
+        struct chain_opts o = {(int64_t)tt.stime - 3, 0};
+
+        UT_CHECK_EQ(chain_check(pf, g, t, &o), CHAIN_OK);
+        o.now--;
+        UT_CHECK_EQ(chain_check(pf, g, t, &o), CHAIN_R_FUTURE);
+    }
+
+    UT_CASE("v3: bhash, haiku syntax and proof of work");
+    memcpy(u, t, 160);
+    u[140] ^= 1;
+    UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_BHASH);
+    memcpy(u, t, 160);
+    u[92] = 0; /* no frame starts with an empty token */
+    rehash(u);
+    UT_CHECK_EQ(check(pf, g, u, 1), CHAIN_R_POW_SYNTAX);
+    UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_OK);
+    {
+        /* a haiku that misses difficulty 8 (most do) */
+        int missed = 0;
+
+        memcpy(u, t, 160);
+        put32(u + 56, 8);
+        for (int i = 0; i < 20 && !missed; i++) {
+            trigg_generate(rnd, NULL, u + 92);
+            trigg_generate(rnd, NULL, u + 108);
+            missed = peach_check(u, NULL) == PEACH_MISS;
+        }
+        UT_CHECK(missed);
+    }
+
+    UT_CASE("v3: pseudo-block gap is exactly 238; its fields are empty");
+    {
+        struct trailer ps = tt;
+
+        ps.mfee = 0;
+        ps.tcount = 0;
+        memset(ps.nonce, 0, 32);
+        ps.stime = ps.time0 + 238;
+        trailer_encode(&ps, u);
+        rehash(u);
+        UT_CHECK_EQ(check(pf, g, u, 1), CHAIN_OK);
+        UT_CHECK_EQ(with32(pf, g, u, 124, ps.time0 + 237, 0),
+                    CHAIN_R_PSEUDO_GAP);
+        UT_CHECK_EQ(with32(pf, g, u, 40, 1, 0), CHAIN_R_NG_FIELDS);
+        u[100] = 1;
+        rehash(u);
+        UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_NG_FIELDS);
+    }
+
+    UT_CASE("v3: NG blocks copy time0, difficulty and stime");
+    {
+        struct trailer p = tt, ng;
+        uint8_t pb[160];
+
+        p.bnum = 255;
+        trailer_encode(&p, pb);
+        rehash(pb);
+        trailer_decode(pb, &p);
+        memset(&ng, 0, sizeof(ng));
+        memcpy(ng.phash, p.bhash, 32);
+        ng.bnum = 256;
+        ng.time0 = p.time0;
+        ng.difficulty = p.difficulty;
+        ng.stime = p.stime;
+        memset(ng.mroot, 7, 32); /* allowed from v3 on */
+        trailer_encode(&ng, u);
+        rehash(u);
+        UT_CHECK_EQ(check(pf, pb, u, 1), CHAIN_OK);
+        UT_CHECK_EQ(with32(pf, pb, u, 124, p.stime + 1, 0), CHAIN_R_NG_COPY);
+        UT_CHECK_EQ(with32(pf, pb, u, 56, p.difficulty + 1, 0),
+                    CHAIN_R_NG_COPY);
+        UT_CHECK_EQ(with32(pf, pb, u, 48, 1, 0), CHAIN_R_NG_FIELDS);
+    }
+}
+
+static void
+test_rules_mainnet_heights(void)
+{
+    const struct chain_profile *pf = &chain_mainnet;
+    struct trailer p, t;
+    uint8_t pb[160], tb[160];
+
+    memset(&p, 0, sizeof(p));
+    p.bnum = 0x20000; /* after the gap rule, before v3 */
+    p.time0 = 1000000;
+    p.stime = 1000300;
+    p.difficulty = 20;
+    trailer_encode(&p, pb);
+    memset(&t, 0, sizeof(t));
+    t.bnum = p.bnum + 1;
+    t.mfee = 500;
+    t.tcount = 3;
+    t.time0 = p.stime;
+    t.stime = t.time0 + 949;
+    t.difficulty = chain_next_difficulty(pf, &p);
+    trailer_encode(&t, tb);
+
+    UT_CASE("mainnet before v3: 949 s gap, mroot rule, no bhash rule");
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_OK);
+    UT_CHECK_EQ(with32(pf, pb, tb, 124, t.time0 + 950, 0), CHAIN_R_TIME_GAP);
+    {
+        uint8_t u[160];
+
+        memcpy(u, tb, 160);
+        u[150] ^= 1; /* bhash is not checked before v3 */
+        UT_CHECK_EQ(check(pf, pb, u, 0), CHAIN_OK);
+    }
+
+    UT_CASE("mainnet: the gap rule skips 0x..ff blocks up to 0x1b6ff");
+    p.bnum = 0x150fe;
+    trailer_encode(&p, pb);
+    t.bnum = 0x150ff;
+    t.stime = t.time0 + 5000;
+    trailer_encode(&t, tb);
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_OK);
+    p.bnum = 0x1b7fe;
+    trailer_encode(&p, pb);
+    t.bnum = 0x1b7ff;
+    trailer_encode(&t, tb);
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_R_TIME_GAP);
+
+    UT_CASE("mainnet: time0 link only above 0x4321");
+    p.bnum = 0x4320;
+    p.difficulty = 20;
+    trailer_encode(&p, pb);
+    t.bnum = 0x4321;
+    t.time0 = p.stime - 50;
+    t.stime = t.time0 + 300;
+    t.difficulty = chain_next_difficulty(pf, &p);
+    trailer_encode(&t, tb);
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_OK);
+    p.bnum = 0x4321;
+    trailer_encode(&p, pb);
+    t.bnum = 0x4322;
+    t.difficulty = chain_next_difficulty(pf, &p);
+    trailer_encode(&t, tb);
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_R_TIME0);
+
+    UT_CASE("mainnet: NG and pseudo-blocks before v3 have no mroot");
+    p.bnum = 0x300ff;
+    p.stime = p.time0 + 300;
+    trailer_encode(&p, pb);
+    memset(&t, 0, sizeof(t));
+    t.bnum = 0x30100;
+    t.time0 = p.time0;
+    t.difficulty = p.difficulty;
+    t.stime = p.stime;
+    trailer_encode(&t, tb);
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_OK);
+    tb[70] = 1;
+    UT_CHECK_EQ(check(pf, pb, tb, 0), CHAIN_R_NG_MROOT);
+
+    UT_CASE("mainnet: block 0x52d3c passes without peach only by its bhash");
+    p.bnum = 0x52d3b;
+    trailer_encode(&p, pb);
+    memset(&t, 0, sizeof(t));
+    t.bnum = 0x52d3c;
+    t.mfee = 500;
+    t.tcount = 1;
+    t.time0 = p.stime;
+    t.stime = t.time0 + 300;
+    t.difficulty = chain_next_difficulty(pf, &p);
+    memcpy(t.bhash, pf->bad_pow_bhash, 32);
+    trailer_encode(&t, tb);
+    UT_CHECK_EQ(check(pf, pb, tb, 1), CHAIN_OK);
+    tb[130] ^= 1;
+    UT_CHECK_EQ(check(pf, pb, tb, 1), CHAIN_R_POW);
+}
+
+static void
+test_difficulty_weight(void)
+{
+    const struct chain_profile *pf = &chain_mainnet;
+    struct trailer p;
+
+    UT_CASE("next_difficulty: v3 thresholds 138/69 at their boundaries");
+    memset(&p, 0, sizeof(p));
+    p.bnum = 0xa0700;
+    p.difficulty = 30;
+    p.time0 = 1000;
+    for (uint32_t s = 60; s < 150; s++) {
+        uint32_t want = s > 138 ? 29 : s < 69 ? 31 : 30;
+
+        p.stime = p.time0 + s;
+        UT_CHECK_EQ(chain_next_difficulty(pf, &p), want);
+    }
+    p.stime = p.time0 - 1; /* negative block time: unchanged */
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 30);
+    p.difficulty = 0;
+    p.stime = p.time0 + 500;
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 0);
+    p.difficulty = 255;
+    p.stime = p.time0 + 1;
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 255);
+
+    UT_CASE("next_difficulty: 284/143 with the stime hash, and 506/253");
+    p.bnum = 0x4400;
+    p.difficulty = 30;
+    p.time0 = 1000;
+    p.stime = p.time0 + 285;
+    {
+        uint32_t h = (p.stime >> 6) ^ p.stime;
+
+        UT_CHECK_EQ(chain_next_difficulty(pf, &p), 30 - 1 - (h & 1));
+    }
+    p.bnum = 0x4600; /* past the hash window */
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 29);
+    p.stime = p.time0 + 142;
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 31);
+    p.bnum = 0x100;
+    p.stime = p.time0 + 507;
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 29);
+    p.stime = p.time0 + 252;
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 31);
+    p.stime = p.time0 + 300;
+    UT_CHECK_EQ(chain_next_difficulty(pf, &p), 30);
+
+    UT_CASE("weight: 2^d per trailer, 0x..ff skipped, carries, compare");
+    {
+        struct chain_weight a = {{0}}, b = {{0}};
+        uint8_t t[160];
+        char hx[65];
+
+        memset(t, 0, sizeof(t));
+        t[56] = 31;
+        chain_weight_add(&a, t);
+        chain_weight_add(&a, t);
+        UT_CHECK_EQ(a.w[0], 0);
+        UT_CHECK_EQ(a.w[1], 1);
+        t[32] = 0xff; /* bnum 255 */
+        chain_weight_add(&a, t);
+        UT_CHECK_EQ(a.w[1], 1);
+        t[32] = 1;
+        t[56] = 255;
+        chain_weight_add(&b, t);
+        UT_CHECK_EQ(b.w[7], 0x80000000u);
+        UT_CHECK(chain_weight_cmp(&a, &b) < 0);
+        UT_CHECK(chain_weight_cmp(&b, &a) > 0);
+        chain_weight_hex(&a, hx);
+        UT_CHECK(strcmp(hx + 48, "0000000100000000") == 0);
+    }
+}
+
+/* ---- the chain on flash ---- */
+
+#define ES 4096u
+#define STORE_SIZE (8 * 16384u)
+#define LOG_SIZE (512 * ES)
+#define DEV_SIZE (STORE_SIZE + LOG_SIZE)
+
+static struct sim_flash dev;
+static struct hal_flash pstore, plog;
+static struct store st;
+static struct clog lg;
+static struct chain ch;
+
+struct mem {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int
+mem_put(void *arg, const uint8_t t[TRAILER_LEN])
+{
+    struct mem *m = arg;
+
+    if (m->len + TRAILER_LEN > m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 65536;
+        m->p = realloc(m->p, m->cap);
+    }
+    memcpy(m->p + m->len, t, TRAILER_LEN);
+    m->len += TRAILER_LEN;
+    return 0;
+}
+
+static int
+mem_read(void *arg, uint64_t off, void *buf, size_t len)
+{
+    struct mem *m = arg;
+
+    if (off + len > m->len)
+        return -1;
+    memcpy(buf, m->p + off, len);
+    return 0;
+}
+
+static struct mem
+gen(const struct chaingen *g)
+{
+    struct mem m = {NULL, 0, 0};
+
+    if (chaingen_run(g, mem_put, &m) != 0)
+        abort();
+    return m;
+}
+
+static void
+dev_new(void)
+{
+    static const struct sim_flash_geom geo = {DEV_SIZE, ES, 16, 0xff};
+
+    sim_flash_open_mem(&dev, &geo);
+    sim_flash_partition(&dev, &pstore, "store", 0, STORE_SIZE);
+    sim_flash_partition(&dev, &plog, "chain", STORE_SIZE, LOG_SIZE);
+}
+
+static int
+mount(void)
+{
+    int rc = store_mount(&st, &pstore);
+
+    if (rc == 0)
+        rc = clog_mount(&lg, &plog, &st);
+    if (rc == 0)
+        rc = chain_open(&ch, &lg, &st);
+    return rc;
+}
+
+/* Proofs are checked in full where the chain has a difficulty; at 0 a
+ * proof is its haiku syntax (every hash meets difficulty 0). */
+static const struct chain_opts now_opts = {1900000000, 1};
+
+static int
+import(struct mem *m, struct chain_import_res *r)
+{
+    return chain_import(&ch, m->len, mem_read, m, &now_opts, r);
+}
+
+/* Structure only: the power-cut runs re-import many times. */
+static int
+import_nopow(struct mem *m, struct chain_import_res *r)
+{
+    return chain_import(&ch, m->len, mem_read, m,
+                        &(struct chain_opts){1900000000, 0}, r);
+}
+
+/* Every stored trailer re-validates and the weight adds up. */
+static int
+stored_ok(void)
+{
+    uint8_t p[TRAILER_LEN], t[TRAILER_LEN];
+    struct chain_weight w = ch.base_w;
+
+    if (ch.count == 0)
+        return 1;
+    if (chain_read(&ch, ch.base, p) != 0)
+        return 0;
+    for (uint64_t b = ch.base + 1; b <= chain_tip_bnum(&ch); b++) {
+        if (chain_read(&ch, b, t) != 0 ||
+            chain_check(ch.pf, p, t, &(struct chain_opts){0, 0}) != CHAIN_OK)
+            return 0;
+        chain_weight_add(&w, t);
+        memcpy(p, t, TRAILER_LEN);
+    }
+    return chain_weight_cmp(&w, &ch.w) == 0 &&
+           memcmp(p, ch.tip, TRAILER_LEN) == 0;
+}
+
+static void
+test_store_import(void)
+{
+    struct chaingen g = {3000, 0, 7, 11, 0, 0, 0, GEN_OK, 0};
+    struct chain_import_res r;
+    struct mem a, b;
+
+    dev_new();
+    UT_CHECK_EQ(mount(), 0);
+    UT_CASE("import: a 3,000-block testnet chain, stored and re-validated");
+    a = gen(&g);
+    UT_CHECK_EQ(import(&a, &r), 0);
+    UT_CHECK_EQ(r.appended, 3001);
+    UT_CHECK_EQ(r.bad, CHAIN_OK);
+    UT_CHECK(ch.pf == &chain_testnet);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 3000);
+    UT_CHECK(stored_ok());
+
+    UT_CASE("export reproduces the bytes; the weight survives a remount");
+    {
+        uint8_t t[TRAILER_LEN];
+        int same = 1;
+        struct chain_weight w = ch.w;
+
+        for (uint64_t k = 0; k <= 3000; k++)
+            same &= chain_read(&ch, k, t) == 0 &&
+                    memcmp(t, a.p + k * TRAILER_LEN, TRAILER_LEN) == 0;
+        UT_CHECK(same);
+        UT_CHECK_EQ(mount(), 0);
+        UT_CHECK(chain_weight_cmp(&w, &ch.w) == 0);
+        UT_CHECK_EQ(ch.recomputed, 0);
+    }
+
+    UT_CASE("import again: nothing to do; a lighter fork is refused");
+    UT_CHECK_EQ(import(&a, &r), 0);
+    UT_CHECK_EQ(r.appended, 0);
+    UT_CHECK_EQ(r.fork, 3000);
+    g.fork_at = 2500;
+    g.fork_difficulty = 0;
+    g.fork_seed = 5;
+    g.blocks = 2900; /* same difficulty, shorter: lighter */
+    b = gen(&g);
+    UT_CHECK_EQ(import(&b, &r), 0);
+    UT_CHECK_EQ(r.kept, 1);
+    UT_CHECK_EQ(r.fork, 2499);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 3000);
+
+    UT_CASE("a heavier fork wins: truncate at the fork, append the branch");
+    free(b.p);
+    g.blocks = 2700;
+    g.fork_difficulty = 3; /* 2^3 per block from the fork on */
+    b = gen(&g);
+    UT_CHECK_EQ(import(&b, &r), 0);
+    UT_CHECK_EQ(r.replaced, 1);
+    UT_CHECK_EQ(r.fork, 2499);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2700);
+    UT_CHECK(stored_ok());
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(stored_ok());
+    free(b.p);
+
+    UT_CASE("import: size not a multiple of 160, wrong genesis");
+    {
+        struct mem c = a;
+
+        c.len -= 7;
+        UT_CHECK_EQ(import(&c, &r), -EINVAL);
+        UT_CHECK(strstr(ch.why, "not a multiple of 160") != NULL);
+    }
+    free(a.p);
+    sim_flash_close(&dev);
+
+    dev_new();
+    UT_CHECK_EQ(mount(), 0);
+    {
+        struct mem c = {NULL, 0, 0};
+        uint8_t junk[TRAILER_LEN];
+
+        memset(junk, 1, sizeof(junk));
+        mem_put(&c, junk);
+        UT_CHECK_EQ(import(&c, &r), -EINVAL);
+        UT_CHECK(strstr(ch.why, "genesis") != NULL);
+        free(c.p);
+    }
+    sim_flash_close(&dev);
+}
+
+static void
+test_broken_variants(void)
+{
+    static const struct {
+        enum chaingen_break b;
+        uint64_t at;
+        unsigned diff;
+    } cases[] = {
+        {GEN_PHASH, 300, 0},   {GEN_BNUM, 300, 0},
+        {GEN_MFEE, 300, 0},    {GEN_TCOUNT, 300, 0},
+        {GEN_TIME_EQ, 300, 0}, {GEN_TIME_GAP, 300, 0},
+        {GEN_TIME0, 300, 0},   {GEN_DIFF, 300, 0},
+        {GEN_BHASH, 300, 0},   {GEN_POW_SYNTAX, 300, 0},
+        {GEN_POW, 300, 4},     {GEN_NG_FIELDS, 256, 0},
+        {GEN_NG_COPY, 256, 0}, {GEN_PSEUDO_GAP, 301, 0},
+    };
+    int wrong = 0;
+
+    UT_CASE("every broken chaingen variant is refused at its block, with "
+            "its reason, the valid prefix kept");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct chaingen g = {400, cases[i].diff, 7,          3, 0, 0,
+                             0,   cases[i].b,    cases[i].at};
+        struct chain_import_res r;
+        struct mem m = gen(&g);
+
+        dev_new();
+        mount();
+        if (import(&m, &r) != 0 || r.bad != chaingen_break_reason(cases[i].b) ||
+            r.bad_bnum != cases[i].at ||
+            chain_tip_bnum(&ch) != cases[i].at - 1 || !stored_ok()) {
+            printf("  %s: rc reason %d (%s) at %llu, tip %llu\n",
+                   chaingen_break_name(cases[i].b), r.bad,
+                   chain_reason_str(r.bad), (unsigned long long)r.bad_bnum,
+                   (unsigned long long)chain_tip_bnum(&ch));
+            wrong++;
+        }
+        free(m.p);
+        sim_flash_close(&dev);
+    }
+    UT_CHECK_EQ(wrong, 0);
+
+    UT_CASE("a trailer from the future is refused by the device clock");
+    {
+        struct chaingen g = {50, 0, 0, 3, 0, 0, 0, GEN_OK, 0};
+        struct mem m = gen(&g);
+        struct chain_import_res r;
+        struct trailer t;
+
+        trailer_decode(m.p + 30 * TRAILER_LEN, &t);
+        dev_new();
+        mount();
+        UT_CHECK_EQ(chain_import(&ch, m.len, mem_read, &m,
+                                 &(struct chain_opts){(int64_t)t.stime - 4, 1},
+                                 &r),
+                    0);
+        UT_CHECK_EQ(r.bad, CHAIN_R_FUTURE);
+        UT_CHECK_EQ(r.bad_bnum, 30);
+        UT_CHECK_EQ(chain_tip_bnum(&ch), 29);
+        free(m.p);
+        sim_flash_close(&dev);
+    }
+}
+
+static void
+test_chain_powercut(void)
+{
+    struct chaingen g = {1200, 0, 7, 21, 0, 0, 0, GEN_OK, 0};
+    struct mem a = gen(&g), b;
+    static uint8_t snapmap[DEV_SIZE], snaptouch[DEV_SIZE / 16 / 8];
+    uint64_t total = 0, points = 0;
+    int viol = 0;
+
+    g.fork_at = 1000;
+    g.fork_difficulty = 2;
+    g.fork_seed = 9;
+    b = gen(&g);
+    /* start: the first 800 blocks stored */
+    dev_new();
+    mount();
+    {
+        struct mem head = a;
+        struct chain_import_res r;
+
+        head.len = 801 * TRAILER_LEN;
+        UT_CHECK_EQ(import(&head, &r), 0);
+    }
+    memcpy(snapmap, dev.map, DEV_SIZE);
+    memcpy(snaptouch, dev.touched, sizeof(snaptouch));
+
+    UT_CASE("power cut at every flash operation of an append and a reorg");
+    for (int phase = 0; phase < 2; phase++) {
+        for (uint64_t k = 0;; k++) {
+            struct chain_import_res r;
+            uint64_t base, ops;
+            int m;
+
+            memcpy(dev.map, snapmap, DEV_SIZE);
+            memcpy(dev.touched, snaptouch, sizeof(snaptouch));
+            sim_flash_power_on(&dev);
+            mount();
+            if (phase == 1) {
+                struct chain_import_res r0;
+
+                import_nopow(&a, &r0); /* to 1200 */
+            }
+            base = sim_flash_ops(&dev);
+            sim_flash_cut_after(&dev, base + k, (enum sim_flash_torn)(k % 3),
+                                (uint32_t)k + 1);
+            import_nopow(phase == 0 ? &a : &b, &r);
+            ops = sim_flash_ops(&dev) - base;
+            sim_flash_power_on(&dev);
+            m = mount();
+            points++;
+            if (m != 0 || !stored_ok() || chain_tip_bnum(&ch) < 800) {
+                printf("  phase %d cut %llu: mount %d, tip %llu, %s\n", phase,
+                       (unsigned long long)k, m,
+                       (unsigned long long)chain_tip_bnum(&ch), ch.why);
+                viol++;
+            }
+            if (!dev.dead && k >= ops) {
+                total += ops;
+                break;
+            }
+        }
+    }
+    printf("  append and reorg: %llu flash operations, %llu cut points, %d "
+           "violations\n",
+           (unsigned long long)total, (unsigned long long)points, viol);
+    UT_CHECK_EQ(viol, 0);
+    free(a.p);
+    free(b.p);
+    sim_flash_close(&dev);
+}
+
 int
 main(void)
 {
     ut_suite = "chain";
     test_hashes();
     test_peach_vectors();
+    test_rules_v3();
+    test_rules_mainnet_heights();
+    test_difficulty_weight();
+    test_store_import();
+    test_broken_variants();
+    test_chain_powercut();
     return ut_done();
 }

@@ -1,0 +1,486 @@
+/*
+ * chain/chain.c - the chain on flash (see chain.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "chain/chain.h"
+#include "crypto/crypto.h"
+#include "store/le.h"
+
+static const char state_magic[4] = {'K', 'C', 'S', '1'};
+
+static int fail(struct chain *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct chain *c, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(c->why, sizeof(c->why), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t
+le64(const uint8_t *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void
+w_put(uint8_t *p, const struct chain_weight *w)
+{
+    for (int i = 0; i < 8; i++)
+        put32(p + 4 * i, w->w[i]);
+}
+
+static void
+w_get(const uint8_t *p, struct chain_weight *w)
+{
+    for (int i = 0; i < 8; i++)
+        w->w[i] = le32(p + 4 * i);
+}
+
+uint64_t
+chain_tip_bnum(const struct chain *c)
+{
+    return c->base + c->count - 1;
+}
+
+/* State record (docs/FORMAT.md): one store record, so the snapshot is
+ * never half old and half new. */
+static int
+state_save(struct chain *c)
+{
+    uint8_t s[CHAIN_STATE_LEN];
+
+    memset(s, 0, sizeof(s));
+    memcpy(s, state_magic, 4);
+    s[4] = 1;
+    s[5] = c->pf == &chain_mainnet ? 0 : 1;
+    s[6] = (uint8_t)(c->from_checkpoint ? 1 : 0);
+    put64(s + 8, c->origin);
+    put64(s + 16, c->base);
+    memcpy(s + 24, c->base_bhash, 32);
+    w_put(s + 56, &c->base_w);
+    put64(s + 88, c->count);
+    if (c->count > 0)
+        memcpy(s + 96, c->tip + 128, 32);
+    w_put(s + 128, &c->w);
+    return store_put(c->st, CHAIN_STATE_KEY, s, sizeof(s)) == 0 ? 0 : -EIO;
+}
+
+static uint32_t
+index_of(const struct chain *c, uint64_t bnum)
+{
+    return (uint32_t)(bnum - c->origin);
+}
+
+/* Weight from the base through the stored tip, reading every trailer. */
+static int
+recompute(struct chain *c)
+{
+    uint8_t t[TRAILER_LEN];
+
+    c->w = c->base_w;
+    for (uint64_t b = c->base + 1; c->count > 0 && b <= chain_tip_bnum(c);
+         b++) {
+        int rc = clog_read(c->log, index_of(c, b), t);
+
+        if (rc != 0)
+            return fail(c, rc,
+                        "trailer %" PRIu64 " unreadable while "
+                        "recomputing the weight",
+                        b);
+        chain_weight_add(&c->w, t);
+    }
+    c->recomputed = 1;
+    return 0;
+}
+
+int
+chain_open(struct chain *c, struct clog *log, struct store *st)
+{
+    uint8_t s[CHAIN_STATE_LEN];
+    int n, rc;
+
+    memset(c, 0, sizeof(*c));
+    c->log = log;
+    c->st = st;
+    n = store_get(st, CHAIN_STATE_KEY, s, sizeof(s));
+    if (n == -ENOENT) {
+        if (log->end != log->first)
+            return fail(c, -EBADMSG,
+                        "the chain log holds trailers but no "
+                        "chain state");
+        return 0;
+    }
+    if (n != CHAIN_STATE_LEN || memcmp(s, state_magic, 4) != 0 || s[4] != 1 ||
+        s[5] > 1 || s[6] > 1)
+        return fail(c, -EBADMSG, "chain state record unreadable");
+    c->pf = s[5] == 0 ? &chain_mainnet : &chain_testnet;
+    c->from_checkpoint = s[6];
+    c->origin = le64(s + 8);
+    c->base = le64(s + 16);
+    memcpy(c->base_bhash, s + 24, 32);
+    w_get(s + 56, &c->base_w);
+    /* The log decides what is stored; the snapshot only saves work. */
+    if (c->origin + log->first > c->base)
+        return fail(c, -EBADMSG, "chain log was trimmed past its base");
+    if (c->origin + log->first < c->base)
+        (void)0; /* a trim whose log part did not finish: still fine */
+    c->count =
+        log->end > index_of(c, c->base) ? log->end - index_of(c, c->base) : 0;
+    if (c->count > 0) {
+        rc = clog_read(log, log->end - 1, c->tip);
+        if (rc != 0)
+            return fail(c, rc, "the tip trailer is unreadable");
+    }
+    if (le64(s + 88) == c->count &&
+        (c->count == 0 || memcmp(s + 96, c->tip + 128, 32) == 0)) {
+        w_get(s + 128, &c->w);
+        return 0;
+    }
+    /* A cut fell between the log and its snapshot: count again. */
+    rc = recompute(c);
+    if (rc == 0)
+        rc = state_save(c);
+    return rc;
+}
+
+int
+chain_set_checkpoint(struct chain *c, const struct chain_profile *pf,
+                     uint64_t bnum, const uint8_t bhash[32],
+                     const struct chain_weight *w)
+{
+    if (c->count > 0)
+        return fail(c, -EEXIST,
+                    "a chain is stored (tip %" PRIu64 "); trim it instead",
+                    chain_tip_bnum(c));
+    c->pf = pf;
+    c->from_checkpoint = 1;
+    c->origin = bnum;
+    c->base = bnum;
+    memcpy(c->base_bhash, bhash, 32);
+    c->base_w = *w;
+    c->w = *w;
+    return state_save(c) == 0 ? 0 : fail(c, -EIO, "store write failed");
+}
+
+int
+chain_read(struct chain *c, uint64_t bnum, uint8_t out[TRAILER_LEN])
+{
+    if (c->count == 0 || bnum < c->base || bnum > chain_tip_bnum(c))
+        return -ENOENT;
+    return clog_read(c->log, index_of(c, bnum), out);
+}
+
+/* The first stored trailer: genesis, or the checkpoint's. */
+static enum chain_reason
+check_base(struct chain *c, const uint8_t t[TRAILER_LEN])
+{
+    uint8_t g[TRAILER_LEN], h[32];
+
+    if (!c->from_checkpoint) {
+        chain_genesis(c->pf, g);
+        return memcmp(g, t, TRAILER_LEN) == 0 ? CHAIN_OK : CHAIN_R_GENESIS;
+    }
+    if (le64(t + 32) != c->base || memcmp(t + 128, c->base_bhash, 32) != 0)
+        return CHAIN_R_CHECKPOINT;
+    if (c->base >= c->pf->v30) {
+        crypto_sha256(t, 128, h);
+        if (memcmp(h, t + 128, 32) != 0)
+            return CHAIN_R_BHASH;
+    }
+    return CHAIN_OK;
+}
+
+int
+chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
+             const struct chain_opts *o, enum chain_reason *bad,
+             uint64_t *bad_bnum)
+{
+    uint32_t done = 0;
+
+    *bad = CHAIN_OK;
+    if (c->pf == NULL)
+        return fail(c, -EINVAL,
+                    "no network chosen (import a tfile that "
+                    "starts at a genesis, or set a checkpoint)");
+    while (done < n) {
+        uint32_t k = 0, m = n - done < CHAIN_BATCH ? n - done : CHAIN_BATCH;
+        const uint8_t *b = recs + (size_t)done * TRAILER_LEN;
+        struct chain_weight w = c->w, w_base = c->base_w;
+        enum chain_reason r = CHAIN_OK;
+        int rc;
+
+        /* validate the batch against the tip and itself */
+        for (; k < m; k++) {
+            const uint8_t *t = b + (size_t)k * TRAILER_LEN;
+
+            if (c->count == 0 && k == 0 && done == 0) {
+                r = check_base(c, t);
+                if (r == CHAIN_OK && !c->from_checkpoint) {
+                    chain_weight_add(&w, t); /* genesis counts */
+                    w_base = w;
+                }
+            } else {
+                const uint8_t *p = k > 0 ? t - TRAILER_LEN : c->tip;
+
+                r = chain_check(c->pf, p, t, o);
+                if (r == CHAIN_OK)
+                    chain_weight_add(&w, t);
+            }
+            if (r != CHAIN_OK) {
+                *bad = r;
+                *bad_bnum = le64(t + 32);
+                break;
+            }
+        }
+        if (k > 0) {
+            rc = clog_append(c->log, b, k);
+            if (rc != 0)
+                return fail(c, rc, "appending to the chain log failed: %s",
+                            strerror(-rc));
+            if (c->count == 0 && !c->from_checkpoint) {
+                c->base_w = w_base; /* the weight through genesis */
+                memcpy(c->base_bhash, b + 128, 32);
+            }
+            c->count += k;
+            memcpy(c->tip, b + (size_t)(k - 1) * TRAILER_LEN, TRAILER_LEN);
+            c->w = w;
+            if (state_save(c) != 0)
+                return fail(c, -EIO, "chain state write failed");
+            done += k;
+        }
+        if (r != CHAIN_OK)
+            break;
+    }
+    return (int)done;
+}
+
+int
+chain_truncate(struct chain *c, uint64_t bnum)
+{
+    int rc;
+
+    if (c->count == 0 || bnum <= c->base || bnum > chain_tip_bnum(c))
+        return fail(c, -EINVAL,
+                    "truncate point %" PRIu64 " outside the stored range",
+                    bnum);
+    rc = clog_truncate(c->log, index_of(c, bnum));
+    if (rc != 0)
+        return fail(c, rc, "truncating the chain log failed");
+    c->count = bnum - c->base;
+    rc = clog_read(c->log, index_of(c, bnum - 1), c->tip);
+    if (rc == 0)
+        rc = recompute(c);
+    if (rc == 0)
+        rc = state_save(c);
+    return rc;
+}
+
+int
+chain_trim(struct chain *c, uint64_t bnum)
+{
+    struct chain_weight w = c->base_w;
+    uint8_t t[TRAILER_LEN];
+    int rc;
+
+    if (c->count == 0 || bnum < c->base || bnum > chain_tip_bnum(c))
+        return fail(c, -EINVAL,
+                    "trim point %" PRIu64 " outside the stored range", bnum);
+    if (bnum == c->base)
+        return 0;
+    /* the weight through the new base */
+    for (uint64_t b = c->base + 1; b <= bnum; b++) {
+        rc = clog_read(c->log, index_of(c, b), t);
+        if (rc != 0)
+            return fail(c, rc, "trailer %" PRIu64 " unreadable", b);
+        chain_weight_add(&w, t);
+    }
+    /* State first: a cut before the log trim leaves older trailers on
+     * flash below the base, which open ignores. */
+    c->count -= bnum - c->base;
+    c->base = bnum;
+    c->base_w = w;
+    memcpy(c->base_bhash, t + 128, 32);
+    if (state_save(c) != 0)
+        return fail(c, -EIO, "chain state write failed");
+    rc = clog_trim(c->log, index_of(c, bnum));
+    if (rc != 0)
+        return fail(c, rc, "trimming the chain log failed");
+    return 0;
+}
+
+/* ---- import --------------------------------------------------------- */
+
+int
+chain_import(struct chain *c, uint64_t size,
+             int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
+             void *arg, const struct chain_opts *o,
+             struct chain_import_res *res)
+{
+    static uint8_t buf[CHAIN_BATCH * TRAILER_LEN];
+    uint8_t t[TRAILER_LEN], s[TRAILER_LEN], prev[TRAILER_LEN];
+    struct chain_weight w;
+    uint64_t n, start, fork, k;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if (size % TRAILER_LEN != 0)
+        return fail(c, -EINVAL,
+                    "file size %" PRIu64 " is not a multiple of 160 (cut "
+                    "%" PRIu64 " bytes into trailer %" PRIu64 ")",
+                    size, size % TRAILER_LEN, size / TRAILER_LEN);
+    n = size / TRAILER_LEN;
+    res->records = n;
+    if (n == 0)
+        return fail(c, -EINVAL, "the file is empty");
+    /* Pick the network from the genesis when nothing is stored. */
+    if (c->pf == NULL) {
+        uint8_t g[TRAILER_LEN];
+
+        if (read_at(arg, 0, t, TRAILER_LEN) != 0)
+            return fail(c, -EIO, "cannot read the file");
+        chain_genesis(&chain_mainnet, g);
+        if (memcmp(t, g, TRAILER_LEN) == 0) {
+            c->pf = &chain_mainnet;
+        } else {
+            chain_genesis(&chain_testnet, g);
+            if (memcmp(t, g, TRAILER_LEN) != 0)
+                return fail(c, -EINVAL,
+                            "trailer 0 is neither the mainnet "
+                            "nor the testnet genesis");
+            c->pf = &chain_testnet;
+        }
+    }
+    /* Every record must sit at its bnum's offset. */
+    start = c->base;
+    if (start >= n)
+        return fail(c, -EINVAL,
+                    "the file ends at bnum %" PRIu64
+                    " before the stored base %" PRIu64,
+                    n - 1, start);
+    /* Where do the stored chain and the file part? */
+    fork = start;
+    if (c->count > 0) {
+        uint64_t tip = chain_tip_bnum(c);
+
+        if (read_at(arg, start * TRAILER_LEN, t, TRAILER_LEN) != 0)
+            return fail(c, -EIO, "cannot read the file");
+        rc = chain_read(c, start, s);
+        if (rc != 0)
+            return fail(c, rc, "stored trailer %" PRIu64 " unreadable", start);
+        if (memcmp(t, s, TRAILER_LEN) != 0) {
+            res->bad = c->from_checkpoint || start > 0 ? CHAIN_R_CHECKPOINT
+                                                       : CHAIN_R_GENESIS;
+            res->bad_bnum = start;
+            return 0;
+        }
+        for (k = start + 1; k <= tip && k < n; k++) {
+            if (read_at(arg, k * TRAILER_LEN, t, TRAILER_LEN) != 0)
+                return fail(c, -EIO, "cannot read the file");
+            rc = chain_read(c, k, s);
+            if (rc != 0)
+                return fail(c, rc, "stored trailer %" PRIu64 " unreadable", k);
+            if (memcmp(t, s, TRAILER_LEN) != 0)
+                break;
+        }
+        fork = k - 1;
+    }
+    res->fork = fork;
+    /* Validate the file's branch after the fork, weighing it. */
+    if (c->count > 0) {
+        rc = chain_read(c, fork, prev);
+        if (rc != 0)
+            return fail(c, rc, "stored trailer %" PRIu64 " unreadable", fork);
+        w = c->base_w;
+        for (uint64_t b = c->base + 1; b <= fork; b++) {
+            rc = chain_read(c, b, s);
+            if (rc != 0)
+                return fail(c, rc, "trailer %" PRIu64 " unreadable", b);
+            chain_weight_add(&w, s);
+        }
+        k = fork + 1;
+    } else {
+        /* nothing stored: the base itself comes from the file */
+        k = start;
+        w = c->base_w;
+    }
+    {
+        struct chain_weight fw = w;
+        uint64_t valid_to = k; /* first bnum not validated ok */
+
+        for (uint64_t b = k; b < n; b++) {
+            enum chain_reason r;
+
+            if (read_at(arg, b * TRAILER_LEN, t, TRAILER_LEN) != 0)
+                return fail(c, -EIO, "cannot read the file");
+            if (b == start && c->count == 0) {
+                r = check_base(c, t);
+                if (r == CHAIN_OK && !c->from_checkpoint)
+                    chain_weight_add(&fw, t);
+            } else {
+                r = chain_check(c->pf, prev, t, o);
+                if (r == CHAIN_OK)
+                    chain_weight_add(&fw, t);
+            }
+            if (r != CHAIN_OK) {
+                res->bad = r;
+                res->bad_bnum = b;
+                break;
+            }
+            memcpy(prev, t, TRAILER_LEN);
+            valid_to = b + 1;
+        }
+        if (valid_to == k) {
+            res->kept = 1;
+            return 0;
+        }
+        if (c->count > 0 && chain_weight_cmp(&fw, &c->w) <= 0) {
+            res->kept = 1;
+            return 0;
+        }
+        /* The file's branch wins: drop what differs, append the rest. */
+        if (c->count > 0 && fork < chain_tip_bnum(c)) {
+            rc = chain_truncate(c, fork + 1);
+            if (rc != 0)
+                return rc;
+            res->replaced = 1;
+        }
+        for (uint64_t b = k; b < valid_to;) {
+            uint32_t m = valid_to - b < CHAIN_BATCH ? (uint32_t)(valid_to - b)
+                                                    : CHAIN_BATCH;
+            enum chain_reason r;
+            uint64_t bb;
+
+            if (read_at(arg, b * TRAILER_LEN, buf, (size_t)m * TRAILER_LEN))
+                return fail(c, -EIO, "cannot read the file");
+            /* validated above; the proofs need not be computed twice */
+            rc = chain_extend(c, buf, m, &(struct chain_opts){o->now, 0}, &r,
+                              &bb);
+            if (rc < 0)
+                return rc;
+            res->appended += (uint64_t)rc;
+            if (r != CHAIN_OK)
+                return fail(c, -EIO,
+                            "trailer %" PRIu64 " changed while importing", bb);
+            b += m;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * chain/chain.h - the chain on flash: validated trailers in the chain
+ * log, the tip, the weight and the trusted checkpoint.
+ *
+ * Log index i holds the trailer with bnum origin + i.  origin is 0 when
+ * the chain starts at genesis, or the bnum of a trusted checkpoint: the
+ * device keeps and checks only history from there on.  The base is the
+ * first trailer kept (origin, or later after `chain trim`).  A small
+ * state record in the store (CHAIN_STATE_KEY, docs/FORMAT.md) names the
+ * profile, the origin, the base (bnum, bhash, weight through it) and a
+ * snapshot of the tip (bnum, bhash, weight), all in one record.  The snapshot is written after each
+ * appended batch and each truncation; a cut between the log and the
+ * snapshot is found at open (count or tip hash differ) and the weight is
+ * recomputed from the base, so the recorded weight always matches the
+ * stored chain.
+ *
+ * Appends validate every trailer against its predecessor before any is
+ * written, and write in batches (each all or none): after a cut the
+ * stored chain is a valid prefix of what was being appended.  A reorg is
+ * a truncation and an append.
+ */
+#ifndef CHAIN_CHAIN_H
+#define CHAIN_CHAIN_H
+
+#include <stdint.h>
+
+#include "chain/trailer.h"
+#include "store/clog.h"
+#include "store/store.h"
+
+#define CHAIN_STATE_KEY "chain.state"
+#define CHAIN_STATE_LEN 160
+#define CHAIN_BATCH 512 /* trailers per atomic append */
+
+struct chain {
+    const struct chain_profile *pf; /* NULL: no chain yet */
+    struct clog *log;
+    struct store *st;
+    int from_checkpoint; /* started at a trusted checkpoint */
+    uint64_t origin;     /* bnum at log index 0 */
+    uint64_t base;       /* bnum of the first trailer kept */
+    uint8_t base_bhash[32];
+    struct chain_weight base_w; /* through base, inclusive */
+    uint64_t count;             /* trailers stored */
+    uint8_t tip[TRAILER_LEN];   /* the last one (when count > 0) */
+    struct chain_weight w;      /* through the tip */
+    int recomputed;             /* open had to recompute the weight */
+    char why[200];
+};
+
+/* Open the stored chain.  0 (a chain, or none yet: pf NULL), or < 0
+ * with why set (the log does not match its state: -EBADMSG). */
+int chain_open(struct chain *c, struct clog *log, struct store *st);
+
+/* Start an empty device at a trusted checkpoint: profile, bnum, bhash
+ * and the weight through it.  The trailer itself arrives with the first
+ * import (its bhash must match).  -EEXIST when a chain is stored. */
+int chain_set_checkpoint(struct chain *c, const struct chain_profile *pf,
+                         uint64_t bnum, const uint8_t bhash[32],
+                         const struct chain_weight *w);
+
+/* Read the stored trailer bnum.  -ENOENT outside the stored range. */
+int chain_read(struct chain *c, uint64_t bnum, uint8_t out[TRAILER_LEN]);
+
+/* Validate n trailers (consecutive, the first succeeding the tip) and
+ * append the valid prefix.  Returns how many were appended; on the first
+ * invalid one *bad gets its reason and *bad_bnum its bnum.  < 0 on a
+ * storage error (what was appended before it stays). */
+int chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
+                 const struct chain_opts *o, enum chain_reason *bad,
+                 uint64_t *bad_bnum);
+
+/* Drop trailers from bnum on (bnum > base).  -EINVAL otherwise. */
+int chain_truncate(struct chain *c, uint64_t bnum);
+
+/* Keep only bnum.. : it becomes the new base (checkpoint). */
+int chain_trim(struct chain *c, uint64_t bnum);
+
+/* Import a tfile.dat (record k is bnum k) read through read_at.  The
+ * stored chain and the file must share the base trailer (genesis, or
+ * the checkpoint's); from where they part, the file's trailers are
+ * validated in order, and the valid part replaces the stored one only
+ * if the result is heavier ("a reorg truncates").  Returns 0 with *res
+ * filled (even when the file had an invalid trailer: what came before
+ * it is committed), or < 0 with why set. */
+struct chain_import_res {
+    uint64_t records;      /* in the file */
+    uint64_t fork;         /* last trailer in common */
+    uint64_t appended;     /* trailers committed */
+    int replaced;          /* 1: the file's branch won a reorg */
+    int kept;              /* 1: the stored chain was heavier or equal */
+    enum chain_reason bad; /* first invalid trailer's reason, or OK */
+    uint64_t bad_bnum;
+};
+int chain_import(struct chain *c, uint64_t size,
+                 int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
+                 void *arg, const struct chain_opts *o,
+                 struct chain_import_res *res);
+
+/* The tip's bnum (base + count - 1); only when count > 0. */
+uint64_t chain_tip_bnum(const struct chain *c);
+
+#endif
