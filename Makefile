@@ -47,7 +47,7 @@ NODE_SRCS := src/node/main.c src/node/cmds.c \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
-	$(CHAIN_SRCS) \
+	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c \
 	$(HAL_SRCS)
 
@@ -114,7 +114,7 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys fuzz-bundle bench soak-identity image bundle
+	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain bench soak-identity image bundle
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen
@@ -238,6 +238,21 @@ fuzz-bundle: $(UT_OUT)/fuzz_bundle
 	$(Q)bash tests/fuzz/bundleseeds.sh build/fuzz/bundle-corpus && \
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		build/fuzz/bundle-corpus
+FUZZ_CHAIN_SRCS := tests/fuzz/fuzz_chain_import.c $(CHAIN_SRCS) \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	hal/sim/rng.c
+$(UT_OUT)/fuzz_chain_import: $(FUZZ_CHAIN_SRCS) build/deps/clang/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) $(INCLUDES) $(DEFINES) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_CHAIN_SRCS) \
+		-Lbuild/deps/clang/lib -lmbedtls -lbearssl -lb2
+# Seeds: a short valid testnet chain and a broken one (keel-chaingen).
+fuzz-chain: $(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
+	$(Q)mkdir -p build/fuzz/chain-corpus && \
+		build/tools/keel-chaingen -n 40 --pseudo-every 5 \
+		-o build/fuzz/chain-corpus/valid >/dev/null && \
+		$< -max_total_time=$(FUZZ_SECONDS) -max_len=16000 \
+		build/fuzz/chain-corpus
 fuzz-keys: $(UT_OUT)/fuzz_keyparse
 	$(Q)mkdir -p build/fuzz/key-corpus && \
 		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
@@ -266,10 +281,20 @@ build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
 	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
 		-static -o $@ $(BENCH_UPDATE_SRCS) -Lbuild/deps/$(ARCH)/lib \
 		-lbearssl
-bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench
+BENCH_CHAIN_SRCS := tests/bench/chain_bench.c $(CHAIN_SRCS) src/chain/gen.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	hal/sim/rng.c
+build/bench/chain_bench: $(BENCH_CHAIN_SRCS) build/deps/$(ARCH)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
+		-static -o $@ $(BENCH_CHAIN_SRCS) -Lbuild/deps/$(ARCH)/lib \
+		-lmbedtls -lbearssl -lb2
+bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
+		build/bench/chain_bench
 	$(Q)$(UT_OUT)/bench_store
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
+	$(Q)build/bench/chain_bench
 
 # ---- host tools, the slot image and bundles -------------------------------
 
@@ -335,7 +360,8 @@ soak-identity: $(OUT)/keel
 
 test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
-		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle
+		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
+		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

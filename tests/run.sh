@@ -85,6 +85,20 @@ if [ -x build/test/fuzz_keyparse ]; then
     fi
 fi
 
+# --- fuzz smoke: chain import of arbitrary tfiles ------------------------
+if [ -x build/test/fuzz_chain_import ]; then
+    mkdir -p "$tmp/chains"
+    build/tools/keel-chaingen -n 40 --pseudo-every 5 -o "$tmp/chains/valid" \
+        >/dev/null 2>&1
+    if build/test/fuzz_chain_import -runs=3000 -seed=1 -max_len=16000 \
+        "$tmp/chains" >"$tmp/fuzzc.log" 2>&1; then
+        ok "fuzz/chain_import: 3000 runs from a minted chain, clean"
+    else
+        fail "fuzz/chain_import" "see below"
+        tail -n 30 "$tmp/fuzzc.log" | sed 's/^/    /'
+    fi
+fi
+
 # --- fuzz smoke: bundle, keyring and boot-control decoders ---------------
 if [ -x build/test/fuzz_bundle ]; then
     bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
@@ -252,6 +266,14 @@ fi
 if [ -x "$k" ]; then
     # shellcheck source=tests/id.sh
     . tests/id.sh
+fi
+
+# --- the chain from the console, with keel-chaingen's chains -------------
+if [ -x "$k" ] && [ -x build/tools/keel-chaingen ]; then
+    # shellcheck source=tests/chain.sh
+    . tests/chain.sh
+else
+    fail "chain: keel or keel-chaingen not built"
 fi
 
 # --- bundles, keel-boot and A/B slots, end to end ------------------------

@@ -33,6 +33,9 @@ int peach_check(const uint8_t t[160], uint8_t fin[32]);
 int peach_mine(uint8_t t[160], unsigned diff, uint64_t tries,
                uint32_t (*rnd)(void *), void *arg);
 
+/* Recompute one mainnet proof (selftest): 0, or -1 with *what set. */
+int peach_selftest(const char **what);
+
 /* Trigg (pre-peach) proof and the haiku grammar (chain/trigg.c). */
 int trigg_check(const uint8_t t[160]);
 int trigg_syntax(const uint8_t half[16]);

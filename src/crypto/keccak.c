@@ -24,42 +24,59 @@ static const uint64_t rc[24] = {
     0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull,
 };
 
-/* Rotation offsets r[x + 5y] (FIPS 202 table 2). */
-static const unsigned rot[25] = {
-    0,  1,  62, 28, 27, 36, 44, 6,  55, 20, 3,  10, 43,
-    25, 39, 41, 45, 15, 21, 8,  18, 2,  61, 56, 14,
-};
+/* rho and pi walked as one cycle over the 24 lanes other than (0,0):
+ * lane pi_lane[i] receives the previous one rotated by rho_rot[i]
+ * (FIPS 202 3.2.2 and 3.2.3, unrolled into their single cycle). */
+static const uint8_t pi_lane[24] = {10, 7,  11, 17, 18, 3,  5,  16,
+                                    8,  21, 24, 4,  15, 23, 19, 13,
+                                    12, 2,  20, 14, 22, 9,  6,  1};
+static const uint8_t rho_rot[24] = {1,  3,  6,  10, 15, 21, 28, 36,
+                                    45, 55, 2,  14, 27, 41, 56, 8,
+                                    25, 43, 62, 18, 39, 61, 20, 44};
 
 static uint64_t
 rol(uint64_t v, unsigned n)
 {
-    return n == 0 ? v : v << n | v >> (64 - n);
+    return v << n | v >> (64 - n);
 }
 
 static void
 keccak_f(uint64_t a[25])
 {
     for (int r = 0; r < 24; r++) {
-        uint64_t c[5], d, b[25];
+        uint64_t c[5], t;
 
         /* theta */
         for (int x = 0; x < 5; x++)
             c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
         for (int x = 0; x < 5; x++) {
-            d = c[(x + 4) % 5] ^ rol(c[(x + 1) % 5], 1);
-            for (int y = 0; y < 25; y += 5)
-                a[x + y] ^= d;
+            uint64_t d = c[x == 0 ? 4 : x - 1] ^ rol(c[x == 4 ? 0 : x + 1], 1);
+
+            a[x] ^= d;
+            a[x + 5] ^= d;
+            a[x + 10] ^= d;
+            a[x + 15] ^= d;
+            a[x + 20] ^= d;
         }
-        /* rho and pi: B[y, 2x + 3y] = rot(A[x, y], r[x, y]) */
-        for (int x = 0; x < 5; x++)
-            for (int y = 0; y < 5; y++)
-                b[y + 5 * ((2 * x + 3 * y) % 5)] =
-                    rol(a[x + 5 * y], rot[x + 5 * y]);
-        /* chi */
-        for (int y = 0; y < 25; y += 5)
-            for (int x = 0; x < 5; x++)
-                a[x + y] =
-                    b[x + y] ^ (~b[(x + 1) % 5 + y] & b[(x + 2) % 5 + y]);
+        /* rho and pi */
+        t = a[1];
+        for (int i = 0; i < 24; i++) {
+            uint64_t next = a[pi_lane[i]];
+
+            a[pi_lane[i]] = rol(t, rho_rot[i]);
+            t = next;
+        }
+        /* chi, a row at a time */
+        for (int y = 0; y < 25; y += 5) {
+            uint64_t r0 = a[y], r1 = a[y + 1], r2 = a[y + 2], r3 = a[y + 3],
+                     r4 = a[y + 4];
+
+            a[y] = r0 ^ (~r1 & r2);
+            a[y + 1] = r1 ^ (~r2 & r3);
+            a[y + 2] = r2 ^ (~r3 & r4);
+            a[y + 3] = r3 ^ (~r4 & r0);
+            a[y + 4] = r4 ^ (~r0 & r1);
+        }
         /* iota */
         a[0] ^= rc[r];
     }
@@ -100,7 +117,6 @@ sponge256(const void *data, size_t len, uint8_t pad,
     }
     for (int i = 0; i < CRYPTO_SHA256_LEN; i++)
         out[i] = (uint8_t)(a[i / 8] >> (8 * (i % 8)));
-    crypto_wipe(a, sizeof(a));
 }
 
 void

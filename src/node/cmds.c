@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "chain/peach.h"
 #include "crypto/crypto.h"
 #include "hal/clock.h"
 #include "hal/sys.h"
@@ -58,6 +59,7 @@ static const struct {
     {"crypto", crypto_selftest},
     {"tls", net_selftest_tls},
     {"net", net_selftest_udp},
+    {"peach", peach_selftest},
 };
 
 static int
@@ -196,6 +198,9 @@ const struct cmd node_cmds[] = {
      "the node's identity key: show, export, sign, "
      "verify, rotate, import, new",
      NULL, node_id_cmds},
+    {"chain", 0, 0, 0, "",
+     "the tfile: info, verify, import, export, trim, checkpoint", NULL,
+     node_chain_cmds},
     {"update", 0, 0, 0, "",
      "signed bundles and A/B slots: install, status, confirm, rollback", NULL,
      node_update_cmds},

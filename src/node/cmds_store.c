@@ -53,6 +53,14 @@ node_storage_mount(struct node *node)
     if (node->ctl_rc != 0)
         fprintf(stderr, "keel: control block: mount failed: %s\n",
                 strerror(-node->ctl_rc));
+    node->chain_rc = node->clog_rc != 0
+                         ? node->clog_rc
+                         : chain_open(&node->chain, &node->clog, &node->store);
+    if (node->chain_rc != 0 && node->clog_rc == 0)
+        fprintf(stderr, "keel: chain: %s\n", node->chain.why);
+    else if (node->chain_rc == 0 && node->chain.recomputed)
+        fprintf(stderr, "keel: chain: weight recomputed from the stored "
+                        "trailers (a write was cut)\n");
     node->id.log = id_log;
     (void)identity_boot(&node->id, node->store_rc == 0 ? &node->store : NULL,
                         node->ctl_rc == 0 ? &node->ctl : NULL);

@@ -160,11 +160,22 @@ main(int argc, char **argv)
         prompt();
 
     while (!node.stop) {
-        int n = hal_console_read(&node.con, buf, sizeof(buf),
-                                 net_next_timeout(100));
+        int n =
+            hal_console_read(&node.con, buf, sizeof(buf),
+                             node.verify.active ? 0 : net_next_timeout(100));
 
         net_poll();
         node_update_tick(&node);
+        if (node.verify.active) {
+            struct cmd_ctx vctx = {
+                .write = con_out,
+                .write_arg = &node.con,
+                .node = &node,
+            };
+
+            if (node_chain_verify_step(&node, &vctx) && node.con.interactive)
+                line_ed_redraw(&ed);
+        }
         if (n == -EPIPE || n < 0) {
             /* End of input (or a console that failed): power off.  A
              * last line without a newline still runs. */

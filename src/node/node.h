@@ -13,6 +13,7 @@
 #include "console/cmd.h"
 #include "hal/console.h"
 #include "hal/flash.h"
+#include "chain/chain.h"
 #include "identity/identity.h"
 #include "update/update.h"
 #include "store/clog.h"
@@ -35,6 +36,15 @@ struct node {
     struct ctl ctl;
     int store_rc, clog_rc, ctl_rc; /* mount results; 0 = usable */
     struct identity id;
+    struct chain chain;
+    int chain_rc;
+    struct chain_job {
+        int active, pow;
+        uint64_t next, end, t0, last_ms;
+        unsigned bad;
+        uint8_t prev[TRAILER_LEN];
+        struct chain_weight w;
+    } verify;
     struct update upd;
     const char *rootfs; /* the slot's unpacked files, or NULL */
     volatile int cancel_update;
@@ -52,6 +62,9 @@ extern const struct cmd node_cmds[];
 extern const struct cmd node_store_cmds[];
 extern const struct cmd node_id_cmds[];
 extern const struct cmd node_update_cmds[];
+extern const struct cmd node_chain_cmds[];
+/* One step of a background `chain verify`; 1 when it finished. */
+int node_chain_verify_step(struct node *node, struct cmd_ctx *ctx);
 /* The update set-up after storage is mounted, and the main loop's tick
  * (automatic confirmation of a healthy trial). */
 void node_update_init(struct node *node);

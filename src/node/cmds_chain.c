@@ -1,0 +1,433 @@
+/*
+ * node/cmds_chain.c - the `chain` commands: info, verify, import,
+ * export, trim, checkpoint.
+ *
+ * `chain verify` works in bounded steps (CHAIN_VERIFY_STEP trailers, or
+ * CHAIN_VERIFY_STEP_POW with proofs): on an interactive console it runs
+ * in the background, a step per pass of the main loop, so every other
+ * command keeps answering; in a script it runs the same steps to the end
+ * before the next line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hal/clock.h"
+#include "node/node.h"
+
+#define CHAIN_VERIFY_STEP 4000
+#define CHAIN_VERIFY_STEP_POW 16
+
+static void
+hex(struct cmd_ctx *ctx, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cmd_printf(ctx, "%02x", p[i]);
+}
+
+static int
+need_chain(struct cmd_ctx *ctx)
+{
+    struct node *node = ctx->node;
+
+    if (node->chain_rc != 0) {
+        cmd_err(ctx, "chain: not available (%s)",
+                node->chain.why[0] ? node->chain.why
+                                   : strerror(-node->chain_rc));
+        return -EIO;
+    }
+    return 0;
+}
+
+static int
+h_info(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct chain *c = &node->chain;
+    char wh[65];
+    struct trailer t;
+    int rc = need_chain(ctx);
+
+    (void)argc;
+    (void)argv;
+    if (rc != 0)
+        return rc;
+    chain_weight_hex(&c->w, wh);
+    if (c->count > 0)
+        trailer_decode(c->tip, &t);
+    if (ctx->json) {
+        cmd_printf(ctx, "{\"profile\":");
+        if (c->pf)
+            cmd_json_str(ctx, c->pf->name);
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx, ",\"checkpoint\":");
+        if (c->from_checkpoint) {
+            cmd_printf(ctx, "{\"bnum\":%" PRIu64 "}", c->origin);
+        } else {
+            cmd_printf(ctx, "null");
+        }
+        cmd_printf(ctx, ",\"count\":%" PRIu64, c->count);
+        if (c->count > 0) {
+            cmd_printf(ctx,
+                       ",\"first\":%" PRIu64 ",\"tip\":%" PRIu64
+                       ",\"tip_hash\":\"",
+                       c->base, chain_tip_bnum(c));
+            hex(ctx, t.bhash, 32);
+            cmd_printf(ctx, "\",\"difficulty\":%u,\"next_difficulty\":%u",
+                       t.difficulty & 0xff,
+                       chain_next_difficulty(c->pf, &t) & 0xff);
+        }
+        cmd_printf(ctx, ",\"weight\":\"%s\"}\n", wh);
+        return 0;
+    }
+    if (c->pf == NULL) {
+        cmd_printf(ctx, "chain:      none yet ('chain import FILE', or "
+                        "'chain checkpoint' first)\n");
+        return 0;
+    }
+    cmd_printf(ctx, "profile:    %s\n", c->pf->name);
+    if (c->from_checkpoint)
+        cmd_printf(ctx,
+                   "checkpoint: bnum %" PRIu64 " (history before it is "
+                   "trusted, not stored)\n",
+                   c->origin);
+    else
+        cmd_printf(ctx, "checkpoint: none (from genesis)\n");
+    if (c->base > c->origin)
+        cmd_printf(ctx,
+                   "trimmed:    history before %" PRIu64
+                   " dropped, its weight kept\n",
+                   c->base);
+    if (c->count == 0) {
+        cmd_printf(ctx, "stored:     nothing yet\n");
+        return 0;
+    }
+    cmd_printf(ctx,
+               "stored:     %" PRIu64 " .. %" PRIu64 " (%" PRIu64
+               " trailers)\ntip:        %" PRIu64 " ",
+               c->base, chain_tip_bnum(c), c->count, chain_tip_bnum(c));
+    hex(ctx, t.bhash, 32);
+    cmd_printf(ctx, "\nweight:     %s\ndifficulty: %u (next %u)\n", wh,
+               t.difficulty & 0xff, chain_next_difficulty(c->pf, &t) & 0xff);
+    return 0;
+}
+
+/* ---- verify, in steps ---- */
+
+/* One step of the verify job; returns 1 when it has finished. */
+int
+node_chain_verify_step(struct node *node, struct cmd_ctx *ctx)
+{
+    struct chain_job *j = &node->verify;
+    struct chain *c = &node->chain;
+    unsigned step = j->pow ? CHAIN_VERIFY_STEP_POW : CHAIN_VERIFY_STEP;
+    struct chain_opts o = {0, j->pow};
+    uint8_t t[TRAILER_LEN];
+
+    for (unsigned i = 0; i < step && j->next <= j->end; i++, j->next++) {
+        enum chain_reason r;
+        int rc = chain_read(c, j->next, t);
+
+        if (rc != 0) {
+            cmd_printf(ctx,
+                       "chain verify: trailer %" PRIu64 " unreadable (%s)\n",
+                       j->next, strerror(-rc));
+            j->bad++;
+            j->active = 0;
+            return 1;
+        }
+        r = chain_check(c->pf, j->prev, t, &o);
+        if (r != CHAIN_OK) {
+            cmd_printf(ctx, "chain verify: trailer %" PRIu64 ": %s\n", j->next,
+                       chain_reason_str(r));
+            j->bad++;
+            j->active = 0;
+            return 1;
+        }
+        chain_weight_add(&j->w, t);
+        memcpy(j->prev, t, TRAILER_LEN);
+    }
+    if (j->next <= j->end) {
+        uint64_t now = hal_clock_ms();
+
+        if (now - j->last_ms >= 1000) {
+            cmd_printf(ctx, "chain verify: %" PRIu64 " of %" PRIu64 "\n",
+                       j->next - c->base, c->count);
+            j->last_ms = now;
+        }
+        return 0;
+    }
+    j->active = 0;
+    if (chain_weight_cmp(&j->w, &c->w) != 0) {
+        cmd_printf(ctx, "chain verify: the recorded weight differs from "
+                        "the stored trailers'\n");
+        j->bad++;
+        return 1;
+    }
+    cmd_printf(ctx,
+               "chain verify: %" PRIu64 " trailers valid%s, weight matches "
+               "(%.1f s)\n",
+               c->count, j->pow ? " with their proofs of work" : "",
+               (double)(hal_clock_ms() - j->t0) / 1e3);
+    return 1;
+}
+
+static int
+h_verify(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct chain *c = &node->chain;
+    struct chain_job *j = &node->verify;
+    int rc = need_chain(ctx);
+
+    if (rc != 0)
+        return rc;
+    if (argc == 1 && strcmp(argv[0], "--pow") != 0) {
+        cmd_err(ctx, "chain verify: usage: chain verify [--pow]");
+        return -EINVAL;
+    }
+    if (j->active) {
+        cmd_printf(ctx,
+                   "chain verify: running, at %" PRIu64 " of %" PRIu64 "\n",
+                   j->next - c->base, c->count);
+        return 0;
+    }
+    if (c->count == 0) {
+        cmd_printf(ctx, "chain verify: nothing stored\n");
+        return 0;
+    }
+    memset(j, 0, sizeof(*j));
+    j->pow = argc == 1;
+    j->next = c->base + 1;
+    j->end = chain_tip_bnum(c);
+    j->w = c->base_w;
+    j->t0 = j->last_ms = hal_clock_ms();
+    rc = chain_read(c, c->base, j->prev);
+    if (rc != 0) {
+        cmd_err(ctx, "chain verify: the base trailer is unreadable");
+        return rc;
+    }
+    j->active = 1;
+    if (node->con.interactive) {
+        cmd_printf(ctx, "chain verify: started in the background; 'chain "
+                        "verify' shows progress\n");
+        return 0;
+    }
+    while (!node_chain_verify_step(node, ctx))
+        ;
+    return j->bad ? -EBADMSG : 0;
+}
+
+/* ---- import, export ---- */
+
+static int
+file_read_at(void *arg, uint64_t off, void *buf, size_t len)
+{
+    FILE *f = arg;
+
+    if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(buf, 1, len, f) != len)
+        return -EIO;
+    return 0;
+}
+
+static int
+h_import(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct chain *c = &node->chain;
+    struct chain_import_res r;
+    struct chain_opts o = {0, 1};
+    uint64_t t0 = hal_clock_ms(), size;
+    FILE *f;
+    int rc = need_chain(ctx);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    if (node->verify.active) {
+        cmd_err(ctx, "chain import: a verify is running; wait for it");
+        return -EBUSY;
+    }
+    f = fopen(argv[0], "rb");
+    if (f == NULL) {
+        cmd_err(ctx, "chain import: cannot open '%s': %s", argv[0],
+                strerror(errno));
+        return -ENOENT;
+    }
+    fseeko(f, 0, SEEK_END);
+    size = (uint64_t)ftello(f);
+    o.now = hal_clock_wall();
+    rc = chain_import(c, size, file_read_at, f, &o, &r);
+    fclose(f);
+    if (rc != 0) {
+        cmd_err(ctx, "chain import: %s; nothing committed", c->why);
+        return rc;
+    }
+    if (r.bad != CHAIN_OK)
+        cmd_printf(ctx, "chain import: trailer %" PRIu64 " is invalid: %s\n",
+                   r.bad_bnum, chain_reason_str(r.bad));
+    if (r.kept && r.appended == 0)
+        cmd_printf(ctx,
+                   "chain import: %" PRIu64 " trailers read; the "
+                   "stored chain is as heavy or heavier (common up to "
+                   "%" PRIu64 "), kept\n",
+                   r.records, r.fork);
+    else
+        cmd_printf(ctx,
+                   "chain import: %" PRIu64 " trailers read, %" PRIu64
+                   " committed%s; tip %" PRIu64 " (%.1f s)\n",
+                   r.records, r.appended,
+                   r.replaced ? " (a heavier fork replaced the stored one)"
+                              : "",
+                   chain_tip_bnum(c), (double)(hal_clock_ms() - t0) / 1e3);
+    if (r.bad != CHAIN_OK) {
+        cmd_err(ctx,
+                "chain import: stopped at trailer %" PRIu64
+                " (%s); nothing past %" PRIu64 " committed",
+                r.bad_bnum, chain_reason_str(r.bad), r.bad_bnum - 1);
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+static int
+h_export(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct chain *c = &node->chain;
+    uint8_t t[TRAILER_LEN];
+    FILE *f;
+    int rc = need_chain(ctx);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    if (c->count == 0) {
+        cmd_err(ctx, "chain export: nothing stored");
+        return -ENOENT;
+    }
+    f = fopen(argv[0], "wb");
+    if (f == NULL) {
+        cmd_err(ctx, "chain export: cannot write '%s': %s", argv[0],
+                strerror(errno));
+        return -EIO;
+    }
+    for (uint64_t b = c->base; b <= chain_tip_bnum(c) && rc == 0; b++) {
+        rc = chain_read(c, b, t);
+        if (rc == 0 && fwrite(t, 1, TRAILER_LEN, f) != TRAILER_LEN)
+            rc = -EIO;
+    }
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc != 0) {
+        cmd_err(ctx, "chain export: failed at a trailer: %s", strerror(-rc));
+        return rc;
+    }
+    cmd_printf(ctx,
+               "chain export: %" PRIu64 " trailers (%" PRIu64 " .. %" PRIu64
+               ") to %s%s\n",
+               c->count, c->base, chain_tip_bnum(c), argv[0],
+               c->base > 0 ? "; the file starts at the base, not at genesis"
+                           : "");
+    return 0;
+}
+
+static int
+h_trim(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct chain *c = &node->chain;
+    char *end;
+    uint64_t b;
+    int rc = need_chain(ctx);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    b = strtoull(argv[0], &end, 0);
+    if (*end != '\0') {
+        cmd_err(ctx, "chain trim: '%s' is not a block number", argv[0]);
+        return -EINVAL;
+    }
+    rc = chain_trim(c, b);
+    if (rc != 0) {
+        cmd_err(ctx, "chain trim: %s", c->why);
+        return rc;
+    }
+    cmd_printf(ctx, "chain trim: keeping %" PRIu64 " .. %" PRIu64 "\n", c->base,
+               chain_tip_bnum(c));
+    return 0;
+}
+
+static int
+unhex32(const char *h, uint8_t out[32])
+{
+    if (strlen(h) != 64)
+        return -1;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+
+        if (sscanf(h + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+static int
+h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    const struct chain_profile *pf;
+    struct chain_weight w;
+    uint8_t bh[32], wb[32];
+    char *end;
+    uint64_t b;
+    int rc = need_chain(ctx);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    pf = chain_profile_find(argv[0]);
+    b = strtoull(argv[1], &end, 0);
+    if (pf == NULL || *end != '\0' || unhex32(argv[2], bh) != 0 ||
+        unhex32(argv[3], wb) != 0) {
+        cmd_err(ctx, "chain checkpoint: usage: chain checkpoint "
+                     "mainnet|testnet BNUM BHASH(64 hex) WEIGHT(64 hex)");
+        return -EINVAL;
+    }
+    for (int i = 0; i < 8; i++)
+        w.w[i] = (uint32_t)wb[31 - 4 * i] | (uint32_t)wb[30 - 4 * i] << 8 |
+                 (uint32_t)wb[29 - 4 * i] << 16 |
+                 (uint32_t)wb[28 - 4 * i] << 24;
+    rc = chain_set_checkpoint(&node->chain, pf, b, bh, &w);
+    if (rc != 0) {
+        cmd_err(ctx, "chain checkpoint: %s", node->chain.why);
+        return rc;
+    }
+    cmd_printf(ctx,
+               "chain checkpoint: %s from bnum %" PRIu64
+               "; import a tfile that reaches it\n",
+               pf->name, b);
+    return 0;
+}
+
+const struct cmd node_chain_cmds[] = {
+    {"info", 0, 0, CMD_JSON, "[--json]",
+     "profile, checkpoint, stored range, tip, weight, difficulty", h_info,
+     NULL},
+    {"verify", 0, 1, 0, "[--pow]",
+     "revalidate what is stored (with proofs of work: --pow), in steps",
+     h_verify, NULL},
+    {"import", 1, 1, 0, "FILE",
+     "validate a tfile.dat and take it if it is heavier", h_import, NULL},
+    {"export", 1, 1, 0, "FILE", "write the stored chain as a tfile.dat",
+     h_export, NULL},
+    {"trim", 1, 1, 0, "BNUM", "keep only history from BNUM on", h_trim, NULL},
+    {"checkpoint", 4, 4, 0, "PROFILE BNUM BHASH WEIGHT",
+     "start an empty device at a trusted checkpoint", h_checkpoint, NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
