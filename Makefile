@@ -34,7 +34,8 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
 UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c
-CRYPTO_SRCS := src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c
+CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_hw.c src/crypto/ec.c \
+	src/crypto/keyfmt.c
 HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
 CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 	src/chain/chain.c $(HASH_SRCS)
@@ -43,7 +44,7 @@ BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
 NODE_SRCS := src/node/main.c src/node/cmds.c \
 	src/console/line.c src/console/cmd.c \
-	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
+	$(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
@@ -139,10 +140,9 @@ UT_OUT := build/test
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
-UT_SRCS_crypto := tests/unit/test_crypto.c src/crypto/sha256.c \
-	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
+UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) hal/sim/rng.c
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
-	src/crypto/sha256.c src/crypto/ec.c src/crypto/keyfmt.c \
+	$(CRYPTO_SRCS) \
 	$(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c
 UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
@@ -218,8 +218,7 @@ fuzz-store: $(UT_OUT)/fuzz_store_mount build/fuzz/store-corpus/seed
 # reaches into its PEM and DER decoders.
 build/deps/clang/.stamp: $(DEPS_INPUTS)
 	$(Q)bash scripts/deps.sh clang
-FUZZ_KEY_SRCS := tests/fuzz/fuzz_keyparse.c src/crypto/sha256.c \
-	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/rng.c
+FUZZ_KEY_SRCS := tests/fuzz/fuzz_keyparse.c $(CRYPTO_SRCS) hal/sim/rng.c
 $(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc -Ibuild/deps/include -O1 -g \
@@ -266,8 +265,8 @@ $(UT_OUT)/bench_store: $(BENCH_SRCS)
 	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(BENCH_SRCS)
 # The crypto bench is built as the firmware is: musl, -Os, the same
 # BearSSL build, for the host's arch.
-BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c src/crypto/sha256.c \
-	src/crypto/ec.c src/crypto/keyfmt.c hal/sim/clock.c hal/sim/rng.c
+BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c $(CRYPTO_SRCS) \
+	hal/sim/clock.c hal/sim/rng.c
 build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \

@@ -26,11 +26,18 @@
 
 #define CRYPTO_SHA256_LEN 32
 
-/* Opaque to callers, sized for BearSSL's br_sha256_context (checked by a
- * static assertion in sha256.c). */
+/* Opaque to callers: BearSSL's br_sha256_context, or keel's own state
+ * when the CPU has SHA instructions (hw set; see sha256.c). */
 struct crypto_sha256 {
     _Alignas(8) uint8_t opaque[128];
+    int hw;
 };
+
+/* SHA-256 in hardware (x86 SHA-NI) where the CPU has it: 1 when it is
+ * in use.  crypto_sha256_use_hw(0) turns it off (tests compare both
+ * paths; KEEL_CRYPTO_NO_HW=1 in the environment does the same). */
+int crypto_sha256_hw(void);
+void crypto_sha256_use_hw(int on);
 
 void crypto_sha256_init(struct crypto_sha256 *c);
 void crypto_sha256_update(struct crypto_sha256 *c, const void *data,

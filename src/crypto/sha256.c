@@ -1,31 +1,117 @@
 /* crypto/sha256.c - SHA-256 through BearSSL, and its known answers. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bearssl_hash.h>
 
 #include "crypto/crypto.h"
+#include "crypto/sha256_hw.h"
 #include "keel_deps.h"
 
-_Static_assert(sizeof(br_sha256_context) <= sizeof(struct crypto_sha256),
+_Static_assert(sizeof(br_sha256_context) <= sizeof(((struct crypto_sha256 *)0)->opaque),
                "struct crypto_sha256 too small for br_sha256_context");
+
+/* keel's own streaming state around the hardware compression. */
+struct hw_state {
+    uint32_t h[8];
+    uint64_t count;
+    uint8_t buf[64];
+};
+_Static_assert(sizeof(struct hw_state) <= sizeof(((struct crypto_sha256 *)0)->opaque),
+               "struct crypto_sha256 too small for the hardware state");
+
+static int hw_mode = -1; /* -1: not decided yet */
+
+int
+crypto_sha256_hw(void)
+{
+    if (hw_mode < 0)
+        hw_mode = getenv("KEEL_CRYPTO_NO_HW") == NULL && sha256_hw_available();
+    return hw_mode;
+}
+
+void
+crypto_sha256_use_hw(int on)
+{
+    hw_mode = on && sha256_hw_available();
+}
 
 void
 crypto_sha256_init(struct crypto_sha256 *c)
 {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+                                   0xa54ff53a, 0x510e527f, 0x9b05688c,
+                                   0x1f83d9ab, 0x5be0cd19};
+
+    c->hw = crypto_sha256_hw();
+    if (c->hw) {
+        struct hw_state *s = (struct hw_state *)c->opaque;
+
+        memcpy(s->h, iv, sizeof(iv));
+        s->count = 0;
+        return;
+    }
     br_sha256_init((br_sha256_context *)c->opaque);
 }
 
 void
 crypto_sha256_update(struct crypto_sha256 *c, const void *data, size_t len)
 {
-    br_sha256_update((br_sha256_context *)c->opaque, data, len);
+    struct hw_state *s = (struct hw_state *)c->opaque;
+    const uint8_t *p = data;
+    size_t fill;
+
+    if (!c->hw) {
+        br_sha256_update((br_sha256_context *)c->opaque, data, len);
+        return;
+    }
+    fill = (size_t)(s->count & 63);
+    s->count += len;
+    if (fill > 0) {
+        size_t n = 64 - fill < len ? 64 - fill : len;
+
+        memcpy(s->buf + fill, p, n);
+        p += n;
+        len -= n;
+        if (fill + n < 64)
+            return;
+        sha256_hw_blocks(s->h, s->buf, 1);
+    }
+    if (len >= 64) {
+        sha256_hw_blocks(s->h, p, len / 64);
+        p += len / 64 * 64;
+        len %= 64;
+    }
+    memcpy(s->buf, p, len);
 }
 
 void
 crypto_sha256_final(struct crypto_sha256 *c, uint8_t out[CRYPTO_SHA256_LEN])
 {
-    br_sha256_out((br_sha256_context *)c->opaque, out);
+    struct hw_state *s = (struct hw_state *)c->opaque;
+    uint8_t pad[72];
+    uint64_t bits;
+    size_t fill, n;
+
+    if (!c->hw) {
+        br_sha256_out((br_sha256_context *)c->opaque, out);
+        return;
+    }
+    bits = s->count * 8;
+    fill = (size_t)(s->count & 63);
+    n = (fill < 56 ? 56 : 120) - fill;
+    memset(pad, 0, sizeof(pad));
+    pad[0] = 0x80;
+    for (int i = 0; i < 8; i++)
+        pad[n + i] = (uint8_t)(bits >> (56 - 8 * i));
+    crypto_sha256_update(c, pad, n + 8);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(s->h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)s->h[i];
+    }
 }
 
 void

@@ -130,6 +130,7 @@ main(int argc, char **argv)
     uint64_t t0, t1;
     double s;
 
+    setvbuf(stdout, NULL, _IOLBF, 0);
     /* chaingen, difficulty 0 */
     g.pseudo_every = 7;
     t0 = hal_clock_ms();
@@ -178,20 +179,25 @@ main(int argc, char **argv)
                      &m) != 0)
         return 1;
     {
-        static const struct sim_flash_geom geo = {(8 * 16384u) + (4096u * 1024),
-                                                  4096, 16, 0xff};
+        /* 100,001 slots of 176 bytes: a 24 MiB chain log */
+        static const struct sim_flash_geom geo = {
+            (8 * 16384u) + (4096u * 6144), 4096, 16, 0xff};
         struct chain_import_res r;
         struct chain_opts o = {0, 0};
 
-        sim_flash_open_mem(&dev, &geo);
-        sim_flash_partition(&dev, &pstore, "store", 0, 8 * 16384u);
-        sim_flash_partition(&dev, &plog, "chain", 8 * 16384u, 4096u * 1024);
-        store_mount(&st, &pstore);
-        clog_mount(&lg, &plog, &st);
-        chain_open(&ch, &lg, &st);
-        if (chain_import(&ch, m.len, mem_read, &m, &o, &r) != 0 ||
-            r.appended != N + 1)
+        if (sim_flash_open_mem(&dev, &geo) != 0 ||
+            sim_flash_partition(&dev, &pstore, "store", 0, 8 * 16384u) != 0 ||
+            sim_flash_partition(&dev, &plog, "chain", 8 * 16384u,
+                                4096u * 6144) != 0 ||
+            store_mount(&st, &pstore) != 0 || clog_mount(&lg, &plog, &st) ||
+            chain_open(&ch, &lg, &st) != 0)
             return 1;
+        if (chain_import(&ch, m.len, mem_read, &m, &o, &r) != 0 ||
+            r.appended != N + 1) {
+            fprintf(stderr, "import: %s (%llu appended)\n", ch.why,
+                    (unsigned long long)r.appended);
+            return 1;
+        }
         /* what `chain verify --pow` does, step for step */
         o.pow = 1;
         t0 = hal_clock_ms();

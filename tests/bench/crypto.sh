@@ -27,5 +27,6 @@ echo "bench crypto.ecdsa_sign_vs_openssl" \
 echo "bench crypto.ecdsa_verify_vs_openssl" \
     "$(ratio "$(get ecdsa_verify_per_s)" "$overify")"
 grep -q sha_ni /proc/cpuinfo &&
-    echo "note: this CPU has SHA-NI (openssl uses it; BearSSL does not)" ||
+    echo "note: this CPU has SHA-NI; keel and openssl both use it" \
+        "(KEEL_CRYPTO_NO_HW=1 measures BearSSL's portable code)" ||
     echo "note: this CPU has no SHA-NI"
