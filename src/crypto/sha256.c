@@ -9,7 +9,8 @@
 #include "crypto/sha256_hw.h"
 #include "keel_deps.h"
 
-_Static_assert(sizeof(br_sha256_context) <= sizeof(((struct crypto_sha256 *)0)->opaque),
+_Static_assert(sizeof(br_sha256_context) <=
+                   sizeof(((struct crypto_sha256 *)0)->opaque),
                "struct crypto_sha256 too small for br_sha256_context");
 
 /* keel's own streaming state around the hardware compression. */
@@ -18,7 +19,8 @@ struct hw_state {
     uint64_t count;
     uint8_t buf[64];
 };
-_Static_assert(sizeof(struct hw_state) <= sizeof(((struct crypto_sha256 *)0)->opaque),
+_Static_assert(sizeof(struct hw_state) <=
+                   sizeof(((struct crypto_sha256 *)0)->opaque),
                "struct crypto_sha256 too small for the hardware state");
 
 static int hw_mode = -1; /* -1: not decided yet */

@@ -72,8 +72,8 @@ sha256_hw_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks)
                 w[g & 3], _mm_loadu_si128((const __m128i *)(k256 + 4 * g)));
 
             cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
-            abef = _mm_sha256rnds2_epu32(abef, cdgh,
-                                         _mm_shuffle_epi32(m, 0x0e));
+            abef =
+                _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0e));
             if (g < 12) {
                 /* W[4g+16..4g+19] from W[4g..4g+15] */
                 __m128i s = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);

@@ -180,8 +180,8 @@ main(int argc, char **argv)
         return 1;
     {
         /* 100,001 slots of 176 bytes: a 24 MiB chain log */
-        static const struct sim_flash_geom geo = {
-            (8 * 16384u) + (4096u * 6144), 4096, 16, 0xff};
+        static const struct sim_flash_geom geo = {(8 * 16384u) + (4096u * 6144),
+                                                  4096, 16, 0xff};
         struct chain_import_res r;
         struct chain_opts o = {0, 0};
 
