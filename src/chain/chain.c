@@ -208,6 +208,24 @@ check_base(struct chain *c, const uint8_t t[TRAILER_LEN])
     return CHAIN_OK;
 }
 
+/* The log is full, or its run map is (each mount and truncation starts
+ * a run): drop the oldest quarter of the stored history, and at least
+ * the oldest run, keeping the weight through the new base. */
+static int
+make_room(struct chain *c)
+{
+    uint64_t t = c->base + (c->count > 4 ? c->count / 4 : 1);
+
+    if (c->log->nruns > 1 && c->origin + c->log->runs[1].index > t)
+        t = c->origin + c->log->runs[1].index;
+    if (c->count == 0 || t > chain_tip_bnum(c))
+        t = c->count > 0 ? chain_tip_bnum(c) : c->base;
+    if (t <= c->base)
+        return -ENOSPC;
+    c->auto_trims++;
+    return chain_trim(c, t);
+}
+
 int
 chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
              const struct chain_opts *o, enum chain_reason *bad,
@@ -252,6 +270,8 @@ chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
         }
         if (k > 0) {
             rc = clog_append(c->log, b, k);
+            if (rc == -ENOSPC && make_room(c) == 0)
+                rc = clog_append(c->log, b, k);
             if (rc != 0)
                 return fail(c, rc, "appending to the chain log failed: %s",
                             strerror(-rc));

@@ -14,8 +14,11 @@
  * recomputed from the base, so the recorded weight always matches the
  * stored chain.
  *
- * Appends validate every trailer against its predecessor before any is
- * written, and write in batches (each all or none): after a cut the
+ * When the log is full, or its run map is (every mount and truncation
+ * starts a run), an append first trims the oldest quarter of the stored
+ * history (at least the oldest run), keeping the weight through the new
+ * base: a small device keeps the recent chain.  Appends validate every
+ * trailer against its predecessor before any is written, and write in batches (each all or none): after a cut the
  * stored chain is a valid prefix of what was being appended.  A reorg is
  * a truncation and an append.
  */
@@ -45,6 +48,7 @@ struct chain {
     uint8_t tip[TRAILER_LEN];   /* the last one (when count > 0) */
     struct chain_weight w;      /* through the tip */
     int recomputed;             /* open had to recompute the weight */
+    unsigned auto_trims;        /* history dropped to make room */
     char why[200];
 };
 

@@ -647,19 +647,19 @@ stored_ok(void)
 static void
 test_store_import(void)
 {
-    struct chaingen g = {3000, 0, 7, 11, 0, 0, 0, GEN_OK, 0};
+    struct chaingen g = {10000, 0, 7, 11, 0, 0, 0, GEN_OK, 0};
     struct chain_import_res r;
     struct mem a, b;
 
     dev_new();
     UT_CHECK_EQ(mount(), 0);
-    UT_CASE("import: a 3,000-block testnet chain, stored and re-validated");
+    UT_CASE("import: a 10,000-block testnet chain, stored and re-validated");
     a = gen(&g);
     UT_CHECK_EQ(import(&a, &r), 0);
-    UT_CHECK_EQ(r.appended, 3001);
+    UT_CHECK_EQ(r.appended, 10001);
     UT_CHECK_EQ(r.bad, CHAIN_OK);
     UT_CHECK(ch.pf == &chain_testnet);
-    UT_CHECK_EQ(chain_tip_bnum(&ch), 3000);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 10000);
     UT_CHECK(stored_ok());
 
     UT_CASE("export reproduces the bytes; the weight survives a remount");
@@ -668,7 +668,7 @@ test_store_import(void)
         int same = 1;
         struct chain_weight w = ch.w;
 
-        for (uint64_t k = 0; k <= 3000; k++)
+        for (uint64_t k = 0; k <= 10000; k++)
             same &= chain_read(&ch, k, t) == 0 &&
                     memcmp(t, a.p + k * TRAILER_LEN, TRAILER_LEN) == 0;
         UT_CHECK(same);
@@ -680,26 +680,26 @@ test_store_import(void)
     UT_CASE("import again: nothing to do; a lighter fork is refused");
     UT_CHECK_EQ(import(&a, &r), 0);
     UT_CHECK_EQ(r.appended, 0);
-    UT_CHECK_EQ(r.fork, 3000);
-    g.fork_at = 2500;
+    UT_CHECK_EQ(r.fork, 10000);
+    g.fork_at = 9500;
     g.fork_difficulty = 0;
     g.fork_seed = 5;
-    g.blocks = 2900; /* same difficulty, shorter: lighter */
+    g.blocks = 9900; /* same difficulty, shorter: lighter */
     b = gen(&g);
     UT_CHECK_EQ(import(&b, &r), 0);
     UT_CHECK_EQ(r.kept, 1);
-    UT_CHECK_EQ(r.fork, 2499);
-    UT_CHECK_EQ(chain_tip_bnum(&ch), 3000);
+    UT_CHECK_EQ(r.fork, 9499);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 10000);
 
     UT_CASE("a heavier fork wins: truncate at the fork, append the branch");
     free(b.p);
-    g.blocks = 2700;
+    g.blocks = 9700;
     g.fork_difficulty = 3; /* 2^3 per block from the fork on */
     b = gen(&g);
     UT_CHECK_EQ(import(&b, &r), 0);
     UT_CHECK_EQ(r.replaced, 1);
-    UT_CHECK_EQ(r.fork, 2499);
-    UT_CHECK_EQ(chain_tip_bnum(&ch), 2700);
+    UT_CHECK_EQ(r.fork, 9499);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 9700);
     UT_CHECK(stored_ok());
     UT_CHECK_EQ(mount(), 0);
     UT_CHECK(stored_ok());
@@ -795,6 +795,50 @@ test_broken_variants(void)
     }
 }
 
+/* A log far smaller than the chain, and many mounts (runs): appends keep
+ * working by trimming the oldest history, the weight kept whole. */
+static void
+test_chain_full(void)
+{
+    struct chaingen g = {3000, 0, 7, 13, 0, 0, 0, GEN_OK, 0};
+    struct mem a = gen(&g);
+    struct chain_weight full = {{0}};
+    static const struct sim_flash_geom geo = {STORE_SIZE + 16 * ES, ES, 16,
+                                              0xff};
+    int bad = 0;
+
+    for (size_t i = 0; i < a.len; i += TRAILER_LEN)
+        chain_weight_add(&full, a.p + i);
+    UT_CASE("full log and full run map: oldest history trimmed, weight kept");
+    sim_flash_open_mem(&dev, &geo);
+    sim_flash_partition(&dev, &pstore, "store", 0, STORE_SIZE);
+    sim_flash_partition(&dev, &plog, "chain", STORE_SIZE, 16 * ES);
+    /* (an import picks the network from the genesis; set it here) */
+    /* one trailer per mount: every mount starts a new run */
+    for (uint64_t b = 0; b <= 3000 && !bad; b++) {
+        enum chain_reason r;
+        uint64_t bb;
+
+        if (b % 10 == 0) {
+            bad += mount() != 0;
+            if (ch.pf == NULL)
+                ch.pf = &chain_testnet;
+        }
+        bad += chain_extend(&ch, a.p + b * TRAILER_LEN, 1,
+                            &(struct chain_opts){0, 0}, &r, &bb) != 1;
+    }
+    UT_CHECK_EQ(bad, 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 3000);
+    UT_CHECK(ch.base > 0);
+    UT_CHECK(ch.auto_trims > 0);
+    UT_CHECK(chain_weight_cmp(&ch.w, &full) == 0);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(chain_weight_cmp(&ch.w, &full) == 0);
+    UT_CHECK(stored_ok());
+    free(a.p);
+    sim_flash_close(&dev);
+}
+
 static void
 test_chain_powercut(void)
 {
@@ -877,6 +921,7 @@ main(void)
     test_difficulty_weight();
     test_store_import();
     test_broken_variants();
+    test_chain_full();
     test_chain_powercut();
     return ut_done();
 }
