@@ -28,19 +28,6 @@ fail(struct chain *c, int rc, const char *fmt, ...)
 }
 
 static void
-put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void
 w_put(uint8_t *p, const struct chain_weight *w)
 {
     for (int i = 0; i < 8; i++)

@@ -9,19 +9,6 @@
 #include "crypto/crypto.h"
 #include "store/le.h"
 
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
 void
 trailer_decode(const uint8_t b[TRAILER_LEN], struct trailer *t)
 {

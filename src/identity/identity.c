@@ -52,17 +52,10 @@ static const char rec_magic[4] = {'K', 'I', 'D', '1'};
 static const char stmt_magic[4] = {'K', 'R', 'S', '1'};
 static const char mark_magic[4] = {'K', 'I', 'M', '1'};
 
-static void
-put64(uint8_t *p, int64_t v)
-{
-    put32(p, (uint32_t)(uint64_t)v);
-    put32(p + 4, (uint32_t)((uint64_t)v >> 32));
-}
-
 static int64_t
 le64s(const uint8_t *p)
 {
-    return (int64_t)((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
+    return (int64_t)le64(p);
 }
 
 static void say(struct identity *id, const char *fmt, ...)
@@ -169,13 +162,13 @@ rec_encode(const struct identity *id, uint8_t r[ID_REC_LEN])
     r[R_FLAGS] = (uint8_t)((id->rotating ? F_ROTATING : 0) |
                            (id->has_stmt ? F_STMT : 0));
     put32(r + R_GEN, id->gen);
-    put64(r + R_CREATED, id->cur.created);
+    put64(r + R_CREATED, (uint64_t)id->cur.created);
     memcpy(r + R_PRIV, id->cur.k.priv, CRYPTO_EC_PRIV_LEN);
     memcpy(r + R_PUB, id->cur.k.pub, CRYPTO_EC_PUB_LEN);
     if (id->has_stmt) {
-        put64(r + R_OLD_CREATED, id->old.created);
+        put64(r + R_OLD_CREATED, (uint64_t)id->old.created);
         memcpy(r + R_OLD_PUB, id->old.k.pub, CRYPTO_EC_PUB_LEN);
-        put64(r + R_WINDOW_END, id->window_end);
+        put64(r + R_WINDOW_END, (uint64_t)id->window_end);
         memcpy(r + R_STMT, id->stmt, ID_STMT_LEN);
         r[R_SIG_OLD] = id->sig_old_len;
         memcpy(r + R_SIG_OLD + 1, id->sig_old, id->sig_old_len);
@@ -485,8 +478,8 @@ identity_rotate(struct identity *id, int64_t window_s)
     next.window_end = t + window_s;
     memcpy(next.stmt + S_MAGIC, stmt_magic, 4);
     put32(next.stmt + S_SEQ, next.gen);
-    put64(next.stmt + S_TIME, t);
-    put64(next.stmt + S_WINDOW_END, next.window_end);
+    put64(next.stmt + S_TIME, (uint64_t)t);
+    put64(next.stmt + S_WINDOW_END, (uint64_t)next.window_end);
     crypto_spki_encode(next.old.k.pub, next.stmt + S_OLD);
     crypto_spki_encode(next.cur.k.pub, next.stmt + S_NEW);
     crypto_sha256(next.stmt, ID_STMT_LEN, h);

@@ -12,19 +12,6 @@ static const char bc_magic[4] = {'K', 'B', 'C', '1'};
 #define BC_SLOT0 16
 #define BC_SLOT_LEN 72
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 const char *
 slot_state_name(int state)
 {

@@ -19,19 +19,6 @@ static const char kr_magic[4] = {'K', 'K', 'R', '1'};
 #define F_KEYRING 0x01
 #define F_CHECKPOINT 0x02
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 static int
 zero(const uint8_t *p, size_t n)
 {

@@ -35,12 +35,6 @@ fail(struct update *u, int rc, const char *fmt, ...)
     return rc;
 }
 
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* Read exactly n bytes; -EPIPE when the stream ends first. */
 static int
 read_full(const struct upd_src *src, void *buf, size_t n)
