@@ -33,8 +33,8 @@ struct crypto_sha256 {
     int hw;
 };
 
-/* SHA-256 in hardware (x86 SHA-NI) where the CPU has it: 1 when it is
- * in use.  crypto_sha256_use_hw(0) turns it off (tests compare both
+/* SHA-256 in hardware (x86 SHA-NI, ARMv8 SHA2) where the CPU has it: 1
+ * when it is in use.  crypto_sha256_use_hw(0) turns it off (tests compare both
  * paths; KEEL_CRYPTO_NO_HW=1 in the environment does the same). */
 int crypto_sha256_hw(void);
 void crypto_sha256_use_hw(int on);

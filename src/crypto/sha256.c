@@ -197,7 +197,15 @@ crypto_selftest(const char **what)
         *what = sha256_kat[i].name;
         return -EIO;
     }
-    *what = "sha256 (4 FIPS 180-4 vectors)";
+#if defined(__x86_64__)
+    *what = crypto_sha256_hw() ? "sha256 (4 FIPS 180-4 vectors, SHA-NI)"
+                               : "sha256 (4 FIPS 180-4 vectors, portable)";
+#elif defined(__aarch64__)
+    *what = crypto_sha256_hw() ? "sha256 (4 FIPS 180-4 vectors, ARMv8 SHA2)"
+                               : "sha256 (4 FIPS 180-4 vectors, portable)";
+#else
+    *what = "sha256 (4 FIPS 180-4 vectors, portable)";
+#endif
     return 0;
 }
 
