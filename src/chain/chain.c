@@ -125,10 +125,10 @@ chain_open(struct chain *c, struct clog *log, struct store *st)
     memcpy(c->base_bhash, s + 24, 32);
     w_get(s + 56, &c->base_w);
     /* The log decides what is stored; the snapshot only saves work. */
+    /* (origin + first below the base is a trim whose log part a cut
+     * stopped: the trailers below the base are ignored) */
     if (c->origin + log->first > c->base)
         return fail(c, -EBADMSG, "chain log was trimmed past its base");
-    if (c->origin + log->first < c->base)
-        (void)0; /* a trim whose log part did not finish: still fine */
     c->count =
         log->end > index_of(c, c->base) ? log->end - index_of(c, c->base) : 0;
     if (c->count > 0) {
@@ -213,6 +213,37 @@ make_room(struct chain *c)
     return chain_trim(c, t);
 }
 
+/* Append k trailers already validated against the tip, all or none,
+ * then the state snapshot. */
+static int
+commit(struct chain *c, const uint8_t *b, uint32_t k)
+{
+    struct chain_weight w = c->w;
+    int rc;
+
+    /* a checkpoint's own trailer is already in its weight; genesis is
+     * not */
+    for (uint32_t i = 0; i < k; i++)
+        if (!(c->count == 0 && i == 0 && c->from_checkpoint))
+            chain_weight_add(&w, b + (size_t)i * TRAILER_LEN);
+    rc = clog_append(c->log, b, k);
+    if (rc == -ENOSPC && make_room(c) == 0)
+        rc = clog_append(c->log, b, k);
+    if (rc != 0)
+        return fail(c, rc, "appending to the chain log failed: %s",
+                    strerror(-rc));
+    if (c->count == 0 && !c->from_checkpoint) {
+        /* the weight through genesis */
+        memset(&c->base_w, 0, sizeof(c->base_w));
+        chain_weight_add(&c->base_w, b);
+        memcpy(c->base_bhash, b + 128, 32);
+    }
+    c->count += k;
+    memcpy(c->tip, b + (size_t)(k - 1) * TRAILER_LEN, TRAILER_LEN);
+    c->w = w;
+    return state_save(c) == 0 ? 0 : fail(c, -EIO, "chain state write failed");
+}
+
 int
 chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
              const struct chain_opts *o, enum chain_reason *bad,
@@ -228,27 +259,17 @@ chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
     while (done < n) {
         uint32_t k = 0, m = n - done < CHAIN_BATCH ? n - done : CHAIN_BATCH;
         const uint8_t *b = recs + (size_t)done * TRAILER_LEN;
-        struct chain_weight w = c->w, w_base = c->base_w;
         enum chain_reason r = CHAIN_OK;
-        int rc;
 
         /* validate the batch against the tip and itself */
         for (; k < m; k++) {
             const uint8_t *t = b + (size_t)k * TRAILER_LEN;
 
-            if (c->count == 0 && k == 0 && done == 0) {
+            if (c->count == 0 && k == 0)
                 r = check_base(c, t);
-                if (r == CHAIN_OK && !c->from_checkpoint) {
-                    chain_weight_add(&w, t); /* genesis counts */
-                    w_base = w;
-                }
-            } else {
-                const uint8_t *p = k > 0 ? t - TRAILER_LEN : c->tip;
-
-                r = chain_check(c->pf, p, t, o);
-                if (r == CHAIN_OK)
-                    chain_weight_add(&w, t);
-            }
+            else
+                r = chain_check(c->pf, k > 0 ? t - TRAILER_LEN : c->tip, t,
+                                o);
             if (r != CHAIN_OK) {
                 *bad = r;
                 *bad_bnum = le64(t + 32);
@@ -256,21 +277,10 @@ chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
             }
         }
         if (k > 0) {
-            rc = clog_append(c->log, b, k);
-            if (rc == -ENOSPC && make_room(c) == 0)
-                rc = clog_append(c->log, b, k);
+            int rc = commit(c, b, k);
+
             if (rc != 0)
-                return fail(c, rc, "appending to the chain log failed: %s",
-                            strerror(-rc));
-            if (c->count == 0 && !c->from_checkpoint) {
-                c->base_w = w_base; /* the weight through genesis */
-                memcpy(c->base_bhash, b + 128, 32);
-            }
-            c->count += k;
-            memcpy(c->tip, b + (size_t)(k - 1) * TRAILER_LEN, TRAILER_LEN);
-            c->w = w;
-            if (state_save(c) != 0)
-                return fail(c, -EIO, "chain state write failed");
+                return rc;
             done += k;
         }
         if (r != CHAIN_OK)
@@ -477,7 +487,9 @@ chain_import(struct chain *c, uint64_t size,
 
             if (read_at(arg, b * TRAILER_LEN, buf, (size_t)m * TRAILER_LEN))
                 return fail(c, -EIO, "cannot read the file");
-            /* validated above; the proofs need not be computed twice */
+            /* The file is read a second time here: its structure is
+             * checked again so a file changed in between cannot slip a
+             * broken trailer in; the proofs were computed above. */
             rc = chain_extend(c, buf, m, &(struct chain_opts){o->now, 0}, &r,
                               &bb);
             if (rc < 0)
