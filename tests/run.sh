@@ -60,56 +60,29 @@ if [ -x build/test/powercut-san ]; then
     fi
 fi
 
-# --- fuzz smoke: the store mount target on random inputs, bounded ---------
-if [ -x build/test/fuzz_store_mount ]; then
-    mkdir -p "$tmp/corpus"
-    cp build/fuzz/store-corpus/seed "$tmp/corpus/" 2>/dev/null
-    if build/test/fuzz_store_mount -runs=3000 -seed=1 -max_len=131072 \
-        "$tmp/corpus" >"$tmp/fuzz.log" 2>&1; then
-        ok "fuzz/store_mount: 3000 runs from a real image, clean"
+# --- fuzz smoke: each libFuzzer target, bounded, from its seeds ----------
+# fuzz_smoke TARGET RUNS MAX_LEN CORPUS WHAT: run build/test/TARGET.
+fuzz_smoke() {
+    local t=$1 runs=$2 max=$3 corpus=$4 what=$5
+    [ -x "build/test/$t" ] || return 0
+    if "build/test/$t" -runs="$runs" -seed=1 -max_len="$max" "$corpus" \
+        >"$tmp/$t.log" 2>&1; then
+        ok "fuzz/${t#fuzz_}: $runs runs $what, clean"
     else
-        fail "fuzz/store_mount" "see below"
-        tail -n 30 "$tmp/fuzz.log" | sed 's/^/    /'
+        fail "fuzz/${t#fuzz_}" "see below"
+        tail -n 30 "$tmp/$t.log" | sed 's/^/    /'
     fi
-fi
-
-# --- fuzz smoke: the key parser, seeded with one key of each form --------
-if [ -x build/test/fuzz_keyparse ]; then
-    bash tests/fuzz/keyseeds.sh "$tmp/keys"
-    if build/test/fuzz_keyparse -runs=20000 -seed=1 -max_len=4096 \
-        "$tmp/keys" >"$tmp/fuzzk.log" 2>&1; then
-        ok "fuzz/keyparse: 20000 runs from openssl keys, clean"
-    else
-        fail "fuzz/keyparse" "see below"
-        tail -n 30 "$tmp/fuzzk.log" | sed 's/^/    /'
-    fi
-fi
-
-# --- fuzz smoke: chain import of arbitrary tfiles ------------------------
-if [ -x build/test/fuzz_chain_import ]; then
-    mkdir -p "$tmp/chains"
-    build/tools/keel-chaingen -n 40 --pseudo-every 5 -o "$tmp/chains/valid" \
-        >/dev/null 2>&1
-    if build/test/fuzz_chain_import -runs=3000 -seed=1 -max_len=16000 \
-        "$tmp/chains" >"$tmp/fuzzc.log" 2>&1; then
-        ok "fuzz/chain_import: 3000 runs from a minted chain, clean"
-    else
-        fail "fuzz/chain_import" "see below"
-        tail -n 30 "$tmp/fuzzc.log" | sed 's/^/    /'
-    fi
-fi
-
-# --- fuzz smoke: bundle, keyring and boot-control decoders ---------------
-if [ -x build/test/fuzz_bundle ]; then
-    bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
-    if build/test/fuzz_bundle -runs=50000 -seed=1 -max_len=70000 \
-        "$tmp/bundles" >"$tmp/fuzzb.log" 2>&1; then
-        ok "fuzz/bundle: 50000 runs from the golden vectors, clean"
-    else
-        fail "fuzz/bundle" "see below"
-        tail -n 30 "$tmp/fuzzb.log" | sed 's/^/    /'
-    fi
-fi
+}
+mkdir -p "$tmp/corpus" "$tmp/chains"
+cp build/fuzz/store-corpus/seed "$tmp/corpus/" 2>/dev/null
+fuzz_smoke fuzz_store_mount 3000 131072 "$tmp/corpus" "from a real image"
+bash tests/fuzz/keyseeds.sh "$tmp/keys"
+fuzz_smoke fuzz_keyparse 20000 4096 "$tmp/keys" "from openssl keys"
+build/tools/keel-chaingen -n 40 --pseudo-every 5 -o "$tmp/chains/valid" \
+    >/dev/null 2>&1
+fuzz_smoke fuzz_chain_import 3000 16000 "$tmp/chains" "from a minted chain"
+bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
+fuzz_smoke fuzz_bundle 50000 70000 "$tmp/bundles" "from the golden vectors"
 
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do

@@ -268,8 +268,7 @@ chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
             if (c->count == 0 && k == 0)
                 r = check_base(c, t);
             else
-                r = chain_check(c->pf, k > 0 ? t - TRAILER_LEN : c->tip, t,
-                                o);
+                r = chain_check(c->pf, k > 0 ? t - TRAILER_LEN : c->tip, t, o);
             if (r != CHAIN_OK) {
                 *bad = r;
                 *bad_bnum = le64(t + 32);

@@ -21,6 +21,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifndef CMD_MAX_ARGS
 #define CMD_MAX_ARGS 16 /* words in a command line */
@@ -81,6 +82,11 @@ void cmd_printf(struct cmd_ctx *ctx, const char *fmt, ...)
 void cmd_vprintf(struct cmd_ctx *ctx, const char *fmt, va_list ap);
 void cmd_err(struct cmd_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Print n bytes as lowercase hex. */
+void cmd_hex(struct cmd_ctx *ctx, const uint8_t *p, size_t n);
+/* Parse a hex argument into out (at most cap bytes): the byte count, or
+ * -EINVAL (odd length, not hex, too long). */
+int cmd_unhex(const char *h, uint8_t *out, size_t cap);
 /* Write s as a JSON string literal, quotes included. */
 void cmd_json_str(struct cmd_ctx *ctx, const char *s);
 

@@ -20,13 +20,6 @@
 #define CHAIN_VERIFY_STEP 4000
 #define CHAIN_VERIFY_STEP_POW 16
 
-static void
-hex(struct cmd_ctx *ctx, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        cmd_printf(ctx, "%02x", p[i]);
-}
-
 static int
 need_chain(struct cmd_ctx *ctx)
 {
@@ -75,7 +68,7 @@ h_info(struct cmd_ctx *ctx, int argc, char **argv)
                        ",\"first\":%" PRIu64 ",\"tip\":%" PRIu64
                        ",\"tip_hash\":\"",
                        c->base, chain_tip_bnum(c));
-            hex(ctx, t.bhash, 32);
+            cmd_hex(ctx, t.bhash, 32);
             cmd_printf(ctx, "\",\"difficulty\":%u,\"next_difficulty\":%u",
                        t.difficulty & 0xff,
                        chain_next_difficulty(c->pf, &t) & 0xff);
@@ -109,7 +102,7 @@ h_info(struct cmd_ctx *ctx, int argc, char **argv)
                "stored:     %" PRIu64 " .. %" PRIu64 " (%" PRIu64
                " trailers)\ntip:        %" PRIu64 " ",
                c->base, chain_tip_bnum(c), c->count, chain_tip_bnum(c));
-    hex(ctx, t.bhash, 32);
+    cmd_hex(ctx, t.bhash, 32);
     cmd_printf(ctx, "\nweight:     %s\ndifficulty: %u (next %u)\n", wh,
                t.difficulty & 0xff, chain_next_difficulty(c->pf, &t) & 0xff);
     return 0;
@@ -363,21 +356,6 @@ h_trim(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static int
-unhex32(const char *h, uint8_t out[32])
-{
-    if (strlen(h) != 64)
-        return -1;
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-
-        if (sscanf(h + 2 * i, "%2x", &v) != 1)
-            return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
-static int
 h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
@@ -393,8 +371,8 @@ h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
         return rc;
     pf = chain_profile_find(argv[0]);
     b = strtoull(argv[1], &end, 0);
-    if (pf == NULL || *end != '\0' || unhex32(argv[2], bh) != 0 ||
-        unhex32(argv[3], wb) != 0) {
+    if (pf == NULL || *end != '\0' || cmd_unhex(argv[2], bh, 32) != 32 ||
+        cmd_unhex(argv[3], wb, 32) != 32) {
         cmd_err(ctx, "chain checkpoint: usage: chain checkpoint "
                      "mainnet|testnet BNUM BHASH(64 hex) WEIGHT(64 hex)");
         return -EINVAL;

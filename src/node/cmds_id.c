@@ -18,42 +18,6 @@
 #include "node/node.h"
 
 static void
-hex(struct cmd_ctx *ctx, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        cmd_printf(ctx, "%02x", p[i]);
-}
-
-/* Parse hex into out; returns the byte count or -EINVAL. */
-static int
-unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(h);
-
-    if (n % 2 != 0 || n / 2 > cap)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i += 2) {
-        int v = 0;
-
-        for (int j = 0; j < 2; j++) {
-            char c = h[i + j];
-
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= c - '0';
-            else if (c >= 'a' && c <= 'f')
-                v |= c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F')
-                v |= c - 'A' + 10;
-            else
-                return -EINVAL;
-        }
-        out[i / 2] = (uint8_t)v;
-    }
-    return (int)(n / 2);
-}
-
-static void
 when(char *out, size_t cap, int64_t t)
 {
     time_t tt = (time_t)t;
@@ -192,14 +156,14 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
     if (ctx->json) {
         cmd_printf(ctx, "{\"state\":\"ready\",\"algorithm\":\"ECDSA P-256 "
                         "(prime256v1), SHA-256\",\"fingerprint\":\"");
-        hex(ctx, fp, sizeof(fp));
+        cmd_hex(ctx, fp, sizeof(fp));
         cmd_printf(ctx,
                    "\",\"generation\":%" PRIu32 ",\"created\":%lld,"
                    "\"rotation\":\"%s\"",
                    id->gen, (long long)id->cur.created, rot);
         if (id->has_stmt) {
             cmd_printf(ctx, ",\"old_fingerprint\":\"");
-            hex(ctx, ofp, sizeof(ofp));
+            cmd_hex(ctx, ofp, sizeof(ofp));
             cmd_printf(ctx, "\",\"window_end\":%lld",
                        (long long)id->window_end);
         }
@@ -211,7 +175,7 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
     }
     cmd_printf(ctx, "state:       ready\nalgorithm:   ECDSA P-256 "
                     "(prime256v1), SHA-256\nfingerprint: ");
-    hex(ctx, fp, sizeof(fp));
+    cmd_hex(ctx, fp, sizeof(fp));
     cmd_printf(ctx, "\ngeneration:  %" PRIu32 "\ncreated:     %s\n", id->gen,
                created);
     if (id->rotating) {
@@ -219,12 +183,12 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
                    "rotation:    overlap window open until %s; the old "
                    "key also verifies\nold key:     ",
                    wend);
-        hex(ctx, ofp, sizeof(ofp));
+        cmd_hex(ctx, ofp, sizeof(ofp));
         cmd_printf(ctx, "\n");
     } else if (id->has_stmt) {
         cmd_printf(ctx,
                    "rotation:    old key retired at %s\nold key:     ", wend);
-        hex(ctx, ofp, sizeof(ofp));
+        cmd_hex(ctx, ofp, sizeof(ofp));
         cmd_printf(ctx, "\n");
     } else {
         cmd_printf(ctx, "rotation:    none (window for the next: %d days)\n",
@@ -292,7 +256,7 @@ h_sign(struct cmd_ctx *ctx, int argc, char **argv)
     } else {
         static uint8_t data[LINE_MAX_LEN / 2];
 
-        n = unhex(hexin, data, sizeof(data));
+        n = cmd_unhex(hexin, data, sizeof(data));
         if (n < 0) {
             cmd_err(ctx, "id sign: --hex takes an even number of hex digits");
             return -EINVAL;
@@ -306,7 +270,7 @@ h_sign(struct cmd_ctx *ctx, int argc, char **argv)
     }
     if (out != NULL)
         return write_file(ctx, out, sig, (size_t)n);
-    hex(ctx, sig, (size_t)n);
+    cmd_hex(ctx, sig, (size_t)n);
     cmd_printf(ctx, "\n");
     return 0;
 }
@@ -344,13 +308,13 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
     if (hexmode) {
         static uint8_t data[LINE_MAX_LEN / 2];
 
-        n = unhex(pos[0], data, sizeof(data));
+        n = cmd_unhex(pos[0], data, sizeof(data));
         if (n < 0) {
             cmd_err(ctx, "id verify: DATA is not hex");
             return -EINVAL;
         }
         crypto_sha256(data, (size_t)n, h);
-        n = unhex(pos[1], sig, sizeof(sig));
+        n = cmd_unhex(pos[1], sig, sizeof(sig));
         if (n < 0) {
             cmd_err(ctx, "id verify: SIG is not hex (or longer than a "
                          "P-256 signature)");
@@ -541,7 +505,7 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
                    state_name(id->state));
         if (id->state == IDENTITY_READY) {
             cmd_printf(ctx, ",\"fingerprint\":\"");
-            hex(ctx, fp, sizeof(fp));
+            cmd_hex(ctx, fp, sizeof(fp));
             cmd_printf(ctx, "\",\"generation\":%" PRIu32 "", id->gen);
         } else {
             cmd_printf(ctx, ",\"reason\":");
@@ -556,7 +520,7 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
                node->store_rc == 0 ? "mounted" : "unavailable");
     if (id->state == IDENTITY_READY) {
         cmd_printf(ctx, "identity: ready, generation %" PRIu32 ", ", id->gen);
-        hex(ctx, fp, 8);
+        cmd_hex(ctx, fp, 8);
         cmd_printf(ctx, "...%s\n",
                    id->rotating ? " (rotation window open)" : "");
     } else {

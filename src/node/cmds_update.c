@@ -141,8 +141,7 @@ slot_json(struct cmd_ctx *ctx, const struct bc_slot *s)
                "\"payload_size\":%" PRIu64 ",\"manifest\":\"",
                slot_state_name(s->state), s->version.major, s->version.minor,
                s->version.patch, s->counter, s->tries, s->payload_size);
-    for (int i = 0; i < 32; i++)
-        cmd_printf(ctx, "%02x", s->manifest_hash[i]);
+    cmd_hex(ctx, s->manifest_hash, 32);
     cmd_printf(ctx, "\"}");
 }
 
@@ -226,7 +225,7 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_printf(ctx,
                    "trial:         this slot is on trial; 'update "
                    "confirm' (or automatic after %d s of health)\n",
-                   node_confirm_after(node));
+                   node->confirm_after_s);
     return 0;
 }
 
@@ -330,6 +329,8 @@ const struct cmd node_update_cmds[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
 
+static int node_confirm_after(struct node *node);
+
 void
 node_update_init(struct node *node)
 {
@@ -341,6 +342,7 @@ node_update_init(struct node *node)
     u->slot[0] = &node->part[NODE_PART_slot_a];
     u->slot[1] = &node->part[NODE_PART_slot_b];
     u->board = hal_sys_board();
+    node->confirm_after_s = node_confirm_after(node);
     u->running = slot == NULL             ? -1
                  : strcmp(slot, "a") == 0 ? 0
                  : strcmp(slot, "b") == 0 ? 1
@@ -359,7 +361,7 @@ node_update_init(struct node *node)
     }
 }
 
-int
+static int
 node_confirm_after(struct node *node)
 {
     char b[16];
@@ -387,7 +389,7 @@ node_update_tick(struct node *node)
         node->ctl_rc != 0)
         return;
     up = (hal_clock_ms() - node->start_ms) / 1000;
-    if (up < (uint64_t)node_confirm_after(node))
+    if (up < (uint64_t)node->confirm_after_s)
         return;
     node->confirm_done = 1;
     if (bootctl_load(&node->ctl, &bc) != 0 ||

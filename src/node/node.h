@@ -48,7 +48,8 @@ struct node {
     struct update upd;
     const char *rootfs; /* the slot's unpacked files, or NULL */
     volatile int cancel_update;
-    int confirm_done; /* the automatic trial confirmation has run */
+    int confirm_done;    /* the automatic trial confirmation has run */
+    int confirm_after_s; /* read at start: the tick must not hit the store */
     uint64_t start_ms;
     unsigned failures; /* commands that failed (script exit status) */
     int stop;          /* 1: power off after the current command */
@@ -69,7 +70,6 @@ int node_chain_verify_step(struct node *node, struct cmd_ctx *ctx);
  * (automatic confirmation of a healthy trial). */
 void node_update_init(struct node *node);
 void node_update_tick(struct node *node);
-int node_confirm_after(struct node *node);
 int node_status(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* Mount the store, the chain log and the control block, then load (or

@@ -548,19 +548,27 @@ io:
 
 /* ---- confirm, rollback ---------------------------------------------- */
 
+/* The running slot and boot control as stored; 0 or an error told. */
+static int
+running_bootctl(struct update *u, struct bootctl *bc)
+{
+    if (u->running < 0)
+        return fail(u, -ENOENT,
+                    "not running from a slot (keel-boot did not "
+                    "start this node)");
+    if (bootctl_load(u->ctl, bc) != 0)
+        return fail(u, -EIO, "boot control unreadable");
+    return 0;
+}
+
 int
 update_confirm(struct update *u)
 {
     struct bootctl bc;
-    int r = u->running, rc;
+    int r = u->running, rc = running_bootctl(u, &bc);
 
-    if (r < 0)
-        return fail(u, -ENOENT,
-                    "not running from a slot (keel-boot did not "
-                    "start this node)");
-    rc = bootctl_load(u->ctl, &bc);
     if (rc != 0)
-        return fail(u, -EIO, "boot control unreadable");
+        return rc;
     if (bc.slot[r].state == SLOT_GOOD && bc.primary == r)
         return 0; /* already confirmed */
     if (bc.slot[r].state != SLOT_TRIAL)
@@ -583,15 +591,10 @@ int
 update_rollback(struct update *u)
 {
     struct bootctl bc;
-    int r = u->running, rc;
+    int r = u->running, rc = running_bootctl(u, &bc);
 
-    if (r < 0)
-        return fail(u, -ENOENT,
-                    "not running from a slot (keel-boot did not "
-                    "start this node)");
-    rc = bootctl_load(u->ctl, &bc);
     if (rc != 0)
-        return fail(u, -EIO, "boot control unreadable");
+        return rc;
     if (bc.slot[1 - r].state != SLOT_GOOD || !bootctl_bootable(&bc, 1 - r))
         return fail(u, -ENOENT,
                     "slot %c (%s) cannot boot: nothing to roll "
