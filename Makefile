@@ -33,7 +33,8 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
-UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c
+UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c \
+	src/update/audit.c
 CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_hw.c src/crypto/ec.c \
 	src/crypto/keyfmt.c
 HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
@@ -305,6 +306,12 @@ build/tools/keel-bundle: $(TOOL_SRCS) build/deps/host/.stamp
 	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -O2 -o $@ \
 		$(TOOL_SRCS) -Lbuild/deps/host/lib -lbearssl
 
+# A host test tool: drives keel on a pseudo-terminal (tests/tools/).
+build/tools/ptyexpect: tests/tools/ptyexpect.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD [host] $@")
+	$(Q)gcc -std=c11 $(WARN) -O2 -o $@ $<
+
 CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/rng.c hal/sim/clock.c
 build/tools/keel-chaingen: $(CHAINGEN_SRCS) build/deps/host/.stamp
@@ -360,7 +367,8 @@ soak-identity: $(OUT)/keel
 test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
-		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
+		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
+		build/tools/ptyexpect
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

@@ -98,6 +98,16 @@ else
     fail "update: rollback of a failing node" "exit $rc, $n failed trials"
     sed 's/^/    /' "$tmp/out" | tail -n 14
 fi
+# The reason survives in boot control: update status says why.
+printf 'update status\nupdate status --json\n' |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+if grep -q '^slot b: *bad, version 0.3.0.*; last: trial_exhausted$' \
+    "$tmp/out" && grep -q '^slot a: *good.*; last: confirmed$' "$tmp/out" &&
+    grep -q '"b":{"state":"bad",.*"result":"trial_exhausted"}' "$tmp/out"; then
+    ok "update: status tells each slot's last result (trial_exhausted)"
+else
+    fail "update: slot results" "$(grep '^slot' "$tmp/out")"
+fi
 
 # A healthy update confirms itself after update.confirm_after_s.
 mkbundle next 0.4.0 2 "$ke"
@@ -114,12 +124,27 @@ else
 fi
 
 # A correctly signed older bundle is refused: the downgrade attack.
-printf 'update install %s\n' "$u/good.kbn" |
-    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+printf 'update install %s\nupdate status\nupdate log\nupdate metrics\n' \
+    "$u/good.kbn" | timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
 if grep -q 'error: update install: security counter 1 is below the anti-rollback counter 2' "$tmp/out"; then
     ok "update: a signed but older bundle is refused (downgrade)"
 else
     fail "update: downgrade" "$(tail -n 4 "$tmp/out")"
+fi
+# ... logged, counted by reason, and named in update status.
+if grep -q '^keel: update: refused counter_rollback: security counter 1' \
+    "$tmp/out" &&
+    grep -q '^last refusal:  counter_rollback: security counter 1' \
+        "$tmp/out" &&
+    grep -qE '^[0-9]+  refused counter_rollback: ' "$tmp/out" &&
+    grep -q '^keel_update_rejected_total{reason="counter_rollback"} 1$' \
+        "$tmp/out" &&
+    grep -q '^keel_update_rejected_total{reason="bad_signature"} 0$' \
+        "$tmp/out" &&
+    grep -q '^keel_update_antirollback_counter 2$' "$tmp/out"; then
+    ok "update: the refusal is logged and counted per reason (metrics)"
+else
+    fail "update: audit" "$(grep -E 'refus|rejected_total' "$tmp/out")"
 fi
 # Rotating the keyring with a signed keyring file: k3 out, a new k4 in.
 openssl ecparam -name prime256v1 -genkey -noout -out "$u/k4.pem" 2>/dev/null
@@ -137,5 +162,40 @@ if grep -q "error: update keyring: needs 2 signatures by keyring keys, has 1" \
     ok "update: keyring rotated by a signed keyring file (k1 + k2, in old and new)"
 else
     fail "update: keyring file" "$(tail -n 6 "$tmp/out")"
+fi
+printf 'update keyring\nupdate keyring --json\n' |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+kid1=$(openssl pkey -in "$u/k1.pem" -pubout -outform DER 2>/dev/null |
+    sha256sum | cut -c1-64)
+if grep -q '^version: *3$' "$tmp/out" &&
+    grep -q '^threshold: 2 of 3 keys$' "$tmp/out" &&
+    [ "$(grep -cE '^key [0-9]+ +[0-9a-f]{64}$' "$tmp/out")" -eq 3 ] &&
+    grep -q "$kid1" "$tmp/out" &&
+    grep -q '^{"version":3,"threshold":2,"expires":0,"keys":\["' "$tmp/out"; then
+    ok "update keyring: shows the version, threshold and key ids"
+else
+    fail "update keyring (show)" "$(head -n 8 "$tmp/out")"
+fi
+
+# Ctrl-C at a real terminal: a 40 MiB install is cancelled part-way.
+ptyx=build/tools/ptyexpect
+head -c $((40 << 20)) /dev/urandom >"$u/big.bin"
+$kb create --payload "$u/big.bin" --board "$BOARD" --version 0.9.0 \
+    --counter 1 -o "$u/big.kbn" >/dev/null &&
+    $kb sign "$u/big.kbn" --key "$u/k1.pem" >/dev/null &&
+    $kb sign "$u/big.kbn" --key "$u/k2.pem" >/dev/null
+$ptyx -t 60 -e 'keel> ' -s "update install $u/big.kbn\r" -e 'install:' \
+    -s '\x03' -e 'keel> ' -s 'update status\r' -e 'keel> ' -s 'poweroff\r' \
+    -- "$ke" --flash "$u/pty.img" --rootfs "$u/rootfs" >"$tmp/out" 2>&1
+rc=$?
+tr -d '\r' <"$tmp/out" >"$tmp/out.txt"
+if [ "$rc" -eq 1 ] &&
+    grep -q '^error: update install: cancelled; slot a marked bad, the running slot is untouched' "$tmp/out.txt" &&
+    grep -q 'slot a: *bad, version 0.9.0.*; last: cancelled$' "$tmp/out.txt" &&
+    ! grep -q 'install: 100%' "$tmp/out.txt"; then
+    ok "update: Ctrl-C at a terminal stops an install; the slot is marked bad"
+else
+    fail "update: Ctrl-C on a pty" "exit $rc"
+    sed 's/^/    /' "$tmp/out.txt" | tail -n 12
 fi
 rm -rf "$u" "$f.boot"

@@ -39,11 +39,14 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
             struct bc_slot *x = &bc.slot[t];
 
             if (x->tries == 0 || x->counter < bc.arb) {
+                x->result = x->tries == 0 ? UPD_R_TRIAL_EXHAUSTED
+                                          : UPD_R_COUNTER_ROLLBACK;
                 snprintf(msg, sizeof(msg),
-                         "slot %c: %s, marking it bad and falling back",
+                         "slot %c: %s, marking it bad (%s) and falling back",
                          slot_name(t),
                          x->tries == 0 ? "trial out of tries"
-                                       : "below the anti-rollback counter");
+                                       : "below the anti-rollback counter",
+                         upd_reason_name(x->result));
                 say(log, arg, msg);
                 x->state = SLOT_BAD;
                 if (bootctl_save(ctl, &bc) != 0)
@@ -53,17 +56,19 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
             if (update_slot_verify(slot[t], x, why, sizeof(why)) != 0) {
                 snprintf(msg, sizeof(msg),
                          "slot %c fails verification (%s); "
-                         "marking it bad",
+                         "marking it bad (boot_verify)",
                          slot_name(t), why);
                 say(log, arg, msg);
                 x->state = SLOT_BAD;
                 x->tries = 0;
+                x->result = UPD_R_BOOT_VERIFY;
                 if (bootctl_save(ctl, &bc) != 0)
                     return -EIO;
                 continue;
             }
             x->tries--;
             x->state = SLOT_TRIAL;
+            x->result = UPD_R_TRIAL_BOOT;
             if (bootctl_save(ctl, &bc) != 0) {
                 /* Unrecorded trials could loop forever: do not try. */
                 say(log, arg,
@@ -93,10 +98,12 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
             break;
         if (update_slot_verify(slot[g], &bc.slot[g], why, sizeof(why)) != 0) {
             snprintf(msg, sizeof(msg),
-                     "good slot %c fails verification (%s); marking it bad",
+                     "good slot %c fails verification (%s); marking it bad "
+                     "(boot_verify)",
                      slot_name(g), why);
             say(log, arg, msg);
             bc.slot[g].state = SLOT_BAD;
+            bc.slot[g].result = UPD_R_BOOT_VERIFY;
             if (bootctl_save(ctl, &bc) != 0)
                 return -EIO;
             continue;

@@ -41,7 +41,9 @@ struct prog_ctx {
 };
 
 /* Progress after each chunk; a Ctrl-C typed on an interactive console
- * (or any byte 0x03 in script input) cancels. */
+ * cancels.  Script input (a pipe) is not read here: its next lines are
+ * commands, and a SIGINT there ends the process, which leaves the slot
+ * INSTALLING -- never bootable, as after a power cut. */
 static int
 progress(void *arg, const struct upd_progress *p)
 {
@@ -57,8 +59,6 @@ progress(void *arg, const struct upd_progress *p)
             if (c[i] == 3)
                 return 1;
     }
-    if (pc->node->cancel_update)
-        return 1;
     if (p->done == p->total || now - pc->last_ms >= 500 ||
         pct / 10 != pc->last_pct / 10) {
         double mbs = ms > 0 ? (double)p->done / 1e3 / (double)ms : 0;
@@ -105,7 +105,6 @@ h_install(struct cmd_ctx *ctx, int argc, char **argv)
     }
     node->upd.progress = progress;
     node->upd.progress_arg = &pc;
-    node->cancel_update = 0;
     rc = update_install(&node->upd, &src);
     if (rc >= 0 && fgetc(fs.f) != EOF) {
         /* Bytes after the payload: the slot is fine, but say so. */
@@ -142,7 +141,20 @@ slot_json(struct cmd_ctx *ctx, const struct bc_slot *s)
                slot_state_name(s->state), s->version.major, s->version.minor,
                s->version.patch, s->counter, s->tries, s->payload_size);
     cmd_hex(ctx, s->manifest_hash, 32);
-    cmd_printf(ctx, "\"}");
+    cmd_printf(ctx, "\",\"result\":\"%s\"}", upd_reason_name(s->result));
+}
+
+/* The newest refusal since the node started, or NULL. */
+static const struct upd_event *
+last_refusal(const struct node *node)
+{
+    const struct upd_event *e;
+
+    for (uint32_t i = 0; (e = upd_audit_event(&node->upd_audit, i)) != NULL;
+         i++)
+        if (e->kind == UPD_EV_REFUSED)
+            return e;
+    return NULL;
 }
 
 static int
@@ -189,6 +201,17 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
                        k.version, k.threshold, k.nkeys, (long long)k.expires);
         else
             cmd_printf(ctx, "null");
+        cmd_printf(ctx, ",\"last_refusal\":");
+        if (last_refusal(node) != NULL) {
+            const struct upd_event *e = last_refusal(node);
+
+            cmd_printf(ctx, "{\"time\":%lld,\"reason\":\"%s\",\"why\":",
+                       (long long)e->time, upd_reason_name(e->reason));
+            cmd_json_str(ctx, e->why);
+            cmd_printf(ctx, "}");
+        } else {
+            cmd_printf(ctx, "null");
+        }
         cmd_printf(ctx, "}\n");
         return 0;
     }
@@ -212,6 +235,8 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
             cmd_printf(ctx, ", %u tries left", x->tries);
         if (bc.primary == s)
             cmd_printf(ctx, " (primary)");
+        if (x->result != UPD_R_NONE)
+            cmd_printf(ctx, "; last: %s", upd_reason_name(x->result));
         cmd_printf(ctx, "\n");
     }
     if (kr == 0)
@@ -220,6 +245,10 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
                    k.expires ? ", expires" : "");
     else
         cmd_printf(ctx, "keyring:       %s\n", node->upd.why);
+    if (last_refusal(node) != NULL)
+        cmd_printf(ctx, "last refusal:  %s: %s\n",
+                   upd_reason_name(last_refusal(node)->reason),
+                   last_refusal(node)->why);
     if (node->upd.running >= 0 &&
         bc.slot[node->upd.running].state == SLOT_TRIAL)
         cmd_printf(ctx,
@@ -271,6 +300,46 @@ h_rollback(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+/* `update keyring`: the device keyring, its keys by id. */
+static int
+keyring_show(struct cmd_ctx *ctx)
+{
+    static struct upd_keyring k;
+    struct node *node = ctx->node;
+    int rc = update_keyring(&node->upd, &k);
+
+    if (rc != 0) {
+        cmd_err(ctx, "update keyring: %s", node->upd.why);
+        return rc;
+    }
+    if (ctx->json) {
+        cmd_printf(ctx,
+                   "{\"version\":%" PRIu32 ",\"threshold\":%u,"
+                   "\"expires\":%lld,\"keys\":[",
+                   k.version, k.threshold, (long long)k.expires);
+        for (int i = 0; i < k.nkeys; i++) {
+            cmd_printf(ctx, "%s\"", i ? "," : "");
+            cmd_hex(ctx, k.id[i], 32);
+            cmd_printf(ctx, "\"");
+        }
+        cmd_printf(ctx, "]}\n");
+        return 0;
+    }
+    cmd_printf(ctx, "version:   %" PRIu32 "\n", k.version);
+    cmd_printf(ctx, "threshold: %u of %u keys\n", k.threshold, k.nkeys);
+    if (k.expires != 0)
+        cmd_printf(ctx, "expires:   %lld (Unix seconds)\n",
+                   (long long)k.expires);
+    else
+        cmd_printf(ctx, "expires:   never\n");
+    for (int i = 0; i < k.nkeys; i++) {
+        cmd_printf(ctx, "key %-2d     ", i + 1);
+        cmd_hex(ctx, k.id[i], 32);
+        cmd_printf(ctx, "\n");
+    }
+    return 0;
+}
+
 static int
 h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -281,9 +350,14 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
     FILE *f;
     int rc = need_update(ctx);
 
-    (void)argc;
     if (rc != 0)
         return rc;
+    if (argc == 0)
+        return keyring_show(ctx);
+    if (ctx->json) {
+        cmd_err(ctx, "update keyring: --json only shows the keyring");
+        return -EINVAL;
+    }
     f = fopen(argv[0], "rb");
     if (f == NULL) {
         cmd_err(ctx, "update keyring: cannot open '%s': %s", argv[0],
@@ -312,6 +386,90 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+static void
+event_json(struct cmd_ctx *ctx, const struct upd_event *e)
+{
+    static const char *const kind[] = {"", "refused", "slot", "counter",
+                                       "keyring"};
+
+    cmd_printf(ctx, "{\"time\":%lld,\"kind\":\"%s\"", (long long)e->time,
+               e->kind <= UPD_EV_KEYRING ? kind[e->kind] : "unknown");
+    switch (e->kind) {
+    case UPD_EV_REFUSED:
+        cmd_printf(ctx,
+                   ",\"reason\":\"%s\",\"why\":", upd_reason_name(e->reason));
+        cmd_json_str(ctx, e->why);
+        break;
+    case UPD_EV_SLOT:
+        cmd_printf(ctx,
+                   ",\"slot\":\"%c\",\"from\":\"%s\",\"to\":\"%s\","
+                   "\"reason\":\"%s\",\"counter\":%" PRIu64,
+                   slot_name(e->slot), slot_state_name(e->from),
+                   slot_state_name(e->to), upd_reason_name(e->reason), e->a);
+        break;
+    default:
+        cmd_printf(ctx, ",\"from\":%" PRIu64 ",\"to\":%" PRIu64, e->a, e->b);
+        break;
+    }
+    cmd_printf(ctx, "}");
+}
+
+/* `update log`: the events since start, oldest first. */
+static int
+h_log(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    const struct node *node = ctx->node;
+    const struct upd_audit *a = &node->upd_audit;
+    uint32_t n = a->nevents < UPD_AUDIT_RING ? a->nevents : UPD_AUDIT_RING;
+
+    (void)argc;
+    (void)argv;
+    if (ctx->json) {
+        cmd_printf(ctx, "{\"events\":%" PRIu32 ",\"log\":[", a->nevents);
+        for (uint32_t i = n; i-- > 0;) {
+            event_json(ctx, upd_audit_event(a, i));
+            if (i > 0)
+                cmd_printf(ctx, ",");
+        }
+        cmd_printf(ctx, "]}\n");
+        return 0;
+    }
+    if (a->nevents == 0)
+        cmd_printf(ctx, "no update events since start\n");
+    else if (a->nevents > n)
+        cmd_printf(ctx, "(%" PRIu32 " older events not kept)\n",
+                   a->nevents - n);
+    for (uint32_t i = n; i-- > 0;) {
+        const struct upd_event *e = upd_audit_event(a, i);
+        char line[UPD_AUDIT_WHY + 80];
+
+        upd_audit_text(e, line, sizeof(line));
+        cmd_printf(ctx, "%lld  %s\n", (long long)e->time, line);
+    }
+    return 0;
+}
+
+static void
+metrics_line(void *arg, const char *line)
+{
+    cmd_printf(arg, "%s", line);
+}
+
+/* `update metrics`: the counters as a Prometheus exporter will serve
+ * them. */
+static int
+h_metrics(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct bootctl bc;
+    int have = node->ctl_rc == 0 && bootctl_load(&node->ctl, &bc) == 0;
+
+    (void)argc;
+    (void)argv;
+    upd_audit_metrics(&node->upd_audit, have ? &bc : NULL, metrics_line, ctx);
+    return 0;
+}
+
 const struct cmd node_update_cmds[] = {
     {"install", 1, 1, 0, "FILE",
      "verify a signed bundle, then write it to the inactive slot", h_install,
@@ -322,14 +480,26 @@ const struct cmd node_update_cmds[] = {
     {"confirm", 0, 0, 0, "", "the running trial slot is good", h_confirm, NULL},
     {"rollback", 0, 0, 0, "", "mark the running slot bad and reboot",
      h_rollback, NULL},
-    {"keyring", 1, 1, 0, "SIGNED-KEYRING",
-     "rotate the release keyring (signed by the current and the new "
-     "threshold)",
+    {"keyring", 0, 1, CMD_JSON, "[--json] [SIGNED-KEYRING]",
+     "show the release keyring, or rotate it (a file signed by the "
+     "current and the new threshold)",
      h_keyring, NULL},
+    {"log", 0, 0, CMD_JSON, "[--json]",
+     "update events since start: refusals, slot changes, counter", h_log, NULL},
+    {"metrics", 0, 0, 0, "", "update counters in Prometheus text format",
+     h_metrics, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 static int node_confirm_after(struct node *node);
+
+/* Every update event is logged on the console's error stream. */
+static void
+log_event(void *arg, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "keel: update: %s\n", line);
+}
 
 void
 node_update_init(struct node *node)
@@ -342,6 +512,8 @@ node_update_init(struct node *node)
     u->slot[0] = &node->part[NODE_PART_slot_a];
     u->slot[1] = &node->part[NODE_PART_slot_b];
     u->board = hal_sys_board();
+    u->audit = &node->upd_audit;
+    node->upd_audit.log = log_event;
     node->confirm_after_s = node_confirm_after(node);
     u->running = slot == NULL             ? -1
                  : strcmp(slot, "a") == 0 ? 0

@@ -46,9 +46,9 @@ struct node {
         struct chain_weight w;
     } verify;
     struct update upd;
-    const char *rootfs; /* the slot's unpacked files, or NULL */
-    volatile int cancel_update;
-    int confirm_done;    /* the automatic trial confirmation has run */
+    struct upd_audit upd_audit; /* update events since start */
+    const char *rootfs;         /* the slot's unpacked files, or NULL */
+    int confirm_done;           /* the automatic trial confirmation has run */
     int confirm_after_s; /* read at start: the tick must not hit the store */
     uint64_t start_ms;
     unsigned failures; /* commands that failed (script exit status) */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/le.h"
+#include "update/audit.h"
 #include "update/bootctl.h"
 
 static const char bc_magic[4] = {'K', 'B', 'C', '1'};
@@ -42,6 +43,7 @@ bootctl_encode(const struct bootctl *bc, uint8_t out[BOOTCTL_LEN])
 
         p[0] = s->state;
         p[1] = s->tries;
+        p[2] = s->result;
         put32(p + 4, s->version.major);
         put32(p + 8, s->version.minor);
         put32(p + 12, s->version.patch);
@@ -66,11 +68,12 @@ bootctl_decode(const uint8_t *p, size_t len, struct bootctl *bc)
         struct bc_slot *s = &bc->slot[i];
         const uint8_t *q = p + BC_SLOT0 + i * BC_SLOT_LEN;
 
-        if (q[0] > SLOT_BAD || q[1] > BOOTCTL_TRIES_MAX || q[2] != 0 ||
-            q[3] != 0 || le32(q + 36) != 0)
+        if (q[0] > SLOT_BAD || q[1] > BOOTCTL_TRIES_MAX ||
+            q[2] >= UPD_R_COUNT || q[3] != 0 || le32(q + 36) != 0)
             return -EBADMSG; /* one encoding per record */
         s->state = q[0];
         s->tries = q[1];
+        s->result = q[2];
         s->version.major = le32(q + 4);
         s->version.minor = le32(q + 8);
         s->version.patch = le32(q + 12);

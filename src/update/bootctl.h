@@ -41,6 +41,7 @@ enum slot_state {
 
 struct bc_slot {
     uint8_t state, tries;
+    uint8_t result; /* why it is in this state: enum upd_reason (audit.h) */
     struct upd_version version;
     uint64_t counter, payload_size;
     uint32_t manifest_len;

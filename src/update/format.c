@@ -411,7 +411,7 @@ upd_sigs_check(const struct upd_keyring *k, const uint8_t h[32],
             snprintf(whybuf, wcap, "key %02x%02x%02x%02x signed twice",
                      sigs[i].key_id[0], sigs[i].key_id[1], sigs[i].key_id[2],
                      sigs[i].key_id[3]);
-            return -EBADMSG;
+            return -EEXIST;
         }
         seen |= 1u << ki;
         if (crypto_spki_decode(k->spki[ki], CRYPTO_SPKI_LEN, pub) != 0 ||

@@ -115,9 +115,9 @@ void upd_key_id(const uint8_t spki[CRYPTO_SPKI_LEN], uint8_t id[32]);
 /* Count the signatures over manifest digest h by keys of k.  Returns
  * that count (>= 0), with *unknown set to the signatures by keys not in
  * k (they do not count: a bundle may carry signatures for the next
- * keyring); or -EBADMSG when a key of k signed twice or its signature
- * does not verify, naming the key (first 8 hex digits of its id) in
- * whybuf. */
+ * keyring); or -EEXIST when a key of k signed twice, -EBADMSG when its
+ * signature does not verify, naming the key (first 8 hex digits of its
+ * id) in whybuf. */
 int upd_sigs_check(const struct upd_keyring *k, const uint8_t h[32],
                    const struct upd_sig *sigs, int n, int *unknown,
                    char *whybuf, size_t wcap);

@@ -21,17 +21,44 @@ static uint8_t manbuf[UPD_MANIFEST_MAX];
 static uint8_t sigbuf[UPD_SIGS_MAX * UPD_SIG_LEN];
 static struct upd_sig sigs[UPD_SIGS_MAX];
 
-static int fail(struct update *u, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int fail(struct update *u, int reason, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
+/* Set u->why and u->reason and return rc.  A refusal (a reason from
+ * UPD_R_FIRST_REFUSAL on) is also counted and logged; an operator's
+ * mistake (UPD_R_NONE) is only told.  fmt may name u->why itself. */
 static int
-fail(struct update *u, int rc, const char *fmt, ...)
+fail(struct update *u, int reason, int rc, const char *fmt, ...)
 {
+    char why[sizeof(u->why)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(u->why, sizeof(u->why), fmt, ap);
+    vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    memcpy(u->why, why, sizeof(why));
+    u->reason = reason;
+    upd_audit_refused(u->audit, reason, why);
+    return rc;
+}
+
+/* Signature check results as reasons: -EEXIST is a key signing twice. */
+static int
+sig_reason(int rc)
+{
+    return rc == -EEXIST ? UPD_R_DUPLICATE_KEY : UPD_R_BAD_SIGNATURE;
+}
+
+/* Write boot control and, once it is read back, log what changed. */
+static int
+save_bc(struct update *u, struct bootctl *saved, const struct bootctl *next)
+{
+    int rc = bootctl_save(u->ctl, next);
+
+    if (rc == 0) {
+        upd_audit_bootctl(u->audit, saved, next);
+        *saved = *next;
+    }
     return rc;
 }
 
@@ -73,14 +100,16 @@ update_keyring(struct update *u, struct upd_keyring *k)
         u->st != NULL ? store_get(u->st, UPD_KEY_KEYRING, b, sizeof(b)) : -EIO;
 
     if (n == -ENOENT)
-        return fail(u, -ENOKEY,
+        return fail(u, UPD_R_NONE, -ENOKEY,
                     "no keyring on this device (the image provides one in "
                     "rootfs/etc/keel/keyring)");
     if (n < 0)
-        return fail(u, n, "keyring unreadable from the store: %s",
+        return fail(u, UPD_R_NONE, n, "keyring unreadable from the store: %s",
                     strerror(-n));
     if (upd_keyring_decode(b, (size_t)n, k, &why) != 0)
-        return fail(u, -EBADMSG, "stored keyring is invalid: %s", why);
+        return fail(u, UPD_R_NONE, -EBADMSG, "stored keyring is invalid: %s",
+                    why);
+    u->keyring_version = k->version;
     return 0;
 }
 
@@ -105,7 +134,8 @@ update_keyring_seed(struct update *u, const char *path)
     n = fread(b, 1, sizeof(b), f);
     fclose(f);
     if (n > UPD_KEYRING_MAX || upd_keyring_decode(b, n, &k, &why) != 0)
-        return fail(u, -EBADMSG, "image keyring %s is invalid", path);
+        return fail(u, UPD_R_NONE, -EBADMSG, "image keyring %s is invalid",
+                    path);
     return store_put(u->st, UPD_KEY_KEYRING, b, n);
 }
 
@@ -120,23 +150,23 @@ rotation_ok(struct update *u, const struct upd_keyring *cur,
     int cnt, unknown;
 
     if (newk->version <= cur->version)
-        return fail(u, -EPERM,
+        return fail(u, UPD_R_BAD_ROTATION, -EPERM,
                     "new keyring version %" PRIu32
                     " is not above the device's %" PRIu32,
                     newk->version, cur->version);
     cnt = upd_sigs_check(cur, h, sg, n, &unknown, wb, sizeof(wb));
     if (cnt < 0)
-        return fail(u, -EPERM, "%s", wb);
+        return fail(u, sig_reason(cnt), -EPERM, "%s", wb);
     if (cnt < cur->threshold)
-        return fail(u, -EPERM,
+        return fail(u, UPD_R_BAD_ROTATION, -EPERM,
                     "needs %u signatures by keyring keys, has %d (keyring "
                     "version %" PRIu32 ")",
                     cur->threshold, cnt, cur->version);
     cnt = upd_sigs_check(newk, h, sg, n, &unknown, wb, sizeof(wb));
     if (cnt < 0)
-        return fail(u, -EPERM, "new keyring: %s", wb);
+        return fail(u, sig_reason(cnt), -EPERM, "new keyring: %s", wb);
     if (cnt < newk->threshold)
-        return fail(u, -EPERM,
+        return fail(u, UPD_R_BAD_ROTATION, -EPERM,
                     "keyring rotation needs %u signatures by the new "
                     "keyring's keys, has %d",
                     newk->threshold, cnt);
@@ -169,20 +199,22 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
     u->why[0] = '\0';
     n = upd_skr_decode(p, len, &kr, &krl, sigs, UPD_SIGS_MAX, &why);
     if (n < 0)
-        return fail(u, n == -E2BIG ? -E2BIG : -EINVAL, "%s", why);
+        return n == -E2BIG ? fail(u, UPD_R_TOO_LARGE, -E2BIG, "%s", why)
+                           : fail(u, UPD_R_BAD_ROTATION, -EINVAL, "%s", why);
     rc = update_keyring(u, &cur);
     if (rc != 0)
-        return rc;
+        return fail(u, UPD_R_NO_KEYRING, rc, "%s", u->why);
     if (upd_keyring_decode(kr, krl, &newk, &why) != 0)
-        return fail(u, -EINVAL, "%s", why);
+        return fail(u, UPD_R_BAD_ROTATION, -EINVAL, "%s", why);
     crypto_sha256(kr, krl, h);
     rc = rotation_ok(u, &cur, &newk, h, sigs, n);
     if (rc != 0)
         return rc;
     if (keyring_store(u, kr, krl) != 0)
-        return fail(u, -EIO,
+        return fail(u, UPD_R_FLASH_ERROR, -EIO,
                     "storing the new keyring failed; the old one "
                     "stays");
+    upd_audit_keyring(u->audit, cur.version, newk.version);
     return 0;
 }
 
@@ -279,11 +311,13 @@ slot_write(const struct hal_flash *f, uint64_t off, const uint8_t *p,
 }
 
 static void
-mark_bad(struct update *u, struct bootctl *bc, int t)
+mark_bad(struct update *u, struct bootctl *saved, struct bootctl *bc, int t,
+         int reason)
 {
     bc->slot[t].state = SLOT_BAD;
     bc->slot[t].tries = 0;
-    (void)bootctl_save(u->ctl, bc);
+    bc->slot[t].result = (uint8_t)reason;
+    (void)save_bc(u, saved, bc);
 }
 
 /* Steps 1: everything checked before the slot is touched. */
@@ -300,25 +334,31 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
 
     rc = read_full(src, hb, sizeof(hb));
     if (rc != 0)
-        return fail(u, -EINVAL, "bundle truncated in its header");
+        return fail(u, UPD_R_TRUNCATED, -EINVAL,
+                    "bundle truncated in its header");
     rc = upd_header_decode(hb, hd, &why);
     if (rc != 0)
-        return fail(u, rc == -E2BIG ? -E2BIG : -EINVAL, "%s", why);
+        return rc == -E2BIG ? fail(u, UPD_R_TOO_LARGE, -E2BIG, "%s", why)
+                            : fail(u, UPD_R_BAD_HEADER, -EINVAL, "%s", why);
     rc = read_full(src, manbuf, hd->manifest_len);
     if (rc != 0)
-        return fail(u, -EINVAL, "bundle truncated in its manifest");
+        return fail(u, UPD_R_TRUNCATED, -EINVAL,
+                    "bundle truncated in its manifest");
     rc = upd_manifest_decode(manbuf, hd->manifest_len, &u->man, &why);
     if (rc != 0)
-        return fail(u, rc == -E2BIG ? -E2BIG : -EINVAL, "manifest: %s", why);
+        return rc == -E2BIG
+                   ? fail(u, UPD_R_TOO_LARGE, -E2BIG, "manifest: %s", why)
+                   : fail(u, UPD_R_BAD_MANIFEST, -EINVAL, "manifest: %s", why);
     crypto_sha256(manbuf, hd->manifest_len, u->man_hash);
     rc = read_full(src, sigbuf, hd->sigs_len);
     if (rc != 0)
-        return fail(u, -EINVAL, "bundle truncated in its signatures");
+        return fail(u, UPD_R_TRUNCATED, -EINVAL,
+                    "bundle truncated in its signatures");
     nsig = upd_sigs_decode(sigbuf, hd->sigs_len, sigs, UPD_SIGS_MAX, &why);
     if (nsig < 0)
-        return fail(u, -EINVAL, "signatures: %s", why);
+        return fail(u, UPD_R_BAD_SIGNATURE, -EINVAL, "signatures: %s", why);
     if (hd->payload_len != u->man.payload_size)
-        return fail(u, -EINVAL,
+        return fail(u, UPD_R_BAD_HEADER, -EINVAL,
                     "header payload length %" PRIu64
                     " differs from the manifest's %" PRIu64,
                     hd->payload_len, u->man.payload_size);
@@ -326,15 +366,15 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     /* Signatures against the device keyring. */
     rc = update_keyring(u, &cur);
     if (rc != 0)
-        return rc;
+        return fail(u, UPD_R_NO_KEYRING, rc, "%s", u->why);
     if (cur.expires != 0) {
         if (now < UPD_CLOCK_SANE)
-            return fail(u, -EPERM,
+            return fail(u, UPD_R_CLOCK_UNSET, -EPERM,
                         "the clock is unset (reads %lld): the keyring's "
                         "expiry cannot be checked; set the clock",
                         (long long)now);
         if (now > cur.expires + UPD_SKEW_S)
-            return fail(u, -EPERM,
+            return fail(u, UPD_R_KEYRING_EXPIRED, -EPERM,
                         "the device keyring (version %" PRIu32
                         ") expired at %lld",
                         cur.version, (long long)cur.expires);
@@ -342,19 +382,19 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     cnt =
         upd_sigs_check(&cur, u->man_hash, sigs, nsig, &unknown, wb, sizeof(wb));
     if (cnt < 0)
-        return fail(u, -EPERM, "%s", wb);
+        return fail(u, sig_reason(cnt), -EPERM, "%s", wb);
     if (cnt < cur.threshold)
-        return fail(u, -EPERM,
-                    "needs %u signatures by keyring keys, has %d%s (keyring "
-                    "version %" PRIu32 ")",
-                    cur.threshold, cnt,
-                    unknown ? " (others by keys not in the keyring)" : "",
-                    cur.version);
+        return fail(
+            u, unknown ? UPD_R_UNKNOWN_KEY : UPD_R_TOO_FEW_SIGNATURES, -EPERM,
+            "needs %u signatures by keyring keys, has %d%s (keyring "
+            "version %" PRIu32 ")",
+            cur.threshold, cnt,
+            unknown ? " (others by keys not in the keyring)" : "", cur.version);
     newk->nkeys = 0;
     if (u->man.keyring != NULL) {
         rc = upd_keyring_decode(u->man.keyring, u->man.keyring_len, newk, &why);
         if (rc != 0)
-            return fail(u, -EINVAL, "new keyring: %s", why);
+            return fail(u, UPD_R_BAD_ROTATION, -EINVAL, "new keyring: %s", why);
         rc = rotation_ok(u, &cur, newk, u->man_hash, sigs, nsig);
         if (rc != 0)
             return rc;
@@ -367,7 +407,7 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
         for (int i = 0; i < u->man.nboards; i++)
             fits |= strcmp(u->man.boards[i], u->board) == 0;
         if (!fits)
-            return fail(u, -ENODEV,
+            return fail(u, UPD_R_WRONG_BOARD, -ENODEV,
                         "bundle is for board '%s'%s, this is "
                         "'%s'",
                         u->man.boards[0],
@@ -375,14 +415,14 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     }
     rc = bootctl_load(u->ctl, bc);
     if (rc != 0)
-        return fail(u, -EIO, "boot control unreadable");
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control unreadable");
     if (u->man.counter < bc->arb)
-        return fail(u, -ESTALE,
+        return fail(u, UPD_R_COUNTER_ROLLBACK, -ESTALE,
                     "security counter %" PRIu64
                     " is below the anti-rollback counter %" PRIu64,
                     u->man.counter, bc->arb);
     if (u->running >= 0 && bc->slot[u->running].state == SLOT_TRIAL)
-        return fail(u, -EBUSY,
+        return fail(u, UPD_R_TRIAL_PENDING, -EBUSY,
                     "slot %c is on trial: 'update confirm' or "
                     "'update rollback' first",
                     slot_name(u->running));
@@ -392,7 +432,7 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
         if (ref != BOOTCTL_NONE && bc->slot[ref].state == SLOT_GOOD &&
             upd_version_cmp(&u->man.version, &bc->slot[ref].version) < 0)
             return fail(
-                u, -ESTALE,
+                u, UPD_R_VERSION_DOWNGRADE, -ESTALE,
                 "version %" PRIu32 ".%" PRIu32 ".%" PRIu32
                 " is older than slot %c's %" PRIu32 ".%" PRIu32 ".%" PRIu32,
                 u->man.version.major, u->man.version.minor,
@@ -402,14 +442,14 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
         t = ref == BOOTCTL_NONE ? 0 : 1 - ref;
     }
     if (u->man.chunk_size > UPD_CHUNK_BUF)
-        return fail(u, -E2BIG,
+        return fail(u, UPD_R_TOO_LARGE, -E2BIG,
                     "chunk size %" PRIu32 " is above this "
                     "device's %u",
                     u->man.chunk_size, UPD_CHUNK_BUF);
     if ((uint64_t)payload_off(u->slot[t], hd->manifest_len) +
             u->man.payload_size >
         u->slot[t]->size)
-        return fail(u, -E2BIG,
+        return fail(u, UPD_R_TOO_LARGE, -E2BIG,
                     "payload of %" PRIu64 " bytes does not fit slot %c",
                     u->man.payload_size, slot_name(t));
     *target = t;
@@ -421,10 +461,10 @@ update_install(struct update *u, const struct upd_src *src)
 {
     static struct upd_keyring newk;
     struct upd_header hd;
-    struct bootctl bc;
+    struct bootctl bc, saved;
     const struct hal_flash *f;
     uint64_t erased = 0, off = 0;
-    uint32_t po;
+    uint32_t po, kr_was;
     int t = 0, rc;
 
     u->why[0] = '\0';
@@ -433,10 +473,13 @@ update_install(struct update *u, const struct upd_src *src)
         return rc;
     f = u->slot[t];
     po = payload_off(f, hd.manifest_len);
+    saved = bc;
+    kr_was = u->keyring_version;
 
     /* 2. The slot is now being written: never bootable until READY. */
     bc.slot[t] = (struct bc_slot){
         .state = SLOT_INSTALLING,
+        .result = UPD_R_INSTALLING,
         .version = u->man.version,
         .counter = u->man.counter,
         .payload_size = u->man.payload_size,
@@ -445,9 +488,9 @@ update_install(struct update *u, const struct upd_src *src)
     memcpy(bc.slot[t].manifest_hash, u->man_hash, 32);
     if (bc.primary == t)
         bc.primary = BOOTCTL_NONE;
-    rc = bootctl_save(u->ctl, &bc);
+    rc = save_bc(u, &saved, &bc);
     if (rc != 0)
-        return fail(u, -EIO, "boot control write failed");
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
     while (erased < po) {
         rc = hal_flash_erase(f, erased, f->erase_size);
         if (rc != 0)
@@ -462,16 +505,16 @@ update_install(struct update *u, const struct upd_src *src)
 
         rc = read_full(src, chunk, len);
         if (rc != 0) {
-            mark_bad(u, &bc, t);
-            return fail(u, -EINVAL,
+            mark_bad(u, &saved, &bc, t, UPD_R_TRUNCATED);
+            return fail(u, UPD_R_TRUNCATED, -EINVAL,
                         "bundle truncated in chunk %" PRIu32 " of %" PRIu32
                         "; slot %c marked bad",
                         i, u->man.nchunks, slot_name(t));
         }
         crypto_sha256(chunk, len, h);
         if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) != 0) {
-            mark_bad(u, &bc, t);
-            return fail(u, -EBADMSG,
+            mark_bad(u, &saved, &bc, t, UPD_R_CHUNK_HASH);
+            return fail(u, UPD_R_CHUNK_HASH, -EBADMSG,
                         "chunk %" PRIu32 " of %" PRIu32
                         " does not match the signed manifest; nothing "
                         "after it written, slot %c marked bad",
@@ -485,8 +528,8 @@ update_install(struct update *u, const struct upd_src *src)
             struct upd_progress p = {off, u->man.payload_size};
 
             if (u->progress(u->progress_arg, &p) != 0) {
-                mark_bad(u, &bc, t);
-                return fail(u, -ECANCELED,
+                mark_bad(u, &saved, &bc, t, UPD_R_CANCELLED);
+                return fail(u, UPD_R_CANCELLED, -ECANCELED,
                             "cancelled; slot %c marked bad, the running "
                             "slot is untouched",
                             slot_name(t));
@@ -523,27 +566,32 @@ update_install(struct update *u, const struct upd_src *src)
 
         rc = update_slot_verify(f, &bc.slot[t], w, sizeof(w));
         if (rc != 0) {
-            mark_bad(u, &bc, t);
-            return fail(u, -EIO, "read-back of slot %c failed: %s",
-                        slot_name(t), w);
+            mark_bad(u, &saved, &bc, t, UPD_R_READBACK);
+            return fail(u, UPD_R_READBACK, -EIO,
+                        "read-back of slot %c failed: %s", slot_name(t), w);
         }
     }
     /* 4. A new keyring, then READY. */
     if (newk.nkeys > 0 &&
         keyring_store(u, u->man.keyring, u->man.keyring_len) != 0) {
-        mark_bad(u, &bc, t);
-        return fail(u, -EIO, "storing the new keyring failed");
+        mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
+        return fail(u, UPD_R_FLASH_ERROR, -EIO,
+                    "storing the new keyring failed");
     }
+    if (newk.nkeys > 0)
+        upd_audit_keyring(u->audit, kr_was, newk.version);
     bc.slot[t].state = SLOT_READY;
     bc.slot[t].tries = bc.tries_max;
-    rc = bootctl_save(u->ctl, &bc);
+    bc.slot[t].result = UPD_R_INSTALLED;
+    rc = save_bc(u, &saved, &bc);
     if (rc != 0)
-        return fail(u, -EIO, "marking slot %c ready failed", slot_name(t));
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "marking slot %c ready failed",
+                    slot_name(t));
     return t;
 io:
-    mark_bad(u, &bc, t);
-    return fail(u, -EIO, "flash error writing slot %c: %s", slot_name(t),
-                strerror(-rc));
+    mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
+    return fail(u, UPD_R_FLASH_ERROR, -EIO, "flash error writing slot %c: %s",
+                slot_name(t), strerror(-rc));
 }
 
 /* ---- confirm, rollback ---------------------------------------------- */
@@ -553,35 +601,37 @@ static int
 running_bootctl(struct update *u, struct bootctl *bc)
 {
     if (u->running < 0)
-        return fail(u, -ENOENT,
+        return fail(u, UPD_R_NONE, -ENOENT,
                     "not running from a slot (keel-boot did not "
                     "start this node)");
     if (bootctl_load(u->ctl, bc) != 0)
-        return fail(u, -EIO, "boot control unreadable");
+        return fail(u, UPD_R_NONE, -EIO, "boot control unreadable");
     return 0;
 }
 
 int
 update_confirm(struct update *u)
 {
-    struct bootctl bc;
+    struct bootctl bc, saved;
     int r = u->running, rc = running_bootctl(u, &bc);
 
     if (rc != 0)
         return rc;
+    saved = bc;
     if (bc.slot[r].state == SLOT_GOOD && bc.primary == r)
         return 0; /* already confirmed */
     if (bc.slot[r].state != SLOT_TRIAL)
-        return fail(u, -EINVAL, "slot %c is %s, not on trial", slot_name(r),
-                    slot_state_name(bc.slot[r].state));
+        return fail(u, UPD_R_NONE, -EINVAL, "slot %c is %s, not on trial",
+                    slot_name(r), slot_state_name(bc.slot[r].state));
     bc.slot[r].state = SLOT_GOOD;
     bc.slot[r].tries = 0;
+    bc.slot[r].result = UPD_R_CONFIRMED;
     bc.primary = (uint8_t)r;
     if (bc.slot[r].counter > bc.arb)
         bc.arb = bc.slot[r].counter;
-    rc = bootctl_save(u->ctl, &bc);
+    rc = save_bc(u, &saved, &bc);
     if (rc != 0)
-        return fail(u, -EIO,
+        return fail(u, UPD_R_NONE, -EIO,
                     "writing boot control failed: the trial is "
                     "NOT confirmed");
     return 0;
@@ -590,21 +640,24 @@ update_confirm(struct update *u)
 int
 update_rollback(struct update *u)
 {
-    struct bootctl bc;
+    struct bootctl bc, saved;
     int r = u->running, rc = running_bootctl(u, &bc);
 
     if (rc != 0)
         return rc;
+    saved = bc;
     if (bc.slot[1 - r].state != SLOT_GOOD || !bootctl_bootable(&bc, 1 - r))
-        return fail(u, -ENOENT,
+        return fail(u, UPD_R_NONE, -ENOENT,
                     "slot %c (%s) cannot boot: nothing to roll "
                     "back to",
                     slot_name(1 - r), slot_state_name(bc.slot[1 - r].state));
     bc.slot[r].state = SLOT_BAD;
     bc.slot[r].tries = 0;
+    bc.slot[r].result = UPD_R_ROLLED_BACK;
     bc.primary = (uint8_t)(1 - r);
-    rc = bootctl_save(u->ctl, &bc);
+    rc = save_bc(u, &saved, &bc);
     if (rc != 0)
-        return fail(u, -EIO, "writing boot control failed; nothing changed");
+        return fail(u, UPD_R_NONE, -EIO,
+                    "writing boot control failed; nothing changed");
     return 0;
 }

@@ -36,6 +36,7 @@
 #include "hal/flash.h"
 #include "store/ctl.h"
 #include "store/store.h"
+#include "update/audit.h"
 #include "update/bootctl.h"
 #include "update/format.h"
 
@@ -65,7 +66,10 @@ struct update {
     /* Called after every chunk; returns nonzero to cancel. */
     int (*progress)(void *arg, const struct upd_progress *p);
     void *progress_arg;
-    char why[200]; /* reason of the last failure */
+    char why[200];            /* reason of the last failure, in words */
+    int reason;               /* and as a code: enum upd_reason (audit.h) */
+    struct upd_audit *audit;  /* counts and logs events; may be NULL */
+    uint32_t keyring_version; /* of the keyring last read */
     struct upd_manifest man;
     uint8_t man_hash[32];
 };

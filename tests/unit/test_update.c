@@ -37,6 +37,7 @@ static struct hal_flash pctl, pstore, pslot[2];
 static struct store st;
 static struct ctl ctl;
 static struct update upd;
+static struct upd_audit audit;
 static struct crypto_eckey keys[5]; /* 0-2 release, 3 stranger, 4 new */
 static uint8_t spki[5][CRYPTO_SPKI_LEN], kid[5][32];
 
@@ -238,6 +239,8 @@ power_on(int running)
     upd.board = "sim";
     upd.running = running;
     upd.progress = prog_cb;
+    upd.audit = &audit;
+    memset(&audit, 0, sizeof(audit)); /* counters start with the node */
     cancel_after = -1;
     chunks_seen = 0;
 }
@@ -330,8 +333,10 @@ test_golden(int write)
     b.primary = 0;
     b.tries_max = 3;
     b.arb = 7;
-    b.slot[0] = (struct bc_slot){SLOT_GOOD, 0, {1, 2, 3}, 7, 20000, 340, {0}};
-    b.slot[1] = (struct bc_slot){SLOT_TRIAL, 2, {1, 3, 0}, 8, 30000, 372, {0}};
+    b.slot[0] = (struct bc_slot){
+        SLOT_GOOD, 0, UPD_R_CONFIRMED, {1, 2, 3}, 7, 20000, 340, {0}};
+    b.slot[1] = (struct bc_slot){
+        SLOT_TRIAL, 2, UPD_R_TRIAL_BOOT, {1, 3, 0}, 8, 30000, 372, {0}};
     memset(b.slot[0].manifest_hash, 0xa1, 32);
     memset(b.slot[1].manifest_hash, 0xb2, 32);
     bootctl_encode(&b, bc);
@@ -361,6 +366,19 @@ test_golden(int write)
         UT_CHECK_EQ(d.slot[1].counter, 8);
         UT_CHECK_EQ(d.slot[1].manifest_len, 372);
         UT_CHECK_EQ(d.slot[1].manifest_hash[31], 0xb2);
+        UT_CHECK_EQ(d.slot[0].result, UPD_R_CONFIRMED);
+        UT_CHECK_EQ(d.slot[1].result, UPD_R_TRIAL_BOOT);
+    }
+    UT_CASE("boot control: a result code beyond the table is refused");
+    {
+        uint8_t x[BOOTCTL_LEN];
+        struct bootctl d;
+
+        memcpy(x, bc, BOOTCTL_LEN);
+        x[16 + 2] = UPD_R_COUNT;
+        UT_CHECK_EQ(bootctl_decode(x, BOOTCTL_LEN, &d), -EBADMSG);
+        x[16 + 2] = UPD_R_COUNT - 1;
+        UT_CHECK_EQ(bootctl_decode(x, BOOTCTL_LEN, &d), 0);
     }
 }
 
@@ -485,10 +503,28 @@ test_decoders(void)
 
 /* Refused before the slot (or anything) is touched: no flash operation
  * at all, and the reason names the problem. */
+/* The refusal was counted under its reason and logged as the newest
+ * event. */
 static void
-refused_untouched(const char *what, int want_rc, const char *why_has)
+counted(int reason, uint32_t before)
+{
+    const struct upd_event *e = upd_audit_event(&audit, 0);
+
+    if (upd.reason != reason)
+        printf("  reason %s, expected %s\n", upd_reason_name(upd.reason),
+               upd_reason_name(reason));
+    UT_CHECK_EQ(upd.reason, reason);
+    UT_CHECK_EQ(audit.refused[reason], before + 1);
+    UT_CHECK(e != NULL && e->kind == UPD_EV_REFUSED && e->reason == reason &&
+             strcmp(e->why, upd.why) == 0);
+}
+
+static void
+refused_untouched(const char *what, int want_rc, const char *why_has,
+                  int reason)
 {
     uint64_t ops = sim_flash_ops(&dev);
+    uint32_t before = audit.refused[reason];
     int rc = install();
 
     UT_CASE(what);
@@ -497,18 +533,22 @@ refused_untouched(const char *what, int want_rc, const char *why_has)
     UT_CHECK_EQ(rc, want_rc);
     UT_CHECK(strstr(upd.why, why_has) != NULL);
     UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+    counted(reason, before);
 }
 
 /* Refused after the slot was opened: target slot BAD, slot a (running,
  * good) byte for byte as before, boot still picks slot a. */
 static void
-refused_marked_bad(const char *what, int want_rc, const char *why_has)
+refused_marked_bad(const char *what, int want_rc, const char *why_has,
+                   int reason)
 {
+    uint32_t before = audit.refused[reason];
     struct bootctl bc;
     int rc, trial;
 
     memcpy(snap_slot, dev.map + pslot[0].base, SLOT_SIZE);
     rc = install();
+    counted(reason, before);
     UT_CASE(what);
     if (rc != want_rc || strstr(upd.why, why_has) == NULL)
         printf("  got %d '%s'\n", rc, upd.why);
@@ -516,6 +556,7 @@ refused_marked_bad(const char *what, int want_rc, const char *why_has)
     UT_CHECK(strstr(upd.why, why_has) != NULL);
     UT_CHECK_EQ(bootctl_load(&ctl, &bc), 0);
     UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].result, reason);
     UT_CHECK(memcmp(snap_slot, dev.map + pslot[0].base, SLOT_SIZE) == 0);
     UT_CHECK_EQ(boot(&trial), 0);
     UT_CHECK_EQ(trial, 0);
@@ -538,40 +579,44 @@ test_attacks(void)
     ml = build(&s);
     bundle[UPD_HDR_LEN + 30] ^= 0x01; /* in the manifest (created) */
     refused_untouched("attack: flipped byte in the manifest", -EPERM,
-                      "does not verify");
+                      "does not verify", UPD_R_BAD_SIGNATURE);
     build(&s);
     bundle[UPD_HDR_LEN + ml + 40] ^= 0x01; /* in the first signature */
     refused_untouched("attack: flipped byte in a signature", -EPERM,
-                      "does not verify");
+                      "does not verify", UPD_R_BAD_SIGNATURE);
     s.signers[0] = 3; /* a stranger and one release key */
     build(&s);
     refused_untouched("attack: a signature by an unknown key", -EPERM,
-                      "others by keys not in the keyring");
+                      "others by keys not in the keyring", UPD_R_UNKNOWN_KEY);
     s.signers[0] = 0;
     s.nsigners = 1;
     build(&s);
     refused_untouched("attack: k-1 valid signatures", -EPERM,
-                      "needs 2 signatures by keyring keys, has 1");
+                      "needs 2 signatures by keyring keys, has 1",
+                      UPD_R_TOO_FEW_SIGNATURES);
     s.nsigners = 2;
     s.signers[1] = 0;
     build(&s);
-    refused_untouched("attack: one key signing twice", -EPERM, "signed twice");
+    refused_untouched("attack: one key signing twice", -EPERM, "signed twice",
+                      UPD_R_DUPLICATE_KEY);
     s = base_spec();
     s.boards[0] = "qemu-x86_64";
     build(&s);
-    refused_untouched("attack: the wrong board", -ENODEV, "for board");
+    refused_untouched("attack: the wrong board", -ENODEV, "for board",
+                      UPD_R_WRONG_BOARD);
     s = base_spec();
     s.counter = 0;
     s.v.minor = 2;
     build(&s);
     refused_untouched("attack: counter below the anti-rollback counter",
-                      -ESTALE, "below the anti-rollback counter");
+                      -ESTALE, "below the anti-rollback counter",
+                      UPD_R_COUNTER_ROLLBACK);
     s = base_spec();
     s.v.major = 0;
     s.v.minor = 9;
     build(&s);
     refused_untouched("attack: version older than the running slot", -ESTALE,
-                      "older than slot a");
+                      "older than slot a", UPD_R_VERSION_DOWNGRADE);
     {
         static uint8_t garbage[4096];
         uint32_t x = 7;
@@ -580,7 +625,8 @@ test_attacks(void)
             garbage[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
         memcpy(bundle, garbage, sizeof(garbage));
         blen = sizeof(garbage);
-        refused_untouched("attack: garbage", -EINVAL, "not a keel bundle");
+        refused_untouched("attack: garbage", -EINVAL, "not a keel bundle",
+                          UPD_R_BAD_HEADER);
     }
     {
         struct upd_header h = {UPD_MANIFEST_MAX + 5, 0, 1000};
@@ -588,7 +634,7 @@ test_attacks(void)
         upd_header_encode(&h, bundle);
         blen = 2000;
         refused_untouched("attack: oversized header fields", -E2BIG,
-                          "manifest length");
+                          "manifest length", UPD_R_TOO_LARGE);
     }
     /* A non-canonical manifest, validly signed: boards swapped. */
     s = base_spec();
@@ -612,7 +658,7 @@ test_attacks(void)
         }
     }
     refused_untouched("attack: a non-canonical manifest encoding", -EINVAL,
-                      "canonical");
+                      "canonical", UPD_R_BAD_MANIFEST);
     /* Truncated at each tenth of its length. */
     s = base_spec();
     s.v.minor = 4;
@@ -650,7 +696,7 @@ test_attacks(void)
 
         memcpy(before_b, dev.map + pslot[1].base, SLOT_SIZE);
         refused_marked_bad("attack: flipped byte in the payload", -EBADMSG,
-                           "chunk 3 of 7");
+                           "chunk 3 of 7", UPD_R_CHUNK_HASH);
         bootctl_load(&ctl, &bc);
         po = (UPD_SLOT_HDR + bc.slot[1].manifest_len + 4095) / 4096 * 4096;
         UT_CHECK(memcmp(before_b + po + 3 * CHUNK,
@@ -660,7 +706,7 @@ test_attacks(void)
     build(&s);
     cancel_after = 2;
     refused_marked_bad("install: cancelled (Ctrl-C) after 2 chunks", -ECANCELED,
-                       "cancelled");
+                       "cancelled", UPD_R_CANCELLED);
     cancel_after = -1;
 
     /* Keyring rotation: to {0, 1, 4}, 2 of 3, version 2. */
@@ -675,18 +721,19 @@ test_attacks(void)
     build(&s);
     refused_untouched("attack: keyring rotation not signed by the current "
                       "threshold",
-                      -EPERM, "needs 2 signatures by keyring keys");
+                      -EPERM, "needs 2 signatures by keyring keys",
+                      UPD_R_UNKNOWN_KEY);
     s.signers[0] = 0;
     s.signers[1] = 2; /* current threshold met; the new keyring has 0 only */
     build(&s);
     refused_untouched("attack: keyring rotation without the new keyring's "
                       "threshold",
-                      -EPERM, "new keyring's keys, has 1");
+                      -EPERM, "new keyring's keys, has 1", UPD_R_BAD_ROTATION);
     kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 1);
     s.signers[1] = 1;
     build(&s);
     refused_untouched("attack: keyring rotation to a version not above", -EPERM,
-                      "not above");
+                      "not above", UPD_R_BAD_ROTATION);
     kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 2);
     s.signers[0] = 0;
     s.signers[1] = 1;
@@ -709,7 +756,7 @@ test_attacks(void)
     s.signers[1] = 2;
     build(&s);
     refused_untouched("attack: a revoked key stops counting at once", -EPERM,
-                      "has 1");
+                      "has 1", UPD_R_UNKNOWN_KEY);
     s.signers[1] = 4;
     build(&s);
     UT_CASE("the new keyring's keys sign the next release");
@@ -808,6 +855,15 @@ test_keyring_file(void)
 /* ---- keel-boot ---- */
 
 static void
+metrics_cat(void *arg, const char *line)
+{
+    char *m = arg;
+    size_t n = strlen(m);
+
+    snprintf(m + n, 16384 - n, "%s", line);
+}
+
+static void
 test_boot(void)
 {
     struct spec s;
@@ -843,15 +899,40 @@ test_boot(void)
     build(&s);
     power_on(0);
     UT_CHECK_EQ(install(), 1);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_INSTALLED);
     for (int i = 0; i < 3; i++) {
         UT_CHECK_EQ(boot(&trial), 1);
         UT_CHECK_EQ(trial, 1);
+        bootctl_load(&ctl, &bc);
+        UT_CHECK_EQ(bc.slot[1].result, UPD_R_TRIAL_BOOT);
     }
     UT_CHECK_EQ(boot(&trial), 0);
     UT_CHECK_EQ(trial, 0);
     bootctl_load(&ctl, &bc);
     UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_TRIAL_EXHAUSTED);
     UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+
+    UT_CASE("audit: an install logs its slot changes, in order");
+    {
+        /* installing, then ready; nothing refused */
+        const struct upd_event *e0 = upd_audit_event(&audit, 0),
+                               *e1 = upd_audit_event(&audit, 1);
+        char line[200];
+
+        UT_CHECK_EQ(audit.nevents, 2);
+        UT_CHECK(e1 != NULL && e1->kind == UPD_EV_SLOT && e1->slot == 1 &&
+                 e1->to == SLOT_INSTALLING && e1->reason == UPD_R_INSTALLING);
+        UT_CHECK(e0 != NULL && e0->kind == UPD_EV_SLOT &&
+                 e0->from == SLOT_INSTALLING && e0->to == SLOT_READY &&
+                 e0->reason == UPD_R_INSTALLED);
+        UT_CHECK_EQ(audit.entered[1][SLOT_READY], 1);
+        upd_audit_text(e0, line, sizeof(line));
+        UT_CHECK(strcmp(line, "slot b: installing -> ready (installed, "
+                              "counter 1)") == 0);
+        UT_CHECK(upd_audit_event(&audit, 2) == NULL);
+    }
 
     UT_CASE("boot: a trial slot whose contents changed is never booted");
     s.v.minor = 2;
@@ -862,6 +943,7 @@ test_boot(void)
     UT_CHECK_EQ(boot(&trial), 0);
     bootctl_load(&ctl, &bc);
     UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_BOOT_VERIFY);
 
     UT_CASE("boot: confirm makes it good, raises the counter; rollback");
     s.v.minor = 3;
@@ -875,6 +957,19 @@ test_boot(void)
     bootctl_load(&ctl, &bc);
     UT_CHECK_EQ(bc.arb, 5);
     UT_CHECK_EQ(bc.primary, 1);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_CONFIRMED);
+    UT_CASE("audit: a confirm logs the slot and the counter's rise");
+    {
+        const struct upd_event *e0 = upd_audit_event(&audit, 0),
+                               *e1 = upd_audit_event(&audit, 1);
+
+        UT_CHECK(e1 != NULL && e1->kind == UPD_EV_SLOT &&
+                 e1->from == SLOT_TRIAL && e1->to == SLOT_GOOD &&
+                 e1->reason == UPD_R_CONFIRMED);
+        UT_CHECK(e0 != NULL && e0->kind == UPD_EV_COUNTER && e0->a == 1 &&
+                 e0->b == 5);
+        UT_CHECK_EQ(audit.counter_raises, 1);
+    }
     UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
     /* slot a (counter 1) is below the counter now: no fallback there */
     UT_CHECK_EQ(update_rollback(&upd), -ENOENT);
@@ -892,10 +987,47 @@ test_boot(void)
     UT_CHECK_EQ(boot(&trial), 1);
     bootctl_load(&ctl, &bc);
     UT_CHECK_EQ(bc.slot[0].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[0].result, UPD_R_ROLLED_BACK);
 
     UT_CASE("boot: a good slot that fails verification is not booted");
     sim_flash_corrupt(&dev, pslot[1].base + UPD_SLOT_HDR + 60, 0x02);
     UT_CHECK_EQ(boot(&trial), -ENOENT);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_BOOT_VERIFY);
+
+    UT_CASE("audit: metrics in Prometheus text format, every reason named");
+    {
+        static char m[16384];
+        size_t n = 0;
+
+        memset(&audit, 0, sizeof(audit));
+        audit.refused[UPD_R_BAD_SIGNATURE] = 3;
+        upd_audit_metrics(&audit, &bc, metrics_cat, m);
+        n = strlen(m);
+        UT_CHECK(n > 0 && n < sizeof(m) - 1 && m[n - 1] == '\n');
+        UT_CHECK(strstr(m, "# TYPE keel_update_rejected_total counter\n") !=
+                 NULL);
+        UT_CHECK(strstr(m, "\nkeel_update_rejected_total{reason=\""
+                           "bad_signature\"} 3\n") != NULL);
+        for (int r = UPD_R_FIRST_REFUSAL; r < UPD_R_COUNT; r++) {
+            char want[80];
+
+            snprintf(want, sizeof(want), "{reason=\"%s\"} ",
+                     upd_reason_name(r));
+            UT_CHECK(strstr(m, want) != NULL);
+        }
+        UT_CHECK(strstr(m, "keel_update_slot_info{slot=\"b\",state=\"bad\","
+                           "version=\"1.3.0\",result=\"boot_verify\"} 1\n") !=
+                 NULL);
+        /* every sample line: name, optional labels, a space, a number */
+        for (char *l = m; *l != '\0'; l = strchr(l, '\n') + 1) {
+            if (*l == '#')
+                continue;
+            UT_CHECK(strncmp(l, "keel_update_", 12) == 0);
+            UT_CHECK(strchr(l, ' ') != NULL && strchr(l, ' ')[1] >= '0' &&
+                     strchr(l, ' ')[1] <= '9');
+        }
+    }
     sim_flash_close(&dev);
 }
 
