@@ -74,27 +74,25 @@ test_hashes(void)
     UT_CHECK(hash_is(h, "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895"
                         "df6c0b28aa15"));
 
-    UT_CASE("SHA3-256 at the rate boundary (135..137 bytes) vs Python");
+    UT_CASE("SHA3-256 at the rate boundary (135..137 bytes)");
     {
-        /* hashlib.sha3_256(bytes(range(n))) for n = 135, 136, 137 */
+        /* SHA3-256 of the bytes 0, 1, ..., n-1 for n = 135, 136, 137: the
+         * message ends one byte before, on, and one byte after the
+         * 136-byte rate. The answers were computed with Python's hashlib
+         * and agree with `openssl dgst -sha3-256`; they are constants so
+         * the test needs neither at run time. */
+        static const char *const want[] = {
+            "fded8fd9d6551c601eeb3b7c6bc5e5cfd8aad1d015b7e9aaa9c9b9475231d5e2",
+            "cf3ccff92480a29160c2d38317c430e14749bfee1788106957dfe73f8c4930e5",
+            "ce9d7dc90913ee5d92745019479a5352c6d6279bef18ed07dc0a83ee8084daca",
+        };
         uint8_t m[137];
-        char cmd[200], out[80];
 
         for (int i = 0; i < 137; i++)
             m[i] = (uint8_t)i;
         for (int n = 135; n <= 137; n++) {
-            FILE *p;
-
-            snprintf(cmd, sizeof(cmd),
-                     "python3 -c 'import hashlib;print(hashlib.sha3_256("
-                     "bytes(range(%d))).hexdigest())'",
-                     n);
-            p = popen(cmd, "r");
-            UT_CHECK(p != NULL && fgets(out, sizeof(out), p) != NULL);
-            if (p != NULL)
-                pclose(p);
             crypto_sha3_256(m, (size_t)n, h);
-            UT_CHECK(hash_is(h, out));
+            UT_CHECK(hash_is(h, want[n - 135]));
         }
     }
 
