@@ -56,23 +56,32 @@ hash_file(struct cmd_ctx *ctx, const char *path, uint8_t h[32])
     return 0;
 }
 
-/* Read a small file whole; -E2BIG when it is larger than cap. */
+static const char *
+tail(const char *cmd)
+{
+    return strcmp(cmd, "id import") == 0 ? "; nothing written" : "";
+}
+
+/* Read a small file whole; -E2BIG when it is larger than cap.  Errors
+ * name the command (cmd); a command that would write says it did not. */
 static int
-read_small(struct cmd_ctx *ctx, const char *path, uint8_t *buf, size_t cap,
-           const char *what)
+read_small(struct cmd_ctx *ctx, const char *cmd, const char *path, uint8_t *buf,
+           size_t cap, const char *what)
 {
     FILE *f = fopen(path, "rb");
     size_t n;
 
     if (f == NULL) {
-        cmd_err(ctx, "cannot open '%s': %s", path, strerror(errno));
+        cmd_err(ctx, "%s: cannot open '%s': %s%s", cmd, path, strerror(errno),
+                tail(cmd));
         return -ENOENT;
     }
     n = fread(buf, 1, cap, f);
     if (n == cap && fgetc(f) != EOF) {
         fclose(f);
-        cmd_err(ctx, "'%s' is larger than any %s keel accepts (%zu bytes)",
-                path, what, cap);
+        cmd_err(ctx,
+                "%s: '%s' is larger than any %s keel accepts (%zu bytes)%s",
+                cmd, path, what, cap, tail(cmd));
         return -E2BIG;
     }
     fclose(f);
@@ -324,14 +333,16 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
         rc = hash_file(ctx, pos[0], h);
         if (rc != 0)
             return rc;
-        n = read_small(ctx, pos[1], sig, sizeof(sig) - 1, "signature");
+        n = read_small(ctx, "id verify", pos[1], sig, sizeof(sig) - 1,
+                       "signature");
         if (n < 0)
             return n;
     }
     if (keyfile != NULL) {
         int priv;
 
-        rc = read_small(ctx, keyfile, keybuf, sizeof(keybuf), "key file");
+        rc = read_small(ctx, "id verify", keyfile, keybuf, sizeof(keybuf),
+                        "key file");
         if (rc < 0)
             return rc;
         rc = crypto_key_parse(keybuf, (size_t)rc, &k, &priv, &why);
@@ -406,7 +417,7 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     int priv, rc, n;
 
     (void)argc;
-    n = read_small(ctx, argv[0], buf, sizeof(buf), "key file");
+    n = read_small(ctx, "id import", argv[0], buf, sizeof(buf), "key file");
     if (n < 0)
         return n;
     rc = crypto_key_parse(buf, (size_t)n, &k, &priv, &why);
