@@ -124,4 +124,31 @@ else
     fail "chain: verify --pow / trim" "exit $rc"
     sed 's/^/    /' "$tmp/out" | head -n 12
 fi
+rm -f "$f"
+
+# At a real terminal `chain verify --pow` runs in steps in the background:
+# the console answers other commands (here `uptime` and a progress query)
+# before the verification ends.  2,000 blocks at difficulty 1: about two
+# seconds of proofs on x86_64.
+$cg -n 2000 -d 1 -o "$c/d1.dat" >/dev/null
+keel_run "$a" "$f" "chain import $c/d1.dat\n"
+build/tools/ptyexpect -t 120 -e 'keel> ' -s 'chain verify --pow\r' \
+    -e 'keel> ' -s 'uptime\r' -e 'keel> ' -s 'chain verify\r' \
+    -e 'trailers valid' -e 'keel> ' -s 'poweroff\r' \
+    -- $(runner "$a") "$k" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+tr -d '\r' <"$tmp/out" >"$tmp/out.txt"
+up=$(grep -n '^up [0-9]' "$tmp/out.txt" | head -n 1 | cut -d: -f1)
+prog=$(grep -n 'chain verify: running, at [0-9]* of 2001' "$tmp/out.txt" |
+    head -n 1 | cut -d: -f1)
+done_at=$(grep -n 'chain verify: 2001 trailers valid with their proofs' \
+    "$tmp/out.txt" | head -n 1 | cut -d: -f1)
+if [ "$rc" -eq 0 ] && grep -q 'started in the background' "$tmp/out.txt" &&
+    [ -n "$up" ] && [ -n "$prog" ] && [ -n "$done_at" ] &&
+    [ "$up" -lt "$done_at" ] && [ "$prog" -lt "$done_at" ]; then
+    ok "chain: verify --pow runs in the background; the console answers meanwhile"
+else
+    fail "chain: background verify" "exit $rc"
+    sed 's/^/    /' "$tmp/out.txt" | tail -n 12
+fi
 rm -rf "$c"
