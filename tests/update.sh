@@ -47,6 +47,25 @@ else
     fail "update: bundle with openssl signatures" "$(cat "$tmp/out")"
 fi
 
+# A bundle may carry a chain checkpoint, covered by the signatures.
+bh=7ca8712a48aa9759274fe959960df639b837ce4d5b7457b4d51dd2734c639d6a
+wt=00000000000000000000000000000000000000000000000000000000000003e6
+if $kb create --payload "$u/good.kar" --board "$BOARD" --version 0.2.1 \
+    --counter 1 --checkpoint "1000:$bh:$wt" -o "$u/ck.kbn" >/dev/null &&
+    $kb sign "$u/ck.kbn" --key "$u/k1.pem" >/dev/null &&
+    $kb sign "$u/ck.kbn" --key "$u/k3.pem" >/dev/null &&
+    $kb verify "$u/ck.kbn" --keyring "$u/keyring" >/dev/null 2>&1 &&
+    $kb inspect "$u/ck.kbn" --json |
+    grep -q "\"checkpoint\":{\"bnum\":1000,\"bhash\":\"$bh\",\"weight\":\"$wt\"}" &&
+    ! $kb create --payload "$u/good.kar" --board "$BOARD" --version 0.2.1 \
+        --counter 1 --checkpoint "1000:$bh:3e6" -o "$u/x.kbn" 2>"$tmp/out" &&
+    grep -q 'checkpoint wants BNUM:BHASH:WEIGHT' "$tmp/out" &&
+    [ ! -e "$u/x.kbn" ]; then
+    ok "keel-bundle: a signed chain checkpoint in the manifest; a bad one refused"
+else
+    fail "keel-bundle: checkpoint" "$(cat "$tmp/out")"
+fi
+
 # A signature over another manifest is not attached.
 $kb digest "$u/good.kbn" --manifest "$u/m2" >/dev/null
 printf x >>"$u/m2"

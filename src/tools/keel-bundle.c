@@ -6,7 +6,8 @@
  *   keel-bundle archive OUT DEST=SRC...        slot payload (KAR1)
  *   keel-bundle create --payload F --board B[,B] --version X.Y.Z
  *               --counter N [--chunk BYTES] [--keyring NEW]
- *               [--created UNIX] -o OUT           unsigned bundle
+ *               [--created UNIX] [--checkpoint BNUM:BHASH:WEIGHT]
+ *               -o OUT                            unsigned bundle
  *   keel-bundle sign BUNDLE --key KEY.pem         add a signature
  *   keel-bundle digest BUNDLE [--manifest OUT]    SHA-256 to sign; or the
  *               manifest bytes for `openssl dgst -sha256 -sign`
@@ -25,6 +26,7 @@
  * 2 on a usage error.  The tool shares src/update/format.c with the
  * device, so what it writes is what the device reads.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -64,7 +66,8 @@ usage(void)
             "       keel-bundle create --payload F --board B[,B...] "
             "--version X.Y.Z --counter N\n"
             "                   [--chunk BYTES] [--keyring NEW] [--created "
-            "UNIX] -o OUT\n"
+            "UNIX]\n"
+            "                   [--checkpoint BNUM:BHASH:WEIGHT] -o OUT\n"
             "       keel-bundle sign BUNDLE --key KEY.pem\n"
             "       keel-bundle digest BUNDLE [--manifest OUT]\n"
             "       keel-bundle attach-signature BUNDLE SIG.der --key "
@@ -320,6 +323,60 @@ parse_version(const char *s, struct upd_version *v)
                : -1;
 }
 
+/* 64 hex digits, most significant first, into 32 bytes in that order. */
+static int
+hex32(const char *h, size_t len, uint8_t out[32])
+{
+    if (len != 64)
+        return -1;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+
+        if (sscanf(h + 2 * i, "%2x", &v) != 1 ||
+            !isxdigit((unsigned char)h[2 * i]) ||
+            !isxdigit((unsigned char)h[2 * i + 1]))
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* "BNUM:BHASH:WEIGHT" into the manifest's 72 bytes: bnum (u64 LE), the
+ * bhash as its bytes, the weight as a 256-bit little-endian integer (the
+ * hex is the number, most significant digit first, as `chain info`
+ * prints it). */
+static int
+checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN])
+{
+    const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    uint8_t w[32];
+    char *end;
+    uint64_t bnum;
+
+    if (c1 == NULL || c2 == NULL || c1 == arg || !isdigit((unsigned char)*arg))
+        return -1;
+    bnum = strtoull(arg, &end, 10);
+    if (end != c1 || hex32(c1 + 1, (size_t)(c2 - c1 - 1), out + 8) != 0 ||
+        hex32(c2 + 1, strlen(c2 + 1), w) != 0)
+        return -1;
+    put64(out, bnum);
+    for (int i = 0; i < 32; i++)
+        out[40 + i] = w[31 - i];
+    return 0;
+}
+
+static void
+checkpoint_print(const uint8_t *ck, int json)
+{
+    printf(json ? "{\"bnum\":%" PRIu64 ",\"bhash\":\"" : "%" PRIu64 " ",
+           le64(ck));
+    hex(stdout, ck + 8, 32);
+    printf(json ? "\",\"weight\":\"" : " weight ");
+    for (int i = 31; i >= 0; i--)
+        printf("%02x", ck[40 + i]);
+    printf(json ? "\"}" : "");
+}
+
 static int
 cmd_create(int argc, char **argv)
 {
@@ -328,6 +385,8 @@ cmd_create(int argc, char **argv)
     uint64_t counter = UINT64_MAX;
     uint32_t chunk = 65536;
     int64_t created = -1;
+    const char *ckf = NULL;
+    uint8_t ck[UPD_CHECKPOINT_LEN];
     struct upd_manifest m;
     uint8_t *pl, *kr = NULL, *man, hdr[UPD_HDR_LEN], *hashes;
     size_t pll, krl = 0;
@@ -354,6 +413,8 @@ cmd_create(int argc, char **argv)
             krf = v;
         else if (strcmp(a, "--created") == 0)
             created = strtoll(v, NULL, 10);
+        else if (strcmp(a, "--checkpoint") == 0)
+            ckf = v;
         else if (strcmp(a, "-o") == 0)
             out = v;
         else
@@ -400,6 +461,14 @@ cmd_create(int argc, char **argv)
             return die("keyring '%s': %s", krf, why);
         m.keyring = kr;
         m.keyring_len = (uint32_t)krl;
+    }
+    if (ckf != NULL) {
+        if (checkpoint_parse(ckf, ck) != 0)
+            return die("--checkpoint wants BNUM:BHASH:WEIGHT (BHASH and "
+                       "WEIGHT 64 hex digits each, as 'chain info' prints "
+                       "them), got '%s'",
+                       ckf);
+        m.checkpoint = ck;
     }
     m.counter = counter;
     m.created = created >= 0 ? created : (int64_t)time(NULL);
@@ -562,9 +631,13 @@ cmd_inspect(int argc, char **argv)
                b.m.counter, (long long)b.m.created, b.m.payload_size,
                b.m.chunk_size, b.m.nchunks);
         hex(stdout, b.digest, 32);
-        printf("\",\"keyring\":%s,\"checkpoint\":%s,\"signatures\":[",
-               b.m.keyring ? "true" : "false",
-               b.m.checkpoint ? "true" : "false");
+        printf("\",\"keyring\":%s,\"checkpoint\":",
+               b.m.keyring ? "true" : "false");
+        if (b.m.checkpoint != NULL)
+            checkpoint_print(b.m.checkpoint, 1);
+        else
+            printf("null");
+        printf(",\"signatures\":[");
         for (int i = 0; i < b.nsig; i++) {
             printf("%s\"", i ? "," : "");
             hex(stdout, b.sig[i].key_id, 32);
@@ -583,8 +656,13 @@ cmd_inspect(int argc, char **argv)
         b.m.version.major, b.m.version.minor, b.m.version.patch, b.m.counter,
         (long long)b.m.created, b.m.payload_size, b.m.nchunks, b.m.chunk_size);
     hex(stdout, b.digest, 32);
-    printf("\nkeyring:     %s\nsignatures:  %d\n",
-           b.m.keyring ? "carries a new keyring" : "none", b.nsig);
+    printf("\nkeyring:     %s\ncheckpoint:  ",
+           b.m.keyring ? "carries a new keyring" : "none");
+    if (b.m.checkpoint != NULL)
+        checkpoint_print(b.m.checkpoint, 0);
+    else
+        printf("none");
+    printf("\nsignatures:  %d\n", b.nsig);
     for (int i = 0; i < b.nsig; i++) {
         printf("  key ");
         hex(stdout, b.sig[i].key_id, 32);
