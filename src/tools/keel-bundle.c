@@ -365,9 +365,14 @@ checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN])
     return 0;
 }
 
+/* The checkpoint as text or JSON; "none" or null when there is none. */
 static void
 checkpoint_print(const uint8_t *ck, int json)
 {
+    if (ck == NULL) {
+        printf(json ? "null" : "none");
+        return;
+    }
     printf(json ? "{\"bnum\":%" PRIu64 ",\"bhash\":\"" : "%" PRIu64 " ",
            le64(ck));
     hex(stdout, ck + 8, 32);
@@ -633,10 +638,7 @@ cmd_inspect(int argc, char **argv)
         hex(stdout, b.digest, 32);
         printf("\",\"keyring\":%s,\"checkpoint\":",
                b.m.keyring ? "true" : "false");
-        if (b.m.checkpoint != NULL)
-            checkpoint_print(b.m.checkpoint, 1);
-        else
-            printf("null");
+        checkpoint_print(b.m.checkpoint, 1);
         printf(",\"signatures\":[");
         for (int i = 0; i < b.nsig; i++) {
             printf("%s\"", i ? "," : "");
@@ -658,10 +660,7 @@ cmd_inspect(int argc, char **argv)
     hex(stdout, b.digest, 32);
     printf("\nkeyring:     %s\ncheckpoint:  ",
            b.m.keyring ? "carries a new keyring" : "none");
-    if (b.m.checkpoint != NULL)
-        checkpoint_print(b.m.checkpoint, 0);
-    else
-        printf("none");
+    checkpoint_print(b.m.checkpoint, 0);
     printf("\nsignatures:  %d\n", b.nsig);
     for (int i = 0; i < b.nsig; i++) {
         printf("  key ");
