@@ -161,13 +161,38 @@ dev_reset(struct sim_flash *d)
     d->rng = SEED_TORN;
 }
 
+static size_t
+touched_len(const struct sim_flash *d)
+{
+    return (size_t)((d->geom.size / d->geom.prog_size + 7) / 8);
+}
+
 static int
 touched_alloc(struct sim_flash *d)
 {
-    uint64_t units = d->geom.size / d->geom.prog_size;
-
-    d->touched = calloc((size_t)((units + 7) / 8), 1);
+    d->touched = calloc(touched_len(d), 1);
     return d->touched != NULL ? 0 : -ENOMEM;
+}
+
+size_t
+sim_flash_state_size(const struct sim_flash *d)
+{
+    return (size_t)d->geom.size + touched_len(d);
+}
+
+void
+sim_flash_save(const struct sim_flash *d, uint8_t *state)
+{
+    memcpy(state, d->map, (size_t)d->geom.size);
+    memcpy(state + d->geom.size, d->touched, touched_len(d));
+}
+
+void
+sim_flash_restore(struct sim_flash *d, const uint8_t *state)
+{
+    memcpy(d->map, state, (size_t)d->geom.size);
+    memcpy(d->touched, state + d->geom.size, touched_len(d));
+    sim_flash_power_on(d);
 }
 
 int

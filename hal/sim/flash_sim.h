@@ -100,6 +100,12 @@ void sim_flash_cut_after(struct sim_flash *d, uint64_t n,
  * stored bytes and the touched map are kept, as on a real chip. */
 void sim_flash_power_on(struct sim_flash *d);
 void sim_flash_flip_on_read(struct sim_flash *d, uint32_t ppm, uint32_t seed);
+/* The device's state, for tests that replay a workload from the same
+ * start: its bytes, then the touched map (one bit per program unit), in
+ * sim_flash_state_size() bytes.  Restore puts them back and powers on. */
+size_t sim_flash_state_size(const struct sim_flash *d);
+void sim_flash_save(const struct sim_flash *d, uint8_t *state);
+void sim_flash_restore(struct sim_flash *d, const uint8_t *state);
 int sim_flash_corrupt(struct sim_flash *d, uint64_t off, uint8_t xor_mask);
 
 /* Mutating operations attempted since open (the number a cut counts). */

@@ -171,15 +171,6 @@ chain_next_difficulty(const struct chain_profile *pf, const struct trailer *p)
     return d;
 }
 
-static int
-zero(const uint8_t *p, size_t n)
-{
-    while (n--)
-        if (*p++ != 0)
-            return 0;
-    return 1;
-}
-
 enum chain_reason
 chain_check(const struct chain_profile *pf, const uint8_t pb[TRAILER_LEN],
             const uint8_t tb[TRAILER_LEN], const struct chain_opts *o)
@@ -199,9 +190,9 @@ chain_check(const struct chain_profile *pf, const uint8_t pb[TRAILER_LEN],
     ng = (n & 0xff) == 0;
     pseudo = !ng && t.tcount == 0;
     if (ng || pseudo) {
-        if (t.mfee != 0 || t.tcount != 0 || !zero(t.nonce, 32))
+        if (t.mfee != 0 || t.tcount != 0 || !bytes_zero(t.nonce, 32))
             return CHAIN_R_NG_FIELDS;
-        if (n < pf->v30 && !zero(t.mroot, 32))
+        if (n < pf->v30 && !bytes_zero(t.mroot, 32))
             return CHAIN_R_NG_MROOT;
     } else {
         if (t.mfee < 500)

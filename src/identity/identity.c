@@ -180,16 +180,6 @@ rec_encode(const struct identity *id, uint8_t r[ID_REC_LEN])
     crypto_sha256(r, R_SHA, r + R_SHA);
 }
 
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-
-    while (n--)
-        acc |= *p++;
-    return acc == 0;
-}
-
 /* Decode and check a record as the loader trusts it: structure, hash,
  * keys, self-checks and the statement.  Fills out on success; returns
  * -EBADMSG with *why set otherwise.  out's secrets are wiped on error. */
@@ -231,7 +221,7 @@ rec_decode(const uint8_t *r, size_t len, struct identity *out, const char **why)
         goto bad;
     }
     if (!out->has_stmt) {
-        if (!all_zero(r + R_OLD_CREATED, R_SHA - R_OLD_CREATED)) {
+        if (!bytes_zero(r + R_OLD_CREATED, R_SHA - R_OLD_CREATED)) {
             *why = "unknown format";
             goto bad;
         }
@@ -265,7 +255,7 @@ rec_decode(const uint8_t *r, size_t len, struct identity *out, const char **why)
             *why = "old key fails its self-check";
             goto bad;
         }
-    } else if (!all_zero(r + R_OLD_PRIV, CRYPTO_EC_PRIV_LEN)) {
+    } else if (!bytes_zero(r + R_OLD_PRIV, CRYPTO_EC_PRIV_LEN)) {
         *why = "retired key not wiped";
         goto bad;
     }

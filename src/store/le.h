@@ -1,7 +1,9 @@
-/* store/le.h - explicit little-endian loads and stores (no struct casts). */
+/* store/le.h - explicit little-endian loads and stores (no struct casts),
+ * and the all-zero check the codecs use on reserved bytes. */
 #ifndef STORE_LE_H
 #define STORE_LE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t
@@ -44,6 +46,18 @@ put64(uint8_t *p, uint64_t v)
 {
     put32(p, (uint32_t)v);
     put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* 1 when all n bytes are zero.  Runs in time independent of the data, so
+ * it may look at key material. */
+static inline int
+bytes_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+
+    while (n--)
+        acc |= *p++;
+    return acc == 0;
 }
 
 #endif

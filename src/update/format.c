@@ -20,15 +20,6 @@ static const char kr_magic[4] = {'K', 'K', 'R', '1'};
 #define F_CHECKPOINT 0x02
 
 static int
-zero(const uint8_t *p, size_t n)
-{
-    while (n--)
-        if (*p++ != 0)
-            return 0;
-    return 1;
-}
-
-static int
 bad(const char **why, const char *w)
 {
     *why = w;
@@ -61,7 +52,7 @@ upd_header_decode(const uint8_t h[UPD_HDR_LEN], struct upd_header *out,
         return bad(why, "bundle header checksum mismatch");
     if (le16(h + 8) != 1 || le16(h + 10) != UPD_HDR_LEN)
         return bad(why, "unsupported bundle format version");
-    if (le32(h + 20) != 0 || !zero(h + 32, 28))
+    if (le32(h + 20) != 0 || !bytes_zero(h + 32, 28))
         return bad(why, "bundle header reserved bytes not zero");
     out->manifest_len = le32(h + 12);
     out->sigs_len = le32(h + 16);
@@ -383,7 +374,7 @@ upd_sigs_decode(const uint8_t *p, size_t len, struct upd_sig *sigs, int cap,
         memcpy(sigs[i].key_id, b, 32);
         sigs[i].len = b[32];
         if (sigs[i].len < 8 || sigs[i].len > CRYPTO_SIG_MAX ||
-            !zero(b + 33 + sigs[i].len, CRYPTO_SIG_MAX - sigs[i].len))
+            !bytes_zero(b + 33 + sigs[i].len, CRYPTO_SIG_MAX - sigs[i].len))
             return bad(why, "malformed signature block");
         memcpy(sigs[i].der, b + 33, sigs[i].len);
     }

@@ -842,7 +842,7 @@ test_chain_powercut(void)
 {
     struct chaingen g = {1200, 0, 7, 21, 0, 0, 0, GEN_OK, 0};
     struct mem a = gen(&g), b;
-    static uint8_t snapmap[DEV_SIZE], snaptouch[DEV_SIZE / 16 / 8];
+    static uint8_t snap[DEV_SIZE + DEV_SIZE / 16 / 8];
     uint64_t total = 0, points = 0;
     int viol = 0;
 
@@ -860,8 +860,8 @@ test_chain_powercut(void)
         head.len = 801 * TRAILER_LEN;
         UT_CHECK_EQ(import(&head, &r), 0);
     }
-    memcpy(snapmap, dev.map, DEV_SIZE);
-    memcpy(snaptouch, dev.touched, sizeof(snaptouch));
+    UT_CHECK_EQ(sim_flash_state_size(&dev), sizeof(snap));
+    sim_flash_save(&dev, snap);
 
     UT_CASE("power cut at every flash operation of an append and a reorg");
     for (int phase = 0; phase < 2; phase++) {
@@ -870,9 +870,7 @@ test_chain_powercut(void)
             uint64_t base, ops;
             int m;
 
-            memcpy(dev.map, snapmap, DEV_SIZE);
-            memcpy(dev.touched, snaptouch, sizeof(snaptouch));
-            sim_flash_power_on(&dev);
+            sim_flash_restore(&dev, snap);
             mount();
             if (phase == 1) {
                 struct chain_import_res r0;

@@ -601,6 +601,30 @@ test_dead_and_power_on(void)
     sim_flash_cut_after(&d, 2, SIM_TORN_BITS, 1);
     UT_CHECK_EQ(hal_flash_erase(&p, 0, ES), 0);
     UT_CHECK_EQ(d.dead, 0);
+
+    UT_CASE("a saved state restores bytes and the touched map, powered on");
+    {
+        size_t n = sim_flash_state_size(&d);
+        uint8_t *st = malloc(n);
+
+        UT_CHECK_EQ(n, (size_t)geom.size + geom.size / geom.prog_size / 8);
+        UT_CHECK_EQ(hal_flash_prog(&p, 0, data, PS), 0);
+        sim_flash_save(&d, st);
+        UT_CHECK_EQ(hal_flash_erase(&p, 0, ES), 0);
+        UT_CHECK_EQ(hal_flash_prog(&p, PS, data, PS), 0);
+        sim_flash_cut_after(&d, sim_flash_ops(&d), SIM_TORN_NONE, 1);
+        UT_CHECK_EQ(hal_flash_erase(&p, 0, ES), -EIO);
+        sim_flash_restore(&d, st);
+        UT_CHECK_EQ(d.dead, 0);
+        UT_CHECK_EQ(hal_flash_read(&p, 0, buf, PS), 0);
+        UT_CHECK(all_bytes(buf, PS, 0x42));
+        UT_CHECK_EQ(hal_flash_read(&p, PS, buf, PS), 0);
+        UT_CHECK(all_bytes(buf, PS, 0xff));
+        /* unit 0 programmed at the save: still refused; unit 1 free */
+        UT_CHECK_EQ(hal_flash_prog(&p, 0, data, PS), -EINVAL);
+        UT_CHECK_EQ(hal_flash_prog(&p, PS, data, PS), 0);
+        free(st);
+    }
     sim_flash_close(&d);
 }
 

@@ -78,26 +78,8 @@ boot(void)
     return identity_boot(&id, &st, crc == 0 || crc == -ENOENT ? &ctl : NULL);
 }
 
-/* A snapshot of the device's bytes and program-once map. */
-struct snap {
-    uint8_t map[DEV_SIZE];
-    uint8_t touched[DEV_SIZE / 16 / 8];
-};
-
-static void
-snap_take(struct snap *s)
-{
-    memcpy(s->map, dev.map, DEV_SIZE);
-    memcpy(s->touched, dev.touched, sizeof(s->touched));
-}
-
-static void
-snap_restore(const struct snap *s)
-{
-    memcpy(dev.map, s->map, DEV_SIZE);
-    memcpy(dev.touched, s->touched, sizeof(s->touched));
-    sim_flash_power_on(&dev);
-}
+/* A saved device state (sim_flash_save): bytes, then the touched map. */
+#define STATE_LEN (DEV_SIZE + DEV_SIZE / 16 / 8)
 
 /* Flip a bit in the stored value of key (its flash bytes). */
 static int
@@ -263,17 +245,17 @@ test_lifecycle(void)
 static void
 test_rollback_and_refusals(void)
 {
-    static struct snap s1;
+    static uint8_t s1[STATE_LEN];
     struct crypto_eckey k;
 
     dev_new();
     UT_CASE("store rolled back to an older identity: lost");
     UT_CHECK_EQ(boot(), 0);
-    snap_take(&s1);
+    sim_flash_save(&dev, s1);
     UT_CHECK_EQ(identity_rotate(&id, 86400), 0);
     /* the store as it was, the control block as it is now */
-    memcpy(dev.map, s1.map, STORE_SIZE);
-    memcpy(dev.touched, s1.touched, STORE_SIZE / 16 / 8);
+    memcpy(dev.map, s1, STORE_SIZE);
+    memcpy(dev.touched, s1 + DEV_SIZE, STORE_SIZE / 16 / 8);
     UT_CHECK_EQ(boot(), -ENOKEY);
     UT_CHECK(strstr(id.why, "rolled back") != NULL);
     sim_flash_close(&dev);
@@ -345,14 +327,14 @@ enum pc_op { PC_CREATE, PC_ROTATE, PC_REPAIR };
  * power on and boot.  Returns the violations found; *ops gets the
  * operation count of the run. */
 static int
-pc_run(enum pc_op op, const struct snap *start, uint64_t k, uint64_t k2,
+pc_run(enum pc_op op, const uint8_t *start, uint64_t k, uint64_t k2,
        enum sim_flash_torn mode, uint64_t *ops, const uint8_t fp_before[32])
 {
     uint8_t fp_run[32], fp[32];
     int done = 0, v = 0;
     uint64_t base;
 
-    snap_restore(start);
+    sim_flash_restore(&dev, start);
     if (op != PC_CREATE)
         UT_CHECK_EQ(boot(), 0);
     base = sim_flash_ops(&dev);
@@ -421,15 +403,16 @@ pc_run(enum pc_op op, const struct snap *start, uint64_t k, uint64_t k2,
 static void
 test_powercut(void)
 {
-    static struct snap blank, made;
+    static uint8_t blank[STATE_LEN], made[STATE_LEN];
     static const char *const names[] = {"creation", "rotation", "repair"};
     uint8_t fp0[32];
 
     dev_new();
-    snap_take(&blank);
+    UT_CHECK_EQ(sim_flash_state_size(&dev), STATE_LEN);
+    sim_flash_save(&dev, blank);
     UT_CHECK_EQ(boot(), 0);
     fp_of(fp0);
-    snap_take(&made);
+    sim_flash_save(&dev, made);
     for (int op = PC_CREATE; op <= PC_REPAIR; op++) {
         char title[96];
         uint64_t total = 0, ops, points = 0;
@@ -440,7 +423,7 @@ test_powercut(void)
                  "double cuts)",
                  names[op]);
         UT_CASE(title);
-        viol += pc_run((enum pc_op)op, op == PC_CREATE ? &blank : &made,
+        viol += pc_run((enum pc_op)op, op == PC_CREATE ? blank : made,
                        UINT64_MAX, UINT64_MAX, SIM_TORN_NONE, &total, fp0);
         UT_CHECK(total > 3);
         /* every first cut, alone and with a second cut at each of the
@@ -449,7 +432,7 @@ test_powercut(void)
             for (int m = SIM_TORN_NONE; m <= SIM_TORN_BITS; m++)
                 for (uint64_t k2 = 0; k2 <= 6; k2++) {
                     viol +=
-                        pc_run((enum pc_op)op, op == PC_CREATE ? &blank : &made,
+                        pc_run((enum pc_op)op, op == PC_CREATE ? blank : made,
                                k, k2 == 6 ? UINT64_MAX : k2,
                                (enum sim_flash_torn)m, &ops, fp0);
                     points++;

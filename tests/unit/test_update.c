@@ -1051,25 +1051,8 @@ static const char *const pc_names[] = {
     "keel-boot trial count",
     "keyring rotation by signed keyring file"};
 
-static struct snap {
-    uint8_t map[DEV_SIZE];
-    uint8_t touched[DEV_SIZE / 16 / 8];
-} start[PC_COUNT];
-
-static void
-snap_take(struct snap *s)
-{
-    memcpy(s->map, dev.map, DEV_SIZE);
-    memcpy(s->touched, dev.touched, sizeof(s->touched));
-}
-
-static void
-snap_restore(const struct snap *s)
-{
-    memcpy(dev.map, s->map, DEV_SIZE);
-    memcpy(dev.touched, s->touched, sizeof(s->touched));
-    sim_flash_power_on(&dev);
-}
+/* The device as each op starts (sim_flash_save). */
+static uint8_t start[PC_COUNT][DEV_SIZE + DEV_SIZE / 16 / 8];
 
 /* The bundle each op installs (built once per op). */
 static uint8_t pc_bundle[PC_COUNT][300 * 1024];
@@ -1084,7 +1067,7 @@ pc_run(enum pc_op op, uint64_t k, enum sim_flash_torn mode, uint64_t *ops)
     int rc = -1, trial, s, v = 0, running;
     char why[120];
 
-    snap_restore(&start[op]);
+    sim_flash_restore(&dev, start[op]);
     running = op == PC_INSTALL || op == PC_ROTATE || op == PC_SKR ? 0 : 1;
     power_on(op == PC_TRIAL ? -1 : running);
     memcpy(bundle, pc_bundle[op], pc_blen[op]);
@@ -1188,7 +1171,8 @@ test_powercut(void)
     /* start[INSTALL]: slot a good, running; bundle 1.1.0 counter 2. */
     dev_new();
     provision();
-    snap_take(&start[PC_INSTALL]);
+    UT_CHECK_EQ(sim_flash_state_size(&dev), sizeof(start[0]));
+    sim_flash_save(&dev, start[PC_INSTALL]);
     s = base_spec();
     s.v.minor = 1;
     s.counter = 2;
@@ -1196,7 +1180,7 @@ test_powercut(void)
     memcpy(pc_bundle[PC_INSTALL], bundle, blen);
     pc_blen[PC_INSTALL] = blen;
     /* start[ROTATE]: as install, the bundle carries keyring v2. */
-    snap_take(&start[PC_ROTATE]);
+    sim_flash_save(&dev, start[PC_ROTATE]);
     kl = keyring_of(kr2, sizeof(kr2), rot, 3, 2, 2);
     s.keyring = kr2;
     s.keyring_len = (uint32_t)kl;
@@ -1211,10 +1195,10 @@ test_powercut(void)
     power_on(0);
     UT_CHECK_EQ(install(), 1);
     UT_CHECK_EQ(boot(&trial), 1);
-    snap_take(&start[PC_CONFIRM]);
+    sim_flash_save(&dev, start[PC_CONFIRM]);
     /* start[TRIAL]: slot b on trial with one try left. */
     UT_CHECK_EQ(boot(&trial), 1);
-    snap_take(&start[PC_TRIAL]);
+    sim_flash_save(&dev, start[PC_TRIAL]);
     /* start[ROLLBACK]: both slots good at counter 1, b running. */
     sim_flash_close(&dev);
     dev_new();
@@ -1227,10 +1211,10 @@ test_powercut(void)
     UT_CHECK_EQ(boot(&trial), 1);
     power_on(1);
     UT_CHECK_EQ(update_confirm(&upd), 0);
-    snap_take(&start[PC_ROLLBACK]);
+    sim_flash_save(&dev, start[PC_ROLLBACK]);
 
     /* start[SKR]: slot a good; a signed keyring v2 by 0, 1 and 4. */
-    snap_take(&start[PC_SKR]);
+    sim_flash_save(&dev, start[PC_SKR]);
     {
         static const int both[3] = {0, 1, 4};
 
