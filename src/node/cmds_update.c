@@ -144,6 +144,34 @@ slot_json(struct cmd_ctx *ctx, const struct bc_slot *s)
     cmd_printf(ctx, "\",\"result\":\"%s\"}", upd_reason_name(s->result));
 }
 
+static void
+event_json(struct cmd_ctx *ctx, const struct upd_event *e)
+{
+    static const char *const kind[] = {"", "refused", "slot", "counter",
+                                       "keyring"};
+
+    cmd_printf(ctx, "{\"time\":%lld,\"kind\":\"%s\"", (long long)e->time,
+               e->kind <= UPD_EV_KEYRING ? kind[e->kind] : "unknown");
+    switch (e->kind) {
+    case UPD_EV_REFUSED:
+        cmd_printf(ctx,
+                   ",\"reason\":\"%s\",\"why\":", upd_reason_name(e->reason));
+        cmd_json_str(ctx, e->why);
+        break;
+    case UPD_EV_SLOT:
+        cmd_printf(ctx,
+                   ",\"slot\":\"%c\",\"from\":\"%s\",\"to\":\"%s\","
+                   "\"reason\":\"%s\",\"counter\":%" PRIu64,
+                   slot_name(e->slot), slot_state_name(e->from),
+                   slot_state_name(e->to), upd_reason_name(e->reason), e->a);
+        break;
+    default:
+        cmd_printf(ctx, ",\"from\":%" PRIu64 ",\"to\":%" PRIu64, e->a, e->b);
+        break;
+    }
+    cmd_printf(ctx, "}");
+}
+
 /* The newest refusal since the node started, or NULL. */
 static const struct upd_event *
 last_refusal(const struct node *node)
@@ -163,6 +191,7 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
     struct node *node = ctx->node;
     struct bootctl bc;
     struct upd_keyring k;
+    const struct upd_event *lr = last_refusal(node);
     int rc = need_update(ctx), kr;
 
     (void)argc;
@@ -202,16 +231,10 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
         else
             cmd_printf(ctx, "null");
         cmd_printf(ctx, ",\"last_refusal\":");
-        if (last_refusal(node) != NULL) {
-            const struct upd_event *e = last_refusal(node);
-
-            cmd_printf(ctx, "{\"time\":%lld,\"reason\":\"%s\",\"why\":",
-                       (long long)e->time, upd_reason_name(e->reason));
-            cmd_json_str(ctx, e->why);
-            cmd_printf(ctx, "}");
-        } else {
+        if (lr != NULL)
+            event_json(ctx, lr);
+        else
             cmd_printf(ctx, "null");
-        }
         cmd_printf(ctx, "}\n");
         return 0;
     }
@@ -245,10 +268,9 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
                    k.expires ? ", expires" : "");
     else
         cmd_printf(ctx, "keyring:       %s\n", node->upd.why);
-    if (last_refusal(node) != NULL)
-        cmd_printf(ctx, "last refusal:  %s: %s\n",
-                   upd_reason_name(last_refusal(node)->reason),
-                   last_refusal(node)->why);
+    if (lr != NULL)
+        cmd_printf(ctx, "last refusal:  %s: %s\n", upd_reason_name(lr->reason),
+                   lr->why);
     if (node->upd.running >= 0 &&
         bc.slot[node->upd.running].state == SLOT_TRIAL)
         cmd_printf(ctx,
@@ -384,34 +406,6 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_printf(ctx, "keyring: version %" PRIu32 ", %u of %u keys\n",
                    k.version, k.threshold, k.nkeys);
     return rc;
-}
-
-static void
-event_json(struct cmd_ctx *ctx, const struct upd_event *e)
-{
-    static const char *const kind[] = {"", "refused", "slot", "counter",
-                                       "keyring"};
-
-    cmd_printf(ctx, "{\"time\":%lld,\"kind\":\"%s\"", (long long)e->time,
-               e->kind <= UPD_EV_KEYRING ? kind[e->kind] : "unknown");
-    switch (e->kind) {
-    case UPD_EV_REFUSED:
-        cmd_printf(ctx,
-                   ",\"reason\":\"%s\",\"why\":", upd_reason_name(e->reason));
-        cmd_json_str(ctx, e->why);
-        break;
-    case UPD_EV_SLOT:
-        cmd_printf(ctx,
-                   ",\"slot\":\"%c\",\"from\":\"%s\",\"to\":\"%s\","
-                   "\"reason\":\"%s\",\"counter\":%" PRIu64,
-                   slot_name(e->slot), slot_state_name(e->from),
-                   slot_state_name(e->to), upd_reason_name(e->reason), e->a);
-        break;
-    default:
-        cmd_printf(ctx, ",\"from\":%" PRIu64 ",\"to\":%" PRIu64, e->a, e->b);
-        break;
-    }
-    cmd_printf(ctx, "}");
 }
 
 /* `update log`: the events since start, oldest first. */

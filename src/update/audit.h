@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "update/bootctl.h"
+
 /* code, name: outcomes first (1..7), then the refusals (8..). */
 #define UPD_REASONS(X)                                                         \
     X(UPD_R_NONE, "none")                                                      \
@@ -79,11 +81,9 @@ struct upd_event {
     char why[UPD_AUDIT_WHY];
 };
 
-struct bootctl;
-
 struct upd_audit {
-    uint32_t refused[UPD_R_COUNT]; /* per reason */
-    uint32_t entered[2][6];        /* per slot, per state entered */
+    uint32_t refused[UPD_R_COUNT];     /* per reason */
+    uint32_t entered[2][SLOT_BAD + 1]; /* per slot, per state entered */
     uint32_t counter_raises, keyring_rotations;
     uint32_t nevents; /* ever; the ring holds the last UPD_AUDIT_RING */
     struct upd_event ring[UPD_AUDIT_RING];

@@ -173,8 +173,11 @@ rotation_ok(struct update *u, const struct upd_keyring *cur,
     return 0;
 }
 
+/* Store the new keyring (of version `version`), read it back, and log the
+ * rotation from the keyring last read (u->keyring_version). */
 static int
-keyring_store(struct update *u, const uint8_t *kr, uint32_t len)
+keyring_store(struct update *u, const uint8_t *kr, uint32_t len,
+              uint32_t version)
 {
     uint8_t back[UPD_KEYRING_MAX];
     int rc = store_put(u->st, UPD_KEY_KEYRING, kr, len);
@@ -183,6 +186,10 @@ keyring_store(struct update *u, const uint8_t *kr, uint32_t len)
         (store_get(u->st, UPD_KEY_KEYRING, back, sizeof(back)) != (int)len ||
          memcmp(back, kr, len) != 0))
         rc = -EIO;
+    if (rc == 0) {
+        upd_audit_keyring(u->audit, u->keyring_version, version);
+        u->keyring_version = version;
+    }
     return rc;
 }
 
@@ -210,11 +217,10 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
     rc = rotation_ok(u, &cur, &newk, h, sigs, n);
     if (rc != 0)
         return rc;
-    if (keyring_store(u, kr, krl) != 0)
+    if (keyring_store(u, kr, krl, newk.version) != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO,
                     "storing the new keyring failed; the old one "
                     "stays");
-    upd_audit_keyring(u->audit, cur.version, newk.version);
     return 0;
 }
 
@@ -464,7 +470,7 @@ update_install(struct update *u, const struct upd_src *src)
     struct bootctl bc, saved;
     const struct hal_flash *f;
     uint64_t erased = 0, off = 0;
-    uint32_t po, kr_was;
+    uint32_t po;
     int t = 0, rc;
 
     u->why[0] = '\0';
@@ -474,7 +480,6 @@ update_install(struct update *u, const struct upd_src *src)
     f = u->slot[t];
     po = payload_off(f, hd.manifest_len);
     saved = bc;
-    kr_was = u->keyring_version;
 
     /* 2. The slot is now being written: never bootable until READY. */
     bc.slot[t] = (struct bc_slot){
@@ -572,14 +577,12 @@ update_install(struct update *u, const struct upd_src *src)
         }
     }
     /* 4. A new keyring, then READY. */
-    if (newk.nkeys > 0 &&
-        keyring_store(u, u->man.keyring, u->man.keyring_len) != 0) {
+    if (newk.nkeys > 0 && keyring_store(u, u->man.keyring, u->man.keyring_len,
+                                        newk.version) != 0) {
         mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
         return fail(u, UPD_R_FLASH_ERROR, -EIO,
                     "storing the new keyring failed");
     }
-    if (newk.nkeys > 0)
-        upd_audit_keyring(u->audit, kr_was, newk.version);
     bc.slot[t].state = SLOT_READY;
     bc.slot[t].tries = bc.tries_max;
     bc.slot[t].result = UPD_R_INSTALLED;

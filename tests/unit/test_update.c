@@ -741,7 +741,16 @@ test_attacks(void)
     s.nsigners = 3;
     build(&s);
     UT_CASE("keyring rotation signed by both thresholds is accepted");
+    UT_CHECK_EQ(audit.keyring_rotations, 0);
     UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(audit.keyring_rotations, 1);
+    {
+        /* logged before the slot is marked ready: version 1 -> 2 */
+        const struct upd_event *e = upd_audit_event(&audit, 1);
+
+        UT_CHECK(e != NULL && e->kind == UPD_EV_KEYRING && e->a == 1 &&
+                 e->b == 2);
+    }
     {
         struct upd_keyring k;
 
@@ -817,6 +826,10 @@ test_keyring_file(void)
     UT_CHECK_EQ(k.version, 1);
     UT_CASE("signed keyring: both thresholds rotate it");
     UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), 0);
+    UT_CHECK(upd_audit_event(&audit, 0) != NULL &&
+             upd_audit_event(&audit, 0)->kind == UPD_EV_KEYRING &&
+             upd_audit_event(&audit, 0)->a == 1 &&
+             upd_audit_event(&audit, 0)->b == 2);
     UT_CHECK_EQ(update_keyring(&upd, &k), 0);
     UT_CHECK_EQ(k.version, 2);
     UT_CHECK(upd_keyring_find(&k, kid[4]) >= 0);
