@@ -33,7 +33,8 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
-UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/update.c \
+UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/floor.c \
+	src/update/update.c \
 	src/update/audit.c
 CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_hw.c src/crypto/ec.c \
 	src/crypto/keyfmt.c
@@ -226,7 +227,7 @@ $(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
 		-Lbuild/deps/clang/lib -lbearssl
 FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c src/update/format.c \
-	src/update/bootctl.c $(CRYPTO_SRCS) src/store/crc32c.c src/store/ctl.c \
+	src/update/bootctl.c src/update/floor.c $(CRYPTO_SRCS) $(STORE_SRCS) \
 	hal/sim/rng.c
 $(UT_OUT)/fuzz_bundle: $(FUZZ_BUNDLE_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)

@@ -494,6 +494,19 @@ const struct cmd node_id_cmds[] = {
 
 /* ---- status --------------------------------------------------------- */
 
+#define NODE_DEG_NAME(bit, name, text) {name, text},
+static const struct {
+    const char *name, *text;
+} deg_names[] = {NODE_DEGRADED(NODE_DEG_NAME)};
+#undef NODE_DEG_NAME
+
+void
+node_degrade(struct node *node, unsigned bit)
+{
+    node->degraded |= bit;
+    node->damage_events++;
+}
+
 int
 node_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -501,18 +514,28 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
     struct identity *id = &node->id;
     uint8_t fp[ID_FP_LEN];
     uint64_t up = (hal_clock_ms() - node->start_ms) / 1000;
-    int bad = node->store_rc != 0 || id->state != IDENTITY_READY;
+    int bad = node->store_rc != 0 || id->state != IDENTITY_READY ||
+              node->degraded != 0;
 
     (void)argc;
     (void)argv;
     if (id->state == IDENTITY_READY)
         identity_fingerprint(id->cur.k.pub, fp);
     if (ctx->json) {
+        int first = 1;
+
         cmd_printf(ctx,
                    "{\"health\":\"%s\",\"uptime_s\":%" PRIu64
-                   ",\"store\":\"%s\",\"identity\":{\"state\":\"%s\"",
+                   ",\"store\":\"%s\",\"damage\":[",
                    bad ? "degraded" : "ok", up,
-                   node->store_rc == 0 ? "mounted" : "unavailable",
+                   node->store_rc == 0 ? "mounted" : "unavailable");
+        for (int i = 0; i < NODE_DEG_COUNT; i++)
+            if (node->degraded & (1u << i)) {
+                cmd_printf(ctx, "%s\"%s\"", first ? "" : ",",
+                           deg_names[i].name);
+                first = 0;
+            }
+        cmd_printf(ctx, "],\"identity\":{\"state\":\"%s\"",
                    state_name(id->state));
         if (id->state == IDENTITY_READY) {
             cmd_printf(ctx, ",\"fingerprint\":\"");
@@ -529,6 +552,10 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
     cmd_printf(ctx, "health:   %s\nuptime:   %" PRIu64 " s\nstore:    %s\n",
                bad ? "DEGRADED" : "ok", up,
                node->store_rc == 0 ? "mounted" : "unavailable");
+    for (int i = 0; i < NODE_DEG_COUNT; i++)
+        if (node->degraded & (1u << i))
+            cmd_printf(ctx, "damage:   %s: %s\n", deg_names[i].name,
+                       deg_names[i].text);
     if (id->state == IDENTITY_READY) {
         cmd_printf(ctx, "identity: ready, generation %" PRIu32 ", ", id->gen);
         cmd_hex(ctx, fp, 8);

@@ -3,7 +3,11 @@
  * commands: stat, check, keys, get, put, del.
  *
  * Keys whose names start with "sec." hold secrets (identity keys); the
- * console never shows or changes them.
+ * console never shows or changes them.  Keys of the node's own modules
+ * (NODE_INTERNAL_PREFIXES: trust state, chain, identity, ...) may be
+ * read but never written or deleted from the console, except the few
+ * settings listed in node_settings; and console keys may never take the
+ * room the internal ones need (NODE_STORE_RESERVE_*).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +17,21 @@
 #include "node/node.h"
 
 #define SECRET_PREFIX "sec."
+
+/* Prefixes of the keys modules keep (the next modules' included). */
+static const char *const internal_prefixes[] = {
+    "sec.", "upd.", "chain.", "clog.", "id.", "net.", "peer.", "sync.", "log.",
+};
+
+/* Internal-looking keys that are settings an operator may change. */
+static const char *const node_settings[] = {
+    "id.window_days",
+};
+
+/* Room kept for internal keys: console keys stop short of it. */
+#define NODE_STORE_RESERVE_KEYS 64
+#define NODE_STORE_RESERVE_BYTES (256u * 1024)
+#define NODE_STORE_REC_OVERHEAD 64 /* per record, a generous bound */
 
 static void
 id_log(void *arg, const char *msg)
@@ -50,9 +69,19 @@ node_storage_mount(struct node *node)
                 (unsigned)node->ctl.bad);
     if (node->ctl_rc == -ENOENT)
         node->ctl_rc = 0; /* blank: nothing written yet */
-    if (node->ctl_rc != 0)
+    if (node->ctl_rc == -EBADMSG) {
+        /* Both copies damaged: boot control, the trust floor and the
+         * identity marker are unknown.  Never write over the evidence:
+         * updates stay refused until an operator recovers. */
+        node_degrade(node, NODE_DEG_BOOTCTL);
+        fprintf(stderr, "keel: control block: both copies are corrupt; boot "
+                        "control is unknown and is NOT rewritten (updates are "
+                        "refused; see 'status' and docs/RUNBOOK.md)\n");
+    } else if (node->ctl_rc != 0) {
+        node_degrade(node, NODE_DEG_BOOTCTL);
         fprintf(stderr, "keel: control block: mount failed: %s\n",
                 strerror(-node->ctl_rc));
+    }
     node->chain_rc = node->clog_rc != 0
                          ? node->clog_rc
                          : chain_open(&node->chain, &node->clog, &node->store);
@@ -94,6 +123,74 @@ public_key(struct cmd_ctx *ctx, const char *key)
                 "changed from the console",
                 key);
         return -EPERM;
+    }
+    return 0;
+}
+
+int
+node_store_key_internal(const char *key)
+{
+    for (size_t i = 0; i < sizeof(node_settings) / sizeof(node_settings[0]);
+         i++)
+        if (strcmp(key, node_settings[i]) == 0)
+            return 0;
+    for (size_t i = 0;
+         i < sizeof(internal_prefixes) / sizeof(internal_prefixes[0]); i++)
+        if (strncmp(key, internal_prefixes[i], strlen(internal_prefixes[i])) ==
+            0)
+            return 1;
+    return 0;
+}
+
+/* A key the console may write or delete: public and not internal. */
+static int
+console_key(struct cmd_ctx *ctx, const char *verb, const char *key)
+{
+    int rc = public_key(ctx, key);
+
+    if (rc != 0)
+        return rc;
+    if (node_store_key_internal(key)) {
+        cmd_err(ctx,
+                "store %s: '%s' belongs to the node (trust state, chain, "
+                "identity, ...) and is not changed from the console; use "
+                "the module's own commands",
+                verb, key);
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* Would writing key (len bytes) from the console eat into the room kept
+ * for internal keys?  0, or -ENOSPC told. */
+static int
+console_room(struct cmd_ctx *ctx, const char *key, size_t len)
+{
+    struct node *node = ctx->node;
+    struct store_stat st;
+    uint8_t probe[1];
+    int exists = store_get(&node->store, key, probe, 0) != -ENOENT;
+    uint64_t reserve;
+
+    store_stat(&node->store, &st);
+    reserve = st.capacity_bytes / 4 < NODE_STORE_RESERVE_BYTES
+                  ? st.capacity_bytes / 4
+                  : NODE_STORE_RESERVE_BYTES;
+    if (!exists && st.keys + NODE_STORE_RESERVE_KEYS >= STORE_KEYS_MAX) {
+        cmd_err(ctx,
+                "store put %s: the console may keep at most %d keys (%d "
+                "are kept for the node's own); delete one first",
+                key, STORE_KEYS_MAX - NODE_STORE_RESERVE_KEYS,
+                NODE_STORE_RESERVE_KEYS);
+        return -ENOSPC;
+    }
+    if (st.live_bytes + strlen(key) + len + NODE_STORE_REC_OVERHEAD + reserve >
+        st.capacity_bytes) {
+        cmd_err(ctx,
+                "store put %s: the store is full for console keys (%" PRIu64
+                " bytes are kept for the node's own); delete keys first",
+                key, reserve);
+        return -ENOSPC;
     }
     return 0;
 }
@@ -306,9 +403,11 @@ static int
 h_put(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    int rc = public_key(ctx, argv[0]);
+    int rc = console_key(ctx, "put", argv[0]);
 
     (void)argc;
+    if (rc == 0)
+        rc = console_room(ctx, argv[0], strlen(argv[1]));
     if (rc != 0)
         return rc;
     rc = store_put(&node->store, argv[0], argv[1], strlen(argv[1]));
@@ -321,7 +420,7 @@ static int
 h_del(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    int rc = public_key(ctx, argv[0]);
+    int rc = console_key(ctx, "del", argv[0]);
 
     (void)argc;
     if (rc != 0)

@@ -78,6 +78,12 @@ need_update(struct cmd_ctx *ctx)
 {
     struct node *node = ctx->node;
 
+    if (node->ctl_rc == -EBADMSG) {
+        cmd_err(ctx, "update: both boot-control copies are corrupt; nothing "
+                     "is written over them (see 'status' and the recovery "
+                     "steps in docs/RUNBOOK.md)");
+        return -EIO;
+    }
     if (node->store_rc != 0 || node->ctl_rc != 0) {
         cmd_err(ctx, "update: storage not mounted");
         return -EIO;
@@ -403,8 +409,11 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
     }
     rc = update_keyring(&node->upd, &k);
     if (rc == 0)
-        cmd_printf(ctx, "keyring: version %" PRIu32 ", %u of %u keys\n",
+        cmd_printf(ctx, "keyring: %sversion %" PRIu32 ", %u of %u keys\n",
+                   node->upd.restored ? "restored the trusted keyring, " : "",
                    k.version, k.threshold, k.nkeys);
+    if (rc == 0 && node->upd.restored)
+        node->degraded &= ~NODE_DEG_KEYRING;
     return rc;
 }
 
@@ -513,7 +522,7 @@ node_update_init(struct node *node)
                  : strcmp(slot, "a") == 0 ? 0
                  : strcmp(slot, "b") == 0 ? 1
                                           : -1;
-    if (node->rootfs != NULL && u->st != NULL) {
+    if (node->rootfs != NULL && u->st != NULL && node->ctl_rc == 0) {
         char path[512];
         int rc;
 
@@ -524,6 +533,36 @@ node_update_init(struct node *node)
                     "keel: update: keyring from the image not "
                     "stored: %s\n",
                     u->why[0] ? u->why : strerror(-rc));
+    }
+    node_update_check_trust(node);
+}
+
+void
+node_update_check_trust(struct node *node)
+{
+    struct update *u = &node->upd;
+    struct upd_keyring k;
+    struct upd_floor f;
+    int rc;
+
+    if (node->ctl_rc != 0 || u->st == NULL)
+        return;
+    rc = update_floor_sync(u, &f);
+    if (rc != 0 || f.behind != 0) {
+        node_degrade(node, NODE_DEG_FLOOR);
+        fprintf(stderr,
+                "keel: update: trust floor: %s%s%s%s; the highest value "
+                "counts (counter %" PRIu64 ", keyring version %" PRIu32 ")\n",
+                f.damaged & UPD_FLOOR_SRC_CTL ? "control-block copy damaged "
+                                              : "",
+                f.damaged & UPD_FLOOR_SRC_BOOT ? "boot control damaged " : "",
+                f.damaged & UPD_FLOOR_SRC_STORE ? "store mirror damaged " : "",
+                f.behind ? "a copy was behind (brought up)" : "", f.arb,
+                f.keyring_version);
+    }
+    if (update_keyring(u, &k) != 0 && u->reason == UPD_R_KEYRING_ROLLBACK) {
+        node_degrade(node, NODE_DEG_KEYRING);
+        fprintf(stderr, "keel: update: %s\n", u->why);
     }
 }
 

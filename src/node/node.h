@@ -27,6 +27,27 @@ enum node_part {
         NODE_PART_COUNT
 };
 
+/* Why the node is DEGRADED (node.degraded bits); `status` lists them. */
+#define NODE_DEGRADED(X)                                                       \
+    X(NODE_DEG_BOOTCTL, "bootctl", "both boot-control copies are corrupt")     \
+    X(NODE_DEG_FLOOR, "trust_floor",                                           \
+      "a copy of the trust floor is damaged or was behind")                    \
+    X(NODE_DEG_KEYRING, "keyring",                                             \
+      "the device keyring is missing or below the trust floor")                \
+    X(NODE_DEG_CHAIN, "chain", "stored chain trailers are unreadable")         \
+    X(NODE_DEG_STORE, "store", "the store holds corrupt records")              \
+    X(NODE_DEG_BOOT, "boot", "keel-boot booted without boot control")
+
+#define NODE_DEG_ENUM(bit, name, text) bit##_SHIFT,
+enum { NODE_DEGRADED(NODE_DEG_ENUM) NODE_DEG_COUNT };
+#undef NODE_DEG_ENUM
+#define NODE_DEG_BOOTCTL (1u << NODE_DEG_BOOTCTL_SHIFT)
+#define NODE_DEG_FLOOR (1u << NODE_DEG_FLOOR_SHIFT)
+#define NODE_DEG_KEYRING (1u << NODE_DEG_KEYRING_SHIFT)
+#define NODE_DEG_CHAIN (1u << NODE_DEG_CHAIN_SHIFT)
+#define NODE_DEG_STORE (1u << NODE_DEG_STORE_SHIFT)
+#define NODE_DEG_BOOT (1u << NODE_DEG_BOOT_SHIFT)
+
 struct node {
     struct hal_flash part[NODE_PART_COUNT];
     const char *flash_path;
@@ -55,7 +76,15 @@ struct node {
     int stop;          /* 1: power off after the current command */
     int stop_status;
     int reboot;
+    unsigned degraded;      /* NODE_DEG_* bits: damage found and reported */
+    uint32_t damage_events; /* times damage was found since start */
 };
+
+/* Record damage (a NODE_DEG_* bit): counted, and `status` says DEGRADED. */
+void node_degrade(struct node *node, unsigned bit);
+
+/* 1 when key belongs to a module and the console must not change it. */
+int node_store_key_internal(const char *key);
 
 /* The command table (src/node/cmds.c) and its store rows
  * (src/node/cmds_store.c). */
@@ -70,6 +99,9 @@ int node_chain_verify_step(struct node *node, struct cmd_ctx *ctx);
  * (automatic confirmation of a healthy trial). */
 void node_update_init(struct node *node);
 void node_update_tick(struct node *node);
+/* Check the trust floor and the keyring against it; damage is reported
+ * and marks the node DEGRADED (run at start). */
+void node_update_check_trust(struct node *node);
 int node_status(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* Mount the store, the chain log and the control block, then load (or

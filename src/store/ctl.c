@@ -44,6 +44,7 @@ int
 ctl_mount(struct ctl *c, const struct hal_flash *f)
 {
     uint32_t seq[2] = {0, 0};
+    int blank[2] = {0, 0};
 
     c->f = f;
     c->newest = -1;
@@ -64,6 +65,8 @@ ctl_mount(struct ctl *c, const struct hal_flash *f)
                 !(h[0] == f->erased && h[1] == f->erased && h[2] == f->erased &&
                   h[3] == f->erased))
                 c->bad++;
+            else
+                blank[i] = 1;
         }
     }
     if (c->valid[0] && c->valid[1])
@@ -72,7 +75,11 @@ ctl_mount(struct ctl *c, const struct hal_flash *f)
     else if (c->valid[0] || c->valid[1])
         c->newest = c->valid[0] ? 0 : 1;
     if (c->newest < 0)
-        return -ENOENT;
+        /* Every completed write leaves both copies programmed, so one
+         * blank copy means no write ever completed (at most a torn
+         * first one): blank.  Two programmed copies that both fail
+         * their checks are damage, never a fresh device. */
+        return blank[0] || blank[1] ? -ENOENT : -EBADMSG;
     c->seq = seq[c->newest];
     return 0;
 }
@@ -96,17 +103,16 @@ ctl_read(struct ctl *c, void *buf, size_t cap)
     return len;
 }
 
-int
-ctl_write(struct ctl *c, const void *buf, size_t len)
+/* Write the payload with sequence seq into copy target, then read it
+ * back.  0 or -EIO; the copy is invalid until it verifies. */
+static int
+copy_write(struct ctl *c, int target, uint32_t seq, const void *buf, size_t len)
 {
-    int target = c->newest < 0 ? 0 : 1 - c->newest;
-    uint32_t seq = c->newest < 0 ? 1 : c->seq + 1, total, got;
     uint64_t off = (uint64_t)target * c->f->erase_size;
+    uint32_t total, got;
     uint8_t *b = c->buf;
     int rc;
 
-    if (len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
-        return -EINVAL;
     total = hal_flash_pad(c->f, CTL_HDR_SIZE + (uint32_t)len);
     memset(b, c->f->erased, total);
     put32(b, CTL_MAGIC);
@@ -116,8 +122,6 @@ ctl_write(struct ctl *c, const void *buf, size_t len)
     memcpy(b + CTL_HDR_SIZE, buf, len);
     put32(b + 12, crc32c(crc32c(0, b, 12), b + CTL_HDR_SIZE, len));
 
-    /* From here the target copy is invalid until the program lands; the
-     * other copy still holds the current value. */
     c->valid[target] = 0;
     rc = hal_flash_erase(c->f, off, c->f->erase_size);
     if (rc == 0)
@@ -131,6 +135,29 @@ ctl_write(struct ctl *c, const void *buf, size_t len)
     c->valid[target] = 1;
     c->newest = target;
     c->seq = seq;
+    return 0;
+}
+
+int
+ctl_write(struct ctl *c, const void *buf, size_t len)
+{
+    int target = c->newest < 0 ? 0 : 1 - c->newest;
+    uint32_t seq = c->newest < 0 ? 1 : c->seq + 1;
+    int rc;
+
+    if (len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
+        return -EINVAL;
+    /* The older copy first: until it verifies, the other copy still
+     * holds the current value. */
+    rc = copy_write(c, target, seq, buf, len);
+    if (rc != 0)
+        return rc;
+    /* Committed.  Now the other copy, so that damage to either one
+     * can never bring back the previous value (a trust decision such
+     * as a confirm or a counter rise would otherwise be undone by one
+     * bad byte in the newest copy). */
+    if (copy_write(c, 1 - target, seq + 1, buf, len) != 0)
+        c->mirror_failed++;
     return 0;
 }
 

@@ -3,10 +3,13 @@
  * blocks, each with a sequence number and CRC-32C (U-Boot's redundant
  * environment, with read-back).  Boot control lives on it.
  *
- * Writes always go to the older (or invalid) copy, which is erased,
- * programmed and read back; the newest valid copy wins on read, with
- * wrap-safe comparison of the 32-bit sequence numbers.  A cut at any
- * point leaves the old value or the new one.
+ * A write goes to the older (or invalid) copy first, which is erased,
+ * programmed and read back: from then on the new value is committed.
+ * Then the other copy is written the same way, so that after a
+ * completed write both copies hold the value and damage to either one
+ * never brings back an older value.  The newest valid copy wins on
+ * read, with wrap-safe comparison of the 32-bit sequence numbers.  A cut
+ * at any point leaves the old value or the new one.
  *
  * The partition must hold at least two erase blocks; copy 0 is block 0,
  * copy 1 is block 1.  Payloads are at most CTL_PAYLOAD_MAX bytes and at
@@ -27,15 +30,19 @@
 
 struct ctl {
     const struct hal_flash *f;
-    uint32_t seq; /* of the newest valid copy */
-    int newest;   /* 0 or 1; -1 when neither copy is valid */
-    int valid[2]; /* each copy passed its checks at the last read */
-    uint32_t bad; /* copies found corrupt since mount */
+    uint32_t seq;           /* of the newest valid copy */
+    int newest;             /* 0 or 1; -1 when neither copy is valid */
+    int valid[2];           /* each copy passed its checks at the last read */
+    uint32_t bad;           /* copies found corrupt at mount */
+    uint32_t mirror_failed; /* second-copy writes that failed */
     uint8_t buf[CTL_HDR_SIZE + CTL_PAYLOAD_MAX + 16];
 };
 
-/* Read both copies.  Returns 0 (at least one valid copy), -ENOENT (none:
- * a blank or destroyed block), -EINVAL (partition too small), -EIO. */
+/* Read both copies.  Returns 0 (at least one valid copy), -ENOENT
+ * (blank: no write ever completed, at most a torn first one), -EBADMSG
+ * (both copies programmed and corrupt: damage, never to be taken for a
+ * blank block; c->bad says how many), -EINVAL (partition too small),
+ * -EIO. */
 int ctl_mount(struct ctl *c, const struct hal_flash *f);
 
 /* Copy the newest payload into buf.  Returns its length, -ENOENT when
@@ -43,9 +50,11 @@ int ctl_mount(struct ctl *c, const struct hal_flash *f);
  * no longer verifies (bit flip since mount). */
 int ctl_read(struct ctl *c, void *buf, size_t cap);
 
-/* Write a new payload to the older copy and read it back.  Returns 0,
- * -EINVAL (too long), -EIO (the flash failed or the read-back differed;
- * the previous value is still the newest). */
+/* Write a new payload to the older copy and read it back, then to the
+ * other copy.  Returns 0 once the first copy verified (a failure of the
+ * second is counted in mirror_failed), -EINVAL (too long), -EIO (the
+ * flash failed or the read-back differed; the previous value is still
+ * the newest). */
 int ctl_write(struct ctl *c, const void *buf, size_t len);
 
 /* Tagged sections.  The payload is a run of sections, each a 4-byte

@@ -53,7 +53,8 @@
     X(UPD_R_CHUNK_HASH, "chunk_hash")                                          \
     X(UPD_R_READBACK, "readback")                                              \
     X(UPD_R_CANCELLED, "cancelled")                                            \
-    X(UPD_R_FLASH_ERROR, "flash_error")
+    X(UPD_R_FLASH_ERROR, "flash_error")                                        \
+    X(UPD_R_KEYRING_ROLLBACK, "keyring_rollback")
 
 #define UPD_R_ENUM(code, name) code,
 enum upd_reason { UPD_REASONS(UPD_R_ENUM) UPD_R_COUNT };

@@ -7,6 +7,7 @@
 #include "store/le.h"
 #include "update/audit.h"
 #include "update/bootctl.h"
+#include "update/floor.h"
 
 static const char bc_magic[4] = {'K', 'B', 'C', '1'};
 
@@ -89,17 +90,23 @@ int
 bootctl_load(struct ctl *c, struct bootctl *bc)
 {
     uint8_t b[BOOTCTL_LEN];
+    struct upd_floor f;
     int n = ctl_get(c, CTL_TAG_BOOT, b, sizeof(b));
 
     if (n == -ENOENT) {
         memset(bc, 0, sizeof(*bc));
         bc->primary = BOOTCTL_NONE;
         bc->tries_max = BOOTCTL_TRIES_DEFAULT;
-        return 0;
-    }
-    if (n < 0)
+    } else if (n < 0) {
         return n == -ENOBUFS ? -EBADMSG : n;
-    return bootctl_decode(b, (size_t)n, bc);
+    } else if (bootctl_decode(b, (size_t)n, bc) != 0) {
+        return -EBADMSG;
+    }
+    /* The counter never goes below the trust floor kept beside it. */
+    n = ctl_get(c, CTL_TAG_TRUST, b, sizeof(b));
+    if (n >= 0 && upd_floor_decode(b, (size_t)n, &f) == 0 && f.arb > bc->arb)
+        bc->arb = f.arb;
+    return 0;
 }
 
 int

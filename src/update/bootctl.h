@@ -58,8 +58,8 @@ struct bootctl {
 const char *slot_state_name(int state);
 char slot_name(int s); /* 'a' or 'b' */
 
-/* Load (an absent section gives the blank record: both slots EMPTY),
- * and save (ctl_put, then read back and compare: -EIO on mismatch). */
+/* Load (an absent section gives the blank record: both slots EMPTY;
+ * the counter is raised to the trust floor's, update/floor.h), and save (ctl_put, then read back and compare: -EIO on mismatch). */
 int bootctl_load(struct ctl *c, struct bootctl *bc);
 int bootctl_save(struct ctl *c, const struct bootctl *bc);
 

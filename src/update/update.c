@@ -11,6 +11,7 @@
 #include "hal/clock.h"
 #include "store/crc32c.h"
 #include "store/le.h"
+#include "update/floor.h"
 #include "update/update.h"
 
 static const char slot_magic[4] = {'K', 'S', 'L', 'T'};
@@ -39,6 +40,23 @@ fail(struct update *u, int reason, int rc, const char *fmt, ...)
     memcpy(u->why, why, sizeof(why));
     u->reason = reason;
     upd_audit_refused(u->audit, reason, why);
+    return rc;
+}
+
+/* Set u->why and u->reason and return rc, without counting: for checks
+ * that status displays also run (the caller counts a refusal). */
+static int tell(struct update *u, int reason, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+tell(struct update *u, int reason, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(u->why, sizeof(u->why), fmt, ap);
+    va_end(ap);
+    u->reason = reason;
     return rc;
 }
 
@@ -91,24 +109,71 @@ payload_off(const struct hal_flash *f, uint32_t man_len)
 
 /* ---- keyring -------------------------------------------------------- */
 
+/* Is keyring bytes b (n, decoded as k) at or above the trust floor?  0,
+ * or a refusal told (keyring_rollback). */
+static int
+keyring_vs_floor(struct update *u, const uint8_t *b, size_t n,
+                 const struct upd_keyring *k, const struct upd_floor *f,
+                 const char *what)
+{
+    uint8_t h[32];
+
+    if (k->version < f->keyring_version)
+        return tell(u, UPD_R_KEYRING_ROLLBACK, -EPERM,
+                    "%s keyring version %" PRIu32 " is below version %" PRIu32
+                    " that this device already trusts (rolled back or "
+                    "damaged); restore it with 'update keyring FILE'",
+                    what, k->version, f->keyring_version);
+    crypto_sha256(b, n, h);
+    if (k->version == f->keyring_version &&
+        crypto_ct_diff(h, f->keyring_hash, 32) != 0)
+        return tell(u, UPD_R_KEYRING_ROLLBACK, -EPERM,
+                    "%s keyring version %" PRIu32
+                    " differs from the version %" PRIu32
+                    " this device trusts; restore it with 'update "
+                    "keyring FILE'",
+                    what, k->version, f->keyring_version);
+    return 0;
+}
+
+static void
+floor_of(const uint8_t *b, size_t n, const struct upd_keyring *k,
+         struct upd_floor *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->keyring_version = k->version;
+    crypto_sha256(b, n, f->keyring_hash);
+}
+
 int
 update_keyring(struct update *u, struct upd_keyring *k)
 {
-    static uint8_t b[UPD_KEYRING_MAX];
+    uint8_t b[UPD_KEYRING_MAX];
+    struct upd_floor f;
     const char *why;
     int n =
         u->st != NULL ? store_get(u->st, UPD_KEY_KEYRING, b, sizeof(b)) : -EIO;
 
+    (void)upd_floor_load(u->ctl, u->st, &f);
+    if (n == -ENOENT && f.keyring_version > 0)
+        return tell(u, UPD_R_KEYRING_ROLLBACK, -ENOKEY,
+                    "the keyring is missing (deleted or damaged) but "
+                    "this device trusted version %" PRIu32
+                    "; restore it with 'update keyring FILE'",
+                    f.keyring_version);
     if (n == -ENOENT)
-        return fail(u, UPD_R_NONE, -ENOKEY,
+        return tell(u, UPD_R_NONE, -ENOKEY,
                     "no keyring on this device (the image provides one in "
                     "rootfs/etc/keel/keyring)");
     if (n < 0)
-        return fail(u, UPD_R_NONE, n, "keyring unreadable from the store: %s",
+        return tell(u, UPD_R_NONE, n, "keyring unreadable from the store: %s",
                     strerror(-n));
     if (upd_keyring_decode(b, (size_t)n, k, &why) != 0)
-        return fail(u, UPD_R_NONE, -EBADMSG, "stored keyring is invalid: %s",
+        return tell(u, UPD_R_NONE, -EBADMSG, "stored keyring is invalid: %s",
                     why);
+    n = keyring_vs_floor(u, b, (size_t)n, k, &f, "the stored");
+    if (n != 0)
+        return n;
     u->keyring_version = k->version;
     return 0;
 }
@@ -118,9 +183,10 @@ update_keyring_seed(struct update *u, const char *path)
 {
     static uint8_t b[UPD_KEYRING_MAX + 1];
     struct upd_keyring k;
+    struct upd_floor f;
     const char *why;
     size_t n;
-    FILE *f;
+    FILE *fp;
     int rc;
 
     if (u->st == NULL)
@@ -128,15 +194,34 @@ update_keyring_seed(struct update *u, const char *path)
     rc = store_get(u->st, UPD_KEY_KEYRING, b, sizeof(b));
     if (rc != -ENOENT)
         return rc < 0 ? rc : 0; /* already there (or the store failed) */
-    f = fopen(path, "rb");
-    if (f == NULL)
+    fp = fopen(path, "rb");
+    if (fp == NULL)
         return -ENOENT;
-    n = fread(b, 1, sizeof(b), f);
-    fclose(f);
+    n = fread(b, 1, sizeof(b), fp);
+    fclose(fp);
     if (n > UPD_KEYRING_MAX || upd_keyring_decode(b, n, &k, &why) != 0)
         return fail(u, UPD_R_NONE, -EBADMSG, "image keyring %s is invalid",
                     path);
-    return store_put(u->st, UPD_KEY_KEYRING, b, n);
+    /* Only a device that never trusted a keyring takes the image's, or
+     * one that lost the very keyring it trusted: never an older one. */
+    (void)upd_floor_load(u->ctl, u->st, &f);
+    if (f.keyring_version > 0) {
+        rc = keyring_vs_floor(u, b, n, &k, &f, "the image's");
+        if (rc == 0 && k.version != f.keyring_version)
+            rc = fail(u, UPD_R_KEYRING_ROLLBACK, -EPERM,
+                      "the image's keyring version %" PRIu32
+                      " is not the version %" PRIu32
+                      " this device trusts; restore that one with "
+                      "'update keyring FILE'",
+                      k.version, f.keyring_version);
+        if (rc != 0)
+            return rc;
+    }
+    rc = store_put(u->st, UPD_KEY_KEYRING, b, n);
+    if (rc != 0)
+        return rc;
+    floor_of(b, n, &k, &f);
+    return upd_floor_raise(u->ctl, u->st, &f);
 }
 
 /* The rotation rules, shared by bundles and signed keyring files: a
@@ -180,17 +265,58 @@ keyring_store(struct update *u, const uint8_t *kr, uint32_t len,
               uint32_t version)
 {
     uint8_t back[UPD_KEYRING_MAX];
+    struct upd_keyring k;
+    struct upd_floor f;
+    const char *why;
     int rc = store_put(u->st, UPD_KEY_KEYRING, kr, len);
 
     if (rc == 0 &&
         (store_get(u->st, UPD_KEY_KEYRING, back, sizeof(back)) != (int)len ||
          memcmp(back, kr, len) != 0))
         rc = -EIO;
+    /* Then the floor: from here on nothing older is taken.  A cut
+     * before this leaves a stored keyring above the floor, which
+     * update_floor_sync() raises it to. */
+    if (rc == 0 && upd_keyring_decode(kr, len, &k, &why) == 0) {
+        floor_of(kr, len, &k, &f);
+        rc = upd_floor_raise(u->ctl, u->st, &f);
+    }
     if (rc == 0) {
         upd_audit_keyring(u->audit, u->keyring_version, version);
         u->keyring_version = version;
     }
     return rc;
+}
+
+/* The stored keyring is lost or below the floor: the one way back is
+ * the exact keyring the floor names, still signed by its own threshold. */
+static int
+keyring_restore(struct update *u, const uint8_t *kr, uint32_t krl,
+                const struct upd_keyring *newk, const uint8_t h[32], int n)
+{
+    struct upd_floor f;
+    char wb[120];
+    int cnt, unknown;
+
+    (void)upd_floor_load(u->ctl, u->st, &f);
+    if (newk->version != f.keyring_version ||
+        crypto_ct_diff(h, f.keyring_hash, 32) != 0)
+        return fail(u, UPD_R_KEYRING_ROLLBACK, -EPERM,
+                    "%s; this file holds keyring version %" PRIu32
+                    ", not the one the device trusts",
+                    u->why, newk->version);
+    cnt = upd_sigs_check(newk, h, sigs, n, &unknown, wb, sizeof(wb));
+    if (cnt < 0)
+        return fail(u, sig_reason(cnt), -EPERM, "%s", wb);
+    if (cnt < newk->threshold)
+        return fail(u, UPD_R_TOO_FEW_SIGNATURES, -EPERM,
+                    "restoring keyring version %" PRIu32
+                    " needs %u of its own signatures, has %d",
+                    newk->version, newk->threshold, cnt);
+    if (keyring_store(u, kr, krl, newk->version) != 0)
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "storing the keyring failed");
+    u->restored = 1;
+    return 0;
 }
 
 int
@@ -204,16 +330,19 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
     int n, rc;
 
     u->why[0] = '\0';
+    u->restored = 0;
     n = upd_skr_decode(p, len, &kr, &krl, sigs, UPD_SIGS_MAX, &why);
     if (n < 0)
         return n == -E2BIG ? fail(u, UPD_R_TOO_LARGE, -E2BIG, "%s", why)
                            : fail(u, UPD_R_BAD_ROTATION, -EINVAL, "%s", why);
-    rc = update_keyring(u, &cur);
-    if (rc != 0)
-        return fail(u, UPD_R_NO_KEYRING, rc, "%s", u->why);
     if (upd_keyring_decode(kr, krl, &newk, &why) != 0)
         return fail(u, UPD_R_BAD_ROTATION, -EINVAL, "%s", why);
     crypto_sha256(kr, krl, h);
+    rc = update_keyring(u, &cur);
+    if (rc != 0 && u->reason == UPD_R_KEYRING_ROLLBACK)
+        return keyring_restore(u, kr, krl, &newk, h, n);
+    if (rc != 0)
+        return fail(u, UPD_R_NO_KEYRING, rc, "%s", u->why);
     rc = rotation_ok(u, &cur, &newk, h, sigs, n);
     if (rc != 0)
         return rc;
@@ -372,7 +501,10 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     /* Signatures against the device keyring. */
     rc = update_keyring(u, &cur);
     if (rc != 0)
-        return fail(u, UPD_R_NO_KEYRING, rc, "%s", u->why);
+        return fail(u,
+                    u->reason == UPD_R_KEYRING_ROLLBACK ? UPD_R_KEYRING_ROLLBACK
+                                                        : UPD_R_NO_KEYRING,
+                    rc, "%s", u->why);
     if (cur.expires != 0) {
         if (now < UPD_CLOCK_SANE)
             return fail(u, UPD_R_CLOCK_UNSET, -EPERM,
@@ -422,6 +554,14 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     rc = bootctl_load(u->ctl, bc);
     if (rc != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control unreadable");
+    {
+        struct upd_floor f;
+
+        /* the counter in force: the highest any source holds */
+        (void)upd_floor_load(u->ctl, u->st, &f);
+        if (f.arb > bc->arb)
+            bc->arb = f.arb;
+    }
     if (u->man.counter < bc->arb)
         return fail(u, UPD_R_COUNTER_ROLLBACK, -ESTALE,
                     "security counter %" PRIu64
@@ -597,6 +737,35 @@ io:
                 slot_name(t), strerror(-rc));
 }
 
+int
+update_floor_sync(struct update *u, struct upd_floor *out)
+{
+    struct upd_floor f;
+    struct upd_keyring k;
+    uint8_t b[UPD_KEYRING_MAX];
+    int rc = upd_floor_load(u->ctl, u->st, &f), n;
+
+    *out = f;
+    if (u->st != NULL &&
+        (n = store_get(u->st, UPD_KEY_KEYRING, b, sizeof(b))) > 0 &&
+        update_keyring(u, &k) == 0 && k.version > f.keyring_version) {
+        struct upd_floor g;
+
+        floor_of(b, (size_t)n, &k, &g);
+        f.keyring_version = g.keyring_version;
+        memcpy(f.keyring_hash, g.keyring_hash, 32);
+        f.behind |= UPD_FLOOR_SRC_CTL;
+    }
+    if (f.behind == 0 || u->ctl == NULL || u->ctl->newest < 0)
+        return rc;
+    /* A source fell behind (a cut between writes, or a damaged or
+     * deleted copy): bring every one up to the maximum. */
+    if (upd_floor_raise(u->ctl, u->st, &f) == 0)
+        (void)upd_floor_load(u->ctl, u->st, out);
+    out->behind = f.behind;
+    return rc;
+}
+
 /* ---- confirm, rollback ---------------------------------------------- */
 
 /* The running slot and boot control as stored; 0 or an error told. */
@@ -637,6 +806,17 @@ update_confirm(struct update *u)
         return fail(u, UPD_R_NONE, -EIO,
                     "writing boot control failed: the trial is "
                     "NOT confirmed");
+    /* Confirmed.  The counter's other homes follow (boot control's own
+     * copy is the one that counts until they do). */
+    {
+        struct upd_floor f = {.arb = bc.arb};
+
+        if (upd_floor_raise(u->ctl, u->st, &f) != 0)
+            return fail(u, UPD_R_NONE, -EIO,
+                        "slot %c confirmed, but the trust floor could not "
+                        "be written (it is raised again at the next start)",
+                        slot_name(r));
+    }
     return 0;
 }
 

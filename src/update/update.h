@@ -38,6 +38,7 @@
 #include "store/store.h"
 #include "update/audit.h"
 #include "update/bootctl.h"
+#include "update/floor.h"
 #include "update/format.h"
 
 #define UPD_CHUNK_BUF (128u * 1024) /* largest chunk this device takes */
@@ -70,6 +71,7 @@ struct update {
     int reason;               /* and as a code: enum upd_reason (audit.h) */
     struct upd_audit *audit;  /* counts and logs events; may be NULL */
     uint32_t keyring_version; /* of the keyring last read */
+    int restored;             /* the last keyring file restored a lost one */
     struct upd_manifest man;
     uint8_t man_hash[32];
 };
@@ -95,18 +97,31 @@ int update_confirm(struct update *u);
  * the other slot cannot boot (nothing to fall back to). */
 int update_rollback(struct update *u);
 
-/* The device keyring: from the store, else from the image's file. */
+/* The device keyring, from the store.  Refused (reason
+ * UPD_R_KEYRING_ROLLBACK, not counted: callers count) when missing or
+ * below the trust floor while the device trusted one (update/floor.h). */
 int update_keyring(struct update *u, struct upd_keyring *k);
+
+/* Bring every home of the trust floor up to the highest (after a cut
+ * between writes or a damaged copy) and fill *f with the floor and what
+ * was found behind or damaged.  0, or -EBADMSG when a source was
+ * damaged (reported; the rest still counts). */
+int update_floor_sync(struct update *u, struct upd_floor *f);
 
 /* Rotate the device keyring to the one in a signed keyring file
  * (upd_skr_decode): a higher version, signed by the current keyring's
- * threshold and by its own; stored and read back.  An expired current
+ * threshold and by its own; stored and read back, and the trust floor
+ * raised.  When the stored keyring was lost or is below the floor, the
+ * file may instead restore exactly the keyring the floor names (signed
+ * by its own threshold; u->restored is set).  An expired current
  * keyring may still be rotated (that is how one recovers from expiry).
  * 0, or -EPERM / -EINVAL / -EIO with u->why set. */
 int update_keyring_rotate(struct update *u, const uint8_t *p, size_t len);
 
 /* Read the bytes of the keyring file at path into the store when the
- * store holds none yet (first boot of an image).  0, or < 0. */
+ * store holds none yet (first boot of an image) and raise the floor to
+ * it.  A device that trusted a keyring before takes only that very
+ * keyring from the image (-EPERM otherwise, u->why set).  0, or < 0. */
 int update_keyring_seed(struct update *u, const char *path);
 
 #endif

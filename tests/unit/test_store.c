@@ -318,7 +318,9 @@ test_ctl(void)
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
     UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), -ENOENT);
     UT_CHECK_EQ(ctl_write(&ctl, "first", 5), 0);
-    UT_CHECK_EQ(ctl.newest, 0);
+    /* both copies are written: copy 0 first, then copy 1 */
+    UT_CHECK_EQ(ctl.newest, 1);
+    UT_CHECK(ctl.valid[0] && ctl.valid[1]);
     UT_CHECK_EQ(ctl_write(&ctl, "second", 6), 0);
     UT_CHECK_EQ(ctl.newest, 1);
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
@@ -327,23 +329,35 @@ test_ctl(void)
     UT_CHECK_EQ(ctl_read(&ctl, b, 3), -ENOBUFS);
     UT_CHECK_EQ(ctl_write(&ctl, b, CTL_PAYLOAD_MAX + 1), -EINVAL);
 
-    UT_CASE("control block: a corrupt newest copy falls back to the other");
+    /* Damage to the newest copy must not bring back the previous value
+     * (a confirm or a counter rise would be undone by one bad byte). */
+    UT_CASE("control block: a corrupt newest copy keeps the newest value");
     sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x04);
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
     UT_CHECK_EQ(ctl.bad, 1);
-    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 5);
-    UT_CHECK(memcmp(b, "first", 5) == 0);
-    /* The next write repairs the bad copy, not the good one. */
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 6);
+    UT_CHECK(memcmp(b, "second", 6) == 0);
+    /* The next write repairs the bad copy too. */
     UT_CHECK_EQ(ctl_write(&ctl, "third", 5), 0);
-    UT_CHECK_EQ(ctl.newest, 1);
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
     UT_CHECK_EQ(ctl.bad, 0);
+    UT_CHECK(ctl.valid[0] && ctl.valid[1]);
 
-    UT_CASE("control block: both copies corrupt is -ENOENT, not garbage");
+    UT_CASE("control block: both copies corrupt is damage, never blank");
     sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
     sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x01);
-    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
     UT_CHECK_EQ(ctl.bad, 2);
+    sim_flash_close(&dev);
+
+    UT_CASE("control block: one blank and one torn copy is blank");
+    dev_new();
+    ctl_mount(&ctl, &pctl);
+    UT_CHECK_EQ(ctl_write(&ctl, "x", 1), 0);
+    /* erase copy 1, then tear copy 0: no write completed on this flash */
+    UT_CHECK_EQ(hal_flash_erase(&pctl, ES, ES), 0);
+    sim_flash_corrupt(&dev, pctl.base + 16, 0x01);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
     sim_flash_close(&dev);
 
     UT_CASE("control block: sequence numbers compare across the wrap");
@@ -351,12 +365,12 @@ test_ctl(void)
     ctl_mount(&ctl, &pctl);
     ctl.newest = 0;
     ctl.seq = 0xfffffffeu;   /* pretend a long history */
-    ctl_write(&ctl, "A", 1); /* copy 1, seq 0xffffffff */
-    ctl_write(&ctl, "B", 1); /* copy 0, seq 0 */
+    ctl_write(&ctl, "A", 1); /* copy 1 seq 0xffffffff, then copy 0 seq 0 */
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
     UT_CHECK_EQ(ctl.seq, 0);
+    UT_CHECK_EQ(ctl.newest, 0);
     UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 1);
-    UT_CHECK_EQ(b[0], 'B');
+    UT_CHECK_EQ(b[0], 'A');
     sim_flash_close(&dev);
 }
 

@@ -865,6 +865,172 @@ test_keyring_file(void)
     sim_flash_close(&dev);
 }
 
+/* ---- trust only rises (issue #11, findings 1-3) ---- */
+
+/* Flip a byte inside the value of key's newest record on flash. */
+static void
+corrupt_value(const char *key)
+{
+    for (uint32_t i = 0; i < st.nkeys; i++)
+        if (strcmp(st.keys[i].key, key) == 0) {
+            const struct store_key *k = &st.keys[i];
+
+            sim_flash_corrupt(&dev,
+                              pstore.base +
+                                  (uint64_t)k->sector * st.sector_size +
+                                  k->rec_off + k->val_off + 8,
+                              0x10);
+            return;
+        }
+    UT_CHECK(!"key not found");
+}
+
+static void
+test_trust(void)
+{
+    static const int rot[3] = {0, 1, 4}, both[3] = {0, 1, 4},
+                     rel[3] = {0, 1, 2};
+    uint8_t f[UPD_SKR_MAX], kr1[UPD_KEYRING_MAX];
+    const char *img = "build/test/trust-image-keyring";
+    struct upd_keyring k;
+    struct upd_floor fl;
+    struct spec s;
+    struct bootctl bc;
+    size_t n;
+    int kl, trial;
+    FILE *fp;
+
+    /* The image's keyring (version 1), as rootfs/etc/keel/keyring. */
+    kl = keyring_of(kr1, sizeof(kr1), rel, 3, 2, 1);
+    fp = fopen(img, "wb");
+    UT_CHECK(fp != NULL && fwrite(kr1, 1, (size_t)kl, fp) == (size_t)kl);
+    if (fp != NULL)
+        fclose(fp);
+
+    /* A fresh device takes the image's keyring and raises the floor. */
+    dev_new();
+    store_del(&st, UPD_KEY_KEYRING);
+    power_on(-1);
+    UT_CASE("trust: a fresh device seeds the image keyring and its floor");
+    UT_CHECK_EQ(update_keyring_seed(&upd, img), 0);
+    UT_CHECK_EQ(upd_floor_load(&ctl, &st, &fl), 0);
+    UT_CHECK_EQ(fl.keyring_version, 1);
+    provision();
+    n = skr_of(f, rot, 3, 2, 2, both, 3);
+    power_on(0);
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), 0);
+    UT_CHECK_EQ(upd_floor_load(&ctl, &st, &fl), 0);
+    UT_CHECK_EQ(fl.keyring_version, 2);
+    UT_CHECK_EQ(fl.arb, 1);
+
+    /* A bundle that the revoked key 2 helps sign. */
+    s = base_spec();
+    s.v.minor = 1;
+    s.signers[0] = 0;
+    s.signers[1] = 2;
+
+    UT_CASE("trust: a deleted keyring is not re-seeded from the image");
+    UT_CHECK_EQ(store_del(&st, UPD_KEY_KEYRING), 0);
+    power_on(0);
+    UT_CHECK_EQ(update_keyring_seed(&upd, img), -EPERM);
+    UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
+    UT_CHECK_EQ(update_keyring(&upd, &k), -ENOKEY);
+    UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
+    build(&s);
+    UT_CHECK(install() < 0);
+    UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
+    UT_CHECK_EQ(audit.refused[UPD_R_KEYRING_ROLLBACK], 1);
+
+    UT_CASE("trust: an older keyring stored back is refused");
+    UT_CHECK_EQ(store_put(&st, UPD_KEY_KEYRING, kr1, (size_t)kl), 0);
+    power_on(0);
+    UT_CHECK_EQ(update_keyring(&upd, &k), -EPERM);
+    UT_CHECK(strstr(upd.why, "below version 2") != NULL);
+    UT_CHECK(install() < 0);
+    UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
+
+    UT_CASE("trust: only the very keyring of the floor restores it");
+    {
+        static const int other[3] = {0, 1, 3};
+        uint8_t g[UPD_SKR_MAX];
+        size_t gn = skr_of(g, other, 3, 2, 2, both, 3);
+
+        UT_CHECK_EQ(update_keyring_rotate(&upd, g, gn), -EPERM);
+        UT_CHECK_EQ(upd.restored, 0);
+    }
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), 0);
+    UT_CHECK_EQ(upd.restored, 1);
+    UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+    UT_CHECK_EQ(k.version, 2);
+    build(&s);
+    UT_CHECK(install() < 0); /* key 2 still does not count */
+    UT_CHECK_EQ(upd.reason, UPD_R_UNKNOWN_KEY);
+
+    UT_CASE("trust: a corrupt newest keyring record never falls back");
+    corrupt_value(UPD_KEY_KEYRING);
+    power_on(0);
+    UT_CHECK(update_keyring(&upd, &k) < 0);
+    UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
+    UT_CHECK(install() < 0);
+    UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
+    UT_CHECK_EQ(update_keyring_rotate(&upd, f, n), 0);
+    UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+    sim_flash_close(&dev);
+
+    UT_CASE("trust: damage to the newest control copy keeps the confirm");
+    dev_new();
+    power_on(-1);
+    provision(); /* slot a confirmed, counter 1 */
+    sim_flash_corrupt(&dev, pctl.base + ctl.newest * ES + 20, 0x01);
+    power_on(0);
+    UT_CHECK_EQ(ctl.bad, 1);
+    UT_CHECK_EQ(bootctl_load(&ctl, &bc), 0);
+    UT_CHECK_EQ(bc.arb, 1);
+    UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+    UT_CHECK_EQ(bc.primary, 0);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+    s = base_spec();
+    s.counter = 0;
+    s.v.minor = 9;
+    build(&s);
+    UT_CHECK_EQ(install(), -ESTALE);
+
+    UT_CASE("trust: both control copies corrupt are damage, not blank");
+    power_on(0);
+    UT_CHECK_EQ(update_floor_sync(&upd, &fl), 0); /* as the node starts */
+    sim_flash_corrupt(&dev, pctl.base + 24, 0x02);
+    sim_flash_corrupt(&dev, pctl.base + ES + 24, 0x02);
+    power_on(0);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
+    /* the store's mirror still knows the counter */
+    UT_CHECK_EQ(upd_floor_load(NULL, &st, &fl), 0);
+    UT_CHECK_EQ(fl.arb, 1);
+    UT_CHECK_EQ(fl.keyring_version, 1);
+
+    UT_CASE("trust: a floor copy left behind is brought up");
+    sim_flash_close(&dev);
+    dev_new();
+    power_on(-1);
+    provision();
+    {
+        uint8_t b[UPD_FLOOR_LEN];
+
+        /* an older mirror (as after a cut between the writes) */
+        memset(&fl, 0, sizeof(fl));
+        upd_floor_encode(&fl, b);
+        UT_CHECK_EQ(store_put(&st, UPD_KEY_FLOOR, b, sizeof(b)), 0);
+        power_on(0);
+        UT_CHECK_EQ(update_floor_sync(&upd, &fl), 0);
+        UT_CHECK(fl.behind & UPD_FLOOR_SRC_STORE);
+        UT_CHECK_EQ(upd_floor_load(&ctl, &st, &fl), 0);
+        UT_CHECK_EQ(fl.behind, 0);
+        UT_CHECK_EQ(fl.arb, 1);
+    }
+    sim_flash_close(&dev);
+    remove(img);
+}
+
 /* ---- keel-boot ---- */
 
 static void
@@ -1272,6 +1438,7 @@ main(int argc, char **argv)
     test_decoders();
     test_attacks();
     test_keyring_file();
+    test_trust();
     test_boot();
     test_powercut();
     return ut_done();
