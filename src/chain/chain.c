@@ -98,6 +98,53 @@ recompute(struct chain *c)
     return 0;
 }
 
+/* The log holds trailers but the store no state (lost, or never written
+ * because the store was full): a log that starts at a genesis says all
+ * there is to say, so the state is computed again. */
+static int
+rebuild_state(struct chain *c)
+{
+    uint8_t g[TRAILER_LEN];
+    int rc;
+
+    if (c->log->first != 0)
+        return fail(c, -EBADMSG,
+                    "the chain log holds trailers but no chain state, and "
+                    "its history was trimmed; 'chain reset --force' drops "
+                    "them");
+    rc = clog_read(c->log, 0, c->tip);
+    if (rc != 0)
+        return fail(c, rc,
+                    "the chain log holds trailers but no chain state, and "
+                    "its first trailer is unreadable; 'chain reset --force' "
+                    "drops them");
+    chain_genesis(&chain_mainnet, g);
+    if (memcmp(g, c->tip, TRAILER_LEN) == 0) {
+        c->pf = &chain_mainnet;
+    } else {
+        chain_genesis(&chain_testnet, g);
+        if (memcmp(g, c->tip, TRAILER_LEN) != 0)
+            return fail(c, -EBADMSG,
+                        "the chain log holds trailers but no chain state, "
+                        "and they do not start at a genesis; 'chain reset "
+                        "--force' drops them");
+        c->pf = &chain_testnet;
+    }
+    memset(&c->base_w, 0, sizeof(c->base_w));
+    chain_weight_add(&c->base_w, g);
+    memcpy(c->base_bhash, g + 128, 32);
+    c->count = c->log->end;
+    rc = clog_read(c->log, c->log->end - 1, c->tip);
+    if (rc != 0)
+        return fail(c, rc, "the tip trailer is unreadable");
+    rc = recompute(c);
+    if (rc != 0)
+        return rc;
+    c->rebuilt = 1;
+    c->state_stale = state_save(c) != 0;
+    return 0;
+}
+
 int
 chain_open(struct chain *c, struct clog *log, struct store *st)
 {
@@ -110,14 +157,14 @@ chain_open(struct chain *c, struct clog *log, struct store *st)
     n = store_get(st, CHAIN_STATE_KEY, s, sizeof(s));
     if (n == -ENOENT) {
         if (log->end != log->first)
-            return fail(c, -EBADMSG,
-                        "the chain log holds trailers but no "
-                        "chain state");
+            return rebuild_state(c);
         return 0;
     }
     if (n != CHAIN_STATE_LEN || memcmp(s, state_magic, 4) != 0 || s[4] != 1 ||
         s[5] > 1 || s[6] > 1)
-        return fail(c, -EBADMSG, "chain state record unreadable");
+        return fail(c, -EBADMSG,
+                    "chain state record unreadable; 'chain reset --force' "
+                    "drops the stored chain");
     c->pf = s[5] == 0 ? &chain_mainnet : &chain_testnet;
     c->from_checkpoint = s[6];
     c->origin = le64(s + 8);
@@ -199,7 +246,7 @@ check_base(struct chain *c, const uint8_t t[TRAILER_LEN])
  * a run): drop the oldest quarter of the stored history, and at least
  * the oldest run, keeping the weight through the new base. */
 static int
-make_room(struct chain *c)
+make_room(struct chain *c, uint64_t limit)
 {
     uint64_t t = c->base + (c->count > 4 ? c->count / 4 : 1);
 
@@ -207,6 +254,8 @@ make_room(struct chain *c)
         t = c->origin + c->log->runs[1].index;
     if (c->count == 0 || t > chain_tip_bnum(c))
         t = c->count > 0 ? chain_tip_bnum(c) : c->base;
+    if (t > limit)
+        t = limit;
     if (t <= c->base)
         return -ENOSPC;
     c->auto_trims++;
@@ -227,7 +276,7 @@ commit(struct chain *c, const uint8_t *b, uint32_t k)
         if (!(c->count == 0 && i == 0 && c->from_checkpoint))
             chain_weight_add(&w, b + (size_t)i * TRAILER_LEN);
     rc = clog_append(c->log, b, k);
-    if (rc == -ENOSPC && make_room(c) == 0)
+    if (rc == -ENOSPC && c->count > 0 && make_room(c, chain_tip_bnum(c)) == 0)
         rc = clog_append(c->log, b, k);
     if (rc != 0)
         return fail(c, rc, "appending to the chain log failed: %s",
@@ -241,7 +290,10 @@ commit(struct chain *c, const uint8_t *b, uint32_t k)
     c->count += k;
     memcpy(c->tip, b + (size_t)(k - 1) * TRAILER_LEN, TRAILER_LEN);
     c->w = w;
-    return state_save(c) == 0 ? 0 : fail(c, -EIO, "chain state write failed");
+    /* The trailers are committed: the log decides what is stored, and
+     * open recomputes a state that did not follow (a full store). */
+    c->state_stale = state_save(c) != 0;
+    return 0;
 }
 
 int
@@ -309,10 +361,51 @@ chain_truncate(struct chain *c, uint64_t bnum)
     return rc;
 }
 
+/* The weight through bnum (base <= bnum <= tip) into *w and trailer
+ * bnum into t: forward from the base, or, when a trailer on the way is
+ * unreadable, back from the tip's weight (so an unreadable trailer can
+ * be trimmed past). */
+static int
+weight_through(struct chain *c, uint64_t bnum, struct chain_weight *w,
+               uint8_t t[TRAILER_LEN])
+{
+    int rc = 0;
+
+    *w = c->base_w;
+    for (uint64_t b = c->base + 1; b <= bnum && rc == 0; b++) {
+        rc = clog_read(c->log, index_of(c, b), t);
+        if (rc == 0)
+            chain_weight_add(w, t);
+    }
+    if (rc == 0) {
+        if (bnum == c->base)
+            rc = clog_read(c->log, index_of(c, bnum), t);
+        return rc == 0 ? 0
+                       : fail(c, rc, "trailer %" PRIu64 " unreadable", bnum);
+    }
+    *w = c->w;
+    for (uint64_t b = chain_tip_bnum(c); b > bnum; b--) {
+        rc = clog_read(c->log, index_of(c, b), t);
+        if (rc != 0)
+            return fail(c, rc,
+                        "trailers %" PRIu64 " and above %" PRIu64
+                        " are unreadable: the weight through %" PRIu64
+                        " cannot be known",
+                        b, bnum, bnum);
+        chain_weight_sub(w, t);
+    }
+    rc = clog_read(c->log, index_of(c, bnum), t);
+    return rc == 0
+               ? 0
+               : fail(c, rc,
+                      "trailer %" PRIu64 " is unreadable: trim to a later one",
+                      bnum);
+}
+
 int
 chain_trim(struct chain *c, uint64_t bnum)
 {
-    struct chain_weight w = c->base_w;
+    struct chain_weight w;
     uint8_t t[TRAILER_LEN];
     int rc;
 
@@ -321,13 +414,9 @@ chain_trim(struct chain *c, uint64_t bnum)
                     "trim point %" PRIu64 " outside the stored range", bnum);
     if (bnum == c->base)
         return 0;
-    /* the weight through the new base */
-    for (uint64_t b = c->base + 1; b <= bnum; b++) {
-        rc = clog_read(c->log, index_of(c, b), t);
-        if (rc != 0)
-            return fail(c, rc, "trailer %" PRIu64 " unreadable", b);
-        chain_weight_add(&w, t);
-    }
+    rc = weight_through(c, bnum, &w, t);
+    if (rc != 0)
+        return rc;
     /* State first: a cut before the log trim leaves older trailers on
      * flash below the base, which open ignores. */
     c->count -= bnum - c->base;
@@ -342,7 +431,100 @@ chain_trim(struct chain *c, uint64_t bnum)
     return 0;
 }
 
+int
+chain_reset(struct chain *c)
+{
+    struct clog *log = c->log;
+    struct store *st = c->st;
+    int rc = clog_reset(log);
+
+    if (rc != 0)
+        return fail(c, rc, "resetting the chain log failed: %s", strerror(-rc));
+    rc = store_del(st, CHAIN_STATE_KEY);
+    if (rc != 0 && rc != -ENOENT)
+        return fail(c, rc, "deleting the chain state failed: %s",
+                    strerror(-rc));
+    memset(c, 0, sizeof(*c));
+    c->log = log;
+    c->st = st;
+    return 0;
+}
+
 /* ---- import --------------------------------------------------------- */
+
+/* Replace the trailers after fork with the file's [fork + 1, to), whose
+ * weight through to is *fw: already validated once; read again in
+ * pieces, each checked against its predecessor (ft is trailer fork)
+ * as it is written.  One
+ * chain-log batch, then the state: a cut anywhere before the batch's end
+ * mark leaves the old branch; after it, the new one. */
+static int
+replace_branch(struct chain *c, uint64_t fork, const uint8_t ft[TRAILER_LEN],
+               uint64_t to,
+               int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
+               void *arg, const struct chain_weight *fw)
+{
+    uint8_t prev[TRAILER_LEN];
+    uint64_t total = to - fork - 1;
+    int rc;
+
+    if (total > UINT32_MAX)
+        return fail(c, -E2BIG, "the branch is too long");
+    /* Room for the whole branch beside the old one, trimming the oldest
+     * history (never past the fork) if need be. */
+    for (;;) {
+        rc = clog_batch_begin(c->log, index_of(c, fork + 1), (uint32_t)total);
+        if (rc != -ENOSPC)
+            break;
+        if (make_room(c, fork) != 0)
+            return fail(c, -ENOSPC,
+                        "the chain log cannot hold a %" PRIu64
+                        "-trailer branch beside the stored one (trim "
+                        "history, or import a later checkpoint)",
+                        total);
+    }
+    if (rc != 0)
+        return fail(c, rc, "starting the chain-log batch failed: %s",
+                    strerror(-rc));
+    memcpy(prev, ft, TRAILER_LEN);
+    for (uint64_t b = fork + 1; rc == 0 && b < to;) {
+        uint32_t m = to - b < CHAIN_BATCH ? (uint32_t)(to - b) : CHAIN_BATCH;
+
+        if (read_at(arg, b * TRAILER_LEN, c->io, (size_t)m * TRAILER_LEN)) {
+            rc = fail(c, -EIO, "cannot read the file");
+            break;
+        }
+        for (uint32_t i = 0; i < m; i++) {
+            const uint8_t *t = c->io + (size_t)i * TRAILER_LEN;
+
+            if (chain_check(c->pf, i > 0 ? t - TRAILER_LEN : prev, t,
+                            &(struct chain_opts){0, 0}) != CHAIN_OK) {
+                rc = fail(c, -EIO,
+                          "trailer %" PRIu64 " changed while importing", b + i);
+                break;
+            }
+        }
+        if (rc != 0)
+            break;
+        memcpy(prev, c->io + (size_t)(m - 1) * TRAILER_LEN, TRAILER_LEN);
+        rc = clog_batch_put(c->log, c->io, m);
+        if (rc != 0)
+            rc = fail(c, rc,
+                      "writing the branch failed: %s; the stored "
+                      "chain is unchanged",
+                      strerror(-rc));
+        b += m;
+    }
+    if (rc != 0) {
+        clog_batch_abort(c->log);
+        return rc;
+    }
+    c->count = to - c->base;
+    memcpy(c->tip, prev, TRAILER_LEN);
+    c->w = *fw;
+    c->state_stale = state_save(c) != 0;
+    return 0;
+}
 
 int
 chain_import(struct chain *c, uint64_t size,
@@ -350,8 +532,7 @@ chain_import(struct chain *c, uint64_t size,
              void *arg, const struct chain_opts *o,
              struct chain_import_res *res)
 {
-    static uint8_t buf[CHAIN_BATCH * TRAILER_LEN];
-    uint8_t t[TRAILER_LEN], s[TRAILER_LEN], prev[TRAILER_LEN];
+    uint8_t t[TRAILER_LEN], s[TRAILER_LEN], prev[TRAILER_LEN], ft[TRAILER_LEN];
     struct chain_weight w;
     uint64_t n, start, fork, k;
     int rc;
@@ -391,7 +572,9 @@ chain_import(struct chain *c, uint64_t size,
                     "the file ends at bnum %" PRIu64
                     " before the stored base %" PRIu64,
                     n - 1, start);
-    /* Where do the stored chain and the file part? */
+    /* Where do the stored chain and the file part?  A stored trailer
+     * that no longer reads counts as a difference: the file's bytes
+     * then replace it (a repair) when its branch is not lighter. */
     fork = start;
     if (c->count > 0) {
         uint64_t tip = chain_tip_bnum(c);
@@ -399,9 +582,18 @@ chain_import(struct chain *c, uint64_t size,
         if (read_at(arg, start * TRAILER_LEN, t, TRAILER_LEN) != 0)
             return fail(c, -EIO, "cannot read the file");
         rc = chain_read(c, start, s);
-        if (rc != 0)
+        if (rc == -EBADMSG) {
+            /* the base itself: its hash is in the state */
+            if (memcmp(t + 128, c->base_bhash, 32) != 0)
+                rc = 1;
+            else
+                res->damaged++;
+        } else if (rc != 0) {
             return fail(c, rc, "stored trailer %" PRIu64 " unreadable", start);
-        if (memcmp(t, s, TRAILER_LEN) != 0) {
+        } else if (memcmp(t, s, TRAILER_LEN) != 0) {
+            rc = 1;
+        }
+        if (rc != 0 && rc != -EBADMSG) {
             res->bad = c->from_checkpoint || start > 0 ? CHAIN_R_CHECKPOINT
                                                        : CHAIN_R_GENESIS;
             res->bad_bnum = start;
@@ -411,6 +603,10 @@ chain_import(struct chain *c, uint64_t size,
             if (read_at(arg, k * TRAILER_LEN, t, TRAILER_LEN) != 0)
                 return fail(c, -EIO, "cannot read the file");
             rc = chain_read(c, k, s);
+            if (rc == -EBADMSG) {
+                res->damaged++;
+                break;
+            }
             if (rc != 0)
                 return fail(c, rc, "stored trailer %" PRIu64 " unreadable", k);
             if (memcmp(t, s, TRAILER_LEN) != 0)
@@ -421,16 +617,18 @@ chain_import(struct chain *c, uint64_t size,
     res->fork = fork;
     /* Validate the file's branch after the fork, weighing it. */
     if (c->count > 0) {
-        rc = chain_read(c, fork, prev);
-        if (rc != 0)
-            return fail(c, rc, "stored trailer %" PRIu64 " unreadable", fork);
-        w = c->base_w;
-        for (uint64_t b = c->base + 1; b <= fork; b++) {
-            rc = chain_read(c, b, s);
-            if (rc != 0)
-                return fail(c, rc, "trailer %" PRIu64 " unreadable", b);
-            chain_weight_add(&w, s);
+        if (fork == start) {
+            w = c->base_w;
+            rc = chain_read(c, start, prev);
+            if (rc == -EBADMSG &&
+                read_at(arg, start * TRAILER_LEN, prev, TRAILER_LEN) == 0)
+                rc = 0; /* the base by its hash, compared above */
+        } else {
+            rc = weight_through(c, fork, &w, prev);
         }
+        if (rc != 0)
+            return rc;
+        memcpy(ft, prev, TRAILER_LEN);
         k = fork + 1;
     } else {
         /* nothing stored: the base itself comes from the file */
@@ -440,10 +638,14 @@ chain_import(struct chain *c, uint64_t size,
     {
         struct chain_weight fw = w;
         uint64_t valid_to = k; /* first bnum not validated ok */
+        int cmp;
 
         for (uint64_t b = k; b < n; b++) {
             enum chain_reason r;
 
+            if ((b - k) % 4096 == 0 && c->progress != NULL &&
+                c->progress(c->progress_arg, b - k, n - k) != 0)
+                return fail(c, -ECANCELED, "cancelled; nothing committed");
             if (read_at(arg, b * TRAILER_LEN, t, TRAILER_LEN) != 0)
                 return fail(c, -EIO, "cannot read the file");
             if (b == start && c->count == 0) {
@@ -467,29 +669,36 @@ chain_import(struct chain *c, uint64_t size,
             res->kept = 1;
             return 0;
         }
-        if (c->count > 0 && chain_weight_cmp(&fw, &c->w) <= 0) {
+        cmp = c->count > 0 ? chain_weight_cmp(&fw, &c->w) : 1;
+        if (cmp < 0 || (cmp == 0 && res->damaged == 0)) {
             res->kept = 1;
             return 0;
         }
-        /* The file's branch wins: drop what differs, append the rest. */
         if (c->count > 0 && fork < chain_tip_bnum(c)) {
-            rc = chain_truncate(c, fork + 1);
+            /* A reorg (or a repair): the branch replaces the stored one
+             * in one chain-log batch, so the old branch stays until the
+             * heavier one is complete on flash. */
+            rc = replace_branch(c, fork, ft, valid_to, read_at, arg, &fw);
             if (rc != 0)
                 return rc;
             res->replaced = 1;
+            res->appended = valid_to - k;
+            return 0;
         }
+        /* Appends after the tip: each batch extends a valid chain, so a
+         * cut leaves a heavier prefix. */
         for (uint64_t b = k; b < valid_to;) {
             uint32_t m = valid_to - b < CHAIN_BATCH ? (uint32_t)(valid_to - b)
                                                     : CHAIN_BATCH;
             enum chain_reason r;
             uint64_t bb;
 
-            if (read_at(arg, b * TRAILER_LEN, buf, (size_t)m * TRAILER_LEN))
+            if (read_at(arg, b * TRAILER_LEN, c->io, (size_t)m * TRAILER_LEN))
                 return fail(c, -EIO, "cannot read the file");
             /* The file is read a second time here: its structure is
              * checked again so a file changed in between cannot slip a
              * broken trailer in; the proofs were computed above. */
-            rc = chain_extend(c, buf, m, &(struct chain_opts){o->now, 0}, &r,
+            rc = chain_extend(c, c->io, m, &(struct chain_opts){o->now, 0}, &r,
                               &bb);
             if (rc < 0)
                 return rc;

@@ -48,12 +48,22 @@ struct chain {
     uint8_t tip[TRAILER_LEN];   /* the last one (when count > 0) */
     struct chain_weight w;      /* through the tip */
     int recomputed;             /* open had to recompute the weight */
-    unsigned auto_trims;        /* history dropped to make room */
+    int rebuilt;                /* open computed a lost state from the log */
+    int state_stale;     /* the last state write failed (the log counts) */
+    unsigned auto_trims; /* history dropped to make room */
+    /* Called now and then by chain_import while it validates a file
+     * (done, total trailers); nonzero cancels (nothing committed yet).
+     * May be NULL. */
+    int (*progress)(void *arg, uint64_t done, uint64_t total);
+    void *progress_arg;
     char why[200];
+    uint8_t io[CHAIN_BATCH * TRAILER_LEN]; /* import's read buffer */
 };
 
 /* Open the stored chain.  0 (a chain, or none yet: pf NULL), or < 0
- * with why set (the log does not match its state: -EBADMSG). */
+ * with why set (the log does not match its state: -EBADMSG).  A log
+ * without a state that starts at a genesis has its state computed
+ * again (rebuilt set). */
 int chain_open(struct chain *c, struct clog *log, struct store *st);
 
 /* Start an empty device at a trusted checkpoint: profile, bnum, bhash
@@ -77,8 +87,15 @@ int chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
 /* Drop trailers from bnum on (bnum > base).  -EINVAL otherwise. */
 int chain_truncate(struct chain *c, uint64_t bnum);
 
-/* Keep only bnum.. : it becomes the new base (checkpoint). */
+/* Keep only bnum.. : it becomes the new base (checkpoint).  The weight
+ * through bnum is summed forward from the base, or back from the tip
+ * when a trailer below bnum is unreadable: a damaged trailer can be
+ * trimmed past. */
 int chain_trim(struct chain *c, uint64_t bnum);
+
+/* Drop the stored chain and its state (a wrong network, a state that
+ * cannot be recovered): one chain-log checkpoint, then the state key. */
+int chain_reset(struct chain *c);
 
 /* Import a tfile.dat (record k is bnum k) read through read_at.  The
  * stored chain and the file must share the base trailer (genesis, or
@@ -92,6 +109,8 @@ struct chain_import_res {
     uint64_t fork;         /* last trailer in common */
     uint64_t appended;     /* trailers committed */
     int replaced;          /* 1: the file's branch won a reorg */
+    unsigned damaged;      /* stored trailers found unreadable (and, with
+                              replaced, rewritten from the file) */
     int kept;              /* 1: the stored chain was heavier or equal */
     enum chain_reason bad; /* first invalid trailer's reason, or OK */
     uint64_t bad_bnum;

@@ -265,6 +265,24 @@ chain_weight_add(struct chain_weight *w, const uint8_t t[TRAILER_LEN])
     }
 }
 
+void
+chain_weight_sub(struct chain_weight *w, const uint8_t t[TRAILER_LEN])
+{
+    uint64_t bnum = le64(t + 32);
+    unsigned d = t[56];
+    uint64_t borrow;
+
+    if ((bnum & 0xff) == 0xff)
+        return;
+    borrow = (uint64_t)1 << (d % 32);
+    for (unsigned i = d / 32; i < 8 && borrow; i++) {
+        uint64_t v = w->w[i];
+
+        w->w[i] = (uint32_t)(v - borrow);
+        borrow = v < borrow ? 1 : 0;
+    }
+}
+
 int
 chain_weight_cmp(const struct chain_weight *a, const struct chain_weight *b)
 {

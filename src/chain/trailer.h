@@ -98,6 +98,8 @@ struct chain_weight {
 /* Add the weight of trailer t (2^difficulty[0], unless bnum % 256 ==
  * 0xff). */
 void chain_weight_add(struct chain_weight *w, const uint8_t t[TRAILER_LEN]);
+/* The inverse of chain_weight_add (w must hold t's share). */
+void chain_weight_sub(struct chain_weight *w, const uint8_t t[TRAILER_LEN]);
 int chain_weight_cmp(const struct chain_weight *a,
                      const struct chain_weight *b);
 /* 64 hex digits, most significant first, NUL-terminated. */

@@ -176,6 +176,33 @@ ckpt_load(struct clog *l, uint32_t *last_seq)
 
 /* ---- mount ----------------------------------------------------------- */
 
+/* Slot bad failed its check while the slot before it (or the
+ * checkpoint) ended write sequence last.  If a valid data slot follows
+ * within one erase block whose sequence says it was written right after
+ * the slots in between, those slots were written too (damage, not a torn
+ * tail): return how many (>= 1) with *index set to the valid slot's
+ * index.  0 when the bad slot is the end of what was written. */
+static uint32_t
+holes_after(struct clog *l, uint32_t bad, uint32_t last, uint32_t *index)
+{
+    uint8_t *b = l->buf;
+
+    for (uint32_t j = 1; j <= l->per_seg; j++) {
+        uint32_t seq, idx;
+        int t = slot_load(l, (bad + j) % l->nslots, b, &seq, &idx);
+
+        if (t == T_APPEND || t == T_END) {
+            if (seq != last + j + 1 || idx < j)
+                return 0;
+            *index = idx;
+            return j;
+        }
+        if (t != -EBADMSG)
+            return 0;
+    }
+    return 0;
+}
+
 int
 clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
 {
@@ -208,6 +235,35 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
         l->scanned++;
         if (t == -EIO)
             return t;
+        if (t == -EBADMSG) {
+            /* Torn tail, or damage inside what was written?  Valid
+             * slots right after it that continue the write sequence
+             * mean the latter: keep the batch, with holes. */
+            uint32_t j = holes_after(l, slot, last, &index);
+
+            if (j > 0) {
+                l->holes += j;
+                seq = last + j;
+                index -= j;
+                for (uint32_t h = 0; h < j; h++) {
+                    if (!pending || index + h != p_index + p_count ||
+                        (slot + h) % l->nslots !=
+                            (p_slot + p_count) % l->nslots) {
+                        pending = 1;
+                        p_index = index + h;
+                        p_slot = (slot + h) % l->nslots;
+                        p_count = 0;
+                    }
+                    p_count++;
+                }
+                last = seq;
+                if (seq > max_seq)
+                    max_seq = seq;
+                slot = (slot + j) % l->nslots;
+                steps += j - 1;
+                continue;
+            }
+        }
         if (t < 0 || seq <= last) {
             /* The end, unless writing went on at the next erase block
              * (the writer skips there after a mount or a failure). */
@@ -298,10 +354,11 @@ slot_fill(struct clog *l, uint8_t *b, const uint8_t *rec, int type,
     memset(b + CLOG_SLOT_RAW, l->f->erased, l->slot_size - CLOG_SLOT_RAW);
 }
 
-/* Program count slots from recs (NULL: one truncation slot for index). */
+/* Program count slots from recs (NULL: one truncation slot for index);
+ * the last one carries the end mark when end is set. */
 static int
 slots_write(struct clog *l, const uint8_t *recs, uint32_t count, uint32_t index,
-            uint32_t *first_slot)
+            uint32_t *first_slot, int end)
 {
     uint32_t done = 0;
 
@@ -321,9 +378,9 @@ slots_write(struct clog *l, const uint8_t *recs, uint32_t count, uint32_t index,
         /* As many slots as fit the buffer and the erase block. */
         while (done + n < count && (n + 1) * l->slot_size <= CLOG_BUF &&
                start % l->per_seg + n < l->per_seg) {
-            int type = recs == NULL            ? T_TRUNC
-                       : done + n + 1 == count ? T_END
-                                               : T_APPEND;
+            int type = recs == NULL                   ? T_TRUNC
+                       : end && done + n + 1 == count ? T_END
+                                                      : T_APPEND;
 
             slot_fill(l, l->buf + n * l->slot_size,
                       recs ? recs + (size_t)(done + n) * CLOG_REC : NULL, type,
@@ -347,6 +404,8 @@ slots_write(struct clog *l, const uint8_t *recs, uint32_t count, uint32_t index,
     return 0;
 }
 
+static void maybe_checkpoint(struct clog *l);
+
 int
 clog_append(struct clog *l, const uint8_t *recs, uint32_t n)
 {
@@ -363,16 +422,132 @@ clog_append(struct clog *l, const uint8_t *recs, uint32_t n)
                  l->nslots !=
              (l->fresh ? UINT32_MAX : l->wslot)))
         return -ENOSPC; /* a new run would not fit the map */
-    rc = slots_write(l, recs, n, l->end, &slot);
+    if (l->batch_active)
+        return -EBUSY;
+    rc = slots_write(l, recs, n, l->end, &slot, 1);
     if (rc != 0)
         return rc;
     rc = runs_add(l, l->end, slot, n);
     if (rc != 0)
         return rc;
     l->end += n;
-    if (l->since_ckpt >= CLOG_CKPT_EVERY)
-        return clog_checkpoint(l);
+    maybe_checkpoint(l);
     return 0;
+}
+
+/* The records are committed whatever happens here: a checkpoint that
+ * cannot be written (a full store) only means a longer scan at the next
+ * mount, so it is counted, never reported as a failed append. */
+static void
+maybe_checkpoint(struct clog *l)
+{
+    if (l->since_ckpt >= CLOG_CKPT_EVERY && clog_checkpoint(l) != 0)
+        l->ckpt_failed++;
+}
+
+uint32_t
+clog_room(const struct clog *l)
+{
+    uint32_t w = l->wslot, s0, seg0, sw, avail;
+
+    if (l->fresh && w % l->per_seg != 0)
+        w = (seg_of(l, w) + 1) % l->nsegs * l->per_seg;
+    if (l->end == l->first || slot_of(l, l->first, &s0) != 0)
+        return l->nslots - l->per_seg;
+    seg0 = seg_of(l, s0);
+    sw = seg_of(l, w);
+    avail = 0;
+    if (w % l->per_seg != 0) {
+        avail = l->per_seg - w % l->per_seg;
+        sw = (sw + 1) % l->nsegs;
+    }
+    return avail + (seg0 + l->nsegs - sw) % l->nsegs * l->per_seg;
+}
+
+int
+clog_batch_begin(struct clog *l, uint32_t index, uint32_t total)
+{
+    uint32_t keep = 0;
+
+    if (l->batch_active)
+        return -EBUSY;
+    if (total == 0 || index < l->first || index > l->end)
+        return -EINVAL;
+    if (total > l->nslots - 2 * l->per_seg || total > clog_room(l))
+        return -ENOSPC;
+    /* the run map must take the batch's run once it lands */
+    while (keep < l->nruns && l->runs[keep].index < index)
+        keep++;
+    if (keep + 1 > CLOG_RUNS_MAX)
+        return -ENOSPC;
+    l->batch_active = 1;
+    l->batch_index = index;
+    l->batch_total = total;
+    l->batch_done = 0;
+    return 0;
+}
+
+int
+clog_batch_put(struct clog *l, const uint8_t *recs, uint32_t n)
+{
+    uint32_t slot = 0;
+    int last, rc;
+
+    if (!l->batch_active)
+        return -EINVAL;
+    if (n == 0 || n > l->batch_total - l->batch_done) {
+        clog_batch_abort(l);
+        return -EINVAL;
+    }
+    last = l->batch_done + n == l->batch_total;
+    rc = slots_write(l, recs, n, l->batch_index + l->batch_done, &slot, last);
+    if (rc == 0 && l->batch_done == 0)
+        l->batch_slot = slot;
+    else if (rc == 0 && slot != (l->batch_slot + l->batch_done) % l->nslots)
+        rc = -EIO; /* a batch never skips a slot */
+    if (rc != 0) {
+        clog_batch_abort(l);
+        return rc;
+    }
+    l->batch_done += n;
+    if (!last)
+        return 0;
+    /* The end mark verified: the batch replaces everything from its
+     * index on, in one step, as the next mount will see it too. */
+    l->batch_active = 0;
+    runs_cut(l, l->batch_index);
+    rc = runs_add(l, l->batch_index, l->batch_slot, l->batch_total);
+    if (rc != 0)
+        return rc; /* checked at begin: cannot happen */
+    l->end = l->batch_index + l->batch_total;
+    maybe_checkpoint(l);
+    return 0;
+}
+
+void
+clog_batch_abort(struct clog *l)
+{
+    if (!l->batch_active)
+        return;
+    l->batch_active = 0;
+    /* Slots of the unfinished batch are on flash without an end mark:
+     * the next write starts in a fresh erase block, so nothing written
+     * later can ever be read as that batch's continuation. */
+    l->fresh = 1;
+}
+
+int
+clog_reset(struct clog *l)
+{
+    if (l->batch_active)
+        return -EBUSY;
+    l->first = 0;
+    l->end = 0;
+    l->nruns = 0;
+    l->fresh = 1;
+    /* Everything written so far now lies below the checkpoint's
+     * sequence number: a mount never reads it again. */
+    return clog_checkpoint(l);
 }
 
 int
@@ -404,7 +579,9 @@ clog_truncate(struct clog *l, uint32_t index)
         return -EINVAL;
     if (index == l->end)
         return 0;
-    rc = slots_write(l, NULL, 1, index, &slot);
+    if (l->batch_active)
+        return -EBUSY;
+    rc = slots_write(l, NULL, 1, index, &slot, 0);
     if (rc != 0)
         return rc;
     l->end = index;

@@ -60,16 +60,45 @@ struct clog {
     uint32_t since_ckpt; /* slots written since the last checkpoint */
     uint32_t nruns;
     struct clog_run runs[CLOG_RUNS_MAX];
-    uint32_t scanned; /* slots read by the last mount */
-    uint32_t bad;     /* slots that failed to verify when read */
+    uint32_t scanned;     /* slots read by the last mount */
+    uint32_t bad;         /* slots that failed to verify when read */
+    uint32_t holes;       /* unreadable slots inside batches, found at mount */
+    uint32_t ckpt_failed; /* checkpoint writes that failed (store full) */
+    int batch_active;     /* a clog_batch_begin() is open */
+    uint32_t batch_index, batch_total, batch_done, batch_slot;
     uint8_t buf[CLOG_BUF + CLOG_SLOT_RAW];
 };
 
 /* Mount the log on f with its checkpoint in st (mounted). */
 int clog_mount(struct clog *l, const struct hal_flash *f, struct store *st);
 
-/* Append n records (n * CLOG_REC bytes) at the end: all or none. */
+/* Append n records (n * CLOG_REC bytes) at the end: all or none.  Once
+ * the records are on flash the append has succeeded: a checkpoint that
+ * cannot be written then is only counted (ckpt_failed).  -ENOSPC: the
+ * ring or the run map is full (trim). */
 int clog_append(struct clog *l, const uint8_t *recs, uint32_t n);
+
+/* A batch written in pieces that replaces records index.. with total
+ * new ones, all or none: before the last piece's end mark verifies, the
+ * log (in RAM and after any cut) is what it was; after it, records
+ * [index, index + total) are the new ones and the log ends there.  This
+ * is how a reorg replaces a branch longer than a RAM buffer atomically.
+ * begin: 0, -EINVAL (index outside [first, end]), -ENOSPC (the ring or
+ * run map cannot take it: trim first; nothing written), -EBUSY.  put:
+ * pieces in order, n records each; 0 or an error (the batch is
+ * abandoned and the log stays as before).  abort: give up (what was
+ * written is never read).  Other writes are -EBUSY while it is open. */
+int clog_batch_begin(struct clog *l, uint32_t index, uint32_t total);
+int clog_batch_put(struct clog *l, const uint8_t *recs, uint32_t n);
+void clog_batch_abort(struct clog *l);
+
+/* Slots that can be written before the oldest live record's erase block
+ * (what a batch may take without a trim). */
+uint32_t clog_room(const struct clog *l);
+
+/* Forget every record: the log is empty from index 0, by one checkpoint
+ * (all that was written lies below its sequence number). */
+int clog_reset(struct clog *l);
 
 /* Read record index into out[CLOG_REC].  -ENOENT outside [first, end),
  * -EBADMSG when its slot no longer verifies. */

@@ -837,11 +837,134 @@ test_chain_full(void)
     sim_flash_close(&dev);
 }
 
+/* Flip a byte of the chain-log slot holding record index. */
+static void
+damage_record(uint32_t index)
+{
+    for (uint32_t i = lg.nruns; i-- > 0;) {
+        const struct clog_run *r = &lg.runs[i];
+
+        if (index >= r->index && index < r->index + r->count) {
+            uint32_t slot = (r->slot + (index - r->index)) % lg.nslots;
+            uint64_t off = (uint64_t)(slot / lg.per_seg) * plog.erase_size +
+                           (uint64_t)(slot % lg.per_seg) * lg.slot_size;
+
+            sim_flash_corrupt(&dev, plog.base + off + 40, 0x08);
+            return;
+        }
+    }
+    UT_CHECK(!"record not stored");
+}
+
+/* Issue #11: damage and a full store never wedge the chain. */
+static void
+test_chain_damage(void)
+{
+    struct chaingen g = {2000, 0, 7, 23, 0, 0, 0, GEN_OK, 0};
+    struct chain_import_res r;
+    struct mem a = gen(&g);
+    struct chain_weight w;
+    uint8_t t[TRAILER_LEN];
+
+    dev_new();
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK_EQ(import_nopow(&a, &r), 0);
+    w = ch.w;
+
+    UT_CASE("damage: a bad slot amid valid ones is a hole, not the end");
+    /* after the checkpoint: the mount replays it */
+    damage_record(1500);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    UT_CHECK_EQ(lg.holes, 1);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+    UT_CHECK_EQ(chain_read(&ch, 1500, t), -EBADMSG);
+    UT_CHECK_EQ(chain_read(&ch, 1501, t), 0);
+
+    UT_CASE("damage: importing the good file again rewrites the hole");
+    UT_CHECK_EQ(import_nopow(&a, &r), 0);
+    UT_CHECK_EQ(r.damaged, 1);
+    UT_CHECK_EQ(r.replaced, 1);
+    UT_CHECK_EQ(r.fork, 1499);
+    UT_CHECK(stored_ok());
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(stored_ok());
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+
+    UT_CASE("damage: an unreadable trailer can be trimmed past");
+    damage_record(700);
+    UT_CHECK_EQ(chain_read(&ch, 700, t), -EBADMSG);
+    UT_CHECK_EQ(chain_trim(&ch, 800), 0);
+    UT_CHECK_EQ(ch.base, 800);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(stored_ok());
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    sim_flash_close(&dev);
+
+    UT_CASE("full store: an import commits, says so, and the state follows");
+    dev_new();
+    UT_CHECK_EQ(mount(), 0);
+    {
+        static uint8_t v[STORE_VAL_MAX];
+        char key[32];
+        int i = 0;
+
+        memset(v, 0x5a, sizeof(v));
+        while (i < 10000) {
+            snprintf(key, sizeof(key), "fill.%d", i++);
+            if (store_put(&st, key, v, sizeof(v)) != 0)
+                break;
+        }
+        while (i < 20000) {
+            snprintf(key, sizeof(key), "tiny.%d", i++);
+            if (store_put(&st, key, "x", 1) != 0)
+                break;
+        }
+    }
+    UT_CHECK_EQ(import_nopow(&a, &r), 0);
+    UT_CHECK_EQ(r.appended, 2001);
+    UT_CHECK_EQ(ch.state_stale, 1);
+    UT_CHECK_EQ(mount(), 0); /* no state on flash: computed again */
+    UT_CHECK_EQ(ch.rebuilt, 1);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+    UT_CHECK(stored_ok());
+    UT_CHECK_EQ(ch.auto_trims, 0); /* a full store is not a full log */
+
+    UT_CASE("chain reset drops the chain; a new one imports");
+    for (unsigned i = 0;;) {
+        char k[STORE_KEY_MAX + 1];
+        const char *key;
+        size_t len;
+
+        if (store_key_at(&st, i, &key, &len) != 0)
+            break;
+        if (strncmp(key, "fill.", 5) != 0 && strncmp(key, "tiny.", 5) != 0) {
+            i++;
+            continue;
+        }
+        snprintf(k, sizeof(k), "%s", key);
+        UT_CHECK_EQ(store_del(&st, k), 0); /* renumbers: same i again */
+    }
+    UT_CHECK_EQ(chain_reset(&ch), 0);
+    UT_CHECK(ch.pf == NULL);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(ch.pf == NULL);
+    UT_CHECK_EQ(ch.count, 0);
+    UT_CHECK_EQ(import_nopow(&a, &r), 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(stored_ok());
+    free(a.p);
+    sim_flash_close(&dev);
+}
+
 static void
 test_chain_powercut(void)
 {
     struct chaingen g = {1200, 0, 7, 21, 0, 0, 0, GEN_OK, 0};
-    struct mem a = gen(&g), b;
+    struct mem a = gen(&g), b, c2;
     static uint8_t snap[DEV_SIZE + DEV_SIZE / 16 / 8];
     uint64_t total = 0, points = 0;
     int viol = 0;
@@ -850,6 +973,10 @@ test_chain_powercut(void)
     g.fork_difficulty = 2;
     g.fork_seed = 9;
     b = gen(&g);
+    g.fork_at = 300;
+    g.fork_difficulty = 1;
+    g.fork_seed = 13;
+    c2 = gen(&g);
     /* start: the first 800 blocks stored */
     dev_new();
     mount();
@@ -864,7 +991,9 @@ test_chain_powercut(void)
     sim_flash_save(&dev, snap);
 
     UT_CASE("power cut at every flash operation of an append and a reorg");
-    for (int phase = 0; phase < 2; phase++) {
+    for (int phase = 0; phase < 3; phase++) {
+        struct chain_weight before;
+
         for (uint64_t k = 0;; k++) {
             struct chain_import_res r;
             uint64_t base, ops;
@@ -872,20 +1001,24 @@ test_chain_powercut(void)
 
             sim_flash_restore(&dev, snap);
             mount();
-            if (phase == 1) {
+            if (phase >= 1) {
                 struct chain_import_res r0;
 
                 import_nopow(&a, &r0); /* to 1200 */
             }
+            before = ch.w;
             base = sim_flash_ops(&dev);
             sim_flash_cut_after(&dev, base + k, (enum sim_flash_torn)(k % 3),
                                 (uint32_t)k + 1);
-            import_nopow(phase == 0 ? &a : &b, &r);
+            /* phase 2: a fork at 300, 900 trailers long (more than one
+             * batch of CHAIN_BATCH): never a lighter chain after a cut */
+            import_nopow(phase == 0 ? &a : phase == 1 ? &b : &c2, &r);
             ops = sim_flash_ops(&dev) - base;
             sim_flash_power_on(&dev);
             m = mount();
             points++;
-            if (m != 0 || !stored_ok() || chain_tip_bnum(&ch) < 800) {
+            if (m != 0 || !stored_ok() || chain_tip_bnum(&ch) < 800 ||
+                chain_weight_cmp(&ch.w, &before) < 0) {
                 printf("  phase %d cut %llu: mount %d, tip %llu, %s\n", phase,
                        (unsigned long long)k, m,
                        (unsigned long long)chain_tip_bnum(&ch), ch.why);
@@ -903,6 +1036,7 @@ test_chain_powercut(void)
     UT_CHECK_EQ(viol, 0);
     free(a.p);
     free(b.p);
+    free(c2.p);
     sim_flash_close(&dev);
 }
 
@@ -918,6 +1052,7 @@ main(void)
     test_store_import();
     test_broken_variants();
     test_chain_full();
+    test_chain_damage();
     test_chain_powercut();
     return ut_done();
 }
