@@ -1,6 +1,6 @@
 /*
  * node/cmds_chain.c - the `chain` commands: info, verify, import,
- * export, trim, checkpoint.
+ * export, trim, checkpoint, reset.
  *
  * `chain verify` works in bounded steps (CHAIN_VERIFY_STEP trailers, or
  * CHAIN_VERIFY_STEP_POW with proofs): on an interactive console it runs
@@ -234,6 +234,7 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     struct chain_import_res r;
     struct chain_opts o = {0, 1};
     uint64_t t0 = hal_clock_ms(), size;
+    unsigned trims0;
     FILE *f;
     int rc = need_chain(ctx);
 
@@ -253,6 +254,7 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     fseeko(f, 0, SEEK_END);
     size = (uint64_t)ftello(f);
     o.now = hal_clock_wall();
+    trims0 = c->auto_trims;
     rc = chain_import(c, size, file_read_at, f, &o, &r);
     fclose(f);
     if (rc != 0) {
@@ -262,6 +264,22 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     if (r.bad != CHAIN_OK)
         cmd_printf(ctx, "chain import: trailer %" PRIu64 " is invalid: %s\n",
                    r.bad_bnum, chain_reason_str(r.bad));
+    if (r.damaged > 0)
+        cmd_printf(ctx, "chain import: %u stored trailer%s unreadable%s\n",
+                   r.damaged, r.damaged == 1 ? " was" : "s were",
+                   r.replaced ? "; rewritten from the file"
+                              : "; not rewritten (the file's branch is "
+                                "lighter, or it is the base: 'chain trim' "
+                                "past it)");
+    if (c->auto_trims != trims0)
+        cmd_printf(ctx,
+                   "chain import: the log was full: history before %" PRIu64
+                   " was dropped to make room\n",
+                   c->base);
+    if (c->state_stale)
+        cmd_printf(ctx, "chain import: warning: the chain state could not "
+                        "be saved (store full?); the trailers are committed "
+                        "and the state is computed again at the next start\n");
     if (r.kept && r.appended == 0)
         cmd_printf(ctx,
                    "chain import: %" PRIu64 " trailers read; the "
@@ -340,6 +358,10 @@ h_trim(struct cmd_ctx *ctx, int argc, char **argv)
     (void)argc;
     if (rc != 0)
         return rc;
+    if (node->verify.active) {
+        cmd_err(ctx, "chain trim: a verify is running; wait for it");
+        return -EBUSY;
+    }
     b = strtoull(argv[0], &end, 0);
     if (*end != '\0') {
         cmd_err(ctx, "chain trim: '%s' is not a block number", argv[0]);
@@ -393,6 +415,40 @@ h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+static int
+h_reset(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    int rc;
+
+    if (argc != 1 || strcmp(argv[0], "--force") != 0) {
+        cmd_err(ctx, "chain reset: drops the whole stored chain; say "
+                     "'chain reset --force'");
+        return -EINVAL;
+    }
+    if (node->clog_rc != 0) {
+        cmd_err(ctx, "chain reset: the chain log is not mounted (%s)",
+                strerror(-node->clog_rc));
+        return -EIO;
+    }
+    if (node->verify.active) {
+        cmd_err(ctx, "chain reset: a verify is running; wait for it");
+        return -EBUSY;
+    }
+    node->chain.log = &node->clog;
+    node->chain.st = &node->store;
+    rc = chain_reset(&node->chain);
+    if (rc != 0) {
+        cmd_err(ctx, "chain reset: %s", node->chain.why);
+        return rc;
+    }
+    node->chain_rc = 0;
+    node->degraded &= ~NODE_DEG_CHAIN;
+    cmd_printf(ctx, "chain reset: no chain stored; import a tfile or set a "
+                    "checkpoint\n");
+    return 0;
+}
+
 const struct cmd node_chain_cmds[] = {
     {"info", 0, 0, CMD_JSON, "[--json]",
      "profile, checkpoint, stored range, tip, weight, difficulty", h_info,
@@ -407,5 +463,8 @@ const struct cmd node_chain_cmds[] = {
     {"trim", 1, 1, 0, "BNUM", "keep only history from BNUM on", h_trim, NULL},
     {"checkpoint", 4, 4, 0, "PROFILE BNUM BHASH WEIGHT",
      "start an empty device at a trusted checkpoint", h_checkpoint, NULL},
+    {"reset", 0, 1, 0, "--force",
+     "drop the stored chain (a wrong network, a state beyond repair)", h_reset,
+     NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -85,11 +85,24 @@ node_storage_mount(struct node *node)
     node->chain_rc = node->clog_rc != 0
                          ? node->clog_rc
                          : chain_open(&node->chain, &node->clog, &node->store);
-    if (node->chain_rc != 0 && node->clog_rc == 0)
+    if (node->chain_rc != 0 && node->clog_rc == 0) {
+        node_degrade(node, NODE_DEG_CHAIN);
         fprintf(stderr, "keel: chain: %s\n", node->chain.why);
-    else if (node->chain_rc == 0 && node->chain.recomputed)
+    } else if (node->chain_rc == 0 && node->chain.rebuilt) {
+        fprintf(stderr, "keel: chain: the chain state was missing; computed "
+                        "again from the stored trailers\n");
+    } else if (node->chain_rc == 0 && node->chain.recomputed) {
         fprintf(stderr, "keel: chain: weight recomputed from the stored "
                         "trailers (a write was cut)\n");
+    }
+    if (node->clog_rc == 0 && node->clog.holes > 0) {
+        node_degrade(node, NODE_DEG_CHAIN);
+        fprintf(stderr,
+                "keel: chain log: %u damaged slot%s amid valid ones kept as "
+                "unreadable trailers ('store check' lists them; importing a "
+                "good tfile rewrites them, 'chain trim' passes them)\n",
+                (unsigned)node->clog.holes, node->clog.holes == 1 ? "" : "s");
+    }
     node->id.log = id_log;
     (void)identity_boot(&node->id, node->store_rc == 0 ? &node->store : NULL,
                         node->ctl_rc == 0 ? &node->ctl : NULL);
@@ -336,6 +349,8 @@ h_check(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_printf(ctx, "bad: bootctl newest copy no longer verifies\n");
         bad++;
     }
+    if (chain_bad > 0)
+        node_degrade(node, NODE_DEG_CHAIN);
     cmd_printf(ctx,
                "store check: %d bad store records, %" PRIu32
                " bad chain records\n",
