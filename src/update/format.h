@@ -37,6 +37,16 @@
 #define UPD_KEYRING_MAX (20 + UPD_KEYS_MAX * CRYPTO_SPKI_LEN)
 #define UPD_CHECKPOINT_LEN 72 /* bnum u64, bhash, weight (chain issue) */
 
+/* The highest security counter a manifest may carry.  A confirmed slot
+ * raises the anti-rollback counter to its own counter, and nothing below
+ * that installs again: a release signed with 2^64 - 1 (a negative number
+ * wrapped by a tool, say) would be the last one a device ever takes.
+ * Counters count security releases one at a time, so 2^32 - 1 is far
+ * more than any product needs, and every value up to it is exact in a
+ * u32, in JSON (a double) and in shell arithmetic.  Decoders refuse a
+ * larger counter with -E2BIG, encoders with -EINVAL (docs/FORMAT.md). */
+#define UPD_COUNTER_MAX UINT64_C(0xffffffff)
+
 struct upd_header {
     uint32_t manifest_len, sigs_len;
     uint64_t payload_len;
