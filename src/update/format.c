@@ -452,6 +452,25 @@ upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
     return upd_sigs_decode(p + 8 + l, len - 8 - l, sigs, cap, why);
 }
 
+/* ---- slot layout ---------------------------------------------------- */
+
+uint32_t
+upd_slot_payload_off(uint32_t erase_size, uint32_t manifest_len)
+{
+    uint32_t a = erase_size > UPD_SLOT_HDR ? erase_size : UPD_SLOT_HDR;
+
+    return (UPD_SLOT_HDR + manifest_len + a - 1) / a * a;
+}
+
+int
+upd_slot_fits(uint64_t slot_size, uint32_t erase_size, uint32_t manifest_len,
+              uint64_t payload_size)
+{
+    uint64_t po = upd_slot_payload_off(erase_size, manifest_len);
+
+    return po <= slot_size && payload_size <= slot_size - po;
+}
+
 int
 upd_version_cmp(const struct upd_version *a, const struct upd_version *b)
 {

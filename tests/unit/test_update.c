@@ -826,6 +826,23 @@ test_attacks(void)
     build(&s);
     UT_CASE("the new keyring's keys sign the next release");
     UT_CHECK_EQ(install(), 1);
+
+    /* The slot's size: a payload that fills slot b to its last byte
+     * installs, one byte more is refused before the slot is touched. */
+    s = base_spec();
+    s.v.minor = 7;
+    s.signers[1] = 4;
+    s.payload = SLOT_SIZE - 2 * ES; /* 16 chunks: a 568-byte manifest */
+    ml = build(&s);
+    s.payload = SLOT_SIZE - (UPD_SLOT_HDR + (size_t)ml + ES - 1) / ES * ES;
+    s.payload++;
+    UT_CHECK_EQ(build(&s), ml);
+    refused_untouched("attack: a payload one byte over the slot", -E2BIG,
+                      "does not fit slot b", UPD_R_TOO_LARGE);
+    s.payload--;
+    build(&s);
+    UT_CASE("a payload that fills the slot to its last byte installs");
+    UT_CHECK_EQ(install(), 1);
     (void)rel;
     sim_flash_close(&dev);
 }
