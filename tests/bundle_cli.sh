@@ -5,6 +5,10 @@
 # status 2, one line naming the option and its range, and no file
 # written; the ends of each range are accepted and stored exactly.
 #
+# And the desk check of --board: create and verify refuse a payload
+# that cannot fit the board's update slots (sim's size from its board.h),
+# and take one that fills them to the last byte.
+#
 # Sourced by tests/run.sh (ok, fail, $tmp), or run on its own from
 # anywhere: bash tests/bundle_cli.sh [KEEL-BUNDLE] (default
 # build/tools/keel-bundle; KEEL_BUNDLE= works too).  Variables and
@@ -253,6 +257,76 @@ keyring|--expires|0x1|2
 keyring|--expires|01|2
 EOF
 bc_flush
+
+# --- the desk check of --board: does the payload fit the board's slots? --
+# The sim board's slot size and erase block, from its board.h; the
+# largest payload its slots take behind a one-board manifest at 64 KiB
+# chunks: the payload starts at 4096 + the manifest (56 bytes + 32 per
+# chunk), rounded up to the erase block (at least 4096), as on the device.
+bc_slot=$(awk '/P\(slot_[ab],/ { gsub(/[P(),\\]/, " "); print $3 }' \
+    board/sim/board.h | while read -r x; do echo $((x)); done | sort -n |
+    head -n 1)
+bc_erase=$(sed -n 's/^#define BOARD_FLASH_ERASE \([0-9]*\)u*$/\1/p' \
+    board/sim/board.h)
+[ "${bc_erase:-0}" -gt 4096 ] || bc_erase=4096
+bc_fit=$bc_slot
+for _ in 1 2 3 4; do
+    bc_po=$(((4096 + 56 + 32 * ((bc_fit + 65535) / 65536) + bc_erase - 1) /
+        bc_erase * bc_erase))
+    bc_fit=$((bc_slot - bc_po))
+done
+"$bc_kb" keyring create --threshold 1 -o "$bc/kr" "$bc/k1.pem" >/dev/null
+# Sparse payloads: nothing is stored for them, and reading zeros is fast.
+truncate -s "$bc_fit" "$bc/fit.bin"
+truncate -s $((bc_fit + 1)) "$bc/over.bin"
+
+# create refuses a payload one byte over the slot, takes one that fills
+# it to the last byte; verify --board sim passes that one.
+if "$bc_kb" create --payload "$bc/over.bin" --board sim --version 1.0.0 \
+    --counter 1 -o "$bc/over.kbn" >"$bc/outp" 2>"$bc/err"; then
+    fail "keel-bundle create --board sim: a payload over the slot" \
+        "accepted: $(cat "$bc/outp")"
+elif [ "$?" -eq 1 ] && [ ! -e "$bc/over.kbn" ] &&
+    grep -q "^keel-bundle: a payload of $((bc_fit + 1)) bytes does not fit board 'sim': its update slots hold $bc_slot bytes" \
+        "$bc/err" &&
+    "$bc_kb" create --payload "$bc/fit.bin" --board sim --version 1.0.0 \
+        --counter 1 -o "$bc/fit.kbn" >/dev/null 2>"$bc/err" &&
+    "$bc_kb" sign "$bc/fit.kbn" --key "$bc/k1.pem" >/dev/null &&
+    "$bc_kb" verify "$bc/fit.kbn" --keyring "$bc/kr" --board sim \
+        >/dev/null 2>>"$bc/err"; then
+    ok "keel-bundle create --board sim: $((bc_fit + 1)) bytes refused\
+ (sim's slots hold $bc_fit of payload), $bc_fit accepted and verified"
+else
+    fail "keel-bundle create --board sim: slot size" "$(cat "$bc/err")"
+fi
+rm -f "$bc/fit.kbn"
+
+# verify --board sim refuses a signed bundle for sim one byte over the
+# slot.  create makes it for a board it does not know ("xim", with a
+# note), the name becomes "sim" in the manifest, then it is signed.
+if "$bc_kb" create --payload "$bc/over.bin" --board xim --version 1.0.0 \
+    --counter 1 -o "$bc/over.kbn" >/dev/null 2>"$bc/note" &&
+    printf sim | dd of="$bc/over.kbn" bs=1 seek=117 conv=notrunc \
+        2>/dev/null &&
+    "$bc_kb" inspect "$bc/over.kbn" --json | grep -q '"boards":\["sim"\]' &&
+    "$bc_kb" sign "$bc/over.kbn" --key "$bc/k1.pem" >/dev/null &&
+    "$bc_kb" verify "$bc/over.kbn" --keyring "$bc/kr" >/dev/null; then
+    if ! "$bc_kb" verify "$bc/over.kbn" --keyring "$bc/kr" --board sim \
+        >"$bc/outp" 2>"$bc/err" &&
+        grep -q "^keel-bundle: a payload of $((bc_fit + 1)) bytes does not fit board 'sim'" \
+            "$bc/err" &&
+        grep -q "note: board 'xim' is not one this keel-bundle knows" \
+            "$bc/note"; then
+        ok "keel-bundle verify --board sim: a signed bundle one byte over\
+ the slot refused"
+    else
+        fail "keel-bundle verify --board sim: a bundle over the slot" \
+            "$(cat "$bc/outp" "$bc/err" "$bc/note")"
+    fi
+else
+    fail "keel-bundle verify --board sim: making the oversized bundle" \
+        "$(cat "$bc/err")"
+fi
 
 rm -rf "$bc"
 if [ "$bc_alone" -eq 1 ]; then

@@ -14,6 +14,8 @@
  *   keel-bundle attach-signature BUNDLE SIG.der --key PUB.pem
  *   keel-bundle inspect BUNDLE [--json]
  *   keel-bundle verify BUNDLE --keyring FILE [--board B]
+ *               (--board B: also that the payload fits B's update slots;
+ *               create checks this for every board it names)
  *   keel-bundle keyring create --threshold K [--version N]
  *               [--expires UNIX] -o OUT KEY.pem...
  *   keel-bundle keyring add|revoke KEYRING KEY.pem -o OUT
@@ -41,6 +43,7 @@
 
 #include "crypto/crypto.h"
 #include "store/le.h"
+#include "tools/boards.h"
 #include "update/archive.h"
 #include "update/format.h"
 
@@ -286,6 +289,38 @@ bundle_add_sig(const char *path, struct bundle *b, const struct upd_sig *s)
     rc = spit(path, out, n);
     free(out);
     return rc == 0 ? 0 : die("cannot write '%s': %s", path, strerror(errno));
+}
+
+/* The desk check of a board's slots: a bundle with a manifest of
+ * manifest_len bytes and a payload of payload_size bytes must fit the
+ * update slots of board, as the device will check before it installs.
+ * 0 when it fits, or when this tool was not built with the board (then a
+ * note says the check did not happen); 1, told, when it cannot fit. */
+static int
+slot_check(const char *board, uint32_t manifest_len, uint64_t payload_size)
+{
+    struct tool_board b;
+    uint64_t po;
+    int rc = tool_board_find(board, &b);
+
+    if (rc == -EINVAL)
+        return die("board '%s' has no slot_a or slot_b in its board.h", board);
+    if (rc != 0) {
+        fprintf(stderr,
+                "%s: note: board '%s' is not one this keel-bundle knows "
+                "(board/*/board.h); its slot size is not checked\n",
+                prog, board);
+        return 0;
+    }
+    if (upd_slot_fits(b.slot_size, b.erase_size, manifest_len, payload_size))
+        return 0;
+    po = upd_slot_payload_off(b.erase_size, manifest_len);
+    return die("a payload of %" PRIu64 " bytes does not fit board '%s': "
+               "its update slots hold %" PRIu64 " bytes, of which %" PRIu64
+               " go to the slot header and the %" PRIu32
+               "-byte manifest, leaving %" PRIu64 " for the payload",
+               payload_size, board, b.slot_size, po, manifest_len,
+               po < b.slot_size ? b.slot_size - po : 0);
 }
 
 /* ---- commands ---- */
@@ -591,6 +626,9 @@ cmd_create(int argc, char **argv)
     ml = upd_manifest_encode(&m, man, UPD_MANIFEST_MAX);
     if (ml < 0)
         return die("manifest cannot be encoded (%s)", strerror(-ml));
+    for (int i = 0; i < m.nboards; i++)
+        if (slot_check(m.boards[i], (uint32_t)ml, pll) != 0)
+            return 1;
     h.manifest_len = (uint32_t)ml;
     h.sigs_len = 0;
     h.payload_len = pll;
@@ -825,6 +863,8 @@ cmd_verify(int argc, char **argv)
             fits |= strcmp(b.m.boards[i], board) == 0;
         if (!fits)
             return die("not for board '%s'", board);
+        if (slot_check(board, b.h.manifest_len, b.m.payload_size) != 0)
+            return 1;
     }
     for (uint32_t i = 0; i < b.m.nchunks; i++) {
         uint64_t off = (uint64_t)i * b.m.chunk_size;
