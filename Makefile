@@ -299,9 +299,21 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 
 # ---- host tools, the slot image and bundles -------------------------------
 
-TOOL_SRCS := src/tools/keel-bundle.c src/update/format.c src/update/archive.c \
-	$(CRYPTO_SRCS) src/store/crc32c.c hal/sim/rng.c
-build/tools/keel-bundle: $(TOOL_SRCS) build/deps/host/.stamp
+# keel-bundle's table of boards (src/tools/boards.c): every
+# board/<name>/board.h, each followed by src/tools/board_row.h.  The list
+# is rewritten only when the set of boards changes.
+TOOL_BOARD_HS := $(sort $(wildcard board/*/board.h))
+build/gen/tool_boards.inc: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#include "../../%s"\n#include "tools/board_row.h"\n' \
+		$(TOOL_BOARD_HS) > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+TOOL_SRCS := src/tools/keel-bundle.c src/tools/boards.c src/update/format.c \
+	src/update/archive.c $(CRYPTO_SRCS) src/store/crc32c.c hal/sim/rng.c
+build/tools/keel-bundle: $(TOOL_SRCS) build/gen/tool_boards.inc \
+		$(TOOL_BOARD_HS) src/tools/boards.h src/tools/board_row.h \
+		src/update/format.h build/deps/host/.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD [host] $@")
 	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -O2 -o $@ \

@@ -258,6 +258,14 @@ else
     fail "update: keel-boot or keel-bundle not built"
 fi
 
+# --- keel-bundle's command line: numbers and desk checks -----------------
+if [ -x build/tools/keel-bundle ]; then
+    # shellcheck source=tests/bundle_cli.sh
+    . tests/bundle_cli.sh
+else
+    fail "keel-bundle: not built"
+fi
+
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then
     for mode in create rotate; do

@@ -14,6 +14,8 @@
  *   keel-bundle attach-signature BUNDLE SIG.der --key PUB.pem
  *   keel-bundle inspect BUNDLE [--json]
  *   keel-bundle verify BUNDLE --keyring FILE [--board B]
+ *               (--board B: also that the payload fits B's update slots;
+ *               create checks this for every board it names)
  *   keel-bundle keyring create --threshold K [--version N]
  *               [--expires UNIX] -o OUT KEY.pem...
  *   keel-bundle keyring add|revoke KEYRING KEY.pem -o OUT
@@ -23,8 +25,11 @@
  *               per call; the current and the new threshold must sign)
  *
  * Exit status 0 on success, 1 on a refusal (with one line saying why),
- * 2 on a usage error.  The tool shares src/update/format.c with the
- * device, so what it writes is what the device reads.
+ * 2 on a usage error: a malformed command line, or an option's value
+ * that is not a number in the option's range (docs/RUNBOOK.md lists the
+ * ranges).  Numbers are decimal digits only: no sign, space, base prefix,
+ * leading zero or trailing byte.  The tool shares src/update/format.c
+ * with the device, so what it writes is what the device reads.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -38,24 +43,50 @@
 
 #include "crypto/crypto.h"
 #include "store/le.h"
+#include "tools/boards.h"
 #include "update/archive.h"
 #include "update/format.h"
 
 static const char *prog = "keel-bundle";
 
 static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
+/* One line on stderr; returns status. */
+static int
+say(int status, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return status;
+}
+
+/* A refusal: exit status 1. */
 static int
 die(const char *fmt, ...)
 {
     va_list ap;
+    int rc;
 
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    rc = say(1, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return 1;
+    return rc;
+}
+
+/* A usage error that one line can explain: exit status 2. */
+static int
+usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = say(2, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static int
@@ -260,6 +291,38 @@ bundle_add_sig(const char *path, struct bundle *b, const struct upd_sig *s)
     return rc == 0 ? 0 : die("cannot write '%s': %s", path, strerror(errno));
 }
 
+/* The desk check of a board's slots: a bundle with a manifest of
+ * manifest_len bytes and a payload of payload_size bytes must fit the
+ * update slots of board, as the device will check before it installs.
+ * 0 when it fits, or when this tool was not built with the board (then a
+ * note says the check did not happen); 1, told, when it cannot fit. */
+static int
+slot_check(const char *board, uint32_t manifest_len, uint64_t payload_size)
+{
+    struct tool_board b;
+    uint64_t po;
+    int rc = tool_board_find(board, &b);
+
+    if (rc == -EINVAL)
+        return die("board '%s' has no slot_a or slot_b in its board.h", board);
+    if (rc != 0) {
+        fprintf(stderr,
+                "%s: note: board '%s' is not one this keel-bundle knows "
+                "(board/*/board.h); its slot size is not checked\n",
+                prog, board);
+        return 0;
+    }
+    if (upd_slot_fits(b.slot_size, b.erase_size, manifest_len, payload_size))
+        return 0;
+    po = upd_slot_payload_off(b.erase_size, manifest_len);
+    return die("a payload of %" PRIu64 " bytes does not fit board '%s': "
+               "its update slots hold %" PRIu64 " bytes, of which %" PRIu64
+               " go to the slot header and the %" PRIu32
+               "-byte manifest, leaving %" PRIu64 " for the payload",
+               payload_size, board, b.slot_size, po, manifest_len,
+               po < b.slot_size ? b.slot_size - po : 0);
+}
+
 /* ---- commands ---- */
 
 static int
@@ -312,15 +375,72 @@ cmd_archive(int argc, char **argv)
     return 0;
 }
 
+/* ---- numbers on the command line ---- */
+
+/* Unix times: up to the last second of year 9999.  Larger values are no
+ * date anyone means, and a keyring expiry near INT64_MAX would overflow
+ * the device's expiry arithmetic (expiry + one day of skew). */
+#define TIME_ARG_MAX INT64_C(253402300799)
+
+/* The len bytes at s as a decimal number from min to max: ASCII digits
+ * only (no sign, space, base prefix or trailing byte), at least one, no
+ * leading zero unless the number is 0 (so "010" is never read as
+ * octal), and no overflow.  0, or -EINVAL (not such a number) or -ERANGE
+ * (outside [min, max]). */
+static int
+dec_parse(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (len == 0 || (s[0] == '0' && len > 1))
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d;
+
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    if (v < min || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+/* The value v of option opt as a number from min to max; otherwise say
+ * what the option wants and return 2 (a usage error). */
+static int
+opt_num(const char *opt, const char *v, uint64_t min, uint64_t max,
+        uint64_t *out)
+{
+    if (dec_parse(v, strlen(v), min, max, out) == 0)
+        return 0;
+    return usage_error("%s wants a decimal number from %" PRIu64 " to %" PRIu64
+                       " (plain digits: no sign, space or leading zero), "
+                       "got '%s'",
+                       opt, min, max, v);
+}
+
+/* "X.Y.Z": three numbers from 0 to 2^32 - 1 (dec_parse's rules) joined by
+ * single dots. */
 static int
 parse_version(const char *s, struct upd_version *v)
 {
-    char tail;
+    uint32_t *part[3] = {&v->major, &v->minor, &v->patch};
 
-    return sscanf(s, "%" SCNu32 ".%" SCNu32 ".%" SCNu32 "%c", &v->major,
-                  &v->minor, &v->patch, &tail) == 3
-               ? 0
-               : -1;
+    for (int i = 0; i < 3; i++) {
+        const char *e = i < 2 ? strchr(s, '.') : s + strlen(s);
+        uint64_t x;
+
+        if (e == NULL || dec_parse(s, (size_t)(e - s), 0, UINT32_MAX, &x) != 0)
+            return -EINVAL;
+        *part[i] = (uint32_t)x;
+        s = e + 1;
+    }
+    return 0;
 }
 
 /* 64 hex digits, most significant first, into 32 bytes in that order. */
@@ -341,22 +461,20 @@ hex32(const char *h, size_t len, uint8_t out[32])
     return 0;
 }
 
-/* "BNUM:BHASH:WEIGHT" into the manifest's 72 bytes: bnum (u64 LE), the
- * bhash as its bytes, the weight as a 256-bit little-endian integer (the
- * hex is the number, most significant digit first, as `chain info`
- * prints it). */
+/* "BNUM:BHASH:WEIGHT" into the manifest's 72 bytes: bnum (u64 LE, a
+ * decimal number by dec_parse's rules), the bhash as its bytes, the
+ * weight as a 256-bit little-endian integer (the hex is the number, most
+ * significant digit first, as `chain info` prints it). */
 static int
 checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN])
 {
     const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     uint8_t w[32];
-    char *end;
     uint64_t bnum;
 
-    if (c1 == NULL || c2 == NULL || c1 == arg || !isdigit((unsigned char)*arg))
-        return -1;
-    bnum = strtoull(arg, &end, 10);
-    if (end != c1 || hex32(c1 + 1, (size_t)(c2 - c1 - 1), out + 8) != 0 ||
+    if (c1 == NULL || c2 == NULL ||
+        dec_parse(arg, (size_t)(c1 - arg), 0, UINT64_MAX, &bnum) != 0 ||
+        hex32(c1 + 1, (size_t)(c2 - c1 - 1), out + 8) != 0 ||
         hex32(c2 + 1, strlen(c2 + 1), w) != 0)
         return -1;
     put64(out, bnum);
@@ -387,9 +505,8 @@ cmd_create(int argc, char **argv)
 {
     const char *payload = NULL, *boards = NULL, *ver = NULL, *out = NULL,
                *krf = NULL;
-    uint64_t counter = UINT64_MAX;
-    uint32_t chunk = 65536;
-    int64_t created = -1;
+    uint64_t counter = 0, chunk = 65536, created = 0;
+    int have_counter = 0, have_created = 0;
     const char *ckf = NULL;
     uint8_t ck[UPD_CHECKPOINT_LEN];
     struct upd_manifest m;
@@ -401,6 +518,7 @@ cmd_create(int argc, char **argv)
     memset(&m, 0, sizeof(m));
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
 
         if (v == NULL)
             return usage();
@@ -410,27 +528,38 @@ cmd_create(int argc, char **argv)
             boards = v;
         else if (strcmp(a, "--version") == 0)
             ver = v;
-        else if (strcmp(a, "--counter") == 0)
-            counter = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--chunk") == 0)
-            chunk = (uint32_t)strtoul(v, NULL, 0);
+        else if (strcmp(a, "--counter") == 0) {
+            rc = opt_num(a, v, 0, UPD_COUNTER_MAX, &counter);
+            have_counter = 1;
+        } else if (strcmp(a, "--chunk") == 0)
+            rc = opt_num(a, v, UPD_CHUNK_MIN, UPD_CHUNK_MAX, &chunk);
         else if (strcmp(a, "--keyring") == 0)
             krf = v;
-        else if (strcmp(a, "--created") == 0)
-            created = strtoll(v, NULL, 10);
-        else if (strcmp(a, "--checkpoint") == 0)
+        else if (strcmp(a, "--created") == 0) {
+            rc = opt_num(a, v, 0, TIME_ARG_MAX, &created);
+            have_created = 1;
+        } else if (strcmp(a, "--checkpoint") == 0)
             ckf = v;
         else if (strcmp(a, "-o") == 0)
             out = v;
         else
             return usage();
+        if (rc != 0)
+            return rc;
         i++;
     }
     if (payload == NULL || boards == NULL || ver == NULL || out == NULL ||
-        counter == UINT64_MAX)
+        !have_counter)
         return usage();
     if (parse_version(ver, &m.version) != 0)
-        return die("--version wants X.Y.Z, got '%s'", ver);
+        return usage_error("--version wants X.Y.Z, three decimal numbers "
+                           "from 0 to %" PRIu32 " (plain digits: no sign, "
+                           "space or leading zero), got '%s'",
+                           UINT32_MAX, ver);
+    if ((chunk & (chunk - 1)) != 0)
+        return usage_error("--chunk wants a power of two from %u to %u, got "
+                           "'%" PRIu64 "'",
+                           UPD_CHUNK_MIN, UPD_CHUNK_MAX, chunk);
     {
         /* boards: comma-separated, stored sorted */
         char tmp[UPD_BOARDS_MAX * (UPD_BOARD_LEN_MAX + 1) + 8];
@@ -469,22 +598,22 @@ cmd_create(int argc, char **argv)
     }
     if (ckf != NULL) {
         if (checkpoint_parse(ckf, ck) != 0)
-            return die("--checkpoint wants BNUM:BHASH:WEIGHT (BHASH and "
-                       "WEIGHT 64 hex digits each, as 'chain info' prints "
-                       "them), got '%s'",
-                       ckf);
+            return usage_error("--checkpoint wants BNUM:BHASH:WEIGHT (BNUM "
+                               "a decimal number from 0 to %" PRIu64 ", "
+                               "BHASH and WEIGHT 64 hex digits each, as "
+                               "'chain info' prints them), got '%s'",
+                               UINT64_MAX, ckf);
         m.checkpoint = ck;
     }
     m.counter = counter;
-    m.created = created >= 0 ? created : (int64_t)time(NULL);
+    m.created = have_created ? (int64_t)created : (int64_t)time(NULL);
     m.payload_size = pll;
-    m.chunk_size = chunk;
+    m.chunk_size = (uint32_t)chunk;
     m.nchunks = (uint32_t)((pll + chunk - 1) / chunk);
-    if (chunk < UPD_CHUNK_MIN || chunk > UPD_CHUNK_MAX ||
-        (chunk & (chunk - 1)) != 0 || m.nchunks > UPD_CHUNKS_MAX)
-        return die("chunk size %" PRIu32 " invalid (a power of two, 4 KiB "
-                   "to 1 MiB, at most %d chunks)",
-                   chunk, UPD_CHUNKS_MAX);
+    if (m.nchunks > UPD_CHUNKS_MAX)
+        return die("a %zu-byte payload is %" PRIu32 " chunks of %" PRIu64
+                   ", more than %d: choose a larger --chunk",
+                   pll, m.nchunks, chunk, UPD_CHUNKS_MAX);
     hashes = malloc((size_t)m.nchunks * 32);
     for (uint32_t i = 0; i < m.nchunks; i++) {
         size_t off = (size_t)i * chunk,
@@ -497,6 +626,9 @@ cmd_create(int argc, char **argv)
     ml = upd_manifest_encode(&m, man, UPD_MANIFEST_MAX);
     if (ml < 0)
         return die("manifest cannot be encoded (%s)", strerror(-ml));
+    for (int i = 0; i < m.nboards; i++)
+        if (slot_check(m.boards[i], (uint32_t)ml, pll) != 0)
+            return 1;
     h.manifest_len = (uint32_t)ml;
     h.sigs_len = 0;
     h.payload_len = pll;
@@ -731,6 +863,8 @@ cmd_verify(int argc, char **argv)
             fits |= strcmp(b.m.boards[i], board) == 0;
         if (!fits)
             return die("not for board '%s'", board);
+        if (slot_check(board, b.h.manifest_len, b.m.payload_size) != 0)
+            return 1;
     }
     for (uint32_t i = 0; i < b.m.nchunks; i++) {
         uint64_t off = (uint64_t)i * b.m.chunk_size;
@@ -776,16 +910,29 @@ cmd_keyring(int argc, char **argv)
         return usage();
     if (strcmp(argv[0], "create") == 0) {
         const char *out = NULL;
+        uint64_t x;
 
         k.version = 1;
         for (int i = 1; i < argc; i++) {
-            if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc)
-                k.threshold = (uint8_t)atoi(argv[++i]);
-            else if (strcmp(argv[i], "--version") == 0 && i + 1 < argc)
-                k.version = (uint32_t)strtoul(argv[++i], NULL, 10);
-            else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc)
-                k.expires = strtoll(argv[++i], NULL, 10);
-            else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            const char *a = argv[i];
+            int rc;
+
+            if (strcmp(a, "--threshold") == 0 && i + 1 < argc) {
+                rc = opt_num(a, argv[++i], 1, UPD_KEYS_MAX, &x);
+                if (rc != 0)
+                    return rc;
+                k.threshold = (uint8_t)x;
+            } else if (strcmp(a, "--version") == 0 && i + 1 < argc) {
+                rc = opt_num(a, argv[++i], 1, UINT32_MAX, &x);
+                if (rc != 0)
+                    return rc;
+                k.version = (uint32_t)x;
+            } else if (strcmp(a, "--expires") == 0 && i + 1 < argc) {
+                rc = opt_num(a, argv[++i], 0, TIME_ARG_MAX, &x);
+                if (rc != 0)
+                    return rc;
+                k.expires = (int64_t)x;
+            } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
                 out = argv[++i];
             else {
                 if (k.nkeys == UPD_KEYS_MAX)

@@ -14,6 +14,9 @@ static const char hdr_magic[8] = {'K', 'E', 'E', 'L', 'B', 'N', 'D', 'L'};
 static const char man_magic[4] = {'K', 'M', 'F', '1'};
 static const char kr_magic[4] = {'K', 'K', 'R', '1'};
 
+/* The decoder's why string spells the limit out. */
+_Static_assert(UPD_COUNTER_MAX == 4294967295u, "update the why string");
+
 #define MAN_FIXED 52
 #define KR_FIXED 20
 #define F_KEYRING 0x01
@@ -196,7 +199,8 @@ upd_manifest_encode(const struct upd_manifest *m, uint8_t *out, size_t cap)
     if (m->nboards == 0 || m->nboards > UPD_BOARDS_MAX ||
         m->chunk_size < UPD_CHUNK_MIN || m->chunk_size > UPD_CHUNK_MAX ||
         (m->chunk_size & (m->chunk_size - 1)) != 0 || m->payload_size == 0 ||
-        m->payload_size > UPD_PAYLOAD_MAX || m->created < 0)
+        m->payload_size > UPD_PAYLOAD_MAX || m->created < 0 ||
+        m->counter > UPD_COUNTER_MAX)
         return -EINVAL;
     want = (m->payload_size + m->chunk_size - 1) / m->chunk_size;
     if (m->nchunks != want || want > UPD_CHUNKS_MAX)
@@ -286,6 +290,10 @@ upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
     m->nchunks = le32(p + 48);
     if (m->created < 0)
         return bad(why, "manifest creation time negative");
+    if (m->counter > UPD_COUNTER_MAX) {
+        *why = "security counter above 4294967295 (UPD_COUNTER_MAX)";
+        return -E2BIG;
+    }
     if (m->chunk_size < UPD_CHUNK_MIN || m->chunk_size > UPD_CHUNK_MAX ||
         (m->chunk_size & (m->chunk_size - 1)) != 0)
         return bad(why, "chunk size not a power of two from 4 KiB to 1 MiB");
@@ -442,6 +450,25 @@ upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
     *kr = p + 8;
     *krlen = l;
     return upd_sigs_decode(p + 8 + l, len - 8 - l, sigs, cap, why);
+}
+
+/* ---- slot layout ---------------------------------------------------- */
+
+uint32_t
+upd_slot_payload_off(uint32_t erase_size, uint32_t manifest_len)
+{
+    uint32_t a = erase_size > UPD_SLOT_HDR ? erase_size : UPD_SLOT_HDR;
+
+    return (UPD_SLOT_HDR + manifest_len + a - 1) / a * a;
+}
+
+int
+upd_slot_fits(uint64_t slot_size, uint32_t erase_size, uint32_t manifest_len,
+              uint64_t payload_size)
+{
+    uint64_t po = upd_slot_payload_off(erase_size, manifest_len);
+
+    return po <= slot_size && payload_size <= slot_size - po;
 }
 
 int

@@ -37,6 +37,21 @@
 #define UPD_KEYRING_MAX (20 + UPD_KEYS_MAX * CRYPTO_SPKI_LEN)
 #define UPD_CHECKPOINT_LEN 72 /* bnum u64, bhash, weight (chain issue) */
 
+/* The highest security counter a manifest may carry.  A confirmed slot
+ * raises the anti-rollback counter to its own counter, and nothing below
+ * that installs again: a release signed with 2^64 - 1 (a negative number
+ * wrapped by a tool, say) would be the last one a device ever takes.
+ * Counters count security releases one at a time, so 2^32 - 1 is far
+ * more than any product needs, and every value up to it is exact in a
+ * u32, in JSON (a double) and in shell arithmetic.  Decoders refuse a
+ * larger counter with -E2BIG, encoders with -EINVAL (docs/FORMAT.md). */
+#define UPD_COUNTER_MAX UINT64_C(0xffffffff)
+
+/* A slot (docs/FORMAT.md): a slot header in the first UPD_SLOT_HDR
+ * bytes, the manifest at UPD_SLOT_HDR, the payload from the next
+ * boundary of max(UPD_SLOT_HDR, the erase block) after the manifest. */
+#define UPD_SLOT_HDR 4096
+
 struct upd_header {
     uint32_t manifest_len, sigs_len;
     uint64_t payload_len;
@@ -105,6 +120,16 @@ void upd_sig_encode(const struct upd_sig *s, uint8_t out[UPD_SIG_LEN]);
 int upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
                    uint32_t *krlen, struct upd_sig *sigs, int cap,
                    const char **why);
+
+/* The payload's offset in a slot with erase blocks of erase_size bytes
+ * that holds a manifest of manifest_len (<= UPD_MANIFEST_MAX) bytes. */
+uint32_t upd_slot_payload_off(uint32_t erase_size, uint32_t manifest_len);
+
+/* 1 when a bundle with a manifest of manifest_len bytes and a payload of
+ * payload_size bytes fits a slot of slot_size bytes, else 0.  The device
+ * installs by this rule, and keel-bundle checks it at the desk. */
+int upd_slot_fits(uint64_t slot_size, uint32_t erase_size,
+                  uint32_t manifest_len, uint64_t payload_size);
 
 /* Semantic version order: <0, 0, >0. */
 int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);

@@ -102,9 +102,7 @@ read_full(const struct upd_src *src, void *buf, size_t n)
 static uint32_t
 payload_off(const struct hal_flash *f, uint32_t man_len)
 {
-    uint32_t a = f->erase_size > UPD_SLOT_HDR ? f->erase_size : UPD_SLOT_HDR;
-
-    return (UPD_SLOT_HDR + man_len + a - 1) / a * a;
+    return upd_slot_payload_off(f->erase_size, man_len);
 }
 
 /* ---- keyring -------------------------------------------------------- */
@@ -592,9 +590,8 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
                     "chunk size %" PRIu32 " is above this "
                     "device's %u",
                     u->man.chunk_size, UPD_CHUNK_BUF);
-    if ((uint64_t)payload_off(u->slot[t], hd->manifest_len) +
-            u->man.payload_size >
-        u->slot[t]->size)
+    if (!upd_slot_fits(u->slot[t]->size, u->slot[t]->erase_size,
+                       hd->manifest_len, u->man.payload_size))
         return fail(u, UPD_R_TOO_LARGE, -E2BIG,
                     "payload of %" PRIu64 " bytes does not fit slot %c",
                     u->man.payload_size, slot_name(t));

@@ -23,9 +23,10 @@
  * never written.  One chunk of payload is in RAM at a time
  * (UPD_CHUNK_BUF at most).
  *
- * Slot layout (docs/FORMAT.md): a 4 KiB slot header naming the manifest
- * length and payload offset, the manifest at 4 KiB, the payload at the
- * next 4 KiB boundary after it.
+ * Slot layout (docs/FORMAT.md, UPD_SLOT_HDR and upd_slot_payload_off()
+ * in format.h): a 4 KiB slot header naming the manifest length and
+ * payload offset, the manifest at 4 KiB, the payload at the next 4 KiB
+ * (or erase block) boundary after it.
  */
 #ifndef UPDATE_UPDATE_H
 #define UPDATE_UPDATE_H
@@ -41,8 +42,7 @@
 #include "update/floor.h"
 #include "update/format.h"
 
-#define UPD_CHUNK_BUF (128u * 1024) /* largest chunk this device takes */
-#define UPD_SLOT_HDR 4096
+#define UPD_CHUNK_BUF (128u * 1024)   /* largest chunk this device takes */
 #define UPD_KEY_KEYRING "upd.keyring" /* the device keyring (store) */
 #define UPD_SKEW_S 86400              /* clock skew allowed on expiry */
 #define UPD_CLOCK_SANE 1577836800     /* 2020-01-01: before it, "unset" */

@@ -174,6 +174,22 @@ base_spec(void)
     return s;
 }
 
+/* Sign bundle[]'s manifest (ml bytes, altered in place after build())
+ * again, by keys 0 and 1: a bundle the release keys did sign. */
+static void
+resign(int ml)
+{
+    uint8_t *t = bundle + UPD_HDR_LEN, d[32];
+    struct upd_sig sg;
+
+    crypto_sha256(t, (size_t)ml, d);
+    for (int i = 0; i < 2; i++) {
+        memcpy(sg.key_id, kid[i], 32);
+        sg.len = (uint8_t)crypto_ec_sign(&keys[i], d, sg.der);
+        upd_sig_encode(&sg, t + ml + i * UPD_SIG_LEN);
+    }
+}
+
 /* ---- the device ---- */
 
 struct mem_src {
@@ -472,6 +488,41 @@ test_decoders(void)
         UT_CHECK_EQ(upd_keyring_decode(t, (size_t)kl, &k, &why), -EBADMSG);
     }
 
+    UT_CASE("manifest: security counter up to UPD_COUNTER_MAX, not above");
+    {
+        static const struct {
+            uint64_t counter;
+            int want;
+        } cases[] = {
+            {0, 0},
+            {UPD_COUNTER_MAX - 1, 0},
+            {UPD_COUNTER_MAX, 0},
+            {UPD_COUNTER_MAX + 1, -E2BIG},
+            {UINT64_MAX - 1, -E2BIG}, /* "--counter -2", wrapped */
+            {UINT64_MAX, -E2BIG},
+        };
+        struct spec s3 = base_spec();
+        uint8_t t[2048];
+
+        s3.counter = UPD_COUNTER_MAX;
+        ml = build(&s3);
+        UT_CHECK(ml > 0);
+        memcpy(t, bundle + UPD_HDR_LEN, (size_t)ml);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            int rc;
+
+            put64(t + 20, cases[i].counter);
+            rc = upd_manifest_decode(t, (size_t)ml, &m, &why);
+            UT_CHECK_EQ(rc, cases[i].want);
+            if (rc == 0)
+                UT_CHECK(m.counter == cases[i].counter);
+            else
+                UT_CHECK(strstr(why, "security counter above") != NULL);
+        }
+        s3.counter = UPD_COUNTER_MAX + 1;
+        UT_CHECK_EQ(build(&s3), -EINVAL); /* the encoder refuses it too */
+    }
+
     UT_CASE("header: checksum, oversized fields, garbage");
     {
         uint8_t hb[UPD_HDR_LEN];
@@ -643,22 +694,27 @@ test_attacks(void)
     s.v.minor = 3;
     ml = build(&s);
     {
-        uint8_t *t = bundle + UPD_HDR_LEN, b1[12], b2[4], d[32];
-        struct upd_sig sg;
+        uint8_t *t = bundle + UPD_HDR_LEN, b1[12], b2[4];
 
         memcpy(b1, t + 52, 12);
         memcpy(b2, t + 64, 4);
         memcpy(t + 52, b2, 4);
         memcpy(t + 56, b1, 12);
-        crypto_sha256(t, (size_t)ml, d);
-        for (int i = 0; i < 2; i++) {
-            memcpy(sg.key_id, kid[i], 32);
-            sg.len = (uint8_t)crypto_ec_sign(&keys[i], d, sg.der);
-            upd_sig_encode(&sg, t + ml + i * UPD_SIG_LEN);
-        }
+        resign(ml);
     }
     refused_untouched("attack: a non-canonical manifest encoding", -EINVAL,
                       "canonical", UPD_R_BAD_MANIFEST);
+    /* A signed security counter above the limit: it would max out the
+     * anti-rollback counter for good. */
+    s = base_spec();
+    s.counter = UPD_COUNTER_MAX;
+    s.v.minor = 3;
+    ml = build(&s);
+    put64(bundle + UPD_HDR_LEN + 20, UPD_COUNTER_MAX + 1);
+    resign(ml);
+    refused_untouched("attack: a signed security counter above "
+                      "UPD_COUNTER_MAX",
+                      -E2BIG, "security counter above", UPD_R_TOO_LARGE);
     /* Truncated at each tenth of its length. */
     s = base_spec();
     s.v.minor = 4;
@@ -769,6 +825,23 @@ test_attacks(void)
     s.signers[1] = 4;
     build(&s);
     UT_CASE("the new keyring's keys sign the next release");
+    UT_CHECK_EQ(install(), 1);
+
+    /* The slot's size: a payload that fills slot b to its last byte
+     * installs, one byte more is refused before the slot is touched. */
+    s = base_spec();
+    s.v.minor = 7;
+    s.signers[1] = 4;
+    s.payload = SLOT_SIZE - 2 * ES; /* 16 chunks: a 568-byte manifest */
+    ml = build(&s);
+    s.payload = SLOT_SIZE - (UPD_SLOT_HDR + (size_t)ml + ES - 1) / ES * ES;
+    s.payload++;
+    UT_CHECK_EQ(build(&s), ml);
+    refused_untouched("attack: a payload one byte over the slot", -E2BIG,
+                      "does not fit slot b", UPD_R_TOO_LARGE);
+    s.payload--;
+    build(&s);
+    UT_CASE("a payload that fills the slot to its last byte installs");
     UT_CHECK_EQ(install(), 1);
     (void)rel;
     sim_flash_close(&dev);
