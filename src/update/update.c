@@ -509,7 +509,7 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
                         "the clock is unset (reads %lld): the keyring's "
                         "expiry cannot be checked; set the clock",
                         (long long)now);
-        if (now > cur.expires + UPD_SKEW_S)
+        if (now - UPD_SKEW_S > cur.expires)
             return fail(u, UPD_R_KEYRING_EXPIRED, -EPERM,
                         "the device keyring (version %" PRIu32
                         ") expired at %lld",
