@@ -36,7 +36,11 @@ STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/floor.c \
 	src/update/update.c \
 	src/update/audit.c
-CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_hw.c src/crypto/ec.c \
+# The hardware SHA-256 path is one file per architecture (crypto/arch/):
+# host-built programs (unit tests, fuzzers) take the host's, and
+# $(call for_arch,ARCH,SRCS) swaps in another's.
+CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_k.c \
+	src/crypto/arch/sha256_hw_$(HOST_ARCH).c src/crypto/ec.c \
 	src/crypto/keyfmt.c
 HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
 CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
@@ -82,10 +86,12 @@ FORCE:
 
 # ---- the shipped binaries, one tree per board and arch -----------------------
 
+for_arch = $(subst sha256_hw_$(HOST_ARCH).c,sha256_hw_$(1).c,$(2))
+
 # $(call node_rules,ARCH) defines build/$(BOARD)-ARCH/keel.
 define node_rules
 OUT_$(1) := build/$(BOARD)-$(1)
-OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$(NODE_SRCS))
+OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$$(call for_arch,$(1),$(NODE_SRCS)))
 DEPLIBS_$(1) := build/deps/$(1)/.stamp
 
 $$(DEPLIBS_$(1)): $(DEPS_INPUTS)
@@ -103,7 +109,7 @@ $$(OUT_$(1))/keel: $$(OBJS_$(1)) $$(DEPLIBS_$(1))
 	$(Q)$(CC_$(1)) -static -Wl,--gc-sections -o $$@ $$(OBJS_$(1)) \
 		-Lbuild/deps/$(1)/lib -llwip -lmbedtls -lbearssl -lb2
 
-BOOT_OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$(BOOT_SRCS))
+BOOT_OBJS_$(1) := $$(patsubst %.c,$$(OUT_$(1))/obj/%.o,$$(call for_arch,$(1),$(BOOT_SRCS)))
 $$(OUT_$(1))/keel-boot: $$(BOOT_OBJS_$(1)) $$(DEPLIBS_$(1))
 	@$(if $(Q),echo "  LD [$(1)] $$@")
 	$(Q)$(CC_$(1)) -static -Wl,--gc-sections -o $$@ $$(BOOT_OBJS_$(1)) \
@@ -269,6 +275,7 @@ $(UT_OUT)/bench_store: $(BENCH_SRCS)
 # BearSSL build, for the host's arch.
 BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c $(CRYPTO_SRCS) \
 	hal/sim/clock.c hal/sim/rng.c
+BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),$(BENCH_CRYPTO_SRCS))
 build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
@@ -277,6 +284,7 @@ build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 BENCH_UPDATE_SRCS := tests/bench/update_bench.c $(UPDATE_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
 	hal/sim/rng.c
+BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),$(BENCH_UPDATE_SRCS))
 build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
@@ -285,6 +293,7 @@ build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
 BENCH_CHAIN_SRCS := tests/bench/chain_bench.c $(CHAIN_SRCS) src/chain/gen.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
 	hal/sim/rng.c
+BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),$(BENCH_CHAIN_SRCS))
 build/bench/chain_bench: $(BENCH_CHAIN_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \

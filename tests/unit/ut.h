@@ -3,9 +3,11 @@
  *
  * UT_CHECK(cond) records a failure with file and line and goes on;
  * UT_CASE(name) names the case the following checks belong to;
- * ut_done() prints "<suite>: N passed, N failed" and returns the exit
- * status.  A case passes when none of its checks failed.  Include once
- * per test program.
+ * UT_SKIP(why) ends the current case as skipped, visibly ("SKIP case:
+ * why"), so a case that cannot run here never passes with no checks;
+ * ut_done() prints "<suite>: N passed, N failed" (", N skipped" when
+ * any were) and returns the exit status.  A case passes when none of
+ * its checks failed.  Include once per test program.
  */
 #ifndef UT_H
 #define UT_H
@@ -15,7 +17,7 @@
 
 static const char *ut_suite = "unit";
 static const char *ut_case_name;
-static int ut_case_failed, ut_passed, ut_failed;
+static int ut_case_failed, ut_passed, ut_failed, ut_skipped;
 
 static void
 ut_end_case(void)
@@ -38,6 +40,13 @@ ut_begin(const char *name)
 }
 
 #define UT_CASE(name) ut_begin(name)
+
+#define UT_SKIP(why)                                                           \
+    do {                                                                       \
+        printf("SKIP %s: %s\n", ut_case_name ? ut_case_name : "?", (why));     \
+        ut_skipped++;                                                          \
+        ut_case_name = NULL;                                                   \
+    } while (0)
 
 #define UT_CHECK(cond)                                                         \
     do {                                                                       \
@@ -63,7 +72,11 @@ static int
 ut_done(void)
 {
     ut_end_case();
-    printf("%s: %d passed, %d failed\n", ut_suite, ut_passed, ut_failed);
+    if (ut_skipped > 0)
+        printf("%s: %d passed, %d failed, %d skipped\n", ut_suite, ut_passed,
+               ut_failed, ut_skipped);
+    else
+        printf("%s: %d passed, %d failed\n", ut_suite, ut_passed, ut_failed);
     return ut_failed == 0 && ut_passed > 0 ? 0 : 1;
 }
 
