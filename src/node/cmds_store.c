@@ -355,7 +355,35 @@ h_check(struct cmd_ctx *ctx, int argc, char **argv)
                "store check: %d bad store records, %" PRIu32
                " bad chain records\n",
                bad, chain_bad);
+    if (bad > 0)
+        cmd_printf(ctx,
+                   "note: a bad store record may be damage a repair already "
+                   "replaced (the identity repairs its copies) or the newest "
+                   "value of a key that now reads its older one; 'store "
+                   "scrub' compacts the damaged records away for good\n");
     return bad == 0 && chain_bad == 0 ? 0 : -EBADMSG;
+}
+
+static int
+h_scrub(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    int rc = need_store(ctx);
+
+    (void)argc;
+    (void)argv;
+    if (rc != 0)
+        return rc;
+    rc = store_scrub(&node->store);
+    if (rc < 0) {
+        cmd_err(ctx, "store scrub: %s", errtext(rc));
+        return rc;
+    }
+    cmd_printf(ctx,
+               "store scrub: %d sector%s compacted; damaged records "
+               "are gone\n",
+               rc, rc == 1 ? "" : "s");
+    return 0;
 }
 
 static int
@@ -454,6 +482,9 @@ const struct cmd node_store_cmds[] = {
     {"check", 0, 0, 0, "",
      "read and verify every record; lists bad ones, fails if any", h_check,
      NULL},
+    {"scrub", 0, 0, 0, "",
+     "compact away damaged records (after 'store check' and any repair)",
+     h_scrub, NULL},
     {"keys", 0, 0, CMD_JSON, "[--json]", "list keys and value lengths", h_keys,
      NULL},
     {"get", 1, 1, 0, "KEY", "show a key's value (text, or hex:...)", h_get,

@@ -942,6 +942,45 @@ store_stat(struct store *s, struct store_stat *st)
 }
 
 int
+store_scrub(struct store *s)
+{
+    int done = 0;
+
+    for (uint32_t round = 0; round <= s->nsectors; round++) {
+        struct scan_out scan;
+        int bad = -1, rc;
+
+        for (uint32_t i = 0; i < s->nsectors && bad < 0; i++) {
+            if (!s->sec[i].in_use)
+                continue;
+            rc = sec_scan(s, i, NULL, NULL, NULL, NULL, &scan);
+            if (rc != 0)
+                return rc;
+            if (scan.bad > 0)
+                bad = (int)i;
+        }
+        if (bad < 0)
+            return done;
+        /* The head is never compacted: move on to a new one first (its
+         * floor voids anything torn in the old head, so no fence is
+         * needed there). */
+        if (bad == s->head) {
+            s->fresh = 1;
+            rc = room(s, REC_HDR, 0, 0);
+            if (rc != 0)
+                return rc;
+        }
+        /* Compaction takes the oldest sector: repeat until the damaged
+         * one has been copied forward and erased. */
+        rc = gc_one(s);
+        if (rc != 0)
+            return rc;
+        done++;
+    }
+    return -EIO; /* cannot happen: every sector was compacted once */
+}
+
+int
 store_check(struct store *s,
             void (*bad)(void *arg, uint32_t sector, uint32_t off), void *arg)
 {

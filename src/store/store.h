@@ -140,6 +140,15 @@ void store_stat(struct store *s, struct store_stat *st);
  * covers both), 0 when not, -ENOENT when either is absent. */
 int store_same_record(struct store *s, const char *a, const char *b);
 
+/* Compact every sector that holds a corrupt or torn record (through
+ * the ordinary compaction, oldest first, so the power-cut proofs hold):
+ * the live entries are copied forward, the damaged records are gone.
+ * What a damaged record held is lost for good -- a key whose newest
+ * record was damaged keeps its older value -- so this is an operator's
+ * decision after `store check`, not something done behind their back.
+ * Returns the sectors compacted (>= 0) or < 0. */
+int store_scrub(struct store *s);
+
 /* Read every record of every sector and verify it.  Calls bad() for each
  * corrupt or torn record found (sector, offset) and returns how many
  * there were (0: clean), or -EIO. */

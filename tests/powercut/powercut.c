@@ -56,7 +56,15 @@ struct model {
     uint8_t ctl[CTL_PAYLOAD_MAX];
 };
 
-enum op_kind { OP_KV, OP_APPEND, OP_TRUNC, OP_TRIM, OP_CTL };
+enum op_kind {
+    OP_KV,
+    OP_APPEND,
+    OP_TRUNC,
+    OP_TRIM,
+    OP_CTL,
+    OP_KV_DAMAGE_OLD, /* OP_KV of one key, then its superseded record damaged */
+    OP_SCRUB,
+};
 
 struct op {
     enum op_kind kind;
@@ -111,7 +119,10 @@ static void
 model_apply(struct model *m, const struct op *o)
 {
     switch (o->kind) {
+    case OP_SCRUB:
+        break;
     case OP_KV:
+    case OP_KV_DAMAGE_OLD:
         for (int i = 0; i < o->n; i++) {
             int k = o->key[i];
 
@@ -158,6 +169,40 @@ dev_apply(const struct op *o)
             e[i].val = vals[i];
         }
         return store_commit(&rig.st, e, o->n);
+    case OP_KV_DAMAGE_OLD: {
+        /* put, then flip a byte of the record it superseded (dead now:
+         * the model does not change), if that record still stands */
+        uint32_t sec = UINT32_MAX, off = 0, comp = rig.st.compactions;
+        int rc;
+
+        key_name(names[0], o->key[0]);
+        for (uint32_t i = 0; i < rig.st.nkeys; i++)
+            if (strcmp(rig.st.keys[i].key, names[0]) == 0) {
+                sec = rig.st.keys[i].sector;
+                off = rig.st.keys[i].rec_off;
+            }
+        fill(vals[0], o->vlen[0], o->seed);
+        rc = store_put(&rig.st, names[0], vals[0], (size_t)o->vlen[0]);
+        /* dead only if no live key still points into that record (a
+         * compaction copy holds several) */
+        for (uint32_t i = 0; rc == 0 && i < rig.st.nkeys; i++)
+            if (rig.st.keys[i].sector == sec && rig.st.keys[i].rec_off == off)
+                sec = UINT32_MAX;
+        if (rc == 0 && sec != UINT32_MAX && rig.st.compactions == comp &&
+            rig.st.sec[sec].in_use && !rig.dev.dead)
+            sim_flash_corrupt(&rig.dev,
+                              rig.pstore.base +
+                                  (uint64_t)sec * rig.st.sector_size + off + 18,
+                              0x40);
+        return rc;
+    }
+    case OP_SCRUB: {
+        /* in the uncut run every scrub finds a damaged record and
+         * compacts its sector */
+        int rc = store_scrub(&rig.st);
+
+        return rc < 0 ? rc : 0;
+    }
     case OP_APPEND:
         for (int i = 0; i < o->n; i++)
             record(recs + (size_t)i * CLOG_REC, cur.end + (uint32_t)i, o->gen);
@@ -282,6 +327,27 @@ gen_ctl(int step, const struct model *m, struct op *o)
     return 1;
 }
 
+/* Replacements, some leaving a damaged superseded record behind (what
+ * a repair leaves), and a scrub every 25 steps that compacts them away. */
+static int
+gen_kv_scrub(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 6151u + 5;
+
+    (void)m;
+    if (step >= 150)
+        return 0;
+    if (step % 25 == 24) {
+        *o = (struct op){.kind = OP_SCRUB};
+        return 1;
+    }
+    *o = (struct op){
+        .kind = step % 5 == 2 ? OP_KV_DAMAGE_OLD : OP_KV, .n = 1, .seed = s};
+    o->key[0] = (int)(rnd(&s) % 12);
+    o->vlen[0] = 1 + (int)(rnd(&s) % 400);
+    return 1;
+}
+
 static const struct {
     const char *name;
     gen_fn gen;
@@ -292,6 +358,7 @@ static const struct {
     {"log-append-1-54-1000", gen_log_append},
     {"log-truncate-reappend-trim", gen_log_trunc},
     {"ctl-update", gen_ctl},
+    {"kv-damage-scrub", gen_kv_scrub},
 };
 #define NWORK (sizeof(workloads) / sizeof(workloads[0]))
 

@@ -575,6 +575,64 @@ test_store_traceless_cuts(void)
     sim_flash_close(&dev);
 }
 
+/* Flip a byte of the value of key's live record. */
+static void
+flip_value(const char *key)
+{
+    for (uint32_t i = 0; i < st.nkeys; i++)
+        if (strcmp(st.keys[i].key, key) == 0) {
+            const struct store_key *k = &st.keys[i];
+
+            sim_flash_corrupt(&dev,
+                              pstore.base +
+                                  (uint64_t)k->sector * st.sector_size +
+                                  k->rec_off + k->val_off,
+                              0x20);
+            return;
+        }
+    UT_CHECK(!"key not found");
+}
+
+static void
+test_store_scrub(void)
+{
+    char v[64], key[16];
+    int n;
+
+    dev_new();
+    store_mount(&st, &pstore);
+    UT_CASE("scrub: a damaged record superseded by a repair goes away");
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(v, sizeof(v), "value %d", i);
+        UT_CHECK_EQ(store_put(&st, key, v, strlen(v)), 0);
+    }
+    UT_CHECK_EQ(store_put(&st, "id", "copy-1", 6), 0);
+    flip_value("id");
+    UT_CHECK_EQ(store_get(&st, "id", v, sizeof(v)), -EBADMSG);
+    UT_CHECK_EQ(store_put(&st, "id", "copy-2", 6), 0); /* the repair */
+    UT_CHECK_EQ(store_check(&st, NULL, NULL), 1);
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_check(&st, NULL, NULL), 1); /* until compaction */
+    n = store_scrub(&st);
+    UT_CHECK(n >= 1);
+    UT_CHECK_EQ(store_check(&st, NULL, NULL), 0);
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_check(&st, NULL, NULL), 0);
+    UT_CHECK_EQ(store_get(&st, "id", v, sizeof(v)), 6);
+    UT_CHECK(memcmp(v, "copy-2", 6) == 0);
+    for (int i = 0; i < 40; i++) {
+        char want[64];
+
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(want, sizeof(want), "value %d", i);
+        n = store_get(&st, key, v, sizeof(v));
+        UT_CHECK(n == (int)strlen(want) && memcmp(v, want, (size_t)n) == 0);
+    }
+    UT_CHECK_EQ(store_scrub(&st), 0); /* nothing left to do */
+    sim_flash_close(&dev);
+}
+
 int
 main(void)
 {
@@ -588,5 +646,6 @@ main(void)
     test_garbage();
     test_ctl();
     test_clog();
+    test_store_scrub();
     return ut_done();
 }
