@@ -278,6 +278,14 @@ else
     fail "update: keel-boot or keel-bundle not built"
 fi
 
+# --- trust state and recovery at the console (issue #11) -----------------
+if [ -x "$k" ] && [ -x build/tools/keel-chaingen ]; then
+    # shellcheck source=tests/trust.sh
+    . tests/trust.sh
+else
+    fail "trust: keel or keel-chaingen not built"
+fi
+
 # --- keel-bundle's command line: numbers and desk checks -----------------
 if [ -x build/tools/keel-bundle ]; then
     # shellcheck source=tests/bundle_cli.sh

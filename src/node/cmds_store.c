@@ -184,12 +184,21 @@ console_room(struct cmd_ctx *ctx, const char *key, size_t len)
     uint8_t probe[1];
     int exists = store_get(&node->store, key, probe, 0) != -ENOENT;
     uint64_t reserve;
+    uint32_t console_keys;
 
     store_stat(&node->store, &st);
+    {
+        const char *k;
+        size_t n;
+
+        console_keys = 0;
+        for (unsigned i = 0; store_key_at(&node->store, i, &k, &n) == 0; i++)
+            console_keys += !node_store_key_internal(k);
+    }
     reserve = st.capacity_bytes / 4 < NODE_STORE_RESERVE_BYTES
                   ? st.capacity_bytes / 4
                   : NODE_STORE_RESERVE_BYTES;
-    if (!exists && st.keys + NODE_STORE_RESERVE_KEYS >= STORE_KEYS_MAX) {
+    if (!exists && console_keys + NODE_STORE_RESERVE_KEYS >= STORE_KEYS_MAX) {
         cmd_err(ctx,
                 "store put %s: the console may keep at most %d keys (%d "
                 "are kept for the node's own); delete one first",
