@@ -123,7 +123,8 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain bench soak-identity image bundle
+	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-identity bench \
+	soak-identity image bundle
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen
@@ -146,7 +147,7 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store blk crypto identity update chain
+UNIT_TESTS := flash_sim console store blk crypto identity update chain formats
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) hal/sim/rng.c
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
@@ -162,6 +163,10 @@ UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/sim/clock.c
+UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
+	src/chain/gen.c src/identity/identity.c src/update/bootctl.c \
+	src/update/floor.c src/update/format.c src/update/audit.c \
+	$(CRYPTO_SRCS) hal/sim/flash_sim.c hal/sim/rng.c hal/sim/clock.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
 	src/console/cmd.c
 
@@ -260,6 +265,20 @@ fuzz-chain: $(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
 		-o build/fuzz/chain-corpus/valid >/dev/null && \
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=16000 \
 		build/fuzz/chain-corpus
+FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/rng.c hal/sim/clock.c
+$(UT_OUT)/fuzz_identity: $(FUZZ_ID_SRCS) build/deps/clang/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
+		-Ibuild/deps/include -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o $@ $(FUZZ_ID_SRCS) -Lbuild/deps/clang/lib -lbearssl
+# Seed: the golden identity record.
+fuzz-identity: $(UT_OUT)/fuzz_identity
+	$(Q)mkdir -p build/fuzz/identity-corpus && \
+		cp tests/vectors/formats/identity-record.bin \
+		build/fuzz/identity-corpus/ && \
+		$< -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+		build/fuzz/identity-corpus
 fuzz-keys: $(UT_OUT)/fuzz_keyparse
 	$(Q)mkdir -p build/fuzz/key-corpus && \
 		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
@@ -390,7 +409,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
-		build/tools/ptyexpect
+		$(UT_OUT)/fuzz_identity build/tools/ptyexpect
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

@@ -153,8 +153,8 @@ identity_stmt_check(const uint8_t stmt[ID_STMT_LEN], const uint8_t *sig_old,
 
 /* ---- record encode / decode ----------------------------------------- */
 
-static void
-rec_encode(const struct identity *id, uint8_t r[ID_REC_LEN])
+void
+identity_record_encode(const struct identity *id, uint8_t r[ID_REC_LEN])
 {
     memset(r, 0, ID_REC_LEN);
     memcpy(r + R_MAGIC, rec_magic, 4);
@@ -180,11 +180,9 @@ rec_encode(const struct identity *id, uint8_t r[ID_REC_LEN])
     crypto_sha256(r, R_SHA, r + R_SHA);
 }
 
-/* Decode and check a record as the loader trusts it: structure, hash,
- * keys, self-checks and the statement.  Fills out on success; returns
- * -EBADMSG with *why set otherwise.  out's secrets are wiped on error. */
-static int
-rec_decode(const uint8_t *r, size_t len, struct identity *out, const char **why)
+int
+identity_record_decode(const uint8_t *r, size_t len, struct identity *out,
+                       const char **why)
 {
     uint8_t h[32], op[CRYPTO_EC_PUB_LEN], np[CRYPTO_EC_PUB_LEN];
     uint32_t seq;
@@ -328,7 +326,7 @@ commit(struct identity *id, const struct identity *next, int count_repair)
     };
     int rc;
 
-    rec_encode(next, r);
+    identity_record_encode(next, r);
     put32(cnt, id->repairs + 1);
     rc = store_commit(id->st, e, count_repair ? 3 : 2);
     if (rc != 0) {
@@ -483,8 +481,8 @@ identity_rotate(struct identity *id, int64_t window_s)
         static struct identity chk;
         const char *why;
 
-        rec_encode(&next, r);
-        n = rec_decode(r, ID_REC_LEN, &chk, &why);
+        identity_record_encode(&next, r);
+        n = identity_record_decode(r, ID_REC_LEN, &chk, &why);
         crypto_wipe(r, sizeof(r));
         crypto_wipe(&chk, sizeof(chk));
         if (n != 0) {
@@ -574,7 +572,8 @@ identity_boot(struct identity *id, struct store *st, struct ctl *ctl)
             why[i] = "store record corrupt";
         else if (n == -ENOBUFS)
             why[i] = "wrong length";
-        ok[i] = n >= 0 && rec_decode(r[i], (size_t)n, &c[i], &why[i]) == 0;
+        ok[i] = n >= 0 &&
+                identity_record_decode(r[i], (size_t)n, &c[i], &why[i]) == 0;
         if (ok[i] && (best < 0 || c[i].gen > c[best].gen))
             best = i;
     }

@@ -124,4 +124,14 @@ int identity_stmt_check(const uint8_t stmt[ID_STMT_LEN], const uint8_t *sig_old,
 /* Wipe the keys held in RAM. */
 void identity_close(struct identity *id);
 
+/* The record both store copies hold (docs/FORMAT.md "Identity record"):
+ * encode fills r from id's keys, generation, times and statement;
+ * decode checks a record as the loader trusts it (structure, hash, keys,
+ * self-checks, the statement) and fills out's key fields: 0, or -EBADMSG
+ * with *why set (out's secrets are wiped).  Untrusted input: every
+ * length is checked (tests/fuzz/fuzz_identity.c). */
+void identity_record_encode(const struct identity *id, uint8_t r[ID_REC_LEN]);
+int identity_record_decode(const uint8_t *r, size_t len, struct identity *out,
+                           const char **why);
+
 #endif

@@ -1,0 +1,282 @@
+/*
+ * tests/unit/test_formats.c - every persisted format pinned by a golden
+ * vector (STYLE rule 9): the record store's sector header and records,
+ * chain-log slots, a control-block copy with its three sections, the
+ * trust floor, the chain state and the identity record.  The bytes come
+ * from the code through its ordinary API on a deterministic in-memory
+ * flash; `test_formats --write-golden DIR` rewrites the files in
+ * DIR/formats/, and the test fails when the code and the files disagree,
+ * so an encoding cannot drift silently.  docs/FORMAT.md gives every
+ * byte; the decoders are also run on the pinned bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../hal/sim/flash_sim.h"
+#include "chain/chain.h"
+#include "chain/gen.h"
+#include "identity/identity.h"
+#include "store/clog.h"
+#include "store/ctl.h"
+#include "store/store.h"
+#include "update/bootctl.h"
+#include "update/floor.h"
+#include "ut.h"
+
+#define ES 4096u
+#define STORE_SIZE (8 * 16384u)
+#define LOG_SIZE (8 * ES)
+#define CTL_SIZE (2 * ES)
+#define DEV_SIZE (STORE_SIZE + LOG_SIZE + CTL_SIZE)
+
+static struct sim_flash dev;
+static struct hal_flash pstore, plog, pctl;
+static struct store st;
+static struct clog lg;
+static struct ctl ctl;
+static struct chain ch;
+static int writing;
+
+static const char *
+vec_dir(void)
+{
+    const char *d = getenv("KEEL_VECTORS");
+
+    return d != NULL ? d : "tests/vectors";
+}
+
+/* Compare buf with DIR/formats/name, or write it there. */
+static void
+golden(const char *name, const uint8_t *buf, size_t len)
+{
+    static uint8_t b[64 * 1024];
+    char path[512];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/formats/%s", vec_dir(), name);
+    f = fopen(path, writing ? "wb" : "rb");
+    if (f == NULL) {
+        printf("  cannot open %s\n", path);
+        UT_CHECK(f != NULL);
+        return;
+    }
+    if (writing) {
+        UT_CHECK(fwrite(buf, 1, len, f) == len);
+        fclose(f);
+        return;
+    }
+    n = fread(b, 1, sizeof(b), f);
+    fclose(f);
+    if (n != len || memcmp(b, buf, len) != 0)
+        printf("  %s differs from what the code writes (%zu vs %zu bytes)\n",
+               path, n, len);
+    UT_CHECK(n == len && memcmp(b, buf, len) == 0);
+}
+
+static void
+dev_new(void)
+{
+    static const struct sim_flash_geom g = {DEV_SIZE, ES, 16, 0xff};
+
+    sim_flash_open_mem(&dev, &g);
+    sim_flash_partition(&dev, &pstore, "store", 0, STORE_SIZE);
+    sim_flash_partition(&dev, &plog, "chain", STORE_SIZE, LOG_SIZE);
+    sim_flash_partition(&dev, &pctl, "bootctl", STORE_SIZE + LOG_SIZE,
+                        CTL_SIZE);
+    store_mount(&st, &pstore);
+    clog_mount(&lg, &plog, &st);
+    ctl_mount(&ctl, &pctl);
+}
+
+static void
+test_store_bytes(void)
+{
+    static uint8_t b[16384];
+    struct store_entry e[2] = {
+        {"cfg.a", "1", 1, 0},
+        {"cfg.b", "two", 3, 0},
+    };
+
+    UT_CASE("golden: store sector header, put, group commit, delete");
+    dev_new();
+    UT_CHECK_EQ(store_put(&st, "hello", "world", 5), 0);
+    UT_CHECK_EQ(store_commit(&st, e, 2), 0);
+    UT_CHECK_EQ(store_del(&st, "hello"), 0);
+    UT_CHECK(st.head >= 0);
+    UT_CHECK_EQ(hal_flash_read(&pstore, 0, b, st.sec[st.head].used), 0);
+    golden("store-sector.bin", b, st.sec[st.head].used);
+    /* and the bytes mount back to the same keys */
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_get(&st, "hello", b, sizeof(b)), -ENOENT);
+    UT_CHECK_EQ(store_get(&st, "cfg.b", b, sizeof(b)), 3);
+    sim_flash_close(&dev);
+}
+
+static void
+test_clog_bytes(void)
+{
+    static uint8_t recs[4 * CLOG_REC], b[ES];
+    uint8_t ck[24 + CLOG_RUNS_MAX * 12];
+    int n;
+
+    UT_CASE("golden: chain-log slots (a batch, a truncation) and checkpoint");
+    dev_new();
+    for (size_t i = 0; i < sizeof(recs); i++)
+        recs[i] = (uint8_t)(i * 13 + 1);
+    UT_CHECK_EQ(clog_append(&lg, recs, 3), 0);
+    UT_CHECK_EQ(clog_append(&lg, recs + 3 * CLOG_REC, 1), 0);
+    UT_CHECK_EQ(clog_truncate(&lg, 2), 0);
+    UT_CHECK_EQ(clog_checkpoint(&lg), 0);
+    UT_CHECK_EQ(hal_flash_read(&plog, 0, b, 5 * lg.slot_size), 0);
+    golden("clog-slots.bin", b, 5 * lg.slot_size);
+    n = store_get(&st, CLOG_CKPT_KEY, ck, sizeof(ck));
+    UT_CHECK(n > 0);
+    golden("clog-checkpoint.bin", ck, n > 0 ? (size_t)n : 0);
+    UT_CHECK_EQ(clog_mount(&lg, &plog, &st), 0);
+    UT_CHECK_EQ(lg.end, 2);
+    sim_flash_close(&dev);
+}
+
+static void
+test_ctl_bytes(void)
+{
+    static uint8_t b[ES];
+    struct bootctl bc;
+    struct upd_floor f, g;
+    uint8_t fb[UPD_FLOOR_LEN], mark[40];
+
+    UT_CASE("golden: control-block copy with marker, boot control, floor");
+    dev_new();
+    memset(mark, 0, sizeof(mark));
+    memcpy(mark, "KIM1", 4);
+    mark[4] = 3;
+    memset(mark + 8, 0xab, 32);
+    UT_CHECK_EQ(ctl_put(&ctl, CTL_TAG_ID, mark, sizeof(mark)), 0);
+    memset(&bc, 0, sizeof(bc));
+    bc.primary = 0;
+    bc.tries_max = 3;
+    bc.arb = 7;
+    bc.slot[0].state = SLOT_GOOD;
+    bc.slot[0].version = (struct upd_version){1, 2, 3};
+    bc.slot[0].counter = 7;
+    bc.slot[0].payload_size = 123456;
+    bc.slot[0].manifest_len = 777;
+    memset(bc.slot[0].manifest_hash, 0x5c, 32);
+    UT_CHECK_EQ(bootctl_save(&ctl, &bc), 0);
+    memset(&f, 0, sizeof(f));
+    f.arb = 7;
+    f.keyring_version = 2;
+    memset(f.keyring_hash, 0x11, 32);
+    UT_CHECK_EQ(upd_floor_raise(&ctl, NULL, &f), 0);
+    UT_CHECK_EQ(hal_flash_read(&pctl, 0, b, 16 + 44 + 164 + 52), 0);
+    golden("ctl-copy0.bin", b, 16 + 44 + 164 + 52);
+    UT_CHECK_EQ(hal_flash_read(&pctl, ES, b, 16 + 44 + 164 + 52), 0);
+    golden("ctl-copy1.bin", b, 16 + 44 + 164 + 52);
+
+    UT_CASE("golden: the trust floor decodes to what was raised");
+    upd_floor_encode(&f, fb);
+    golden("trust-floor.bin", fb, sizeof(fb));
+    UT_CHECK_EQ(upd_floor_decode(fb, sizeof(fb), &g), 0);
+    UT_CHECK(g.arb == 7 && g.keyring_version == 2 &&
+             memcmp(g.keyring_hash, f.keyring_hash, 32) == 0);
+    fb[0] ^= 1;
+    UT_CHECK_EQ(upd_floor_decode(fb, sizeof(fb), &g), -EBADMSG);
+    UT_CHECK_EQ(upd_floor_decode(fb, sizeof(fb) - 1, &g), -EBADMSG);
+    sim_flash_close(&dev);
+}
+
+struct mem {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int
+mem_put(void *arg, const uint8_t t[TRAILER_LEN])
+{
+    struct mem *m = arg;
+
+    if (m->len + TRAILER_LEN > m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 64 * TRAILER_LEN;
+        m->p = realloc(m->p, m->cap);
+        if (m->p == NULL)
+            abort();
+    }
+    memcpy(m->p + m->len, t, TRAILER_LEN);
+    m->len += TRAILER_LEN;
+    return 0;
+}
+
+static int
+mem_read(void *arg, uint64_t off, void *buf, size_t len)
+{
+    struct mem *m = arg;
+
+    if (off + len > m->len)
+        return -EIO;
+    memcpy(buf, m->p + off, len);
+    return 0;
+}
+
+static void
+test_chain_state_bytes(void)
+{
+    struct chaingen g = {40, 0, 7, 3, 0, 0, 0, GEN_OK, 0};
+    struct chain_import_res r;
+    struct mem m = {NULL, 0, 0};
+    uint8_t s[CHAIN_STATE_LEN + 1];
+
+    UT_CASE("golden: the chain state after a 41-trailer testnet import");
+    dev_new();
+    UT_CHECK_EQ(chaingen_run(&g, mem_put, &m), 0);
+    UT_CHECK_EQ(chain_open(&ch, &lg, &st), 0);
+    UT_CHECK_EQ(chain_import(&ch, m.len, mem_read, &m,
+                             &(struct chain_opts){1900000000, 1}, &r),
+                0);
+    UT_CHECK_EQ(store_get(&st, CHAIN_STATE_KEY, s, sizeof(s)), CHAIN_STATE_LEN);
+    golden("chain-state.bin", s, CHAIN_STATE_LEN);
+    free(m.p);
+    sim_flash_close(&dev);
+}
+
+static void
+test_identity_bytes(void)
+{
+    static struct identity id, back;
+    uint8_t r[ID_REC_LEN];
+    const char *why;
+
+    UT_CASE("golden: the identity record, with and without a statement");
+    memset(&id, 0, sizeof(id));
+    crypto_sha256("keel golden identity", 20, id.cur.k.priv);
+    UT_CHECK_EQ(crypto_ec_from_priv(&id.cur.k), 0);
+    id.cur.created = 1790000000;
+    id.gen = 1;
+    identity_record_encode(&id, r);
+    golden("identity-record.bin", r, sizeof(r));
+    UT_CHECK_EQ(identity_record_decode(r, sizeof(r), &back, &why), 0);
+    UT_CHECK(back.gen == 1 && back.cur.created == 1790000000 &&
+             memcmp(back.cur.k.pub, id.cur.k.pub, CRYPTO_EC_PUB_LEN) == 0);
+    r[8] ^= 1; /* the generation: the checksum no longer matches */
+    UT_CHECK_EQ(identity_record_decode(r, sizeof(r), &back, &why), -EBADMSG);
+    UT_CHECK_EQ(identity_record_decode(r, sizeof(r) - 1, &back, &why),
+                -EBADMSG);
+}
+
+int
+main(int argc, char **argv)
+{
+    ut_suite = "formats";
+    if (argc == 3 && strcmp(argv[1], "--write-golden") == 0) {
+        setenv("KEEL_VECTORS", argv[2], 1);
+        writing = 1;
+    }
+    test_store_bytes();
+    test_clog_bytes();
+    test_ctl_bytes();
+    test_chain_state_bytes();
+    test_identity_bytes();
+    return ut_done();
+}
