@@ -317,7 +317,7 @@ repairs_read(struct store *st)
 static int
 commit(struct identity *id, const struct identity *next, int count_repair)
 {
-    static uint8_t r[ID_REC_LEN], back[ID_REC_LEN];
+    uint8_t *r = id->work->rec[0], *back = id->work->back;
     uint8_t cnt[4];
     struct store_entry e[3] = {
         {ID_KEY_A, r, ID_REC_LEN, 0},
@@ -330,19 +330,19 @@ commit(struct identity *id, const struct identity *next, int count_repair)
     put32(cnt, id->repairs + 1);
     rc = store_commit(id->st, e, count_repair ? 3 : 2);
     if (rc != 0) {
-        crypto_wipe(r, sizeof(r));
+        crypto_wipe(r, ID_REC_LEN);
         return fail(id, rc, "store: writing the identity failed: %s",
                     strerror(-rc));
     }
     for (int i = 0; i < 2; i++) {
-        rc = store_get(id->st, i ? ID_KEY_B : ID_KEY_A, back, sizeof(back));
+        rc = store_get(id->st, i ? ID_KEY_B : ID_KEY_A, back, ID_REC_LEN);
         if (rc != ID_REC_LEN || memcmp(back, r, ID_REC_LEN) != 0) {
-            crypto_wipe(r, sizeof(r));
-            crypto_wipe(back, sizeof(back));
+            crypto_wipe(r, ID_REC_LEN);
+            crypto_wipe(back, ID_REC_LEN);
             return fail(id, -EIO, "identity copy %d did not read back", i);
         }
     }
-    crypto_wipe(back, sizeof(back));
+    crypto_wipe(back, ID_REC_LEN);
     /* The commit point is passed: from here on the new identity rules. */
     if (count_repair)
         id->repairs++;
@@ -364,7 +364,7 @@ commit(struct identity *id, const struct identity *next, int count_repair)
     /* Copy 1 into a record of its own, so one bad CRC never takes both
      * copies; a failure here is repaired at the next boot. */
     rc = store_put(id->st, ID_KEY_B, r, ID_REC_LEN);
-    crypto_wipe(r, sizeof(r));
+    crypto_wipe(r, ID_REC_LEN);
     if (rc != 0)
         say(id,
             "identity: separating copy 1 failed (%s); retried at next "
@@ -404,29 +404,29 @@ now(void)
 int
 identity_new(struct identity *id, const struct crypto_eckey *k)
 {
-    static struct identity next;
+    struct identity *next = &id->work->next;
     uint32_t mgen = 0;
     uint8_t fp[ID_FP_LEN];
     int rc;
 
     if (id->st == NULL)
         return fail(id, -EIO, "store not mounted");
-    memset(&next, 0, sizeof(next));
+    memset(next, 0, sizeof(*next));
     if (k != NULL) {
-        next.cur.k = *k;
-        if (self_check(&next.cur.k) != 0) {
-            crypto_wipe(&next, sizeof(next));
+        next->cur.k = *k;
+        if (self_check(&next->cur.k) != 0) {
+            crypto_wipe(next, sizeof(*next));
             return fail(id, -EINVAL, "the key fails its self-check");
         }
-    } else if ((rc = fresh_key(id, &next.cur.k)) != 0) {
+    } else if ((rc = fresh_key(id, &next->cur.k)) != 0) {
         return rc;
     }
-    next.cur.created = now();
-    next.gen = id->gen + 1;
-    if (mark_read(id, &mgen, fp) == 1 && mgen >= next.gen)
-        next.gen = mgen + 1;
-    rc = commit(id, &next, 0);
-    crypto_wipe(&next, sizeof(next));
+    next->cur.created = now();
+    next->gen = id->gen + 1;
+    if (mark_read(id, &mgen, fp) == 1 && mgen >= next->gen)
+        next->gen = mgen + 1;
+    rc = commit(id, next, 0);
+    crypto_wipe(next, sizeof(*next));
     if (rc == 0)
         say(id, "identity: generation %u made (%s)", (unsigned)id->gen,
             k != NULL ? "imported" : "new key");
@@ -436,7 +436,7 @@ identity_new(struct identity *id, const struct crypto_eckey *k)
 int
 identity_rotate(struct identity *id, int64_t window_s)
 {
-    static struct identity next;
+    struct identity *next = &id->work->next;
     uint8_t h[32];
     int64_t t = now();
     int n;
@@ -454,44 +454,44 @@ identity_rotate(struct identity *id, int64_t window_s)
         return fail(id, -EINVAL,
                     "the clock is unset: an overlap window cannot be "
                     "timed; set the clock first");
-    memset(&next, 0, sizeof(next));
-    next.old = id->cur;
-    n = fresh_key(id, &next.cur.k);
+    memset(next, 0, sizeof(*next));
+    next->old = id->cur;
+    n = fresh_key(id, &next->cur.k);
     if (n != 0)
         return n;
-    next.cur.created = t;
-    next.gen = id->gen + 1;
-    next.rotating = 1;
-    next.has_stmt = 1;
-    next.window_end = t + window_s;
-    memcpy(next.stmt + S_MAGIC, stmt_magic, 4);
-    put32(next.stmt + S_SEQ, next.gen);
-    put64(next.stmt + S_TIME, (uint64_t)t);
-    put64(next.stmt + S_WINDOW_END, (uint64_t)next.window_end);
-    crypto_spki_encode(next.old.k.pub, next.stmt + S_OLD);
-    crypto_spki_encode(next.cur.k.pub, next.stmt + S_NEW);
-    crypto_sha256(next.stmt, ID_STMT_LEN, h);
-    n = crypto_ec_sign(&next.old.k, h, next.sig_old);
-    next.sig_old_len = (uint8_t)(n > 0 ? n : 0);
-    n = crypto_ec_sign(&next.cur.k, h, next.sig_new);
-    next.sig_new_len = (uint8_t)(n > 0 ? n : 0);
+    next->cur.created = t;
+    next->gen = id->gen + 1;
+    next->rotating = 1;
+    next->has_stmt = 1;
+    next->window_end = t + window_s;
+    memcpy(next->stmt + S_MAGIC, stmt_magic, 4);
+    put32(next->stmt + S_SEQ, next->gen);
+    put64(next->stmt + S_TIME, (uint64_t)t);
+    put64(next->stmt + S_WINDOW_END, (uint64_t)next->window_end);
+    crypto_spki_encode(next->old.k.pub, next->stmt + S_OLD);
+    crypto_spki_encode(next->cur.k.pub, next->stmt + S_NEW);
+    crypto_sha256(next->stmt, ID_STMT_LEN, h);
+    n = crypto_ec_sign(&next->old.k, h, next->sig_old);
+    next->sig_old_len = (uint8_t)(n > 0 ? n : 0);
+    n = crypto_ec_sign(&next->cur.k, h, next->sig_new);
+    next->sig_new_len = (uint8_t)(n > 0 ? n : 0);
     {
         /* check it as every loader and peer will */
-        static uint8_t r[ID_REC_LEN];
-        static struct identity chk;
+        uint8_t *r = id->work->rec[1];
+        struct identity *chk = &id->work->chk;
         const char *why;
 
-        identity_record_encode(&next, r);
-        n = identity_record_decode(r, ID_REC_LEN, &chk, &why);
-        crypto_wipe(r, sizeof(r));
-        crypto_wipe(&chk, sizeof(chk));
+        identity_record_encode(next, r);
+        n = identity_record_decode(r, ID_REC_LEN, chk, &why);
+        crypto_wipe(r, ID_REC_LEN);
+        crypto_wipe(chk, sizeof(*chk));
         if (n != 0) {
-            crypto_wipe(&next, sizeof(next));
+            crypto_wipe(next, sizeof(*next));
             return fail(id, -EIO, "rotation record fails its check: %s", why);
         }
     }
-    n = commit(id, &next, 0);
-    crypto_wipe(&next, sizeof(next));
+    n = commit(id, next, 0);
+    crypto_wipe(next, sizeof(*next));
     if (n == 0)
         say(id,
             "identity: rotated to generation %u; old key valid until "
@@ -503,16 +503,16 @@ identity_rotate(struct identity *id, int64_t window_s)
 int
 identity_tick(struct identity *id)
 {
-    static struct identity next;
+    struct identity *next = &id->work->next;
     int rc;
 
     if (id->state != IDENTITY_READY || !id->rotating || now() < id->window_end)
         return 0;
-    next = *id;
-    crypto_wipe(&next.old.k.priv, sizeof(next.old.k.priv));
-    next.rotating = 0;
-    rc = commit(id, &next, 0);
-    crypto_wipe(&next, sizeof(next));
+    *next = *id;
+    crypto_wipe(&next->old.k.priv, sizeof(next->old.k.priv));
+    next->rotating = 0;
+    rc = commit(id, next, 0);
+    crypto_wipe(next, sizeof(*next));
     if (rc != 0)
         return rc;
     say(id, "identity: overlap window over; old key retired");
@@ -545,14 +545,18 @@ lost(struct identity *id, const char *fmt, ...)
 int
 identity_boot(struct identity *id, struct store *st, struct ctl *ctl)
 {
-    static uint8_t r[2][ID_REC_LEN];
-    static struct identity c[2];
+    uint8_t(*r)[ID_REC_LEN];
+    struct identity *c;
     int ok[2], present[2], best = -1, mk;
     const char *why[2] = {"", ""};
     uint32_t mgen = 0;
     uint8_t mfp[ID_FP_LEN], fp[ID_FP_LEN];
 
     identity_close(id);
+    if (id->work == NULL)
+        return fail(id, -EINVAL, "no work area (identity.work) given");
+    r = id->work->rec;
+    c = id->work->copies;
     id->st = st;
     id->ctl = ctl;
     id->state = IDENTITY_NONE;
@@ -634,7 +638,7 @@ identity_boot(struct identity *id, struct store *st, struct ctl *ctl)
                 best);
             rc = commit(id, id, 1);
             if (rc != 0) {
-                crypto_wipe(r, sizeof(r));
+                crypto_wipe(r, 2 * ID_REC_LEN);
                 return rc;
             }
             id->repaired_boot++;
@@ -644,7 +648,7 @@ identity_boot(struct identity *id, struct store *st, struct ctl *ctl)
                 say(id, "identity: separating copy 1 failed");
         }
     }
-    crypto_wipe(r, sizeof(r));
+    crypto_wipe(r, 2 * ID_REC_LEN);
     if (mk != 1 || mgen < id->gen) {
         int rc = mark_write(id);
 

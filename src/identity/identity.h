@@ -59,6 +59,8 @@ struct identity_key {
     int64_t created; /* Unix seconds when made (0: clock unset) */
 };
 
+struct identity_work;
+
 struct identity {
     struct store *st;
     struct ctl *ctl; /* NULL when the control block is unusable */
@@ -76,6 +78,16 @@ struct identity {
     char why[160];          /* reason for LOST, or the last error */
     void (*log)(void *arg, const char *msg); /* boot events, or NULL */
     void *log_arg;
+    struct identity_work *work; /* the caller's, set before identity_boot */
+};
+
+/* Scratch for loading, committing and rotating: next and previous keys
+ * pass through it, so it is wiped after each use.  Caller-allocated
+ * (about 3.2 KiB; keel keeps it beside the identity in struct node);
+ * nothing in identity.c is static. */
+struct identity_work {
+    struct identity next, chk, copies[2];
+    uint8_t rec[2][ID_REC_LEN], back[ID_REC_LEN];
 };
 
 /* Load the identity at boot, make it on a true first boot, repair a bad

@@ -104,6 +104,7 @@ node_storage_mount(struct node *node)
                 (unsigned)node->clog.holes, node->clog.holes == 1 ? "" : "s");
     }
     node->id.log = id_log;
+    node->id.work = &node->id_work;
     (void)identity_boot(&node->id, node->store_rc == 0 ? &node->store : NULL,
                         node->ctl_rc == 0 ? &node->ctl : NULL);
     if (node->id.state == IDENTITY_NONE)

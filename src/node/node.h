@@ -57,6 +57,7 @@ struct node {
     struct ctl ctl;
     int store_rc, clog_rc, ctl_rc; /* mount results; 0 = usable */
     struct identity id;
+    struct identity_work id_work;
     struct chain chain;
     int chain_rc;
     struct chain_job {

@@ -43,6 +43,7 @@ static struct hal_flash pstore, pctl;
 static struct store st;
 static struct ctl ctl;
 static struct identity id;
+static struct identity_work idw;
 static int quiet = 1;
 static char lastlog[256];
 
@@ -75,6 +76,7 @@ boot(void)
         return -1000 + rc;
     crc = ctl_mount(&ctl, &pctl);
     id.log = logf_;
+    id.work = &idw;
     return identity_boot(&id, &st, crc == 0 || crc == -ENOENT ? &ctl : NULL);
 }
 
