@@ -50,6 +50,8 @@ node_storage_mount(struct node *node)
                 (unsigned)node->ctl.bad);
     if (node->ctl_rc == -ENOENT)
         node->ctl_rc = 0; /* blank: nothing written yet */
+    /* -EBADMSG (both copies corrupt) stays an error: nothing may write
+     * over what an operator has to look at. */
     if (node->ctl_rc != 0)
         fprintf(stderr, "keel: control block: mount failed: %s\n",
                 strerror(-node->ctl_rc));

@@ -72,7 +72,11 @@ ctl_mount(struct ctl *c, const struct hal_flash *f)
     else if (c->valid[0] || c->valid[1])
         c->newest = c->valid[0] ? 0 : 1;
     if (c->newest < 0)
-        return -ENOENT;
+        /* Both copies written and both destroyed since is not a blank
+         * block: the caller must not take it for a new device.  One
+         * blank copy beside a corrupt one is what a cut during the
+         * very first write leaves, so that still reads as blank. */
+        return c->bad == 2 ? -EBADMSG : -ENOENT;
     c->seq = seq[c->newest];
     return 0;
 }

@@ -339,11 +339,21 @@ test_ctl(void)
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
     UT_CHECK_EQ(ctl.bad, 0);
 
-    UT_CASE("control block: both copies corrupt is -ENOENT, not garbage");
+    UT_CASE("control block: both copies corrupt is -EBADMSG, not blank");
     sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
     sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x01);
-    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
     UT_CHECK_EQ(ctl.bad, 2);
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), -ENOENT);
+    sim_flash_close(&dev);
+
+    UT_CASE("control block: a cut first write (one copy blank) is blank");
+    dev_new();
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl_write(&ctl, "first", 5), 0);
+    sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl.bad, 1);
     sim_flash_close(&dev);
 
     UT_CASE("control block: sequence numbers compare across the wrap");
