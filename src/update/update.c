@@ -13,8 +13,6 @@
 #include "store/le.h"
 #include "update/update.h"
 
-static const char slot_magic[4] = {'K', 'S', 'L', 'T'};
-
 /* One chunk of payload and one manifest: the only big buffers. */
 static uint8_t chunk[UPD_CHUNK_BUF];
 static uint8_t manbuf[UPD_MANIFEST_MAX];
@@ -226,68 +224,96 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
 
 /* ---- slot check ----------------------------------------------------- */
 
-int
-update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
-                   char *why, size_t wcap)
-{
-    uint8_t hdr[32], h[32];
-    struct upd_manifest m;
-    const char *w;
-    uint32_t ml, po;
-    uint64_t off;
-    int rc;
+_Static_assert(UPD_SLOT_SIGS_OFF + UPD_SLOT_SIGS_MAX <= UPD_SLOT_HDR,
+               "the signature blocks fit the slot header's 4 KiB");
 
-    rc = hal_flash_read(slot, 0, hdr, sizeof(hdr));
-    if (rc != 0) {
+/* Read and decode the slot header; its lengths must fit the slot. */
+static int
+slot_hdr_read(const struct hal_flash *slot, struct upd_slot_hdr *sh, char *why,
+              size_t wcap)
+{
+    uint8_t hdr[UPD_SLOT_HDR_LEN];
+    const char *w;
+
+    if (hal_flash_read(slot, 0, hdr, sizeof(hdr)) != 0) {
         snprintf(why, wcap, "slot header unreadable");
         return -EIO;
     }
-    ml = le32(hdr + 4);
-    po = le32(hdr + 8);
-    if (memcmp(hdr, slot_magic, 4) != 0 ||
-        crc32c(0, hdr, 24) != le32(hdr + 24) || ml != bs->manifest_len ||
-        ml > UPD_MANIFEST_MAX || po != payload_off(slot, ml) ||
-        le64(hdr + 16) != bs->payload_size || po > slot->size ||
-        bs->payload_size > slot->size - po) {
-        snprintf(why, wcap, "slot header does not match boot control");
+    if (upd_slot_hdr_decode(hdr, sh, &w) != 0) {
+        snprintf(why, wcap, "%s", w);
         return -EBADMSG;
     }
-    rc = hal_flash_read(slot, UPD_SLOT_HDR, manbuf, ml);
-    if (rc != 0) {
-        snprintf(why, wcap, "manifest unreadable");
-        return -EIO;
-    }
-    crypto_sha256(manbuf, ml, h);
-    if (crypto_ct_diff(h, bs->manifest_hash, 32) != 0) {
-        snprintf(why, wcap, "manifest hash differs from boot control");
+    if (sh->payload_off != payload_off(slot, sh->manifest_len) ||
+        sh->payload_off > slot->size ||
+        sh->payload_size > slot->size - sh->payload_off) {
+        snprintf(why, wcap, "slot header lengths do not fit the slot");
         return -EBADMSG;
     }
-    if (upd_manifest_decode(manbuf, ml, &m, &w) != 0 ||
-        m.payload_size != bs->payload_size || m.chunk_size > UPD_CHUNK_BUF) {
-        snprintf(why, wcap, "manifest in slot invalid: %s", w);
-        return -EBADMSG;
-    }
-    off = 0;
-    for (uint32_t i = 0; i < m.nchunks; i++) {
-        uint32_t len = (uint32_t)(m.payload_size - off < m.chunk_size
-                                      ? m.payload_size - off
-                                      : m.chunk_size);
+    return 0;
+}
 
-        rc = hal_flash_read(slot, po + off, chunk, len);
-        if (rc != 0) {
+/* Every chunk of the payload at po against the manifest's hashes. */
+static int
+slot_chunks_check(const struct hal_flash *slot, const struct upd_manifest *m,
+                  uint32_t po, char *why, size_t wcap)
+{
+    uint64_t off = 0;
+    uint8_t h[32];
+
+    for (uint32_t i = 0; i < m->nchunks; i++) {
+        uint32_t len = (uint32_t)(m->payload_size - off < m->chunk_size
+                                      ? m->payload_size - off
+                                      : m->chunk_size);
+
+        if (hal_flash_read(slot, po + off, chunk, len) != 0) {
             snprintf(why, wcap, "chunk %" PRIu32 " unreadable", i);
             return -EIO;
         }
         crypto_sha256(chunk, len, h);
-        if (crypto_ct_diff(h, m.chunk_hash + (size_t)i * 32, 32) != 0) {
+        if (crypto_ct_diff(h, m->chunk_hash + (size_t)i * 32, 32) != 0) {
             snprintf(why, wcap,
                      "chunk %" PRIu32 " of %" PRIu32 " does not match its hash",
-                     i, m.nchunks);
+                     i, m->nchunks);
             return -EBADMSG;
         }
         off += len;
     }
     return 0;
+}
+
+int
+update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
+                   char *why, size_t wcap)
+{
+    struct upd_slot_hdr sh;
+    struct upd_manifest m;
+    const char *w;
+    uint8_t h[32];
+    int rc;
+
+    rc = slot_hdr_read(slot, &sh, why, wcap);
+    if (rc != 0)
+        return rc;
+    if (sh.manifest_len != bs->manifest_len ||
+        sh.payload_size != bs->payload_size) {
+        snprintf(why, wcap, "slot header does not match boot control");
+        return -EBADMSG;
+    }
+    if (hal_flash_read(slot, UPD_SLOT_HDR, manbuf, sh.manifest_len) != 0) {
+        snprintf(why, wcap, "manifest unreadable");
+        return -EIO;
+    }
+    crypto_sha256(manbuf, sh.manifest_len, h);
+    if (crypto_ct_diff(h, bs->manifest_hash, 32) != 0) {
+        snprintf(why, wcap, "manifest hash differs from boot control");
+        return -EBADMSG;
+    }
+    if (upd_manifest_decode(manbuf, sh.manifest_len, &m, &w) != 0 ||
+        m.payload_size != bs->payload_size || m.chunk_size > UPD_CHUNK_BUF) {
+        snprintf(why, wcap, "manifest in slot invalid: %s", w);
+        return -EBADMSG;
+    }
+    return slot_chunks_check(slot, &m, sh.payload_off, why, wcap);
 }
 
 /* ---- install -------------------------------------------------------- */
@@ -542,24 +568,21 @@ update_install(struct update *u, const struct upd_src *src)
         }
     }
     {
-        /* 3. The manifest, then the slot header naming it. */
-        uint8_t hdr[32];
+        /* 3. The manifest, then the slot header naming it, with the
+         * signature blocks behind it (one program: the header is what
+         * makes the slot readable). */
+        const struct upd_slot_hdr sh = {hd.manifest_len, po, hd.sigs_len,
+                                        u->man.payload_size};
 
         memset(chunk, f->erased, UPD_CHUNK_BUF);
         memcpy(chunk, manbuf, hd.manifest_len);
         rc = slot_write(f, UPD_SLOT_HDR, chunk, hd.manifest_len, &erased);
         if (rc != 0)
             goto io;
-        memset(hdr, 0, sizeof(hdr));
-        memcpy(hdr, slot_magic, 4);
-        put32(hdr + 4, hd.manifest_len);
-        put32(hdr + 8, po);
-        put32(hdr + 16, (uint32_t)u->man.payload_size);
-        put32(hdr + 20, (uint32_t)(u->man.payload_size >> 32));
-        put32(hdr + 24, crc32c(0, hdr, 24));
         memset(chunk, f->erased, UPD_SLOT_HDR);
-        memcpy(chunk, hdr, sizeof(hdr));
-        rc = slot_write(f, 0, chunk, sizeof(hdr), &erased);
+        upd_slot_hdr_encode(&sh, chunk);
+        memcpy(chunk + UPD_SLOT_SIGS_OFF, sigbuf, hd.sigs_len);
+        rc = slot_write(f, 0, chunk, UPD_SLOT_SIGS_OFF + hd.sigs_len, &erased);
         if (rc != 0)
             goto io;
         rc = hal_flash_sync(f);
@@ -570,6 +593,12 @@ update_install(struct update *u, const struct upd_src *src)
         char w[120];
 
         rc = update_slot_verify(f, &bc.slot[t], w, sizeof(w));
+        if (rc == 0 &&
+            (hal_flash_read(f, UPD_SLOT_SIGS_OFF, chunk, hd.sigs_len) != 0 ||
+             memcmp(chunk, sigbuf, hd.sigs_len) != 0)) {
+            snprintf(w, sizeof(w), "signature blocks differ");
+            rc = -EIO;
+        }
         if (rc != 0) {
             mark_bad(u, &saved, &bc, t, UPD_R_READBACK);
             return fail(u, UPD_R_READBACK, -EIO,

@@ -15,8 +15,9 @@
  *     time: hash, compare with the manifest, and only then erase and
  *     program it (a bad chunk stops the install with nothing after it
  *     written);
- *  3. writes the manifest into the slot, re-reads the whole slot and
- *     checks every chunk again;
+ *  3. writes the manifest into the slot, then the slot header with the
+ *     signature blocks, re-reads the whole slot and checks every chunk
+ *     again;
  *  4. stores a new keyring if the bundle carried one, and marks the
  *     slot READY for a trial boot.
  * Any failure after step 1 leaves the slot BAD; the running slot is
@@ -24,8 +25,9 @@
  * (UPD_CHUNK_BUF at most).
  *
  * Slot layout (docs/FORMAT.md): a 4 KiB slot header naming the manifest
- * length and payload offset, the manifest at 4 KiB, the payload at the
- * next 4 KiB boundary after it.
+ * length and payload offset and holding the bundle's signature blocks,
+ * the manifest at 4 KiB, the payload at the next 4 KiB boundary after
+ * it.
  */
 #ifndef UPDATE_UPDATE_H
 #define UPDATE_UPDATE_H

@@ -315,6 +315,23 @@ golden_io(const char *name, uint8_t *buf, size_t len, int write)
     return 0;
 }
 
+/* The golden file's bytes (up to cap); 0 when it holds exactly cap. */
+static int
+golden_read(const char *name, uint8_t *buf, size_t cap)
+{
+    char path[512];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/update/%s", vec_dir(), name);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n == cap ? 0 : -1;
+}
+
 static void
 test_golden(int write)
 {
@@ -324,7 +341,7 @@ test_golden(int write)
     struct bootctl b;
     int n;
 
-    UT_CASE("golden vectors: keyring, bundle and boot control encodings");
+    UT_CASE("golden vectors: keyring, bundle, boot control, slot header");
     n = keyring_of(kr, sizeof(kr), rel, 3, 2, 1);
     UT_CHECK(n > 0);
     s.payload = 20000;
@@ -343,6 +360,16 @@ test_golden(int write)
     UT_CHECK_EQ(golden_io("keyring-2of3.bin", kr, (size_t)n, write), 0);
     UT_CHECK_EQ(golden_io("bundle-2of3.kbn", bundle, blen, write), 0);
     UT_CHECK_EQ(golden_io("bootctl.bin", bc, BOOTCTL_LEN, write), 0);
+    {
+        /* the slot header install writes for the golden bundle */
+        uint32_t ml = le32(bundle + 12);
+        struct upd_slot_hdr sh = {ml, (UPD_SLOT_HDR + ml + 4095) / 4096 * 4096,
+                                  le32(bundle + 16), 20000};
+        uint8_t shb[UPD_SLOT_HDR_LEN];
+
+        upd_slot_hdr_encode(&sh, shb);
+        UT_CHECK_EQ(golden_io("slot-header.bin", shb, sizeof(shb), write), 0);
+    }
     {
         /* and the golden bytes decode to the same values */
         struct upd_keyring k;
@@ -368,6 +395,46 @@ test_golden(int write)
         UT_CHECK_EQ(d.slot[1].manifest_hash[31], 0xb2);
         UT_CHECK_EQ(d.slot[0].result, UPD_R_CONFIRMED);
         UT_CHECK_EQ(d.slot[1].result, UPD_R_TRIAL_BOOT);
+    }
+    UT_CASE("slot header: golden bytes decode; every variant refused");
+    {
+        uint8_t x[UPD_SLOT_HDR_LEN];
+        struct upd_slot_hdr sh, sh2;
+        const char *why;
+        int accepted = 0;
+
+        UT_CHECK_EQ(golden_read("slot-header.bin", x, sizeof(x)), 0);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh, &why), 0);
+        UT_CHECK_EQ(sh.manifest_len, le32(bundle + 12));
+        UT_CHECK_EQ(sh.sigs_len, 2 * UPD_SIG_LEN);
+        UT_CHECK_EQ(sh.payload_off, 8192);
+        UT_CHECK_EQ(sh.payload_size, 20000);
+        /* any one bit flipped: refused (CRC, reserved bytes) */
+        for (int i = 0; i < UPD_SLOT_HDR_LEN * 8; i++) {
+            x[i / 8] ^= (uint8_t)(1u << (i % 8));
+            accepted += upd_slot_hdr_decode(x, &sh2, &why) == 0;
+            x[i / 8] ^= (uint8_t)(1u << (i % 8));
+        }
+        UT_CHECK_EQ(accepted, 0);
+        /* lengths out of range, even with a good CRC */
+        sh2 = sh;
+        sh2.sigs_len = UPD_SIG_LEN + 1;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), -EBADMSG);
+        sh2 = sh;
+        sh2.sigs_len = (UPD_SIGS_MAX + 1) * UPD_SIG_LEN;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), -EBADMSG);
+        sh2 = sh;
+        sh2.manifest_len = UPD_MANIFEST_MAX + 1;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), -EBADMSG);
+        /* a header of an older build: no signatures, still a header */
+        sh2 = sh;
+        sh2.sigs_len = 0;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), 0);
+        UT_CHECK_EQ(le32(x + 12), 0);
     }
     UT_CASE("boot control: a result code beyond the table is refused");
     {
@@ -865,6 +932,58 @@ test_keyring_file(void)
     sim_flash_close(&dev);
 }
 
+/* ---- the slot ---- */
+
+/* Rewrite slot s's header as a build that kept no signatures wrote it:
+ * sigs_len 0, the blocks' bytes erased. */
+static void
+slot_hdr_unsigned(int s)
+{
+    uint8_t *p = dev.map + pslot[s].base;
+    struct upd_slot_hdr sh;
+    const char *why;
+
+    UT_CHECK_EQ(upd_slot_hdr_decode(p, &sh, &why), 0);
+    memset(p + UPD_SLOT_SIGS_OFF, 0xff, sh.sigs_len);
+    sh.sigs_len = 0;
+    upd_slot_hdr_encode(&sh, p);
+}
+
+static void
+test_slot(void)
+{
+    struct spec s = base_spec();
+    struct bootctl bc;
+    struct upd_slot_hdr sh;
+    const char *why;
+    char w[120];
+    int ml;
+
+    dev_new();
+    UT_CASE("install keeps the bundle's signature blocks in the slot");
+    ml = build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 0);
+    UT_CHECK_EQ(upd_slot_hdr_decode(dev.map + pslot[0].base, &sh, &why), 0);
+    UT_CHECK_EQ(sh.sigs_len, 2 * UPD_SIG_LEN);
+    UT_CHECK_EQ(sh.manifest_len, ml);
+    UT_CHECK(memcmp(dev.map + pslot[0].base + UPD_SLOT_SIGS_OFF,
+                    bundle + UPD_HDR_LEN + ml, 2 * UPD_SIG_LEN) == 0);
+    UT_CHECK(memcmp(dev.map + pslot[0].base + UPD_SLOT_HDR,
+                    bundle + UPD_HDR_LEN, (size_t)ml) == 0);
+    UT_CASE("a slot of an older build (no signatures kept) still verifies");
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    slot_hdr_unsigned(0);
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    UT_CASE("a slot header that does not decode fails verification");
+    dev.map[pslot[0].base + 5] ^= 0x01;
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)),
+                -EBADMSG);
+    UT_CHECK(strstr(w, "checksum") != NULL);
+    sim_flash_close(&dev);
+}
+
 /* ---- keel-boot ---- */
 
 static void
@@ -1272,6 +1391,7 @@ main(int argc, char **argv)
     test_decoders();
     test_attacks();
     test_keyring_file();
+    test_slot();
     test_boot();
     test_powercut();
     return ut_done();
