@@ -88,6 +88,31 @@ int update_install(struct update *u, const struct upd_src *src);
 int update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
                        char *why, size_t wcap);
 
+/* The verdict of update_slot_verify_signed() for a slot that verified:
+ * a value no error code and no accident equals; compare with ==. */
+#define UPD_VERIFIED 0x5a3c96e1
+
+struct upd_slot_info {
+    struct upd_version version;
+    uint64_t counter;
+};
+
+/* Verify a slot on its own, without boot control (keel-boot, when boot
+ * control cannot be read): the slot header; the manifest; at least
+ * k->threshold valid signatures by distinct keys of k over the
+ * manifest's SHA-256 (the blocks kept in the slot header; others do not
+ * count); board among the manifest's boards; every chunk; and the
+ * security counter not below floor.  The keyring's expiry is not
+ * checked: the slot was installed while it held, and stage 1 has no
+ * clock to trust.  Returns UPD_VERIFIED with *info set, or
+ * -EBADMSG (header, manifest or a chunk), -ENODATA (no signatures kept:
+ * written by an older build), -EPERM (signatures), -ENODEV (board),
+ * -ESTALE (counter below floor), -EIO; why says which. */
+int update_slot_verify_signed(const struct hal_flash *slot,
+                              const struct upd_keyring *k, const char *board,
+                              uint64_t floor, struct upd_slot_info *info,
+                              char *why, size_t wcap);
+
 /* The running slot's trial passed: it becomes GOOD and primary, the
  * anti-rollback counter rises to its counter; one atomic write, read
  * back. */

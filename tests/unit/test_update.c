@@ -971,11 +971,89 @@ test_slot(void)
                     bundle + UPD_HDR_LEN + ml, 2 * UPD_SIG_LEN) == 0);
     UT_CHECK(memcmp(dev.map + pslot[0].base + UPD_SLOT_HDR,
                     bundle + UPD_HDR_LEN, (size_t)ml) == 0);
+    UT_CASE("slot verified on its own: signatures, board, floor, chunks");
+    {
+        static const int all3[3] = {0, 1, 2}, strangers[2] = {3, 4};
+        uint8_t *slot = dev.map + pslot[0].base, kb[UPD_KEYRING_MAX];
+        struct upd_slot_info info;
+        struct upd_keyring k, other;
+        uint32_t po = le32(slot + 8);
+        int n;
+
+        memcpy(snap_slot, slot, SLOT_SIZE);
+        UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+        memset(&info, 0, sizeof(info));
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 1, &info, w,
+                                              sizeof(w)),
+                    UPD_VERIFIED);
+        UT_CHECK_EQ(info.counter, 1);
+        UT_CHECK_EQ(info.version.major, 1);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "qemu-x86_64", 0,
+                                              &info, w, sizeof(w)),
+                    -ENODEV);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 2, &info, w,
+                                              sizeof(w)),
+                    -ESTALE);
+        UT_CHECK(strstr(w, "below the anti-rollback floor 2") != NULL);
+        /* keys the slot was not signed by; a threshold it does not meet */
+        n = keyring_of(kb, sizeof(kb), strangers, 2, 1, 1);
+        UT_CHECK_EQ(upd_keyring_decode(kb, (size_t)n, &other, &why), 0);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &other, "sim", 0,
+                                              &info, w, sizeof(w)),
+                    -EPERM);
+        n = keyring_of(kb, sizeof(kb), all3, 3, 3, 1);
+        UT_CHECK_EQ(upd_keyring_decode(kb, (size_t)n, &other, &why), 0);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &other, "sim", 0,
+                                              &info, w, sizeof(w)),
+                    -EPERM);
+        UT_CHECK(strstr(w, "needs 3 signatures") != NULL);
+        /* tampered: a signature byte, one signature short, a payload
+         * byte, a manifest byte */
+        slot[UPD_SLOT_SIGS_OFF + UPD_SIG_LEN + 40] ^= 0x01;
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EPERM);
+        UT_CHECK(strstr(w, "does not verify") != NULL);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        UT_CHECK_EQ(upd_slot_hdr_decode(slot, &sh, &why), 0);
+        sh.sigs_len = UPD_SIG_LEN;
+        upd_slot_hdr_encode(&sh, slot);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EPERM);
+        UT_CHECK(strstr(w, "needs 2 signatures by keyring keys, has 1") !=
+                 NULL);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        slot[po + 5 * CHUNK + 7] ^= 0x20;
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EBADMSG);
+        UT_CHECK(strstr(w, "chunk 5 of 7") != NULL);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        slot[UPD_SLOT_HDR + 30] ^= 0x01; /* creation time */
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EPERM);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    UPD_VERIFIED);
+    }
     UT_CASE("a slot of an older build (no signatures kept) still verifies");
     bootctl_load(&ctl, &bc);
     UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
     slot_hdr_unsigned(0);
     UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    {
+        struct upd_slot_info info;
+        struct upd_keyring k;
+
+        UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -ENODATA);
+        UT_CHECK(strstr(w, "older build") != NULL);
+    }
     UT_CASE("a slot header that does not decode fails verification");
     dev.map[pslot[0].base + 5] ^= 0x01;
     UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)),
