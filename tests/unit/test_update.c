@@ -1224,8 +1224,12 @@ test_boot(void)
 
             snprintf(want, sizeof(want), "{reason=\"%s\"} ",
                      upd_reason_name(r));
-            UT_CHECK(strstr(m, want) != NULL);
+            UT_CHECK((strstr(m, want) != NULL) == upd_reason_refusal(r));
         }
+        /* keel-boot's outcome is no refusal */
+        UT_CHECK(!upd_reason_refusal(UPD_R_BOOT_UNPACK));
+        UT_CHECK(strcmp(upd_reason_name(UPD_R_BOOT_UNPACK), "boot_unpack") ==
+                 0);
         UT_CHECK(strstr(m, "keel_update_slot_info{slot=\"b\",state=\"bad\","
                            "version=\"1.3.0\",result=\"boot_verify\"} 1\n") !=
                  NULL);
