@@ -217,4 +217,37 @@ else
     fail "update: Ctrl-C on a pty" "exit $rc"
     sed 's/^/    /' "$tmp/out.txt" | tail -n 12
 fi
+
+# keel-boot never hands a path to a shell: a --workdir holding quotes
+# and commands is just a directory name.
+wq="$u/q'; rm -rf '$u/canary'; touch '$u/pwned'; echo '"
+mkdir -p "$wq" && : >"$u/canary"
+printf 'update status\n' |
+    timeout 60 "$kboot" --flash "$f" --workdir "$wq" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ -e "$u/canary" ] && [ ! -e "$u/pwned" ] &&
+    grep -q '^running: *slot [ab]$' "$tmp/out"; then
+    ok "keel-boot: a --workdir with quotes runs no command and deletes nothing else"
+else
+    fail "keel-boot: quoted --workdir" "exit $rc$([ -e "$u/pwned" ] &&
+        echo ', a command ran')$([ -e "$u/canary" ] || echo ', canary gone')"
+    sed 's/^/    /' "$tmp/out" | tail -n 6
+fi
+# A work directory too long for keel-boot's paths is refused, never cut
+# short: the sibling that a cut path would name keeps its files.
+wl="$u/long"
+while [ ${#wl} -lt 640 ]; do wl="$wl/$(printf 'd%.0s' $(seq 100))"; done
+sib=${wl:0:599}
+mkdir -p "$wl" "$sib" && : >"$sib/canary"
+printf 'update status\n' |
+    timeout 60 "$kboot" --flash "$f" --workdir "$wl" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && [ -e "$sib/canary" ] && [ ! -e "$wl/slot-b" ] &&
+    [ ! -e "$wl/slot-a" ] && grep -q 'keel-boot: --workdir is too long' "$tmp/out"; then
+    ok "keel-boot: an overlong --workdir is refused; nothing is deleted"
+else
+    fail "keel-boot: overlong --workdir" "exit $rc$([ -e "$sib/canary" ] ||
+        echo ', canary gone')"
+    sed 's/^/    /' "$tmp/out" | tail -n 6
+fi
 rm -rf "$u" "$f.boot"

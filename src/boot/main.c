@@ -14,25 +14,28 @@
  *     already been charged a try, so choosing again falls back once its
  *     tries are spent; a good slot is restarted, at most
  *     BOOT_CRASHES_MAX times in a row.
- * keel-boot links BearSSL (for SHA-256) and the storage code only.
+ * keel-boot links BearSSL (for SHA-256) and the storage code only, and
+ * reaches the OS only through hal/os.h: no shell (it runs as /init where
+ * there is none), and every path it makes is checked against its buffer
+ * (a --workdir too long for them is refused, never cut short).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "board.h"
 #include "boot/choose.h"
 #include "hal/board.h"
+#include "hal/os.h"
 #include "hal/sys.h"
-#include "store/le.h"
 #include "update/archive.h"
 #include "update/update.h"
 
 #define BOOT_CRASHES_MAX 5
+/* Every path keel-boot makes fits this, WORKDIR/slot-X/bin/keel the
+ * longest. */
+#define BOOT_PATH_MAX 512
 
 enum boot_part {
 #define BOOT_PART_ENUM(name, off, size) BOOT_PART_##name,
@@ -61,16 +64,92 @@ slot_read(void *arg, uint64_t off, void *buf, size_t len)
     return hal_flash_read(r->f, r->base + off, buf, len);
 }
 
-/* rm -rf of a directory keel-boot made (names it chose, no symlinks
- * followed: the archive cannot make any). */
-static void
-remove_tree(const char *dir)
-{
-    char cmd[700];
+static int path_fmt(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "keel-boot: could not clear %s\n", dir);
+/* snprintf that never cuts: 0, or -ENAMETOOLONG when it would. */
+static int
+path_fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+/* The archive's files go under an open directory, through the HAL. */
+static int
+sink_create(void *arg, const char *path, uint32_t mode)
+{
+    return hal_os_file_create(*(const int *)arg, path, mode);
+}
+
+static int
+sink_write(void *arg, int h, const void *buf, size_t len)
+{
+    (void)arg;
+    return hal_os_file_write(h, buf, len);
+}
+
+static int
+sink_close(void *arg, int h)
+{
+    (void)arg;
+    return hal_os_close(h);
+}
+
+/* Clear WORKDIR/slot-X, make it again and unpack the slot's archive into
+ * it.  0, -EBADMSG when the archive is at fault, or another error when
+ * the work directory is (*why says which). */
+static int
+unpack(const struct hal_flash *slot, int s, const char *workdir,
+       const char *dir, const char **why)
+{
+    char name[8] = "slot-a";
+    uint8_t hdr[UPD_SLOT_HDR_LEN];
+    struct upd_slot_hdr sh;
+    int d, rc;
+
+    name[5] = slot_name(s);
+    *why = "";
+    rc = hal_os_tree_remove(workdir, name);
+    if (rc != 0) {
+        *why = "cannot clear the slot's directory";
+        return rc;
+    }
+    rc = hal_os_mkdir(dir);
+    if (rc != 0) {
+        *why = "cannot create the slot's directory";
+        return rc;
+    }
+    if (hal_flash_read(slot, 0, hdr, sizeof(hdr)) != 0) {
+        *why = "slot header unreadable";
+        return -EIO;
+    }
+    if (upd_slot_hdr_decode(hdr, &sh, why) != 0)
+        return -EBADMSG;
+    d = hal_os_dir_open(dir);
+    if (d < 0) {
+        *why = "cannot open the slot's directory";
+        return d;
+    }
+    {
+        struct slot_reader r = {slot, sh.payload_off};
+        const struct kar_src src = {slot_read, &r, sh.payload_size};
+        const struct kar_sink dst = {sink_create, sink_write, sink_close, &d};
+
+        rc = kar_extract(&src, &dst, why);
+    }
+    hal_os_close(d);
+    return rc < 0 ? rc : 0;
 }
 
 /* Choose and unpack; returns the slot or < 0. */
@@ -82,7 +161,6 @@ prepare(const char *flash, const char *workdir, char *dir, size_t cap,
     static struct ctl ctl;
     const struct hal_flash *slots[2];
     const char *why;
-    uint8_t hdr[32];
     int rc, s;
 
     rc = hal_board_flash_open(flash, part, BOOT_PART_COUNT, &why);
@@ -104,30 +182,16 @@ prepare(const char *flash, const char *workdir, char *dir, size_t cap,
         hal_board_flash_close();
         return s;
     }
-    snprintf(dir, cap, "%s/slot-%c", workdir, slot_name(s));
-    remove_tree(dir);
-    if (mkdir(dir, 0700) != 0) {
-        fprintf(stderr, "keel-boot: cannot create %s: %s\n", dir,
-                strerror(errno));
-        hal_board_flash_close();
-        return -errno;
-    }
-    rc = hal_flash_read(slots[s], 0, hdr, sizeof(hdr));
-    {
-        struct slot_reader r = {slots[s], le32(hdr + 8)};
-        struct kar_src src = {slot_read, &r,
-                              (uint64_t)le32(hdr + 16) |
-                                  (uint64_t)le32(hdr + 20) << 32};
-
-        if (rc == 0)
-            rc = kar_extract(&src, dir, &why);
-        else
-            why = "slot header unreadable";
-    }
+    rc = path_fmt(dir, cap, "%s/slot-%c", workdir, slot_name(s));
+    if (rc == 0)
+        rc = unpack(slots[s], s, workdir, dir, &why);
+    else
+        why = "path too long";
     hal_board_flash_close();
     if (rc < 0) {
-        fprintf(stderr, "keel-boot: unpacking slot %c failed: %s\n",
-                slot_name(s), why);
+        fprintf(stderr, "keel-boot: unpacking slot %c failed: %s%s%s\n",
+                slot_name(s), why, rc != -EBADMSG ? ": " : "",
+                rc != -EBADMSG ? strerror(-rc) : "");
         return rc;
     }
     return s;
@@ -146,8 +210,8 @@ int
 main(int argc, char **argv)
 {
     const char *flash = NULL, *workdir = NULL;
-    char wbuf[512], dir[600], prog[700];
-    int crashes = 0;
+    char wbuf[BOOT_PATH_MAX], dir[BOOT_PATH_MAX], prog[BOOT_PATH_MAX];
+    int crashes = 0, rc;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc)
@@ -167,18 +231,33 @@ main(int argc, char **argv)
         return 2;
     }
     if (workdir == NULL) {
-        snprintf(wbuf, sizeof(wbuf), "%s.boot", flash);
+        if (path_fmt(wbuf, sizeof(wbuf), "%s.boot", flash) != 0) {
+            fprintf(stderr,
+                    "keel-boot: the flash path is too long for the default "
+                    "work directory FILE.boot; give a shorter --workdir\n");
+            return 2;
+        }
         workdir = wbuf;
     }
-    if (mkdir(workdir, 0700) != 0 && errno != EEXIST) {
+    /* The longest path made from it must fit, before anything is done. */
+    if (path_fmt(prog, sizeof(prog), "%s/slot-a/bin/keel", workdir) != 0) {
+        fprintf(stderr,
+                "keel-boot: --workdir is too long (%zu bytes; at most %zu): "
+                "choose a shorter directory\n",
+                strlen(workdir), sizeof(prog) - 1 - strlen("/slot-a/bin/keel"));
+        return 2;
+    }
+    rc = hal_os_mkdir(workdir);
+    if (rc != 0) {
         fprintf(stderr, "keel-boot: cannot create %s: %s\n", workdir,
-                strerror(errno));
+                strerror(-rc));
         return 1;
     }
     for (;;) {
         int trial = 0, s = prepare(flash, workdir, dir, sizeof(dir), &trial);
-        int status;
-        pid_t pid;
+        char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1";
+        char *env[] = {slot_env, sup_env, NULL};
+        struct hal_os_exit ex;
 
         if (s < 0) {
             fprintf(stderr, "keel-boot: nothing to boot (%s)\n",
@@ -188,43 +267,34 @@ main(int argc, char **argv)
                                  : strerror(-s));
             return 1;
         }
-        snprintf(prog, sizeof(prog), "%s/bin/keel", dir);
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-            perror("keel-boot: fork");
+        slot_env[sizeof(slot_env) - 2] = slot_name(s);
+        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", dir) != 0)
+            return 1; /* checked above: cannot happen */
+        {
+            char *args[] = {prog,          (char *)"--flash",
+                            (char *)flash, (char *)"--rootfs",
+                            dir,           NULL};
+
+            rc = hal_os_run(prog, args, env, &ex);
+        }
+        if (rc != 0) {
+            fprintf(stderr, "keel-boot: cannot start %s: %s\n", prog,
+                    strerror(-rc));
             return 1;
         }
-        if (pid == 0) {
-            char sl[2] = {slot_name(s), '\0'};
-
-            setenv("KEEL_SLOT", sl, 1);
-            setenv("KEEL_BOOT_SUPERVISED", "1", 1);
-            execl(prog, prog, "--flash", flash, "--rootfs", dir, (char *)NULL);
-            fprintf(stderr, "keel-boot: cannot run %s: %s\n", prog,
-                    strerror(errno));
-            _exit(127);
-        }
-        while (waitpid(pid, &status, 0) < 0)
-            if (errno != EINTR) {
-                perror("keel-boot: waitpid");
-                return 1;
-            }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == HAL_SYS_EXIT_REBOOT) {
+        if (ex.signal == 0 && ex.status == HAL_SYS_EXIT_REBOOT) {
             crashes = 0;
             fprintf(stderr, "keel-boot: reboot\n");
             continue;
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        if (ex.signal == 0 && ex.status == 0)
             return 0;
-        if (WIFSIGNALED(status))
+        if (ex.signal != 0)
             fprintf(stderr, "keel-boot: slot %c died of signal %d%s\n",
-                    slot_name(s), WTERMSIG(status),
-                    trial ? " during its trial" : "");
+                    slot_name(s), ex.signal, trial ? " during its trial" : "");
         else
             fprintf(stderr, "keel-boot: slot %c exited with status %d%s\n",
-                    slot_name(s), WEXITSTATUS(status),
-                    trial ? " during its trial" : "");
+                    slot_name(s), ex.status, trial ? " during its trial" : "");
         if (!trial && ++crashes >= BOOT_CRASHES_MAX) {
             fprintf(stderr, "keel-boot: %d failures in a row; stopping\n",
                     crashes);
