@@ -2,7 +2,8 @@
 # openssl, a 2-of-3 keyring, one signature through `keel-bundle sign`
 # and one through `digest` + `openssl dgst -sign` + `attach-signature`,
 # install, keel-boot's trial, confirm, a bundle whose node fails at start
-# rolled back, automatic confirmation.  Sourced by tests/run.sh (ok,
+# rolled back, a trial that does not unpack, automatic confirmation,
+# keel-boot's --workdir handling.  Sourced by tests/run.sh (ok,
 # fail, $tmp, $a).
 # shellcheck shell=bash
 
@@ -126,6 +127,28 @@ if grep -q '^slot b: *bad, version 0.3.0.*; last: trial_exhausted$' \
     ok "update: status tells each slot's last result (trial_exhausted)"
 else
     fail "update: slot results" "$(grep '^slot' "$tmp/out")"
+fi
+
+# A signed trial whose payload is no archive: keel-boot marks it bad
+# (boot_unpack) and boots the good slot in the same run.
+head -c 20000 /dev/urandom >"$u/noarch.bin"
+$kb create --payload "$u/noarch.bin" --board "$BOARD" --version 0.3.1 \
+    --counter 1 -o "$u/noarch.kbn" >/dev/null &&
+    $kb sign "$u/noarch.kbn" --key "$u/k1.pem" >/dev/null &&
+    $kb sign "$u/noarch.kbn" --key "$u/k2.pem" >/dev/null
+printf 'update install %s\nreboot\n' "$u/noarch.kbn" |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+printf 'update status\n' | timeout 60 "$kboot" --flash "$f" >>"$tmp/out" 2>&1
+if [ "$rc" -eq 0 ] &&
+    grep -q 'slot b on trial' "$tmp/out" &&
+    grep -q "slot b: archive does not unpack (payload is not a keel archive); marking it bad (boot_unpack)" "$tmp/out" &&
+    [ "$(grep -c 'slot a (good)' "$tmp/out")" -ge 2 ] &&
+    grep -q '^slot b: *bad, version 0.3.1.*; last: boot_unpack$' "$tmp/out"; then
+    ok "update: a trial whose archive does not unpack is marked bad (boot_unpack); slot a boots in the same run"
+else
+    fail "update: unpack failure" "exit $rc"
+    sed 's/^/    /' "$tmp/out" | tail -n 14
 fi
 
 # A healthy update confirms itself after update.confirm_after_s.

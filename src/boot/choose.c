@@ -115,3 +115,39 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
     say(log, arg, "no bootable slot");
     return -ENOENT;
 }
+
+int
+boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
+                   const char *why, void (*log)(void *arg, const char *msg),
+                   void *arg)
+{
+    struct bootctl bc;
+    struct bc_slot *x;
+    char msg[300], w[120];
+    int o = 1 - s;
+
+    if (bootctl_load(ctl, &bc) != 0)
+        return -EIO;
+    x = &bc.slot[s];
+    if (x->state == SLOT_GOOD &&
+        (!bootctl_bootable(&bc, o) ||
+         update_slot_verify(slot[o], &bc.slot[o], w, sizeof(w)) != 0)) {
+        snprintf(msg, sizeof(msg),
+                 "slot %c: archive does not unpack (%s), and slot %c cannot "
+                 "boot: leaving slot %c as it is; nothing to boot",
+                 slot_name(s), why, slot_name(o), slot_name(s));
+        say(log, arg, msg);
+        return -ENOENT;
+    }
+    snprintf(msg, sizeof(msg),
+             "slot %c: archive does not unpack (%s); marking it bad "
+             "(boot_unpack)",
+             slot_name(s), why);
+    say(log, arg, msg);
+    x->state = SLOT_BAD;
+    x->tries = 0;
+    x->result = UPD_R_BOOT_UNPACK;
+    if (bc.primary == s) /* as a rollback does */
+        bc.primary = bc.slot[o].state == SLOT_GOOD ? (uint8_t)o : BOOTCTL_NONE;
+    return bootctl_save(ctl, &bc) != 0 ? -EIO : 0;
+}

@@ -5,9 +5,10 @@
  *
  * Loop: open the flash, choose a slot (boot/choose.h: verify, count a
  * trial, fall back), unpack the slot's archive into DIR/slot-a or
- * DIR/slot-b, close the flash, and run DIR/slot-X/bin/keel with
- * --flash FILE --rootfs DIR/slot-X, KEEL_SLOT=a|b and
- * KEEL_BOOT_SUPERVISED=1 in its environment.  Then:
+ * DIR/slot-b (a slot whose archive does not unpack is marked bad,
+ * boot_unpack, and the choice made again), close the flash, and run
+ * DIR/slot-X/bin/keel with --flash FILE --rootfs DIR/slot-X, KEEL_SLOT=a|b
+ * and KEEL_BOOT_SUPERVISED=1 in its environment.  Then:
  *   - exit status 100 (keel's `reboot`): choose again;
  *   - exit status 0 (`poweroff`): keel-boot exits 0;
  *   - any other status, or a crash: a failed boot.  A trial slot has
@@ -177,23 +178,30 @@ prepare(const char *flash, const char *workdir, char *dir, size_t cap,
         hal_board_flash_close();
         return -EIO;
     }
-    s = boot_choose(&ctl, slots, trial, say, NULL);
-    if (s < 0) {
-        hal_board_flash_close();
-        return s;
+    /* Each failed unpack marks a slot bad or ends the loop. */
+    for (int round = 0; round < 3; round++) {
+        s = boot_choose(&ctl, slots, trial, say, NULL);
+        if (s < 0)
+            break;
+        rc = path_fmt(dir, cap, "%s/slot-%c", workdir, slot_name(s));
+        if (rc == 0)
+            rc = unpack(slots[s], s, workdir, dir, &why);
+        else
+            why = "path too long";
+        if (rc == 0)
+            break;
+        if (rc != -EBADMSG) {
+            /* The work directory, not the slot: nothing is marked. */
+            fprintf(stderr,
+                    "keel-boot: cannot unpack slot %c into %s: %s: %s\n",
+                    slot_name(s), dir, why, strerror(-rc));
+            s = rc;
+            break;
+        }
+        rc = boot_unpack_failed(&ctl, slots, s, why, say, NULL);
+        s = rc != 0 ? rc : -ENOENT;
     }
-    rc = path_fmt(dir, cap, "%s/slot-%c", workdir, slot_name(s));
-    if (rc == 0)
-        rc = unpack(slots[s], s, workdir, dir, &why);
-    else
-        why = "path too long";
     hal_board_flash_close();
-    if (rc < 0) {
-        fprintf(stderr, "keel-boot: unpacking slot %c failed: %s%s%s\n",
-                slot_name(s), why, rc != -EBADMSG ? ": " : "",
-                rc != -EBADMSG ? strerror(-rc) : "");
-        return rc;
-    }
     return s;
 }
 

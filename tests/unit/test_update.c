@@ -1245,6 +1245,67 @@ test_boot(void)
     sim_flash_close(&dev);
 }
 
+static int
+unpack_failed(int s)
+{
+    const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
+
+    return boot_unpack_failed(&ctl, sl, s, "test", NULL, NULL);
+}
+
+static void
+test_boot_unpack(void)
+{
+    struct spec s = base_spec();
+    struct bootctl bc;
+    uint64_t ops;
+    int trial;
+
+    dev_new();
+    provision();
+    UT_CASE("boot: a trial that does not unpack is bad (boot_unpack); the "
+            "good slot boots");
+    s.v.minor = 1;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    UT_CHECK_EQ(trial, 1);
+    UT_CHECK_EQ(unpack_failed(1), 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].tries, 0);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_BOOT_UNPACK);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+
+    UT_CASE("boot: the last good slot is not marked bad for not unpacking");
+    ops = sim_flash_ops(&dev);
+    UT_CHECK_EQ(unpack_failed(0), -ENOENT);
+    UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+
+    UT_CASE("boot: a good slot that does not unpack falls back to the other "
+            "good one");
+    s.v.minor = 2;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    power_on(1);
+    UT_CHECK_EQ(update_confirm(&upd), 0);
+    UT_CHECK_EQ(boot(&trial), 1); /* primary b, both good */
+    UT_CHECK_EQ(unpack_failed(1), 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_BOOT_UNPACK);
+    UT_CHECK_EQ(bc.primary, 0);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+    sim_flash_close(&dev);
+}
+
 /* ---- power cuts ---- */
 
 enum pc_op {
@@ -1475,6 +1536,7 @@ main(int argc, char **argv)
     test_keyring_file();
     test_slot();
     test_boot();
+    test_boot_unpack();
     test_powercut();
     return ut_done();
 }
