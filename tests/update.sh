@@ -3,8 +3,8 @@
 # and one through `digest` + `openssl dgst -sign` + `attach-signature`,
 # install, keel-boot's trial, confirm, a bundle whose node fails at start
 # rolled back, a trial that does not unpack, automatic confirmation,
-# keel-boot's --workdir handling.  Sourced by tests/run.sh (ok,
-# fail, $tmp, $a).
+# keel-boot's --workdir handling, and keel-boot with both control-block
+# copies corrupt.  Sourced by tests/run.sh (ok, fail, $tmp, $a).
 # shellcheck shell=bash
 
 u=$tmp/upd
@@ -273,4 +273,68 @@ else
         echo ', canary gone')"
     sed 's/^/    /' "$tmp/out" | tail -n 6
 fi
-rm -rf "$u" "$f.boot"
+
+# Boot control unreadable (both control-block copies corrupt): keel-boot
+# boots a slot that verifies by its signatures against the store's
+# keyring, writes nothing, and tells the node (KEEL_BOOT_DEGRADED=1).
+d=$u/deg.img
+flip() { # FILE OFFSET: invert the byte at OFFSET
+    local b
+    b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 0xff)))" |
+        dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+ctlsum() { dd if="$d" bs=4096 count=2 status=none | sha256sum; }
+printf '#!/bin/sh\necho "degraded node: slot=$KEEL_SLOT degraded=$KEEL_BOOT_DEGRADED"\nexit 3\n' \
+    >"$u/degnode.sh"
+chmod +x "$u/degnode.sh"
+mkbundle degb 0.3.0 1 "$u/degnode.sh"
+printf 'update install %s\n' "$u/good.kbn" |
+    timeout 60 "$ke" --flash "$d" --rootfs "$u/rootfs" >"$tmp/out" 2>&1
+printf 'update confirm\nupdate install %s\n' "$u/degb.kbn" |
+    timeout 60 "$kboot" --flash "$d" >>"$tmp/out" 2>&1
+if grep -q '^confirmed: slot a is good' "$tmp/out" &&
+    grep -q '^installed 0.3.0 (counter 1) into slot b' "$tmp/out"; then
+    flip "$d" 20
+    flip "$d" $((4096 + 20))
+    before=$(ctlsum)
+    printf 'version\n' |
+        timeout 60 "$kboot" --flash "$d" >"$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(ctlsum)" = "$before" ] &&
+        grep -q 'keel-boot: boot control unreadable' "$tmp/out" &&
+        grep -q '^degraded node: slot=b degraded=1$' "$tmp/out" &&
+        grep -q 'slot b exited with status 3' "$tmp/out" &&
+        grep -q 'keel-boot: slot a (degraded' "$tmp/out" &&
+        grep -q '^keel 0.1.0 (board sim' "$tmp/out"; then
+        ok "keel-boot: boot control corrupt: the signed slots boot (b, then a after b fails); nothing written"
+    else
+        fail "keel-boot: degraded boot" "exit $rc"
+        sed 's/^/    /' "$tmp/out" | tail -n 14
+    fi
+    # A flipped payload byte in slot b, then a flipped signature byte in
+    # slot a: each is refused.
+    po=$(od -An -tu4 -j$((0x5000000 + 8)) -N4 "$d" | tr -d ' ')
+    flip "$d" $((0x5000000 + po + 100))
+    printf 'version\n' |
+        timeout 60 "$kboot" --flash "$d" >"$tmp/out" 2>&1
+    rc=$?
+    flip "$d" $((0x2000000 + 32 + 40))
+    printf 'version\n' |
+        timeout 60 "$kboot" --flash "$d" >>"$tmp/out" 2>&1
+    rc2=$?
+    if [ "$rc" -eq 0 ] && [ "$rc2" -eq 1 ] && [ "$(ctlsum)" = "$before" ] &&
+        grep -q 'slot b does not verify: chunk 0 of 1 does not match its hash' "$tmp/out" &&
+        ! grep -q '^degraded node' "$tmp/out" &&
+        grep -q 'slot a does not verify: signature by key .* does not verify' "$tmp/out" &&
+        grep -q 'nothing to boot (boot control is corrupt and no slot verifies' "$tmp/out"; then
+        ok "keel-boot: boot control corrupt: a tampered payload or signature is refused"
+    else
+        fail "keel-boot: degraded, tampered slots" "exit $rc, $rc2"
+        sed 's/^/    /' "$tmp/out" | tail -n 14
+    fi
+else
+    fail "keel-boot: degraded boot (set-up)"
+    sed 's/^/    /' "$tmp/out" | tail -n 8
+fi
+rm -rf "$u" "$f.boot" "$d.boot"

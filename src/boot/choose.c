@@ -2,9 +2,12 @@
  * boot/choose.c - keel-boot's slot choice (see choose.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "boot/choose.h"
+#include "store/le.h"
 #include "update/update.h"
 
 static void
@@ -150,4 +153,104 @@ boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
     if (bc.primary == s) /* as a rollback does */
         bc.primary = bc.slot[o].state == SLOT_GOOD ? (uint8_t)o : BOOTCTL_NONE;
     return bootctl_save(ctl, &bc) != 0 ? -EIO : 0;
+}
+
+/* ---- degraded mode ------------------------------------------------- */
+
+int
+boot_trust_load(struct store *st, struct boot_trust *t, char *why, size_t wcap)
+{
+    static uint8_t b[UPD_KEYRING_MAX];
+    uint8_t fl[BOOT_FLOOR_LEN];
+    const char *w;
+    int n;
+
+    memset(t, 0, sizeof(*t));
+    n = store_get(st, UPD_KEY_KEYRING, b, sizeof(b));
+    if (n == -ENOENT) {
+        snprintf(why, wcap, "no keyring in the store");
+        return -ENOKEY;
+    }
+    if (n < 0) {
+        snprintf(why, wcap, "keyring unreadable from the store: %s",
+                 strerror(-n));
+        return n == -EIO ? -EIO : -EBADMSG;
+    }
+    if (upd_keyring_decode(b, (size_t)n, &t->keyring, &w) != 0) {
+        snprintf(why, wcap, "stored keyring is invalid: %s", w);
+        return -EBADMSG;
+    }
+    n = store_get(st, BOOT_KEY_FLOOR, fl, sizeof(fl));
+    if (n == -ENOENT)
+        return 0;
+    if (n != BOOT_FLOOR_LEN) {
+        snprintf(why, wcap,
+                 "%s unreadable or not %d bytes: the floor is "
+                 "unknown",
+                 BOOT_KEY_FLOOR, BOOT_FLOOR_LEN);
+        return n == -EIO ? -EIO : -EBADMSG;
+    }
+    t->arb_floor = le64(fl);
+    t->keyring_floor = le32(fl + 8);
+    if (t->keyring.version < t->keyring_floor) {
+        snprintf(why, wcap,
+                 "stored keyring version %" PRIu32
+                 " is below its floor %" PRIu32 " (rolled back?)",
+                 t->keyring.version, t->keyring_floor);
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+int
+boot_choose_degraded(const struct hal_flash *slot[2],
+                     const struct boot_trust *t, const char *board,
+                     const int skip[2], void (*log)(void *arg, const char *msg),
+                     void *arg)
+{
+    struct upd_slot_info info[2];
+    char msg[300], why[120];
+    int ok[2] = {0, 0}, best = -1;
+
+    for (int s = 0; s < 2; s++) {
+        int v;
+
+        if (skip[s]) {
+            snprintf(msg, sizeof(msg), "slot %c: failed in this run; skipped",
+                     slot_name(s));
+            say(log, arg, msg);
+            continue;
+        }
+        v = update_slot_verify_signed(slot[s], &t->keyring, board, t->arb_floor,
+                                      &info[s], why, sizeof(why));
+        ok[s] = v == UPD_VERIFIED;
+        if (ok[s])
+            snprintf(msg, sizeof(msg),
+                     "slot %c verifies: version %" PRIu32 ".%" PRIu32
+                     ".%" PRIu32 ", counter %" PRIu64 " (keyring version "
+                     "%" PRIu32 ")",
+                     slot_name(s), info[s].version.major, info[s].version.minor,
+                     info[s].version.patch, info[s].counter,
+                     t->keyring.version);
+        else
+            snprintf(msg, sizeof(msg), "slot %c does not verify: %s",
+                     slot_name(s), why);
+        say(log, arg, msg);
+    }
+    for (int s = 0; s < 2; s++) {
+        if (!ok[s])
+            continue;
+        if (best < 0 || info[s].counter > info[best].counter ||
+            (info[s].counter == info[best].counter &&
+             upd_version_cmp(&info[s].version, &info[best].version) > 0))
+            best = s;
+    }
+    if (best < 0) {
+        say(log, arg,
+            skip[0] || skip[1]
+                ? "no slot left that verifies and has not failed in this run"
+                : "no slot verifies against the store's keyring");
+        return -ENOENT;
+    }
+    return best;
 }

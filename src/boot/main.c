@@ -15,7 +15,29 @@
  *     already been charged a try, so choosing again falls back once its
  *     tries are spent; a good slot is restarted, at most
  *     BOOT_CRASHES_MAX times in a row.
- * keel-boot links BearSSL (for SHA-256) and the storage code only, and
+ *
+ * Boot control unreadable (both control-block copies corrupt, or a boot
+ * control record that does not decode): degraded mode (boot/choose.h).
+ * keel-boot writes nothing at all -- boot control stays as it is for
+ * the operator, and the store (mounted read-only) and the slots are
+ * seen through views that refuse writes -- and boots the slot that
+ * verifies by its signatures against the store's keyring ("upd.keyring")
+ * with the highest security counter, then version, never below the
+ * store's floor ("upd.floor").  A slot that does not unpack, exits with
+ * a status other than 0 and 100, or crashes is remembered in RAM and the
+ * other verified slot is tried; none left: keel-boot stops.  No keyring
+ * in the store: it does not boot.
+ *
+ * The node's environment:
+ *   KEEL_SLOT=a|b           the slot it runs from
+ *   KEEL_BOOT_SUPERVISED=1  reboot returns to keel-boot (exit status 100)
+ *   KEEL_BOOT_DEGRADED=1    set only in degraded mode: boot control is
+ *                           unreadable and was not written; the slot was
+ *                           chosen by its signatures.  The node must not
+ *                           write boot control either (no confirm, no
+ *                           install) until an operator has looked.
+ *
+ * keel-boot links BearSSL (SHA-256, ECDSA) and the storage code only, and
  * reaches the OS only through hal/os.h: no shell (it runs as /init where
  * there is none), and every path it makes is checked against its buffer
  * (a --workdir too long for them is refused, never cut short).
@@ -153,54 +175,194 @@ unpack(const struct hal_flash *slot, int s, const char *workdir,
     return rc < 0 ? rc : 0;
 }
 
-/* Choose and unpack; returns the slot or < 0. */
+/* What one keel-boot run keeps between boots, in RAM only. */
+struct boot {
+    const char *flash, *workdir;
+    char dir[BOOT_PATH_MAX]; /* WORKDIR/slot-X of the slot chosen */
+    int trial;               /* it boots on trial */
+    int degraded;            /* boot control unreadable: chosen by
+                                signatures, nothing written */
+    int failed[2];           /* degraded: slots that failed in this run */
+};
+
+/* Unpack slot s into b->dir; 0, -EBADMSG (the archive's fault: why
+ * set), or another error (the work directory's: told here). */
 static int
-prepare(const char *flash, const char *workdir, char *dir, size_t cap,
-        int *trial)
+place(struct boot *b, const struct hal_flash *slot, int s, const char **why)
+{
+    int rc = path_fmt(b->dir, sizeof(b->dir), "%s/slot-%c", b->workdir,
+                      slot_name(s));
+
+    if (rc == 0)
+        rc = unpack(slot, s, b->workdir, b->dir, why);
+    else
+        *why = "path too long";
+    if (rc != 0 && rc != -EBADMSG)
+        fprintf(stderr, "keel-boot: cannot unpack slot %c into %s: %s: %s\n",
+                slot_name(s), b->dir, *why, strerror(-rc));
+    return rc;
+}
+
+/* Boot control as usual: choose (counting a trial), unpack; a slot that
+ * does not unpack is marked bad and the choice made again. */
+static int
+choose_normal(struct boot *b, struct ctl *ctl, const struct hal_flash *slots[2])
+{
+    const char *why;
+    int s = -ENOENT, rc;
+
+    for (int round = 0; round < 3; round++) {
+        s = boot_choose(ctl, slots, &b->trial, say, NULL);
+        if (s < 0)
+            break;
+        rc = place(b, slots[s], s, &why);
+        if (rc == 0)
+            break;
+        if (rc != -EBADMSG)
+            return rc; /* the work directory, not the slot: nothing marked */
+        rc = boot_unpack_failed(ctl, slots, s, why, say, NULL);
+        s = rc != 0 ? rc : -ENOENT;
+    }
+    return s;
+}
+
+/* A partition seen read-only: what is chosen in degraded mode cannot
+ * write, whatever the code below it tries. */
+static int
+ro_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
+{
+    return hal_flash_read(f->dev, off, buf, len);
+}
+
+static int
+ro_prog(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    (void)f;
+    (void)off;
+    (void)buf;
+    (void)len;
+    return -EROFS;
+}
+
+static int
+ro_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
+{
+    (void)f;
+    (void)off;
+    (void)len;
+    return -EROFS;
+}
+
+static int
+ro_sync(const struct hal_flash *f)
+{
+    (void)f;
+    return 0;
+}
+
+static const struct hal_flash_ops ro_ops = {ro_read, ro_prog, ro_erase,
+                                            ro_sync};
+
+static void
+ro_view(struct hal_flash *v, const struct hal_flash *under)
+{
+    *v = *under;
+    v->ops = &ro_ops;
+    v->dev = (void *)under;
+}
+
+/* Boot control unreadable: choose by signatures against the store's
+ * keyring (boot/choose.h), writing nothing; a slot that does not
+ * unpack is skipped for the rest of this run. */
+static int
+choose_degraded(struct boot *b, const struct hal_flash *part)
+{
+    static struct store st;
+    static struct boot_trust trust;
+    struct hal_flash ro_store, ro_slot[2];
+    const struct hal_flash *slots[2] = {&ro_slot[0], &ro_slot[1]};
+    char why[160];
+    int rc;
+
+    b->degraded = 1;
+    say(NULL, "boot control unreadable (both copies corrupt, or its record "
+              "does not decode); leaving it as it is and choosing a slot by "
+              "its signatures (degraded mode)");
+    ro_view(&ro_store, &part[BOOT_PART_store]);
+    ro_view(&ro_slot[0], &part[BOOT_PART_slot_a]);
+    ro_view(&ro_slot[1], &part[BOOT_PART_slot_b]);
+    rc = store_mount_ro(&st, &ro_store);
+    if (rc == 0)
+        rc = boot_trust_load(&st, &trust, why, sizeof(why));
+    else
+        snprintf(why, sizeof(why), "store unreadable: %s", strerror(-rc));
+    if (rc == -ENOKEY) {
+        say(NULL, "boot control corrupt and no keyring to verify a slot "
+                  "with: not booting");
+        return -ENOKEY;
+    }
+    if (rc != 0) {
+        fprintf(stderr,
+                "keel-boot: boot control corrupt and the store cannot vouch "
+                "for a slot (%s): not booting\n",
+                why);
+        return -EPERM;
+    }
+    for (;;) {
+        const char *w;
+        int s = boot_choose_degraded(slots, &trust, hal_sys_board(), b->failed,
+                                     say, NULL);
+
+        if (s < 0)
+            return s;
+        fprintf(stderr,
+                "keel-boot: slot %c (degraded: verified by its "
+                "signatures; boot control not written)\n",
+                slot_name(s));
+        rc = place(b, slots[s], s, &w);
+        if (rc != -EBADMSG)
+            return rc == 0 ? s : rc;
+        fprintf(stderr,
+                "keel-boot: slot %c: archive does not unpack (%s); skipping "
+                "it in this run\n",
+                slot_name(s), w);
+        b->failed[s] = 1;
+    }
+}
+
+/* Open the flash, choose a slot and unpack it; returns the slot or < 0
+ * (told here or by the choice). */
+static int
+prepare(struct boot *b)
 {
     struct hal_flash part[BOOT_PART_COUNT];
     static struct ctl ctl;
     const struct hal_flash *slots[2];
+    struct bootctl bc;
     const char *why;
     int rc, s;
 
-    rc = hal_board_flash_open(flash, part, BOOT_PART_COUNT, &why);
+    b->trial = 0;
+    b->degraded = 0;
+    rc = hal_board_flash_open(b->flash, part, BOOT_PART_COUNT, &why);
     if (rc != 0) {
-        fprintf(stderr, "keel-boot: cannot open flash '%s': %s%s%s\n", flash,
+        fprintf(stderr, "keel-boot: cannot open flash '%s': %s%s%s\n", b->flash,
                 strerror(-rc), *why ? ": " : "", why);
         return rc;
     }
     slots[0] = &part[BOOT_PART_slot_a];
     slots[1] = &part[BOOT_PART_slot_b];
     rc = ctl_mount(&ctl, &part[BOOT_PART_bootctl]);
-    if (rc != 0 && rc != -ENOENT) {
-        say(NULL, "control block unreadable");
-        hal_board_flash_close();
-        return -EIO;
-    }
-    /* Each failed unpack marks a slot bad or ends the loop. */
-    for (int round = 0; round < 3; round++) {
-        s = boot_choose(&ctl, slots, trial, say, NULL);
-        if (s < 0)
-            break;
-        rc = path_fmt(dir, cap, "%s/slot-%c", workdir, slot_name(s));
-        if (rc == 0)
-            rc = unpack(slots[s], s, workdir, dir, &why);
-        else
-            why = "path too long";
-        if (rc == 0)
-            break;
-        if (rc != -EBADMSG) {
-            /* The work directory, not the slot: nothing is marked. */
-            fprintf(stderr,
-                    "keel-boot: cannot unpack slot %c into %s: %s: %s\n",
-                    slot_name(s), dir, why, strerror(-rc));
-            s = rc;
-            break;
-        }
-        rc = boot_unpack_failed(&ctl, slots, s, why, say, NULL);
-        s = rc != 0 ? rc : -ENOENT;
-    }
+    if (rc == 0 || rc == -ENOENT)
+        rc = bootctl_load(&ctl, &bc); /* blank: a blank record */
+    if (rc == -EBADMSG)
+        s = choose_degraded(b, part);
+    else if (rc != 0) {
+        fprintf(stderr, "keel-boot: control block unreadable: %s\n",
+                strerror(-rc));
+        s = -EIO;
+    } else
+        s = choose_normal(b, &ctl, slots);
     hal_board_flash_close();
     return s;
 }
@@ -218,7 +380,8 @@ int
 main(int argc, char **argv)
 {
     const char *flash = NULL, *workdir = NULL;
-    char wbuf[BOOT_PATH_MAX], dir[BOOT_PATH_MAX], prog[BOOT_PATH_MAX];
+    static struct boot b;
+    char wbuf[BOOT_PATH_MAX], prog[BOOT_PATH_MAX];
     int crashes = 0, rc;
 
     for (int i = 1; i < argc; i++) {
@@ -261,27 +424,38 @@ main(int argc, char **argv)
                 strerror(-rc));
         return 1;
     }
+    b.flash = flash;
+    b.workdir = workdir;
     for (;;) {
-        int trial = 0, s = prepare(flash, workdir, dir, sizeof(dir), &trial);
-        char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1";
-        char *env[] = {slot_env, sup_env, NULL};
+        int s = prepare(&b);
+        char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
+             deg_env[] = "KEEL_BOOT_DEGRADED=1";
+        char *env[] = {slot_env, sup_env, NULL, NULL};
         struct hal_os_exit ex;
 
         if (s < 0) {
             fprintf(stderr, "keel-boot: nothing to boot (%s)\n",
-                    s == -ENOENT ? "no bootable slot; install an image "
-                                   "with 'keel --flash FILE' and 'update "
-                                   "install'"
-                                 : strerror(-s));
+                    s == -ENOENT && b.degraded
+                        ? "boot control is corrupt and no slot verifies "
+                          "against the store's keyring, or each failed in "
+                          "this run; see docs/RUNBOOK.md"
+                    : s == -ENOENT ? "no bootable slot; install an image "
+                                     "with 'keel --flash FILE' and 'update "
+                                     "install'"
+                    : s == -ENOKEY ? "boot control corrupt and no keyring "
+                                     "to verify a slot with"
+                                   : strerror(-s));
             return 1;
         }
         slot_env[sizeof(slot_env) - 2] = slot_name(s);
-        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", dir) != 0)
+        if (b.degraded)
+            env[2] = deg_env;
+        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", b.dir) != 0)
             return 1; /* checked above: cannot happen */
         {
             char *args[] = {prog,          (char *)"--flash",
                             (char *)flash, (char *)"--rootfs",
-                            dir,           NULL};
+                            b.dir,         NULL};
 
             rc = hal_os_run(prog, args, env, &ex);
         }
@@ -299,11 +473,19 @@ main(int argc, char **argv)
             return 0;
         if (ex.signal != 0)
             fprintf(stderr, "keel-boot: slot %c died of signal %d%s\n",
-                    slot_name(s), ex.signal, trial ? " during its trial" : "");
+                    slot_name(s), ex.signal,
+                    b.trial ? " during its trial" : "");
         else
             fprintf(stderr, "keel-boot: slot %c exited with status %d%s\n",
-                    slot_name(s), ex.status, trial ? " during its trial" : "");
-        if (!trial && ++crashes >= BOOT_CRASHES_MAX) {
+                    slot_name(s), ex.status,
+                    b.trial ? " during its trial" : "");
+        if (b.degraded) {
+            /* No trial to count: remember it for this run and try the
+             * other verified slot. */
+            b.failed[s] = 1;
+            continue;
+        }
+        if (!b.trial && ++crashes >= BOOT_CRASHES_MAX) {
             fprintf(stderr, "keel-boot: %d failures in a row; stopping\n",
                     crashes);
             return 1;

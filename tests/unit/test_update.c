@@ -1306,6 +1306,127 @@ test_boot_unpack(void)
     sim_flash_close(&dev);
 }
 
+/* ---- keel-boot with boot control unreadable ---- */
+
+static void
+ctl_destroy(void)
+{
+    sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
+    sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x01);
+}
+
+/* Mount read-only, load the trust, choose (skip: slots failed). */
+static int
+degraded(const int skip[2], int *trust_rc)
+{
+    static struct store ro;
+    static struct boot_trust t;
+    const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
+    char why[160];
+
+    UT_CHECK_EQ(store_mount_ro(&ro, &pstore), 0);
+    *trust_rc = boot_trust_load(&ro, &t, why, sizeof(why));
+    if (*trust_rc != 0)
+        return *trust_rc;
+    return boot_choose_degraded(sl, &t, "sim", skip, NULL, NULL);
+}
+
+static void
+put_floor(uint64_t arb, uint32_t kv)
+{
+    uint8_t fl[BOOT_FLOOR_LEN];
+
+    put64(fl, arb);
+    put32(fl + 8, kv);
+    UT_CHECK_EQ(store_put(&st, BOOT_KEY_FLOOR, fl, sizeof(fl)), 0);
+}
+
+static void
+test_degraded(void)
+{
+    static uint8_t ctl_before[CTL_SIZE], slot_before[SLOT_SIZE];
+    static const int none[2] = {0, 0}, skip_b[2] = {0, 1}, both[2] = {1, 1};
+    struct spec s = base_spec();
+    struct bootctl bc;
+    uint64_t ops;
+    int trc;
+
+    dev_new();
+    provision(); /* slot a: 1.0.0, counter 1, good */
+    s.v.minor = 1;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1); /* slot b: 1.1.0, counter 1, ready */
+    ctl_destroy();
+    memcpy(ctl_before, dev.map + pctl.base, CTL_SIZE);
+
+    UT_CASE("degraded: both control-block copies corrupt is -EBADMSG");
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
+    UT_CHECK_EQ(bootctl_load(&ctl, &bc), 0); /* reads as blank: not used */
+
+    UT_CASE("degraded: the slot that verifies by signatures boots; nothing "
+            "is written");
+    ops = sim_flash_ops(&dev);
+    UT_CHECK_EQ(degraded(none, &trc), 1); /* same counter, higher version */
+    UT_CHECK_EQ(trc, 0);
+    UT_CHECK_EQ(degraded(skip_b, &trc), 0); /* b failed in this run */
+    UT_CHECK_EQ(degraded(both, &trc), -ENOENT);
+    UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+    UT_CHECK(memcmp(ctl_before, dev.map + pctl.base, CTL_SIZE) == 0);
+
+    UT_CASE("degraded: a tampered slot is refused (payload, signature)");
+    memcpy(slot_before, dev.map + pslot[1].base, SLOT_SIZE);
+    dev.map[pslot[1].base + 8192 + 3 * CHUNK + 9] ^= 0x04;
+    UT_CHECK_EQ(degraded(none, &trc), 0);
+    dev.map[pslot[0].base + UPD_SLOT_SIGS_OFF + 50] ^= 0x01;
+    UT_CHECK_EQ(degraded(none, &trc), -ENOENT);
+    dev.map[pslot[0].base + UPD_SLOT_SIGS_OFF + 50] ^= 0x01;
+    memcpy(dev.map + pslot[1].base, slot_before, SLOT_SIZE);
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+
+    UT_CASE("degraded: a slot of an older build (no signatures) is refused");
+    slot_hdr_unsigned(1);
+    UT_CHECK_EQ(degraded(none, &trc), 0);
+    memcpy(dev.map + pslot[1].base, slot_before, SLOT_SIZE);
+
+    UT_CASE("degraded: the store's floors hold");
+    put_floor(2, 0); /* both slots have counter 1 */
+    UT_CHECK_EQ(degraded(none, &trc), -ENOENT);
+    put_floor(1, 1);
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+    put_floor(0, 2); /* the keyring (version 1) was rolled back */
+    UT_CHECK_EQ(degraded(none, &trc), -EBADMSG);
+    UT_CHECK_EQ(store_put(&st, BOOT_KEY_FLOOR, "short", 5), 0);
+    UT_CHECK_EQ(degraded(none, &trc), -EBADMSG);
+    UT_CHECK_EQ(store_del(&st, BOOT_KEY_FLOOR), 0);
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+
+    UT_CASE("degraded: no keyring in the store, no boot");
+    UT_CHECK_EQ(store_del(&st, UPD_KEY_KEYRING), 0);
+    UT_CHECK_EQ(degraded(none, &trc), -ENOKEY);
+    UT_CHECK(memcmp(ctl_before, dev.map + pctl.base, CTL_SIZE) == 0);
+    sim_flash_close(&dev);
+
+    UT_CASE("degraded: the higher counter wins over the higher version");
+    dev_new();
+    s = base_spec();
+    s.v.minor = 5; /* slot a: 1.5.0, counter 1 */
+    build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 0);
+    bootctl_load(&ctl, &bc);
+    bc.primary = 0; /* ready, not good: no version check against it */
+    UT_CHECK_EQ(bootctl_save(&ctl, &bc), 0);
+    s.v.minor = 0;
+    s.counter = 2; /* slot b: 1.0.0, counter 2 */
+    build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 1);
+    ctl_destroy();
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+    sim_flash_close(&dev);
+}
+
 /* ---- power cuts ---- */
 
 enum pc_op {
@@ -1537,6 +1658,7 @@ main(int argc, char **argv)
     test_slot();
     test_boot();
     test_boot_unpack();
+    test_degraded();
     test_powercut();
     return ut_done();
 }
