@@ -147,7 +147,8 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store blk crypto identity update chain formats
+UNIT_TESTS := flash_sim console store blk crypto identity update chain \
+	formats boot
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) hal/sim/rng.c
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
@@ -156,6 +157,7 @@ UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
 	hal/sim/clock.c
+UT_SRCS_boot := tests/unit/test_boot.c src/update/archive.c hal/linux/os.c
 UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
 	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
 	hal/sim/clock.c

@@ -124,6 +124,18 @@ for a in $ARCHES; do
     done
 done
 
+# --- keel-boot runs no shell: it is /init where there is none ------------
+for a in $ARCHES; do
+    b=build/$BOARD-$a/keel-boot
+    [ -x "$b" ] || continue
+    if nm "$b" 2>/dev/null | grep -qE ' T (system|popen)$' ||
+        grep -q /bin/sh "$b"; then
+        fail "no-shell/$a/keel-boot" "links system() or popen(), or names /bin/sh"
+    else
+        ok "no-shell/$a/keel-boot: no system(), popen() or /bin/sh in it"
+    fi
+done
+
 # --- the node in script mode, on every arch ------------------------------
 runner() { # arch -> command prefix
     case $1 in

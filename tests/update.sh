@@ -2,8 +2,9 @@
 # openssl, a 2-of-3 keyring, one signature through `keel-bundle sign`
 # and one through `digest` + `openssl dgst -sign` + `attach-signature`,
 # install, keel-boot's trial, confirm, a bundle whose node fails at start
-# rolled back, automatic confirmation.  Sourced by tests/run.sh (ok,
-# fail, $tmp, $a).
+# rolled back, a trial that does not unpack, automatic confirmation,
+# keel-boot's --workdir handling, and keel-boot with both control-block
+# copies corrupt.  Sourced by tests/run.sh (ok, fail, $tmp, $a).
 # shellcheck shell=bash
 
 u=$tmp/upd
@@ -128,6 +129,28 @@ else
     fail "update: slot results" "$(grep '^slot' "$tmp/out")"
 fi
 
+# A signed trial whose payload is no archive: keel-boot marks it bad
+# (boot_unpack) and boots the good slot in the same run.
+head -c 20000 /dev/urandom >"$u/noarch.bin"
+$kb create --payload "$u/noarch.bin" --board "$BOARD" --version 0.3.1 \
+    --counter 1 -o "$u/noarch.kbn" >/dev/null &&
+    $kb sign "$u/noarch.kbn" --key "$u/k1.pem" >/dev/null &&
+    $kb sign "$u/noarch.kbn" --key "$u/k2.pem" >/dev/null
+printf 'update install %s\nreboot\n' "$u/noarch.kbn" |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+printf 'update status\n' | timeout 60 "$kboot" --flash "$f" >>"$tmp/out" 2>&1
+if [ "$rc" -eq 0 ] &&
+    grep -q 'slot b on trial' "$tmp/out" &&
+    grep -q "slot b: archive does not unpack (payload is not a keel archive); marking it bad (boot_unpack)" "$tmp/out" &&
+    [ "$(grep -c 'slot a (good)' "$tmp/out")" -ge 2 ] &&
+    grep -q '^slot b: *bad, version 0.3.1.*; last: boot_unpack$' "$tmp/out"; then
+    ok "update: a trial whose archive does not unpack is marked bad (boot_unpack); slot a boots in the same run"
+else
+    fail "update: unpack failure" "exit $rc"
+    sed 's/^/    /' "$tmp/out" | tail -n 14
+fi
+
 # A healthy update confirms itself after update.confirm_after_s.
 mkbundle next 0.4.0 2 "$ke"
 printf 'store put update.confirm_after_s 0\nupdate install %s\nreboot\n' \
@@ -217,4 +240,128 @@ else
     fail "update: Ctrl-C on a pty" "exit $rc"
     sed 's/^/    /' "$tmp/out.txt" | tail -n 12
 fi
-rm -rf "$u" "$f.boot"
+
+# keel-boot never hands a path to a shell: a --workdir holding quotes
+# and commands is just a directory name.
+wq="$u/q'; rm -rf '$u/canary'; touch '$u/pwned'; echo '"
+mkdir -p "$wq" && : >"$u/canary"
+printf 'update status\n' |
+    timeout 60 "$kboot" --flash "$f" --workdir "$wq" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ -e "$u/canary" ] && [ ! -e "$u/pwned" ] &&
+    grep -q '^running: *slot [ab]$' "$tmp/out"; then
+    ok "keel-boot: a --workdir with quotes runs no command and deletes nothing else"
+else
+    fail "keel-boot: quoted --workdir" "exit $rc$([ -e "$u/pwned" ] &&
+        echo ', a command ran')$([ -e "$u/canary" ] || echo ', canary gone')"
+    sed 's/^/    /' "$tmp/out" | tail -n 6
+fi
+# A work directory too long for keel-boot's paths is refused, never cut
+# short: the sibling that a cut path would name keeps its files.
+wl="$u/long"
+while [ ${#wl} -lt 640 ]; do wl="$wl/$(printf 'd%.0s' $(seq 100))"; done
+sib=${wl:0:599}
+mkdir -p "$wl" "$sib" && : >"$sib/canary"
+printf 'update status\n' |
+    timeout 60 "$kboot" --flash "$f" --workdir "$wl" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && [ -e "$sib/canary" ] && [ ! -e "$wl/slot-b" ] &&
+    [ ! -e "$wl/slot-a" ] && grep -q 'keel-boot: --workdir is too long' "$tmp/out"; then
+    ok "keel-boot: an overlong --workdir is refused; nothing is deleted"
+else
+    fail "keel-boot: overlong --workdir" "exit $rc$([ -e "$sib/canary" ] ||
+        echo ', canary gone')"
+    sed 's/^/    /' "$tmp/out" | tail -n 6
+fi
+
+# Boot control unreadable (both control-block copies corrupt): keel-boot
+# boots a slot that verifies by its signatures against the store's
+# keyring, writes nothing, and tells the node (KEEL_BOOT_DEGRADED=1).
+d=$u/deg.img
+flip() { # FILE OFFSET: invert the byte at OFFSET
+    local b
+    b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 0xff)))" |
+        dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+ctlsum() { dd if="$d" bs=4096 count=2 status=none | sha256sum; }
+printf '#!/bin/sh\necho "degraded node: slot=$KEEL_SLOT degraded=$KEEL_BOOT_DEGRADED"\nexit 3\n' \
+    >"$u/degnode.sh"
+chmod +x "$u/degnode.sh"
+mkbundle degb 0.3.0 1 "$u/degnode.sh"
+printf 'update install %s\n' "$u/good.kbn" |
+    timeout 60 "$ke" --flash "$d" --rootfs "$u/rootfs" >"$tmp/out" 2>&1
+printf 'update confirm\nupdate install %s\n' "$u/degb.kbn" |
+    timeout 60 "$kboot" --flash "$d" >>"$tmp/out" 2>&1
+if grep -q '^confirmed: slot a is good' "$tmp/out" &&
+    grep -q '^installed 0.3.0 (counter 1) into slot b' "$tmp/out"; then
+    flip "$d" 20
+    flip "$d" $((4096 + 20))
+    before=$(ctlsum)
+    printf 'version\n' |
+        timeout 60 "$kboot" --flash "$d" >"$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && [ "$(ctlsum)" = "$before" ] &&
+        grep -q 'keel-boot: boot control unreadable' "$tmp/out" &&
+        grep -q '^degraded node: slot=b degraded=1$' "$tmp/out" &&
+        grep -q 'slot b exited with status 3' "$tmp/out" &&
+        grep -q 'keel-boot: slot a (degraded' "$tmp/out" &&
+        grep -q '^keel 0.1.0 (board sim' "$tmp/out"; then
+        ok "keel-boot: boot control corrupt: the signed slots boot (b, then a after b fails); nothing written"
+    else
+        fail "keel-boot: degraded boot" "exit $rc"
+        sed 's/^/    /' "$tmp/out" | tail -n 14
+    fi
+    # The node says what happened, and an operator rebuilds boot control
+    # from the running slot (on a copy: the flips below need the
+    # original).
+    cp "$d" "$d.rec"
+    printf 'status\nupdate status\nupdate install %s\nupdate recover\nupdate recover --force\nupdate status\nstatus --json\n' \
+        "$u/good.kbn" |
+        timeout 60 "$kboot" --flash "$d.rec" >"$tmp/out" 2>&1
+    printf 'update status --json\n' |
+        timeout 60 "$kboot" --flash "$d.rec" >"$tmp/out2" 2>&1
+    if grep -q '^damage: *bootctl: both boot-control copies are corrupt' \
+        "$tmp/out" && grep -q '^damage: *boot: keel-boot booted without' \
+        "$tmp/out" && grep -q '^boot control: *CORRUPT' "$tmp/out" &&
+        grep -q '^error: update: both boot-control copies are corrupt' \
+            "$tmp/out" &&
+        grep -q "say 'update recover --force'" "$tmp/out" &&
+        grep -q '^update recover: boot control rebuilt: slot a good' \
+            "$tmp/out" &&
+        grep -q '^slot a: *good, version 0.2.0.*last: recovered' "$tmp/out" &&
+        grep -q '"damage":\["boot"\]' "$tmp/out" &&
+        grep -q 'keel-boot: slot a (good)' "$tmp/out2" &&
+        grep -q '"primary":"a"' "$tmp/out2"; then
+        ok "update recover --force: boot control rebuilt from the signed running slot; the next boot is normal"
+    else
+        fail "update recover" "$(grep -E 'error|damage|recover' "$tmp/out" | head -n 8)"
+        sed 's/^/    /' "$tmp/out2" | tail -n 6
+    fi
+    rm -rf "$d.rec" "$d.rec.boot"
+    # A flipped payload byte in slot b, then a flipped signature byte in
+    # slot a: each is refused.
+    po=$(od -An -tu4 -j$((0x5000000 + 8)) -N4 "$d" | tr -d ' ')
+    flip "$d" $((0x5000000 + po + 100))
+    printf 'version\n' |
+        timeout 60 "$kboot" --flash "$d" >"$tmp/out" 2>&1
+    rc=$?
+    flip "$d" $((0x2000000 + 32 + 40))
+    printf 'version\n' |
+        timeout 60 "$kboot" --flash "$d" >>"$tmp/out" 2>&1
+    rc2=$?
+    if [ "$rc" -eq 0 ] && [ "$rc2" -eq 1 ] && [ "$(ctlsum)" = "$before" ] &&
+        grep -q 'slot b does not verify: chunk 0 of 1 does not match its hash' "$tmp/out" &&
+        ! grep -q '^degraded node' "$tmp/out" &&
+        grep -q 'slot a does not verify: signature by key .* does not verify' "$tmp/out" &&
+        grep -q 'nothing to boot (boot control is corrupt and no slot verifies' "$tmp/out"; then
+        ok "keel-boot: boot control corrupt: a tampered payload or signature is refused"
+    else
+        fail "keel-boot: degraded, tampered slots" "exit $rc, $rc2"
+        sed 's/^/    /' "$tmp/out" | tail -n 14
+    fi
+else
+    fail "keel-boot: degraded boot (set-up)"
+    sed 's/^/    /' "$tmp/out" | tail -n 8
+fi
+rm -rf "$u" "$f.boot" "$d.boot"

@@ -16,5 +16,5 @@ RUN_aarch64 := qemu-aarch64-static
 RUN_armhf := qemu-arm-static
 
 HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/sim/clock.c \
-	hal/sim/rng.c hal/sim/sys.c
+	hal/sim/rng.c hal/sim/sys.c hal/linux/os.c
 BOARD_CFLAGS :=

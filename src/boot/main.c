@@ -5,34 +5,60 @@
  *
  * Loop: open the flash, choose a slot (boot/choose.h: verify, count a
  * trial, fall back), unpack the slot's archive into DIR/slot-a or
- * DIR/slot-b, close the flash, and run DIR/slot-X/bin/keel with
- * --flash FILE --rootfs DIR/slot-X, KEEL_SLOT=a|b and
- * KEEL_BOOT_SUPERVISED=1 in its environment.  Then:
+ * DIR/slot-b (a slot whose archive does not unpack is marked bad,
+ * boot_unpack, and the choice made again), close the flash, and run
+ * DIR/slot-X/bin/keel with --flash FILE --rootfs DIR/slot-X, KEEL_SLOT=a|b
+ * and KEEL_BOOT_SUPERVISED=1 in its environment.  Then:
  *   - exit status 100 (keel's `reboot`): choose again;
  *   - exit status 0 (`poweroff`): keel-boot exits 0;
  *   - any other status, or a crash: a failed boot.  A trial slot has
  *     already been charged a try, so choosing again falls back once its
  *     tries are spent; a good slot is restarted, at most
  *     BOOT_CRASHES_MAX times in a row.
- * keel-boot links BearSSL (for SHA-256) and the storage code only.
+ *
+ * Boot control unreadable (both control-block copies corrupt, or a boot
+ * control record that does not decode): degraded mode (boot/choose.h).
+ * keel-boot writes nothing at all -- boot control stays as it is for
+ * the operator, and the store (mounted read-only) and the slots are
+ * seen through views that refuse writes -- and boots the slot that
+ * verifies by its signatures against the store's keyring ("upd.keyring")
+ * with the highest security counter, then version, never below the
+ * store's floor ("upd.floor").  A slot that does not unpack, exits with
+ * a status other than 0 and 100, or crashes is remembered in RAM and the
+ * other verified slot is tried; none left: keel-boot stops.  No keyring
+ * in the store: it does not boot.
+ *
+ * The node's environment:
+ *   KEEL_SLOT=a|b           the slot it runs from
+ *   KEEL_BOOT_SUPERVISED=1  reboot returns to keel-boot (exit status 100)
+ *   KEEL_BOOT_DEGRADED=1    set only in degraded mode: boot control is
+ *                           unreadable and was not written; the slot was
+ *                           chosen by its signatures.  The node must not
+ *                           write boot control either (no confirm, no
+ *                           install) until an operator has looked.
+ *
+ * keel-boot links BearSSL (SHA-256, ECDSA) and the storage code only, and
+ * reaches the OS only through hal/os.h: no shell (it runs as /init where
+ * there is none), and every path it makes is checked against its buffer
+ * (a --workdir too long for them is refused, never cut short).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "board.h"
 #include "boot/choose.h"
 #include "hal/board.h"
+#include "hal/os.h"
 #include "hal/sys.h"
-#include "store/le.h"
 #include "update/archive.h"
 #include "update/update.h"
 
 #define BOOT_CRASHES_MAX 5
+/* Every path keel-boot makes fits this, WORKDIR/slot-X/bin/keel the
+ * longest. */
+#define BOOT_PATH_MAX 512
 
 enum boot_part {
 #define BOOT_PART_ENUM(name, off, size) BOOT_PART_##name,
@@ -61,75 +87,283 @@ slot_read(void *arg, uint64_t off, void *buf, size_t len)
     return hal_flash_read(r->f, r->base + off, buf, len);
 }
 
-/* rm -rf of a directory keel-boot made (names it chose, no symlinks
- * followed: the archive cannot make any). */
-static void
-remove_tree(const char *dir)
-{
-    char cmd[700];
+static int path_fmt(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-    snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "keel-boot: could not clear %s\n", dir);
+/* snprintf that never cuts: 0, or -ENAMETOOLONG when it would. */
+static int
+path_fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return -ENAMETOOLONG;
+    }
+    return 0;
 }
 
-/* Choose and unpack; returns the slot or < 0. */
+/* The archive's files go under an open directory, through the HAL. */
 static int
-prepare(const char *flash, const char *workdir, char *dir, size_t cap,
-        int *trial)
+sink_create(void *arg, const char *path, uint32_t mode)
+{
+    return hal_os_file_create(*(const int *)arg, path, mode);
+}
+
+static int
+sink_write(void *arg, int h, const void *buf, size_t len)
+{
+    (void)arg;
+    return hal_os_file_write(h, buf, len);
+}
+
+static int
+sink_close(void *arg, int h)
+{
+    (void)arg;
+    return hal_os_close(h);
+}
+
+/* Clear WORKDIR/slot-X, make it again and unpack the slot's archive into
+ * it.  0, -EBADMSG when the archive is at fault, or another error when
+ * the work directory is (*why says which). */
+static int
+unpack(const struct hal_flash *slot, int s, const char *workdir,
+       const char *dir, const char **why)
+{
+    char name[8] = "slot-a";
+    uint8_t hdr[UPD_SLOT_HDR_LEN];
+    struct upd_slot_hdr sh;
+    int d, rc;
+
+    name[5] = slot_name(s);
+    *why = "";
+    rc = hal_os_tree_remove(workdir, name);
+    if (rc != 0) {
+        *why = "cannot clear the slot's directory";
+        return rc;
+    }
+    rc = hal_os_mkdir(dir);
+    if (rc != 0) {
+        *why = "cannot create the slot's directory";
+        return rc;
+    }
+    if (hal_flash_read(slot, 0, hdr, sizeof(hdr)) != 0) {
+        *why = "slot header unreadable";
+        return -EIO;
+    }
+    if (upd_slot_hdr_decode(hdr, &sh, why) != 0)
+        return -EBADMSG;
+    d = hal_os_dir_open(dir);
+    if (d < 0) {
+        *why = "cannot open the slot's directory";
+        return d;
+    }
+    {
+        struct slot_reader r = {slot, sh.payload_off};
+        const struct kar_src src = {slot_read, &r, sh.payload_size};
+        const struct kar_sink dst = {sink_create, sink_write, sink_close, &d};
+
+        rc = kar_extract(&src, &dst, why);
+    }
+    hal_os_close(d);
+    return rc < 0 ? rc : 0;
+}
+
+/* What one keel-boot run keeps between boots, in RAM only. */
+struct boot {
+    const char *flash, *workdir;
+    char dir[BOOT_PATH_MAX]; /* WORKDIR/slot-X of the slot chosen */
+    int trial;               /* it boots on trial */
+    int degraded;            /* boot control unreadable: chosen by
+                                signatures, nothing written */
+    int failed[2];           /* degraded: slots that failed in this run */
+};
+
+/* Unpack slot s into b->dir; 0, -EBADMSG (the archive's fault: why
+ * set), or another error (the work directory's: told here). */
+static int
+place(struct boot *b, const struct hal_flash *slot, int s, const char **why)
+{
+    int rc = path_fmt(b->dir, sizeof(b->dir), "%s/slot-%c", b->workdir,
+                      slot_name(s));
+
+    if (rc == 0)
+        rc = unpack(slot, s, b->workdir, b->dir, why);
+    else
+        *why = "path too long";
+    if (rc != 0 && rc != -EBADMSG)
+        fprintf(stderr, "keel-boot: cannot unpack slot %c into %s: %s: %s\n",
+                slot_name(s), b->dir, *why, strerror(-rc));
+    return rc;
+}
+
+/* Boot control as usual: choose (counting a trial), unpack; a slot that
+ * does not unpack is marked bad and the choice made again. */
+static int
+choose_normal(struct boot *b, struct ctl *ctl, const struct hal_flash *slots[2])
+{
+    const char *why;
+    int s = -ENOENT, rc;
+
+    for (int round = 0; round < 3; round++) {
+        s = boot_choose(ctl, slots, &b->trial, say, NULL);
+        if (s < 0)
+            break;
+        rc = place(b, slots[s], s, &why);
+        if (rc == 0)
+            break;
+        if (rc != -EBADMSG)
+            return rc; /* the work directory, not the slot: nothing marked */
+        rc = boot_unpack_failed(ctl, slots, s, why, say, NULL);
+        s = rc != 0 ? rc : -ENOENT;
+    }
+    return s;
+}
+
+/* A partition seen read-only: what is chosen in degraded mode cannot
+ * write, whatever the code below it tries. */
+static int
+ro_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
+{
+    return hal_flash_read(f->dev, off, buf, len);
+}
+
+static int
+ro_prog(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    (void)f;
+    (void)off;
+    (void)buf;
+    (void)len;
+    return -EROFS;
+}
+
+static int
+ro_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
+{
+    (void)f;
+    (void)off;
+    (void)len;
+    return -EROFS;
+}
+
+static int
+ro_sync(const struct hal_flash *f)
+{
+    (void)f;
+    return 0;
+}
+
+static const struct hal_flash_ops ro_ops = {ro_read, ro_prog, ro_erase,
+                                            ro_sync};
+
+static void
+ro_view(struct hal_flash *v, const struct hal_flash *under)
+{
+    *v = *under;
+    v->ops = &ro_ops;
+    v->dev = (void *)under;
+}
+
+/* Boot control unreadable: choose by signatures against the store's
+ * keyring (boot/choose.h), writing nothing; a slot that does not
+ * unpack is skipped for the rest of this run. */
+static int
+choose_degraded(struct boot *b, const struct hal_flash *part)
+{
+    static struct store st;
+    static struct boot_trust trust;
+    struct hal_flash ro_store, ro_slot[2];
+    const struct hal_flash *slots[2] = {&ro_slot[0], &ro_slot[1]};
+    char why[160];
+    int rc;
+
+    b->degraded = 1;
+    say(NULL, "boot control unreadable (both copies corrupt, or its record "
+              "does not decode); leaving it as it is and choosing a slot by "
+              "its signatures (degraded mode)");
+    ro_view(&ro_store, &part[BOOT_PART_store]);
+    ro_view(&ro_slot[0], &part[BOOT_PART_slot_a]);
+    ro_view(&ro_slot[1], &part[BOOT_PART_slot_b]);
+    rc = store_mount_ro(&st, &ro_store);
+    if (rc == 0)
+        rc = boot_trust_load(&st, &trust, why, sizeof(why));
+    else
+        snprintf(why, sizeof(why), "store unreadable: %s", strerror(-rc));
+    if (rc == -ENOKEY) {
+        say(NULL, "boot control corrupt and no keyring to verify a slot "
+                  "with: not booting");
+        return -ENOKEY;
+    }
+    if (rc != 0) {
+        fprintf(stderr,
+                "keel-boot: boot control corrupt and the store cannot vouch "
+                "for a slot (%s): not booting\n",
+                why);
+        return -EPERM;
+    }
+    for (;;) {
+        const char *w;
+        int s = boot_choose_degraded(slots, &trust, hal_sys_board(), b->failed,
+                                     say, NULL);
+
+        if (s < 0)
+            return s;
+        fprintf(stderr,
+                "keel-boot: slot %c (degraded: verified by its "
+                "signatures; boot control not written)\n",
+                slot_name(s));
+        rc = place(b, slots[s], s, &w);
+        if (rc != -EBADMSG)
+            return rc == 0 ? s : rc;
+        fprintf(stderr,
+                "keel-boot: slot %c: archive does not unpack (%s); skipping "
+                "it in this run\n",
+                slot_name(s), w);
+        b->failed[s] = 1;
+    }
+}
+
+/* Open the flash, choose a slot and unpack it; returns the slot or < 0
+ * (told here or by the choice). */
+static int
+prepare(struct boot *b)
 {
     struct hal_flash part[BOOT_PART_COUNT];
     static struct ctl ctl;
     const struct hal_flash *slots[2];
+    struct bootctl bc;
     const char *why;
-    uint8_t hdr[32];
     int rc, s;
 
-    rc = hal_board_flash_open(flash, part, BOOT_PART_COUNT, &why);
+    b->trial = 0;
+    b->degraded = 0;
+    rc = hal_board_flash_open(b->flash, part, BOOT_PART_COUNT, &why);
     if (rc != 0) {
-        fprintf(stderr, "keel-boot: cannot open flash '%s': %s%s%s\n", flash,
+        fprintf(stderr, "keel-boot: cannot open flash '%s': %s%s%s\n", b->flash,
                 strerror(-rc), *why ? ": " : "", why);
         return rc;
     }
     slots[0] = &part[BOOT_PART_slot_a];
     slots[1] = &part[BOOT_PART_slot_b];
     rc = ctl_mount(&ctl, &part[BOOT_PART_bootctl]);
-    if (rc != 0 && rc != -ENOENT) {
-        say(NULL, "control block unreadable");
-        hal_board_flash_close();
-        return -EIO;
-    }
-    s = boot_choose(&ctl, slots, trial, say, NULL);
-    if (s < 0) {
-        hal_board_flash_close();
-        return s;
-    }
-    snprintf(dir, cap, "%s/slot-%c", workdir, slot_name(s));
-    remove_tree(dir);
-    if (mkdir(dir, 0700) != 0) {
-        fprintf(stderr, "keel-boot: cannot create %s: %s\n", dir,
-                strerror(errno));
-        hal_board_flash_close();
-        return -errno;
-    }
-    rc = hal_flash_read(slots[s], 0, hdr, sizeof(hdr));
-    {
-        struct slot_reader r = {slots[s], le32(hdr + 8)};
-        struct kar_src src = {slot_read, &r,
-                              (uint64_t)le32(hdr + 16) |
-                                  (uint64_t)le32(hdr + 20) << 32};
-
-        if (rc == 0)
-            rc = kar_extract(&src, dir, &why);
-        else
-            why = "slot header unreadable";
-    }
+    if (rc == 0 || rc == -ENOENT)
+        rc = bootctl_load(&ctl, &bc); /* blank: a blank record */
+    if (rc == -EBADMSG)
+        s = choose_degraded(b, part);
+    else if (rc != 0) {
+        fprintf(stderr, "keel-boot: control block unreadable: %s\n",
+                strerror(-rc));
+        s = -EIO;
+    } else
+        s = choose_normal(b, &ctl, slots);
     hal_board_flash_close();
-    if (rc < 0) {
-        fprintf(stderr, "keel-boot: unpacking slot %c failed: %s\n",
-                slot_name(s), why);
-        return rc;
-    }
     return s;
 }
 
@@ -146,8 +380,9 @@ int
 main(int argc, char **argv)
 {
     const char *flash = NULL, *workdir = NULL;
-    char wbuf[512], dir[600], prog[700];
-    int crashes = 0;
+    static struct boot b;
+    char wbuf[BOOT_PATH_MAX], prog[BOOT_PATH_MAX];
+    int crashes = 0, rc;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc)
@@ -167,65 +402,90 @@ main(int argc, char **argv)
         return 2;
     }
     if (workdir == NULL) {
-        snprintf(wbuf, sizeof(wbuf), "%s.boot", flash);
+        if (path_fmt(wbuf, sizeof(wbuf), "%s.boot", flash) != 0) {
+            fprintf(stderr,
+                    "keel-boot: the flash path is too long for the default "
+                    "work directory FILE.boot; give a shorter --workdir\n");
+            return 2;
+        }
         workdir = wbuf;
     }
-    if (mkdir(workdir, 0700) != 0 && errno != EEXIST) {
+    /* The longest path made from it must fit, before anything is done. */
+    if (path_fmt(prog, sizeof(prog), "%s/slot-a/bin/keel", workdir) != 0) {
+        fprintf(stderr,
+                "keel-boot: --workdir is too long (%zu bytes; at most %zu): "
+                "choose a shorter directory\n",
+                strlen(workdir), sizeof(prog) - 1 - strlen("/slot-a/bin/keel"));
+        return 2;
+    }
+    rc = hal_os_mkdir(workdir);
+    if (rc != 0) {
         fprintf(stderr, "keel-boot: cannot create %s: %s\n", workdir,
-                strerror(errno));
+                strerror(-rc));
         return 1;
     }
+    b.flash = flash;
+    b.workdir = workdir;
     for (;;) {
-        int trial = 0, s = prepare(flash, workdir, dir, sizeof(dir), &trial);
-        int status;
-        pid_t pid;
+        int s = prepare(&b);
+        char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
+             deg_env[] = "KEEL_BOOT_DEGRADED=1";
+        char *env[] = {slot_env, sup_env, NULL, NULL};
+        struct hal_os_exit ex;
 
         if (s < 0) {
             fprintf(stderr, "keel-boot: nothing to boot (%s)\n",
-                    s == -ENOENT ? "no bootable slot; install an image "
-                                   "with 'keel --flash FILE' and 'update "
-                                   "install'"
-                                 : strerror(-s));
+                    s == -ENOENT && b.degraded
+                        ? "boot control is corrupt and no slot verifies "
+                          "against the store's keyring, or each failed in "
+                          "this run; see docs/RUNBOOK.md"
+                    : s == -ENOENT ? "no bootable slot; install an image "
+                                     "with 'keel --flash FILE' and 'update "
+                                     "install'"
+                    : s == -ENOKEY ? "boot control corrupt and no keyring "
+                                     "to verify a slot with"
+                                   : strerror(-s));
             return 1;
         }
-        snprintf(prog, sizeof(prog), "%s/bin/keel", dir);
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-            perror("keel-boot: fork");
-            return 1;
-        }
-        if (pid == 0) {
-            char sl[2] = {slot_name(s), '\0'};
+        slot_env[sizeof(slot_env) - 2] = slot_name(s);
+        if (b.degraded)
+            env[2] = deg_env;
+        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", b.dir) != 0)
+            return 1; /* checked above: cannot happen */
+        {
+            char *args[] = {prog,          (char *)"--flash",
+                            (char *)flash, (char *)"--rootfs",
+                            b.dir,         NULL};
 
-            setenv("KEEL_SLOT", sl, 1);
-            setenv("KEEL_BOOT_SUPERVISED", "1", 1);
-            execl(prog, prog, "--flash", flash, "--rootfs", dir, (char *)NULL);
-            fprintf(stderr, "keel-boot: cannot run %s: %s\n", prog,
-                    strerror(errno));
-            _exit(127);
+            rc = hal_os_run(prog, args, env, &ex);
         }
-        while (waitpid(pid, &status, 0) < 0)
-            if (errno != EINTR) {
-                perror("keel-boot: waitpid");
-                return 1;
-            }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == HAL_SYS_EXIT_REBOOT) {
+        if (rc != 0) {
+            fprintf(stderr, "keel-boot: cannot start %s: %s\n", prog,
+                    strerror(-rc));
+            return 1;
+        }
+        if (ex.signal == 0 && ex.status == HAL_SYS_EXIT_REBOOT) {
             crashes = 0;
             fprintf(stderr, "keel-boot: reboot\n");
             continue;
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        if (ex.signal == 0 && ex.status == 0)
             return 0;
-        if (WIFSIGNALED(status))
+        if (ex.signal != 0)
             fprintf(stderr, "keel-boot: slot %c died of signal %d%s\n",
-                    slot_name(s), WTERMSIG(status),
-                    trial ? " during its trial" : "");
+                    slot_name(s), ex.signal,
+                    b.trial ? " during its trial" : "");
         else
             fprintf(stderr, "keel-boot: slot %c exited with status %d%s\n",
-                    slot_name(s), WEXITSTATUS(status),
-                    trial ? " during its trial" : "");
-        if (!trial && ++crashes >= BOOT_CRASHES_MAX) {
+                    slot_name(s), ex.status,
+                    b.trial ? " during its trial" : "");
+        if (b.degraded) {
+            /* No trial to count: remember it for this run and try the
+             * other verified slot. */
+            b.failed[s] = 1;
+            continue;
+        }
+        if (!b.trial && ++crashes >= BOOT_CRASHES_MAX) {
             fprintf(stderr, "keel-boot: %d failures in a row; stopping\n",
                     crashes);
             return 1;

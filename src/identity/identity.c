@@ -288,6 +288,17 @@ mark_read(struct identity *id, uint32_t *gen, uint8_t fp[ID_FP_LEN])
     return 1;
 }
 
+int
+identity_mark_encode(const struct identity *id, uint8_t m[ID_MARK_LEN])
+{
+    if (id->state != IDENTITY_READY)
+        return -ENOKEY;
+    memcpy(m, mark_magic, 4);
+    put32(m + 4, id->gen);
+    identity_fingerprint(id->cur.k.pub, m + 8);
+    return 0;
+}
+
 static int
 mark_write(struct identity *id)
 {

@@ -136,6 +136,10 @@ int identity_stmt_check(const uint8_t stmt[ID_STMT_LEN], const uint8_t *sig_old,
 /* Wipe the keys held in RAM. */
 void identity_close(struct identity *id);
 
+/* The control block's identity marker for the loaded identity (for
+ * rebuilding a lost control block): 0, or -ENOKEY when not READY. */
+int identity_mark_encode(const struct identity *id, uint8_t m[ID_MARK_LEN]);
+
 /* The record both store copies hold (docs/FORMAT.md "Identity record"):
  * encode fills r from id's keys, generation, times and statement;
  * decode checks a record as the loader trusts it (structure, hash, keys,

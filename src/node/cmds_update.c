@@ -191,6 +191,104 @@ last_refusal(const struct node *node)
     return NULL;
 }
 
+/* `update status` with both boot-control copies corrupt: what is still
+ * known (the running slot, the store's trust floor, the keyring) and
+ * the way out. */
+static int
+status_no_bootctl(struct cmd_ctx *ctx)
+{
+    struct node *node = ctx->node;
+    struct upd_floor f;
+    struct upd_keyring k;
+    int fr = upd_floor_load(NULL, &node->store, &f), kr;
+
+    {
+        struct ctl *saved = node->upd.ctl;
+
+        node->upd.ctl = NULL;
+        kr = update_keyring(&node->upd, &k);
+        node->upd.ctl = saved;
+    }
+    if (ctx->json) {
+        cmd_printf(ctx, "{\"bootctl\":\"corrupt\",\"running\":");
+        if (node->upd.running >= 0)
+            cmd_printf(ctx, "\"%c\"", slot_name(node->upd.running));
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx, ",\"anti_rollback\":");
+        if (fr == 0)
+            cmd_printf(ctx, "%" PRIu64, f.arb);
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx, ",\"keyring\":");
+        if (kr == 0)
+            cmd_printf(ctx, "{\"version\":%" PRIu32 "}", k.version);
+        else
+            cmd_printf(ctx, "null");
+        cmd_printf(ctx, "}\n");
+        return 0;
+    }
+    cmd_printf(ctx, "boot control:  CORRUPT (both copies); nothing is written "
+                    "over it\n");
+    cmd_printf(ctx, "running:       %s%s\n",
+               node->upd.running < 0    ? "not under keel-boot"
+               : node->upd.running == 0 ? "slot a"
+                                        : "slot b",
+               node->boot_degraded ? " (booted by its signatures)" : "");
+    if (fr == 0)
+        cmd_printf(ctx,
+                   "anti-rollback: %" PRIu64 " (the store's trust floor)\n",
+                   f.arb);
+    else
+        cmd_printf(ctx, "anti-rollback: unknown (the store's floor is "
+                        "damaged too)\n");
+    if (kr == 0)
+        cmd_printf(ctx, "keyring:       version %" PRIu32 "\n", k.version);
+    else
+        cmd_printf(ctx, "keyring:       %s\n", node->upd.why);
+    cmd_printf(ctx, "way out:       'update recover --force' rebuilds boot "
+                    "control from the running slot (docs/RUNBOOK.md)\n");
+    return 0;
+}
+
+static int
+h_recover(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    uint8_t m[ID_MARK_LEN];
+    int have_mark, rc;
+
+    if (argc != 1 || strcmp(argv[0], "--force") != 0) {
+        cmd_err(ctx, "update recover: rebuilds a corrupt boot control from "
+                     "the running slot; say 'update recover --force'");
+        return -EINVAL;
+    }
+    if (node->ctl_rc != -EBADMSG) {
+        cmd_err(ctx, "update recover: boot control is %s; nothing to recover",
+                node->ctl_rc == 0 ? "readable" : "not mounted");
+        return -EINVAL;
+    }
+    if (node->store_rc != 0) {
+        cmd_err(ctx, "update recover: the store is not mounted");
+        return -EIO;
+    }
+    have_mark = identity_mark_encode(&node->id, m) == 0;
+    rc = update_bootctl_rebuild(&node->upd, have_mark ? m : NULL, sizeof(m));
+    if (rc != 0) {
+        cmd_err(ctx, "update recover: %s; nothing written", node->upd.why);
+        return rc;
+    }
+    node->ctl_rc = 0;
+    node->degraded &= ~NODE_DEG_BOOTCTL;
+    node->id.ctl = &node->ctl;
+    cmd_printf(ctx,
+               "update recover: boot control rebuilt: slot %c good and "
+               "primary, the other slot %s; 'update status' shows it\n",
+               slot_name(node->upd.running),
+               "bad or empty (reinstall to have a fallback)");
+    return 0;
+}
+
 static int
 h_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -198,10 +296,13 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
     struct bootctl bc;
     struct upd_keyring k;
     const struct upd_event *lr = last_refusal(node);
-    int rc = need_update(ctx), kr;
+    int rc, kr;
 
     (void)argc;
     (void)argv;
+    if (node->ctl_rc == -EBADMSG && node->store_rc == 0)
+        return status_no_bootctl(ctx);
+    rc = need_update(ctx);
     if (rc != 0)
         return rc;
     rc = bootctl_load(&node->ctl, &bc);
@@ -481,6 +582,8 @@ const struct cmd node_update_cmds[] = {
      "slots, their states and versions, anti-rollback counter, keyring",
      h_status, NULL},
     {"confirm", 0, 0, 0, "", "the running trial slot is good", h_confirm, NULL},
+    {"recover", 0, 1, 0, "--force",
+     "rebuild a corrupt boot control from the running slot", h_recover, NULL},
     {"rollback", 0, 0, 0, "", "mark the running slot bad and reboot",
      h_rollback, NULL},
     {"keyring", 0, 1, CMD_JSON, "[--json] [SIGNED-KEYRING]",
@@ -522,6 +625,12 @@ node_update_init(struct node *node)
                  : strcmp(slot, "a") == 0 ? 0
                  : strcmp(slot, "b") == 0 ? 1
                                           : -1;
+    /* keel-boot could not read boot control and booted this slot by its
+     * signatures (boot/main.c) */
+    if (u->running >= 0 && getenv("KEEL_BOOT_DEGRADED") != NULL) {
+        node->boot_degraded = 1;
+        node_degrade(node, NODE_DEG_BOOT);
+    }
     if (node->rootfs != NULL && u->st != NULL && node->ctl_rc == 0) {
         char path[512];
         int rc;

@@ -78,6 +78,7 @@ struct node {
     int stop_status;
     int reboot;
     unsigned degraded;      /* NODE_DEG_* bits: damage found and reported */
+    int boot_degraded;      /* keel-boot booted us without boot control */
     uint32_t damage_events; /* times damage was found since start */
 };
 

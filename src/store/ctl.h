@@ -38,11 +38,12 @@ struct ctl {
     uint8_t buf[CTL_HDR_SIZE + CTL_PAYLOAD_MAX + 16];
 };
 
-/* Read both copies.  Returns 0 (at least one valid copy), -ENOENT
- * (blank: no write ever completed, at most a torn first one), -EBADMSG
- * (both copies programmed and corrupt: damage, never to be taken for a
- * blank block; c->bad says how many), -EINVAL (partition too small),
- * -EIO. */
+/* Read both copies.  Returns 0 (at least one valid copy), -ENOENT (none
+ * valid, and at least one copy blank: nothing was written, or the first
+ * write was cut), -EBADMSG (neither copy valid nor blank: the block was
+ * written and is corrupt now), -EINVAL (partition too small), -EIO.
+ * After -EBADMSG the block reads as empty, and a write would replace the
+ * evidence: callers that write must refuse to. */
 int ctl_mount(struct ctl *c, const struct hal_flash *f);
 
 /* Copy the newest payload into buf.  Returns its length, -ENOENT when

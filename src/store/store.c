@@ -332,8 +332,8 @@ mount_data(struct store *s, uint32_t sec, uint32_t off, void *arg)
     return 0;
 }
 
-int
-store_mount(struct store *s, const struct hal_flash *f)
+static int
+mount(struct store *s, const struct hal_flash *f, int ro)
 {
     uint64_t t0 = hal_clock_ms();
     uint16_t order[STORE_SECTORS_MAX];
@@ -402,8 +402,10 @@ store_mount(struct store *s, const struct hal_flash *f)
         s->resume_from =
             dirty > s->sec[s->head].used ? dirty : s->sec[s->head].used;
     }
-    /* Finish compactions that were cut before their erase. */
-    for (uint32_t i = 0; i < s->nsectors; i++) {
+    /* Finish compactions that were cut before their erase (read-only:
+     * leave them; the retired sector's records are already ignored). */
+    s->ro = ro;
+    for (uint32_t i = 0; i < s->nsectors && !ro; i++) {
         if (s->sec[i].in_use != 2)
             continue;
         for (uint32_t b = 0; b < s->sector_size; b += f->erase_size) {
@@ -418,6 +420,18 @@ store_mount(struct store *s, const struct hal_flash *f)
     s->next_block_seq = max_block;
     s->mount_ms = hal_clock_ms() - t0;
     return 0;
+}
+
+int
+store_mount(struct store *s, const struct hal_flash *f)
+{
+    return mount(s, f, 0);
+}
+
+int
+store_mount_ro(struct store *s, const struct hal_flash *f)
+{
+    return mount(s, f, 1);
 }
 
 /* ---- writing ------------------------------------------------------- */
@@ -795,6 +809,8 @@ store_commit(struct store *s, const struct store_entry *e, int n)
     uint32_t plen = 0, newkeys = 0;
     size_t klen[STORE_GROUP_MAX];
 
+    if (s->ro)
+        return -EROFS;
     if (n < 1 || n > STORE_GROUP_MAX)
         return -EINVAL;
     for (int i = 0; i < n; i++) {

@@ -120,11 +120,17 @@ struct store {
     uint64_t live_bytes, capacity;
     uint32_t bad_records, compactions;
     uint64_t mount_ms;
+    int ro; /* mounted by store_mount_ro() */
     uint8_t rbuf[STORE_REC_MAX];
     uint8_t wbuf[STORE_REC_MAX + STORE_PROG_MAX];
 };
 
 int store_mount(struct store *s, const struct hal_flash *f);
+/* Mount without writing anything, ever: a compaction cut before its
+ * erase is left as it is (store_mount finishes it), and store_commit,
+ * store_put and store_del return -EROFS.  For readers that must leave
+ * the flash as they found it (keel-boot). */
+int store_mount_ro(struct store *s, const struct hal_flash *f);
 int store_get(struct store *s, const char *key, void *buf, size_t cap);
 int store_put(struct store *s, const char *key, const void *val, size_t len);
 int store_del(struct store *s, const char *key);

@@ -1,12 +1,9 @@
 /*
- * update/archive.c - unpack a slot's archive (host side: keel-boot).
+ * update/archive.c - parse and unpack a slot's archive into a sink
+ * (keel-boot), check archive paths (keel-bundle too).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "store/le.h"
 #include "update/archive.h"
@@ -36,29 +33,15 @@ kar_path_ok(const char *p, size_t n)
     return 1;
 }
 
-/* mkdir -p for the directories of path (relative to dirfd). */
-static int
-make_parents(int dirfd, char *path)
-{
-    for (char *s = strchr(path, '/'); s != NULL; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdirat(dirfd, path, 0755) != 0 && errno != EEXIST) {
-            *s = '/';
-            return -errno;
-        }
-        *s = '/';
-    }
-    return 0;
-}
-
 int
-kar_extract(const struct kar_src *src, const char *dir, const char **why)
+kar_extract(const struct kar_src *src, const struct kar_sink *dst,
+            const char **why)
 {
     static uint8_t buf[65536];
     uint8_t h[12];
     uint64_t off = 8;
     uint32_t count;
-    int dirfd, rc = 0, n;
+    int rc = 0, n;
 
     *why = "";
     if (src->size < 8 || src->read(src->arg, 0, h, 8) != 0 ||
@@ -71,21 +54,15 @@ kar_extract(const struct kar_src *src, const char *dir, const char **why)
         *why = "archive file count out of range";
         return -EBADMSG;
     }
-    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) {
-        *why = "cannot open the target directory";
-        return -errno;
-    }
     for (n = 0; n < (int)count; n++) {
         char path[KAR_PATH_MAX + 1];
         uint32_t plen, mode;
         uint64_t size;
-        int fd;
+        int fh;
 
         if (off + 12 > src->size || src->read(src->arg, off, h, 12) != 0) {
             *why = "archive truncated in an entry header";
-            rc = -EBADMSG;
-            break;
+            return -EBADMSG;
         }
         plen = le16(h);
         mode = le16(h + 2);
@@ -96,52 +73,47 @@ kar_extract(const struct kar_src *src, const char *dir, const char **why)
             size > src->size - off - plen ||
             src->read(src->arg, off, path, plen) != 0) {
             *why = "archive entry malformed";
-            rc = -EBADMSG;
-            break;
+            return -EBADMSG;
         }
         path[plen] = '\0';
         if (!kar_path_ok(path, plen)) {
             *why = "archive path not allowed (absolute, '..' or odd "
                    "characters)";
-            rc = -EBADMSG;
-            break;
+            return -EBADMSG;
         }
         off += plen;
-        rc = make_parents(dirfd, path);
-        if (rc != 0) {
-            *why = "cannot create a directory";
-            break;
+        fh = dst->create(dst->arg, path, mode);
+        if (fh == -EEXIST) {
+            *why = "archive paths conflict (a file twice, or a file "
+                   "where a directory is needed)";
+            return -EBADMSG;
         }
-        fd =
-            openat(dirfd, path,
-                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0) {
+        if (fh < 0) {
             *why = "cannot create a file";
-            rc = -errno;
-            break;
+            return fh;
         }
         while (size > 0 && rc == 0) {
             size_t l = size < sizeof(buf) ? (size_t)size : sizeof(buf);
 
-            if (src->read(src->arg, off, buf, l) != 0 ||
-                write(fd, buf, l) != (ssize_t)l) {
-                *why = "cannot copy a file";
+            if (src->read(src->arg, off, buf, l) != 0) {
+                *why = "archive unreadable";
                 rc = -EIO;
+            } else if ((rc = dst->write(dst->arg, fh, buf, l)) != 0) {
+                *why = "cannot write a file";
             }
             off += l;
             size -= l;
         }
-        if (fchmod(fd, mode) != 0 && rc == 0)
-            rc = -errno;
-        if (close(fd) != 0 && rc == 0)
-            rc = -errno;
+        if (dst->close(dst->arg, fh) != 0 && rc == 0) {
+            *why = "cannot write a file";
+            rc = -EIO;
+        }
         if (rc != 0)
-            break;
+            return rc;
     }
-    close(dirfd);
-    if (rc == 0 && off != src->size) {
+    if (off != src->size) {
         *why = "archive has trailing bytes";
-        rc = -EBADMSG;
+        return -EBADMSG;
     }
-    return rc != 0 ? rc : n;
+    return n;
 }

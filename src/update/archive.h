@@ -1,7 +1,9 @@
 /*
  * update/archive.h - the slot payload: a small archive of files (the
  * keel binary and rootfs files), written by keel-bundle and unpacked by
- * keel-boot into a private directory.
+ * keel-boot into a private directory.  The unpacker only parses: the
+ * files are made through a sink, so the format is tested without a file
+ * system and the OS is reached only through the HAL.
  *
  * Format (docs/FORMAT.md): "KAR1", u32 count, then per file u16 path
  * length, u16 mode, u64 size, the path, the bytes.  Paths are relative,
@@ -26,10 +28,29 @@ struct kar_src {
     uint64_t size;
 };
 
+/* Where the files go (keel-boot: hal/os.h's files under a fresh
+ * directory; tests: memory).
+ *  create: a new file at path (passed kar_path_ok) with mode 0644 or
+ *          0755, its missing directories made; a handle >= 0, -EEXIST
+ *          when path conflicts with what is there (a file twice, a file
+ *          where a directory is needed: the archive's fault), other < 0
+ *          (the target's fault);
+ *  write:  all len bytes, 0 or < 0;
+ *  close:  0 or < 0. */
+struct kar_sink {
+    int (*create)(void *arg, const char *path, uint32_t mode);
+    int (*write)(void *arg, int h, const void *buf, size_t len);
+    int (*close)(void *arg, int h);
+    void *arg;
+};
+
 int kar_path_ok(const char *p, size_t n);
 
-/* Unpack into dir (which must exist).  Returns the file count or < 0
- * with *why set. */
-int kar_extract(const struct kar_src *src, const char *dir, const char **why);
+/* Unpack src into dst.  Returns the file count, or with *why set:
+ * -EBADMSG when the archive is at fault (malformed, paths in conflict,
+ * trailing bytes), -EIO when src cannot be read, or the sink's error
+ * when the target is at fault. */
+int kar_extract(const struct kar_src *src, const struct kar_sink *dst,
+                const char **why);
 
 #endif

@@ -49,7 +49,7 @@ upd_audit_refused(struct upd_audit *a, int reason, const char *why)
 {
     struct upd_event *e;
 
-    if (a == NULL || reason < UPD_R_FIRST_REFUSAL || reason >= UPD_R_COUNT)
+    if (a == NULL || !upd_reason_refusal(reason))
         return;
     a->refused[reason]++;
     e = push(a, UPD_EV_REFUSED);
@@ -178,8 +178,9 @@ upd_audit_metrics(const struct upd_audit *a, const struct bootctl *bc,
            "Bundles and signed keyrings refused or abandoned since the "
            "node started, by reason.");
     for (int r = UPD_R_FIRST_REFUSAL; r < UPD_R_COUNT; r++)
-        emit(&o, "keel_update_rejected_total{reason=\"%s\"} %" PRIu32 "\n",
-             upd_reason_name(r), a->refused[r]);
+        if (upd_reason_refusal(r))
+            emit(&o, "keel_update_rejected_total{reason=\"%s\"} %" PRIu32 "\n",
+                 upd_reason_name(r), a->refused[r]);
     family(&o, "keel_update_slot_transitions_total", "counter",
            "Slot state changes made by this node since it started, by "
            "slot and the state entered.");

@@ -24,7 +24,8 @@
 
 #include "update/bootctl.h"
 
-/* code, name: outcomes first (1..7), then the refusals (8..). */
+/* code, name: outcomes first (1..7), then the refusals (8..27), then
+ * outcomes added later (28..): append only. */
 #define UPD_REASONS(X)                                                         \
     X(UPD_R_NONE, "none")                                                      \
     X(UPD_R_INSTALLING, "installing")                                          \
@@ -54,13 +55,25 @@
     X(UPD_R_READBACK, "readback")                                              \
     X(UPD_R_CANCELLED, "cancelled")                                            \
     X(UPD_R_FLASH_ERROR, "flash_error")                                        \
-    X(UPD_R_KEYRING_ROLLBACK, "keyring_rollback")
+    X(UPD_R_KEYRING_ROLLBACK, "keyring_rollback")                              \
+    X(UPD_R_BOOT_UNPACK, "boot_unpack")                                        \
+    X(UPD_R_RECOVERED, "recovered")
 
 #define UPD_R_ENUM(code, name) code,
 enum upd_reason { UPD_REASONS(UPD_R_ENUM) UPD_R_COUNT };
 #undef UPD_R_ENUM
 
 #define UPD_R_FIRST_REFUSAL UPD_R_TRUNCATED
+
+/* A refusal (counted, and a label of keel_update_rejected_total), not an
+ * outcome: from UPD_R_FIRST_REFUSAL on, except the outcomes appended
+ * after the refusals. */
+static inline int
+upd_reason_refusal(int reason)
+{
+    return reason >= UPD_R_FIRST_REFUSAL && reason < UPD_R_COUNT &&
+           reason != UPD_R_BOOT_UNPACK && reason != UPD_R_RECOVERED;
+}
 
 /* "bad_signature", ...; "unknown" for a code out of range. */
 const char *upd_reason_name(int reason);

@@ -1,6 +1,7 @@
 /*
  * update/format.h - the bytes of an update: bundle header, manifest,
- * signature blocks and keyring, each with one canonical encoding.
+ * signature blocks, keyring and slot header, each with one canonical
+ * encoding.
  *
  * A bundle is   header (64) | manifest (M) | signatures (S) | payload (P)
  * The manifest is what release keys sign (ECDSA P-256 over its SHA-256);
@@ -130,6 +131,26 @@ uint32_t upd_slot_payload_off(uint32_t erase_size, uint32_t manifest_len);
  * installs by this rule, and keel-bundle checks it at the desk. */
 int upd_slot_fits(uint64_t slot_size, uint32_t erase_size,
                   uint32_t manifest_len, uint64_t payload_size);
+
+/* The slot header: UPD_SLOT_HDR_LEN bytes at offset 0 of a slot, then
+ * the bundle's signature blocks (sigs_len bytes, 0 in slots written
+ * before they were kept) at UPD_SLOT_SIGS_OFF; the manifest is at 4 KiB
+ * and the payload at payload_off.  Decode checks the magic, the CRC,
+ * the zero bytes and the lengths' ranges (-EBADMSG); whether
+ * payload_off fits the slot's geometry is the caller's to check. */
+#define UPD_SLOT_HDR_LEN 32
+#define UPD_SLOT_SIGS_OFF UPD_SLOT_HDR_LEN
+#define UPD_SLOT_SIGS_MAX (UPD_SIGS_MAX * UPD_SIG_LEN)
+
+struct upd_slot_hdr {
+    uint32_t manifest_len, payload_off, sigs_len;
+    uint64_t payload_size;
+};
+
+void upd_slot_hdr_encode(const struct upd_slot_hdr *h,
+                         uint8_t out[UPD_SLOT_HDR_LEN]);
+int upd_slot_hdr_decode(const uint8_t p[UPD_SLOT_HDR_LEN],
+                        struct upd_slot_hdr *h, const char **why);
 
 /* Semantic version order: <0, 0, >0. */
 int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);

@@ -14,8 +14,6 @@
 #include "update/floor.h"
 #include "update/update.h"
 
-static const char slot_magic[4] = {'K', 'S', 'L', 'T'};
-
 /* One chunk of payload and one manifest: the only big buffers. */
 static uint8_t chunk[UPD_CHUNK_BUF];
 static uint8_t manbuf[UPD_MANIFEST_MAX];
@@ -353,68 +351,179 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
 
 /* ---- slot check ----------------------------------------------------- */
 
-int
-update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
-                   char *why, size_t wcap)
-{
-    uint8_t hdr[32], h[32];
-    struct upd_manifest m;
-    const char *w;
-    uint32_t ml, po;
-    uint64_t off;
-    int rc;
+_Static_assert(UPD_SLOT_SIGS_OFF + UPD_SLOT_SIGS_MAX <= UPD_SLOT_HDR,
+               "the signature blocks fit the slot header's 4 KiB");
 
-    rc = hal_flash_read(slot, 0, hdr, sizeof(hdr));
-    if (rc != 0) {
+/* Read and decode the slot header; its lengths must fit the slot. */
+static int
+slot_hdr_read(const struct hal_flash *slot, struct upd_slot_hdr *sh, char *why,
+              size_t wcap)
+{
+    uint8_t hdr[UPD_SLOT_HDR_LEN];
+    const char *w;
+
+    if (hal_flash_read(slot, 0, hdr, sizeof(hdr)) != 0) {
         snprintf(why, wcap, "slot header unreadable");
         return -EIO;
     }
-    ml = le32(hdr + 4);
-    po = le32(hdr + 8);
-    if (memcmp(hdr, slot_magic, 4) != 0 ||
-        crc32c(0, hdr, 24) != le32(hdr + 24) || ml != bs->manifest_len ||
-        ml > UPD_MANIFEST_MAX || po != payload_off(slot, ml) ||
-        le64(hdr + 16) != bs->payload_size || po > slot->size ||
-        bs->payload_size > slot->size - po) {
-        snprintf(why, wcap, "slot header does not match boot control");
+    if (upd_slot_hdr_decode(hdr, sh, &w) != 0) {
+        snprintf(why, wcap, "%s", w);
         return -EBADMSG;
     }
-    rc = hal_flash_read(slot, UPD_SLOT_HDR, manbuf, ml);
-    if (rc != 0) {
-        snprintf(why, wcap, "manifest unreadable");
-        return -EIO;
-    }
-    crypto_sha256(manbuf, ml, h);
-    if (crypto_ct_diff(h, bs->manifest_hash, 32) != 0) {
-        snprintf(why, wcap, "manifest hash differs from boot control");
+    if (sh->payload_off != payload_off(slot, sh->manifest_len) ||
+        sh->payload_off > slot->size ||
+        sh->payload_size > slot->size - sh->payload_off) {
+        snprintf(why, wcap, "slot header lengths do not fit the slot");
         return -EBADMSG;
     }
-    if (upd_manifest_decode(manbuf, ml, &m, &w) != 0 ||
-        m.payload_size != bs->payload_size || m.chunk_size > UPD_CHUNK_BUF) {
-        snprintf(why, wcap, "manifest in slot invalid: %s", w);
-        return -EBADMSG;
-    }
-    off = 0;
-    for (uint32_t i = 0; i < m.nchunks; i++) {
-        uint32_t len = (uint32_t)(m.payload_size - off < m.chunk_size
-                                      ? m.payload_size - off
-                                      : m.chunk_size);
+    return 0;
+}
 
-        rc = hal_flash_read(slot, po + off, chunk, len);
-        if (rc != 0) {
+/* Every chunk of the payload at po against the manifest's hashes. */
+static int
+slot_chunks_check(const struct hal_flash *slot, const struct upd_manifest *m,
+                  uint32_t po, char *why, size_t wcap)
+{
+    uint64_t off = 0;
+    uint8_t h[32];
+
+    for (uint32_t i = 0; i < m->nchunks; i++) {
+        uint32_t len = (uint32_t)(m->payload_size - off < m->chunk_size
+                                      ? m->payload_size - off
+                                      : m->chunk_size);
+
+        if (hal_flash_read(slot, po + off, chunk, len) != 0) {
             snprintf(why, wcap, "chunk %" PRIu32 " unreadable", i);
             return -EIO;
         }
         crypto_sha256(chunk, len, h);
-        if (crypto_ct_diff(h, m.chunk_hash + (size_t)i * 32, 32) != 0) {
+        if (crypto_ct_diff(h, m->chunk_hash + (size_t)i * 32, 32) != 0) {
             snprintf(why, wcap,
                      "chunk %" PRIu32 " of %" PRIu32 " does not match its hash",
-                     i, m.nchunks);
+                     i, m->nchunks);
             return -EBADMSG;
         }
         off += len;
     }
     return 0;
+}
+
+int
+update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
+                   char *why, size_t wcap)
+{
+    struct upd_slot_hdr sh;
+    struct upd_manifest m;
+    const char *w;
+    uint8_t h[32];
+    int rc;
+
+    rc = slot_hdr_read(slot, &sh, why, wcap);
+    if (rc != 0)
+        return rc;
+    if (sh.manifest_len != bs->manifest_len ||
+        sh.payload_size != bs->payload_size) {
+        snprintf(why, wcap, "slot header does not match boot control");
+        return -EBADMSG;
+    }
+    if (hal_flash_read(slot, UPD_SLOT_HDR, manbuf, sh.manifest_len) != 0) {
+        snprintf(why, wcap, "manifest unreadable");
+        return -EIO;
+    }
+    crypto_sha256(manbuf, sh.manifest_len, h);
+    if (crypto_ct_diff(h, bs->manifest_hash, 32) != 0) {
+        snprintf(why, wcap, "manifest hash differs from boot control");
+        return -EBADMSG;
+    }
+    if (upd_manifest_decode(manbuf, sh.manifest_len, &m, &w) != 0 ||
+        m.payload_size != bs->payload_size || m.chunk_size > UPD_CHUNK_BUF) {
+        snprintf(why, wcap, "manifest in slot invalid: %s", w);
+        return -EBADMSG;
+    }
+    return slot_chunks_check(slot, &m, sh.payload_off, why, wcap);
+}
+
+int
+update_slot_verify_signed(const struct hal_flash *slot,
+                          const struct upd_keyring *k, const char *board,
+                          uint64_t floor, struct upd_slot_info *info, char *why,
+                          size_t wcap)
+{
+    struct upd_slot_hdr sh;
+    struct upd_manifest m;
+    const char *w;
+    char wb[120];
+    uint8_t h[32];
+    int rc, n, cnt, unknown, fits = 0;
+
+    rc = slot_hdr_read(slot, &sh, why, wcap);
+    if (rc != 0)
+        return rc;
+    if (hal_flash_read(slot, UPD_SLOT_HDR, manbuf, sh.manifest_len) != 0) {
+        snprintf(why, wcap, "manifest unreadable");
+        return -EIO;
+    }
+    if (upd_manifest_decode(manbuf, sh.manifest_len, &m, &w) != 0 ||
+        m.payload_size != sh.payload_size || m.chunk_size > UPD_CHUNK_BUF) {
+        snprintf(why, wcap, "manifest in slot invalid%s%s", *w ? ": " : "", w);
+        return -EBADMSG;
+    }
+    if (sh.sigs_len == 0) {
+        snprintf(why, wcap,
+                 "no signatures kept in the slot (written by an older "
+                 "build)");
+        return -ENODATA;
+    }
+    if (hal_flash_read(slot, UPD_SLOT_SIGS_OFF, sigbuf, sh.sigs_len) != 0) {
+        snprintf(why, wcap, "signature blocks unreadable");
+        return -EIO;
+    }
+    n = upd_sigs_decode(sigbuf, sh.sigs_len, sigs, UPD_SIGS_MAX, &w);
+    if (n < 0) {
+        snprintf(why, wcap, "signature blocks: %s", w);
+        return -EPERM;
+    }
+    crypto_sha256(manbuf, sh.manifest_len, h);
+    cnt = upd_sigs_check(k, h, sigs, n, &unknown, wb, sizeof(wb));
+    if (cnt < 0) {
+        snprintf(why, wcap, "%s", wb);
+        return -EPERM;
+    }
+    if (k->threshold == 0 || cnt < k->threshold) {
+        snprintf(why, wcap,
+                 "needs %u signatures by keyring keys, has %d (keyring "
+                 "version %" PRIu32 ")",
+                 k->threshold, cnt, k->version);
+        return -EPERM;
+    }
+    for (int i = 0; i < m.nboards; i++)
+        fits |= strcmp(m.boards[i], board) == 0;
+    if (!fits) {
+        snprintf(why, wcap, "slot is for board '%s'%s, this is '%s'",
+                 m.boards[0], m.nboards > 1 ? " (and others)" : "", board);
+        return -ENODEV;
+    }
+    if (m.counter < floor) {
+        snprintf(why, wcap,
+                 "security counter %" PRIu64
+                 " is below the anti-rollback floor %" PRIu64,
+                 m.counter, floor);
+        return -ESTALE;
+    }
+    rc = slot_chunks_check(slot, &m, sh.payload_off, why, wcap);
+    if (rc != 0)
+        return rc;
+    info->version = m.version;
+    info->counter = m.counter;
+    info->payload_size = m.payload_size;
+    info->manifest_len = sh.manifest_len;
+    memcpy(info->manifest_hash, h, 32);
+    /* Every condition once more: one skipped branch is not a verdict. */
+    if (cnt >= k->threshold && k->threshold > 0 && fits && m.counter >= floor &&
+        rc == 0)
+        return UPD_VERIFIED;
+    snprintf(why, wcap, "verification inconsistent");
+    return -EPERM;
 }
 
 /* ---- install -------------------------------------------------------- */
@@ -679,24 +788,21 @@ update_install(struct update *u, const struct upd_src *src)
         }
     }
     {
-        /* 3. The manifest, then the slot header naming it. */
-        uint8_t hdr[32];
+        /* 3. The manifest, then the slot header naming it, with the
+         * signature blocks behind it (one program: the header is what
+         * makes the slot readable). */
+        const struct upd_slot_hdr sh = {hd.manifest_len, po, hd.sigs_len,
+                                        u->man.payload_size};
 
         memset(chunk, f->erased, UPD_CHUNK_BUF);
         memcpy(chunk, manbuf, hd.manifest_len);
         rc = slot_write(f, UPD_SLOT_HDR, chunk, hd.manifest_len, &erased);
         if (rc != 0)
             goto io;
-        memset(hdr, 0, sizeof(hdr));
-        memcpy(hdr, slot_magic, 4);
-        put32(hdr + 4, hd.manifest_len);
-        put32(hdr + 8, po);
-        put32(hdr + 16, (uint32_t)u->man.payload_size);
-        put32(hdr + 20, (uint32_t)(u->man.payload_size >> 32));
-        put32(hdr + 24, crc32c(0, hdr, 24));
         memset(chunk, f->erased, UPD_SLOT_HDR);
-        memcpy(chunk, hdr, sizeof(hdr));
-        rc = slot_write(f, 0, chunk, sizeof(hdr), &erased);
+        upd_slot_hdr_encode(&sh, chunk);
+        memcpy(chunk + UPD_SLOT_SIGS_OFF, sigbuf, hd.sigs_len);
+        rc = slot_write(f, 0, chunk, UPD_SLOT_SIGS_OFF + hd.sigs_len, &erased);
         if (rc != 0)
             goto io;
         rc = hal_flash_sync(f);
@@ -707,6 +813,12 @@ update_install(struct update *u, const struct upd_src *src)
         char w[120];
 
         rc = update_slot_verify(f, &bc.slot[t], w, sizeof(w));
+        if (rc == 0 &&
+            (hal_flash_read(f, UPD_SLOT_SIGS_OFF, chunk, hd.sigs_len) != 0 ||
+             memcmp(chunk, sigbuf, hd.sigs_len) != 0)) {
+            snprintf(w, sizeof(w), "signature blocks differ");
+            rc = -EIO;
+        }
         if (rc != 0) {
             mark_bad(u, &saved, &bc, t, UPD_R_READBACK);
             return fail(u, UPD_R_READBACK, -EIO,
@@ -761,6 +873,119 @@ update_floor_sync(struct update *u, struct upd_floor *out)
         (void)upd_floor_load(u->ctl, u->st, out);
     out->behind = f.behind;
     return rc;
+}
+
+/* ---- recovery ------------------------------------------------------- */
+
+/* Append section tag (len bytes) to the payload p at *n. */
+static int
+sec_add(uint8_t *p, size_t cap, size_t *n, uint8_t tag, const void *v,
+        size_t len)
+{
+    if (*n + CTL_SEC_HDR + len > cap)
+        return -ENOSPC;
+    p[*n] = tag;
+    p[*n + 1] = 0;
+    p[*n + 2] = (uint8_t)len;
+    p[*n + 3] = (uint8_t)(len >> 8);
+    memcpy(p + *n + CTL_SEC_HDR, v, len);
+    *n += CTL_SEC_HDR + len;
+    return 0;
+}
+
+int
+update_bootctl_rebuild(struct update *u, const uint8_t *marker, size_t mlen)
+{
+    struct upd_keyring k;
+    struct upd_floor f;
+    struct upd_slot_info info[2];
+    struct bootctl bc;
+    uint8_t kb[BOOTCTL_LEN], fb[UPD_FLOOR_LEN], p[CTL_PAYLOAD_MAX];
+    char why[2][120];
+    int ok[2], r = u->running, rc;
+    size_t n = 0;
+
+    u->why[0] = '\0';
+    if (r < 0)
+        return fail(u, UPD_R_NONE, -EINVAL,
+                    "not running from a slot: boot through keel-boot first "
+                    "(it boots a slot that verifies by its signatures)");
+    /* the control block is what was lost: the store's floor counts */
+    rc = upd_floor_load(NULL, u->st, &f);
+    if (rc != 0)
+        return fail(u, UPD_R_NONE, -EBADMSG,
+                    "the store's trust floor is damaged too: nothing to "
+                    "rebuild boot control from");
+    {
+        struct ctl *saved = u->ctl;
+
+        u->ctl = NULL;
+        rc = update_keyring(u, &k);
+        u->ctl = saved;
+    }
+    if (rc != 0)
+        return fail(u, UPD_R_NONE, rc, "%s", u->why);
+    for (int s = 0; s < 2; s++)
+        ok[s] =
+            update_slot_verify_signed(u->slot[s], &k, u->board, f.arb, &info[s],
+                                      why[s], sizeof(why[s])) == UPD_VERIFIED;
+    if (!ok[r])
+        return fail(u, UPD_R_NONE, -EPERM,
+                    "the running slot %c does not verify: %s", slot_name(r),
+                    why[r]);
+    memset(&bc, 0, sizeof(bc));
+    bc.primary = (uint8_t)r;
+    bc.tries_max = BOOTCTL_TRIES_DEFAULT;
+    bc.arb = f.arb > info[r].counter ? f.arb : info[r].counter;
+    for (int s = 0; s < 2; s++) {
+        struct bc_slot *x = &bc.slot[s];
+
+        if (s != r && !ok[s])
+            continue; /* EMPTY: nothing that verifies there */
+        x->state = s == r ? SLOT_GOOD : SLOT_BAD;
+        x->result = UPD_R_RECOVERED;
+        x->version = info[s].version;
+        x->counter = info[s].counter;
+        x->payload_size = info[s].payload_size;
+        x->manifest_len = info[s].manifest_len;
+        memcpy(x->manifest_hash, info[s].manifest_hash, 32);
+    }
+    bootctl_encode(&bc, kb);
+    f.arb = bc.arb;
+    upd_floor_encode(&f, fb);
+    rc = 0;
+    if (marker != NULL)
+        rc = sec_add(p, sizeof(p), &n, CTL_TAG_ID, marker, mlen);
+    if (rc == 0)
+        rc = sec_add(p, sizeof(p), &n, CTL_TAG_BOOT, kb, sizeof(kb));
+    if (rc == 0)
+        rc = sec_add(p, sizeof(p), &n, CTL_TAG_TRUST, fb, sizeof(fb));
+    if (rc != 0)
+        return fail(u, UPD_R_NONE, rc, "control block payload too large");
+    /* One write with every section: a cut leaves the damaged block or
+     * the rebuilt one, never a half-built one that reads as blank. */
+    rc = ctl_write(u->ctl, p, n);
+    if (rc == 0)
+        rc = ctl_mount(u->ctl, u->ctl->f);
+    if (rc == 0) {
+        struct bootctl back;
+
+        rc = bootctl_load(u->ctl, &back);
+        if (rc == 0 && (back.primary != r || back.arb != bc.arb))
+            rc = -EIO;
+    }
+    if (rc != 0)
+        return fail(u, UPD_R_NONE, -EIO,
+                    "writing the rebuilt control block failed: %s",
+                    strerror(-rc));
+    (void)upd_floor_raise(u->ctl, u->st, &f);
+    {
+        struct bootctl none;
+
+        memset(&none, 0, sizeof(none));
+        upd_audit_bootctl(u->audit, &none, &bc);
+    }
+    return 0;
 }
 
 /* ---- confirm, rollback ---------------------------------------------- */

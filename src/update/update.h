@@ -15,18 +15,20 @@
  *     time: hash, compare with the manifest, and only then erase and
  *     program it (a bad chunk stops the install with nothing after it
  *     written);
- *  3. writes the manifest into the slot, re-reads the whole slot and
- *     checks every chunk again;
+ *  3. writes the manifest into the slot, then the slot header with the
+ *     signature blocks, re-reads the whole slot and checks every chunk
+ *     again;
  *  4. stores a new keyring if the bundle carried one, and marks the
  *     slot READY for a trial boot.
  * Any failure after step 1 leaves the slot BAD; the running slot is
  * never written.  One chunk of payload is in RAM at a time
  * (UPD_CHUNK_BUF at most).
  *
- * Slot layout (docs/FORMAT.md, UPD_SLOT_HDR and upd_slot_payload_off()
+ * Slot layout (docs/FORMAT.md, upd_slot_hdr and upd_slot_payload_off()
  * in format.h): a 4 KiB slot header naming the manifest length and
- * payload offset, the manifest at 4 KiB, the payload at the next 4 KiB
- * (or erase block) boundary after it.
+ * payload offset and holding the bundle's signature blocks, the manifest
+ * at 4 KiB, the payload at the next 4 KiB (or erase block) boundary
+ * after it.
  */
 #ifndef UPDATE_UPDATE_H
 #define UPDATE_UPDATE_H
@@ -87,6 +89,48 @@ int update_install(struct update *u, const struct upd_src *src);
  * control: manifest hash, then every chunk.  0 or -EBADMSG/-EIO. */
 int update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
                        char *why, size_t wcap);
+
+/* The verdict of update_slot_verify_signed() for a slot that verified:
+ * a value no error code and no accident equals; compare with ==. */
+#define UPD_VERIFIED 0x5a3c96e1
+
+struct upd_slot_info {
+    struct upd_version version;
+    uint64_t counter, payload_size;
+    uint32_t manifest_len;
+    uint8_t manifest_hash[32];
+};
+
+/* Verify a slot on its own, without boot control (keel-boot, when boot
+ * control cannot be read): the slot header; the manifest; at least
+ * k->threshold valid signatures by distinct keys of k over the
+ * manifest's SHA-256 (the blocks kept in the slot header; others do not
+ * count); board among the manifest's boards; every chunk; and the
+ * security counter not below floor.  The keyring's expiry is not
+ * checked: the slot was installed while it held, and stage 1 has no
+ * clock to trust.  Returns UPD_VERIFIED with *info set, or
+ * -EBADMSG (header, manifest or a chunk), -ENODATA (no signatures kept:
+ * written by an older build), -EPERM (signatures), -ENODEV (board),
+ * -ESTALE (counter below floor), -EIO; why says which. */
+int update_slot_verify_signed(const struct hal_flash *slot,
+                              const struct upd_keyring *k, const char *board,
+                              uint64_t floor, struct upd_slot_info *info,
+                              char *why, size_t wcap);
+
+/* Rebuild a control block whose two copies are both corrupt (ctl_mount
+ * gave -EBADMSG), from what can be verified, by an operator's decision
+ * (`update recover --force`): the running slot must verify by its own
+ * signatures against the device keyring and the store's trust floor
+ * (update_slot_verify_signed); it becomes GOOD and primary, the other
+ * slot BAD (it may have been a failed trial: it is never booted again
+ * unreinstalled), both with result `recovered`; the anti-rollback
+ * counter is the highest of the floor and the running slot's counter;
+ * marker (NULL, or mlen bytes) is the identity's section.  One control-
+ * block write with every section, read back.  0, or with u->why set:
+ * -EINVAL (not running from a slot), -EPERM / -EBADMSG / -ESTALE (the
+ * running slot does not verify), -ENOKEY (no keyring), -EIO. */
+int update_bootctl_rebuild(struct update *u, const uint8_t *marker,
+                           size_t mlen);
 
 /* The running slot's trial passed: it becomes GOOD and primary, the
  * anti-rollback counter rises to its counter; one atomic write, read

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/fuzz/bundleseeds.sh DIR - seed the bundle-decoder corpus from the
-# golden vectors: header, manifest, signatures, keyring and boot control,
-# each prefixed with the selector byte fuzz_bundle.c switches on.
+# golden vectors: header, manifest, signatures, keyring, boot control and
+# slot header, each prefixed with the selector byte fuzz_bundle.c
+# switches on.
 set -euo pipefail
 d=$1 v=${KEEL_VECTORS:-tests/vectors}/update
 mkdir -p "$d"
@@ -15,3 +16,4 @@ part() { dd if="$b" bs=1 skip="$1" count="$2" status=none; }
 { printf '\003'; part $((64 + mlen)) "$slen"; } >"$d/sigs"
 { printf '\002'; cat "$v/keyring-2of3.bin"; } >"$d/keyring"
 { printf '\004'; cat "$v/bootctl.bin"; } >"$d/bootctl"
+{ printf '\005'; cat "$v/slot-header.bin"; } >"$d/slot-header"

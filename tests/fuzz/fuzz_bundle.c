@@ -1,10 +1,10 @@
 /*
  * tests/fuzz/fuzz_bundle.c - libFuzzer target: the decoders of a bundle
- * header, a manifest, signature blocks, a keyring and boot control, on
- * arbitrary bytes (what arrives from a file, YMODEM or a peer).  The
- * first byte picks the decoder; nothing may crash or read out of bounds,
- * and whatever decodes must re-encode to the same bytes (one encoding
- * per value).
+ * header, a manifest, signature blocks, a keyring, boot control and a
+ * slot header, on arbitrary bytes (what arrives from a file, YMODEM, a
+ * peer or a flash).  The first byte picks the decoder; nothing may crash
+ * or read out of bounds, and whatever decodes must re-encode to the
+ * same bytes (one encoding per value).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: {
         struct upd_header h;
 
@@ -64,12 +64,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)upd_sigs_decode(data + 1, size - 1, s, UPD_SIGS_MAX, &why);
         break;
     }
-    default: {
+    case 4: {
         struct bootctl bc;
 
         if (bootctl_decode(data + 1, size - 1, &bc) == 0) {
             bootctl_encode(&bc, out);
             if (memcmp(out, data + 1, BOOTCTL_LEN) != 0)
+                abort();
+        }
+        break;
+    }
+    default: {
+        struct upd_slot_hdr sh;
+
+        if (size - 1 >= UPD_SLOT_HDR_LEN &&
+            upd_slot_hdr_decode(data + 1, &sh, &why) == 0) {
+            upd_slot_hdr_encode(&sh, out);
+            if (memcmp(out, data + 1, UPD_SLOT_HDR_LEN) != 0)
                 abort();
         }
         break;

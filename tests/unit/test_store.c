@@ -348,6 +348,18 @@ test_ctl(void)
     sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x01);
     UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
     UT_CHECK_EQ(ctl.bad, 2);
+    UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), -ENOENT);
+    sim_flash_close(&dev);
+
+    UT_CASE("control block: a cut first write (one copy blank) is blank");
+    dev_new();
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl_write(&ctl, "first", 5), 0);
+    /* as a cut in the first write leaves it: copy 1 never written */
+    UT_CHECK_EQ(hal_flash_erase(&pctl, ES, ES), 0);
+    sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+    UT_CHECK_EQ(ctl.bad, 1);
     sim_flash_close(&dev);
 
     UT_CASE("control block: one blank and one torn copy is blank");
@@ -633,6 +645,70 @@ test_store_scrub(void)
     sim_flash_close(&dev);
 }
 
+static int
+retired_left(const struct store *s)
+{
+    int n = 0;
+
+    for (uint32_t i = 0; i < s->nsectors; i++)
+        n += s->sec[i].in_use == 2;
+    return n;
+}
+
+/* keel-boot reads the keyring without writing: store_mount_ro leaves a
+ * compaction cut before its erase as it is, where store_mount finishes
+ * it, and refuses every write. */
+static void
+test_store_ro(void)
+{
+    static uint8_t saved[DEV_SIZE + DEV_SIZE / 16 / 8], v[700], got[700];
+    uint64_t ops;
+    int found = 0;
+
+    dev_new();
+    UT_CASE("read-only mount: a cut compaction is left, nothing written");
+    UT_CHECK_EQ(sim_flash_state_size(&dev), sizeof(saved));
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(store_put(&st, "keep", "kept", 4), 0);
+    for (int n = 0; n < 400 && !found; n++) {
+        uint32_t before = st.compactions;
+
+        sim_flash_save(&dev, saved);
+        memset(v, n, sizeof(v));
+        UT_CHECK_EQ(store_put(&st, "churn", v, sizeof(v)), 0);
+        if (st.compactions == before)
+            continue;
+        /* This put compacted: cut it at each operation until one cut
+         * leaves a retired sector not yet erased. */
+        for (uint64_t k = 0; k < 64 && !found; k++) {
+            sim_flash_restore(&dev, saved);
+            UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+            sim_flash_cut_after(&dev, sim_flash_ops(&dev) + k, SIM_TORN_NONE,
+                                1);
+            (void)store_put(&st, "churn", v, sizeof(v));
+            sim_flash_power_on(&dev);
+            ops = sim_flash_ops(&dev);
+            UT_CHECK_EQ(store_mount_ro(&st, &pstore), 0);
+            found = retired_left(&st) > 0;
+            UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+        }
+    }
+    UT_CHECK(found);
+    ops = sim_flash_ops(&dev);
+    UT_CHECK_EQ(store_get(&st, "keep", got, sizeof(got)), 4);
+    UT_CHECK(memcmp(got, "kept", 4) == 0);
+    UT_CHECK_EQ(store_put(&st, "keep", "x", 1), -EROFS);
+    UT_CHECK_EQ(store_del(&st, "keep"), -EROFS);
+    UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+    UT_CASE("read-write mount finishes the cut compaction");
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK(sim_flash_ops(&dev) > ops);
+    UT_CHECK_EQ(retired_left(&st), 0);
+    UT_CHECK_EQ(store_get(&st, "keep", got, sizeof(got)), 4);
+    UT_CHECK_EQ(store_put(&st, "keep", "x", 1), 0);
+    sim_flash_close(&dev);
+}
+
 int
 main(void)
 {
@@ -643,6 +719,7 @@ main(void)
     test_store_flips();
     test_store_gc_groups();
     test_store_traceless_cuts();
+    test_store_ro();
     test_garbage();
     test_ctl();
     test_clog();

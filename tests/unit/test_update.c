@@ -31,6 +31,7 @@
 #define SLOT_SIZE (256 * 1024u)
 #define DEV_SIZE (CTL_SIZE + STORE_SIZE + 2 * SLOT_SIZE)
 #define CHUNK 16384u
+#define ID_MARK_LEN_T 40 /* the identity marker section (identity.h) */
 
 static struct sim_flash dev;
 static struct hal_flash pctl, pstore, pslot[2];
@@ -331,6 +332,23 @@ golden_io(const char *name, uint8_t *buf, size_t len, int write)
     return 0;
 }
 
+/* The golden file's bytes (up to cap); 0 when it holds exactly cap. */
+static int
+golden_read(const char *name, uint8_t *buf, size_t cap)
+{
+    char path[512];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/update/%s", vec_dir(), name);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n == cap ? 0 : -1;
+}
+
 static void
 test_golden(int write)
 {
@@ -340,7 +358,7 @@ test_golden(int write)
     struct bootctl b;
     int n;
 
-    UT_CASE("golden vectors: keyring, bundle and boot control encodings");
+    UT_CASE("golden vectors: keyring, bundle, boot control, slot header");
     n = keyring_of(kr, sizeof(kr), rel, 3, 2, 1);
     UT_CHECK(n > 0);
     s.payload = 20000;
@@ -359,6 +377,16 @@ test_golden(int write)
     UT_CHECK_EQ(golden_io("keyring-2of3.bin", kr, (size_t)n, write), 0);
     UT_CHECK_EQ(golden_io("bundle-2of3.kbn", bundle, blen, write), 0);
     UT_CHECK_EQ(golden_io("bootctl.bin", bc, BOOTCTL_LEN, write), 0);
+    {
+        /* the slot header install writes for the golden bundle */
+        uint32_t ml = le32(bundle + 12);
+        struct upd_slot_hdr sh = {ml, (UPD_SLOT_HDR + ml + 4095) / 4096 * 4096,
+                                  le32(bundle + 16), 20000};
+        uint8_t shb[UPD_SLOT_HDR_LEN];
+
+        upd_slot_hdr_encode(&sh, shb);
+        UT_CHECK_EQ(golden_io("slot-header.bin", shb, sizeof(shb), write), 0);
+    }
     {
         /* and the golden bytes decode to the same values */
         struct upd_keyring k;
@@ -384,6 +412,46 @@ test_golden(int write)
         UT_CHECK_EQ(d.slot[1].manifest_hash[31], 0xb2);
         UT_CHECK_EQ(d.slot[0].result, UPD_R_CONFIRMED);
         UT_CHECK_EQ(d.slot[1].result, UPD_R_TRIAL_BOOT);
+    }
+    UT_CASE("slot header: golden bytes decode; every variant refused");
+    {
+        uint8_t x[UPD_SLOT_HDR_LEN];
+        struct upd_slot_hdr sh, sh2;
+        const char *why;
+        int accepted = 0;
+
+        UT_CHECK_EQ(golden_read("slot-header.bin", x, sizeof(x)), 0);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh, &why), 0);
+        UT_CHECK_EQ(sh.manifest_len, le32(bundle + 12));
+        UT_CHECK_EQ(sh.sigs_len, 2 * UPD_SIG_LEN);
+        UT_CHECK_EQ(sh.payload_off, 8192);
+        UT_CHECK_EQ(sh.payload_size, 20000);
+        /* any one bit flipped: refused (CRC, reserved bytes) */
+        for (int i = 0; i < UPD_SLOT_HDR_LEN * 8; i++) {
+            x[i / 8] ^= (uint8_t)(1u << (i % 8));
+            accepted += upd_slot_hdr_decode(x, &sh2, &why) == 0;
+            x[i / 8] ^= (uint8_t)(1u << (i % 8));
+        }
+        UT_CHECK_EQ(accepted, 0);
+        /* lengths out of range, even with a good CRC */
+        sh2 = sh;
+        sh2.sigs_len = UPD_SIG_LEN + 1;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), -EBADMSG);
+        sh2 = sh;
+        sh2.sigs_len = (UPD_SIGS_MAX + 1) * UPD_SIG_LEN;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), -EBADMSG);
+        sh2 = sh;
+        sh2.manifest_len = UPD_MANIFEST_MAX + 1;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), -EBADMSG);
+        /* a header of an older build: no signatures, still a header */
+        sh2 = sh;
+        sh2.sigs_len = 0;
+        upd_slot_hdr_encode(&sh2, x);
+        UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), 0);
+        UT_CHECK_EQ(le32(x + 12), 0);
     }
     UT_CASE("boot control: a result code beyond the table is refused");
     {
@@ -1104,6 +1172,136 @@ test_trust(void)
     remove(img);
 }
 
+/* ---- the slot ---- */
+
+/* Rewrite slot s's header as a build that kept no signatures wrote it:
+ * sigs_len 0, the blocks' bytes erased. */
+static void
+slot_hdr_unsigned(int s)
+{
+    uint8_t *p = dev.map + pslot[s].base;
+    struct upd_slot_hdr sh;
+    const char *why;
+
+    UT_CHECK_EQ(upd_slot_hdr_decode(p, &sh, &why), 0);
+    memset(p + UPD_SLOT_SIGS_OFF, 0xff, sh.sigs_len);
+    sh.sigs_len = 0;
+    upd_slot_hdr_encode(&sh, p);
+}
+
+static void
+test_slot(void)
+{
+    struct spec s = base_spec();
+    struct bootctl bc;
+    struct upd_slot_hdr sh;
+    const char *why;
+    char w[120];
+    int ml;
+
+    dev_new();
+    UT_CASE("install keeps the bundle's signature blocks in the slot");
+    ml = build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 0);
+    UT_CHECK_EQ(upd_slot_hdr_decode(dev.map + pslot[0].base, &sh, &why), 0);
+    UT_CHECK_EQ(sh.sigs_len, 2 * UPD_SIG_LEN);
+    UT_CHECK_EQ(sh.manifest_len, ml);
+    UT_CHECK(memcmp(dev.map + pslot[0].base + UPD_SLOT_SIGS_OFF,
+                    bundle + UPD_HDR_LEN + ml, 2 * UPD_SIG_LEN) == 0);
+    UT_CHECK(memcmp(dev.map + pslot[0].base + UPD_SLOT_HDR,
+                    bundle + UPD_HDR_LEN, (size_t)ml) == 0);
+    UT_CASE("slot verified on its own: signatures, board, floor, chunks");
+    {
+        static const int all3[3] = {0, 1, 2}, strangers[2] = {3, 4};
+        uint8_t *slot = dev.map + pslot[0].base, kb[UPD_KEYRING_MAX];
+        struct upd_slot_info info;
+        struct upd_keyring k, other;
+        uint32_t po = le32(slot + 8);
+        int n;
+
+        memcpy(snap_slot, slot, SLOT_SIZE);
+        UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+        memset(&info, 0, sizeof(info));
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 1, &info, w,
+                                              sizeof(w)),
+                    UPD_VERIFIED);
+        UT_CHECK_EQ(info.counter, 1);
+        UT_CHECK_EQ(info.version.major, 1);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "qemu-x86_64", 0,
+                                              &info, w, sizeof(w)),
+                    -ENODEV);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 2, &info, w,
+                                              sizeof(w)),
+                    -ESTALE);
+        UT_CHECK(strstr(w, "below the anti-rollback floor 2") != NULL);
+        /* keys the slot was not signed by; a threshold it does not meet */
+        n = keyring_of(kb, sizeof(kb), strangers, 2, 1, 1);
+        UT_CHECK_EQ(upd_keyring_decode(kb, (size_t)n, &other, &why), 0);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &other, "sim", 0,
+                                              &info, w, sizeof(w)),
+                    -EPERM);
+        n = keyring_of(kb, sizeof(kb), all3, 3, 3, 1);
+        UT_CHECK_EQ(upd_keyring_decode(kb, (size_t)n, &other, &why), 0);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &other, "sim", 0,
+                                              &info, w, sizeof(w)),
+                    -EPERM);
+        UT_CHECK(strstr(w, "needs 3 signatures") != NULL);
+        /* tampered: a signature byte, one signature short, a payload
+         * byte, a manifest byte */
+        slot[UPD_SLOT_SIGS_OFF + UPD_SIG_LEN + 40] ^= 0x01;
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EPERM);
+        UT_CHECK(strstr(w, "does not verify") != NULL);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        UT_CHECK_EQ(upd_slot_hdr_decode(slot, &sh, &why), 0);
+        sh.sigs_len = UPD_SIG_LEN;
+        upd_slot_hdr_encode(&sh, slot);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EPERM);
+        UT_CHECK(strstr(w, "needs 2 signatures by keyring keys, has 1") !=
+                 NULL);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        slot[po + 5 * CHUNK + 7] ^= 0x20;
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EBADMSG);
+        UT_CHECK(strstr(w, "chunk 5 of 7") != NULL);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        slot[UPD_SLOT_HDR + 30] ^= 0x01; /* creation time */
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -EPERM);
+        memcpy(slot, snap_slot, SLOT_SIZE);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    UPD_VERIFIED);
+    }
+    UT_CASE("a slot of an older build (no signatures kept) still verifies");
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    slot_hdr_unsigned(0);
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    {
+        struct upd_slot_info info;
+        struct upd_keyring k;
+
+        UT_CHECK_EQ(update_keyring(&upd, &k), 0);
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
+                                              sizeof(w)),
+                    -ENODATA);
+        UT_CHECK(strstr(w, "older build") != NULL);
+    }
+    UT_CASE("a slot header that does not decode fails verification");
+    dev.map[pslot[0].base + 5] ^= 0x01;
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)),
+                -EBADMSG);
+    UT_CHECK(strstr(w, "checksum") != NULL);
+    sim_flash_close(&dev);
+}
+
 /* ---- keel-boot ---- */
 
 static void
@@ -1266,8 +1464,12 @@ test_boot(void)
 
             snprintf(want, sizeof(want), "{reason=\"%s\"} ",
                      upd_reason_name(r));
-            UT_CHECK(strstr(m, want) != NULL);
+            UT_CHECK((strstr(m, want) != NULL) == upd_reason_refusal(r));
         }
+        /* keel-boot's outcome is no refusal */
+        UT_CHECK(!upd_reason_refusal(UPD_R_BOOT_UNPACK));
+        UT_CHECK(strcmp(upd_reason_name(UPD_R_BOOT_UNPACK), "boot_unpack") ==
+                 0);
         UT_CHECK(strstr(m, "keel_update_slot_info{slot=\"b\",state=\"bad\","
                            "version=\"1.3.0\",result=\"boot_verify\"} 1\n") !=
                  NULL);
@@ -1280,6 +1482,251 @@ test_boot(void)
                      strchr(l, ' ')[1] <= '9');
         }
     }
+    sim_flash_close(&dev);
+}
+
+static int
+unpack_failed(int s)
+{
+    const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
+
+    return boot_unpack_failed(&ctl, sl, s, "test", NULL, NULL);
+}
+
+static void
+test_boot_unpack(void)
+{
+    struct spec s = base_spec();
+    struct bootctl bc;
+    uint64_t ops;
+    int trial;
+
+    dev_new();
+    provision();
+    UT_CASE("boot: a trial that does not unpack is bad (boot_unpack); the "
+            "good slot boots");
+    s.v.minor = 1;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    UT_CHECK_EQ(trial, 1);
+    UT_CHECK_EQ(unpack_failed(1), 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].tries, 0);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_BOOT_UNPACK);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+
+    UT_CASE("boot: the last good slot is not marked bad for not unpacking");
+    ops = sim_flash_ops(&dev);
+    UT_CHECK_EQ(unpack_failed(0), -ENOENT);
+    UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+
+    UT_CASE("boot: a good slot that does not unpack falls back to the other "
+            "good one");
+    s.v.minor = 2;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1);
+    UT_CHECK_EQ(boot(&trial), 1);
+    power_on(1);
+    UT_CHECK_EQ(update_confirm(&upd), 0);
+    UT_CHECK_EQ(boot(&trial), 1); /* primary b, both good */
+    UT_CHECK_EQ(unpack_failed(1), 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD);
+    UT_CHECK_EQ(bc.slot[1].result, UPD_R_BOOT_UNPACK);
+    UT_CHECK_EQ(bc.primary, 0);
+    UT_CHECK_EQ(boot(&trial), 0);
+    UT_CHECK_EQ(trial, 0);
+    sim_flash_close(&dev);
+}
+
+/* ---- keel-boot with boot control unreadable ---- */
+
+static void
+ctl_destroy(void)
+{
+    sim_flash_corrupt(&dev, pctl.base + 20, 0x01);
+    sim_flash_corrupt(&dev, pctl.base + ES + 20, 0x01);
+}
+
+/* Mount read-only, load the trust, choose (skip: slots failed). */
+static int
+degraded(const int skip[2], int *trust_rc)
+{
+    static struct store ro;
+    static struct boot_trust t;
+    const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
+    char why[160];
+
+    UT_CHECK_EQ(store_mount_ro(&ro, &pstore), 0);
+    *trust_rc = boot_trust_load(&ro, &t, why, sizeof(why));
+    if (*trust_rc != 0)
+        return *trust_rc;
+    return boot_choose_degraded(sl, &t, "sim", skip, NULL, NULL);
+}
+
+/* Set the store's mirror of the trust floor (the keyring hash goes
+ * with the keyring stored at that version, when there is one). */
+static void
+put_floor(uint64_t arb, uint32_t kv)
+{
+    uint8_t fl[UPD_FLOOR_LEN], kr[UPD_KEYRING_MAX];
+    struct upd_floor f;
+    int n = store_get(&st, UPD_KEY_KEYRING, kr, sizeof(kr));
+
+    memset(&f, 0, sizeof(f));
+    f.arb = arb;
+    f.keyring_version = kv;
+    if (n > 0)
+        crypto_sha256(kr, (size_t)n, f.keyring_hash);
+    upd_floor_encode(&f, fl);
+    UT_CHECK_EQ(store_put(&st, UPD_KEY_FLOOR, fl, sizeof(fl)), 0);
+}
+
+static void
+test_degraded(void)
+{
+    static uint8_t ctl_before[CTL_SIZE], slot_before[SLOT_SIZE];
+    static const int none[2] = {0, 0}, skip_b[2] = {0, 1}, both[2] = {1, 1};
+    struct spec s = base_spec();
+    struct bootctl bc;
+    uint64_t ops;
+    int trc;
+
+    dev_new();
+    provision(); /* slot a: 1.0.0, counter 1, good */
+    s.v.minor = 1;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1); /* slot b: 1.1.0, counter 1, ready */
+    ctl_destroy();
+    memcpy(ctl_before, dev.map + pctl.base, CTL_SIZE);
+
+    UT_CASE("degraded: both control-block copies corrupt is -EBADMSG");
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
+    UT_CHECK_EQ(bootctl_load(&ctl, &bc), 0); /* reads as blank: not used */
+
+    UT_CASE("degraded: the slot that verifies by signatures boots; nothing "
+            "is written");
+    ops = sim_flash_ops(&dev);
+    UT_CHECK_EQ(degraded(none, &trc), 1); /* same counter, higher version */
+    UT_CHECK_EQ(trc, 0);
+    UT_CHECK_EQ(degraded(skip_b, &trc), 0); /* b failed in this run */
+    UT_CHECK_EQ(degraded(both, &trc), -ENOENT);
+    UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+    UT_CHECK(memcmp(ctl_before, dev.map + pctl.base, CTL_SIZE) == 0);
+
+    UT_CASE("degraded: a tampered slot is refused (payload, signature)");
+    memcpy(slot_before, dev.map + pslot[1].base, SLOT_SIZE);
+    dev.map[pslot[1].base + 8192 + 3 * CHUNK + 9] ^= 0x04;
+    UT_CHECK_EQ(degraded(none, &trc), 0);
+    dev.map[pslot[0].base + UPD_SLOT_SIGS_OFF + 50] ^= 0x01;
+    UT_CHECK_EQ(degraded(none, &trc), -ENOENT);
+    dev.map[pslot[0].base + UPD_SLOT_SIGS_OFF + 50] ^= 0x01;
+    memcpy(dev.map + pslot[1].base, slot_before, SLOT_SIZE);
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+
+    UT_CASE("degraded: a slot of an older build (no signatures) is refused");
+    slot_hdr_unsigned(1);
+    UT_CHECK_EQ(degraded(none, &trc), 0);
+    memcpy(dev.map + pslot[1].base, slot_before, SLOT_SIZE);
+
+    UT_CASE("degraded: the store's floors hold");
+    put_floor(2, 0); /* both slots have counter 1 */
+    UT_CHECK_EQ(degraded(none, &trc), -ENOENT);
+    put_floor(1, 1);
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+    put_floor(0, 2); /* the keyring (version 1) was rolled back */
+    UT_CHECK_EQ(degraded(none, &trc), -EBADMSG);
+    UT_CHECK_EQ(store_put(&st, UPD_KEY_FLOOR, "short", 5), 0);
+    UT_CHECK_EQ(degraded(none, &trc), -EBADMSG);
+    UT_CHECK_EQ(store_del(&st, UPD_KEY_FLOOR), 0);
+    UT_CHECK_EQ(degraded(none, &trc), 1);
+
+    UT_CASE("degraded: no keyring in the store, no boot");
+    UT_CHECK_EQ(store_del(&st, UPD_KEY_KEYRING), 0);
+    UT_CHECK_EQ(degraded(none, &trc), -ENOKEY);
+    UT_CHECK(memcmp(ctl_before, dev.map + pctl.base, CTL_SIZE) == 0);
+    sim_flash_close(&dev);
+
+    UT_CASE("recover: boot control rebuilt from the running, signed slot");
+    dev_new();
+    provision(); /* slot a: 1.0.0, counter 1, good */
+    s = base_spec();
+    s.v.minor = 1;
+    s.counter = 2;
+    build(&s);
+    power_on(0);
+    UT_CHECK_EQ(install(), 1); /* slot b: ready, counter 2 */
+    ctl_destroy();
+    power_on(0);
+    UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG);
+    {
+        uint8_t mark[ID_MARK_LEN_T];
+        uint8_t sec[ID_MARK_LEN_T + 8];
+
+        memset(mark, 0x6d, sizeof(mark));
+        upd.running = -1;
+        UT_CHECK_EQ(update_bootctl_rebuild(&upd, mark, sizeof(mark)), -EINVAL);
+        upd.running = 0;
+        slot_hdr_unsigned(0); /* an older build's slot cannot be trusted */
+        UT_CHECK_EQ(update_bootctl_rebuild(&upd, mark, sizeof(mark)), -EPERM);
+        UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -EBADMSG); /* nothing written */
+        sim_flash_close(&dev);
+
+        dev_new();
+        provision();
+        s = base_spec();
+        s.v.minor = 1;
+        s.counter = 2;
+        build(&s);
+        power_on(0);
+        UT_CHECK_EQ(install(), 1);
+        ctl_destroy();
+        power_on(0);
+        UT_CHECK_EQ(update_bootctl_rebuild(&upd, mark, sizeof(mark)), 0);
+        UT_CHECK_EQ(ctl_mount(&ctl, &pctl), 0);
+        UT_CHECK(ctl.valid[0] && ctl.valid[1]);
+        UT_CHECK_EQ(bootctl_load(&ctl, &bc), 0);
+        UT_CHECK_EQ(bc.primary, 0);
+        UT_CHECK_EQ(bc.slot[0].state, SLOT_GOOD);
+        UT_CHECK_EQ(bc.slot[0].result, UPD_R_RECOVERED);
+        UT_CHECK_EQ(bc.slot[1].state, SLOT_BAD); /* a trial, maybe failed */
+        UT_CHECK_EQ(bc.arb, 1);
+        UT_CHECK_EQ(ctl_get(&ctl, CTL_TAG_ID, sec, sizeof(sec)), ID_MARK_LEN_T);
+        UT_CHECK_EQ(sec[0], 0x6d);
+        UT_CHECK_EQ(boot(&trc), 0); /* keel-boot: slot a, as good */
+        UT_CHECK_EQ(trc, 0);
+        s.v.minor = 2;
+        build(&s);
+        power_on(0);
+        UT_CHECK_EQ(install(), 1); /* updates work again */
+    }
+    sim_flash_close(&dev);
+
+    UT_CASE("degraded: the higher counter wins over the higher version");
+    dev_new();
+    s = base_spec();
+    s.v.minor = 5; /* slot a: 1.5.0, counter 1 */
+    build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 0);
+    bootctl_load(&ctl, &bc);
+    bc.primary = 0; /* ready, not good: no version check against it */
+    UT_CHECK_EQ(bootctl_save(&ctl, &bc), 0);
+    s.v.minor = 0;
+    s.counter = 2; /* slot b: 1.0.0, counter 2 */
+    build(&s);
+    power_on(-1);
+    UT_CHECK_EQ(install(), 1);
+    ctl_destroy();
+    UT_CHECK_EQ(degraded(none, &trc), 1);
     sim_flash_close(&dev);
 }
 
@@ -1512,7 +1959,10 @@ main(int argc, char **argv)
     test_attacks();
     test_keyring_file();
     test_trust();
+    test_slot();
     test_boot();
+    test_boot_unpack();
+    test_degraded();
     test_powercut();
     return ut_done();
 }
