@@ -33,9 +33,11 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 	src/store/crc32c.c
-UPDATE_SRCS := src/update/format.c src/update/bootctl.c src/update/floor.c \
-	src/update/update.c \
-	src/update/audit.c
+# What keel-boot needs of the update code: formats, boot control, the
+# trust floor, a slot's checks; the installer (update.c) is the node's.
+UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \
+	src/update/floor.c src/update/slot.c src/update/audit.c
+UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c
 # The hardware SHA-256 path is one file per architecture (crypto/arch/):
 # host-built programs (unit tests, fuzzers) take the host's, and
 # $(call for_arch,ARCH,SRCS) swaps in another's.
@@ -47,7 +49,7 @@ CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 	src/chain/chain.c $(HASH_SRCS)
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
-	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
+	$(UPDATE_CORE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
 NODE_SRCS := src/node/main.c src/node/cmds.c \
 	src/console/line.c src/console/cmd.c \
 	$(CRYPTO_SRCS) \
@@ -166,8 +168,7 @@ UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/sim/clock.c
 UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
-	src/chain/gen.c src/identity/identity.c src/update/bootctl.c \
-	src/update/floor.c src/update/format.c src/update/audit.c \
+	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c hal/sim/rng.c hal/sim/clock.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
 	src/console/cmd.c
@@ -239,9 +240,9 @@ $(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc -Ibuild/deps/include -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
 		-Lbuild/deps/clang/lib -lbearssl
-FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c src/update/format.c \
-	src/update/bootctl.c src/update/floor.c $(CRYPTO_SRCS) $(STORE_SRCS) \
-	hal/sim/rng.c
+FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c $(UPDATE_CORE_SRCS) \
+	$(CRYPTO_SRCS) $(STORE_SRCS) \
+	hal/sim/rng.c hal/sim/clock.c
 $(UT_OUT)/fuzz_bundle: $(FUZZ_BUNDLE_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
@@ -340,6 +341,7 @@ build/gen/tool_boards.inc: FORCE
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 TOOL_SRCS := src/tools/keel-bundle.c src/tools/boards.c src/update/format.c \
+	src/update/slot.c \
 	src/update/archive.c $(CRYPTO_SRCS) src/store/crc32c.c hal/sim/rng.c
 build/tools/keel-bundle: $(TOOL_SRCS) build/gen/tool_boards.inc \
 		$(TOOL_BOARD_HS) src/tools/boards.h src/tools/board_row.h \

@@ -18,7 +18,8 @@ say(void (*log)(void *, const char *), void *arg, const char *msg)
 }
 
 int
-boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
+boot_choose(struct ctl *ctl, const struct hal_flash *slot[2],
+            struct upd_work *w, int *trial,
             void (*log)(void *arg, const char *msg), void *arg)
 {
     struct bootctl bc;
@@ -42,36 +43,34 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
             struct bc_slot *x = &bc.slot[t];
 
             if (x->tries == 0 || x->counter < bc.arb) {
-                x->result = x->tries == 0 ? UPD_R_TRIAL_EXHAUSTED
-                                          : UPD_R_COUNTER_ROLLBACK;
+                int r = x->tries == 0 ? UPD_R_TRIAL_EXHAUSTED
+                                      : UPD_R_COUNTER_ROLLBACK;
+
                 snprintf(msg, sizeof(msg),
                          "slot %c: %s, marking it bad (%s) and falling back",
                          slot_name(t),
                          x->tries == 0 ? "trial out of tries"
                                        : "below the anti-rollback counter",
-                         upd_reason_name(x->result));
+                         upd_reason_name(r));
                 say(log, arg, msg);
-                x->state = SLOT_BAD;
+                upd_slot_set(&bc, t, SLOT_BAD, r);
                 if (bootctl_save(ctl, &bc) != 0)
                     return -EIO;
                 continue;
             }
-            if (update_slot_verify(slot[t], x, why, sizeof(why)) != 0) {
+            if (update_slot_verify(slot[t], x, w, why, sizeof(why)) !=
+                UPD_VERIFIED) {
                 snprintf(msg, sizeof(msg),
                          "slot %c fails verification (%s); "
                          "marking it bad (boot_verify)",
                          slot_name(t), why);
                 say(log, arg, msg);
-                x->state = SLOT_BAD;
-                x->tries = 0;
-                x->result = UPD_R_BOOT_VERIFY;
+                upd_slot_set(&bc, t, SLOT_BAD, UPD_R_BOOT_VERIFY);
                 if (bootctl_save(ctl, &bc) != 0)
                     return -EIO;
                 continue;
             }
-            x->tries--;
-            x->state = SLOT_TRIAL;
-            x->result = UPD_R_TRIAL_BOOT;
+            upd_slot_set(&bc, t, SLOT_TRIAL, UPD_R_TRIAL_BOOT);
             if (bootctl_save(ctl, &bc) != 0) {
                 /* Unrecorded trials could loop forever: do not try. */
                 say(log, arg,
@@ -99,14 +98,14 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
             g = 1;
         if (g < 0)
             break;
-        if (update_slot_verify(slot[g], &bc.slot[g], why, sizeof(why)) != 0) {
+        if (update_slot_verify(slot[g], &bc.slot[g], w, why, sizeof(why)) !=
+            UPD_VERIFIED) {
             snprintf(msg, sizeof(msg),
                      "good slot %c fails verification (%s); marking it bad "
                      "(boot_verify)",
                      slot_name(g), why);
             say(log, arg, msg);
-            bc.slot[g].state = SLOT_BAD;
-            bc.slot[g].result = UPD_R_BOOT_VERIFY;
+            upd_slot_set(&bc, g, SLOT_BAD, UPD_R_BOOT_VERIFY);
             if (bootctl_save(ctl, &bc) != 0)
                 return -EIO;
             continue;
@@ -120,9 +119,9 @@ boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
 }
 
 int
-boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
-                   const char *why, void (*log)(void *arg, const char *msg),
-                   void *arg)
+boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2],
+                   struct upd_work *wk, int s, const char *why,
+                   void (*log)(void *arg, const char *msg), void *arg)
 {
     struct bootctl bc;
     struct bc_slot *x;
@@ -134,7 +133,8 @@ boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
     x = &bc.slot[s];
     if (x->state == SLOT_GOOD &&
         (!bootctl_bootable(&bc, o) ||
-         update_slot_verify(slot[o], &bc.slot[o], w, sizeof(w)) != 0)) {
+         update_slot_verify(slot[o], &bc.slot[o], wk, w, sizeof(w)) !=
+             UPD_VERIFIED)) {
         snprintf(msg, sizeof(msg),
                  "slot %c: archive does not unpack (%s), and slot %c cannot "
                  "boot: leaving slot %c as it is; nothing to boot",
@@ -147,9 +147,7 @@ boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
              "(boot_unpack)",
              slot_name(s), why);
     say(log, arg, msg);
-    x->state = SLOT_BAD;
-    x->tries = 0;
-    x->result = UPD_R_BOOT_UNPACK;
+    upd_slot_set(&bc, s, SLOT_BAD, UPD_R_BOOT_UNPACK);
     if (bc.primary == s) /* as a rollback does */
         bc.primary = bc.slot[o].state == SLOT_GOOD ? (uint8_t)o : BOOTCTL_NONE;
     return bootctl_save(ctl, &bc) != 0 ? -EIO : 0;
@@ -160,7 +158,7 @@ boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
 int
 boot_trust_load(struct store *st, struct boot_trust *t, char *why, size_t wcap)
 {
-    static uint8_t b[UPD_KEYRING_MAX];
+    uint8_t b[UPD_KEYRING_MAX]; /* 1.5 KiB, on stage 1's stack */
     struct upd_floor f;
     uint8_t h[32];
     const char *w;
@@ -207,7 +205,7 @@ boot_trust_load(struct store *st, struct boot_trust *t, char *why, size_t wcap)
 }
 
 int
-boot_choose_degraded(const struct hal_flash *slot[2],
+boot_choose_degraded(const struct hal_flash *slot[2], struct upd_work *w,
                      const struct boot_trust *t, const char *board,
                      const int skip[2], void (*log)(void *arg, const char *msg),
                      void *arg)
@@ -226,7 +224,7 @@ boot_choose_degraded(const struct hal_flash *slot[2],
             continue;
         }
         v = update_slot_verify_signed(slot[s], &t->keyring, board, t->arb_floor,
-                                      &info[s], why, sizeof(why));
+                                      &info[s], w, why, sizeof(why));
         ok[s] = v == UPD_VERIFIED;
         if (ok[s])
             snprintf(msg, sizeof(msg),

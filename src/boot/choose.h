@@ -23,10 +23,12 @@
 #include "store/store.h"
 #include "update/bootctl.h"
 #include "update/format.h"
+#include "update/slot.h"
 
 /* Returns the slot to boot (0 or 1) with *trial set when it boots on
  * trial, or -ENOENT / -EIO.  log(arg, msg) hears each decision. */
-int boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
+int boot_choose(struct ctl *ctl, const struct hal_flash *slot[2],
+                struct upd_work *w, int *trial,
                 void (*log)(void *arg, const char *msg), void *arg);
 
 /* Slot s, just chosen, verified but its archive does not unpack (why):
@@ -36,9 +38,9 @@ int boot_choose(struct ctl *ctl, const struct hal_flash *slot[2], int *trial,
  * marks the last bootable slot bad.  Returns 0 when it was marked (call
  * boot_choose again), -ENOENT when it was not (nothing else can boot),
  * -EIO. */
-int boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2], int s,
-                       const char *why, void (*log)(void *arg, const char *msg),
-                       void *arg);
+int boot_unpack_failed(struct ctl *ctl, const struct hal_flash *slot[2],
+                       struct upd_work *w, int s, const char *why,
+                       void (*log)(void *arg, const char *msg), void *arg);
 
 /* ---- boot control unreadable: degraded mode -----------------------
  *
@@ -71,7 +73,7 @@ int boot_trust_load(struct store *st, struct boot_trust *t, char *why,
  * that verify against t for board, the highest security counter, then
  * the highest version (slot a on a tie).  Reads only.  Returns the slot,
  * or -ENOENT when none verifies; log hears each slot's verdict. */
-int boot_choose_degraded(const struct hal_flash *slot[2],
+int boot_choose_degraded(const struct hal_flash *slot[2], struct upd_work *w,
                          const struct boot_trust *t, const char *board,
                          const int skip[2],
                          void (*log)(void *arg, const char *msg), void *arg);

@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "board.h"
@@ -134,7 +135,7 @@ sink_close(void *arg, int h)
  * the work directory is (*why says which). */
 static int
 unpack(const struct hal_flash *slot, int s, const char *workdir,
-       const char *dir, const char **why)
+       const char *dir, struct upd_work *w, const char **why)
 {
     char name[8] = "slot-a";
     uint8_t hdr[UPD_SLOT_HDR_LEN];
@@ -169,7 +170,7 @@ unpack(const struct hal_flash *slot, int s, const char *workdir,
         const struct kar_src src = {slot_read, &r, sh.payload_size};
         const struct kar_sink dst = {sink_create, sink_write, sink_close, &d};
 
-        rc = kar_extract(&src, &dst, why);
+        rc = kar_extract(&src, &dst, w->chunk, sizeof(w->chunk), why);
     }
     hal_os_close(d);
     return rc < 0 ? rc : 0;
@@ -183,6 +184,13 @@ struct boot {
     int degraded;            /* boot control unreadable: chosen by
                                 signatures, nothing written */
     int failed[2];           /* degraded: slots that failed in this run */
+    /* Everything keel-boot reads with, in the one allocation it makes
+     * (at start): boot control, the store (degraded mode), the keyring,
+     * a manifest and a chunk. */
+    struct ctl ctl;
+    struct store st;
+    struct boot_trust trust;
+    struct upd_work work;
 };
 
 /* Unpack slot s into b->dir; 0, -EBADMSG (the archive's fault: why
@@ -194,7 +202,7 @@ place(struct boot *b, const struct hal_flash *slot, int s, const char **why)
                       slot_name(s));
 
     if (rc == 0)
-        rc = unpack(slot, s, b->workdir, b->dir, why);
+        rc = unpack(slot, s, b->workdir, b->dir, &b->work, why);
     else
         *why = "path too long";
     if (rc != 0 && rc != -EBADMSG)
@@ -212,7 +220,7 @@ choose_normal(struct boot *b, struct ctl *ctl, const struct hal_flash *slots[2])
     int s = -ENOENT, rc;
 
     for (int round = 0; round < 3; round++) {
-        s = boot_choose(ctl, slots, &b->trial, say, NULL);
+        s = boot_choose(ctl, slots, &b->work, &b->trial, say, NULL);
         if (s < 0)
             break;
         rc = place(b, slots[s], s, &why);
@@ -220,7 +228,7 @@ choose_normal(struct boot *b, struct ctl *ctl, const struct hal_flash *slots[2])
             break;
         if (rc != -EBADMSG)
             return rc; /* the work directory, not the slot: nothing marked */
-        rc = boot_unpack_failed(ctl, slots, s, why, say, NULL);
+        rc = boot_unpack_failed(ctl, slots, &b->work, s, why, say, NULL);
         s = rc != 0 ? rc : -ENOENT;
     }
     return s;
@@ -277,8 +285,8 @@ ro_view(struct hal_flash *v, const struct hal_flash *under)
 static int
 choose_degraded(struct boot *b, const struct hal_flash *part)
 {
-    static struct store st;
-    static struct boot_trust trust;
+    struct store *st = &b->st;
+    struct boot_trust *trust = &b->trust;
     struct hal_flash ro_store, ro_slot[2];
     const struct hal_flash *slots[2] = {&ro_slot[0], &ro_slot[1]};
     char why[160];
@@ -291,9 +299,9 @@ choose_degraded(struct boot *b, const struct hal_flash *part)
     ro_view(&ro_store, &part[BOOT_PART_store]);
     ro_view(&ro_slot[0], &part[BOOT_PART_slot_a]);
     ro_view(&ro_slot[1], &part[BOOT_PART_slot_b]);
-    rc = store_mount_ro(&st, &ro_store);
+    rc = store_mount_ro(st, &ro_store);
     if (rc == 0)
-        rc = boot_trust_load(&st, &trust, why, sizeof(why));
+        rc = boot_trust_load(st, trust, why, sizeof(why));
     else
         snprintf(why, sizeof(why), "store unreadable: %s", strerror(-rc));
     if (rc == -ENOKEY) {
@@ -310,8 +318,8 @@ choose_degraded(struct boot *b, const struct hal_flash *part)
     }
     for (;;) {
         const char *w;
-        int s = boot_choose_degraded(slots, &trust, hal_sys_board(), b->failed,
-                                     say, NULL);
+        int s = boot_choose_degraded(slots, &b->work, trust, hal_sys_board(),
+                                     b->failed, say, NULL);
 
         if (s < 0)
             return s;
@@ -336,7 +344,7 @@ static int
 prepare(struct boot *b)
 {
     struct hal_flash part[BOOT_PART_COUNT];
-    static struct ctl ctl;
+    struct ctl *ctl = &b->ctl;
     const struct hal_flash *slots[2];
     struct bootctl bc;
     const char *why;
@@ -352,9 +360,9 @@ prepare(struct boot *b)
     }
     slots[0] = &part[BOOT_PART_slot_a];
     slots[1] = &part[BOOT_PART_slot_b];
-    rc = ctl_mount(&ctl, &part[BOOT_PART_bootctl]);
+    rc = ctl_mount(ctl, &part[BOOT_PART_bootctl]);
     if (rc == 0 || rc == -ENOENT)
-        rc = bootctl_load(&ctl, &bc); /* blank: a blank record */
+        rc = bootctl_load(ctl, &bc); /* blank: a blank record */
     if (rc == -EBADMSG)
         s = choose_degraded(b, part);
     else if (rc != 0) {
@@ -362,7 +370,7 @@ prepare(struct boot *b)
                 strerror(-rc));
         s = -EIO;
     } else
-        s = choose_normal(b, &ctl, slots);
+        s = choose_normal(b, ctl, slots);
     hal_board_flash_close();
     return s;
 }
@@ -380,7 +388,7 @@ int
 main(int argc, char **argv)
 {
     const char *flash = NULL, *workdir = NULL;
-    static struct boot b;
+    struct boot *b;
     char wbuf[BOOT_PATH_MAX], prog[BOOT_PATH_MAX];
     int crashes = 0, rc;
 
@@ -424,10 +432,16 @@ main(int argc, char **argv)
                 strerror(-rc));
         return 1;
     }
-    b.flash = flash;
-    b.workdir = workdir;
+    /* The one allocation: keel-boot's whole context, made at start. */
+    b = calloc(1, sizeof(*b));
+    if (b == NULL) {
+        fprintf(stderr, "keel-boot: cannot allocate %zu bytes\n", sizeof(*b));
+        return 1;
+    }
+    b->flash = flash;
+    b->workdir = workdir;
     for (;;) {
-        int s = prepare(&b);
+        int s = prepare(b);
         char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
              deg_env[] = "KEEL_BOOT_DEGRADED=1";
         char *env[] = {slot_env, sup_env, NULL, NULL};
@@ -435,7 +449,7 @@ main(int argc, char **argv)
 
         if (s < 0) {
             fprintf(stderr, "keel-boot: nothing to boot (%s)\n",
-                    s == -ENOENT && b.degraded
+                    s == -ENOENT && b->degraded
                         ? "boot control is corrupt and no slot verifies "
                           "against the store's keyring, or each failed in "
                           "this run; see docs/RUNBOOK.md"
@@ -448,14 +462,14 @@ main(int argc, char **argv)
             return 1;
         }
         slot_env[sizeof(slot_env) - 2] = slot_name(s);
-        if (b.degraded)
+        if (b->degraded)
             env[2] = deg_env;
-        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", b.dir) != 0)
+        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", b->dir) != 0)
             return 1; /* checked above: cannot happen */
         {
             char *args[] = {prog,          (char *)"--flash",
                             (char *)flash, (char *)"--rootfs",
-                            b.dir,         NULL};
+                            b->dir,        NULL};
 
             rc = hal_os_run(prog, args, env, &ex);
         }
@@ -474,18 +488,18 @@ main(int argc, char **argv)
         if (ex.signal != 0)
             fprintf(stderr, "keel-boot: slot %c died of signal %d%s\n",
                     slot_name(s), ex.signal,
-                    b.trial ? " during its trial" : "");
+                    b->trial ? " during its trial" : "");
         else
             fprintf(stderr, "keel-boot: slot %c exited with status %d%s\n",
                     slot_name(s), ex.status,
-                    b.trial ? " during its trial" : "");
-        if (b.degraded) {
+                    b->trial ? " during its trial" : "");
+        if (b->degraded) {
             /* No trial to count: remember it for this run and try the
              * other verified slot. */
-            b.failed[s] = 1;
+            b->failed[s] = 1;
             continue;
         }
-        if (!b.trial && ++crashes >= BOOT_CRASHES_MAX) {
+        if (!b->trial && ++crashes >= BOOT_CRASHES_MAX) {
             fprintf(stderr, "keel-boot: %d failures in a row; stopping\n",
                     crashes);
             return 1;

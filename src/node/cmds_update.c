@@ -613,6 +613,7 @@ node_update_init(struct node *node)
     const char *slot = getenv("KEEL_SLOT");
     struct update *u = &node->upd;
 
+    u->work = &node->upd_work;
     u->st = node->store_rc == 0 ? &node->store : NULL;
     u->ctl = &node->ctl;
     u->slot[0] = &node->part[NODE_PART_slot_a];

@@ -68,6 +68,7 @@ struct node {
         struct chain_weight w;
     } verify;
     struct update upd;
+    struct upd_work upd_work;   /* its buffers: a chunk, a manifest, keyrings */
     struct upd_audit upd_audit; /* update events since start */
     const char *rootfs;         /* the slot's unpacked files, or NULL */
     int confirm_done;           /* the automatic trial confirmation has run */

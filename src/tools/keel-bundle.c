@@ -46,6 +46,7 @@
 #include "tools/boards.h"
 #include "update/archive.h"
 #include "update/format.h"
+#include "update/slot.h"
 
 static const char *prog = "keel-bundle";
 

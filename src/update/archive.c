@@ -34,16 +34,19 @@ kar_path_ok(const char *p, size_t n)
 }
 
 int
-kar_extract(const struct kar_src *src, const struct kar_sink *dst,
-            const char **why)
+kar_extract(const struct kar_src *src, const struct kar_sink *dst, uint8_t *buf,
+            size_t cap, const char **why)
 {
-    static uint8_t buf[65536];
     uint8_t h[12];
     uint64_t off = 8;
     uint32_t count;
     int rc = 0, n;
 
     *why = "";
+    if (buf == NULL || cap == 0) {
+        *why = "no buffer";
+        return -EINVAL;
+    }
     if (src->size < 8 || src->read(src->arg, 0, h, 8) != 0 ||
         memcmp(h, "KAR1", 4) != 0) {
         *why = "payload is not a keel archive";
@@ -93,7 +96,7 @@ kar_extract(const struct kar_src *src, const struct kar_sink *dst,
             return fh;
         }
         while (size > 0 && rc == 0) {
-            size_t l = size < sizeof(buf) ? (size_t)size : sizeof(buf);
+            size_t l = size < cap ? (size_t)size : cap;
 
             if (src->read(src->arg, off, buf, l) != 0) {
                 *why = "archive unreadable";

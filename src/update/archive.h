@@ -46,11 +46,13 @@ struct kar_sink {
 
 int kar_path_ok(const char *p, size_t n);
 
-/* Unpack src into dst.  Returns the file count, or with *why set:
+/* Unpack src into dst, copying file bytes through the caller's buf (cap
+ * bytes, any size; keel-boot lends its chunk buffer).  Returns the file
+ * count, or with *why set:
  * -EBADMSG when the archive is at fault (malformed, paths in conflict,
  * trailing bytes), -EIO when src cannot be read, or the sink's error
  * when the target is at fault. */
 int kar_extract(const struct kar_src *src, const struct kar_sink *dst,
-                const char **why);
+                uint8_t *buf, size_t cap, const char **why);
 
 #endif

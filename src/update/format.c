@@ -18,7 +18,7 @@ static const char kr_magic[4] = {'K', 'K', 'R', '1'};
 /* The decoder's why string spells the limit out. */
 _Static_assert(UPD_COUNTER_MAX == 4294967295u, "update the why string");
 
-#define MAN_FIXED 52
+#define MAN_FIXED UPD_MANIFEST_MIN
 #define KR_FIXED 20
 #define F_KEYRING 0x01
 #define F_CHECKPOINT 0x02
@@ -451,65 +451,6 @@ upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
     *kr = p + 8;
     *krlen = l;
     return upd_sigs_decode(p + 8 + l, len - 8 - l, sigs, cap, why);
-}
-
-/* ---- slot layout ---------------------------------------------------- */
-
-uint32_t
-upd_slot_payload_off(uint32_t erase_size, uint32_t manifest_len)
-{
-    uint32_t a = erase_size > UPD_SLOT_HDR ? erase_size : UPD_SLOT_HDR;
-
-    return (UPD_SLOT_HDR + manifest_len + a - 1) / a * a;
-}
-
-int
-upd_slot_fits(uint64_t slot_size, uint32_t erase_size, uint32_t manifest_len,
-              uint64_t payload_size)
-{
-    uint64_t po = upd_slot_payload_off(erase_size, manifest_len);
-
-    return po <= slot_size && payload_size <= slot_size - po;
-}
-
-/* ---- slot header ---------------------------------------------------- */
-
-static const char slot_magic[4] = {'K', 'S', 'L', 'T'};
-
-void
-upd_slot_hdr_encode(const struct upd_slot_hdr *h, uint8_t out[UPD_SLOT_HDR_LEN])
-{
-    memset(out, 0, UPD_SLOT_HDR_LEN);
-    memcpy(out, slot_magic, 4);
-    put32(out + 4, h->manifest_len);
-    put32(out + 8, h->payload_off);
-    put32(out + 12, h->sigs_len);
-    put64(out + 16, h->payload_size);
-    put32(out + 24, crc32c(0, out, 24));
-}
-
-int
-upd_slot_hdr_decode(const uint8_t p[UPD_SLOT_HDR_LEN], struct upd_slot_hdr *h,
-                    const char **why)
-{
-    *why = "";
-    if (memcmp(p, slot_magic, 4) != 0)
-        return bad(why, "no slot header (bad magic)");
-    if (crc32c(0, p, 24) != le32(p + 24))
-        return bad(why, "slot header checksum mismatch");
-    if (!bytes_zero(p + 28, 4))
-        return bad(why, "slot header reserved bytes not zero");
-    h->manifest_len = le32(p + 4);
-    h->payload_off = le32(p + 8);
-    h->sigs_len = le32(p + 12);
-    h->payload_size = le64(p + 16);
-    if (h->manifest_len < MAN_FIXED || h->manifest_len > UPD_MANIFEST_MAX)
-        return bad(why, "slot header: manifest length out of range");
-    if (h->sigs_len % UPD_SIG_LEN != 0 || h->sigs_len > UPD_SLOT_SIGS_MAX)
-        return bad(why, "slot header: signature length out of range");
-    if (h->payload_size == 0 || h->payload_size > UPD_PAYLOAD_MAX)
-        return bad(why, "slot header: payload size out of range");
-    return 0;
 }
 
 int

@@ -26,6 +26,7 @@
 
 #define UPD_HDR_LEN 64
 #define UPD_MANIFEST_MAX 65536 /* bytes */
+#define UPD_MANIFEST_MIN 52    /* its fixed fields */
 #define UPD_BOARDS_MAX 8
 #define UPD_BOARD_LEN_MAX 31
 #define UPD_CHUNK_MIN 4096
@@ -47,11 +48,6 @@
  * u32, in JSON (a double) and in shell arithmetic.  Decoders refuse a
  * larger counter with -E2BIG, encoders with -EINVAL (docs/FORMAT.md). */
 #define UPD_COUNTER_MAX UINT64_C(0xffffffff)
-
-/* A slot (docs/FORMAT.md): a slot header in the first UPD_SLOT_HDR
- * bytes, the manifest at UPD_SLOT_HDR, the payload from the next
- * boundary of max(UPD_SLOT_HDR, the erase block) after the manifest. */
-#define UPD_SLOT_HDR 4096
 
 struct upd_header {
     uint32_t manifest_len, sigs_len;
@@ -121,36 +117,6 @@ void upd_sig_encode(const struct upd_sig *s, uint8_t out[UPD_SIG_LEN]);
 int upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
                    uint32_t *krlen, struct upd_sig *sigs, int cap,
                    const char **why);
-
-/* The payload's offset in a slot with erase blocks of erase_size bytes
- * that holds a manifest of manifest_len (<= UPD_MANIFEST_MAX) bytes. */
-uint32_t upd_slot_payload_off(uint32_t erase_size, uint32_t manifest_len);
-
-/* 1 when a bundle with a manifest of manifest_len bytes and a payload of
- * payload_size bytes fits a slot of slot_size bytes, else 0.  The device
- * installs by this rule, and keel-bundle checks it at the desk. */
-int upd_slot_fits(uint64_t slot_size, uint32_t erase_size,
-                  uint32_t manifest_len, uint64_t payload_size);
-
-/* The slot header: UPD_SLOT_HDR_LEN bytes at offset 0 of a slot, then
- * the bundle's signature blocks (sigs_len bytes, 0 in slots written
- * before they were kept) at UPD_SLOT_SIGS_OFF; the manifest is at 4 KiB
- * and the payload at payload_off.  Decode checks the magic, the CRC,
- * the zero bytes and the lengths' ranges (-EBADMSG); whether
- * payload_off fits the slot's geometry is the caller's to check. */
-#define UPD_SLOT_HDR_LEN 32
-#define UPD_SLOT_SIGS_OFF UPD_SLOT_HDR_LEN
-#define UPD_SLOT_SIGS_MAX (UPD_SIGS_MAX * UPD_SIG_LEN)
-
-struct upd_slot_hdr {
-    uint32_t manifest_len, payload_off, sigs_len;
-    uint64_t payload_size;
-};
-
-void upd_slot_hdr_encode(const struct upd_slot_hdr *h,
-                         uint8_t out[UPD_SLOT_HDR_LEN]);
-int upd_slot_hdr_decode(const uint8_t p[UPD_SLOT_HDR_LEN],
-                        struct upd_slot_hdr *h, const char **why);
 
 /* Semantic version order: <0, 0, >0. */
 int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);

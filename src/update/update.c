@@ -14,12 +14,6 @@
 #include "update/floor.h"
 #include "update/update.h"
 
-/* One chunk of payload and one manifest: the only big buffers. */
-static uint8_t chunk[UPD_CHUNK_BUF];
-static uint8_t manbuf[UPD_MANIFEST_MAX];
-static uint8_t sigbuf[UPD_SIGS_MAX * UPD_SIG_LEN];
-static struct upd_sig sigs[UPD_SIGS_MAX];
-
 static int fail(struct update *u, int reason, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -97,12 +91,6 @@ read_full(const struct upd_src *src, void *buf, size_t n)
     return 0;
 }
 
-static uint32_t
-payload_off(const struct hal_flash *f, uint32_t man_len)
-{
-    return upd_slot_payload_off(f->erase_size, man_len);
-}
-
 /* ---- keyring -------------------------------------------------------- */
 
 /* Is keyring bytes b (n, decoded as k) at or above the trust floor?  0,
@@ -177,7 +165,7 @@ update_keyring(struct update *u, struct upd_keyring *k)
 int
 update_keyring_seed(struct update *u, const char *path)
 {
-    static uint8_t b[UPD_KEYRING_MAX + 1];
+    uint8_t *b = u->work->kr;
     struct upd_keyring k;
     struct upd_floor f;
     const char *why;
@@ -187,13 +175,13 @@ update_keyring_seed(struct update *u, const char *path)
 
     if (u->st == NULL)
         return -EIO;
-    rc = store_get(u->st, UPD_KEY_KEYRING, b, sizeof(b));
+    rc = store_get(u->st, UPD_KEY_KEYRING, b, UPD_KEYRING_MAX + 1);
     if (rc != -ENOENT)
         return rc < 0 ? rc : 0; /* already there (or the store failed) */
     fp = fopen(path, "rb");
     if (fp == NULL)
         return -ENOENT;
-    n = fread(b, 1, sizeof(b), fp);
+    n = fread(b, 1, UPD_KEYRING_MAX + 1, fp);
     fclose(fp);
     if (n > UPD_KEYRING_MAX || upd_keyring_decode(b, n, &k, &why) != 0)
         return fail(u, UPD_R_NONE, -EBADMSG, "image keyring %s is invalid",
@@ -301,7 +289,7 @@ keyring_restore(struct update *u, const uint8_t *kr, uint32_t krl,
                     "%s; this file holds keyring version %" PRIu32
                     ", not the one the device trusts",
                     u->why, newk->version);
-    cnt = upd_sigs_check(newk, h, sigs, n, &unknown, wb, sizeof(wb));
+    cnt = upd_sigs_check(newk, h, u->work->sigs, n, &unknown, wb, sizeof(wb));
     if (cnt < 0)
         return fail(u, sig_reason(cnt), -EPERM, "%s", wb);
     if (cnt < newk->threshold)
@@ -318,7 +306,8 @@ keyring_restore(struct update *u, const uint8_t *kr, uint32_t krl,
 int
 update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
 {
-    static struct upd_keyring cur, newk;
+    struct upd_keyring *cur = &u->work->cur, *newk = &u->work->next;
+    struct upd_sig *sigs = u->work->sigs;
     const uint8_t *kr;
     const char *why;
     uint32_t krl;
@@ -331,199 +320,22 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
     if (n < 0)
         return n == -E2BIG ? fail(u, UPD_R_TOO_LARGE, -E2BIG, "%s", why)
                            : fail(u, UPD_R_BAD_ROTATION, -EINVAL, "%s", why);
-    if (upd_keyring_decode(kr, krl, &newk, &why) != 0)
+    if (upd_keyring_decode(kr, krl, newk, &why) != 0)
         return fail(u, UPD_R_BAD_ROTATION, -EINVAL, "%s", why);
     crypto_sha256(kr, krl, h);
-    rc = update_keyring(u, &cur);
+    rc = update_keyring(u, cur);
     if (rc != 0 && u->reason == UPD_R_KEYRING_ROLLBACK)
-        return keyring_restore(u, kr, krl, &newk, h, n);
+        return keyring_restore(u, kr, krl, newk, h, n);
     if (rc != 0)
         return fail(u, UPD_R_NO_KEYRING, rc, "%s", u->why);
-    rc = rotation_ok(u, &cur, &newk, h, sigs, n);
+    rc = rotation_ok(u, cur, newk, h, sigs, n);
     if (rc != 0)
         return rc;
-    if (keyring_store(u, kr, krl, newk.version) != 0)
+    if (keyring_store(u, kr, krl, newk->version) != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO,
                     "storing the new keyring failed; the old one "
                     "stays");
     return 0;
-}
-
-/* ---- slot check ----------------------------------------------------- */
-
-_Static_assert(UPD_SLOT_SIGS_OFF + UPD_SLOT_SIGS_MAX <= UPD_SLOT_HDR,
-               "the signature blocks fit the slot header's 4 KiB");
-
-/* Read and decode the slot header; its lengths must fit the slot. */
-static int
-slot_hdr_read(const struct hal_flash *slot, struct upd_slot_hdr *sh, char *why,
-              size_t wcap)
-{
-    uint8_t hdr[UPD_SLOT_HDR_LEN];
-    const char *w;
-
-    if (hal_flash_read(slot, 0, hdr, sizeof(hdr)) != 0) {
-        snprintf(why, wcap, "slot header unreadable");
-        return -EIO;
-    }
-    if (upd_slot_hdr_decode(hdr, sh, &w) != 0) {
-        snprintf(why, wcap, "%s", w);
-        return -EBADMSG;
-    }
-    if (sh->payload_off != payload_off(slot, sh->manifest_len) ||
-        sh->payload_off > slot->size ||
-        sh->payload_size > slot->size - sh->payload_off) {
-        snprintf(why, wcap, "slot header lengths do not fit the slot");
-        return -EBADMSG;
-    }
-    return 0;
-}
-
-/* Every chunk of the payload at po against the manifest's hashes. */
-static int
-slot_chunks_check(const struct hal_flash *slot, const struct upd_manifest *m,
-                  uint32_t po, char *why, size_t wcap)
-{
-    uint64_t off = 0;
-    uint8_t h[32];
-
-    for (uint32_t i = 0; i < m->nchunks; i++) {
-        uint32_t len = (uint32_t)(m->payload_size - off < m->chunk_size
-                                      ? m->payload_size - off
-                                      : m->chunk_size);
-
-        if (hal_flash_read(slot, po + off, chunk, len) != 0) {
-            snprintf(why, wcap, "chunk %" PRIu32 " unreadable", i);
-            return -EIO;
-        }
-        crypto_sha256(chunk, len, h);
-        if (crypto_ct_diff(h, m->chunk_hash + (size_t)i * 32, 32) != 0) {
-            snprintf(why, wcap,
-                     "chunk %" PRIu32 " of %" PRIu32 " does not match its hash",
-                     i, m->nchunks);
-            return -EBADMSG;
-        }
-        off += len;
-    }
-    return 0;
-}
-
-int
-update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
-                   char *why, size_t wcap)
-{
-    struct upd_slot_hdr sh;
-    struct upd_manifest m;
-    const char *w;
-    uint8_t h[32];
-    int rc;
-
-    rc = slot_hdr_read(slot, &sh, why, wcap);
-    if (rc != 0)
-        return rc;
-    if (sh.manifest_len != bs->manifest_len ||
-        sh.payload_size != bs->payload_size) {
-        snprintf(why, wcap, "slot header does not match boot control");
-        return -EBADMSG;
-    }
-    if (hal_flash_read(slot, UPD_SLOT_HDR, manbuf, sh.manifest_len) != 0) {
-        snprintf(why, wcap, "manifest unreadable");
-        return -EIO;
-    }
-    crypto_sha256(manbuf, sh.manifest_len, h);
-    if (crypto_ct_diff(h, bs->manifest_hash, 32) != 0) {
-        snprintf(why, wcap, "manifest hash differs from boot control");
-        return -EBADMSG;
-    }
-    if (upd_manifest_decode(manbuf, sh.manifest_len, &m, &w) != 0 ||
-        m.payload_size != bs->payload_size || m.chunk_size > UPD_CHUNK_BUF) {
-        snprintf(why, wcap, "manifest in slot invalid: %s", w);
-        return -EBADMSG;
-    }
-    return slot_chunks_check(slot, &m, sh.payload_off, why, wcap);
-}
-
-int
-update_slot_verify_signed(const struct hal_flash *slot,
-                          const struct upd_keyring *k, const char *board,
-                          uint64_t floor, struct upd_slot_info *info, char *why,
-                          size_t wcap)
-{
-    struct upd_slot_hdr sh;
-    struct upd_manifest m;
-    const char *w;
-    char wb[120];
-    uint8_t h[32];
-    int rc, n, cnt, unknown, fits = 0;
-
-    rc = slot_hdr_read(slot, &sh, why, wcap);
-    if (rc != 0)
-        return rc;
-    if (hal_flash_read(slot, UPD_SLOT_HDR, manbuf, sh.manifest_len) != 0) {
-        snprintf(why, wcap, "manifest unreadable");
-        return -EIO;
-    }
-    if (upd_manifest_decode(manbuf, sh.manifest_len, &m, &w) != 0 ||
-        m.payload_size != sh.payload_size || m.chunk_size > UPD_CHUNK_BUF) {
-        snprintf(why, wcap, "manifest in slot invalid%s%s", *w ? ": " : "", w);
-        return -EBADMSG;
-    }
-    if (sh.sigs_len == 0) {
-        snprintf(why, wcap,
-                 "no signatures kept in the slot (written by an older "
-                 "build)");
-        return -ENODATA;
-    }
-    if (hal_flash_read(slot, UPD_SLOT_SIGS_OFF, sigbuf, sh.sigs_len) != 0) {
-        snprintf(why, wcap, "signature blocks unreadable");
-        return -EIO;
-    }
-    n = upd_sigs_decode(sigbuf, sh.sigs_len, sigs, UPD_SIGS_MAX, &w);
-    if (n < 0) {
-        snprintf(why, wcap, "signature blocks: %s", w);
-        return -EPERM;
-    }
-    crypto_sha256(manbuf, sh.manifest_len, h);
-    cnt = upd_sigs_check(k, h, sigs, n, &unknown, wb, sizeof(wb));
-    if (cnt < 0) {
-        snprintf(why, wcap, "%s", wb);
-        return -EPERM;
-    }
-    if (k->threshold == 0 || cnt < k->threshold) {
-        snprintf(why, wcap,
-                 "needs %u signatures by keyring keys, has %d (keyring "
-                 "version %" PRIu32 ")",
-                 k->threshold, cnt, k->version);
-        return -EPERM;
-    }
-    for (int i = 0; i < m.nboards; i++)
-        fits |= strcmp(m.boards[i], board) == 0;
-    if (!fits) {
-        snprintf(why, wcap, "slot is for board '%s'%s, this is '%s'",
-                 m.boards[0], m.nboards > 1 ? " (and others)" : "", board);
-        return -ENODEV;
-    }
-    if (m.counter < floor) {
-        snprintf(why, wcap,
-                 "security counter %" PRIu64
-                 " is below the anti-rollback floor %" PRIu64,
-                 m.counter, floor);
-        return -ESTALE;
-    }
-    rc = slot_chunks_check(slot, &m, sh.payload_off, why, wcap);
-    if (rc != 0)
-        return rc;
-    info->version = m.version;
-    info->counter = m.counter;
-    info->payload_size = m.payload_size;
-    info->manifest_len = sh.manifest_len;
-    memcpy(info->manifest_hash, h, 32);
-    /* Every condition once more: one skipped branch is not a verdict. */
-    if (cnt >= k->threshold && k->threshold > 0 && fits && m.counter >= floor &&
-        rc == 0)
-        return UPD_VERIFIED;
-    snprintf(why, wcap, "verification inconsistent");
-    return -EPERM;
 }
 
 /* ---- install -------------------------------------------------------- */
@@ -531,8 +343,8 @@ update_slot_verify_signed(const struct hal_flash *slot,
 /* Program [off, off + len) of the slot, erasing blocks ahead of it as
  * needed (*erased: everything below it is erased). */
 static int
-slot_write(const struct hal_flash *f, uint64_t off, const uint8_t *p,
-           uint32_t len, uint64_t *erased)
+slot_write(const struct hal_flash *f, uint64_t off, uint8_t *p, uint32_t len,
+           uint64_t *erased)
 {
     uint32_t plen = hal_flash_pad(f, len);
     int rc;
@@ -544,10 +356,11 @@ slot_write(const struct hal_flash *f, uint64_t off, const uint8_t *p,
         *erased += f->erase_size;
     }
     if (plen != len) {
-        /* the last piece: pad to the program unit with erased bytes */
-        if (p != chunk)
+        /* the last piece: pad to the program unit with erased bytes
+         * (p is the work chunk buffer, which has the room) */
+        if (plen > UPD_CHUNK_BUF)
             return -EINVAL;
-        memset(chunk + len, f->erased, plen - len);
+        memset(p + len, f->erased, plen - len);
     }
     return hal_flash_prog(f, off, p, plen);
 }
@@ -556,9 +369,7 @@ static void
 mark_bad(struct update *u, struct bootctl *saved, struct bootctl *bc, int t,
          int reason)
 {
-    bc->slot[t].state = SLOT_BAD;
-    bc->slot[t].tries = 0;
-    bc->slot[t].result = (uint8_t)reason;
+    upd_slot_set(bc, t, SLOT_BAD, reason);
     (void)save_bc(u, saved, bc);
 }
 
@@ -567,7 +378,9 @@ static int
 check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
              struct bootctl *bc, int *target, struct upd_keyring *newk)
 {
-    static struct upd_keyring cur;
+    struct upd_keyring *cur = &u->work->cur;
+    struct upd_sig *sigs = u->work->sigs;
+    uint8_t *manbuf = u->work->man, *sigbuf = u->work->sigraw;
     uint8_t hb[UPD_HDR_LEN];
     const char *why;
     char wb[120];
@@ -606,41 +419,42 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
                     hd->payload_len, u->man.payload_size);
 
     /* Signatures against the device keyring. */
-    rc = update_keyring(u, &cur);
+    rc = update_keyring(u, cur);
     if (rc != 0)
         return fail(u,
                     u->reason == UPD_R_KEYRING_ROLLBACK ? UPD_R_KEYRING_ROLLBACK
                                                         : UPD_R_NO_KEYRING,
                     rc, "%s", u->why);
-    if (cur.expires != 0) {
+    if (cur->expires != 0) {
         if (now < UPD_CLOCK_SANE)
             return fail(u, UPD_R_CLOCK_UNSET, -EPERM,
                         "the clock is unset (reads %lld): the keyring's "
                         "expiry cannot be checked; set the clock",
                         (long long)now);
-        if (now - UPD_SKEW_S > cur.expires)
+        if (now - UPD_SKEW_S > cur->expires)
             return fail(u, UPD_R_KEYRING_EXPIRED, -EPERM,
                         "the device keyring (version %" PRIu32
                         ") expired at %lld",
-                        cur.version, (long long)cur.expires);
+                        cur->version, (long long)cur->expires);
     }
     cnt =
-        upd_sigs_check(&cur, u->man_hash, sigs, nsig, &unknown, wb, sizeof(wb));
+        upd_sigs_check(cur, u->man_hash, sigs, nsig, &unknown, wb, sizeof(wb));
     if (cnt < 0)
         return fail(u, sig_reason(cnt), -EPERM, "%s", wb);
-    if (cnt < cur.threshold)
-        return fail(
-            u, unknown ? UPD_R_UNKNOWN_KEY : UPD_R_TOO_FEW_SIGNATURES, -EPERM,
-            "needs %u signatures by keyring keys, has %d%s (keyring "
-            "version %" PRIu32 ")",
-            cur.threshold, cnt,
-            unknown ? " (others by keys not in the keyring)" : "", cur.version);
+    if (cnt < cur->threshold)
+        return fail(u, unknown ? UPD_R_UNKNOWN_KEY : UPD_R_TOO_FEW_SIGNATURES,
+                    -EPERM,
+                    "needs %u signatures by keyring keys, has %d%s (keyring "
+                    "version %" PRIu32 ")",
+                    cur->threshold, cnt,
+                    unknown ? " (others by keys not in the keyring)" : "",
+                    cur->version);
     newk->nkeys = 0;
     if (u->man.keyring != NULL) {
         rc = upd_keyring_decode(u->man.keyring, u->man.keyring_len, newk, &why);
         if (rc != 0)
             return fail(u, UPD_R_BAD_ROTATION, -EINVAL, "new keyring: %s", why);
-        rc = rotation_ok(u, &cur, newk, u->man_hash, sigs, nsig);
+        rc = rotation_ok(u, cur, newk, u->man_hash, sigs, nsig);
         if (rc != 0)
             return rc;
     }
@@ -705,26 +519,27 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
                     "payload of %" PRIu64 " bytes does not fit slot %c",
                     u->man.payload_size, slot_name(t));
     *target = t;
-    return 0;
+    return UPD_VERIFIED;
 }
 
 int
 update_install(struct update *u, const struct upd_src *src)
 {
-    static struct upd_keyring newk;
+    struct upd_keyring *newk = &u->work->next;
+    uint8_t *chunk = u->work->chunk;
     struct upd_header hd;
     struct bootctl bc, saved;
     const struct hal_flash *f;
     uint64_t erased = 0, off = 0;
     uint32_t po;
-    int t = 0, rc;
+    int t = 0, rc, checked, verified = -EPERM;
 
     u->why[0] = '\0';
-    rc = check_bundle(u, src, &hd, &bc, &t, &newk);
-    if (rc != 0)
-        return rc;
+    checked = check_bundle(u, src, &hd, &bc, &t, newk);
+    if (checked != UPD_VERIFIED)
+        return checked < 0 ? checked : -EPERM;
     f = u->slot[t];
-    po = payload_off(f, hd.manifest_len);
+    po = upd_slot_payload_off_in(f, hd.manifest_len);
     saved = bc;
 
     /* 2. The slot is now being written: never bootable until READY. */
@@ -795,13 +610,13 @@ update_install(struct update *u, const struct upd_src *src)
                                         u->man.payload_size};
 
         memset(chunk, f->erased, UPD_CHUNK_BUF);
-        memcpy(chunk, manbuf, hd.manifest_len);
+        memcpy(chunk, u->work->man, hd.manifest_len);
         rc = slot_write(f, UPD_SLOT_HDR, chunk, hd.manifest_len, &erased);
         if (rc != 0)
             goto io;
         memset(chunk, f->erased, UPD_SLOT_HDR);
         upd_slot_hdr_encode(&sh, chunk);
-        memcpy(chunk + UPD_SLOT_SIGS_OFF, sigbuf, hd.sigs_len);
+        memcpy(chunk + UPD_SLOT_SIGS_OFF, u->work->sigraw, hd.sigs_len);
         rc = slot_write(f, 0, chunk, UPD_SLOT_SIGS_OFF + hd.sigs_len, &erased);
         if (rc != 0)
             goto io;
@@ -812,29 +627,33 @@ update_install(struct update *u, const struct upd_src *src)
     {
         char w[120];
 
-        rc = update_slot_verify(f, &bc.slot[t], w, sizeof(w));
-        if (rc == 0 &&
+        verified = update_slot_verify(f, &bc.slot[t], u->work, w, sizeof(w));
+        if (verified == UPD_VERIFIED &&
             (hal_flash_read(f, UPD_SLOT_SIGS_OFF, chunk, hd.sigs_len) != 0 ||
-             memcmp(chunk, sigbuf, hd.sigs_len) != 0)) {
+             memcmp(chunk, u->work->sigraw, hd.sigs_len) != 0)) {
             snprintf(w, sizeof(w), "signature blocks differ");
-            rc = -EIO;
+            verified = -EIO;
         }
-        if (rc != 0) {
+        if (verified != UPD_VERIFIED) {
             mark_bad(u, &saved, &bc, t, UPD_R_READBACK);
             return fail(u, UPD_R_READBACK, -EIO,
                         "read-back of slot %c failed: %s", slot_name(t), w);
         }
     }
     /* 4. A new keyring, then READY. */
-    if (newk.nkeys > 0 && keyring_store(u, u->man.keyring, u->man.keyring_len,
-                                        newk.version) != 0) {
+    if (newk->nkeys > 0 && keyring_store(u, u->man.keyring, u->man.keyring_len,
+                                         newk->version) != 0) {
         mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
         return fail(u, UPD_R_FLASH_ERROR, -EIO,
                     "storing the new keyring failed");
     }
-    bc.slot[t].state = SLOT_READY;
-    bc.slot[t].tries = bc.tries_max;
-    bc.slot[t].result = UPD_R_INSTALLED;
+    /* Both verdicts once more, right before the slot becomes bootable:
+     * one skipped branch must not make it so. */
+    if (checked != UPD_VERIFIED || verified != UPD_VERIFIED) {
+        mark_bad(u, &saved, &bc, t, UPD_R_READBACK);
+        return fail(u, UPD_R_READBACK, -EIO, "verification inconsistent");
+    }
+    upd_slot_set(&bc, t, SLOT_READY, UPD_R_INSTALLED);
     rc = save_bc(u, &saved, &bc);
     if (rc != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO, "marking slot %c ready failed",
@@ -926,9 +745,9 @@ update_bootctl_rebuild(struct update *u, const uint8_t *marker, size_t mlen)
     if (rc != 0)
         return fail(u, UPD_R_NONE, rc, "%s", u->why);
     for (int s = 0; s < 2; s++)
-        ok[s] =
-            update_slot_verify_signed(u->slot[s], &k, u->board, f.arb, &info[s],
-                                      why[s], sizeof(why[s])) == UPD_VERIFIED;
+        ok[s] = update_slot_verify_signed(u->slot[s], &k, u->board, f.arb,
+                                          &info[s], u->work, why[s],
+                                          sizeof(why[s])) == UPD_VERIFIED;
     if (!ok[r])
         return fail(u, UPD_R_NONE, -EPERM,
                     "the running slot %c does not verify: %s", slot_name(r),
@@ -942,8 +761,7 @@ update_bootctl_rebuild(struct update *u, const uint8_t *marker, size_t mlen)
 
         if (s != r && !ok[s])
             continue; /* EMPTY: nothing that verifies there */
-        x->state = s == r ? SLOT_GOOD : SLOT_BAD;
-        x->result = UPD_R_RECOVERED;
+        upd_slot_set(&bc, s, s == r ? SLOT_GOOD : SLOT_BAD, UPD_R_RECOVERED);
         x->version = info[s].version;
         x->counter = info[s].counter;
         x->payload_size = info[s].payload_size;
@@ -1017,9 +835,7 @@ update_confirm(struct update *u)
     if (bc.slot[r].state != SLOT_TRIAL)
         return fail(u, UPD_R_NONE, -EINVAL, "slot %c is %s, not on trial",
                     slot_name(r), slot_state_name(bc.slot[r].state));
-    bc.slot[r].state = SLOT_GOOD;
-    bc.slot[r].tries = 0;
-    bc.slot[r].result = UPD_R_CONFIRMED;
+    upd_slot_set(&bc, r, SLOT_GOOD, UPD_R_CONFIRMED);
     bc.primary = (uint8_t)r;
     if (bc.slot[r].counter > bc.arb)
         bc.arb = bc.slot[r].counter;
@@ -1056,9 +872,7 @@ update_rollback(struct update *u)
                     "slot %c (%s) cannot boot: nothing to roll "
                     "back to",
                     slot_name(1 - r), slot_state_name(bc.slot[1 - r].state));
-    bc.slot[r].state = SLOT_BAD;
-    bc.slot[r].tries = 0;
-    bc.slot[r].result = UPD_R_ROLLED_BACK;
+    upd_slot_set(&bc, r, SLOT_BAD, UPD_R_ROLLED_BACK);
     bc.primary = (uint8_t)(1 - r);
     rc = save_bc(u, &saved, &bc);
     if (rc != 0)

@@ -43,6 +43,7 @@
 #include "update/bootctl.h"
 #include "update/floor.h"
 #include "update/format.h"
+#include "update/slot.h"
 
 #define UPD_CHUNK_BUF (128u * 1024)   /* largest chunk this device takes */
 #define UPD_KEY_KEYRING "upd.keyring" /* the device keyring (store) */
@@ -72,6 +73,7 @@ struct update {
     char why[200];            /* reason of the last failure, in words */
     int reason;               /* and as a code: enum upd_reason (audit.h) */
     struct upd_audit *audit;  /* counts and logs events; may be NULL */
+    struct upd_work *work;    /* the caller's buffers (update/slot.h) */
     uint32_t keyring_version; /* of the keyring last read */
     int restored;             /* the last keyring file restored a lost one */
     struct upd_manifest man;
@@ -84,38 +86,6 @@ struct update {
  * (wrong board), -EBADMSG (a chunk's hash), -ECANCELED, -EBUSY (a trial
  * is pending), -EIO (flash). */
 int update_install(struct update *u, const struct upd_src *src);
-
-/* Verify the contents of slot s against the manifest hash in boot
- * control: manifest hash, then every chunk.  0 or -EBADMSG/-EIO. */
-int update_slot_verify(const struct hal_flash *slot, const struct bc_slot *bs,
-                       char *why, size_t wcap);
-
-/* The verdict of update_slot_verify_signed() for a slot that verified:
- * a value no error code and no accident equals; compare with ==. */
-#define UPD_VERIFIED 0x5a3c96e1
-
-struct upd_slot_info {
-    struct upd_version version;
-    uint64_t counter, payload_size;
-    uint32_t manifest_len;
-    uint8_t manifest_hash[32];
-};
-
-/* Verify a slot on its own, without boot control (keel-boot, when boot
- * control cannot be read): the slot header; the manifest; at least
- * k->threshold valid signatures by distinct keys of k over the
- * manifest's SHA-256 (the blocks kept in the slot header; others do not
- * count); board among the manifest's boards; every chunk; and the
- * security counter not below floor.  The keyring's expiry is not
- * checked: the slot was installed while it held, and stage 1 has no
- * clock to trust.  Returns UPD_VERIFIED with *info set, or
- * -EBADMSG (header, manifest or a chunk), -ENODATA (no signatures kept:
- * written by an older build), -EPERM (signatures), -ENODEV (board),
- * -ESTALE (counter below floor), -EIO; why says which. */
-int update_slot_verify_signed(const struct hal_flash *slot,
-                              const struct upd_keyring *k, const char *board,
-                              uint64_t floor, struct upd_slot_info *info,
-                              char *why, size_t wcap);
 
 /* Rebuild a control block whose two copies are both corrupt (ctl_mount
  * gave -EBADMSG), from what can be verified, by an operator's decision

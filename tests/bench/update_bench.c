@@ -44,6 +44,7 @@ main(int argc, char **argv)
     static struct store st;
     static struct ctl ctl;
     static struct update u;
+    static struct upd_work work;
     static uint8_t man[UPD_MANIFEST_MAX], hashes[(PAYLOAD / CHUNK) * 32];
     struct crypto_eckey k[3];
     struct upd_keyring kr;
@@ -126,6 +127,7 @@ main(int argc, char **argv)
     free(pl);
 
     /* Install from the file (page cache warm, as for cp). */
+    u.work = &work;
     u.st = &st;
     u.ctl = &ctl;
     u.slot[0] = &pa;
@@ -155,9 +157,9 @@ main(int argc, char **argv)
 
         bootctl_load(&ctl, &bc);
         t0 = hal_clock_ms();
-        rc = update_slot_verify(&pa, &bc.slot[0], why, sizeof(why));
+        rc = update_slot_verify(&pa, &bc.slot[0], &work, why, sizeof(why));
         t = hal_clock_ms() - t0;
-        if (rc != 0) {
+        if (rc != UPD_VERIFIED) {
             fprintf(stderr, "verify failed: %s\n", why);
             return 1;
         }

@@ -13,6 +13,7 @@
 
 #include "update/bootctl.h"
 #include "update/format.h"
+#include "update/slot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

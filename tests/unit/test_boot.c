@@ -131,7 +131,9 @@ extract(size_t len, struct msink *m, const char **why)
     const struct kar_src src = {mem_read, NULL, len};
     const struct kar_sink dst = {ms_create, ms_write, ms_close, m};
 
-    return kar_extract(&src, &dst, why);
+    static uint8_t buf[3000]; /* odd-sized: files cross it */
+
+    return kar_extract(&src, &dst, buf, sizeof(buf), why);
 }
 
 static void

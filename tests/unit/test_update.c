@@ -38,6 +38,7 @@ static struct hal_flash pctl, pstore, pslot[2];
 static struct store st;
 static struct ctl ctl;
 static struct update upd;
+static struct upd_work work;
 static struct upd_audit audit;
 static struct crypto_eckey keys[5]; /* 0-2 release, 3 stranger, 4 new */
 static uint8_t spki[5][CRYPTO_SPKI_LEN], kid[5][32];
@@ -249,6 +250,7 @@ power_on(int running)
     store_mount(&st, &pstore);
     ctl_mount(&ctl, &pctl);
     memset(&upd, 0, sizeof(upd));
+    upd.work = &work;
     upd.st = &st;
     upd.ctl = &ctl;
     upd.slot[0] = &pslot[0];
@@ -276,7 +278,7 @@ boot(int *trial)
 {
     const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
 
-    return boot_choose(&ctl, sl, trial, NULL, NULL);
+    return boot_choose(&ctl, sl, &work, trial, NULL, NULL);
 }
 
 /* Install base v1.0.0 into slot a and confirm it as if booted. */
@@ -1223,80 +1225,82 @@ test_slot(void)
         memcpy(snap_slot, slot, SLOT_SIZE);
         UT_CHECK_EQ(update_keyring(&upd, &k), 0);
         memset(&info, 0, sizeof(info));
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 1, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 1, &info,
+                                              &work, w, sizeof(w)),
                     UPD_VERIFIED);
         UT_CHECK_EQ(info.counter, 1);
         UT_CHECK_EQ(info.version.major, 1);
         UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "qemu-x86_64", 0,
-                                              &info, w, sizeof(w)),
+                                              &info, &work, w, sizeof(w)),
                     -ENODEV);
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 2, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 2, &info,
+                                              &work, w, sizeof(w)),
                     -ESTALE);
         UT_CHECK(strstr(w, "below the anti-rollback floor 2") != NULL);
         /* keys the slot was not signed by; a threshold it does not meet */
         n = keyring_of(kb, sizeof(kb), strangers, 2, 1, 1);
         UT_CHECK_EQ(upd_keyring_decode(kb, (size_t)n, &other, &why), 0);
         UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &other, "sim", 0,
-                                              &info, w, sizeof(w)),
+                                              &info, &work, w, sizeof(w)),
                     -EPERM);
         n = keyring_of(kb, sizeof(kb), all3, 3, 3, 1);
         UT_CHECK_EQ(upd_keyring_decode(kb, (size_t)n, &other, &why), 0);
         UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &other, "sim", 0,
-                                              &info, w, sizeof(w)),
+                                              &info, &work, w, sizeof(w)),
                     -EPERM);
         UT_CHECK(strstr(w, "needs 3 signatures") != NULL);
         /* tampered: a signature byte, one signature short, a payload
          * byte, a manifest byte */
         slot[UPD_SLOT_SIGS_OFF + UPD_SIG_LEN + 40] ^= 0x01;
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info,
+                                              &work, w, sizeof(w)),
                     -EPERM);
         UT_CHECK(strstr(w, "does not verify") != NULL);
         memcpy(slot, snap_slot, SLOT_SIZE);
         UT_CHECK_EQ(upd_slot_hdr_decode(slot, &sh, &why), 0);
         sh.sigs_len = UPD_SIG_LEN;
         upd_slot_hdr_encode(&sh, slot);
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info,
+                                              &work, w, sizeof(w)),
                     -EPERM);
         UT_CHECK(strstr(w, "needs 2 signatures by keyring keys, has 1") !=
                  NULL);
         memcpy(slot, snap_slot, SLOT_SIZE);
         slot[po + 5 * CHUNK + 7] ^= 0x20;
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info,
+                                              &work, w, sizeof(w)),
                     -EBADMSG);
         UT_CHECK(strstr(w, "chunk 5 of 7") != NULL);
         memcpy(slot, snap_slot, SLOT_SIZE);
         slot[UPD_SLOT_HDR + 30] ^= 0x01; /* creation time */
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info,
+                                              &work, w, sizeof(w)),
                     -EPERM);
         memcpy(slot, snap_slot, SLOT_SIZE);
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info,
+                                              &work, w, sizeof(w)),
                     UPD_VERIFIED);
     }
     UT_CASE("a slot of an older build (no signatures kept) still verifies");
     bootctl_load(&ctl, &bc);
-    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], &work, w, sizeof(w)),
+                UPD_VERIFIED);
     slot_hdr_unsigned(0);
-    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)), 0);
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], &work, w, sizeof(w)),
+                UPD_VERIFIED);
     {
         struct upd_slot_info info;
         struct upd_keyring k;
 
         UT_CHECK_EQ(update_keyring(&upd, &k), 0);
-        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info, w,
-                                              sizeof(w)),
+        UT_CHECK_EQ(update_slot_verify_signed(&pslot[0], &k, "sim", 0, &info,
+                                              &work, w, sizeof(w)),
                     -ENODATA);
         UT_CHECK(strstr(w, "older build") != NULL);
     }
     UT_CASE("a slot header that does not decode fails verification");
     dev.map[pslot[0].base + 5] ^= 0x01;
-    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], w, sizeof(w)),
+    UT_CHECK_EQ(update_slot_verify(&pslot[0], &bc.slot[0], &work, w, sizeof(w)),
                 -EBADMSG);
     UT_CHECK(strstr(w, "checksum") != NULL);
     sim_flash_close(&dev);
@@ -1490,7 +1494,7 @@ unpack_failed(int s)
 {
     const struct hal_flash *sl[2] = {&pslot[0], &pslot[1]};
 
-    return boot_unpack_failed(&ctl, sl, s, "test", NULL, NULL);
+    return boot_unpack_failed(&ctl, sl, &work, s, "test", NULL, NULL);
 }
 
 static void
@@ -1568,7 +1572,7 @@ degraded(const int skip[2], int *trust_rc)
     *trust_rc = boot_trust_load(&ro, &t, why, sizeof(why));
     if (*trust_rc != 0)
         return *trust_rc;
-    return boot_choose_degraded(sl, &t, "sim", skip, NULL, NULL);
+    return boot_choose_degraded(sl, &work, &t, "sim", skip, NULL, NULL);
 }
 
 /* Set the store's mirror of the trust floor (the keyring hash goes
@@ -1803,7 +1807,8 @@ pc_run(enum pc_op op, uint64_t k, enum sim_flash_torn mode, uint64_t *ops)
         return 1;
     }
     bootctl_load(&ctl, &bc);
-    if (update_slot_verify(&pslot[s], &bc.slot[s], why, sizeof(why)) != 0 ||
+    if (update_slot_verify(&pslot[s], &bc.slot[s], &work, why, sizeof(why)) !=
+            UPD_VERIFIED ||
         bc.slot[s].counter < bc.arb) {
         printf("  %s cut %llu: boots slot %d that does not verify (%s)\n",
                pc_names[op], (unsigned long long)k, s, why);
