@@ -19,13 +19,11 @@
 #ifndef CONSOLE_CMD_H
 #define CONSOLE_CMD_H
 
+#include "keel_opts.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#ifndef CMD_MAX_ARGS
-#define CMD_MAX_ARGS 16 /* words in a command line */
-#endif
 
 struct cmd_ctx;
 

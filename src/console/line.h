@@ -25,15 +25,10 @@
 #ifndef CONSOLE_LINE_H
 #define CONSOLE_LINE_H
 
+#include "keel_opts.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#ifndef LINE_MAX_LEN
-#define LINE_MAX_LEN 256 /* bytes in a line, without the NUL */
-#endif
-#ifndef LINE_HISTORY
-#define LINE_HISTORY 16 /* lines kept for Up/Down */
-#endif
 
 enum line_event {
     LINE_NONE = 0, /* nothing to do yet */

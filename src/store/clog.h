@@ -27,6 +27,8 @@
 #ifndef STORE_CLOG_H
 #define STORE_CLOG_H
 
+#include "keel_opts.h"
+
 #include <stdint.h>
 
 #include "hal/flash.h"
@@ -34,12 +36,6 @@
 
 #define CLOG_REC 160
 #define CLOG_SLOT_RAW 176
-#ifndef CLOG_RUNS_MAX
-#define CLOG_RUNS_MAX 128
-#endif
-#ifndef CLOG_CKPT_EVERY
-#define CLOG_CKPT_EVERY 4096 /* slots between checkpoints */
-#endif
 #define CLOG_BATCH_MAX 60000
 #define CLOG_SEQ_GAP 65536
 #define CLOG_CKPT_KEY "clog.ckpt"

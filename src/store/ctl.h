@@ -18,15 +18,14 @@
 #ifndef STORE_CTL_H
 #define STORE_CTL_H
 
+#include "keel_opts.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "hal/flash.h"
 
 #define CTL_HDR_SIZE 16
-#ifndef CTL_PAYLOAD_MAX
-#define CTL_PAYLOAD_MAX 1024
-#endif
 
 struct ctl {
     const struct hal_flash *f;

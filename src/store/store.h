@@ -37,27 +37,20 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
+#include "keel_opts.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "hal/flash.h"
 
-#define STORE_KEY_MAX 32   /* bytes in a key: printable, no spaces */
-#define STORE_VAL_MAX 4096 /* bytes in a value */
-#define STORE_REC_MAX 4416 /* bytes in a record, header included */
-#define STORE_GROUP_MAX 16 /* entries in one group commit */
-#ifndef STORE_KEYS_MAX
-#define STORE_KEYS_MAX 256 /* distinct live keys */
-#endif
-#ifndef STORE_SECTORS_MAX
-#define STORE_SECTORS_MAX 512
-#endif
+#define STORE_KEY_MAX 32       /* bytes in a key: printable, no spaces */
+#define STORE_VAL_MAX 4096     /* bytes in a value */
+#define STORE_REC_MAX 4416     /* bytes in a record, header included */
+#define STORE_GROUP_MAX 16     /* entries in one group commit */
 #define STORE_SECTOR_MIN 16384 /* sectors group erase blocks to this */
 #define STORE_PROG_MAX 2048    /* largest program unit supported */
-#ifndef STORE_FENCES_MAX
-#define STORE_FENCES_MAX 64 /* fences remembered; more abandon the head */
-#endif
-#define STORE_RESERVE 2 /* free sectors kept back for compaction */
+#define STORE_RESERVE 2        /* free sectors kept back for compaction */
 /* Keys starting with this prefix hold secrets: compaction gives each its
  * own record, so redundant copies of a secret never share one CRC. */
 #define STORE_SOLO_PREFIX "sec."

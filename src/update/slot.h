@@ -14,16 +14,14 @@
 #ifndef UPDATE_SLOT_H
 #define UPDATE_SLOT_H
 
+#include "keel_opts.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "hal/flash.h"
 #include "update/bootctl.h"
 #include "update/format.h"
-
-#ifndef UPD_CHUNK_BUF
-#define UPD_CHUNK_BUF (128u * 1024) /* largest chunk this device takes */
-#endif
 
 /* A slot (docs/FORMAT.md): a slot header in the first UPD_SLOT_HDR
  * bytes, the manifest at UPD_SLOT_HDR, the payload from the next

@@ -1,0 +1,57 @@
+/*
+ * keel_opts.h - every build-time limit of keel, in one place (lwIP's
+ * opt.h habit): each a default under #ifndef, overridden by the board's
+ * board/<name>/opts.h, which is read first.  Every module header takes
+ * its limits from here, and every build rule (node, keel-boot, unit
+ * tests, fuzzers, benchmarks, host tools) sees the same board include
+ * path, so one board never builds two struct layouts.
+ *
+ * Changing a limit changes struct sizes and what a device accepts;
+ * limits that shape on-flash formats say so.
+ */
+#ifndef KEEL_OPTS_H
+#define KEEL_OPTS_H
+
+#include "opts.h" /* board/<name>/opts.h: the board's overrides */
+
+/* ---- record store (store/store.h) ---- */
+#ifndef STORE_KEYS_MAX
+#define STORE_KEYS_MAX 256 /* distinct live keys */
+#endif
+#ifndef STORE_SECTORS_MAX
+#define STORE_SECTORS_MAX 512 /* sectors a partition may have */
+#endif
+#ifndef STORE_FENCES_MAX
+#define STORE_FENCES_MAX 64 /* fences remembered; more abandon the head */
+#endif
+
+/* ---- chain log (store/clog.h) ---- */
+#ifndef CLOG_RUNS_MAX
+#define CLOG_RUNS_MAX 128 /* runs in the map (and the checkpoint record) */
+#endif
+#ifndef CLOG_CKPT_EVERY
+#define CLOG_CKPT_EVERY 4096 /* slots between checkpoints */
+#endif
+
+/* ---- control block (store/ctl.h) ---- */
+#ifndef CTL_PAYLOAD_MAX
+#define CTL_PAYLOAD_MAX 1024 /* bytes of sections in a copy */
+#endif
+
+/* ---- updates (update/slot.h) ---- */
+#ifndef UPD_CHUNK_BUF
+#define UPD_CHUNK_BUF (128u * 1024) /* largest chunk this device takes */
+#endif
+
+/* ---- console (console/line.h, console/cmd.h) ---- */
+#ifndef LINE_MAX_LEN
+#define LINE_MAX_LEN 256 /* bytes in a line, without the NUL */
+#endif
+#ifndef LINE_HISTORY
+#define LINE_HISTORY 16 /* lines kept for Up/Down */
+#endif
+#ifndef CMD_MAX_ARGS
+#define CMD_MAX_ARGS 16 /* words in a command line */
+#endif
+
+#endif
