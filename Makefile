@@ -139,8 +139,9 @@ UT_CFLAGS := $(CFLAGS_COMMON) -Itests/unit -O1 -g $(SAN)
 UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
-UNIT_TESTS := flash_sim console store blk crypto identity update chain
+UNIT_TESTS := flash_sim console store blk crypto identity update chain file
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
+UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) hal/sim/rng.c
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 	$(CRYPTO_SRCS) \
