@@ -2,7 +2,7 @@
 #
 # ARCH selects the static musl toolchain; the HAL backends are the sim
 # ones (file-backed flash with fault injection, stdio/pty console), and
-# the POSIX one for operator files.
+# the POSIX ones for operator files and start-up parameters.
 
 BOARD_NAME := sim
 BOARD_ARCHES := x86_64 aarch64 armhf
@@ -17,5 +17,5 @@ RUN_aarch64 := qemu-aarch64-static
 RUN_armhf := qemu-arm-static
 
 HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/sim/clock.c \
-	hal/sim/rng.c hal/sim/sys.c hal/posix/file.c
+	hal/sim/rng.c hal/sim/sys.c hal/posix/param.c hal/posix/file.c
 BOARD_CFLAGS :=

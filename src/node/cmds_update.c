@@ -498,7 +498,7 @@ log_event(void *arg, const char *line)
 void
 node_update_init(struct node *node)
 {
-    const char *slot = getenv("KEEL_SLOT");
+    const char *slot = hal_sys_param("KEEL_SLOT");
     struct update *u = &node->upd;
 
     u->st = node->store_rc == 0 ? &node->store : NULL;
