@@ -46,7 +46,7 @@ CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
-NODE_SRCS := src/node/main.c src/node/cmds.c \
+NODE_SRCS := src/node/main.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c \
 	$(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \

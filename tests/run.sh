@@ -241,6 +241,14 @@ if [ -x "$k" ]; then
     . tests/id.sh
 fi
 
+# --- host files at the console (FIFOs, directories, limits), script edges --
+if [ -x "$k" ] && [ -x build/tools/keel-chaingen ]; then
+    # shellcheck source=tests/console_files.sh
+    . tests/console_files.sh
+else
+    fail "files: keel or keel-chaingen not built"
+fi
+
 # --- the chain from the console, with keel-chaingen's chains -------------
 if [ -x "$k" ] && [ -x build/tools/keel-chaingen ]; then
     # shellcheck source=tests/chain.sh

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/file.h"
+#include "node/files.h"
 #include "node/node.h"
 
 #define CHAIN_VERIFY_STEP 4000
@@ -219,11 +221,7 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 file_read_at(void *arg, uint64_t off, void *buf, size_t len)
 {
-    FILE *f = arg;
-
-    if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(buf, 1, len, f) != len)
-        return -EIO;
-    return 0;
+    return hal_file_read_at(arg, off, buf, len) == 0 ? 0 : -EIO;
 }
 
 static int
@@ -233,8 +231,9 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     struct chain *c = &node->chain;
     struct chain_import_res r;
     struct chain_opts o = {0, 1};
-    uint64_t t0 = hal_clock_ms(), size;
-    FILE *f;
+    uint64_t t0 = hal_clock_ms();
+    struct hal_file f;
+    char why[HAL_FILE_PATH_MAX + 96];
     int rc = need_chain(ctx);
 
     (void)argc;
@@ -244,17 +243,14 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain import: a verify is running; wait for it");
         return -EBUSY;
     }
-    f = fopen(argv[0], "rb");
-    if (f == NULL) {
-        cmd_err(ctx, "chain import: cannot open '%s': %s", argv[0],
-                strerror(errno));
-        return -ENOENT;
+    rc = node_file_open(&f, argv[0], NODE_FILE_ANY, "tfile", why, sizeof(why));
+    if (rc != 0) {
+        cmd_err(ctx, "chain import: %s; nothing committed", why);
+        return rc;
     }
-    fseeko(f, 0, SEEK_END);
-    size = (uint64_t)ftello(f);
     o.now = hal_clock_wall();
-    rc = chain_import(c, size, file_read_at, f, &o, &r);
-    fclose(f);
+    rc = chain_import(c, f.size, file_read_at, &f, &o, &r);
+    hal_file_close(&f);
     if (rc != 0) {
         cmd_err(ctx, "chain import: %s; nothing committed", c->why);
         return rc;
@@ -277,10 +273,18 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
                               : "",
                    chain_tip_bnum(c), (double)(hal_clock_ms() - t0) / 1e3);
     if (r.bad != CHAIN_OK) {
-        cmd_err(ctx,
-                "chain import: stopped at trailer %" PRIu64
-                " (%s); nothing past %" PRIu64 " committed",
-                r.bad_bnum, chain_reason_str(r.bad), r.bad_bnum - 1);
+        /* Not "nothing past bnum - 1": at trailer 0 (a genesis
+         * mismatch) that would be 2^64-1. */
+        if (r.appended == 0)
+            cmd_err(ctx,
+                    "chain import: stopped at trailer %" PRIu64
+                    " (%s); nothing committed",
+                    r.bad_bnum, chain_reason_str(r.bad));
+        else
+            cmd_err(ctx,
+                    "chain import: stopped at trailer %" PRIu64
+                    " (%s); nothing past %" PRIu64 " committed",
+                    r.bad_bnum, chain_reason_str(r.bad), r.bad_bnum - 1);
         return -EBADMSG;
     }
     return 0;
@@ -291,8 +295,9 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
+    struct hal_file_new w;
     uint8_t t[TRAILER_LEN];
-    FILE *f;
+    char why[HAL_FILE_PATH_MAX + 96];
     int rc = need_chain(ctx);
 
     (void)argc;
@@ -302,21 +307,30 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain export: nothing stored");
         return -ENOENT;
     }
-    f = fopen(argv[0], "wb");
-    if (f == NULL) {
-        cmd_err(ctx, "chain export: cannot write '%s': %s", argv[0],
-                strerror(errno));
-        return -EIO;
+    rc = node_file_create(&w, argv[0], why, sizeof(why));
+    if (rc != 0) {
+        cmd_err(ctx, "chain export: %s", why);
+        return rc;
     }
     for (uint64_t b = c->base; b <= chain_tip_bnum(c) && rc == 0; b++) {
         rc = chain_read(c, b, t);
-        if (rc == 0 && fwrite(t, 1, TRAILER_LEN, f) != TRAILER_LEN)
-            rc = -EIO;
+        if (rc != 0) {
+            hal_file_abort(&w);
+            cmd_err(ctx,
+                    "chain export: trailer %" PRIu64 " unreadable: %s; "
+                    "'%s' not written",
+                    b, strerror(-rc), argv[0]);
+            return rc;
+        }
+        rc = hal_file_write(&w, t, TRAILER_LEN);
     }
-    if (fclose(f) != 0 && rc == 0)
-        rc = -EIO;
+    if (rc != 0)
+        hal_file_abort(&w);
+    else
+        rc = hal_file_commit(&w);
     if (rc != 0) {
-        cmd_err(ctx, "chain export: failed at a trailer: %s", strerror(-rc));
+        cmd_err(ctx, "chain export: cannot write '%s': %s", argv[0],
+                strerror(-rc));
         return rc;
     }
     cmd_printf(ctx,

@@ -114,13 +114,12 @@ update_keyring(struct update *u, struct upd_keyring *k)
 }
 
 int
-update_keyring_seed(struct update *u, const char *path)
+update_keyring_seed(struct update *u, const uint8_t *p, size_t len,
+                    const char *name)
 {
     static uint8_t b[UPD_KEYRING_MAX + 1];
     struct upd_keyring k;
     const char *why;
-    size_t n;
-    FILE *f;
     int rc;
 
     if (u->st == NULL)
@@ -128,15 +127,10 @@ update_keyring_seed(struct update *u, const char *path)
     rc = store_get(u->st, UPD_KEY_KEYRING, b, sizeof(b));
     if (rc != -ENOENT)
         return rc < 0 ? rc : 0; /* already there (or the store failed) */
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return -ENOENT;
-    n = fread(b, 1, sizeof(b), f);
-    fclose(f);
-    if (n > UPD_KEYRING_MAX || upd_keyring_decode(b, n, &k, &why) != 0)
+    if (len > UPD_KEYRING_MAX || upd_keyring_decode(p, len, &k, &why) != 0)
         return fail(u, UPD_R_NONE, -EBADMSG, "image keyring %s is invalid",
-                    path);
-    return store_put(u->st, UPD_KEY_KEYRING, b, n);
+                    name);
+    return store_put(u->st, UPD_KEY_KEYRING, p, len);
 }
 
 /* The rotation rules, shared by bundles and signed keyring files: a
