@@ -5,6 +5,7 @@
 #    directory or a device returns at once with an error naming it;
 #    files over a command's limit are refused before they are read; a
 #    directory given to `update install` is not counted as a refusal.
+#  - Numeric arguments are parsed strictly.
 # shellcheck shell=bash
 
 cf=$tmp/files
@@ -102,6 +103,24 @@ if [ "$rc" -ne 0 ] && grep -q "^error: id export: cannot write '$cf/nodir/pub.pe
     ok "files: id export writes through a temporary file, none left over"
 else
     fail "files: id export" "exit $rc"
+fi
+
+# Numeric arguments: no sign, no 0x, no octal.
+kq "chain trim -1\\n"
+if [ "$rc" -ne 0 ] &&
+    grep -q "^error: chain trim: '-1' is not a block number" "$tmp/out" &&
+    ! grep -q 18446744073709551615 "$tmp/out"; then
+    ok "console: 'chain trim -1' is refused, not taken as 2^64-1"
+else
+    fail "console: chain trim -1" "exit $rc: $(grep error "$tmp/out")"
+fi
+kq "id rotate --window +3\\nid rotate --window 0x3\\n"
+if [ "$rc" -ne 0 ] &&
+    [ "$(grep -c '^error: id rotate: --window takes days' "$tmp/out")" -eq 2 ]
+then
+    ok "console: 'id rotate --window +3' and '0x3' are refused"
+else
+    fail "console: id rotate --window" "exit $rc"
 fi
 
 # A stored chain whose trailer 0 differs from the file's: the message

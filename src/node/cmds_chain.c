@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hal/clock.h"
@@ -347,15 +346,13 @@ h_trim(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
-    char *end;
     uint64_t b;
     int rc = need_chain(ctx);
 
     (void)argc;
     if (rc != 0)
         return rc;
-    b = strtoull(argv[0], &end, 0);
-    if (*end != '\0') {
+    if (cmd_parse_u64(argv[0], UINT64_MAX, &b) != 0) {
         cmd_err(ctx, "chain trim: '%s' is not a block number", argv[0]);
         return -EINVAL;
     }
@@ -376,7 +373,6 @@ h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
     const struct chain_profile *pf;
     struct chain_weight w;
     uint8_t bh[32], wb[32];
-    char *end;
     uint64_t b;
     int rc = need_chain(ctx);
 
@@ -384,9 +380,8 @@ h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
     if (rc != 0)
         return rc;
     pf = chain_profile_find(argv[0]);
-    b = strtoull(argv[1], &end, 0);
-    if (pf == NULL || *end != '\0' || cmd_unhex(argv[2], bh, 32) != 32 ||
-        cmd_unhex(argv[3], wb, 32) != 32) {
+    if (pf == NULL || cmd_parse_u64(argv[1], UINT64_MAX, &b) != 0 ||
+        cmd_unhex(argv[2], bh, 32) != 32 || cmd_unhex(argv[3], wb, 32) != 32) {
         cmd_err(ctx, "chain checkpoint: usage: chain checkpoint "
                      "mainnet|testnet BNUM BHASH(64 hex) WEIGHT(64 hex)");
         return -EINVAL;

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -376,15 +375,14 @@ h_rotate(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     if (argc == 2 && strcmp(argv[0], "--window") == 0) {
-        char *end;
+        uint64_t v;
 
-        days = strtol(argv[1], &end, 10);
-        if (*end != '\0' || end == argv[1] || days < 0 ||
-            days > ID_WINDOW_DAYS_MAX) {
+        if (cmd_parse_u64(argv[1], ID_WINDOW_DAYS_MAX, &v) != 0) {
             cmd_err(ctx, "id rotate: --window takes days, 0 to %d",
                     ID_WINDOW_DAYS_MAX);
             return -EINVAL;
         }
+        days = (long)v;
     } else if (argc != 0) {
         cmd_err(ctx, "id rotate: usage: id rotate [--window DAYS]");
         return -EINVAL;

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hal/clock.h"
@@ -22,6 +21,7 @@
 
 #define KEY_CONFIRM_AFTER "update.confirm_after_s"
 #define CONFIRM_AFTER_DEFAULT 60
+#define CONFIRM_AFTER_MAX 86400
 
 static int
 file_read(void *arg, void *buf, size_t len)
@@ -540,15 +540,13 @@ node_confirm_after(struct node *node)
     int n = node->store_rc == 0
                 ? store_get(&node->store, KEY_CONFIRM_AFTER, b, sizeof(b) - 1)
                 : -ENOENT;
-    long v;
-    char *end;
+    uint64_t v;
 
     if (n <= 0)
         return CONFIRM_AFTER_DEFAULT;
     b[n] = '\0';
-    v = strtol(b, &end, 10);
-    return *end == '\0' && v >= 0 && v <= 86400 ? (int)v
-                                                : CONFIRM_AFTER_DEFAULT;
+    return cmd_parse_u64(b, CONFIRM_AFTER_MAX, &v) == 0 ? (int)v
+                                                        : CONFIRM_AFTER_DEFAULT;
 }
 
 void

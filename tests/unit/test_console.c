@@ -570,6 +570,59 @@ test_reader(void)
     UT_CHECK_EQ(line_rd_flush(&r), LINE_NONE);
 }
 
+/* ---- cmd_parse_u64 ---------------------------------------------------- */
+
+struct u64_case {
+    const char *in;
+    uint64_t max;
+    int rc;
+    uint64_t out;
+};
+
+static const struct u64_case u64_cases[] = {
+    {"0", UINT64_MAX, 0, 0},
+    {"42", UINT64_MAX, 0, 42},
+    {"010", UINT64_MAX, 0, 10}, /* decimal, not octal */
+    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+    {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+    {"99999999999999999999999", UINT64_MAX, -ERANGE, 0},
+    {"-1", UINT64_MAX, -EINVAL, 0}, /* strtoull: 2^64-1 */
+    {"-0", UINT64_MAX, -EINVAL, 0},
+    {"+1", UINT64_MAX, -EINVAL, 0},
+    {" 1", UINT64_MAX, -EINVAL, 0},
+    {"1 ", UINT64_MAX, -EINVAL, 0},
+    {"", UINT64_MAX, -EINVAL, 0},
+    {"0x10", UINT64_MAX, -EINVAL, 0},
+    {"1e3", UINT64_MAX, -EINVAL, 0},
+    {"12a", UINT64_MAX, -EINVAL, 0},
+    {"3650", 3650, 0, 3650},
+    {"3651", 3650, -ERANGE, 0},
+    {"99999999999999999999x", 3650, -EINVAL, 0}, /* not a number first */
+    {"0", 0, 0, 0},
+    {"1", 0, -ERANGE, 0},
+    {"7", 5, -ERANGE, 0},
+    {"5", 5, 0, 5},
+};
+
+static void
+test_parse_u64(void)
+{
+    for (size_t i = 0; i < sizeof(u64_cases) / sizeof(u64_cases[0]); i++) {
+        const struct u64_case *c = &u64_cases[i];
+        static char name[64]; /* UT_CASE keeps the pointer */
+        uint64_t v = 12345;
+
+        snprintf(name, sizeof(name), "parse_u64: '%s' (max %llu)", c->in,
+                 (unsigned long long)c->max);
+        UT_CASE(name);
+        UT_CHECK_EQ(cmd_parse_u64(c->in, c->max, &v), c->rc);
+        if (c->rc == 0)
+            UT_CHECK(v == c->out);
+        else
+            UT_CHECK(v == 12345); /* untouched on error */
+    }
+}
+
 /* ---- cmd_split -------------------------------------------------------- */
 
 struct split_case {
@@ -1056,6 +1109,7 @@ main(void)
     test_editor_history();
     test_editor_complete();
     test_reader();
+    test_parse_u64();
     test_split();
     test_exec();
     test_exec_long_list();
