@@ -20,6 +20,10 @@
 
 #define CHAIN_VERIFY_STEP 4000
 #define CHAIN_VERIFY_STEP_POW 16
+/* An import looks at the console and the timers this often, and prints
+ * its progress this often once it has run that long. */
+#define CHAIN_IMPORT_POLL_MS 50
+#define CHAIN_IMPORT_PROGRESS_MS 1000
 
 static int
 need_chain(struct cmd_ctx *ctx)
@@ -217,21 +221,78 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* ---- import, export ---- */
 
+/*
+ * The import reads the file through this callback, which is also where
+ * a long import keeps the node alive: every CHAIN_IMPORT_POLL_MS it runs
+ * the node's timers and looks for a Ctrl-C (node_poll()), and every
+ * CHAIN_IMPORT_PROGRESS_MS it prints how far it is.
+ *
+ * Ctrl-C makes the next read fail, which ends chain_import() -- but
+ * only while the stored chain is still exactly as it was before the
+ * import (count, base and tip): a read fails harmlessly until the
+ * import starts to commit, never after (a reorg's truncation, or a
+ * batch appended).  A Ctrl-C that comes later is answered with a note,
+ * and the import finishes.  So a cancelled import has committed
+ * nothing, whatever chain_import() does inside.
+ */
+struct import_io {
+    struct hal_file f;
+    struct node *node;
+    struct cmd_ctx *ctx;
+    uint64_t t0, polled, printed;
+    uint64_t count, base; /* the stored chain before the import */
+    uint8_t tip[TRAILER_LEN];
+    int cancelled; /* 1: Ctrl-C honoured; 2: Ctrl-C too late */
+};
+
 static int
-file_read_at(void *arg, uint64_t off, void *buf, size_t len)
+chain_untouched(const struct import_io *io)
 {
-    return hal_file_read_at(arg, off, buf, len) == 0 ? 0 : -EIO;
+    const struct chain *c = &io->node->chain;
+
+    return c->count == io->count && c->base == io->base &&
+           (c->count == 0 || memcmp(c->tip, io->tip, TRAILER_LEN) == 0);
+}
+
+static int
+import_read_at(void *arg, uint64_t off, void *buf, size_t len)
+{
+    struct import_io *io = arg;
+    uint64_t now = hal_clock_ms();
+
+    if (io->cancelled == 1)
+        return -ECANCELED;
+    if (now - io->polled >= CHAIN_IMPORT_POLL_MS) {
+        io->polled = now;
+        if (node_poll(io->node) && io->cancelled == 0) {
+            if (chain_untouched(io)) {
+                io->cancelled = 1;
+                return -ECANCELED;
+            }
+            io->cancelled = 2;
+            cmd_printf(io->ctx, "chain import: Ctrl-C: already committing; "
+                                "finishing\n");
+        }
+    }
+    if (now - io->printed >= CHAIN_IMPORT_PROGRESS_MS) {
+        io->printed = now;
+        cmd_printf(io->ctx,
+                   "chain import: at trailer %" PRIu64 " of %" PRIu64
+                   " (%.0f s)\n",
+                   off / TRAILER_LEN, io->f.size / TRAILER_LEN,
+                   (double)(now - io->t0) / 1e3);
+    }
+    return hal_file_read_at(&io->f, off, buf, len) == 0 ? 0 : -EIO;
 }
 
 static int
 h_import(struct cmd_ctx *ctx, int argc, char **argv)
 {
+    static struct import_io io;
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
     struct chain_import_res r;
     struct chain_opts o = {0, 1};
-    uint64_t t0 = hal_clock_ms();
-    struct hal_file f;
     char why[HAL_FILE_PATH_MAX + 96];
     int rc = need_chain(ctx);
 
@@ -242,14 +303,26 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain import: a verify is running; wait for it");
         return -EBUSY;
     }
-    rc = node_file_open(&f, argv[0], NODE_FILE_ANY, "tfile", why, sizeof(why));
+    memset(&io, 0, sizeof(io));
+    rc = node_file_open(&io.f, argv[0], NODE_FILE_ANY, "tfile", why,
+                        sizeof(why));
     if (rc != 0) {
         cmd_err(ctx, "chain import: %s; nothing committed", why);
         return rc;
     }
+    io.node = node;
+    io.ctx = ctx;
+    io.t0 = io.polled = io.printed = hal_clock_ms();
+    io.count = c->count;
+    io.base = c->base;
+    memcpy(io.tip, c->tip, TRAILER_LEN);
     o.now = hal_clock_wall();
-    rc = chain_import(c, f.size, file_read_at, &f, &o, &r);
-    hal_file_close(&f);
+    rc = chain_import(c, io.f.size, import_read_at, &io, &o, &r);
+    hal_file_close(&io.f);
+    if (io.cancelled == 1) {
+        cmd_err(ctx, "chain import: cancelled (Ctrl-C); nothing committed");
+        return -ECANCELED;
+    }
     if (rc != 0) {
         cmd_err(ctx, "chain import: %s; nothing committed", c->why);
         return rc;
@@ -270,7 +343,7 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
                    r.records, r.appended,
                    r.replaced ? " (a heavier fork replaced the stored one)"
                               : "",
-                   chain_tip_bnum(c), (double)(hal_clock_ms() - t0) / 1e3);
+                   chain_tip_bnum(c), (double)(hal_clock_ms() - io.t0) / 1e3);
     if (r.bad != CHAIN_OK) {
         /* Not "nothing past bnum - 1": at trailer 0 (a genesis
          * mismatch) that would be 2^64-1. */

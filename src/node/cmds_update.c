@@ -36,25 +36,20 @@ struct prog_ctx {
     int last_pct;
 };
 
-/* Progress after each chunk; a Ctrl-C typed on an interactive console
- * cancels.  Script input (a pipe) is not read here: its next lines are
- * commands, and a SIGINT there ends the process, which leaves the slot
- * INSTALLING -- never bootable, as after a power cut. */
+/* Progress after each chunk; the node's timers run, and a Ctrl-C typed
+ * on an interactive console cancels (node_poll()).  Script input (a
+ * pipe) is not read here: its next lines are commands, and a SIGINT
+ * there ends the process, which leaves the slot INSTALLING -- never
+ * bootable, as after a power cut. */
 static int
 progress(void *arg, const struct upd_progress *p)
 {
     struct prog_ctx *pc = arg;
     uint64_t now = hal_clock_ms(), ms = now - pc->t0;
     int pct = (int)(p->done * 100 / p->total);
-    char c[16];
-    int n;
 
-    if (pc->node->con.interactive) {
-        n = hal_console_read(&pc->node->con, c, sizeof(c), 0);
-        for (int i = 0; i < n; i++)
-            if (c[i] == 3)
-                return 1;
-    }
+    if (node_poll(pc->node))
+        return 1;
     if (p->done == p->total || now - pc->last_ms >= 500 ||
         pct / 10 != pc->last_pct / 10) {
         double mbs = ms > 0 ? (double)p->done / 1e3 / (double)ms : 0;

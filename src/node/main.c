@@ -71,6 +71,22 @@ open_flash(const char *path)
     return 0;
 }
 
+int
+node_poll(struct node *n)
+{
+    char c[64];
+    int got, cancel = 0;
+
+    net_poll();
+    node_update_tick(n);
+    if (!n->con.interactive)
+        return 0; /* a script's next bytes are its next commands */
+    while ((got = hal_console_read(&n->con, c, sizeof(c), 0)) > 0)
+        for (int i = 0; i < got; i++)
+            cancel |= c[i] == 3;
+    return cancel;
+}
+
 static void
 run_line(char *line, int echo)
 {

@@ -71,6 +71,13 @@ int node_chain_verify_step(struct node *node, struct cmd_ctx *ctx);
 void node_update_init(struct node *node);
 void node_update_tick(struct node *node);
 int node_status(struct cmd_ctx *ctx, int argc, char **argv);
+/* What the main loop does between lines (lwIP timers, the update tick),
+ * for a command that runs long (install, chain import) to call between
+ * its steps.  On an interactive console it also reads what was typed
+ * meanwhile: 1 when that held a Ctrl-C (the command should stop), else
+ * 0; the other bytes are dropped.  A script's input is not read: its
+ * next bytes are its next commands. */
+int node_poll(struct node *node);
 
 /* Mount the store, the chain log and the control block, then load (or
  * on first boot make) the identity; reports problems on stderr and
