@@ -6,6 +6,8 @@
 #    files over a command's limit are refused before they are read; a
 #    directory given to `update install` is not counted as a refusal.
 #  - Numeric arguments are parsed strictly.
+#  - A script's odd lines (too long at the end, a NUL byte, lines after
+#    `reboot` or `poweroff`) fail with a message.
 # shellcheck shell=bash
 
 cf=$tmp/files
@@ -121,6 +123,70 @@ then
     ok "console: 'id rotate --window +3' and '0x3' are refused"
 else
     fail "console: id rotate --window" "exit $rc"
+fi
+
+# --- script mode -----------------------------------------------------------
+long=$(head -c 300 /dev/zero | tr '\0' x)
+kq "version\\n$long"
+if [ "$rc" -eq 1 ] &&
+    grep -q '^error: line 2 is longer than 256 bytes; not run' "$tmp/out"; then
+    ok "script: an over-long last line without a newline fails"
+else
+    fail "script: over-long last line" "exit $rc"
+    tail -n 3 "$tmp/out" | sed 's/^/    /'
+fi
+
+kq 'uptime\nver\0sion\nversion\n'
+if [ "$rc" -eq 1 ] &&
+    grep -q '^error: line 2 contains a NUL byte; not run' "$tmp/out" &&
+    grep -q '^BearSSL' "$tmp/out" &&
+    ! grep -q "unknown command 'ver'" "$tmp/out"; then
+    ok "script: a line with a NUL byte is refused; the next line runs"
+else
+    fail "script: NUL byte" "exit $rc"
+    tail -n 5 "$tmp/out" | sed 's/^/    /'
+fi
+kq 'uptime\nver\0'
+if [ "$rc" -eq 1 ] &&
+    grep -q '^error: line 2 contains a NUL byte; not run' "$tmp/out"; then
+    ok "script: a NUL byte in an unterminated last line is refused"
+else
+    fail "script: NUL in the last line" "exit $rc"
+fi
+
+kq 'uptime\npoweroff\n\n# a comment\nuptime\n'
+if [ "$rc" -eq 1 ] &&
+    grep -q "^error: 1 script line after 'poweroff' was not run" "$tmp/out" &&
+    [ "$(grep -c '^up 0d' "$tmp/out")" -eq 1 ]; then
+    ok "script: a line after 'poweroff' is an error (exit 1)"
+else
+    fail "script: lines after poweroff" "exit $rc"
+    tail -n 4 "$tmp/out" | sed 's/^/    /'
+fi
+kq 'uptime\npoweroff\n\n# only a comment after\n'
+if [ "$rc" -eq 0 ] && ! grep -q '^error' "$tmp/out"; then
+    ok "script: blank and comment lines after 'poweroff' are no error"
+else
+    fail "script: comment after poweroff" "exit $rc"
+fi
+
+# After 'reboot': the lines are reported and consumed, and the status is
+# 100 (keel-boot's reboot) without a new session, run alone or not.
+kq 'uptime\nreboot\nupdate confirm\nuptime\n'
+if [ "$rc" -eq 100 ] &&
+    grep -q "^error: 2 script lines after 'reboot' were not run" "$tmp/out" &&
+    [ "$(grep -c '^keel 0' "$tmp/out")" -eq 1 ] &&
+    ! grep -q 'update confirm' "$tmp/out"; then
+    ok "script: lines after 'reboot' are an error; exit 100, no new session"
+else
+    fail "script: lines after reboot" "exit $rc"
+    tail -n 6 "$tmp/out" | sed 's/^/    /'
+fi
+kq 'uptime\nreboot\n' KEEL_BOOT_SUPERVISED=1
+if [ "$rc" -eq 100 ] && ! grep -q '^error' "$tmp/out"; then
+    ok "script: 'reboot' as the last line under keel-boot exits 100, no error"
+else
+    fail "script: reboot under keel-boot" "exit $rc"
 fi
 
 # A stored chain whose trailer 0 differs from the file's: the message

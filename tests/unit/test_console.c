@@ -483,6 +483,14 @@ static const struct rd_case rd_cases[] = {
     {"flush after LF", IN("abc\n"), 1, LINE_DONE, 1, "abc"},
     {"flush on nothing", IN(""), 1, LINE_NONE, 0, NULL},
     {"flush lone CR", IN("\r"), 1, LINE_NONE, 0, NULL},
+    /* A NUL would cut the line short as a string: the line is refused. */
+    {"NUL in a line", IN("ver\0sion\n"), 0, LINE_NUL, 1, NULL},
+    {"NUL as the line", IN("\0\n"), 0, LINE_NUL, 1, NULL},
+    {"NUL, then a good line", IN("a\0b\nok\n"), 0, LINE_DONE, 2, "ok"},
+    {"good line, then NUL", IN("ok\nx\0\n"), 0, LINE_NUL, 2, NULL},
+    {"NUL in the last line at flush", IN("ok\nx\0y"), 1, LINE_NUL, 2, NULL},
+    {"lone NUL at flush", IN("\0"), 1, LINE_NUL, 1, NULL},
+    {"NUL before CR LF", IN("x\0\r\n"), 0, LINE_NUL, 1, NULL},
 };
 
 static int
@@ -528,8 +536,12 @@ test_reader(void)
         n = rd_feed(&r, c->in, c->in_len, c->flush, &last, line, sizeof(line));
         UT_CHECK_EQ(last, c->last);
         UT_CHECK_EQ(n, c->events);
+        /* Every line ended is one event, and numbered. */
+        UT_CHECK_EQ(r.line, c->events);
         if (c->line != NULL)
             UT_CHECK(strcmp(line, c->line) == 0);
+        if (last == LINE_NUL || last == LINE_TOOLONG)
+            UT_CHECK_EQ(r.buf[0], '\0'); /* nothing of it to run */
     }
 
     UT_CASE("reader: flush twice gives one line");
@@ -567,7 +579,26 @@ test_reader(void)
     n = rd_feed(&r, big, LINE_MAX_LEN + 1, 1, &last, line, sizeof(line));
     UT_CHECK_EQ(n, 1);
     UT_CHECK_EQ(last, LINE_TOOLONG);
+    UT_CHECK_EQ(r.line, 1);
     UT_CHECK_EQ(line_rd_flush(&r), LINE_NONE);
+
+    UT_CASE("reader: an overlong line with a NUL is reported as NUL");
+    line_rd_init(&r);
+    big[3] = '\0';
+    n = rd_feed(&r, big, LINE_MAX_LEN + 2, 0, &last, line, sizeof(line));
+    UT_CHECK_EQ(n, 1);
+    UT_CHECK_EQ(last, LINE_NUL);
+    n = rd_feed(&r, IN("ok\n"), 0, &last, line, sizeof(line));
+    UT_CHECK_EQ(last, LINE_DONE);
+    UT_CHECK(strcmp(line, "ok") == 0);
+    UT_CHECK_EQ(r.line, 2);
+
+    UT_CASE("reader: line numbers count blank and refused lines");
+    line_rd_init(&r);
+    n = rd_feed(&r, IN("\n# c\n\0\nfour\n"), 0, &last, line, sizeof(line));
+    UT_CHECK_EQ(n, 4);
+    UT_CHECK_EQ(r.line, 4);
+    UT_CHECK(strcmp(line, "four") == 0);
 }
 
 /* ---- cmd_parse_u64 ---------------------------------------------------- */
