@@ -44,13 +44,16 @@ UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c
 CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_k.c \
 	src/crypto/arch/sha256_hw_$(HOST_ARCH).c src/crypto/ec.c \
 	src/crypto/keyfmt.c
+# What the code above needs from the HAL in host programs (unit tests,
+# fuzzers, benchmarks, tools): entropy and start-up parameters.
+HOST_HAL := hal/sim/rng.c hal/posix/param.c
 HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
 CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 	src/chain/chain.c $(HASH_SRCS)
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_CORE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
-NODE_SRCS := src/node/main.c src/node/cmds.c \
+NODE_SRCS := src/node/main.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c \
 	$(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
@@ -150,18 +153,19 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot
+	formats boot file
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
-UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) hal/sim/rng.c
+UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c
+UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 	$(CRYPTO_SRCS) \
-	$(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c
+	$(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL)
 UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
 	hal/sim/clock.c
 UT_SRCS_boot := tests/unit/test_boot.c src/update/archive.c hal/linux/os.c
 UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
-	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/rng.c \
+	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
 	hal/sim/clock.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
 	hal/sim/clock.c
@@ -234,15 +238,14 @@ fuzz-store: $(UT_OUT)/fuzz_store_mount build/fuzz/store-corpus/seed
 # reaches into its PEM and DER decoders.
 build/deps/clang/.stamp: $(DEPS_INPUTS)
 	$(Q)bash scripts/deps.sh clang
-FUZZ_KEY_SRCS := tests/fuzz/fuzz_keyparse.c $(CRYPTO_SRCS) hal/sim/rng.c
+FUZZ_KEY_SRCS := tests/fuzz/fuzz_keyparse.c $(CRYPTO_SRCS) $(HOST_HAL)
 $(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc -Ibuild/deps/include -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
 		-Lbuild/deps/clang/lib -lbearssl
 FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c $(UPDATE_CORE_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) \
-	hal/sim/rng.c hal/sim/clock.c
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/clock.c $(HOST_HAL)
 $(UT_OUT)/fuzz_bundle: $(FUZZ_BUNDLE_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
@@ -255,7 +258,7 @@ fuzz-bundle: $(UT_OUT)/fuzz_bundle
 		build/fuzz/bundle-corpus
 FUZZ_CHAIN_SRCS := tests/fuzz/fuzz_chain_import.c $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
-	hal/sim/rng.c
+	$(HOST_HAL)
 $(UT_OUT)/fuzz_chain_import: $(FUZZ_CHAIN_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) $(INCLUDES) $(DEFINES) -O1 -g \
@@ -296,7 +299,7 @@ $(UT_OUT)/bench_store: $(BENCH_SRCS)
 # The crypto bench is built as the firmware is: musl, -Os, the same
 # BearSSL build, for the host's arch.
 BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c $(CRYPTO_SRCS) \
-	hal/sim/clock.c hal/sim/rng.c
+	hal/sim/clock.c $(HOST_HAL)
 BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),$(BENCH_CRYPTO_SRCS))
 build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
@@ -305,7 +308,7 @@ build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 		-lbearssl
 BENCH_UPDATE_SRCS := tests/bench/update_bench.c $(UPDATE_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
-	hal/sim/rng.c
+	$(HOST_HAL)
 BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),$(BENCH_UPDATE_SRCS))
 build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
@@ -314,7 +317,7 @@ build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
 		-lbearssl
 BENCH_CHAIN_SRCS := tests/bench/chain_bench.c $(CHAIN_SRCS) src/chain/gen.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
-	hal/sim/rng.c
+	$(HOST_HAL)
 BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),$(BENCH_CHAIN_SRCS))
 build/bench/chain_bench: $(BENCH_CHAIN_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
@@ -342,7 +345,7 @@ build/gen/tool_boards.inc: FORCE
 
 TOOL_SRCS := src/tools/keel-bundle.c src/tools/boards.c src/update/format.c \
 	src/update/slot.c \
-	src/update/archive.c $(CRYPTO_SRCS) src/store/crc32c.c hal/sim/rng.c
+	src/update/archive.c $(CRYPTO_SRCS) src/store/crc32c.c $(HOST_HAL)
 build/tools/keel-bundle: $(TOOL_SRCS) build/gen/tool_boards.inc \
 		$(TOOL_BOARD_HS) src/tools/boards.h src/tools/board_row.h \
 		src/update/format.h build/deps/host/.stamp
@@ -358,7 +361,7 @@ build/tools/ptyexpect: tests/tools/ptyexpect.c
 	$(Q)gcc -std=c11 $(WARN) -O2 -o $@ $<
 
 CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/rng.c hal/sim/clock.c
+	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/sim/clock.c
 build/tools/keel-chaingen: $(CHAINGEN_SRCS) build/deps/host/.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD [host] $@")

@@ -151,4 +151,26 @@ else
     fail "chain: background verify" "exit $rc"
     sed 's/^/    /' "$tmp/out.txt" | tail -n 12
 fi
+rm -f "$f"
+
+# Ctrl-C at a terminal cancels a long import (proofs of work for 1,900
+# trailers) while it validates: nothing is committed, the stored 0..100
+# stay as they were.
+head -c $((160 * 101)) "$c/d1.dat" >"$c/d1-head.dat"
+keel_run "$a" "$f" "chain import $c/d1-head.dat\n"
+build/tools/ptyexpect -t 120 -e 'keel> ' -s "chain import $c/d1.dat\r" \
+    -e 'd1.dat\r' -s '\x03' -e 'keel> ' -s 'chain info --json\r' \
+    -e 'keel> ' -s 'poweroff\r' \
+    -- $(runner "$a") "$k" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+tr -d '\r' <"$tmp/out" >"$tmp/out.txt"
+if [ "$rc" -eq 1 ] &&
+    grep -q '^error: chain import: cancelled (Ctrl-C); nothing committed' \
+        "$tmp/out.txt" && grep -q '"count":101,"first":0,"tip":100,' \
+    "$tmp/out.txt" && ! grep -q 'committed;' "$tmp/out.txt"; then
+    ok "chain: Ctrl-C at a terminal cancels an import; nothing committed"
+else
+    fail "chain: Ctrl-C on a pty" "exit $rc"
+    sed 's/^/    /' "$tmp/out.txt" | tail -n 8
+fi
 rm -rf "$c"

@@ -234,7 +234,8 @@ if [ -x "$k" ]; then
 
     long=$(head -c 300 /dev/zero | tr '\0' x)
     keel_run "$a" "$f" "$long\\nversion\\n"
-    if [ "$rc" -ne 0 ] && grep -q 'line longer than' "$tmp/out" &&
+    if [ "$rc" -ne 0 ] &&
+        grep -q '^error: line 1 is longer than 256 bytes' "$tmp/out" &&
         grep -q '^BearSSL' "$tmp/out"; then
         ok "node: overlong line refused, next command still runs"
     else
@@ -274,6 +275,14 @@ if [ -x "$k" ]; then
     . tests/id.sh
 else
     fail "id: $k not built"
+fi
+
+# --- host files at the console (FIFOs, directories, limits), script edges --
+if [ -x "$k" ] && [ -x build/tools/keel-chaingen ]; then
+    # shellcheck source=tests/console_files.sh
+    . tests/console_files.sh
+else
+    fail "files: keel or keel-chaingen not built"
 fi
 
 # --- the chain from the console, with keel-chaingen's chains -------------

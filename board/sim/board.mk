@@ -1,7 +1,8 @@
 # board/sim/board.mk - the sim board: keel as a host process.
 #
 # ARCH selects the static musl toolchain; the HAL backends are the sim
-# ones (file-backed flash with fault injection, stdio/pty console).
+# ones (file-backed flash with fault injection, stdio/pty console), and
+# the POSIX ones for operator files and start-up parameters.
 
 BOARD_NAME := sim
 BOARD_ARCHES := x86_64 aarch64 armhf
@@ -16,5 +17,6 @@ RUN_aarch64 := qemu-aarch64-static
 RUN_armhf := qemu-arm-static
 
 HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/sim/clock.c \
-	hal/sim/rng.c hal/sim/sys.c hal/linux/os.c
+	hal/sim/rng.c hal/sim/sys.c hal/linux/os.c hal/posix/param.c \
+	hal/posix/file.c
 BOARD_CFLAGS :=

@@ -105,6 +105,32 @@ cmd_unhex(const char *h, uint8_t *out, size_t cap)
     return (int)(n / 2);
 }
 
+int
+cmd_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (*s == '\0')
+        return -EINVAL;
+    for (; *s != '\0'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+
+        if (d > 9)
+            return -EINVAL;
+        if (d > max || v > (max - d) / 10) {
+            /* Above max; finish the scan so that "99x" is still not a
+             * number rather than out of range. */
+            while (*++s != '\0')
+                if ((unsigned)(*s - '0') > 9)
+                    return -EINVAL;
+            return -ERANGE;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
 void
 cmd_json_str(struct cmd_ctx *ctx, const char *s)
 {

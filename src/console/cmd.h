@@ -85,6 +85,12 @@ void cmd_hex(struct cmd_ctx *ctx, const uint8_t *p, size_t n);
 /* Parse a hex argument into out (at most cap bytes): the byte count, or
  * -EINVAL (odd length, not hex, too long). */
 int cmd_unhex(const char *h, uint8_t *out, size_t cap);
+/* Parse a numeric argument strictly: decimal digits only, from 0 to max
+ * (no sign, no spaces, no 0x, nothing after).  0 with *out set, -EINVAL
+ * when s is not such a number, -ERANGE when it is above max.  Every
+ * numeric console argument goes through here: strtoull() would take
+ * "-1" as 2^64-1 and "010" as 8. */
+int cmd_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Write s as a JSON string literal, quotes included. */
 void cmd_json_str(struct cmd_ctx *ctx, const char *s);
 

@@ -443,19 +443,27 @@ line_rd_init(struct line_rd *r)
 static enum line_event
 rd_end(struct line_rd *r)
 {
-    enum line_event ev = r->overflow ? LINE_TOOLONG : LINE_DONE;
+    enum line_event ev = r->nul        ? LINE_NUL
+                         : r->overflow ? LINE_TOOLONG
+                                       : LINE_DONE;
 
-    r->buf[r->len] = '\0';
+    r->buf[ev == LINE_DONE ? r->len : 0] = '\0';
     r->len = 0;
     r->overflow = 0;
+    r->nul = 0;
     r->cr = 0;
+    r->line++;
     return ev;
 }
 
 static void
 rd_put(struct line_rd *r, char c)
 {
-    if (r->len < LINE_MAX_LEN)
+    /* A NUL would end the line early as a string: the command run
+     * would not be the line sent.  The line is refused instead. */
+    if (c == '\0')
+        r->nul = 1;
+    else if (r->len < LINE_MAX_LEN)
         r->buf[r->len++] = c;
     else
         r->overflow = 1;
@@ -478,7 +486,7 @@ enum line_event
 line_rd_flush(struct line_rd *r)
 {
     /* A CR held at end of input ends the line like CR LF would. */
-    if (r->len == 0 && !r->overflow) {
+    if (r->len == 0 && !r->overflow && !r->nul) {
         r->cr = 0;
         return LINE_NONE;
     }

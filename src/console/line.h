@@ -19,8 +19,10 @@
  * ignored.  A line longer than LINE_MAX is refused byte by byte (BEL).
  *
  * Reader (a pipe or file): bytes up to LF form a line; a CR before the LF
- * is dropped; a line longer than LINE_MAX is reported as LINE_TOOLONG
- * once its LF arrives, and its bytes are discarded.
+ * is dropped.  A line longer than LINE_MAX is reported as LINE_TOOLONG,
+ * and one holding a NUL byte (which would cut it short as a C string) as
+ * LINE_NUL, once its LF arrives or at end of input; their bytes are
+ * discarded.  Lines are counted from 1, so each message can name one.
  */
 #ifndef CONSOLE_LINE_H
 #define CONSOLE_LINE_H
@@ -36,6 +38,7 @@ enum line_event {
     LINE_CANCEL,   /* Ctrl-C: the line was abandoned */
     LINE_EOF,      /* Ctrl-D on an empty line */
     LINE_TOOLONG,  /* reader only: an overlong line was discarded */
+    LINE_NUL,      /* reader only: a line with a NUL byte was discarded */
 };
 
 typedef void (*line_out_fn)(void *arg, const char *s, size_t n);
@@ -74,14 +77,18 @@ enum line_event line_ed_feed(struct line_ed *e, uint8_t c);
 struct line_rd {
     char buf[LINE_MAX_LEN + 1];
     size_t len;
-    int overflow; /* the line outgrew buf; report LINE_TOOLONG */
-    int cr;       /* a CR arrived and is held until we see what follows */
+    int overflow;       /* the line outgrew buf; report LINE_TOOLONG */
+    int nul;            /* the line holds a NUL byte; report LINE_NUL */
+    int cr;             /* a CR arrived and is held until we see what follows */
+    unsigned long line; /* number of the line last ended, from 1 */
 };
 
 void line_rd_init(struct line_rd *r);
 /* Feed one byte; on LINE_DONE the line is in r->buf until the next call.
  * At end of input call line_rd_flush(): a last line without LF returns
- * LINE_DONE (or LINE_TOOLONG), otherwise LINE_NONE. */
+ * LINE_DONE (or LINE_TOOLONG, LINE_NUL), otherwise LINE_NONE.  After
+ * any event but LINE_NONE, r->line is the number of the line it is
+ * about. */
 enum line_event line_rd_feed(struct line_rd *r, uint8_t c);
 enum line_event line_rd_flush(struct line_rd *r);
 

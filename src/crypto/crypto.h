@@ -35,7 +35,8 @@ struct crypto_sha256 {
 
 /* SHA-256 in hardware (x86 SHA-NI, ARMv8 SHA2) where the CPU has it: 1
  * when it is in use.  crypto_sha256_use_hw(0) turns it off (tests compare both
- * paths; KEEL_CRYPTO_NO_HW=1 in the environment does the same). */
+ * paths; the start-up parameter KEEL_CRYPTO_NO_HW, hal_sys_param(), does the
+ * same: in the environment on the sim board). */
 int crypto_sha256_hw(void);
 void crypto_sha256_use_hw(int on);
 

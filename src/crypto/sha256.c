@@ -1,12 +1,12 @@
 /* crypto/sha256.c - SHA-256 through BearSSL, and its known answers. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <bearssl_hash.h>
 
 #include "crypto/crypto.h"
 #include "crypto/sha256_hw.h"
+#include "hal/sys.h"
 #include "keel_deps.h"
 
 _Static_assert(sizeof(br_sha256_context) <=
@@ -29,7 +29,8 @@ int
 crypto_sha256_hw(void)
 {
     if (hw_mode < 0)
-        hw_mode = getenv("KEEL_CRYPTO_NO_HW") == NULL && sha256_hw_available();
+        hw_mode =
+            hal_sys_param("KEEL_CRYPTO_NO_HW") == NULL && sha256_hw_available();
     return hw_mode;
 }
 

@@ -11,14 +11,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/file.h"
+#include "node/files.h"
 #include "node/node.h"
 
 #define CHAIN_VERIFY_STEP 4000
 #define CHAIN_VERIFY_STEP_POW 16
+/* An import looks at the console and the timers this often, and prints
+ * its progress this often once it has run that long. */
+#define CHAIN_IMPORT_POLL_MS 50
+#define CHAIN_IMPORT_PROGRESS_MS 1000
 
 static int
 need_chain(struct cmd_ctx *ctx)
@@ -216,26 +221,80 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* ---- import, export ---- */
 
-static int
-file_read_at(void *arg, uint64_t off, void *buf, size_t len)
-{
-    FILE *f = arg;
+/*
+ * The import reads the file through this callback, which is also where
+ * a long import keeps the node alive: every CHAIN_IMPORT_POLL_MS it runs
+ * the node's timers and looks for a Ctrl-C (node_poll()), and every
+ * CHAIN_IMPORT_PROGRESS_MS it prints how far it is.
+ *
+ * Ctrl-C makes the next read fail, which ends chain_import() -- but
+ * only while the stored chain is still exactly as it was before the
+ * import (count, base and tip): a read fails harmlessly until the
+ * import starts to commit, never after (a reorg's truncation, or a
+ * batch appended).  A Ctrl-C that comes later is answered with a note,
+ * and the import finishes.  So a cancelled import has committed
+ * nothing, whatever chain_import() does inside.
+ */
+struct import_io {
+    struct hal_file f;
+    struct node *node;
+    struct cmd_ctx *ctx;
+    uint64_t t0, polled, printed;
+    uint64_t count, base; /* the stored chain before the import */
+    uint8_t tip[TRAILER_LEN];
+    int cancelled; /* 1: Ctrl-C honoured; 2: Ctrl-C too late */
+};
 
-    if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(buf, 1, len, f) != len)
-        return -EIO;
-    return 0;
+static int
+chain_untouched(const struct import_io *io)
+{
+    const struct chain *c = &io->node->chain;
+
+    return c->count == io->count && c->base == io->base &&
+           (c->count == 0 || memcmp(c->tip, io->tip, TRAILER_LEN) == 0);
+}
+
+static int
+import_read_at(void *arg, uint64_t off, void *buf, size_t len)
+{
+    struct import_io *io = arg;
+    uint64_t now = hal_clock_ms();
+
+    if (io->cancelled == 1)
+        return -ECANCELED;
+    if (now - io->polled >= CHAIN_IMPORT_POLL_MS) {
+        io->polled = now;
+        if (node_poll(io->node) && io->cancelled == 0) {
+            if (chain_untouched(io)) {
+                io->cancelled = 1;
+                return -ECANCELED;
+            }
+            io->cancelled = 2;
+            cmd_printf(io->ctx, "chain import: Ctrl-C: already committing; "
+                                "finishing\n");
+        }
+    }
+    if (now - io->printed >= CHAIN_IMPORT_PROGRESS_MS) {
+        io->printed = now;
+        cmd_printf(io->ctx,
+                   "chain import: at trailer %" PRIu64 " of %" PRIu64
+                   " (%.0f s)\n",
+                   off / TRAILER_LEN, io->f.size / TRAILER_LEN,
+                   (double)(now - io->t0) / 1e3);
+    }
+    return hal_file_read_at(&io->f, off, buf, len) == 0 ? 0 : -EIO;
 }
 
 static int
 h_import(struct cmd_ctx *ctx, int argc, char **argv)
 {
+    static struct import_io io;
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
     struct chain_import_res r;
     struct chain_opts o = {0, 1};
-    uint64_t t0 = hal_clock_ms(), size;
+    char why[HAL_FILE_PATH_MAX + 96];
     unsigned trims0;
-    FILE *f;
     int rc = need_chain(ctx);
 
     (void)argc;
@@ -245,18 +304,27 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain import: a verify is running; wait for it");
         return -EBUSY;
     }
-    f = fopen(argv[0], "rb");
-    if (f == NULL) {
-        cmd_err(ctx, "chain import: cannot open '%s': %s", argv[0],
-                strerror(errno));
-        return -ENOENT;
+    memset(&io, 0, sizeof(io));
+    rc = node_file_open(&io.f, argv[0], NODE_FILE_ANY, "tfile", why,
+                        sizeof(why));
+    if (rc != 0) {
+        cmd_err(ctx, "chain import: %s; nothing committed", why);
+        return rc;
     }
-    fseeko(f, 0, SEEK_END);
-    size = (uint64_t)ftello(f);
+    io.node = node;
+    io.ctx = ctx;
+    io.t0 = io.polled = io.printed = hal_clock_ms();
+    io.count = c->count;
+    io.base = c->base;
+    memcpy(io.tip, c->tip, TRAILER_LEN);
     o.now = hal_clock_wall();
     trims0 = c->auto_trims;
-    rc = chain_import(c, size, file_read_at, f, &o, &r);
-    fclose(f);
+    rc = chain_import(c, io.f.size, import_read_at, &io, &o, &r);
+    hal_file_close(&io.f);
+    if (io.cancelled == 1) {
+        cmd_err(ctx, "chain import: cancelled (Ctrl-C); nothing committed");
+        return -ECANCELED;
+    }
     if (rc != 0) {
         cmd_err(ctx, "chain import: %s; nothing committed", c->why);
         return rc;
@@ -293,12 +361,20 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
                    r.records, r.appended,
                    r.replaced ? " (a heavier fork replaced the stored one)"
                               : "",
-                   chain_tip_bnum(c), (double)(hal_clock_ms() - t0) / 1e3);
+                   chain_tip_bnum(c), (double)(hal_clock_ms() - io.t0) / 1e3);
     if (r.bad != CHAIN_OK) {
-        cmd_err(ctx,
-                "chain import: stopped at trailer %" PRIu64
-                " (%s); nothing past %" PRIu64 " committed",
-                r.bad_bnum, chain_reason_str(r.bad), r.bad_bnum - 1);
+        /* Not "nothing past bnum - 1": at trailer 0 (a genesis
+         * mismatch) that would be 2^64-1. */
+        if (r.appended == 0)
+            cmd_err(ctx,
+                    "chain import: stopped at trailer %" PRIu64
+                    " (%s); nothing committed",
+                    r.bad_bnum, chain_reason_str(r.bad));
+        else
+            cmd_err(ctx,
+                    "chain import: stopped at trailer %" PRIu64
+                    " (%s); nothing past %" PRIu64 " committed",
+                    r.bad_bnum, chain_reason_str(r.bad), r.bad_bnum - 1);
         return -EBADMSG;
     }
     return 0;
@@ -309,8 +385,9 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
+    struct hal_file_new w;
     uint8_t t[TRAILER_LEN];
-    FILE *f;
+    char why[HAL_FILE_PATH_MAX + 96];
     int rc = need_chain(ctx);
 
     (void)argc;
@@ -320,21 +397,30 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain export: nothing stored");
         return -ENOENT;
     }
-    f = fopen(argv[0], "wb");
-    if (f == NULL) {
-        cmd_err(ctx, "chain export: cannot write '%s': %s", argv[0],
-                strerror(errno));
-        return -EIO;
+    rc = node_file_create(&w, argv[0], why, sizeof(why));
+    if (rc != 0) {
+        cmd_err(ctx, "chain export: %s", why);
+        return rc;
     }
     for (uint64_t b = c->base; b <= chain_tip_bnum(c) && rc == 0; b++) {
         rc = chain_read(c, b, t);
-        if (rc == 0 && fwrite(t, 1, TRAILER_LEN, f) != TRAILER_LEN)
-            rc = -EIO;
+        if (rc != 0) {
+            hal_file_abort(&w);
+            cmd_err(ctx,
+                    "chain export: trailer %" PRIu64 " unreadable: %s; "
+                    "'%s' not written",
+                    b, strerror(-rc), argv[0]);
+            return rc;
+        }
+        rc = hal_file_write(&w, t, TRAILER_LEN);
     }
-    if (fclose(f) != 0 && rc == 0)
-        rc = -EIO;
+    if (rc != 0)
+        hal_file_abort(&w);
+    else
+        rc = hal_file_commit(&w);
     if (rc != 0) {
-        cmd_err(ctx, "chain export: failed at a trailer: %s", strerror(-rc));
+        cmd_err(ctx, "chain export: cannot write '%s': %s", argv[0],
+                strerror(-rc));
         return rc;
     }
     cmd_printf(ctx,
@@ -351,7 +437,6 @@ h_trim(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
-    char *end;
     uint64_t b;
     int rc = need_chain(ctx);
 
@@ -362,8 +447,7 @@ h_trim(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain trim: a verify is running; wait for it");
         return -EBUSY;
     }
-    b = strtoull(argv[0], &end, 0);
-    if (*end != '\0') {
+    if (cmd_parse_u64(argv[0], UINT64_MAX, &b) != 0) {
         cmd_err(ctx, "chain trim: '%s' is not a block number", argv[0]);
         return -EINVAL;
     }
@@ -384,7 +468,6 @@ h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
     const struct chain_profile *pf;
     struct chain_weight w;
     uint8_t bh[32], wb[32];
-    char *end;
     uint64_t b;
     int rc = need_chain(ctx);
 
@@ -392,9 +475,8 @@ h_checkpoint(struct cmd_ctx *ctx, int argc, char **argv)
     if (rc != 0)
         return rc;
     pf = chain_profile_find(argv[0]);
-    b = strtoull(argv[1], &end, 0);
-    if (pf == NULL || *end != '\0' || cmd_unhex(argv[2], bh, 32) != 32 ||
-        cmd_unhex(argv[3], wb, 32) != 32) {
+    if (pf == NULL || cmd_parse_u64(argv[1], UINT64_MAX, &b) != 0 ||
+        cmd_unhex(argv[2], bh, 32) != 32 || cmd_unhex(argv[3], wb, 32) != 32) {
         cmd_err(ctx, "chain checkpoint: usage: chain checkpoint "
                      "mainnet|testnet BNUM BHASH(64 hex) WEIGHT(64 hex)");
         return -EINVAL;

@@ -2,20 +2,34 @@
  * node/cmds_id.c - the `id` commands and `status`.
  *
  * Files named here are host paths on the sim board (later boards read
- * them from the console's transfer area).  Key files are read whole, up
- * to CRYPTO_KEYFILE_MAX bytes; files to sign or verify are streamed
- * through SHA-256, never held in RAM.
+ * them from the console's transfer area), regular files only
+ * (node/files.h).  Key files are read whole, up to CRYPTO_KEYFILE_MAX
+ * bytes, signatures up to CRYPTO_SIG_MAX; files to sign or verify are
+ * streamed through SHA-256, never held in RAM, up to ID_DATA_MAX bytes.
+ * Files written (id export, id sign --out) are replaced whole or not at
+ * all.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "console/line.h"
 #include "hal/clock.h"
+#include "hal/file.h"
+#include "node/files.h"
 #include "node/node.h"
+
+/* The largest file `id sign` and `id verify` hash: a slot's worth, the
+ * most a node ever needs to vouch for, and a bounded wait at the
+ * console (about a second at SHA-256's speed on a small core). */
+#ifndef ID_DATA_MAX
+#define ID_DATA_MAX ((uint64_t)64 << 20)
+#endif
+
+/* Room for a path and a phrase about it (node/files.h). */
+#define WHY_MAX (HAL_FILE_PATH_MAX + 96)
 
 static void
 when(char *out, size_t cap, int64_t t)
@@ -29,78 +43,60 @@ when(char *out, size_t cap, int64_t t)
         strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* SHA-256 of a file, streamed. */
+/* SHA-256 of a file, streamed; cmd names the command in messages. */
 static int
-hash_file(struct cmd_ctx *ctx, const char *path, uint8_t h[32])
+hash_file(struct cmd_ctx *ctx, const char *cmd, const char *path, uint8_t h[32])
 {
     struct crypto_sha256 c;
+    struct hal_file f;
     uint8_t buf[4096];
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    int err;
+    char why[WHY_MAX];
+    int n;
 
-    if (f == NULL) {
-        cmd_err(ctx, "cannot open '%s': %s", path, strerror(errno));
-        return -ENOENT;
+    n = node_file_open(&f, path, ID_DATA_MAX, "file to sign or verify", why,
+                       sizeof(why));
+    if (n != 0) {
+        cmd_err(ctx, "%s: %s", cmd, why);
+        return n;
     }
     crypto_sha256_init(&c);
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        crypto_sha256_update(&c, buf, n);
-    err = ferror(f);
-    fclose(f);
-    if (err) {
-        cmd_err(ctx, "reading '%s' failed", path);
-        return -EIO;
+    while ((n = hal_file_read(&f, buf, sizeof(buf))) > 0)
+        crypto_sha256_update(&c, buf, (size_t)n);
+    hal_file_close(&f);
+    if (n < 0) {
+        cmd_err(ctx, "%s: reading '%s' failed: %s", cmd, path, strerror(-n));
+        return n;
     }
     crypto_sha256_final(&c, h);
     return 0;
 }
 
-static const char *
-tail(const char *cmd)
-{
-    return strcmp(cmd, "id import") == 0 ? "; nothing written" : "";
-}
-
-/* Read a small file whole; -E2BIG when it is larger than cap.  Errors
- * name the command (cmd); a command that would write says it did not. */
+/* Read a small file whole (at most cap bytes; what names it in the
+ * message).  Errors name the command; `id import` says it wrote
+ * nothing. */
 static int
 read_small(struct cmd_ctx *ctx, const char *cmd, const char *path, uint8_t *buf,
            size_t cap, const char *what)
 {
-    FILE *f = fopen(path, "rb");
-    size_t n;
+    char why[WHY_MAX];
+    int n = node_file_load(path, buf, cap, what, why, sizeof(why));
 
-    if (f == NULL) {
-        cmd_err(ctx, "%s: cannot open '%s': %s%s", cmd, path, strerror(errno),
-                tail(cmd));
-        return -ENOENT;
-    }
-    n = fread(buf, 1, cap, f);
-    if (n == cap && fgetc(f) != EOF) {
-        fclose(f);
-        cmd_err(ctx,
-                "%s: '%s' is larger than any %s keel accepts (%zu bytes)%s",
-                cmd, path, what, cap, tail(cmd));
-        return -E2BIG;
-    }
-    fclose(f);
-    return (int)n;
+    if (n < 0)
+        cmd_err(ctx, "%s: %s%s", cmd, why,
+                strcmp(cmd, "id import") == 0 ? "; nothing written" : "");
+    return n;
 }
 
 static int
-write_file(struct cmd_ctx *ctx, const char *path, const void *p, size_t n)
+write_file(struct cmd_ctx *ctx, const char *cmd, const char *path,
+           const void *p, size_t n)
 {
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL && fwrite(p, 1, n, f) == n;
+    char why[WHY_MAX];
+    int rc = node_file_save(path, p, n, why, sizeof(why));
 
-    if (f != NULL)
-        ok &= fclose(f) == 0;
-    if (!ok) {
-        cmd_err(ctx, "cannot write '%s': %s", path, strerror(errno));
-        return -EIO;
-    }
-    return 0;
+    if (rc != 0)
+        cmd_err(ctx, "%s: %s", cmd, why);
+    return rc;
 }
 
 static const char *
@@ -223,7 +219,7 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
         return n;
     }
     if (argc == 1)
-        return write_file(ctx, argv[0], pem, (size_t)n);
+        return write_file(ctx, "id export", argv[0], pem, (size_t)n);
     cmd_printf(ctx, "%s", pem);
     return 0;
 }
@@ -259,7 +255,7 @@ h_sign(struct cmd_ctx *ctx, int argc, char **argv)
     if (rc != 0)
         return rc;
     if (in != NULL) {
-        rc = hash_file(ctx, in, h);
+        rc = hash_file(ctx, "id sign", in, h);
         if (rc != 0)
             return rc;
     } else {
@@ -278,7 +274,7 @@ h_sign(struct cmd_ctx *ctx, int argc, char **argv)
         return n;
     }
     if (out != NULL)
-        return write_file(ctx, out, sig, (size_t)n);
+        return write_file(ctx, "id sign", out, sig, (size_t)n);
     cmd_hex(ctx, sig, (size_t)n);
     cmd_printf(ctx, "\n");
     return 0;
@@ -330,7 +326,7 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
             return -EINVAL;
         }
     } else {
-        rc = hash_file(ctx, pos[0], h);
+        rc = hash_file(ctx, "id verify", pos[0], h);
         if (rc != 0)
             return rc;
         n = read_small(ctx, "id verify", pos[1], sig, sizeof(sig) - 1,
@@ -379,15 +375,14 @@ h_rotate(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     if (argc == 2 && strcmp(argv[0], "--window") == 0) {
-        char *end;
+        uint64_t v;
 
-        days = strtol(argv[1], &end, 10);
-        if (*end != '\0' || end == argv[1] || days < 0 ||
-            days > ID_WINDOW_DAYS_MAX) {
+        if (cmd_parse_u64(argv[1], ID_WINDOW_DAYS_MAX, &v) != 0) {
             cmd_err(ctx, "id rotate: --window takes days, 0 to %d",
                     ID_WINDOW_DAYS_MAX);
             return -EINVAL;
         }
+        days = (long)v;
     } else if (argc != 0) {
         cmd_err(ctx, "id rotate: usage: id rotate [--window DAYS]");
         return -EINVAL;
@@ -475,7 +470,7 @@ const struct cmd node_id_cmds[] = {
      NULL},
     {"export", 0, 1, 0, "[FILE]", "the public key as PEM (SPKI)", h_export,
      NULL},
-    {"sign", 1, 3, 0, "FILE|--hex HEX [--out SIG.der]",
+    {"sign", 1, 4, 0, "FILE|--hex HEX [--out SIG.der]",
      "sign SHA-256 of the data; DER signature as hex or to a file", h_sign,
      NULL},
     {"verify", 2, 5, 0, "[--hex] DATA SIG [--key KEY.pem]",

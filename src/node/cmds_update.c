@@ -3,34 +3,30 @@
  * rollback; and the automatic confirmation of a trial.
  *
  * `update install FILE` reads a host path on the sim board; YMODEM and
- * peers will feed update_install() the same way, through a upd_src.
+ * peers will feed update_install() the same way, through a upd_src.  A
+ * FILE that cannot be opened (missing, a directory, a FIFO) never
+ * reaches update_install(): it is the operator's slip, not a refused
+ * bundle, and is neither logged nor counted as a refusal.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/file.h"
 #include "hal/sys.h"
+#include "node/files.h"
 #include "node/node.h"
 
 #define KEY_CONFIRM_AFTER "update.confirm_after_s"
 #define CONFIRM_AFTER_DEFAULT 60
-
-struct file_src {
-    FILE *f;
-};
+#define CONFIRM_AFTER_MAX 86400
 
 static int
 file_read(void *arg, void *buf, size_t len)
 {
-    struct file_src *s = arg;
-    size_t n = fread(buf, 1, len, s->f);
-
-    if (n == 0 && ferror(s->f))
-        return -EIO;
-    return (int)n;
+    return hal_file_read(arg, buf, len);
 }
 
 struct prog_ctx {
@@ -40,25 +36,20 @@ struct prog_ctx {
     int last_pct;
 };
 
-/* Progress after each chunk; a Ctrl-C typed on an interactive console
- * cancels.  Script input (a pipe) is not read here: its next lines are
- * commands, and a SIGINT there ends the process, which leaves the slot
- * INSTALLING -- never bootable, as after a power cut. */
+/* Progress after each chunk; the node's timers run, and a Ctrl-C typed
+ * on an interactive console cancels (node_poll()).  Script input (a
+ * pipe) is not read here: its next lines are commands, and a SIGINT
+ * there ends the process, which leaves the slot INSTALLING -- never
+ * bootable, as after a power cut. */
 static int
 progress(void *arg, const struct upd_progress *p)
 {
     struct prog_ctx *pc = arg;
     uint64_t now = hal_clock_ms(), ms = now - pc->t0;
     int pct = (int)(p->done * 100 / p->total);
-    char c[16];
-    int n;
 
-    if (pc->node->con.interactive) {
-        n = hal_console_read(&pc->node->con, c, sizeof(c), 0);
-        for (int i = 0; i < n; i++)
-            if (c[i] == 3)
-                return 1;
-    }
+    if (node_poll(pc->node))
+        return 1;
     if (p->done == p->total || now - pc->last_ms >= 500 ||
         pct / 10 != pc->last_pct / 10) {
         double mbs = ms > 0 ? (double)p->done / 1e3 / (double)ms : 0;
@@ -95,29 +86,33 @@ static int
 h_install(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    struct file_src fs;
-    struct upd_src src = {file_read, &fs};
+    struct hal_file f;
+    struct upd_src src = {file_read, &f};
     struct prog_ctx pc = {ctx, node, hal_clock_ms(), 0, -1};
+    char why[HAL_FILE_PATH_MAX + 96];
     int rc = need_update(ctx);
 
     (void)argc;
     if (rc != 0)
         return rc;
-    fs.f = fopen(argv[0], "rb");
-    if (fs.f == NULL) {
-        cmd_err(ctx, "update install: cannot open '%s': %s", argv[0],
-                strerror(errno));
-        return -ENOENT;
+    /* No size limit here: the bundle's header says how much is read,
+     * and update_install() bounds that by the slot. */
+    rc = node_file_open(&f, argv[0], NODE_FILE_ANY, "bundle", why, sizeof(why));
+    if (rc != 0) {
+        cmd_err(ctx, "update install: %s; no slot touched", why);
+        return rc;
     }
     node->upd.progress = progress;
     node->upd.progress_arg = &pc;
     rc = update_install(&node->upd, &src);
-    if (rc >= 0 && fgetc(fs.f) != EOF) {
+    if (rc >= 0 && f.pos < f.size) {
         /* Bytes after the payload: the slot is fine, but say so. */
-        cmd_printf(ctx, "note: the file has bytes after the payload "
-                        "(ignored)\n");
+        cmd_printf(ctx,
+                   "note: the file has %" PRIu64 " bytes after the "
+                   "payload (ignored)\n",
+                   f.size - f.pos);
     }
-    fclose(fs.f);
+    hal_file_close(&f);
     node->upd.progress = NULL;
     if (rc < 0) {
         cmd_err(ctx, "update install: %s", node->upd.why);
@@ -472,12 +467,11 @@ keyring_show(struct cmd_ctx *ctx)
 static int
 h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    static uint8_t buf[UPD_SKR_MAX + 1];
+    static uint8_t buf[UPD_SKR_MAX];
     struct node *node = ctx->node;
     struct upd_keyring k;
-    size_t n;
-    FILE *f;
-    int rc = need_update(ctx);
+    char why[HAL_FILE_PATH_MAX + 96];
+    int n, rc = need_update(ctx);
 
     if (rc != 0)
         return rc;
@@ -487,22 +481,13 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "update keyring: --json only shows the keyring");
         return -EINVAL;
     }
-    f = fopen(argv[0], "rb");
-    if (f == NULL) {
-        cmd_err(ctx, "update keyring: cannot open '%s': %s", argv[0],
-                strerror(errno));
-        return -ENOENT;
+    n = node_file_load(argv[0], buf, sizeof(buf), "signed keyring", why,
+                       sizeof(why));
+    if (n < 0) {
+        cmd_err(ctx, "update keyring: %s; the keyring is unchanged", why);
+        return n;
     }
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    if (n > UPD_SKR_MAX) {
-        cmd_err(ctx,
-                "update keyring: '%s' is larger than any signed "
-                "keyring",
-                argv[0]);
-        return -E2BIG;
-    }
-    rc = update_keyring_rotate(&node->upd, buf, n);
+    rc = update_keyring_rotate(&node->upd, buf, (size_t)n);
     if (rc != 0) {
         cmd_err(ctx, "update keyring: %s; the keyring is unchanged",
                 node->upd.why);
@@ -607,10 +592,36 @@ log_event(void *arg, const char *line)
     fprintf(stderr, "keel: update: %s\n", line);
 }
 
+/* The image's keyring into the store on its first boot. */
+static void
+keyring_seed(struct node *node)
+{
+    static uint8_t b[UPD_KEYRING_MAX];
+    struct update *u = &node->upd;
+    char path[HAL_FILE_PATH_MAX + 1], why[HAL_FILE_PATH_MAX + 96];
+    int n, rc;
+
+    snprintf(path, sizeof(path), "%s/etc/keel/keyring", node->rootfs);
+    n = node_file_load(path, b, sizeof(b), "keyring", why, sizeof(why));
+    if (n == -ENOENT)
+        return;
+    if (n < 0) {
+        fprintf(stderr, "keel: update: the image's keyring not read: %s\n",
+                why);
+        return;
+    }
+    rc = update_keyring_seed(u, b, (size_t)n, path);
+    if (rc != 0)
+        fprintf(stderr,
+                "keel: update: keyring from the image not "
+                "stored: %s\n",
+                u->why[0] ? u->why : strerror(-rc));
+}
+
 void
 node_update_init(struct node *node)
 {
-    const char *slot = getenv("KEEL_SLOT");
+    const char *slot = hal_sys_param("KEEL_SLOT");
     struct update *u = &node->upd;
 
     u->work = &node->upd_work;
@@ -628,22 +639,12 @@ node_update_init(struct node *node)
                                           : -1;
     /* keel-boot could not read boot control and booted this slot by its
      * signatures (boot/main.c) */
-    if (u->running >= 0 && getenv("KEEL_BOOT_DEGRADED") != NULL) {
+    if (u->running >= 0 && hal_sys_param("KEEL_BOOT_DEGRADED") != NULL) {
         node->boot_degraded = 1;
         node_degrade(node, NODE_DEG_BOOT);
     }
-    if (node->rootfs != NULL && u->st != NULL && node->ctl_rc == 0) {
-        char path[512];
-        int rc;
-
-        snprintf(path, sizeof(path), "%s/etc/keel/keyring", node->rootfs);
-        rc = update_keyring_seed(u, path);
-        if (rc != 0 && rc != -ENOENT)
-            fprintf(stderr,
-                    "keel: update: keyring from the image not "
-                    "stored: %s\n",
-                    u->why[0] ? u->why : strerror(-rc));
-    }
+    if (node->rootfs != NULL && u->st != NULL && node->ctl_rc == 0)
+        keyring_seed(node);
     node_update_check_trust(node);
 }
 
@@ -683,15 +684,13 @@ node_confirm_after(struct node *node)
     int n = node->store_rc == 0
                 ? store_get(&node->store, KEY_CONFIRM_AFTER, b, sizeof(b) - 1)
                 : -ENOENT;
-    long v;
-    char *end;
+    uint64_t v;
 
     if (n <= 0)
         return CONFIRM_AFTER_DEFAULT;
     b[n] = '\0';
-    v = strtol(b, &end, 10);
-    return *end == '\0' && v >= 0 && v <= 86400 ? (int)v
-                                                : CONFIRM_AFTER_DEFAULT;
+    return cmd_parse_u64(b, CONFIRM_AFTER_MAX, &v) == 0 ? (int)v
+                                                        : CONFIRM_AFTER_DEFAULT;
 }
 
 void

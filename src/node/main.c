@@ -5,7 +5,9 @@
  * lwIP's timers, feeds console bytes to the line editor (a terminal) or
  * the line reader (a pipe or file), and runs each complete line through
  * the command table.  In script mode the exit status says whether any
- * command failed; end of input powers off.
+ * command failed; end of input powers off.  A script line that cannot
+ * be run as sent (too long, a NUL byte) and script lines left unrun by
+ * `reboot` or `poweroff` are failures too, each with its message.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,9 +23,16 @@
 #include "net/net.h"
 #include "node/node.h"
 
+/* How long a script's end is waited for after `reboot` or `poweroff`,
+ * to count the lines that will not run: in all, and without input. */
+#define SCRIPT_REST_MS 1000
+#define SCRIPT_REST_IDLE_MS 200
+
 static struct node node;
 static struct line_ed ed;
 static struct line_rd rd;
+/* The script line that stopped keel (`reboot`, `poweroff`, ...). */
+static char stop_line[48];
 
 const char *
 node_build_id(void)
@@ -71,6 +80,22 @@ open_flash(const char *path)
     return 0;
 }
 
+int
+node_poll(struct node *n)
+{
+    char c[64];
+    int got, cancel = 0;
+
+    net_poll();
+    node_update_tick(n);
+    if (!n->con.interactive)
+        return 0; /* a script's next bytes are its next commands */
+    while ((got = hal_console_read(&n->con, c, sizeof(c), 0)) > 0)
+        for (int i = 0; i < got; i++)
+            cancel |= c[i] == 3;
+    return cancel;
+}
+
 static void
 run_line(char *line, int echo)
 {
@@ -79,13 +104,112 @@ run_line(char *line, int echo)
         .write_arg = &node.con,
         .node = &node,
     };
+    const char *p = line;
 
     if (echo) {
         con_out(&node.con, line, strlen(line));
         con_out(&node.con, "\n", 1);
     }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    /* The line is split in place by cmd_exec(): keep it for a message
+     * should this command stop keel. */
+    snprintf(stop_line, sizeof(stop_line), "%s", p);
     if (cmd_exec(node_cmds, &ctx, line) != 0)
         node.failures++;
+}
+
+/* A script line refused by the reader: say which and why. */
+static void
+script_refused(enum line_event ev)
+{
+    char msg[96];
+
+    if (ev == LINE_NUL)
+        snprintf(msg, sizeof(msg),
+                 "\nerror: line %lu contains a NUL byte; not run\n", rd.line);
+    else
+        snprintf(msg, sizeof(msg),
+                 "\nerror: line %lu is longer than %d bytes; not run\n",
+                 rd.line, LINE_MAX_LEN);
+    con_out(&node.con, msg, strlen(msg));
+    node.failures++;
+}
+
+/* One reader event of the script's rest: 1 when it is a line that would
+ * have run something (or been refused), 0 for blank and comment lines
+ * and for no line at all. */
+static int
+rest_counts(enum line_event ev)
+{
+    const char *p = rd.buf;
+
+    if (ev == LINE_TOOLONG || ev == LINE_NUL)
+        return 1;
+    if (ev != LINE_DONE)
+        return 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p != '\0' && *p != '#';
+}
+
+/* A script stopped by `reboot` or `poweroff` at buf[from]: count the
+ * lines that will not run, those already read (buf[from..n)) and those
+ * still coming, and consume them, so that a reboot under keel-boot
+ * does not hand a random part of them to the next boot.  Waits at most
+ * SCRIPT_REST_MS; *more is set when input was still open then. */
+static unsigned long
+script_rest(char *buf, size_t cap, int from, int n, int *more)
+{
+    uint64_t t0 = hal_clock_ms();
+    unsigned long count = 0;
+
+    *more = 0;
+    for (;;) {
+        uint64_t spent;
+
+        for (int i = from; i < n; i++)
+            count +=
+                (unsigned long)rest_counts(line_rd_feed(&rd, (uint8_t)buf[i]));
+        spent = hal_clock_ms() - t0;
+        if (spent >= SCRIPT_REST_MS) {
+            *more = 1;
+            break;
+        }
+        from = 0;
+        n = hal_console_read(&node.con, buf, cap,
+                             spent + SCRIPT_REST_IDLE_MS > SCRIPT_REST_MS
+                                 ? (int)(SCRIPT_REST_MS - spent)
+                                 : SCRIPT_REST_IDLE_MS);
+        if (n < 0) {
+            count += (unsigned long)rest_counts(line_rd_flush(&rd));
+            break;
+        }
+        if (n == 0) {
+            *more = 1; /* open, but quiet */
+            break;
+        }
+    }
+    return count;
+}
+
+/* After a script line stopped keel with input left: report the lines
+ * that will not run.  They make the script fail. */
+static void
+script_unrun(char *buf, size_t cap, int from, int n)
+{
+    int more;
+    unsigned long left = script_rest(buf, cap, from, n, &more);
+    char msg[160];
+
+    if (left == 0)
+        return;
+    snprintf(msg, sizeof(msg),
+             "error: %s%lu script line%s after '%s' %s not run\n",
+             more ? "at least " : "", left, left == 1 ? "" : "s", stop_line,
+             left == 1 && !more ? "was" : "were");
+    con_out(&node.con, msg, strlen(msg));
+    node.failures++;
 }
 
 static void
@@ -178,9 +302,16 @@ main(int argc, char **argv)
         }
         if (n == -EPIPE || n < 0) {
             /* End of input (or a console that failed): power off.  A
-             * last line without a newline still runs. */
-            if (!node.con.interactive && line_rd_flush(&rd) == LINE_DONE)
-                run_line(rd.buf, 1);
+             * last line without a newline still runs, or is refused
+             * like any other. */
+            if (!node.con.interactive) {
+                enum line_event ev = line_rd_flush(&rd);
+
+                if (ev == LINE_DONE)
+                    run_line(rd.buf, 1);
+                else if (ev == LINE_TOOLONG || ev == LINE_NUL)
+                    script_refused(ev);
+            }
             con_out(&node.con, "\n", 1);
             break;
         }
@@ -197,19 +328,13 @@ main(int argc, char **argv)
                     line_ed_redraw(&ed);
             } else {
                 ev = line_rd_feed(&rd, (uint8_t)buf[i]);
-                if (ev == LINE_DONE) {
+                if (ev == LINE_DONE)
                     run_line(rd.buf, 1);
-                } else if (ev == LINE_TOOLONG) {
-                    char msg[80];
-
-                    snprintf(msg, sizeof(msg),
-                             "\nerror: line longer than %d bytes "
-                             "ignored\n",
-                             LINE_MAX_LEN);
-                    con_out(&node.con, msg, strlen(msg));
-                    node.failures++;
-                }
-                if (!node.stop && (ev == LINE_DONE || ev == LINE_TOOLONG))
+                else if (ev == LINE_TOOLONG || ev == LINE_NUL)
+                    script_refused(ev);
+                if (node.stop)
+                    script_unrun(buf, sizeof(buf), i + 1, n);
+                else if (ev != LINE_NONE)
                     prompt();
             }
         }
@@ -220,6 +345,15 @@ main(int argc, char **argv)
         status = 1;
     hal_console_close(&node.con);
     hal_board_flash_close();
+    if (node.reboot && !node.con.interactive && node.failures > 0) {
+        /* A script that failed, then rebooted: exit with keel-boot's
+         * reboot status rather than re-executing.  Under keel-boot the
+         * reboot happens as asked (any other status would count as a
+         * failed boot, and could roll back a healthy trial); run alone,
+         * the caller sees a non-zero status instead of the clean exit
+         * of a new session with nothing left to read (docs/CONSOLE.md). */
+        hal_sys_poweroff(HAL_SYS_EXIT_REBOOT);
+    }
     if (node.reboot)
         hal_sys_reboot();
     hal_sys_poweroff(status);

@@ -106,6 +106,13 @@ void node_update_tick(struct node *node);
  * and marks the node DEGRADED (run at start). */
 void node_update_check_trust(struct node *node);
 int node_status(struct cmd_ctx *ctx, int argc, char **argv);
+/* What the main loop does between lines (lwIP timers, the update tick),
+ * for a command that runs long (install, chain import) to call between
+ * its steps.  On an interactive console it also reads what was typed
+ * meanwhile: 1 when that held a Ctrl-C (the command should stop), else
+ * 0; the other bytes are dropped.  A script's input is not read: its
+ * next bytes are its next commands. */
+int node_poll(struct node *node);
 
 /* Mount the store, the chain log and the control block, then load (or
  * on first boot make) the identity; reports problems on stderr and

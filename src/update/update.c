@@ -163,14 +163,13 @@ update_keyring(struct update *u, struct upd_keyring *k)
 }
 
 int
-update_keyring_seed(struct update *u, const char *path)
+update_keyring_seed(struct update *u, const uint8_t *p, size_t len,
+                    const char *name)
 {
     uint8_t *b = u->work->kr;
     struct upd_keyring k;
     struct upd_floor f;
     const char *why;
-    size_t n;
-    FILE *fp;
     int rc;
 
     if (u->st == NULL)
@@ -178,19 +177,14 @@ update_keyring_seed(struct update *u, const char *path)
     rc = store_get(u->st, UPD_KEY_KEYRING, b, UPD_KEYRING_MAX + 1);
     if (rc != -ENOENT)
         return rc < 0 ? rc : 0; /* already there (or the store failed) */
-    fp = fopen(path, "rb");
-    if (fp == NULL)
-        return -ENOENT;
-    n = fread(b, 1, UPD_KEYRING_MAX + 1, fp);
-    fclose(fp);
-    if (n > UPD_KEYRING_MAX || upd_keyring_decode(b, n, &k, &why) != 0)
+    if (len > UPD_KEYRING_MAX || upd_keyring_decode(p, len, &k, &why) != 0)
         return fail(u, UPD_R_NONE, -EBADMSG, "image keyring %s is invalid",
-                    path);
+                    name);
     /* Only a device that never trusted a keyring takes the image's, or
      * one that lost the very keyring it trusted: never an older one. */
     (void)upd_floor_load(u->ctl, u->st, &f);
     if (f.keyring_version > 0) {
-        rc = keyring_vs_floor(u, b, n, &k, &f, "the image's");
+        rc = keyring_vs_floor(u, p, len, &k, &f, "the image's");
         if (rc == 0 && k.version != f.keyring_version)
             rc = fail(u, UPD_R_KEYRING_ROLLBACK, -EPERM,
                       "the image's keyring version %" PRIu32
@@ -201,10 +195,10 @@ update_keyring_seed(struct update *u, const char *path)
         if (rc != 0)
             return rc;
     }
-    rc = store_put(u->st, UPD_KEY_KEYRING, b, n);
+    rc = store_put(u->st, UPD_KEY_KEYRING, p, len);
     if (rc != 0)
         return rc;
-    floor_of(b, n, &k, &f);
+    floor_of(p, len, &k, &f);
     return upd_floor_raise(u->ctl, u->st, &f);
 }
 

@@ -132,10 +132,15 @@ int update_floor_sync(struct update *u, struct upd_floor *f);
  * 0, or -EPERM / -EINVAL / -EIO with u->why set. */
 int update_keyring_rotate(struct update *u, const uint8_t *p, size_t len);
 
-/* Read the bytes of the keyring file at path into the store when the
- * store holds none yet (first boot of an image) and raise the floor to
- * it.  A device that trusted a keyring before takes only that very
- * keyring from the image (-EPERM otherwise, u->why set).  0, or < 0. */
-int update_keyring_seed(struct update *u, const char *path);
+/* Store the image's keyring, the len bytes of its keyring file at p
+ * (called name in messages), when the store holds none yet (first boot
+ * of an image), and raise the trust floor to it.  A device that trusted
+ * a keyring before takes only that very keyring from the image (-EPERM,
+ * reason keyring_rollback, u->why set).  0 (stored, or a keyring was
+ * there already), -EBADMSG with u->why set when the bytes are not a
+ * keyring, or a store error.  The caller reads the file (update/ does
+ * no file I/O). */
+int update_keyring_seed(struct update *u, const uint8_t *p, size_t len,
+                        const char *name);
 
 #endif

@@ -483,6 +483,14 @@ static const struct rd_case rd_cases[] = {
     {"flush after LF", IN("abc\n"), 1, LINE_DONE, 1, "abc"},
     {"flush on nothing", IN(""), 1, LINE_NONE, 0, NULL},
     {"flush lone CR", IN("\r"), 1, LINE_NONE, 0, NULL},
+    /* A NUL would cut the line short as a string: the line is refused. */
+    {"NUL in a line", IN("ver\0sion\n"), 0, LINE_NUL, 1, NULL},
+    {"NUL as the line", IN("\0\n"), 0, LINE_NUL, 1, NULL},
+    {"NUL, then a good line", IN("a\0b\nok\n"), 0, LINE_DONE, 2, "ok"},
+    {"good line, then NUL", IN("ok\nx\0\n"), 0, LINE_NUL, 2, NULL},
+    {"NUL in the last line at flush", IN("ok\nx\0y"), 1, LINE_NUL, 2, NULL},
+    {"lone NUL at flush", IN("\0"), 1, LINE_NUL, 1, NULL},
+    {"NUL before CR LF", IN("x\0\r\n"), 0, LINE_NUL, 1, NULL},
 };
 
 static int
@@ -528,8 +536,12 @@ test_reader(void)
         n = rd_feed(&r, c->in, c->in_len, c->flush, &last, line, sizeof(line));
         UT_CHECK_EQ(last, c->last);
         UT_CHECK_EQ(n, c->events);
+        /* Every line ended is one event, and numbered. */
+        UT_CHECK_EQ(r.line, c->events);
         if (c->line != NULL)
             UT_CHECK(strcmp(line, c->line) == 0);
+        if (last == LINE_NUL || last == LINE_TOOLONG)
+            UT_CHECK_EQ(r.buf[0], '\0'); /* nothing of it to run */
     }
 
     UT_CASE("reader: flush twice gives one line");
@@ -567,7 +579,79 @@ test_reader(void)
     n = rd_feed(&r, big, LINE_MAX_LEN + 1, 1, &last, line, sizeof(line));
     UT_CHECK_EQ(n, 1);
     UT_CHECK_EQ(last, LINE_TOOLONG);
+    UT_CHECK_EQ(r.line, 1);
     UT_CHECK_EQ(line_rd_flush(&r), LINE_NONE);
+
+    UT_CASE("reader: an overlong line with a NUL is reported as NUL");
+    line_rd_init(&r);
+    big[3] = '\0';
+    n = rd_feed(&r, big, LINE_MAX_LEN + 2, 0, &last, line, sizeof(line));
+    UT_CHECK_EQ(n, 1);
+    UT_CHECK_EQ(last, LINE_NUL);
+    n = rd_feed(&r, IN("ok\n"), 0, &last, line, sizeof(line));
+    UT_CHECK_EQ(last, LINE_DONE);
+    UT_CHECK(strcmp(line, "ok") == 0);
+    UT_CHECK_EQ(r.line, 2);
+
+    UT_CASE("reader: line numbers count blank and refused lines");
+    line_rd_init(&r);
+    n = rd_feed(&r, IN("\n# c\n\0\nfour\n"), 0, &last, line, sizeof(line));
+    UT_CHECK_EQ(n, 4);
+    UT_CHECK_EQ(r.line, 4);
+    UT_CHECK(strcmp(line, "four") == 0);
+}
+
+/* ---- cmd_parse_u64 ---------------------------------------------------- */
+
+struct u64_case {
+    const char *in;
+    uint64_t max;
+    int rc;
+    uint64_t out;
+};
+
+static const struct u64_case u64_cases[] = {
+    {"0", UINT64_MAX, 0, 0},
+    {"42", UINT64_MAX, 0, 42},
+    {"010", UINT64_MAX, 0, 10}, /* decimal, not octal */
+    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+    {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+    {"99999999999999999999999", UINT64_MAX, -ERANGE, 0},
+    {"-1", UINT64_MAX, -EINVAL, 0}, /* strtoull: 2^64-1 */
+    {"-0", UINT64_MAX, -EINVAL, 0},
+    {"+1", UINT64_MAX, -EINVAL, 0},
+    {" 1", UINT64_MAX, -EINVAL, 0},
+    {"1 ", UINT64_MAX, -EINVAL, 0},
+    {"", UINT64_MAX, -EINVAL, 0},
+    {"0x10", UINT64_MAX, -EINVAL, 0},
+    {"1e3", UINT64_MAX, -EINVAL, 0},
+    {"12a", UINT64_MAX, -EINVAL, 0},
+    {"3650", 3650, 0, 3650},
+    {"3651", 3650, -ERANGE, 0},
+    {"99999999999999999999x", 3650, -EINVAL, 0}, /* not a number first */
+    {"0", 0, 0, 0},
+    {"1", 0, -ERANGE, 0},
+    {"7", 5, -ERANGE, 0},
+    {"5", 5, 0, 5},
+};
+
+static void
+test_parse_u64(void)
+{
+    for (size_t i = 0; i < sizeof(u64_cases) / sizeof(u64_cases[0]); i++) {
+        const struct u64_case *c = &u64_cases[i];
+        static char name[64]; /* UT_CASE keeps the pointer */
+        uint64_t v = 12345;
+
+        snprintf(name, sizeof(name), "parse_u64: '%s' (max %llu)", c->in,
+                 (unsigned long long)c->max);
+        UT_CASE(name);
+        UT_CHECK_EQ(cmd_parse_u64(c->in, c->max, &v), c->rc);
+        if (c->rc == 0)
+            UT_CHECK(v == c->out);
+        else
+            UT_CHECK(v == 12345); /* untouched on error */
+    }
 }
 
 /* ---- cmd_split -------------------------------------------------------- */
@@ -1056,6 +1140,7 @@ main(void)
     test_editor_history();
     test_editor_complete();
     test_reader();
+    test_parse_u64();
     test_split();
     test_exec();
     test_exec_long_list();

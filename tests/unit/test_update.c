@@ -1034,28 +1034,22 @@ test_trust(void)
     static const int rot[3] = {0, 1, 4}, both[3] = {0, 1, 4},
                      rel[3] = {0, 1, 2};
     uint8_t f[UPD_SKR_MAX], kr1[UPD_KEYRING_MAX];
-    const char *img = "build/test/trust-image-keyring";
     struct upd_keyring k;
     struct upd_floor fl;
     struct spec s;
     struct bootctl bc;
     size_t n;
     int kl, trial;
-    FILE *fp;
 
     /* The image's keyring (version 1), as rootfs/etc/keel/keyring. */
     kl = keyring_of(kr1, sizeof(kr1), rel, 3, 2, 1);
-    fp = fopen(img, "wb");
-    UT_CHECK(fp != NULL && fwrite(kr1, 1, (size_t)kl, fp) == (size_t)kl);
-    if (fp != NULL)
-        fclose(fp);
 
     /* A fresh device takes the image's keyring and raises the floor. */
     dev_new();
     store_del(&st, UPD_KEY_KEYRING);
     power_on(-1);
     UT_CASE("trust: a fresh device seeds the image keyring and its floor");
-    UT_CHECK_EQ(update_keyring_seed(&upd, img), 0);
+    UT_CHECK_EQ(update_keyring_seed(&upd, kr1, (size_t)kl, "image"), 0);
     UT_CHECK_EQ(upd_floor_load(&ctl, &st, &fl), 0);
     UT_CHECK_EQ(fl.keyring_version, 1);
     provision();
@@ -1075,7 +1069,7 @@ test_trust(void)
     UT_CASE("trust: a deleted keyring is not re-seeded from the image");
     UT_CHECK_EQ(store_del(&st, UPD_KEY_KEYRING), 0);
     power_on(0);
-    UT_CHECK_EQ(update_keyring_seed(&upd, img), -EPERM);
+    UT_CHECK_EQ(update_keyring_seed(&upd, kr1, (size_t)kl, "image"), -EPERM);
     UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
     UT_CHECK_EQ(update_keyring(&upd, &k), -ENOKEY);
     UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
@@ -1171,7 +1165,6 @@ test_trust(void)
         UT_CHECK_EQ(fl.arb, 1);
     }
     sim_flash_close(&dev);
-    remove(img);
 }
 
 /* ---- the slot ---- */

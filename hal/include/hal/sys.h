@@ -16,6 +16,14 @@
 const char *hal_sys_board(void);
 const char *hal_sys_arch(void);
 
+/* A named start-up parameter of the board, or NULL when it is unset:
+ * on the sim board (and Linux boards) the process environment, e.g.
+ * "KEEL_SLOT" (the slot keel-boot started, "a" or "b") or
+ * "KEEL_CRYPTO_NO_HW" (a test switch).  The string lives until the
+ * program ends; read it at start-up, not in a loop.  Backend:
+ * hal/posix/param.c. */
+const char *hal_sys_param(const char *name);
+
 /* Remember argv so that a sim reboot can re-execute the program. */
 void hal_sys_init(int argc, char **argv);
 
