@@ -173,7 +173,7 @@ UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/sim/clock.c
 UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
-	$(CRYPTO_SRCS) hal/sim/flash_sim.c hal/sim/rng.c hal/sim/clock.c
+	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/sim/clock.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
 	src/console/cmd.c
 
@@ -272,7 +272,7 @@ fuzz-chain: $(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=16000 \
 		build/fuzz/chain-corpus
 FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/rng.c hal/sim/clock.c
+	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/sim/clock.c
 $(UT_OUT)/fuzz_identity: $(FUZZ_ID_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \

@@ -526,11 +526,31 @@ replace_branch(struct chain *c, uint64_t fork, const uint8_t ft[TRAILER_LEN],
     return 0;
 }
 
+static int import_file(struct chain *c, uint64_t size,
+                       int (*read_at)(void *, uint64_t, void *, size_t),
+                       void *arg, const struct chain_opts *o,
+                       struct chain_import_res *res);
+
 int
 chain_import(struct chain *c, uint64_t size,
              int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
              void *arg, const struct chain_opts *o,
              struct chain_import_res *res)
+{
+    int had_pf = c->pf != NULL;
+    int rc = import_file(c, size, read_at, arg, o, res);
+
+    /* The network is chosen from the file's genesis before anything is
+     * stored: when nothing was, the device has still chosen none. */
+    if (!had_pf && c->count == 0)
+        c->pf = NULL;
+    return rc;
+}
+
+static int
+import_file(struct chain *c, uint64_t size,
+            int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
+            void *arg, const struct chain_opts *o, struct chain_import_res *res)
 {
     uint8_t t[TRAILER_LEN], s[TRAILER_LEN], prev[TRAILER_LEN], ft[TRAILER_LEN];
     struct chain_weight w;

@@ -856,6 +856,15 @@ damage_record(uint32_t index)
     UT_CHECK(!"record not stored");
 }
 
+static int
+cancel_now(void *arg, uint64_t done, uint64_t total)
+{
+    (void)arg;
+    (void)done;
+    (void)total;
+    return 1;
+}
+
 /* Issue #11: damage and a full store never wedge the chain. */
 static void
 test_chain_damage(void)
@@ -952,6 +961,13 @@ test_chain_damage(void)
     UT_CHECK_EQ(mount(), 0);
     UT_CHECK(ch.pf == NULL);
     UT_CHECK_EQ(ch.count, 0);
+
+    UT_CASE("a cancelled first import leaves no network chosen");
+    ch.progress = cancel_now;
+    UT_CHECK_EQ(import_nopow(&a, &r), -ECANCELED);
+    UT_CHECK(ch.pf == NULL);
+    UT_CHECK_EQ(ch.count, 0);
+    ch.progress = NULL;
     UT_CHECK_EQ(import_nopow(&a, &r), 0);
     UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
     UT_CHECK_EQ(mount(), 0);
