@@ -288,7 +288,7 @@ import_read_at(void *arg, uint64_t off, void *buf, size_t len)
 static int
 h_import(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    static struct import_io io;
+    struct import_io io;
     struct node *node = ctx->node;
     struct chain *c = &node->chain;
     struct chain_import_res r;

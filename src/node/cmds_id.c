@@ -259,7 +259,7 @@ h_sign(struct cmd_ctx *ctx, int argc, char **argv)
         if (rc != 0)
             return rc;
     } else {
-        static uint8_t data[LINE_MAX_LEN / 2];
+        uint8_t data[LINE_MAX_LEN / 2];
 
         n = cmd_unhex(hexin, data, sizeof(data));
         if (n < 0) {
@@ -283,7 +283,7 @@ h_sign(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 h_verify(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    static uint8_t keybuf[CRYPTO_KEYFILE_MAX];
+    uint8_t keybuf[CRYPTO_KEYFILE_MAX];
     struct node *node = ctx->node;
     const char *pos[2] = {NULL, NULL}, *keyfile = NULL, *why;
     int npos = 0, hexmode = 0, which = 0, n, rc;
@@ -311,7 +311,7 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
         return -EINVAL;
     }
     if (hexmode) {
-        static uint8_t data[LINE_MAX_LEN / 2];
+        uint8_t data[LINE_MAX_LEN / 2];
 
         n = cmd_unhex(pos[0], data, sizeof(data));
         if (n < 0) {
@@ -405,7 +405,7 @@ h_rotate(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 h_import(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    static uint8_t buf[CRYPTO_KEYFILE_MAX];
+    uint8_t buf[CRYPTO_KEYFILE_MAX];
     struct node *node = ctx->node;
     struct crypto_eckey k;
     const char *why;

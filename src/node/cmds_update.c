@@ -428,7 +428,7 @@ h_rollback(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 keyring_show(struct cmd_ctx *ctx)
 {
-    static struct upd_keyring k;
+    struct upd_keyring k; /* 2 KiB: the console stack holds it */
     struct node *node = ctx->node;
     int rc = update_keyring(&node->upd, &k);
 
@@ -467,7 +467,7 @@ keyring_show(struct cmd_ctx *ctx)
 static int
 h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    static uint8_t buf[UPD_SKR_MAX];
+    uint8_t buf[UPD_SKR_MAX];
     struct node *node = ctx->node;
     struct upd_keyring k;
     char why[HAL_FILE_PATH_MAX + 96];
@@ -596,7 +596,7 @@ log_event(void *arg, const char *line)
 static void
 keyring_seed(struct node *node)
 {
-    static uint8_t b[UPD_KEYRING_MAX];
+    uint8_t b[UPD_KEYRING_MAX];
     struct update *u = &node->upd;
     char path[HAL_FILE_PATH_MAX + 1], why[HAL_FILE_PATH_MAX + 96];
     int n, rc;

@@ -28,9 +28,14 @@
 #define SCRIPT_REST_MS 1000
 #define SCRIPT_REST_IDLE_MS 200
 
-static struct node node;
-static struct line_ed ed;
-static struct line_rd rd;
+/* Everything keel runs with: one allocation, made at start (STYLE rule
+ * 1: nothing is allocated after it). */
+struct keel {
+    struct node node;
+    struct line_ed ed;
+    struct line_rd rd;
+};
+static struct keel *kp;
 /* The script line that stopped keel (`reboot`, `poweroff`, ...). */
 static char stop_line[48];
 
@@ -69,14 +74,14 @@ static int
 open_flash(const char *path)
 {
     const char *why;
-    int rc = hal_board_flash_open(path, node.part, NODE_PART_COUNT, &why);
+    int rc = hal_board_flash_open(path, kp->node.part, NODE_PART_COUNT, &why);
 
     if (rc != 0) {
         fprintf(stderr, "keel: cannot open flash '%s': %s%s%s\n", path,
                 strerror(-rc), *why ? ": " : "", why);
         return rc;
     }
-    node.flash_path = path;
+    kp->node.flash_path = path;
     return 0;
 }
 
@@ -101,14 +106,14 @@ run_line(char *line, int echo)
 {
     struct cmd_ctx ctx = {
         .write = con_out,
-        .write_arg = &node.con,
-        .node = &node,
+        .write_arg = &kp->node.con,
+        .node = &kp->node,
     };
     const char *p = line;
 
     if (echo) {
-        con_out(&node.con, line, strlen(line));
-        con_out(&node.con, "\n", 1);
+        con_out(&kp->node.con, line, strlen(line));
+        con_out(&kp->node.con, "\n", 1);
     }
     while (*p == ' ' || *p == '\t')
         p++;
@@ -116,7 +121,7 @@ run_line(char *line, int echo)
      * should this command stop keel. */
     snprintf(stop_line, sizeof(stop_line), "%s", p);
     if (cmd_exec(node_cmds, &ctx, line) != 0)
-        node.failures++;
+        kp->node.failures++;
 }
 
 /* A script line refused by the reader: say which and why. */
@@ -127,13 +132,14 @@ script_refused(enum line_event ev)
 
     if (ev == LINE_NUL)
         snprintf(msg, sizeof(msg),
-                 "\nerror: line %lu contains a NUL byte; not run\n", rd.line);
+                 "\nerror: line %lu contains a NUL byte; not run\n",
+                 kp->rd.line);
     else
         snprintf(msg, sizeof(msg),
                  "\nerror: line %lu is longer than %d bytes; not run\n",
-                 rd.line, LINE_MAX_LEN);
-    con_out(&node.con, msg, strlen(msg));
-    node.failures++;
+                 kp->rd.line, LINE_MAX_LEN);
+    con_out(&kp->node.con, msg, strlen(msg));
+    kp->node.failures++;
 }
 
 /* One reader event of the script's rest: 1 when it is a line that would
@@ -142,7 +148,7 @@ script_refused(enum line_event ev)
 static int
 rest_counts(enum line_event ev)
 {
-    const char *p = rd.buf;
+    const char *p = kp->rd.buf;
 
     if (ev == LINE_TOOLONG || ev == LINE_NUL)
         return 1;
@@ -169,20 +175,20 @@ script_rest(char *buf, size_t cap, int from, int n, int *more)
         uint64_t spent;
 
         for (int i = from; i < n; i++)
-            count +=
-                (unsigned long)rest_counts(line_rd_feed(&rd, (uint8_t)buf[i]));
+            count += (unsigned long)rest_counts(
+                line_rd_feed(&kp->rd, (uint8_t)buf[i]));
         spent = hal_clock_ms() - t0;
         if (spent >= SCRIPT_REST_MS) {
             *more = 1;
             break;
         }
         from = 0;
-        n = hal_console_read(&node.con, buf, cap,
+        n = hal_console_read(&kp->node.con, buf, cap,
                              spent + SCRIPT_REST_IDLE_MS > SCRIPT_REST_MS
                                  ? (int)(SCRIPT_REST_MS - spent)
                                  : SCRIPT_REST_IDLE_MS);
         if (n < 0) {
-            count += (unsigned long)rest_counts(line_rd_flush(&rd));
+            count += (unsigned long)rest_counts(line_rd_flush(&kp->rd));
             break;
         }
         if (n == 0) {
@@ -208,14 +214,14 @@ script_unrun(char *buf, size_t cap, int from, int n)
              "error: %s%lu script line%s after '%s' %s not run\n",
              more ? "at least " : "", left, left == 1 ? "" : "s", stop_line,
              left == 1 && !more ? "was" : "were");
-    con_out(&node.con, msg, strlen(msg));
-    node.failures++;
+    con_out(&kp->node.con, msg, strlen(msg));
+    kp->node.failures++;
 }
 
 static void
 prompt(void)
 {
-    con_out(&node.con, "keel> ", 6);
+    con_out(&kp->node.con, "keel> ", 6);
 }
 
 int
@@ -225,13 +231,18 @@ main(int argc, char **argv)
     char buf[256];
 
     hal_sys_init(argc, argv);
+    kp = calloc(1, sizeof(*kp));
+    if (kp == NULL) {
+        fprintf(stderr, "keel: cannot allocate %zu bytes\n", sizeof(*kp));
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc) {
             flash = argv[++i];
         } else if (strcmp(argv[i], "--console") == 0 && i + 1 < argc) {
             console = argv[++i];
         } else if (strcmp(argv[i], "--rootfs") == 0 && i + 1 < argc) {
-            node.rootfs = argv[++i];
+            kp->node.rootfs = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -249,90 +260,91 @@ main(int argc, char **argv)
         return 2;
     }
 
-    node.start_ms = hal_clock_ms();
+    kp->node.start_ms = hal_clock_ms();
     if (open_flash(flash) != 0)
         return 1;
-    int rc = hal_console_open(&node.con, console);
+    int rc = hal_console_open(&kp->node.con, console);
     if (rc != 0) {
         fprintf(stderr, "keel: cannot open console '%s': %s\n", console,
                 strerror(-rc));
         return 1;
     }
-    node_storage_mount(&node);
-    node_update_init(&node);
+    node_storage_mount(&kp->node);
+    node_update_init(&kp->node);
     if (net_init() != 0) {
         fprintf(stderr, "keel: network stack failed to start\n");
         return 1;
     }
-    if (strcmp(node.con.path, "stdio") != 0)
-        fprintf(stderr, "keel: console on %s\n", node.con.path);
+    if (strcmp(kp->node.con.path, "stdio") != 0)
+        fprintf(stderr, "keel: console on %s\n", kp->node.con.path);
 
     snprintf(buf, sizeof(buf),
              "keel %s (board %s, arch %s, build %s)\n"
              "flash %s, %u MiB; type 'help' for commands\n",
              KEEL_VERSION, hal_sys_board(), hal_sys_arch(), node_build_id(),
-             node.flash_path, (unsigned)(BOARD_FLASH_SIZE >> 20));
-    con_out(&node.con, buf, strlen(buf));
+             kp->node.flash_path, (unsigned)(BOARD_FLASH_SIZE >> 20));
+    con_out(&kp->node.con, buf, strlen(buf));
 
-    if (node.con.interactive)
-        line_ed_init(&ed, "keel> ", con_out, complete, &node.con);
+    if (kp->node.con.interactive)
+        line_ed_init(&kp->ed, "keel> ", con_out, complete, &kp->node.con);
     else
-        line_rd_init(&rd);
-    if (node.con.interactive)
-        line_ed_redraw(&ed);
+        line_rd_init(&kp->rd);
+    if (kp->node.con.interactive)
+        line_ed_redraw(&kp->ed);
     else
         prompt();
 
-    while (!node.stop) {
-        int n =
-            hal_console_read(&node.con, buf, sizeof(buf),
-                             node.verify.active ? 0 : net_next_timeout(100));
+    while (!kp->node.stop) {
+        int n = hal_console_read(
+            &kp->node.con, buf, sizeof(buf),
+            kp->node.verify.active ? 0 : net_next_timeout(100));
 
         net_poll();
-        node_update_tick(&node);
-        if (node.verify.active) {
+        node_update_tick(&kp->node);
+        if (kp->node.verify.active) {
             struct cmd_ctx vctx = {
                 .write = con_out,
-                .write_arg = &node.con,
-                .node = &node,
+                .write_arg = &kp->node.con,
+                .node = &kp->node,
             };
 
-            if (node_chain_verify_step(&node, &vctx) && node.con.interactive)
-                line_ed_redraw(&ed);
+            if (node_chain_verify_step(&kp->node, &vctx) &&
+                kp->node.con.interactive)
+                line_ed_redraw(&kp->ed);
         }
         if (n == -EPIPE || n < 0) {
             /* End of input (or a console that failed): power off.  A
              * last line without a newline still runs, or is refused
              * like any other. */
-            if (!node.con.interactive) {
-                enum line_event ev = line_rd_flush(&rd);
+            if (!kp->node.con.interactive) {
+                enum line_event ev = line_rd_flush(&kp->rd);
 
                 if (ev == LINE_DONE)
-                    run_line(rd.buf, 1);
+                    run_line(kp->rd.buf, 1);
                 else if (ev == LINE_TOOLONG || ev == LINE_NUL)
                     script_refused(ev);
             }
-            con_out(&node.con, "\n", 1);
+            con_out(&kp->node.con, "\n", 1);
             break;
         }
-        for (int i = 0; i < n && !node.stop; i++) {
+        for (int i = 0; i < n && !kp->node.stop; i++) {
             enum line_event ev;
 
-            if (node.con.interactive) {
-                ev = line_ed_feed(&ed, (uint8_t)buf[i]);
+            if (kp->node.con.interactive) {
+                ev = line_ed_feed(&kp->ed, (uint8_t)buf[i]);
                 if (ev == LINE_DONE)
-                    run_line(ed.buf, 0);
+                    run_line(kp->ed.buf, 0);
                 else if (ev == LINE_EOF)
-                    node.stop = 1;
-                if (!node.stop && (ev == LINE_DONE || ev == LINE_CANCEL))
-                    line_ed_redraw(&ed);
+                    kp->node.stop = 1;
+                if (!kp->node.stop && (ev == LINE_DONE || ev == LINE_CANCEL))
+                    line_ed_redraw(&kp->ed);
             } else {
-                ev = line_rd_feed(&rd, (uint8_t)buf[i]);
+                ev = line_rd_feed(&kp->rd, (uint8_t)buf[i]);
                 if (ev == LINE_DONE)
-                    run_line(rd.buf, 1);
+                    run_line(kp->rd.buf, 1);
                 else if (ev == LINE_TOOLONG || ev == LINE_NUL)
                     script_refused(ev);
-                if (node.stop)
+                if (kp->node.stop)
                     script_unrun(buf, sizeof(buf), i + 1, n);
                 else if (ev != LINE_NONE)
                     prompt();
@@ -340,12 +352,12 @@ main(int argc, char **argv)
         }
     }
 
-    int status = node.stop ? node.stop_status : 0;
-    if (node.failures > 0 && status == 0)
+    int status = kp->node.stop ? kp->node.stop_status : 0;
+    if (kp->node.failures > 0 && status == 0)
         status = 1;
-    hal_console_close(&node.con);
+    hal_console_close(&kp->node.con);
     hal_board_flash_close();
-    if (node.reboot && !node.con.interactive && node.failures > 0) {
+    if (kp->node.reboot && !kp->node.con.interactive && kp->node.failures > 0) {
         /* A script that failed, then rebooted: exit with keel-boot's
          * reboot status rather than re-executing.  Under keel-boot the
          * reboot happens as asked (any other status would count as a
@@ -354,7 +366,7 @@ main(int argc, char **argv)
          * of a new session with nothing left to read (docs/CONSOLE.md). */
         hal_sys_poweroff(HAL_SYS_EXIT_REBOOT);
     }
-    if (node.reboot)
+    if (kp->node.reboot)
         hal_sys_reboot();
     hal_sys_poweroff(status);
 }
