@@ -31,8 +31,10 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 # ---- sources --------------------------------------------------------------
 
+# src/lib/: the leaf codecs (little-endian, CRC-32C, hex); crc32c goes
+# with the store, hex with crypto, so no program links either twice.
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
-	src/store/crc32c.c
+	src/lib/crc32c.c
 # What keel-boot needs of the update code: formats, boot control, the
 # trust floor, a slot's checks; the installer (update.c) is the node's.
 UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \
@@ -41,7 +43,7 @@ UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c
 # The hardware SHA-256 path is one file per architecture (crypto/arch/):
 # host-built programs (unit tests, fuzzers) take the host's, and
 # $(call for_arch,ARCH,SRCS) swaps in another's.
-CRYPTO_SRCS := src/crypto/sha256.c src/crypto/sha256_k.c \
+CRYPTO_SRCS := src/lib/hex.c src/crypto/sha256.c src/crypto/sha256_k.c \
 	src/crypto/arch/sha256_hw_$(HOST_ARCH).c src/crypto/ec.c \
 	src/crypto/keyfmt.c
 # What the code above needs from the HAL in host programs (unit tests,
@@ -174,7 +176,7 @@ UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/sim/clock.c
-UT_SRCS_console := tests/unit/test_console.c src/console/line.c \
+UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
 build/deps/host/.stamp: $(DEPS_INPUTS)
@@ -345,7 +347,7 @@ build/gen/tool_boards.inc: FORCE
 
 TOOL_SRCS := src/tools/keel-bundle.c src/tools/boards.c src/update/format.c \
 	src/update/slot.c \
-	src/update/archive.c $(CRYPTO_SRCS) src/store/crc32c.c $(HOST_HAL)
+	src/update/archive.c $(CRYPTO_SRCS) src/lib/crc32c.c $(HOST_HAL)
 build/tools/keel-bundle: $(TOOL_SRCS) build/gen/tool_boards.inc \
 		$(TOOL_BOARD_HS) src/tools/boards.h src/tools/board_row.h \
 		src/update/format.h build/deps/host/.stamp

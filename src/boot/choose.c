@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "boot/choose.h"
-#include "store/le.h"
+#include "lib/le.h"
 #include "update/update.h"
 
 static void

@@ -9,7 +9,7 @@
 
 #include "chain/chain.h"
 #include "crypto/crypto.h"
-#include "store/le.h"
+#include "lib/le.h"
 
 static const char state_magic[4] = {'K', 'C', 'S', '1'};
 
@@ -31,14 +31,14 @@ static void
 w_put(uint8_t *p, const struct chain_weight *w)
 {
     for (int i = 0; i < 8; i++)
-        put32(p + 4 * i, w->w[i]);
+        lib_put32(p + 4 * i, w->w[i]);
 }
 
 static void
 w_get(const uint8_t *p, struct chain_weight *w)
 {
     for (int i = 0; i < 8; i++)
-        w->w[i] = le32(p + 4 * i);
+        w->w[i] = lib_le32(p + 4 * i);
 }
 
 uint64_t
@@ -59,11 +59,11 @@ state_save(struct chain *c)
     s[4] = 1;
     s[5] = c->pf == &chain_mainnet ? 0 : 1;
     s[6] = (uint8_t)(c->from_checkpoint ? 1 : 0);
-    put64(s + 8, c->origin);
-    put64(s + 16, c->base);
+    lib_put64(s + 8, c->origin);
+    lib_put64(s + 16, c->base);
     memcpy(s + 24, c->base_bhash, 32);
     w_put(s + 56, &c->base_w);
-    put64(s + 88, c->count);
+    lib_put64(s + 88, c->count);
     if (c->count > 0)
         memcpy(s + 96, c->tip + 128, 32);
     w_put(s + 128, &c->w);
@@ -167,8 +167,8 @@ chain_open(struct chain *c, struct clog *log, struct store *st)
                     "drops the stored chain");
     c->pf = s[5] == 0 ? &chain_mainnet : &chain_testnet;
     c->from_checkpoint = s[6];
-    c->origin = le64(s + 8);
-    c->base = le64(s + 16);
+    c->origin = lib_le64(s + 8);
+    c->base = lib_le64(s + 16);
     memcpy(c->base_bhash, s + 24, 32);
     w_get(s + 56, &c->base_w);
     /* The log decides what is stored; the snapshot only saves work. */
@@ -183,7 +183,7 @@ chain_open(struct chain *c, struct clog *log, struct store *st)
         if (rc != 0)
             return fail(c, rc, "the tip trailer is unreadable");
     }
-    if (le64(s + 88) == c->count &&
+    if (lib_le64(s + 88) == c->count &&
         (c->count == 0 || memcmp(s + 96, c->tip + 128, 32) == 0)) {
         w_get(s + 128, &c->w);
         return 0;
@@ -232,7 +232,7 @@ check_base(struct chain *c, const uint8_t t[TRAILER_LEN])
         chain_genesis(c->pf, g);
         return memcmp(g, t, TRAILER_LEN) == 0 ? CHAIN_OK : CHAIN_R_GENESIS;
     }
-    if (le64(t + 32) != c->base || memcmp(t + 128, c->base_bhash, 32) != 0)
+    if (lib_le64(t + 32) != c->base || memcmp(t + 128, c->base_bhash, 32) != 0)
         return CHAIN_R_CHECKPOINT;
     if (c->base >= c->pf->v30) {
         crypto_sha256(t, 128, h);
@@ -323,7 +323,7 @@ chain_extend(struct chain *c, const uint8_t *recs, uint32_t n,
                 r = chain_check(c->pf, k > 0 ? t - TRAILER_LEN : c->tip, t, o);
             if (r != CHAIN_OK) {
                 *bad = r;
-                *bad_bnum = le64(t + 32);
+                *bad_bnum = lib_le64(t + 32);
                 break;
             }
         }

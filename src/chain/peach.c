@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "chain/peach.h"
+#include "lib/hex.h"
 #include "crypto/crypto.h"
-#include "store/le.h"
+#include "lib/le.h"
 
 _Static_assert(sizeof(float) == 4, "binary32 float");
 
@@ -178,11 +179,11 @@ tile_gen(uint32_t index, const uint8_t phash[32], uint8_t tile[TILELEN])
 {
     /* tile rows are 32 bytes; each row's input is the row before with
      * the index in front (36 bytes), hashed into the next row */
-    put32(tile, index);
+    lib_put32(tile, index);
     memcpy(tile + 4, phash, 32);
     nighthash(tile, GENLEN, index, GENLEN, tile);
     for (int i = 0; i < TILELEN - 32; i += 32) {
-        put32(tile + i + 32, index);
+        lib_put32(tile + i + 32, index);
         nighthash(tile + i, GENLEN, index, 32, tile + i + 32);
     }
 }
@@ -194,11 +195,11 @@ jump(uint32_t index, const uint8_t nonce[32], const uint8_t tile[TILELEN])
     uint32_t sum = 0;
 
     memcpy(seed, nonce, 32);
-    put32(seed + 32, index);
+    lib_put32(seed + 32, index);
     memcpy(seed + 36, tile, TILELEN);
     nighthash(seed, JUMPLEN, index, 0, h);
     for (int i = 0; i < 8; i++)
-        sum += le32(h + 4 * i);
+        sum += lib_le32(h + 4 * i);
     return sum & MAP_M1;
 }
 
@@ -270,28 +271,13 @@ static const char st_trailer[] =
 static const char st_final[] =
     "00000000f5c5a5cef0d97e716beae6e1379d7d06b4e5d908e98b0e4b8ecae2fc";
 
-static void
-unhex(const char *h, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-
-        for (int j = 0; j < 2; j++) {
-            char c = h[2 * i + j];
-
-            v = v << 4 | (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-        }
-        out[i] = (uint8_t)v;
-    }
-}
-
 int
 peach_selftest(const char **what)
 {
     uint8_t t[160], want[32], fin[32];
 
-    unhex(st_trailer, t, sizeof(t));
-    unhex(st_final, want, sizeof(want));
+    (void)lib_hex_decode(st_trailer, 2 * sizeof(t), t, sizeof(t));
+    (void)lib_hex_decode(st_final, 2 * sizeof(want), want, sizeof(want));
     if (peach_check(t, fin) != 0 || memcmp(fin, want, 32) != 0) {
         *what = "mainnet block 0x128ff: peach hash differs";
         return -1;

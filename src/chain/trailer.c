@@ -7,20 +7,20 @@
 #include "chain/peach.h"
 #include "chain/trailer.h"
 #include "crypto/crypto.h"
-#include "store/le.h"
+#include "lib/le.h"
 
 void
 trailer_decode(const uint8_t b[TRAILER_LEN], struct trailer *t)
 {
     memcpy(t->phash, b, 32);
-    t->bnum = le64(b + 32);
-    t->mfee = le64(b + 40);
-    t->tcount = le32(b + 48);
-    t->time0 = le32(b + 52);
-    t->difficulty = le32(b + 56);
+    t->bnum = lib_le64(b + 32);
+    t->mfee = lib_le64(b + 40);
+    t->tcount = lib_le32(b + 48);
+    t->time0 = lib_le32(b + 52);
+    t->difficulty = lib_le32(b + 56);
     memcpy(t->mroot, b + 60, 32);
     memcpy(t->nonce, b + 92, 32);
-    t->stime = le32(b + 124);
+    t->stime = lib_le32(b + 124);
     memcpy(t->bhash, b + 128, 32);
 }
 
@@ -28,14 +28,14 @@ void
 trailer_encode(const struct trailer *t, uint8_t b[TRAILER_LEN])
 {
     memcpy(b, t->phash, 32);
-    put64(b + 32, t->bnum);
-    put64(b + 40, t->mfee);
-    put32(b + 48, t->tcount);
-    put32(b + 52, t->time0);
-    put32(b + 56, t->difficulty);
+    lib_put64(b + 32, t->bnum);
+    lib_put64(b + 40, t->mfee);
+    lib_put32(b + 48, t->tcount);
+    lib_put32(b + 52, t->time0);
+    lib_put32(b + 56, t->difficulty);
     memcpy(b + 60, t->mroot, 32);
     memcpy(b + 92, t->nonce, 32);
-    put32(b + 124, t->stime);
+    lib_put32(b + 124, t->stime);
     memcpy(b + 128, t->bhash, 32);
 }
 
@@ -102,9 +102,9 @@ chain_genesis(const struct chain_profile *pf, uint8_t out[TRAILER_LEN])
     }
     /* testnet: a named mroot, a start time and difficulty, v3 spacing */
     crypto_sha256("keel testnet genesis", 20, out + 60);
-    put32(out + 52, TESTNET_TIME);
-    put32(out + 56, TESTNET_DIFF);
-    put32(out + 124, TESTNET_TIME + 100);
+    lib_put32(out + 52, TESTNET_TIME);
+    lib_put32(out + 56, TESTNET_DIFF);
+    lib_put32(out + 124, TESTNET_TIME + 100);
     crypto_sha256(out, 128, out + 128);
 }
 
@@ -190,9 +190,9 @@ chain_check(const struct chain_profile *pf, const uint8_t pb[TRAILER_LEN],
     ng = (n & 0xff) == 0;
     pseudo = !ng && t.tcount == 0;
     if (ng || pseudo) {
-        if (t.mfee != 0 || t.tcount != 0 || !bytes_zero(t.nonce, 32))
+        if (t.mfee != 0 || t.tcount != 0 || !lib_bytes_zero(t.nonce, 32))
             return CHAIN_R_NG_FIELDS;
-        if (n < pf->v30 && !bytes_zero(t.mroot, 32))
+        if (n < pf->v30 && !lib_bytes_zero(t.mroot, 32))
             return CHAIN_R_NG_MROOT;
     } else {
         if (t.mfee < 500)
@@ -250,7 +250,7 @@ chain_check(const struct chain_profile *pf, const uint8_t pb[TRAILER_LEN],
 void
 chain_weight_add(struct chain_weight *w, const uint8_t t[TRAILER_LEN])
 {
-    uint64_t bnum = le64(t + 32);
+    uint64_t bnum = lib_le64(t + 32);
     unsigned d = t[56]; /* difficulty[0] */
     uint64_t carry;
 
@@ -268,7 +268,7 @@ chain_weight_add(struct chain_weight *w, const uint8_t t[TRAILER_LEN])
 void
 chain_weight_sub(struct chain_weight *w, const uint8_t t[TRAILER_LEN])
 {
-    uint64_t bnum = le64(t + 32);
+    uint64_t bnum = lib_le64(t + 32);
     unsigned d = t[56];
     uint64_t borrow;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "console/cmd.h"
+#include "lib/hex.h"
 
 #ifndef CMD_OUT_MAX
 #define CMD_OUT_MAX 1024 /* bytes formatted by one cmd_printf call */
@@ -63,46 +64,22 @@ cmd_err(struct cmd_ctx *ctx, const char *fmt, ...)
 void
 cmd_hex(struct cmd_ctx *ctx, const uint8_t *p, size_t n)
 {
-    static const char hx[] = "0123456789abcdef";
     char buf[129];
 
     while (n > 0) {
         size_t k = n < 64 ? n : 64;
 
-        for (size_t i = 0; i < k; i++) {
-            buf[2 * i] = hx[p[i] >> 4];
-            buf[2 * i + 1] = hx[p[i] & 15];
-        }
+        lib_hex_encode(p, k, buf);
         ctx->write(ctx->write_arg, buf, 2 * k);
         p += k;
         n -= k;
     }
 }
 
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 int
 cmd_unhex(const char *h, uint8_t *out, size_t cap)
 {
-    size_t n = strlen(h);
-
-    if (n % 2 != 0 || n / 2 > cap)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i += 2) {
-        int a = hexval(h[i]), b = hexval(h[i + 1]);
-
-        if (a < 0 || b < 0)
-            return -EINVAL;
-        out[i / 2] = (uint8_t)(a << 4 | b);
-    }
-    return (int)(n / 2);
+    return lib_hex_decode(h, strlen(h), out, cap);
 }
 
 int

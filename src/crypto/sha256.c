@@ -5,6 +5,7 @@
 #include <bearssl_hash.h>
 
 #include "crypto/crypto.h"
+#include "lib/hex.h"
 #include "crypto/sha256_hw.h"
 #include "hal/sys.h"
 #include "keel_deps.h"
@@ -138,28 +139,6 @@ crypto_ct_diff(const void *a, const void *b, size_t len)
     return d;
 }
 
-static int
-unhex(const char *h, uint8_t *out, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned v = 0;
-
-        for (int k = 0; k < 2; k++) {
-            char ch = h[2 * i + k];
-
-            v <<= 4;
-            if (ch >= '0' && ch <= '9')
-                v |= (unsigned)(ch - '0');
-            else if (ch >= 'a' && ch <= 'f')
-                v |= (unsigned)(ch - 'a' + 10);
-            else
-                return -EINVAL;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 /* FIPS 180-4 / NIST CSRC example values. */
 static const struct {
     const char *name, *msg, *digest;
@@ -185,7 +164,8 @@ crypto_selftest(const char **what)
         uint8_t want[CRYPTO_SHA256_LEN], got[CRYPTO_SHA256_LEN];
         size_t n = strlen(sha256_kat[i].msg);
 
-        if (unhex(sha256_kat[i].digest, want, sizeof(want)) != 0)
+        if (lib_hex_decode(sha256_kat[i].digest, 2 * sizeof(want), want,
+                           sizeof(want)) != (int)sizeof(want))
             goto fail;
         crypto_sha256_init(&c);
         for (unsigned r = 0; r < sha256_kat[i].repeat; r++)

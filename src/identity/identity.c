@@ -16,7 +16,7 @@
 
 #include "hal/clock.h"
 #include "identity/identity.h"
-#include "store/le.h"
+#include "lib/le.h"
 
 /* ---- record layout (docs/FORMAT.md) ---------------------------------- */
 
@@ -55,7 +55,7 @@ static const char mark_magic[4] = {'K', 'I', 'M', '1'};
 static int64_t
 le64s(const uint8_t *p)
 {
-    return (int64_t)le64(p);
+    return (int64_t)lib_le64(p);
 }
 
 static void say(struct identity *id, const char *fmt, ...)
@@ -147,7 +147,7 @@ identity_stmt_check(const uint8_t stmt[ID_STMT_LEN], const uint8_t *sig_old,
     if (crypto_ec_verify(old_pub, h, sig_old, lo) != CRYPTO_VERIFIED ||
         crypto_ec_verify(new_pub, h, sig_new, ln) != CRYPTO_VERIFIED)
         return -EBADMSG;
-    *seq = le32(stmt + S_SEQ);
+    *seq = lib_le32(stmt + S_SEQ);
     return 0;
 }
 
@@ -161,14 +161,14 @@ identity_record_encode(const struct identity *id, uint8_t r[ID_REC_LEN])
     r[R_VERSION] = 1;
     r[R_FLAGS] = (uint8_t)((id->rotating ? F_ROTATING : 0) |
                            (id->has_stmt ? F_STMT : 0));
-    put32(r + R_GEN, id->gen);
-    put64(r + R_CREATED, (uint64_t)id->cur.created);
+    lib_put32(r + R_GEN, id->gen);
+    lib_put64(r + R_CREATED, (uint64_t)id->cur.created);
     memcpy(r + R_PRIV, id->cur.k.priv, CRYPTO_EC_PRIV_LEN);
     memcpy(r + R_PUB, id->cur.k.pub, CRYPTO_EC_PUB_LEN);
     if (id->has_stmt) {
-        put64(r + R_OLD_CREATED, (uint64_t)id->old.created);
+        lib_put64(r + R_OLD_CREATED, (uint64_t)id->old.created);
         memcpy(r + R_OLD_PUB, id->old.k.pub, CRYPTO_EC_PUB_LEN);
-        put64(r + R_WINDOW_END, (uint64_t)id->window_end);
+        lib_put64(r + R_WINDOW_END, (uint64_t)id->window_end);
         memcpy(r + R_STMT, id->stmt, ID_STMT_LEN);
         r[R_SIG_OLD] = id->sig_old_len;
         memcpy(r + R_SIG_OLD + 1, id->sig_old, id->sig_old_len);
@@ -205,7 +205,7 @@ identity_record_decode(const uint8_t *r, size_t len, struct identity *out,
         *why = "unknown format";
         return -EBADMSG;
     }
-    out->gen = le32(r + R_GEN);
+    out->gen = lib_le32(r + R_GEN);
     out->rotating = (fl & F_ROTATING) != 0;
     out->has_stmt = (fl & F_STMT) != 0;
     out->cur.created = le64s(r + R_CREATED);
@@ -219,7 +219,7 @@ identity_record_decode(const uint8_t *r, size_t len, struct identity *out,
         goto bad;
     }
     if (!out->has_stmt) {
-        if (!bytes_zero(r + R_OLD_CREATED, R_SHA - R_OLD_CREATED)) {
+        if (!lib_bytes_zero(r + R_OLD_CREATED, R_SHA - R_OLD_CREATED)) {
             *why = "unknown format";
             goto bad;
         }
@@ -253,7 +253,7 @@ identity_record_decode(const uint8_t *r, size_t len, struct identity *out,
             *why = "old key fails its self-check";
             goto bad;
         }
-    } else if (!bytes_zero(r + R_OLD_PRIV, CRYPTO_EC_PRIV_LEN)) {
+    } else if (!lib_bytes_zero(r + R_OLD_PRIV, CRYPTO_EC_PRIV_LEN)) {
         *why = "retired key not wiped";
         goto bad;
     }
@@ -283,7 +283,7 @@ mark_read(struct identity *id, uint32_t *gen, uint8_t fp[ID_FP_LEN])
         return id->ctl->newest < 0 && id->ctl->bad >= 2 ? -EIO : 0;
     if (n != ID_MARK_LEN || memcmp(m, mark_magic, 4) != 0)
         return -EIO;
-    *gen = le32(m + 4);
+    *gen = lib_le32(m + 4);
     memcpy(fp, m + 8, ID_FP_LEN);
     return 1;
 }
@@ -294,7 +294,7 @@ identity_mark_encode(const struct identity *id, uint8_t m[ID_MARK_LEN])
     if (id->state != IDENTITY_READY)
         return -ENOKEY;
     memcpy(m, mark_magic, 4);
-    put32(m + 4, id->gen);
+    lib_put32(m + 4, id->gen);
     identity_fingerprint(id->cur.k.pub, m + 8);
     return 0;
 }
@@ -307,7 +307,7 @@ mark_write(struct identity *id)
     if (id->ctl == NULL)
         return -EIO;
     memcpy(m, mark_magic, 4);
-    put32(m + 4, id->gen);
+    lib_put32(m + 4, id->gen);
     identity_fingerprint(id->cur.k.pub, m + 8);
     return ctl_put(id->ctl, CTL_TAG_ID, m, sizeof(m));
 }
@@ -319,7 +319,7 @@ repairs_read(struct store *st)
 {
     uint8_t b[4];
 
-    return store_get(st, ID_KEY_REPAIRS, b, sizeof(b)) == 4 ? le32(b) : 0;
+    return store_get(st, ID_KEY_REPAIRS, b, sizeof(b)) == 4 ? lib_le32(b) : 0;
 }
 
 /* Commit next (already checked) as the identity: both copies in one
@@ -338,7 +338,7 @@ commit(struct identity *id, const struct identity *next, int count_repair)
     int rc;
 
     identity_record_encode(next, r);
-    put32(cnt, id->repairs + 1);
+    lib_put32(cnt, id->repairs + 1);
     rc = store_commit(id->st, e, count_repair ? 3 : 2);
     if (rc != 0) {
         crypto_wipe(r, ID_REC_LEN);
@@ -476,9 +476,9 @@ identity_rotate(struct identity *id, int64_t window_s)
     next->has_stmt = 1;
     next->window_end = t + window_s;
     memcpy(next->stmt + S_MAGIC, stmt_magic, 4);
-    put32(next->stmt + S_SEQ, next->gen);
-    put64(next->stmt + S_TIME, (uint64_t)t);
-    put64(next->stmt + S_WINDOW_END, (uint64_t)next->window_end);
+    lib_put32(next->stmt + S_SEQ, next->gen);
+    lib_put64(next->stmt + S_TIME, (uint64_t)t);
+    lib_put64(next->stmt + S_WINDOW_END, (uint64_t)next->window_end);
     crypto_spki_encode(next->old.k.pub, next->stmt + S_OLD);
     crypto_spki_encode(next->cur.k.pub, next->stmt + S_NEW);
     crypto_sha256(next->stmt, ID_STMT_LEN, h);

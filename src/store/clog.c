@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "store/clog.h"
-#include "store/crc32c.h"
-#include "store/le.h"
+#include "lib/crc32c.h"
+#include "lib/le.h"
 
 #define SLOT_MAGIC 0x4c4b
 #define SLOT_VERSION 1
@@ -43,12 +43,12 @@ slot_load(struct clog *l, uint32_t slot, uint8_t *b, uint32_t *seq,
 
     if (rc != 0)
         return rc;
-    if (le16(b + 160) != SLOT_MAGIC || b[162] != SLOT_VERSION ||
+    if (lib_le16(b + 160) != SLOT_MAGIC || b[162] != SLOT_VERSION ||
         b[163] < T_APPEND || b[163] > T_TRUNC ||
-        crc32c(0, b, 172) != le32(b + 172))
+        lib_crc32c(0, b, 172) != lib_le32(b + 172))
         return -EBADMSG;
-    *seq = le32(b + 164);
-    *index = le32(b + 168);
+    *seq = lib_le32(b + 164);
+    *index = lib_le32(b + 168);
     return b[163];
 }
 
@@ -125,16 +125,16 @@ clog_checkpoint(struct clog *l)
     uint8_t v[24 + CLOG_RUNS_MAX * 12];
     uint32_t n = 24;
 
-    put32(v, CKPT_VERSION);
-    put32(v + 4, l->first);
-    put32(v + 8, l->end);
-    put32(v + 12, l->wslot);
-    put32(v + 16, l->wseq - 1);
-    put32(v + 20, l->nruns);
+    lib_put32(v, CKPT_VERSION);
+    lib_put32(v + 4, l->first);
+    lib_put32(v + 8, l->end);
+    lib_put32(v + 12, l->wslot);
+    lib_put32(v + 16, l->wseq - 1);
+    lib_put32(v + 20, l->nruns);
     for (uint32_t i = 0; i < l->nruns; i++, n += 12) {
-        put32(v + n, l->runs[i].index);
-        put32(v + n + 4, l->runs[i].slot);
-        put32(v + n + 8, l->runs[i].count);
+        lib_put32(v + n, l->runs[i].index);
+        lib_put32(v + n + 4, l->runs[i].slot);
+        lib_put32(v + n + 8, l->runs[i].count);
     }
     int rc = store_put(l->st, CLOG_CKPT_KEY, v, n);
 
@@ -155,19 +155,20 @@ ckpt_load(struct clog *l, uint32_t *last_seq)
     }
     if (n < 0)
         return n;
-    if (n < 24 || le32(v) != CKPT_VERSION ||
-        (uint32_t)n != 24 + 12 * le32(v + 20) || le32(v + 20) > CLOG_RUNS_MAX ||
-        le32(v + 12) >= l->nslots)
+    if (n < 24 || lib_le32(v) != CKPT_VERSION ||
+        (uint32_t)n != 24 + 12 * lib_le32(v + 20) ||
+        lib_le32(v + 20) > CLOG_RUNS_MAX || lib_le32(v + 12) >= l->nslots)
         return -EBADMSG;
-    l->first = le32(v + 4);
-    l->end = le32(v + 8);
-    l->wslot = le32(v + 12);
-    *last_seq = le32(v + 16);
-    l->nruns = le32(v + 20);
+    l->first = lib_le32(v + 4);
+    l->end = lib_le32(v + 8);
+    l->wslot = lib_le32(v + 12);
+    *last_seq = lib_le32(v + 16);
+    l->nruns = lib_le32(v + 20);
     for (uint32_t i = 0; i < l->nruns; i++) {
         const uint8_t *r = v + 24 + 12 * i;
 
-        l->runs[i] = (struct clog_run){le32(r), le32(r + 4), le32(r + 8)};
+        l->runs[i] =
+            (struct clog_run){lib_le32(r), lib_le32(r + 4), lib_le32(r + 8)};
         if (l->runs[i].slot >= l->nslots)
             return -EBADMSG;
     }
@@ -345,12 +346,12 @@ slot_fill(struct clog *l, uint8_t *b, const uint8_t *rec, int type,
         memcpy(b, rec, CLOG_REC);
     else
         memset(b, 0, CLOG_REC);
-    put16(b + 160, SLOT_MAGIC);
+    lib_put16(b + 160, SLOT_MAGIC);
     b[162] = SLOT_VERSION;
     b[163] = (uint8_t)type;
-    put32(b + 164, l->wseq++);
-    put32(b + 168, index);
-    put32(b + 172, crc32c(0, b, 172));
+    lib_put32(b + 164, l->wseq++);
+    lib_put32(b + 168, index);
+    lib_put32(b + 172, lib_crc32c(0, b, 172));
     memset(b + CLOG_SLOT_RAW, l->f->erased, l->slot_size - CLOG_SLOT_RAW);
 }
 

@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "store/crc32c.h"
+#include "lib/crc32c.h"
 #include "store/ctl.h"
-#include "store/le.h"
+#include "lib/le.h"
 
 #define CTL_MAGIC 0x3142434bu /* "KCB1" */
 #define CTL_VERSION 1
@@ -26,17 +26,18 @@ copy_load(struct ctl *c, int i, uint32_t *seq)
     rc = hal_flash_read(c->f, (uint64_t)i * c->f->erase_size, b, CTL_HDR_SIZE);
     if (rc != 0)
         return rc;
-    len = le16(b + 6);
-    if (le32(b) != CTL_MAGIC || le16(b + 4) != CTL_VERSION ||
+    len = lib_le16(b + 6);
+    if (lib_le32(b) != CTL_MAGIC || lib_le16(b + 4) != CTL_VERSION ||
         len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
         return -EBADMSG;
     rc = hal_flash_read(c->f, (uint64_t)i * c->f->erase_size + CTL_HDR_SIZE,
                         b + CTL_HDR_SIZE, len);
     if (rc != 0)
         return rc;
-    if (crc32c(crc32c(0, b, 12), b + CTL_HDR_SIZE, len) != le32(b + 12))
+    if (lib_crc32c(lib_crc32c(0, b, 12), b + CTL_HDR_SIZE, len) !=
+        lib_le32(b + 12))
         return -EBADMSG;
-    *seq = le32(b + 8);
+    *seq = lib_le32(b + 8);
     return (int)len;
 }
 
@@ -115,12 +116,12 @@ copy_write(struct ctl *c, int target, uint32_t seq, const void *buf, size_t len)
 
     total = hal_flash_pad(c->f, CTL_HDR_SIZE + (uint32_t)len);
     memset(b, c->f->erased, total);
-    put32(b, CTL_MAGIC);
-    put16(b + 4, CTL_VERSION);
-    put16(b + 6, (uint16_t)len);
-    put32(b + 8, seq);
+    lib_put32(b, CTL_MAGIC);
+    lib_put16(b + 4, CTL_VERSION);
+    lib_put16(b + 6, (uint16_t)len);
+    lib_put32(b + 8, seq);
     memcpy(b + CTL_HDR_SIZE, buf, len);
-    put32(b + 12, crc32c(crc32c(0, b, 12), b + CTL_HDR_SIZE, len));
+    lib_put32(b + 12, lib_crc32c(lib_crc32c(0, b, 12), b + CTL_HDR_SIZE, len));
 
     c->valid[target] = 0;
     rc = hal_flash_erase(c->f, off, c->f->erase_size);

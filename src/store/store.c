@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "hal/clock.h"
-#include "store/crc32c.h"
-#include "store/le.h"
+#include "lib/crc32c.h"
+#include "lib/le.h"
 #include "store/store.h"
 
 #define SEC_MAGIC 0x3153534bu /* "KSS1" */
@@ -103,15 +103,15 @@ rec_load(struct store *s, uint32_t sec, uint32_t off)
         blank &= b[i] == s->f->erased;
     if (blank)
         return 0;
-    len = le32(b + 8);
-    if (le16(b) != REC_MAGIC || b[2] != REC_VERSION ||
+    len = lib_le32(b + 8);
+    if (lib_le16(b) != REC_MAGIC || b[2] != REC_VERSION ||
         len > STORE_REC_MAX - REC_HDR || off + REC_HDR + len > s->sector_size)
         return -EBADMSG;
     rc =
         hal_flash_read(s->f, sec_off(s, sec) + off + REC_HDR, b + REC_HDR, len);
     if (rc != 0)
         return rc;
-    if (crc32c(crc32c(0, b, 12), b + REC_HDR, len) != le32(b + 12))
+    if (lib_crc32c(lib_crc32c(0, b, 12), b + REC_HDR, len) != lib_le32(b + 12))
         return -EBADMSG;
     return (int)pad(s, REC_HDR + len);
 }
@@ -125,7 +125,7 @@ static int
 rec_entries(struct store *s, uint32_t sec, uint32_t off, entry_fn fn, void *arg)
 {
     const uint8_t *b = s->rbuf;
-    uint32_t len = le32(b + 8), seq = le32(b + 4), p = REC_HDR;
+    uint32_t len = lib_le32(b + 8), seq = lib_le32(b + 4), p = REC_HDR;
 
     while (p < REC_HDR + len) {
         uint32_t klen, vlen;
@@ -135,7 +135,7 @@ rec_entries(struct store *s, uint32_t sec, uint32_t off, entry_fn fn, void *arg)
             return -EBADMSG;
         klen = b[p];
         op = b[p + 1];
-        vlen = le16(b + p + 2);
+        vlen = lib_le16(b + p + 2);
         if (klen == 0 || klen > STORE_KEY_MAX || vlen > STORE_VAL_MAX ||
             (op != OP_PUT && op != OP_DEL) ||
             p + ENT_HDR + klen + vlen > REC_HDR + len)
@@ -210,13 +210,14 @@ sec_header(struct store *s, uint32_t sec)
 
     if (rc != 0)
         return rc;
-    x->in_use = le32(h) == SEC_MAGIC && le16(h + 4) == SEC_VERSION &&
-                le16(h + 6) == SEC_HDR && le32(h + 20) == s->sector_size &&
-                crc32c(0, h, 28) == le32(h + 28);
+    x->in_use = lib_le32(h) == SEC_MAGIC && lib_le16(h + 4) == SEC_VERSION &&
+                lib_le16(h + 6) == SEC_HDR &&
+                lib_le32(h + 20) == s->sector_size &&
+                lib_crc32c(0, h, 28) == lib_le32(h + 28);
     if (x->in_use) {
-        x->seq = le32(h + 8);
-        x->erases = le32(h + 12);
-        x->floor = le32(h + 16);
+        x->seq = lib_le32(h + 8);
+        x->erases = lib_le32(h + 12);
+        x->floor = lib_le32(h + 16);
     }
     return 0;
 }
@@ -255,19 +256,19 @@ mount_retire(struct store *s, uint32_t sec, uint32_t off, void *arg)
     const uint8_t *b = s->rbuf;
     uint32_t target;
 
-    if (le32(b + 4) > m->limit)
+    if (lib_le32(b + 4) > m->limit)
         return 0;
-    if (b[3] == REC_FENCE && le32(b + 8) == 4) {
+    if (b[3] == REC_FENCE && lib_le32(b + 8) == 4) {
         if (s->nfences < STORE_FENCES_MAX)
             s->fences[s->nfences++] =
-                (struct store_fence){sec, le32(b + REC_HDR), off};
+                (struct store_fence){sec, lib_le32(b + REC_HDR), off};
         return 0;
     }
-    if (b[3] != REC_RETIRE || le32(b + 8) != 8)
+    if (b[3] != REC_RETIRE || lib_le32(b + 8) != 8)
         return 0;
-    target = le32(b + REC_HDR);
+    target = lib_le32(b + REC_HDR);
     if (target < s->nsectors && s->sec[target].in_use &&
-        s->sec[target].seq == le32(b + REC_HDR + 4))
+        s->sec[target].seq == lib_le32(b + REC_HDR + 4))
         s->sec[target].in_use = 2; /* retired, erase below */
     return 0;
 }
@@ -319,7 +320,7 @@ static int
 mount_data(struct store *s, uint32_t sec, uint32_t off, void *arg)
 {
     struct mount_ctx *m = arg;
-    uint32_t seq = le32(s->rbuf + 4);
+    uint32_t seq = lib_le32(s->rbuf + 4);
 
     if (seq > m->limit || fenced(s, sec, off))
         return 0; /* a torn record that verifies now: never counted */
@@ -469,15 +470,15 @@ sec_open(struct store *s)
     }
     x->erases++;
     memset(h, s->f->erased, s->hdr_size);
-    put32(h, SEC_MAGIC);
-    put16(h + 4, SEC_VERSION);
-    put16(h + 6, SEC_HDR);
-    put32(h + 8, s->next_block_seq);
-    put32(h + 12, x->erases);
-    put32(h + 16, s->next_seq - 1);
-    put32(h + 20, s->sector_size);
-    put32(h + 24, 0);
-    put32(h + 28, crc32c(0, h, 28));
+    lib_put32(h, SEC_MAGIC);
+    lib_put16(h + 4, SEC_VERSION);
+    lib_put16(h + 6, SEC_HDR);
+    lib_put32(h + 8, s->next_block_seq);
+    lib_put32(h + 12, x->erases);
+    lib_put32(h + 16, s->next_seq - 1);
+    lib_put32(h + 20, s->sector_size);
+    lib_put32(h + 24, 0);
+    lib_put32(h + 28, lib_crc32c(0, h, 28));
     rc = hal_flash_prog(s->f, sec_off(s, sec), h, s->hdr_size);
     if (rc != 0)
         return rc == -EINVAL ? -EIO : rc;
@@ -538,13 +539,13 @@ small_write(struct store *s, int type, const uint8_t *payload, uint32_t plen)
     int rc;
 
     memset(b, s->f->erased, size);
-    put16(b, REC_MAGIC);
+    lib_put16(b, REC_MAGIC);
     b[2] = REC_VERSION;
     b[3] = (uint8_t)type;
-    put32(b + 4, s->next_seq);
-    put32(b + 8, plen);
+    lib_put32(b + 4, s->next_seq);
+    lib_put32(b + 8, plen);
     memcpy(b + REC_HDR, payload, plen);
-    put32(b + 12, crc32c(crc32c(0, b, 12), b + REC_HDR, plen));
+    lib_put32(b + 12, lib_crc32c(lib_crc32c(0, b, 12), b + REC_HDR, plen));
     rc = hal_flash_prog(s->f, sec_off(s, (uint32_t)s->head) + off, b, size);
     s->sec[s->head].used = off + size;
     if (rc != 0) {
@@ -578,7 +579,7 @@ fence_write(struct store *s)
         return 0;
     from = s->resume_from;
     s->sec[s->head].used = at;
-    put32(p, from);
+    lib_put32(p, from);
     rc = small_write(s, REC_FENCE, p, 4);
     if (rc != 0)
         return rc;
@@ -599,12 +600,12 @@ rec_write(struct store *s, int type, uint32_t plen, int spare, int marker,
 
     if (rc != 0)
         return rc;
-    put16(b, REC_MAGIC);
+    lib_put16(b, REC_MAGIC);
     b[2] = REC_VERSION;
     b[3] = (uint8_t)type;
-    put32(b + 4, s->next_seq);
-    put32(b + 8, plen);
-    put32(b + 12, crc32c(crc32c(0, b, 12), b + REC_HDR, plen));
+    lib_put32(b + 4, s->next_seq);
+    lib_put32(b + 8, plen);
+    lib_put32(b + 12, lib_crc32c(lib_crc32c(0, b, 12), b + REC_HDR, plen));
     memset(b + REC_HDR + plen, s->f->erased, size - REC_HDR - plen);
     off = s->sec[s->head].used;
     rc = hal_flash_prog(s->f, sec_off(s, (uint32_t)s->head) + off, b, size);
@@ -629,7 +630,7 @@ rec_write(struct store *s, int type, uint32_t plen, int spare, int marker,
 static void
 index_apply(struct store *s, uint32_t rec_off)
 {
-    memcpy(s->rbuf, s->wbuf, REC_HDR + le32(s->wbuf + 8));
+    memcpy(s->rbuf, s->wbuf, REC_HDR + lib_le32(s->wbuf + 8));
     rec_entries(s, (uint32_t)s->head, rec_off, mount_entry, NULL);
 }
 
@@ -668,7 +669,7 @@ gc_flush_reload(struct store *s, struct gc_ctx *g, uint32_t sec,
     if (g->rc != 0)
         return g->rc;
     n = rec_load(s, sec, rec_off);
-    if (n <= 0 || le32(s->rbuf + 4) != seq)
+    if (n <= 0 || lib_le32(s->rbuf + 4) != seq)
         g->rc = n < 0 && n != -EBADMSG ? n : -EIO;
     return g->rc;
 }
@@ -710,7 +711,7 @@ gc_rec(struct store *s, uint32_t sec, uint32_t off, void *arg)
     struct gc_ctx *g = arg;
     int rc;
 
-    if (s->rbuf[3] != REC_DATA || le32(s->rbuf + 4) > s->next_seq)
+    if (s->rbuf[3] != REC_DATA || lib_le32(s->rbuf + 4) > s->next_seq)
         return 0;
     rc = rec_entries(s, sec, off, gc_entry, g);
     return rc == -EBADMSG ? 0 : rc;
@@ -743,8 +744,8 @@ gc_one(struct store *s)
     /* The commit point: after this record the copies rule. */
     uint8_t p[8];
 
-    put32(p, tail);
-    put32(p + 4, s->sec[tail].seq);
+    lib_put32(p, tail);
+    lib_put32(p + 4, s->sec[tail].seq);
     rc = room(s, s->marker_size, 1, 1);
     if (rc == 0)
         rc = small_write(s, REC_RETIRE, p, 8);
@@ -847,7 +848,7 @@ store_commit(struct store *s, const struct store_entry *e, int n)
 
         p[0] = (uint8_t)klen[i];
         p[1] = e[i].del ? OP_DEL : OP_PUT;
-        put16(p + 2, (uint16_t)vlen);
+        lib_put16(p + 2, (uint16_t)vlen);
         memcpy(p + ENT_HDR, e[i].key, klen[i]);
         if (vlen > 0)
             memcpy(p + ENT_HDR + klen[i], e[i].val, vlen);
@@ -887,7 +888,7 @@ store_get(struct store *s, const char *key, void *buf, size_t cap)
     n = rec_load(s, k->sector, k->rec_off);
     if (n == -EIO)
         return n;
-    if (n <= 0 || le32(s->rbuf + 4) != k->seq) {
+    if (n <= 0 || lib_le32(s->rbuf + 4) != k->seq) {
         s->bad_records++;
         return -EBADMSG;
     }

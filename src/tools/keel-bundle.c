@@ -42,7 +42,8 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
-#include "store/le.h"
+#include "lib/hex.h"
+#include "lib/le.h"
 #include "tools/boards.h"
 #include "update/archive.h"
 #include "update/format.h"
@@ -355,10 +356,10 @@ cmd_archive(int argc, char **argv)
             if (out == NULL)
                 return die("out of memory");
         }
-        put16(out + n, (uint16_t)dl);
-        put16(out + n + 2, (stt.st_mode & 0111) ? 0755 : 0644);
-        put32(out + n + 4, (uint32_t)fl);
-        put32(out + n + 8, (uint32_t)((uint64_t)fl >> 32));
+        lib_put16(out + n, (uint16_t)dl);
+        lib_put16(out + n + 2, (stt.st_mode & 0111) ? 0755 : 0644);
+        lib_put32(out + n + 4, (uint32_t)fl);
+        lib_put32(out + n + 8, (uint32_t)((uint64_t)fl >> 32));
         memcpy(out + n + 12, argv[i], dl);
         memcpy(out + n + 12 + dl, data, fl);
         n += 12 + dl + fl;
@@ -368,7 +369,7 @@ cmd_archive(int argc, char **argv)
     if (count > KAR_FILES_MAX)
         return die("too many files (%d, at most %d)", count, KAR_FILES_MAX);
     memcpy(out, "KAR1", 4);
-    put32(out + 4, (uint32_t)count);
+    lib_put32(out + 4, (uint32_t)count);
     if (spit(argv[0], out, n) != 0)
         return die("cannot write '%s': %s", argv[0], strerror(errno));
     free(out);
@@ -444,24 +445,6 @@ parse_version(const char *s, struct upd_version *v)
     return 0;
 }
 
-/* 64 hex digits, most significant first, into 32 bytes in that order. */
-static int
-hex32(const char *h, size_t len, uint8_t out[32])
-{
-    if (len != 64)
-        return -1;
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-
-        if (sscanf(h + 2 * i, "%2x", &v) != 1 ||
-            !isxdigit((unsigned char)h[2 * i]) ||
-            !isxdigit((unsigned char)h[2 * i + 1]))
-            return -1;
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 /* "BNUM:BHASH:WEIGHT" into the manifest's 72 bytes: bnum (u64 LE, a
  * decimal number by dec_parse's rules), the bhash as its bytes, the
  * weight as a 256-bit little-endian integer (the hex is the number, most
@@ -475,10 +458,10 @@ checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN])
 
     if (c1 == NULL || c2 == NULL ||
         dec_parse(arg, (size_t)(c1 - arg), 0, UINT64_MAX, &bnum) != 0 ||
-        hex32(c1 + 1, (size_t)(c2 - c1 - 1), out + 8) != 0 ||
-        hex32(c2 + 1, strlen(c2 + 1), w) != 0)
+        lib_hex_decode(c1 + 1, (size_t)(c2 - c1 - 1), out + 8, 32) != 32 ||
+        lib_hex_decode(c2 + 1, strlen(c2 + 1), w, 32) != 32)
         return -1;
-    put64(out, bnum);
+    lib_put64(out, bnum);
     for (int i = 0; i < 32; i++)
         out[40 + i] = w[31 - i];
     return 0;
@@ -493,7 +476,7 @@ checkpoint_print(const uint8_t *ck, int json)
         return;
     }
     printf(json ? "{\"bnum\":%" PRIu64 ",\"bhash\":\"" : "%" PRIu64 " ",
-           le64(ck));
+           lib_le64(ck));
     hex(stdout, ck + 8, 32);
     printf(json ? "\",\"weight\":\"" : " weight ");
     for (int i = 31; i >= 0; i--)
@@ -1036,7 +1019,7 @@ cmd_keyring(int argc, char **argv)
         sg[ns++] = s;
         out = malloc(8 + krl + (size_t)ns * UPD_SIG_LEN);
         memcpy(out, "KSK1", 4);
-        put32(out + 4, krl);
+        lib_put32(out + 4, krl);
         memcpy(out + 8, kr, krl);
         for (int i = 0; i < ns; i++)
             upd_sig_encode(&sg[i], out + 8 + krl + (size_t)i * UPD_SIG_LEN);

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "store/le.h"
+#include "lib/le.h"
 #include "update/archive.h"
 
 int
@@ -52,7 +52,7 @@ kar_extract(const struct kar_src *src, const struct kar_sink *dst, uint8_t *buf,
         *why = "payload is not a keel archive";
         return -EBADMSG;
     }
-    count = le32(h + 4);
+    count = lib_le32(h + 4);
     if (count == 0 || count > KAR_FILES_MAX) {
         *why = "archive file count out of range";
         return -EBADMSG;
@@ -67,9 +67,9 @@ kar_extract(const struct kar_src *src, const struct kar_sink *dst, uint8_t *buf,
             *why = "archive truncated in an entry header";
             return -EBADMSG;
         }
-        plen = le16(h);
-        mode = le16(h + 2);
-        size = (uint64_t)le32(h + 4) | (uint64_t)le32(h + 8) << 32;
+        plen = lib_le16(h);
+        mode = lib_le16(h + 2);
+        size = (uint64_t)lib_le32(h + 4) | (uint64_t)lib_le32(h + 8) << 32;
         off += 12;
         if (plen == 0 || plen > KAR_PATH_MAX ||
             (mode != 0644 && mode != 0755) || off + plen > src->size ||

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "store/le.h"
+#include "lib/le.h"
 #include "update/audit.h"
 #include "update/bootctl.h"
 #include "update/floor.h"
@@ -37,7 +37,7 @@ bootctl_encode(const struct bootctl *bc, uint8_t out[BOOTCTL_LEN])
     out[4] = 1;
     out[5] = bc->primary;
     out[6] = bc->tries_max;
-    put64(out + 8, bc->arb);
+    lib_put64(out + 8, bc->arb);
     for (int i = 0; i < 2; i++) {
         const struct bc_slot *s = &bc->slot[i];
         uint8_t *p = out + BC_SLOT0 + i * BC_SLOT_LEN;
@@ -45,12 +45,12 @@ bootctl_encode(const struct bootctl *bc, uint8_t out[BOOTCTL_LEN])
         p[0] = s->state;
         p[1] = s->tries;
         p[2] = s->result;
-        put32(p + 4, s->version.major);
-        put32(p + 8, s->version.minor);
-        put32(p + 12, s->version.patch);
-        put64(p + 16, s->counter);
-        put64(p + 24, s->payload_size);
-        put32(p + 32, s->manifest_len);
+        lib_put32(p + 4, s->version.major);
+        lib_put32(p + 8, s->version.minor);
+        lib_put32(p + 12, s->version.patch);
+        lib_put64(p + 16, s->counter);
+        lib_put64(p + 24, s->payload_size);
+        lib_put32(p + 32, s->manifest_len);
         memcpy(p + 40, s->manifest_hash, 32);
     }
 }
@@ -64,23 +64,23 @@ bootctl_decode(const uint8_t *p, size_t len, struct bootctl *bc)
         return -EBADMSG;
     bc->primary = p[5];
     bc->tries_max = p[6];
-    bc->arb = le64(p + 8);
+    bc->arb = lib_le64(p + 8);
     for (int i = 0; i < 2; i++) {
         struct bc_slot *s = &bc->slot[i];
         const uint8_t *q = p + BC_SLOT0 + i * BC_SLOT_LEN;
 
         if (q[0] > SLOT_BAD || q[1] > BOOTCTL_TRIES_MAX ||
-            q[2] >= UPD_R_COUNT || q[3] != 0 || le32(q + 36) != 0)
+            q[2] >= UPD_R_COUNT || q[3] != 0 || lib_le32(q + 36) != 0)
             return -EBADMSG; /* one encoding per record */
         s->state = q[0];
         s->tries = q[1];
         s->result = q[2];
-        s->version.major = le32(q + 4);
-        s->version.minor = le32(q + 8);
-        s->version.patch = le32(q + 12);
-        s->counter = le64(q + 16);
-        s->payload_size = le64(q + 24);
-        s->manifest_len = le32(q + 32);
+        s->version.major = lib_le32(q + 4);
+        s->version.minor = lib_le32(q + 8);
+        s->version.patch = lib_le32(q + 12);
+        s->counter = lib_le64(q + 16);
+        s->payload_size = lib_le64(q + 24);
+        s->manifest_len = lib_le32(q + 32);
         memcpy(s->manifest_hash, q + 40, 32);
     }
     return 0;

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "store/le.h"
+#include "lib/le.h"
 #include "update/bootctl.h"
 #include "update/floor.h"
 
@@ -14,8 +14,8 @@ void
 upd_floor_encode(const struct upd_floor *f, uint8_t out[UPD_FLOOR_LEN])
 {
     memcpy(out, floor_magic, 4);
-    put32(out + 4, f->keyring_version);
-    put64(out + 8, f->arb);
+    lib_put32(out + 4, f->keyring_version);
+    lib_put64(out + 8, f->arb);
     memcpy(out + 16, f->keyring_hash, 32);
 }
 
@@ -24,8 +24,8 @@ upd_floor_decode(const uint8_t *p, size_t len, struct upd_floor *f)
 {
     if (len != UPD_FLOOR_LEN || memcmp(p, floor_magic, 4) != 0)
         return -EBADMSG;
-    f->keyring_version = le32(p + 4);
-    f->arb = le64(p + 8);
+    f->keyring_version = lib_le32(p + 4);
+    f->arb = lib_le64(p + 8);
     memcpy(f->keyring_hash, p + 16, 32);
     return 0;
 }

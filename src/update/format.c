@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/crc32c.h"
-#include "store/le.h"
+#include "lib/crc32c.h"
+#include "lib/le.h"
 #include "update/format.h"
 
 static const char hdr_magic[8] = {'K', 'E', 'E', 'L', 'B', 'N', 'D', 'L'};
@@ -37,12 +37,12 @@ upd_header_encode(const struct upd_header *h, uint8_t out[UPD_HDR_LEN])
 {
     memset(out, 0, UPD_HDR_LEN);
     memcpy(out, hdr_magic, 8);
-    put16(out + 8, 1);
-    put16(out + 10, UPD_HDR_LEN);
-    put32(out + 12, h->manifest_len);
-    put32(out + 16, h->sigs_len);
-    put64(out + 24, h->payload_len);
-    put32(out + 60, crc32c(0, out, 60));
+    lib_put16(out + 8, 1);
+    lib_put16(out + 10, UPD_HDR_LEN);
+    lib_put32(out + 12, h->manifest_len);
+    lib_put32(out + 16, h->sigs_len);
+    lib_put64(out + 24, h->payload_len);
+    lib_put32(out + 60, lib_crc32c(0, out, 60));
 }
 
 int
@@ -52,15 +52,15 @@ upd_header_decode(const uint8_t h[UPD_HDR_LEN], struct upd_header *out,
     *why = "";
     if (memcmp(h, hdr_magic, 8) != 0)
         return bad(why, "not a keel bundle (bad magic)");
-    if (crc32c(0, h, 60) != le32(h + 60))
+    if (lib_crc32c(0, h, 60) != lib_le32(h + 60))
         return bad(why, "bundle header checksum mismatch");
-    if (le16(h + 8) != 1 || le16(h + 10) != UPD_HDR_LEN)
+    if (lib_le16(h + 8) != 1 || lib_le16(h + 10) != UPD_HDR_LEN)
         return bad(why, "unsupported bundle format version");
-    if (le32(h + 20) != 0 || !bytes_zero(h + 32, 28))
+    if (lib_le32(h + 20) != 0 || !lib_bytes_zero(h + 32, 28))
         return bad(why, "bundle header reserved bytes not zero");
-    out->manifest_len = le32(h + 12);
-    out->sigs_len = le32(h + 16);
-    out->payload_len = le64(h + 24);
+    out->manifest_len = lib_le32(h + 12);
+    out->sigs_len = lib_le32(h + 16);
+    out->payload_len = lib_le64(h + 24);
     if (out->manifest_len < MAN_FIXED || out->manifest_len > UPD_MANIFEST_MAX) {
         *why = "manifest length out of range";
         return -E2BIG;
@@ -122,10 +122,10 @@ upd_keyring_encode(const struct upd_keyring *k, uint8_t *out, size_t cap)
             return -EINVAL; /* the same key twice */
     memset(out, 0, KR_FIXED);
     memcpy(out, kr_magic, 4);
-    put32(out + 4, k->version);
+    lib_put32(out + 4, k->version);
     out[8] = k->threshold;
     out[9] = k->nkeys;
-    put64(out + 12, (uint64_t)k->expires);
+    lib_put64(out + 12, (uint64_t)k->expires);
     for (int i = 0; i < k->nkeys; i++)
         memcpy(out + KR_FIXED + (size_t)i * CRYPTO_SPKI_LEN, k->spki[order[i]],
                CRYPTO_SPKI_LEN);
@@ -139,10 +139,10 @@ upd_keyring_decode(const uint8_t *p, size_t len, struct upd_keyring *k,
     *why = "";
     if (len < KR_FIXED || memcmp(p, kr_magic, 4) != 0)
         return bad(why, "not a keyring (bad magic or too short)");
-    k->version = le32(p + 4);
+    k->version = lib_le32(p + 4);
     k->threshold = p[8];
     k->nkeys = p[9];
-    k->expires = (int64_t)le64(p + 12);
+    k->expires = (int64_t)lib_le64(p + 12);
     if (k->nkeys == 0 || k->nkeys > UPD_KEYS_MAX) {
         *why = "keyring key count out of range";
         return -E2BIG;
@@ -227,14 +227,14 @@ upd_manifest_encode(const struct upd_manifest *m, uint8_t *out, size_t cap)
     out[5] = (uint8_t)((m->keyring ? F_KEYRING : 0) |
                        (m->checkpoint ? F_CHECKPOINT : 0));
     out[6] = m->nboards;
-    put32(out + 8, m->version.major);
-    put32(out + 12, m->version.minor);
-    put32(out + 16, m->version.patch);
-    put64(out + 20, m->counter);
-    put64(out + 28, (uint64_t)m->created);
-    put64(out + 36, m->payload_size);
-    put32(out + 44, m->chunk_size);
-    put32(out + 48, m->nchunks);
+    lib_put32(out + 8, m->version.major);
+    lib_put32(out + 12, m->version.minor);
+    lib_put32(out + 16, m->version.patch);
+    lib_put64(out + 20, m->counter);
+    lib_put64(out + 28, (uint64_t)m->created);
+    lib_put64(out + 36, m->payload_size);
+    lib_put32(out + 44, m->chunk_size);
+    lib_put32(out + 48, m->nchunks);
     n = MAN_FIXED;
     for (int i = 0; i < m->nboards; i++) {
         size_t l = strlen(m->boards[i]);
@@ -246,7 +246,7 @@ upd_manifest_encode(const struct upd_manifest *m, uint8_t *out, size_t cap)
     memcpy(out + n, m->chunk_hash, (size_t)m->nchunks * 32);
     n += (size_t)m->nchunks * 32;
     if (m->keyring != NULL) {
-        put32(out + n, m->keyring_len);
+        lib_put32(out + n, m->keyring_len);
         memcpy(out + n + 4, m->keyring, m->keyring_len);
         n += 4 + m->keyring_len;
     }
@@ -281,14 +281,14 @@ upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
     m->nboards = p[6];
     if (m->nboards == 0 || m->nboards > UPD_BOARDS_MAX)
         return bad(why, "manifest board count out of range");
-    m->version.major = le32(p + 8);
-    m->version.minor = le32(p + 12);
-    m->version.patch = le32(p + 16);
-    m->counter = le64(p + 20);
-    m->created = (int64_t)le64(p + 28);
-    m->payload_size = le64(p + 36);
-    m->chunk_size = le32(p + 44);
-    m->nchunks = le32(p + 48);
+    m->version.major = lib_le32(p + 8);
+    m->version.minor = lib_le32(p + 12);
+    m->version.patch = lib_le32(p + 16);
+    m->counter = lib_le64(p + 20);
+    m->created = (int64_t)lib_le64(p + 28);
+    m->payload_size = lib_le64(p + 36);
+    m->chunk_size = lib_le32(p + 44);
+    m->nchunks = lib_le32(p + 48);
     if (m->created < 0)
         return bad(why, "manifest creation time negative");
     if (m->counter > UPD_COUNTER_MAX) {
@@ -334,7 +334,7 @@ upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
 
         if (n + 4 > len)
             return bad(why, "manifest truncated before its keyring");
-        m->keyring_len = le32(p + n);
+        m->keyring_len = lib_le32(p + n);
         if (m->keyring_len > UPD_KEYRING_MAX || n + 4 + m->keyring_len > len)
             return bad(why, "manifest keyring length out of range");
         m->keyring = p + n + 4;
@@ -383,7 +383,7 @@ upd_sigs_decode(const uint8_t *p, size_t len, struct upd_sig *sigs, int cap,
         memcpy(sigs[i].key_id, b, 32);
         sigs[i].len = b[32];
         if (sigs[i].len < 8 || sigs[i].len > CRYPTO_SIG_MAX ||
-            !bytes_zero(b + 33 + sigs[i].len, CRYPTO_SIG_MAX - sigs[i].len))
+            !lib_bytes_zero(b + 33 + sigs[i].len, CRYPTO_SIG_MAX - sigs[i].len))
             return bad(why, "malformed signature block");
         memcpy(sigs[i].der, b + 33, sigs[i].len);
     }
@@ -443,7 +443,7 @@ upd_skr_decode(const uint8_t *p, size_t len, const uint8_t **kr,
     }
     if (len < 8 || memcmp(p, "KSK1", 4) != 0)
         return bad(why, "not a signed keyring (bad magic)");
-    l = le32(p + 4);
+    l = lib_le32(p + 4);
     if (l > len - 8 || l > UPD_KEYRING_MAX)
         return bad(why, "signed keyring truncated");
     if (upd_keyring_decode(p + 8, l, &k, why) != 0)

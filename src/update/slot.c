@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
-#include "store/crc32c.h"
-#include "store/le.h"
+#include "lib/crc32c.h"
+#include "lib/le.h"
 #include "update/audit.h"
 #include "update/update.h"
 
@@ -48,11 +48,11 @@ upd_slot_hdr_encode(const struct upd_slot_hdr *h, uint8_t out[UPD_SLOT_HDR_LEN])
 {
     memset(out, 0, UPD_SLOT_HDR_LEN);
     memcpy(out, slot_magic, 4);
-    put32(out + 4, h->manifest_len);
-    put32(out + 8, h->payload_off);
-    put32(out + 12, h->sigs_len);
-    put64(out + 16, h->payload_size);
-    put32(out + 24, crc32c(0, out, 24));
+    lib_put32(out + 4, h->manifest_len);
+    lib_put32(out + 8, h->payload_off);
+    lib_put32(out + 12, h->sigs_len);
+    lib_put64(out + 16, h->payload_size);
+    lib_put32(out + 24, lib_crc32c(0, out, 24));
 }
 
 int
@@ -62,14 +62,14 @@ upd_slot_hdr_decode(const uint8_t p[UPD_SLOT_HDR_LEN], struct upd_slot_hdr *h,
     *why = "";
     if (memcmp(p, slot_magic, 4) != 0)
         return bad(why, "no slot header (bad magic)");
-    if (crc32c(0, p, 24) != le32(p + 24))
+    if (lib_crc32c(0, p, 24) != lib_le32(p + 24))
         return bad(why, "slot header checksum mismatch");
-    if (!bytes_zero(p + 28, 4))
+    if (!lib_bytes_zero(p + 28, 4))
         return bad(why, "slot header reserved bytes not zero");
-    h->manifest_len = le32(p + 4);
-    h->payload_off = le32(p + 8);
-    h->sigs_len = le32(p + 12);
-    h->payload_size = le64(p + 16);
+    h->manifest_len = lib_le32(p + 4);
+    h->payload_off = lib_le32(p + 8);
+    h->sigs_len = lib_le32(p + 12);
+    h->payload_size = lib_le64(p + 16);
     if (h->manifest_len < UPD_MANIFEST_MIN ||
         h->manifest_len > UPD_MANIFEST_MAX)
         return bad(why, "slot header: manifest length out of range");

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "hal/clock.h"
-#include "store/crc32c.h"
-#include "store/le.h"
+#include "lib/crc32c.h"
+#include "lib/le.h"
 #include "update/floor.h"
 #include "update/update.h"
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "hal/os.h"
-#include "store/le.h"
+#include "lib/le.h"
 #include "update/archive.h"
 #include "ut.h"
 
@@ -40,14 +40,14 @@ kar_build(const struct ent *e, int n)
     size_t off = 8;
 
     memcpy(ar, "KAR1", 4);
-    put32(ar + 4, (uint32_t)n);
+    lib_put32(ar + 4, (uint32_t)n);
     for (int i = 0; i < n; i++) {
         size_t pl = strlen(e[i].path), dl = strlen(e[i].data);
 
-        put16(ar + off, (uint16_t)pl);
-        put16(ar + off + 2, e[i].mode);
-        put32(ar + off + 4, (uint32_t)dl);
-        put32(ar + off + 8, 0);
+        lib_put16(ar + off, (uint16_t)pl);
+        lib_put16(ar + off + 2, e[i].mode);
+        lib_put32(ar + off + 4, (uint32_t)dl);
+        lib_put32(ar + off + 8, 0);
         memcpy(ar + off + 12, e[i].path, pl);
         memcpy(ar + off + 12 + pl, e[i].data, dl);
         off += 12 + pl + dl;
@@ -213,7 +213,7 @@ test_archive(void)
         memset(&m, 0, sizeof(m));
         len = kar_build(bad[i].e, bad[i].n > 0 ? bad[i].n : 1);
         if (bad[i].n == 0)
-            put32(ar + 4, 0);
+            lib_put32(ar + 4, 0);
         UT_CHECK_EQ(extract(len, &m, &why), bad[i].want);
         if (strstr(why, bad[i].why) == NULL)
             printf("  why: '%s'\n", why);

@@ -14,18 +14,16 @@
 #include "chain/peach.h"
 #include "chain/trailer.h"
 #include "crypto/crypto.h"
-#include "store/le.h"
+#include "lib/le.h"
+#include "lib/hex.h"
 #include "ut.h"
 
+/* Hex of any even length into out (large enough: a test's own data). */
 static void
 unhex(const char *h, uint8_t *out)
 {
-    for (size_t i = 0; h[2 * i] && h[2 * i + 1]; i++) {
-        unsigned v;
-
-        sscanf(h + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
+    if (lib_hex_decode(h, strlen(h), out, strlen(h) / 2) < 0)
+        abort();
 }
 
 /* h equals the leading hex digits of hex (up to 64; the rest of the
@@ -240,7 +238,7 @@ with32(const struct chain_profile *pf, const uint8_t p[160],
     uint8_t t[160];
 
     memcpy(t, t0, 160);
-    put32(t + off, v);
+    lib_put32(t + off, v);
     rehash(t);
     return check(pf, p, t, pow);
 }
@@ -264,7 +262,7 @@ test_rules_v3(void)
     rehash(u);
     UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_PHASH);
     memcpy(u, t, 160);
-    put32(u + 32, 2);
+    lib_put32(u + 32, 2);
     rehash(u);
     UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_BNUM);
 
@@ -305,7 +303,7 @@ test_rules_v3(void)
         int missed = 0;
 
         memcpy(u, t, 160);
-        put32(u + 56, 8);
+        lib_put32(u + 56, 8);
         for (int i = 0; i < 20 && !missed; i++) {
             trigg_generate(rnd, NULL, u + 92);
             trigg_generate(rnd, NULL, u + 108);

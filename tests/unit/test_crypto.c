@@ -11,17 +11,15 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "lib/hex.h"
 #include "ut.h"
 
+/* Hex of any even length into out (large enough: a test's own data). */
 static void
 unhex(const char *h, uint8_t *out)
 {
-    for (size_t i = 0; h[2 * i]; i++) {
-        unsigned v;
-
-        sscanf(h + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
+    if (lib_hex_decode(h, strlen(h), out, strlen(h) / 2) < 0)
+        abort();
 }
 
 static int
@@ -264,7 +262,8 @@ vec_dir(void)
     return d != NULL ? d : "tests/vectors";
 }
 
-/* Hex of any length into out (cap bytes); returns the byte count or -1. */
+/* Hex of any length into out (cap bytes), trailing white space ignored;
+ * returns the byte count or -1. */
 static long
 unhex_n(const char *h, uint8_t *out, size_t cap)
 {
@@ -272,16 +271,7 @@ unhex_n(const char *h, uint8_t *out, size_t cap)
 
     while (n > 0 && (h[n - 1] == '\n' || h[n - 1] == '\r' || h[n - 1] == ' '))
         n--;
-    if (n % 2 != 0 || n / 2 > cap)
-        return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-
-        if (sscanf(h + 2 * i, "%2x", &v) != 1)
-            return -1;
-        out[i] = (uint8_t)v;
-    }
-    return (long)(n / 2);
+    return lib_hex_decode(h, n, out, cap);
 }
 
 /* The value of "Name = value" when line starts with name, else NULL. */

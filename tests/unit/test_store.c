@@ -9,7 +9,7 @@
 
 #include "../../hal/sim/flash_sim.h"
 #include "store/clog.h"
-#include "store/crc32c.h"
+#include "lib/crc32c.h"
 #include "store/ctl.h"
 #include "store/store.h"
 #include "ut.h"
@@ -51,9 +51,30 @@ static void
 test_crc(void)
 {
     UT_CASE("crc32c check value and chaining");
-    UT_CHECK_EQ(crc32c(0, "123456789", 9), 0xe3069283u);
-    UT_CHECK_EQ(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
-    UT_CHECK_EQ(crc32c(0, "", 0), 0);
+    UT_CHECK_EQ(lib_crc32c(0, "123456789", 9), 0xe3069283u);
+    UT_CHECK_EQ(lib_crc32c(lib_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+    UT_CHECK_EQ(lib_crc32c(0, "", 0), 0);
+    UT_CASE("crc32c tables are the polynomial's");
+    {
+        uint32_t t0[256];
+        int same = 1;
+
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+            t0[i] = c;
+            same &= lib_crc32c_tab[0][i] == c;
+        }
+        for (int t = 1; t < 4; t++)
+            for (uint32_t i = 0; i < 256; i++) {
+                uint32_t p = lib_crc32c_tab[t - 1][i];
+
+                same &= lib_crc32c_tab[t][i] == ((p >> 8) ^ t0[p & 0xff]);
+            }
+        UT_CHECK(same);
+    }
 }
 
 static void

@@ -21,7 +21,7 @@
 #include "../../hal/sim/flash_sim.h"
 #include "boot/choose.h"
 #include "hal/clock.h"
-#include "store/le.h"
+#include "lib/le.h"
 #include "update/update.h"
 #include "ut.h"
 
@@ -381,9 +381,9 @@ test_golden(int write)
     UT_CHECK_EQ(golden_io("bootctl.bin", bc, BOOTCTL_LEN, write), 0);
     {
         /* the slot header install writes for the golden bundle */
-        uint32_t ml = le32(bundle + 12);
+        uint32_t ml = lib_le32(bundle + 12);
         struct upd_slot_hdr sh = {ml, (UPD_SLOT_HDR + ml + 4095) / 4096 * 4096,
-                                  le32(bundle + 16), 20000};
+                                  lib_le32(bundle + 16), 20000};
         uint8_t shb[UPD_SLOT_HDR_LEN];
 
         upd_slot_hdr_encode(&sh, shb);
@@ -399,8 +399,8 @@ test_golden(int write)
         UT_CHECK_EQ(upd_keyring_decode(kr, (size_t)n, &k, &why), 0);
         UT_CHECK_EQ(k.threshold, 2);
         UT_CHECK_EQ(k.nkeys, 3);
-        UT_CHECK_EQ(upd_manifest_decode(bundle + UPD_HDR_LEN, le32(bundle + 12),
-                                        &m, &why),
+        UT_CHECK_EQ(upd_manifest_decode(bundle + UPD_HDR_LEN,
+                                        lib_le32(bundle + 12), &m, &why),
                     0);
         UT_CHECK_EQ(m.payload_size, 20000);
         UT_CHECK_EQ(m.nchunks, 2);
@@ -424,7 +424,7 @@ test_golden(int write)
 
         UT_CHECK_EQ(golden_read("slot-header.bin", x, sizeof(x)), 0);
         UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh, &why), 0);
-        UT_CHECK_EQ(sh.manifest_len, le32(bundle + 12));
+        UT_CHECK_EQ(sh.manifest_len, lib_le32(bundle + 12));
         UT_CHECK_EQ(sh.sigs_len, 2 * UPD_SIG_LEN);
         UT_CHECK_EQ(sh.payload_off, 8192);
         UT_CHECK_EQ(sh.payload_size, 20000);
@@ -453,7 +453,7 @@ test_golden(int write)
         sh2.sigs_len = 0;
         upd_slot_hdr_encode(&sh2, x);
         UT_CHECK_EQ(upd_slot_hdr_decode(x, &sh2, &why), 0);
-        UT_CHECK_EQ(le32(x + 12), 0);
+        UT_CHECK_EQ(lib_le32(x + 12), 0);
     }
     UT_CASE("boot control: a result code beyond the table is refused");
     {
@@ -533,10 +533,10 @@ test_decoders(void)
         t[5] |= 0x80; /* unknown flag */
         UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
         t[5] &= 0x7f;
-        put32(t + 48, le32(t + 48) + 1); /* chunk count off by one */
+        lib_put32(t + 48, lib_le32(t + 48) + 1); /* chunk count off by one */
         UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
-        put32(t + 48, le32(t + 48) - 1);
-        put32(t + 44, 12288); /* chunk size not a power of two */
+        lib_put32(t + 48, lib_le32(t + 48) - 1);
+        lib_put32(t + 44, 12288); /* chunk size not a power of two */
         UT_CHECK_EQ(upd_manifest_decode(t, (size_t)ml, &m, &why), -EBADMSG);
         /* keyring: keys out of order, duplicated, threshold 0 */
         memcpy(t, kr, (size_t)kl);
@@ -581,7 +581,7 @@ test_decoders(void)
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
             int rc;
 
-            put64(t + 20, cases[i].counter);
+            lib_put64(t + 20, cases[i].counter);
             rc = upd_manifest_decode(t, (size_t)ml, &m, &why);
             UT_CHECK_EQ(rc, cases[i].want);
             if (rc == 0)
@@ -780,7 +780,7 @@ test_attacks(void)
     s.counter = UPD_COUNTER_MAX;
     s.v.minor = 3;
     ml = build(&s);
-    put64(bundle + UPD_HDR_LEN + 20, UPD_COUNTER_MAX + 1);
+    lib_put64(bundle + UPD_HDR_LEN + 20, UPD_COUNTER_MAX + 1);
     resign(ml);
     refused_untouched("attack: a signed security counter above "
                       "UPD_COUNTER_MAX",
@@ -926,7 +926,7 @@ skr_of(uint8_t *out, const int *idx, int n, int k, uint32_t v,
     int kl = keyring_of(kr, sizeof(kr), idx, n, k, v);
 
     memcpy(out, "KSK1", 4);
-    put32(out + 4, (uint32_t)kl);
+    lib_put32(out + 4, (uint32_t)kl);
     memcpy(out + 8, kr, (size_t)kl);
     crypto_sha256(kr, (size_t)kl, h);
     for (int i = 0; i < ns; i++) {
@@ -1212,7 +1212,7 @@ test_slot(void)
         uint8_t *slot = dev.map + pslot[0].base, kb[UPD_KEYRING_MAX];
         struct upd_slot_info info;
         struct upd_keyring k, other;
-        uint32_t po = le32(slot + 8);
+        uint32_t po = lib_le32(slot + 8);
         int n;
 
         memcpy(snap_slot, slot, SLOT_SIZE);
