@@ -31,10 +31,11 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 
 # ---- sources --------------------------------------------------------------
 
-# src/lib/: the leaf codecs (little-endian, CRC-32C, hex); crc32c goes
-# with the store, hex with crypto, so no program links either twice.
+# src/lib/: the leaf codecs (little-endian, CRC-32C, hex, failure text);
+# crc32c and why go with the store, hex with crypto, so no program links
+# one twice.
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
-	src/lib/crc32c.c
+	src/lib/crc32c.c src/lib/why.c
 # What keel-boot needs of the update code: formats, boot control, the
 # trust floor, a slot's checks; the installer (update.c) is the node's.
 UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \

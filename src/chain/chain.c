@@ -10,22 +10,12 @@
 #include "chain/chain.h"
 #include "crypto/crypto.h"
 #include "lib/le.h"
+#include "lib/why.h"
 
 static const char state_magic[4] = {'K', 'C', 'S', '1'};
 
-static int fail(struct chain *c, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct chain *c, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(c->why, sizeof(c->why), fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* Put the failure in c->why and return rc (lib/why.h). */
+#define fail(c, rc, ...) lib_why((c)->why, sizeof((c)->why), (rc), __VA_ARGS__)
 
 static void
 w_put(uint8_t *p, const struct chain_weight *w)

@@ -1,6 +1,7 @@
 /*
  * chain/gen.c - minting testnet chains (see gen.h).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "chain/gen.h"
@@ -87,7 +88,7 @@ chaingen_run(const struct chaingen *g,
 
     chain_genesis(pf, p);
     if (out(arg, p) != 0)
-        return -1;
+        return -EIO;
     for (uint64_t n = 1; n <= g->blocks; n++) {
         struct trailer pt, tt;
         int forked = g->fork_at && n >= g->fork_at;
@@ -172,9 +173,9 @@ chaingen_run(const struct chaingen *g,
                     missed = peach_check(t, NULL) == PEACH_MISS;
                 }
                 if (!missed)
-                    return -1;
+                    return -ERANGE;
             } else if (peach_mine(t, t[56], 1u << 20, xorshift, &rs) != 0) {
-                return -1;
+                return -ERANGE;
             }
             if (brk && g->brk == GEN_POW_SYNTAX)
                 t[92] = 0;
@@ -183,7 +184,7 @@ chaingen_run(const struct chaingen *g,
         if (brk && g->brk == GEN_BHASH)
             t[140] ^= 1;
         if (out(arg, t) != 0)
-            return -1;
+            return -EIO;
         memcpy(p, t, TRAILER_LEN);
     }
     return 0;

@@ -56,9 +56,9 @@ enum chaingen_break chaingen_break_find(const char *name);
 /* The reason a validator must give for a break. */
 enum chain_reason chaingen_break_reason(enum chaingen_break b);
 
-/* Mint: out(arg, trailer) for genesis and every block.  Returns 0, or
- * -1 when a block could not be mined (difficulty too high) or out
- * failed. */
+/* Mint: out(arg, trailer) for genesis and every block.  Returns 0,
+ * -ERANGE when a block could not be mined (difficulty too high), or
+ * -EIO when out failed. */
 int chaingen_run(const struct chaingen *g,
                  int (*out)(void *arg, const uint8_t t[TRAILER_LEN]),
                  void *arg);

@@ -7,6 +7,7 @@
  * code runs the same on any host; the float steps use memcpy to and from
  * float (binary32 on every target keel builds for).
  */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -256,7 +257,7 @@ peach_mine(uint8_t t[160], unsigned diff, uint64_t tries,
         if (trigg_eval(f, diff) == 0)
             return 0;
     }
-    return -1;
+    return -EAGAIN;
 }
 
 /* Mainnet block 0x128ff (the first peach block in keel's vectors) and its
@@ -280,7 +281,7 @@ peach_selftest(const char **what)
     (void)lib_hex_decode(st_final, 2 * sizeof(want), want, sizeof(want));
     if (peach_check(t, fin) != 0 || memcmp(fin, want, 32) != 0) {
         *what = "mainnet block 0x128ff: peach hash differs";
-        return -1;
+        return -EBADMSG;
     }
     *what = "mainnet block 0x128ff reproduced";
     return 0;

@@ -29,16 +29,19 @@ int peach_check(const uint8_t t[160], uint8_t fin[32]);
 
 /* Try nonces on trailer t (phash, bnum, ..., difficulty set) until one
  * meets diff or tries run out; on success the nonce is in t[92..123] and
- * 0 is returned, else -1.  rnd supplies randomness. */
+ * 0 is returned, else -EAGAIN.  rnd supplies randomness. */
 int peach_mine(uint8_t t[160], unsigned diff, uint64_t tries,
                uint32_t (*rnd)(void *), void *arg);
 
-/* Recompute one mainnet proof (selftest): 0, or -1 with *what set. */
+/* Recompute one mainnet proof (selftest): 0, or -EBADMSG with *what
+ * set. */
 int peach_selftest(const char **what);
 
 /* Trigg (pre-peach) proof and the haiku grammar (chain/trigg.c). */
 int trigg_check(const uint8_t t[160]);
+/* 0 when the 16 bytes are a haiku in Trigg's grammar, else -EBADMSG. */
 int trigg_syntax(const uint8_t half[16]);
+/* 0 when hash has diff leading zero bits, else -EDOM. */
 int trigg_eval(const uint8_t hash[32], unsigned diff);
 size_t trigg_expand(const uint8_t half[16], char out[256]);
 void trigg_generate(uint32_t (*rnd)(void *), void *arg, uint8_t out[16]);

@@ -8,6 +8,7 @@
  * are Mochimo's (mochimodev/mochimo src/trigg.c), and token n below is
  * token n there.  The code around them is keel's.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "chain/peach.h"
@@ -366,7 +367,7 @@ trigg_syntax(const uint8_t half[16])
         if (j >= MAXH)
             return 0;
     }
-    return -1;
+    return -EBADMSG;
 }
 
 int
@@ -376,10 +377,10 @@ trigg_eval(const uint8_t hash[32], unsigned diff)
 
     for (unsigned i = 0; i < n; i++)
         if (hash[i] != 0)
-            return -1;
+            return -EDOM;
     if ((diff & 7) == 0)
         return 0;
-    return (hash[n] & ~(0xffu >> (diff & 7)) & 0xff) == 0 ? 0 : -1;
+    return (hash[n] & ~(0xffu >> (diff & 7)) & 0xff) == 0 ? 0 : -EDOM;
 }
 
 size_t

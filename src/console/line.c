@@ -7,6 +7,7 @@
  * never needs to know the terminal width: it only moves within the line
  * it drew itself.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,12 +94,12 @@ line_ed_redraw(struct line_ed *e)
     move_left(e, e->len - e->cur);
 }
 
-/* Put n bytes into buf at the cursor without drawing; 0 or -1 (full). */
+/* Put n bytes into buf at the cursor without drawing; 0 or -ENOSPC. */
 static int
 put(struct line_ed *e, const char *s, size_t n)
 {
     if (n > LINE_MAX_LEN - e->len)
-        return -1;
+        return -ENOSPC;
     memmove(e->buf + e->cur + n, e->buf + e->cur, e->len - e->cur + 1);
     memcpy(e->buf + e->cur, s, n);
     e->len += n;

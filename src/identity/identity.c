@@ -17,6 +17,7 @@
 #include "hal/clock.h"
 #include "identity/identity.h"
 #include "lib/le.h"
+#include "lib/why.h"
 
 /* ---- record layout (docs/FORMAT.md) ---------------------------------- */
 
@@ -75,19 +76,9 @@ say(struct identity *id, const char *fmt, ...)
     id->log(id->log_arg, msg);
 }
 
-static int fail(struct identity *id, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct identity *id, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(id->why, sizeof(id->why), fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* Put the failure in id->why and return rc (lib/why.h). */
+#define fail(id, rc, ...)                                                      \
+    lib_why((id)->why, sizeof((id)->why), (rc), __VA_ARGS__)
 
 void
 identity_fingerprint(const uint8_t pub[CRYPTO_EC_PUB_LEN],

@@ -91,7 +91,7 @@ upd_keyring_find(const struct upd_keyring *k, const uint8_t id[32])
     for (int i = 0; i < k->nkeys; i++)
         if (memcmp(k->id[i], id, 32) == 0)
             return i;
-    return -1;
+    return -ENOENT;
 }
 
 int

@@ -101,7 +101,7 @@ int upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
 int upd_keyring_encode(const struct upd_keyring *k, uint8_t *out, size_t cap);
 int upd_keyring_decode(const uint8_t *p, size_t len, struct upd_keyring *k,
                        const char **why);
-/* Index of key id in k, or -1. */
+/* Index of key id in k, or -ENOENT. */
 int upd_keyring_find(const struct upd_keyring *k, const uint8_t id[32]);
 
 /* Signature blocks: the section is n x UPD_SIG_LEN bytes, n >= 0. */

@@ -11,6 +11,7 @@
 #include "hal/clock.h"
 #include "lib/crc32c.h"
 #include "lib/le.h"
+#include "lib/why.h"
 #include "update/floor.h"
 #include "update/update.h"
 
@@ -23,15 +24,13 @@ static int fail(struct update *u, int reason, int rc, const char *fmt, ...)
 static int
 fail(struct update *u, int reason, int rc, const char *fmt, ...)
 {
-    char why[sizeof(u->why)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
+    rc = lib_vwhy(u->why, sizeof(u->why), rc, fmt, ap);
     va_end(ap);
-    memcpy(u->why, why, sizeof(why));
     u->reason = reason;
-    upd_audit_refused(u->audit, reason, why);
+    upd_audit_refused(u->audit, reason, u->why);
     return rc;
 }
 
@@ -46,7 +45,7 @@ tell(struct update *u, int reason, int rc, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(u->why, sizeof(u->why), fmt, ap);
+    rc = lib_vwhy(u->why, sizeof(u->why), rc, fmt, ap);
     va_end(ap);
     u->reason = reason;
     return rc;
