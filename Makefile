@@ -49,14 +49,15 @@ CRYPTO_SRCS := src/lib/hex.c src/crypto/sha256.c src/crypto/sha256_k.c \
 	src/crypto/keyfmt.c
 # What the code above needs from the HAL in host programs (unit tests,
 # fuzzers, benchmarks, tools): entropy and start-up parameters.
-HOST_HAL := hal/sim/rng.c hal/posix/param.c
+HOST_HAL := hal/posix/rng.c hal/posix/param.c
 HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
 CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 	src/chain/chain.c $(HASH_SRCS)
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_CORE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
-NODE_SRCS := src/node/main.c src/node/cmds.c src/node/files.c \
+NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
+	src/node/health.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c \
 	$(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
@@ -165,18 +166,18 @@ UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 	$(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL)
 UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
-	hal/sim/clock.c
+	hal/posix/clock.c
 UT_SRCS_boot := tests/unit/test_boot.c src/update/archive.c hal/linux/os.c
 UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
 	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
-	hal/sim/clock.c
+	hal/posix/clock.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
-	hal/sim/clock.c
+	hal/posix/clock.c
 UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/sim/clock.c
+	hal/posix/clock.c
 UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
-	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/sim/clock.c
+	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -205,7 +206,7 @@ unit: $(foreach t,$(UNIT_TESTS),$(UT_OUT)/test_$(t))
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ihal/include \
 	-Ihal -Isrc -Iboard/$(BOARD) -Itests/unit
 PC_SRCS := tests/powercut/powercut.c $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/sim/clock.c
+	hal/posix/clock.c
 
 # Optimised for the exhaustive run; the sampled run in make test uses
 # the sanitized build.
@@ -222,13 +223,13 @@ powercut: $(UT_OUT)/powercut
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS := tests/fuzz/fuzz_store_mount.c $(STORE_SRCS) \
-	hal/sim/flash_sim.c hal/sim/clock.c
+	hal/sim/flash_sim.c hal/posix/clock.c
 $(UT_OUT)/fuzz_store_mount: $(FUZZ_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRCS)
 $(UT_OUT)/mkseed: tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
-		hal/sim/clock.c
+		hal/posix/clock.c
 	$(Q)gcc $(HOST_CFLAGS) -O1 -o $@ $^
 build/fuzz/store-corpus/seed: $(UT_OUT)/mkseed
 	@mkdir -p $(dir $@)
@@ -248,7 +249,7 @@ $(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
 		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
 		-Lbuild/deps/clang/lib -lbearssl
 FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c $(UPDATE_CORE_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/clock.c $(HOST_HAL)
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c $(HOST_HAL)
 $(UT_OUT)/fuzz_bundle: $(FUZZ_BUNDLE_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
@@ -260,7 +261,7 @@ fuzz-bundle: $(UT_OUT)/fuzz_bundle
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		build/fuzz/bundle-corpus
 FUZZ_CHAIN_SRCS := tests/fuzz/fuzz_chain_import.c $(CHAIN_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
 	$(HOST_HAL)
 $(UT_OUT)/fuzz_chain_import: $(FUZZ_CHAIN_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
@@ -275,7 +276,7 @@ fuzz-chain: $(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=16000 \
 		build/fuzz/chain-corpus
 FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
-	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/sim/clock.c
+	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
 $(UT_OUT)/fuzz_identity: $(FUZZ_ID_SRCS) build/deps/clang/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
@@ -295,14 +296,14 @@ fuzz-keys: $(UT_OUT)/fuzz_keyparse
 		build/fuzz/key-corpus
 
 BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/sim/clock.c
+	hal/posix/clock.c
 $(UT_OUT)/bench_store: $(BENCH_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(BENCH_SRCS)
 # The crypto bench is built as the firmware is: musl, -Os, the same
 # BearSSL build, for the host's arch.
 BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c $(CRYPTO_SRCS) \
-	hal/sim/clock.c $(HOST_HAL)
+	hal/posix/clock.c $(HOST_HAL)
 BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),$(BENCH_CRYPTO_SRCS))
 build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
@@ -310,7 +311,7 @@ build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
 		-static -o $@ $(BENCH_CRYPTO_SRCS) -Lbuild/deps/$(ARCH)/lib \
 		-lbearssl
 BENCH_UPDATE_SRCS := tests/bench/update_bench.c $(UPDATE_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
 	$(HOST_HAL)
 BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),$(BENCH_UPDATE_SRCS))
 build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
@@ -319,7 +320,7 @@ build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
 		-static -o $@ $(BENCH_UPDATE_SRCS) -Lbuild/deps/$(ARCH)/lib \
 		-lbearssl
 BENCH_CHAIN_SRCS := tests/bench/chain_bench.c $(CHAIN_SRCS) src/chain/gen.c \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
 	$(HOST_HAL)
 BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),$(BENCH_CHAIN_SRCS))
 build/bench/chain_bench: $(BENCH_CHAIN_SRCS) build/deps/$(ARCH)/.stamp
@@ -364,7 +365,7 @@ build/tools/ptyexpect: tests/tools/ptyexpect.c
 	$(Q)gcc -std=c11 $(WARN) -O2 -o $@ $<
 
 CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/sim/clock.c
+	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
 build/tools/keel-chaingen: $(CHAINGEN_SRCS) build/deps/host/.stamp
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD [host] $@")

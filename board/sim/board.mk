@@ -16,7 +16,7 @@ RUN_x86_64 :=
 RUN_aarch64 := qemu-aarch64-static
 RUN_armhf := qemu-arm-static
 
-HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/sim/clock.c \
-	hal/sim/rng.c hal/sim/sys.c hal/linux/os.c hal/posix/param.c \
+HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/posix/clock.c \
+	hal/posix/rng.c hal/sim/sys.c hal/linux/os.c hal/posix/param.c \
 	hal/posix/file.c
 BOARD_CFLAGS :=

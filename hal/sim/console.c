@@ -23,7 +23,7 @@ static char con_pty_name[64];
 static int
 con_read(struct hal_console *c, void *buf, size_t len, int timeout_ms)
 {
-    struct pollfd p = {.fd = c->fd_in, .events = POLLIN};
+    struct pollfd p = {.fd = (int)c->h[0], .events = POLLIN};
     ssize_t n;
     int r;
 
@@ -35,7 +35,7 @@ con_read(struct hal_console *c, void *buf, size_t len, int timeout_ms)
     if (r == 0)
         return 0;
     do {
-        n = read(c->fd_in, buf, len);
+        n = read((int)c->h[0], buf, len);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         /* A pty whose other side is closed reads EIO: end of input. */
@@ -52,13 +52,13 @@ con_write(struct hal_console *c, const void *buf, size_t len)
     size_t left = len;
 
     while (left > 0) {
-        ssize_t n = write(c->fd_out, p, left);
+        ssize_t n = write((int)c->h[1], p, left);
 
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN) {
-                struct pollfd pf = {.fd = c->fd_out, .events = POLLOUT};
+                struct pollfd pf = {.fd = (int)c->h[1], .events = POLLOUT};
 
                 poll(&pf, 1, 100);
                 continue;
@@ -84,11 +84,11 @@ static void
 con_close(struct hal_console *c)
 {
     con_restore();
-    if (c->fd_in > 2)
-        close(c->fd_in);
-    if (c->fd_out > 2 && c->fd_out != c->fd_in)
-        close(c->fd_out);
-    c->fd_in = c->fd_out = -1;
+    if ((int)c->h[0] > 2)
+        close((int)c->h[0]);
+    if ((int)c->h[1] > 2 && (int)c->h[1] != (int)c->h[0])
+        close((int)c->h[1]);
+    c->h[0] = c->h[1] = -1;
 }
 
 static const struct hal_console_ops con_ops = {
@@ -147,7 +147,7 @@ con_open_pty(struct hal_console *c)
         }
         close(s);
     }
-    c->fd_in = c->fd_out = m;
+    c->h[0] = c->h[1] = m;
     c->interactive = 1;
     c->path = con_pty_name;
     return 0;
@@ -159,8 +159,8 @@ hal_console_open(struct hal_console *c, const char *path)
     memset(c, 0, sizeof(*c));
     c->ops = &con_ops;
     if (path == NULL || strcmp(path, "-") == 0) {
-        c->fd_in = STDIN_FILENO;
-        c->fd_out = STDOUT_FILENO;
+        c->h[0] = STDIN_FILENO;
+        c->h[1] = STDOUT_FILENO;
         c->path = "stdio";
     } else if (strcmp(path, "pty") == 0) {
         return con_open_pty(c);
@@ -169,9 +169,9 @@ hal_console_open(struct hal_console *c, const char *path)
 
         if (fd < 0)
             return -errno;
-        c->fd_in = c->fd_out = fd;
+        c->h[0] = c->h[1] = fd;
         c->path = path;
     }
-    c->interactive = isatty(c->fd_in) && con_raw(c->fd_in) == 0;
+    c->interactive = isatty((int)c->h[0]) && con_raw((int)c->h[0]) == 0;
     return 0;
 }

@@ -707,6 +707,12 @@ identity_window_days(struct identity *id)
     return (int)v;
 }
 
+const char *
+identity_state_name(enum identity_state s)
+{
+    return s == IDENTITY_READY ? "ready" : s == IDENTITY_LOST ? "lost" : "none";
+}
+
 void
 identity_close(struct identity *id)
 {

@@ -136,6 +136,9 @@ int identity_stmt_check(const uint8_t stmt[ID_STMT_LEN], const uint8_t *sig_old,
 /* Wipe the keys held in RAM. */
 void identity_close(struct identity *id);
 
+/* "ready", "lost" or "none". */
+const char *identity_state_name(enum identity_state s);
+
 /* The control block's identity marker for the loaded identity (for
  * rebuilding a lost control block): 0, or -ENOKEY when not READY. */
 int identity_mark_encode(const struct identity *id, uint8_t m[ID_MARK_LEN]);

@@ -2,11 +2,10 @@
  * node/cmds_chain.c - the `chain` commands: info, verify, import,
  * export, trim, checkpoint, reset.
  *
- * `chain verify` works in bounded steps (CHAIN_VERIFY_STEP trailers, or
- * CHAIN_VERIFY_STEP_POW with proofs): on an interactive console it runs
- * in the background, a step per pass of the main loop, so every other
- * command keeps answering; in a script it runs the same steps to the end
- * before the next line.
+ * `chain verify` works in bounded steps (node/jobs.c): on an interactive
+ * console it runs in the background, a step per pass of the main loop,
+ * so every other command keeps answering; in a script it runs the same
+ * steps to the end before the next line.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,8 +17,6 @@
 #include "node/files.h"
 #include "node/node.h"
 
-#define CHAIN_VERIFY_STEP 4000
-#define CHAIN_VERIFY_STEP_POW 16
 /* An import looks at the console and the timers this often, and prints
  * its progress this often once it has run that long. */
 #define CHAIN_IMPORT_POLL_MS 50
@@ -114,64 +111,6 @@ h_info(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 /* ---- verify, in steps ---- */
-
-/* One step of the verify job; returns 1 when it has finished. */
-int
-node_chain_verify_step(struct node *node, struct cmd_ctx *ctx)
-{
-    struct chain_job *j = &node->verify;
-    struct chain *c = &node->chain;
-    unsigned step = j->pow ? CHAIN_VERIFY_STEP_POW : CHAIN_VERIFY_STEP;
-    struct chain_opts o = {0, j->pow};
-    uint8_t t[TRAILER_LEN];
-
-    for (unsigned i = 0; i < step && j->next <= j->end; i++, j->next++) {
-        enum chain_reason r;
-        int rc = chain_read(c, j->next, t);
-
-        if (rc != 0) {
-            cmd_printf(ctx,
-                       "chain verify: trailer %" PRIu64 " unreadable (%s)\n",
-                       j->next, strerror(-rc));
-            j->bad++;
-            j->active = 0;
-            return 1;
-        }
-        r = chain_check(c->pf, j->prev, t, &o);
-        if (r != CHAIN_OK) {
-            cmd_printf(ctx, "chain verify: trailer %" PRIu64 ": %s\n", j->next,
-                       chain_reason_str(r));
-            j->bad++;
-            j->active = 0;
-            return 1;
-        }
-        chain_weight_add(&j->w, t);
-        memcpy(j->prev, t, TRAILER_LEN);
-    }
-    if (j->next <= j->end) {
-        uint64_t now = hal_clock_ms();
-
-        if (now - j->last_ms >= 1000) {
-            cmd_printf(ctx, "chain verify: %" PRIu64 " of %" PRIu64 "\n",
-                       j->next - c->base, c->count);
-            j->last_ms = now;
-        }
-        return 0;
-    }
-    j->active = 0;
-    if (chain_weight_cmp(&j->w, &c->w) != 0) {
-        cmd_printf(ctx, "chain verify: the recorded weight differs from "
-                        "the stored trailers'\n");
-        j->bad++;
-        return 1;
-    }
-    cmd_printf(ctx,
-               "chain verify: %" PRIu64 " trailers valid%s, weight matches "
-               "(%.1f s)\n",
-               c->count, j->pow ? " with their proofs of work" : "",
-               (double)(hal_clock_ms() - j->t0) / 1e3);
-    return 1;
-}
 
 static int
 h_verify(struct cmd_ctx *ctx, int argc, char **argv)

@@ -1,6 +1,6 @@
 /*
- * node/cmds_store.c - mounting the storage at boot, and the `store`
- * commands: stat, check, keys, get, put, del.
+ * node/cmds_store.c - the `store` commands: stat, check, scrub, keys,
+ * get, put, del.  (Mounting the storage at start is bringup.c's.)
  *
  * Keys whose names start with "sec." hold secrets (identity keys); the
  * console never shows or changes them.  Keys of the node's own modules
@@ -32,84 +32,6 @@ static const char *const node_settings[] = {
 #define NODE_STORE_RESERVE_KEYS 64
 #define NODE_STORE_RESERVE_BYTES (256u * 1024)
 #define NODE_STORE_REC_OVERHEAD 64 /* per record, a generous bound */
-
-static void
-id_log(void *arg, const char *msg)
-{
-    (void)arg;
-    fprintf(stderr, "keel: %s\n", msg);
-}
-
-void
-node_storage_mount(struct node *node)
-{
-    node->store_rc = store_mount(&node->store, &node->part[NODE_PART_store]);
-    if (node->store_rc != 0)
-        fprintf(stderr,
-                "keel: store: mount failed: %s; store commands are "
-                "unavailable (flash image damaged?)\n",
-                strerror(-node->store_rc));
-    node->clog_rc = node->store_rc != 0
-                        ? node->store_rc
-                        : clog_mount(&node->clog, &node->part[NODE_PART_chain],
-                                     &node->store);
-    if (node->clog_rc != 0 && node->store_rc == 0)
-        fprintf(stderr, "keel: chain log: mount failed: %s\n",
-                strerror(-node->clog_rc));
-    if (node->store_rc == 0 && node->store.bad_records > 0)
-        fprintf(stderr,
-                "keel: store: %u corrupt or torn records found and ignored "
-                "at mount; 'store check' lists them\n",
-                (unsigned)node->store.bad_records);
-    node->ctl_rc = ctl_mount(&node->ctl, &node->part[NODE_PART_bootctl]);
-    if (node->ctl_rc == 0 && node->ctl.bad > 0)
-        fprintf(stderr,
-                "keel: control block: %u corrupt copy ignored; the "
-                "next write repairs it\n",
-                (unsigned)node->ctl.bad);
-    if (node->ctl_rc == -ENOENT)
-        node->ctl_rc = 0; /* blank: nothing written yet */
-    if (node->ctl_rc == -EBADMSG) {
-        /* Both copies damaged: boot control, the trust floor and the
-         * identity marker are unknown.  Never write over the evidence:
-         * updates stay refused until an operator recovers. */
-        node_degrade(node, NODE_DEG_BOOTCTL);
-        fprintf(stderr, "keel: control block: both copies are corrupt; boot "
-                        "control is unknown and is NOT rewritten (updates are "
-                        "refused; see 'status' and docs/RUNBOOK.md)\n");
-    } else if (node->ctl_rc != 0) {
-        node_degrade(node, NODE_DEG_BOOTCTL);
-        fprintf(stderr, "keel: control block: mount failed: %s\n",
-                strerror(-node->ctl_rc));
-    }
-    node->chain_rc = node->clog_rc != 0
-                         ? node->clog_rc
-                         : chain_open(&node->chain, &node->clog, &node->store);
-    if (node->chain_rc != 0 && node->clog_rc == 0) {
-        node_degrade(node, NODE_DEG_CHAIN);
-        fprintf(stderr, "keel: chain: %s\n", node->chain.why);
-    } else if (node->chain_rc == 0 && node->chain.rebuilt) {
-        fprintf(stderr, "keel: chain: the chain state was missing; computed "
-                        "again from the stored trailers\n");
-    } else if (node->chain_rc == 0 && node->chain.recomputed) {
-        fprintf(stderr, "keel: chain: weight recomputed from the stored "
-                        "trailers (a write was cut)\n");
-    }
-    if (node->clog_rc == 0 && node->clog.holes > 0) {
-        node_degrade(node, NODE_DEG_CHAIN);
-        fprintf(stderr,
-                "keel: chain log: %u damaged slot%s amid valid ones kept as "
-                "unreadable trailers ('store check' lists them; importing a "
-                "good tfile rewrites them, 'chain trim' passes them)\n",
-                (unsigned)node->clog.holes, node->clog.holes == 1 ? "" : "s");
-    }
-    node->id.log = id_log;
-    node->id.work = &node->id_work;
-    (void)identity_boot(&node->id, node->store_rc == 0 ? &node->store : NULL,
-                        node->ctl_rc == 0 ? &node->ctl : NULL);
-    if (node->id.state == IDENTITY_NONE)
-        fprintf(stderr, "keel: identity: not available: %s\n", node->id.why);
-}
 
 static int
 need_store(struct cmd_ctx *ctx)

@@ -1,6 +1,7 @@
 /*
  * node/cmds_update.c - the `update` commands: install, status, confirm,
- * rollback; and the automatic confirmation of a trial.
+ * recover, rollback, keyring, log, metrics.  (Setting updates up at
+ * start is bringup.c's; confirming a healthy trial is jobs.c's.)
  *
  * `update install FILE` reads a host path on the sim board; YMODEM and
  * peers will feed update_install() the same way, through a upd_src.  A
@@ -18,10 +19,6 @@
 #include "hal/sys.h"
 #include "node/files.h"
 #include "node/node.h"
-
-#define KEY_CONFIRM_AFTER "update.confirm_after_s"
-#define CONFIRM_AFTER_DEFAULT 60
-#define CONFIRM_AFTER_MAX 86400
 
 static int
 file_read(void *arg, void *buf, size_t len)
@@ -581,148 +578,3 @@ const struct cmd node_update_cmds[] = {
      h_metrics, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
-
-static int node_confirm_after(struct node *node);
-
-/* Every update event is logged on the console's error stream. */
-static void
-log_event(void *arg, const char *line)
-{
-    (void)arg;
-    fprintf(stderr, "keel: update: %s\n", line);
-}
-
-/* The image's keyring into the store on its first boot. */
-static void
-keyring_seed(struct node *node)
-{
-    uint8_t b[UPD_KEYRING_MAX];
-    struct update *u = &node->upd;
-    char path[HAL_FILE_PATH_MAX + 1], why[HAL_FILE_PATH_MAX + 96];
-    int n, rc;
-
-    snprintf(path, sizeof(path), "%s/etc/keel/keyring", node->rootfs);
-    n = node_file_load(path, b, sizeof(b), "keyring", why, sizeof(why));
-    if (n == -ENOENT)
-        return;
-    if (n < 0) {
-        fprintf(stderr, "keel: update: the image's keyring not read: %s\n",
-                why);
-        return;
-    }
-    rc = update_keyring_seed(u, b, (size_t)n, path);
-    if (rc != 0)
-        fprintf(stderr,
-                "keel: update: keyring from the image not "
-                "stored: %s\n",
-                u->why[0] ? u->why : strerror(-rc));
-}
-
-void
-node_update_init(struct node *node)
-{
-    const char *slot = hal_sys_param("KEEL_SLOT");
-    struct update *u = &node->upd;
-
-    u->work = &node->upd_work;
-    u->st = node->store_rc == 0 ? &node->store : NULL;
-    u->ctl = &node->ctl;
-    u->slot[0] = &node->part[NODE_PART_slot_a];
-    u->slot[1] = &node->part[NODE_PART_slot_b];
-    u->board = hal_sys_board();
-    u->audit = &node->upd_audit;
-    node->upd_audit.log = log_event;
-    node->confirm_after_s = node_confirm_after(node);
-    u->running = slot == NULL             ? -1
-                 : strcmp(slot, "a") == 0 ? 0
-                 : strcmp(slot, "b") == 0 ? 1
-                                          : -1;
-    /* keel-boot could not read boot control and booted this slot by its
-     * signatures (boot/main.c) */
-    if (u->running >= 0 && hal_sys_param("KEEL_BOOT_DEGRADED") != NULL) {
-        node->boot_degraded = 1;
-        node_degrade(node, NODE_DEG_BOOT);
-    }
-    if (node->rootfs != NULL && u->st != NULL && node->ctl_rc == 0)
-        keyring_seed(node);
-    node_update_check_trust(node);
-}
-
-void
-node_update_check_trust(struct node *node)
-{
-    struct update *u = &node->upd;
-    struct upd_keyring k;
-    struct upd_floor f;
-    int rc;
-
-    if (node->ctl_rc != 0 || u->st == NULL)
-        return;
-    rc = update_floor_sync(u, &f);
-    if (rc != 0 || f.behind != 0) {
-        node_degrade(node, NODE_DEG_FLOOR);
-        fprintf(stderr,
-                "keel: update: trust floor: %s%s%s%s; the highest value "
-                "counts (counter %" PRIu64 ", keyring version %" PRIu32 ")\n",
-                f.damaged & UPD_FLOOR_SRC_CTL ? "control-block copy damaged "
-                                              : "",
-                f.damaged & UPD_FLOOR_SRC_BOOT ? "boot control damaged " : "",
-                f.damaged & UPD_FLOOR_SRC_STORE ? "store mirror damaged " : "",
-                f.behind ? "a copy was behind (brought up)" : "", f.arb,
-                f.keyring_version);
-    }
-    if (update_keyring(u, &k) != 0 && u->reason == UPD_R_KEYRING_ROLLBACK) {
-        node_degrade(node, NODE_DEG_KEYRING);
-        fprintf(stderr, "keel: update: %s\n", u->why);
-    }
-}
-
-static int
-node_confirm_after(struct node *node)
-{
-    char b[16];
-    int n = node->store_rc == 0
-                ? store_get(&node->store, KEY_CONFIRM_AFTER, b, sizeof(b) - 1)
-                : -ENOENT;
-    uint64_t v;
-
-    if (n <= 0)
-        return CONFIRM_AFTER_DEFAULT;
-    b[n] = '\0';
-    return cmd_parse_u64(b, CONFIRM_AFTER_MAX, &v) == 0 ? (int)v
-                                                        : CONFIRM_AFTER_DEFAULT;
-}
-
-void
-node_update_tick(struct node *node)
-{
-    struct bootctl bc;
-    uint64_t up;
-
-    if (node->upd.running < 0 || node->confirm_done || node->store_rc != 0 ||
-        node->ctl_rc != 0)
-        return;
-    up = (hal_clock_ms() - node->start_ms) / 1000;
-    if (up < (uint64_t)node->confirm_after_s)
-        return;
-    node->confirm_done = 1;
-    if (bootctl_load(&node->ctl, &bc) != 0 ||
-        bc.slot[node->upd.running].state != SLOT_TRIAL)
-        return;
-    /* Health: storage mounted (checked above) and the identity ready. */
-    if (node->id.state != IDENTITY_READY) {
-        fprintf(stderr,
-                "keel: update: not confirming slot %c: identity "
-                "not ready\n",
-                slot_name(node->upd.running));
-        return;
-    }
-    if (update_confirm(&node->upd) == 0)
-        fprintf(stderr,
-                "keel: update: slot %c confirmed after %" PRIu64
-                " s of health\n",
-                slot_name(node->upd.running), up);
-    else
-        fprintf(stderr, "keel: update: automatic confirm failed: %s\n",
-                node->upd.why);
-}

@@ -89,8 +89,12 @@ void node_degrade(struct node *node, unsigned bit);
 /* 1 when key belongs to a module and the console must not change it. */
 int node_store_key_internal(const char *key);
 
-/* The command table (src/node/cmds.c) and its store rows
- * (src/node/cmds_store.c). */
+/* The node's files: main.c (the event loop), bringup.c (start: storage,
+ * identity, updates), jobs.c (the confirm timer, chain verify in steps),
+ * health.c (damage and `status`), cmds*.c (the command table and each
+ * module's handlers), files.c (operator files).
+ *
+ * The command table (src/node/cmds.c) and its module rows. */
 extern const struct cmd node_cmds[];
 extern const struct cmd node_store_cmds[];
 extern const struct cmd node_id_cmds[];

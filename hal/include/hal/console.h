@@ -13,6 +13,7 @@
 #define HAL_CONSOLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hal_console;
 
@@ -28,8 +29,8 @@ struct hal_console_ops {
 
 struct hal_console {
     const struct hal_console_ops *ops;
-    int interactive; /* 1: a terminal in raw mode, 0: line mode */
-    int fd_in, fd_out;
+    int interactive;  /* 1: a terminal in raw mode, 0: line mode */
+    intptr_t h[2];    /* the backend's own handles (sim: input, output fd) */
     const char *path; /* what the console is attached to, for banners */
 };
 

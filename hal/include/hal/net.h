@@ -31,7 +31,7 @@ struct hal_net_ops {
 struct hal_net {
     const struct hal_net_ops *ops;
     uint8_t mac[6];
-    int fd; /* for poll(); -1 when the backend cannot be polled */
+    intptr_t h; /* the backend's own handle */
 };
 
 #endif

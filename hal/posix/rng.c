@@ -1,4 +1,5 @@
-/* hal/sim/rng.c - entropy from getrandom(2), which blocks until seeded. */
+/* hal/posix/rng.c - entropy from getrandom(2), which blocks until
+ * seeded; every board on Linux. */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/random.h>

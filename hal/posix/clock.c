@@ -1,9 +1,10 @@
 /*
- * hal/sim/clock.c - clock from clock_gettime(2).
+ * hal/posix/clock.c - clock from clock_gettime(2), for every board that
+ * runs on Linux (sim, QEMU, real boards).
  *
- * KEEL_SIM_CLOCK_OFFSET=SECONDS moves the sim board's wall clock (not the
- * monotonic one), so tests can step past a key's overlap window or set
- * the clock to "unset" (a large negative offset reads as 1970).
+ * KEEL_SIM_CLOCK_OFFSET=SECONDS moves the wall clock (not the monotonic
+ * one), so tests can step past a key's overlap window or set the clock
+ * to "unset" (a large negative offset reads as 1970).
  */
 #include <stdlib.h>
 #include <time.h>
