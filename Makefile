@@ -132,7 +132,8 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-identity bench \
+	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-identity \
+	fuzz-kar bench \
 	soak-identity image bundle
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
@@ -289,6 +290,17 @@ fuzz-identity: $(UT_OUT)/fuzz_identity
 		build/fuzz/identity-corpus/ && \
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
 		build/fuzz/identity-corpus
+FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
+$(UT_OUT)/fuzz_kar: $(FUZZ_KAR_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o $@ $(FUZZ_KAR_SRCS)
+# Seed: the golden archive.
+fuzz-kar: $(UT_OUT)/fuzz_kar
+	$(Q)mkdir -p build/fuzz/kar-corpus && \
+		cp tests/vectors/update/image.kar build/fuzz/kar-corpus/ && \
+		$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build/fuzz/kar-corpus
 fuzz-keys: $(UT_OUT)/fuzz_keyparse
 	$(Q)mkdir -p build/fuzz/key-corpus && \
 		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
@@ -420,7 +432,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
-		$(UT_OUT)/fuzz_identity build/tools/ptyexpect
+		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar build/tools/ptyexpect
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

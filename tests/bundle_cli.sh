@@ -328,6 +328,21 @@ else
         "$(cat "$bc/err")"
 fi
 
+# The archive format is pinned: the same two files make the bytes of the
+# golden archive that test_boot.c unpacks.
+mkdir -p "$bc/kar"
+printf '#!/bin/sh\necho keel\n' >"$bc/kar/keel"
+printf 'keyring bytes\n' >"$bc/kar/keyring"
+chmod 755 "$bc/kar/keel"
+chmod 644 "$bc/kar/keyring"
+if "$bc_kb" archive "$bc/kar/out.kar" bin/keel="$bc/kar/keel" \
+    etc/keel/keyring="$bc/kar/keyring" >/dev/null 2>&1 &&
+    cmp -s "$bc/kar/out.kar" tests/vectors/update/image.kar; then
+    ok "keel-bundle archive: the golden archive's bytes (KAR1 pinned)"
+else
+    fail "keel-bundle archive: differs from tests/vectors/update/image.kar"
+fi
+
 rm -rf "$bc"
 if [ "$bc_alone" -eq 1 ]; then
     echo "$passed passed, $failed failed"

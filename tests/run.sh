@@ -94,6 +94,9 @@ fuzz_smoke fuzz_keyparse 20000 4096 "$tmp/keys" "from openssl keys"
 build/tools/keel-chaingen -n 40 --pseudo-every 5 -o "$tmp/chains/valid" \
     >/dev/null 2>&1
 fuzz_smoke fuzz_chain_import 3000 16000 "$tmp/chains" "from a minted chain"
+mkdir -p "$tmp/kar"
+cp tests/vectors/update/image.kar "$tmp/kar/"
+fuzz_smoke fuzz_kar 30000 4096 "$tmp/kar" "from the golden archive"
 mkdir -p "$tmp/idrec"
 cp tests/vectors/formats/identity-record.bin "$tmp/idrec/"
 fuzz_smoke fuzz_identity 3000 1024 "$tmp/idrec" "from the golden record"

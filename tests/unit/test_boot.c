@@ -136,6 +136,37 @@ extract(size_t len, struct msink *m, const char **why)
     return kar_extract(&src, &dst, buf, sizeof(buf), why);
 }
 
+/* The golden archive (tests/vectors/update/image.kar, made by
+ * `keel-bundle archive`; tests/bundle_cli.sh checks the tool still
+ * makes these bytes) unpacks to its two files. */
+static void
+test_archive_golden(void)
+{
+    const char *d = getenv("KEEL_VECTORS");
+    char path[512];
+    struct msink m;
+    const char *why;
+    FILE *f;
+    size_t n;
+
+    UT_CASE("golden archive: two files, modes and bytes");
+    snprintf(path, sizeof(path), "%s/update/image.kar",
+             d != NULL ? d : "tests/vectors");
+    f = fopen(path, "rb");
+    UT_CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    n = fread(ar, 1, sizeof(ar), f);
+    fclose(f);
+    memset(&m, 0, sizeof(m));
+    UT_CHECK_EQ(extract(n, &m, &why), 2);
+    UT_CHECK(strcmp(m.path[0], "bin/keel") == 0 && m.mode[0] == 0755);
+    UT_CHECK(m.len[0] == 20 &&
+             memcmp(m.data[0], "#!/bin/sh\necho keel\n", 20) == 0);
+    UT_CHECK(strcmp(m.path[1], "etc/keel/keyring") == 0 && m.mode[1] == 0644);
+    UT_CHECK(m.len[1] == 14 && memcmp(m.data[1], "keyring bytes\n", 14) == 0);
+}
+
 static void
 test_archive(void)
 {
@@ -415,6 +446,7 @@ int
 main(void)
 {
     ut_suite = "boot";
+    test_archive_golden();
     test_archive();
     snprintf(scratch, sizeof(scratch), "/tmp/keel-test-boot.XXXXXX");
     if (mkdtemp(scratch) == NULL) {
