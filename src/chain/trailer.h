@@ -15,6 +15,19 @@
 
 #define TRAILER_LEN 160
 
+/* Byte offsets of the fields in Mochimo's 160-byte BTRAILER (all
+ * integers little-endian; docs/FORMAT.md "Trailer"). */
+#define TRAILER_PHASH 0       /* 32: the previous block's bhash */
+#define TRAILER_BNUM 32       /* u64 */
+#define TRAILER_MFEE 40       /* u64 */
+#define TRAILER_TCOUNT 48     /* u32 */
+#define TRAILER_TIME0 52      /* u32 */
+#define TRAILER_DIFFICULTY 56 /* u32 */
+#define TRAILER_MROOT 60      /* 32 */
+#define TRAILER_NONCE 92      /* 32: two 16-byte haiku halves */
+#define TRAILER_STIME 124     /* u32 */
+#define TRAILER_BHASH 128     /* 32: SHA-256 of bytes 0..127 */
+
 struct trailer {
     uint8_t phash[32];
     uint64_t bnum, mfee;

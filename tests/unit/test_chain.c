@@ -258,29 +258,59 @@ test_rules_v3(void)
     UT_CASE("v3: a mined successor is valid; linkage and bnum");
     UT_CHECK_EQ(check(pf, g, t, 1), CHAIN_OK);
     memcpy(u, t, 160);
-    u[5] ^= 1;
+    u[TRAILER_PHASH + 5] ^= 1;
     rehash(u);
     UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_PHASH);
     memcpy(u, t, 160);
-    lib_put32(u + 32, 2);
+    lib_put32(u + TRAILER_BNUM, 2);
     rehash(u);
     UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_BNUM);
 
-    UT_CASE("v3: mfee 500 and tcount 32768 pass, one step beyond fails");
-    UT_CHECK_EQ(with32(pf, g, t, 40, 500, 0), CHAIN_OK);
-    UT_CHECK_EQ(with32(pf, g, t, 40, 499, 0), CHAIN_R_MFEE);
-    UT_CHECK_EQ(with32(pf, g, t, 48, 32768, 0), CHAIN_OK);
-    UT_CHECK_EQ(with32(pf, g, t, 48, 32769, 0), CHAIN_R_TCOUNT);
+    /* One field of the mined successor set to a value: the verdict.
+     * Values relative to the successor's own time0 or difficulty are
+     * given as offsets from it (rel). */
+    {
+        enum { ABS, REL_TIME0, REL_DIFF };
+        static const struct {
+            const char *what;
+            int off, rel;
+            int64_t v;
+            enum chain_reason want;
+        } rules[] = {
+            {"mfee at the minimum", TRAILER_MFEE, ABS, 500, CHAIN_OK},
+            {"mfee below it", TRAILER_MFEE, ABS, 499, CHAIN_R_MFEE},
+            {"tcount at the most", TRAILER_TCOUNT, ABS, 32768, CHAIN_OK},
+            {"tcount above it", TRAILER_TCOUNT, ABS, 32769, CHAIN_R_TCOUNT},
+            {"block time 238", TRAILER_STIME, REL_TIME0, 238, CHAIN_OK},
+            {"block time 239", TRAILER_STIME, REL_TIME0, 239, CHAIN_R_TIME_GAP},
+            {"stime == time0", TRAILER_STIME, REL_TIME0, 0, CHAIN_R_TIME_EQ},
+            {"time0 not the parent's stime", TRAILER_TIME0, REL_TIME0, -1,
+             CHAIN_R_TIME0},
+            {"difficulty one above next", TRAILER_DIFFICULTY, REL_DIFF, 1,
+             CHAIN_R_DIFF},
+            {"difficulty's upper bytes", TRAILER_DIFFICULTY, REL_DIFF, 0x100,
+             CHAIN_R_DIFF},
+        };
 
-    UT_CASE("v3: block time 238 passes, 239 fails; time0 == stime fails");
-    UT_CHECK_EQ(with32(pf, g, t, 124, tt.time0 + 238, 0), CHAIN_OK);
-    UT_CHECK_EQ(with32(pf, g, t, 124, tt.time0 + 239, 0), CHAIN_R_TIME_GAP);
-    UT_CHECK_EQ(with32(pf, g, t, 124, tt.time0, 0), CHAIN_R_TIME_EQ);
-    UT_CHECK_EQ(with32(pf, g, t, 52, tt.time0 - 1, 0), CHAIN_R_TIME0);
+        UT_CASE("v3: each field at and beyond its bound (table)");
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+            int64_t base = rules[i].rel == REL_TIME0  ? tt.time0
+                           : rules[i].rel == REL_DIFF ? tt.difficulty
+                                                      : 0;
+            uint32_t v =
+                (uint32_t)(rules[i].rel == REL_DIFF && rules[i].v == 0x100
+                               ? (uint64_t)base | 0x100
+                               : (uint64_t)(base + rules[i].v));
+            enum chain_reason got = with32(pf, g, t, rules[i].off, v, 0);
 
-    UT_CASE("v3: difficulty must be next_difficulty; stime <= now + 3");
-    UT_CHECK_EQ(with32(pf, g, t, 56, tt.difficulty + 1, 0), CHAIN_R_DIFF);
-    UT_CHECK_EQ(with32(pf, g, t, 56, tt.difficulty | 0x100, 0), CHAIN_R_DIFF);
+            if (got != rules[i].want)
+                printf("  %s: %s, want %s\n", rules[i].what,
+                       chain_reason_str(got), chain_reason_str(rules[i].want));
+            UT_CHECK_EQ(got, rules[i].want);
+        }
+    }
+
+    UT_CASE("v3: stime at most now + 3");
     {
         struct chain_opts o = {(int64_t)tt.stime - 3, 0};
 
@@ -291,10 +321,10 @@ test_rules_v3(void)
 
     UT_CASE("v3: bhash, haiku syntax and proof of work");
     memcpy(u, t, 160);
-    u[140] ^= 1;
+    u[TRAILER_BHASH + 12] ^= 1;
     UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_BHASH);
     memcpy(u, t, 160);
-    u[92] = 0; /* no frame starts with an empty token */
+    u[TRAILER_NONCE] = 0; /* no frame starts with an empty token */
     rehash(u);
     UT_CHECK_EQ(check(pf, g, u, 1), CHAIN_R_POW_SYNTAX);
     UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_OK);
@@ -303,10 +333,10 @@ test_rules_v3(void)
         int missed = 0;
 
         memcpy(u, t, 160);
-        lib_put32(u + 56, 8);
+        lib_put32(u + TRAILER_DIFFICULTY, 8);
         for (int i = 0; i < 20 && !missed; i++) {
-            trigg_generate(rnd, NULL, u + 92);
-            trigg_generate(rnd, NULL, u + 108);
+            trigg_generate(rnd, NULL, u + TRAILER_NONCE);
+            trigg_generate(rnd, NULL, u + TRAILER_NONCE + 16);
             missed = peach_check(u, NULL) == PEACH_MISS;
         }
         UT_CHECK(missed);
@@ -323,10 +353,10 @@ test_rules_v3(void)
         trailer_encode(&ps, u);
         rehash(u);
         UT_CHECK_EQ(check(pf, g, u, 1), CHAIN_OK);
-        UT_CHECK_EQ(with32(pf, g, u, 124, ps.time0 + 237, 0),
+        UT_CHECK_EQ(with32(pf, g, u, TRAILER_STIME, ps.time0 + 237, 0),
                     CHAIN_R_PSEUDO_GAP);
-        UT_CHECK_EQ(with32(pf, g, u, 40, 1, 0), CHAIN_R_NG_FIELDS);
-        u[100] = 1;
+        UT_CHECK_EQ(with32(pf, g, u, TRAILER_MFEE, 1, 0), CHAIN_R_NG_FIELDS);
+        u[TRAILER_NONCE + 8] = 1;
         rehash(u);
         UT_CHECK_EQ(check(pf, g, u, 0), CHAIN_R_NG_FIELDS);
     }
@@ -350,10 +380,11 @@ test_rules_v3(void)
         trailer_encode(&ng, u);
         rehash(u);
         UT_CHECK_EQ(check(pf, pb, u, 1), CHAIN_OK);
-        UT_CHECK_EQ(with32(pf, pb, u, 124, p.stime + 1, 0), CHAIN_R_NG_COPY);
-        UT_CHECK_EQ(with32(pf, pb, u, 56, p.difficulty + 1, 0),
+        UT_CHECK_EQ(with32(pf, pb, u, TRAILER_STIME, p.stime + 1, 0),
                     CHAIN_R_NG_COPY);
-        UT_CHECK_EQ(with32(pf, pb, u, 48, 1, 0), CHAIN_R_NG_FIELDS);
+        UT_CHECK_EQ(with32(pf, pb, u, TRAILER_DIFFICULTY, p.difficulty + 1, 0),
+                    CHAIN_R_NG_COPY);
+        UT_CHECK_EQ(with32(pf, pb, u, TRAILER_TCOUNT, 1, 0), CHAIN_R_NG_FIELDS);
     }
 }
 

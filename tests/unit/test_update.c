@@ -32,6 +32,9 @@
 #define DEV_SIZE (CTL_SIZE + STORE_SIZE + 2 * SLOT_SIZE)
 #define CHUNK 16384u
 #define ID_MARK_LEN_T 40 /* the identity marker section (identity.h) */
+/* Offsets into a manifest and a signature block (docs/FORMAT.md). */
+#define MAN_OFF_CREATED 30 /* inside the creation time */
+#define SIG_OFF_DER 33     /* key id (32), length (1), then the DER */
 
 static struct sim_flash dev;
 static struct hal_flash pctl, pstore, pslot[2];
@@ -695,49 +698,129 @@ test_attacks(void)
     provision();
     power_on(0);
 
-    s = base_spec();
-    s.v.minor = 1;
-    ml = build(&s);
-    bundle[UPD_HDR_LEN + 30] ^= 0x01; /* in the manifest (created) */
-    refused_untouched("attack: flipped byte in the manifest", -EPERM,
-                      "does not verify", UPD_R_BAD_SIGNATURE);
-    build(&s);
-    bundle[UPD_HDR_LEN + ml + 40] ^= 0x01; /* in the first signature */
-    refused_untouched("attack: flipped byte in a signature", -EPERM,
-                      "does not verify", UPD_R_BAD_SIGNATURE);
-    s.signers[0] = 3; /* a stranger and one release key */
-    build(&s);
-    refused_untouched("attack: a signature by an unknown key", -EPERM,
-                      "others by keys not in the keyring", UPD_R_UNKNOWN_KEY);
-    s.signers[0] = 0;
-    s.nsigners = 1;
-    build(&s);
-    refused_untouched("attack: k-1 valid signatures", -EPERM,
-                      "needs 2 signatures by keyring keys, has 1",
-                      UPD_R_TOO_FEW_SIGNATURES);
-    s.nsigners = 2;
-    s.signers[1] = 0;
-    build(&s);
-    refused_untouched("attack: one key signing twice", -EPERM, "signed twice",
-                      UPD_R_DUPLICATE_KEY);
-    s = base_spec();
-    s.boards[0] = "qemu-x86_64";
-    build(&s);
-    refused_untouched("attack: the wrong board", -ENODEV, "for board",
-                      UPD_R_WRONG_BOARD);
-    s = base_spec();
-    s.counter = 0;
-    s.v.minor = 2;
-    build(&s);
-    refused_untouched("attack: counter below the anti-rollback counter",
-                      -ESTALE, "below the anti-rollback counter",
-                      UPD_R_COUNTER_ROLLBACK);
-    s = base_spec();
-    s.v.major = 0;
-    s.v.minor = 9;
-    build(&s);
-    refused_untouched("attack: version older than the running slot", -ESTALE,
-                      "older than slot a", UPD_R_VERSION_DOWNGRADE);
+    /* Each a signed bundle changed in one way, refused before the slot
+     * is touched, with its error, words and reason. */
+    {
+        enum { NONE, MANIFEST_BYTE, SIGNATURE_BYTE };
+        static const struct {
+            const char *what;
+            int tamper; /* a byte flipped after signing */
+            int signer0, signer1, nsigners;
+            const char *board; /* NULL: "sim" */
+            uint64_t counter;  /* 0: base_spec()'s */
+            struct upd_version v;
+            int rc;
+            const char *why;
+            int reason;
+        } attacks[] = {
+            {"attack: flipped byte in the manifest",
+             MANIFEST_BYTE,
+             0,
+             1,
+             2,
+             NULL,
+             1,
+             {1, 1, 0},
+             -EPERM,
+             "does not verify",
+             UPD_R_BAD_SIGNATURE},
+            {"attack: flipped byte in a signature",
+             SIGNATURE_BYTE,
+             0,
+             1,
+             2,
+             NULL,
+             1,
+             {1, 1, 0},
+             -EPERM,
+             "does not verify",
+             UPD_R_BAD_SIGNATURE},
+            {"attack: a signature by an unknown key",
+             NONE,
+             3,
+             1,
+             2,
+             NULL,
+             1,
+             {1, 1, 0},
+             -EPERM,
+             "others by keys not in the keyring",
+             UPD_R_UNKNOWN_KEY},
+            {"attack: k-1 valid signatures",
+             NONE,
+             0,
+             1,
+             1,
+             NULL,
+             1,
+             {1, 1, 0},
+             -EPERM,
+             "needs 2 signatures by keyring keys, has 1",
+             UPD_R_TOO_FEW_SIGNATURES},
+            {"attack: one key signing twice",
+             NONE,
+             0,
+             0,
+             2,
+             NULL,
+             1,
+             {1, 1, 0},
+             -EPERM,
+             "signed twice",
+             UPD_R_DUPLICATE_KEY},
+            {"attack: the wrong board",
+             NONE,
+             0,
+             1,
+             2,
+             "qemu-x86_64",
+             1,
+             {1, 0, 0},
+             -ENODEV,
+             "for board",
+             UPD_R_WRONG_BOARD},
+            {"attack: counter below the anti-rollback counter",
+             NONE,
+             0,
+             1,
+             2,
+             NULL,
+             0,
+             {1, 2, 0},
+             -ESTALE,
+             "below the anti-rollback counter",
+             UPD_R_COUNTER_ROLLBACK},
+            {"attack: version older than the running slot",
+             NONE,
+             0,
+             1,
+             2,
+             NULL,
+             1,
+             {0, 9, 0},
+             -ESTALE,
+             "older than slot a",
+             UPD_R_VERSION_DOWNGRADE},
+        };
+
+        for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+            s = base_spec();
+            s.signers[0] = attacks[i].signer0;
+            s.signers[1] = attacks[i].signer1;
+            s.nsigners = attacks[i].nsigners;
+            if (attacks[i].board != NULL)
+                s.boards[0] = attacks[i].board;
+            s.counter = attacks[i].counter;
+            s.v = attacks[i].v;
+            ml = build(&s);
+            if (attacks[i].tamper == MANIFEST_BYTE)
+                bundle[UPD_HDR_LEN + MAN_OFF_CREATED] ^= 0x01;
+            else if (attacks[i].tamper == SIGNATURE_BYTE)
+                bundle[UPD_HDR_LEN + ml + SIG_OFF_DER + 7] ^= 0x01;
+            refused_untouched(attacks[i].what, attacks[i].rc, attacks[i].why,
+                              attacks[i].reason);
+        }
+    }
     {
         static uint8_t garbage[4096];
         uint32_t x = 7;
