@@ -160,7 +160,7 @@ UT_OUT := build/test
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
 	formats boot file
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
-UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c
+UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
 UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 	$(CRYPTO_SRCS) \
@@ -168,7 +168,8 @@ UT_SRCS_identity := tests/unit/test_identity.c src/identity/identity.c \
 UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
 	hal/posix/clock.c
-UT_SRCS_boot := tests/unit/test_boot.c src/update/archive.c hal/linux/os.c
+UT_SRCS_boot := tests/unit/test_boot.c src/update/archive.c hal/linux/os.c \
+	hal/posix/io.c
 UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
 	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
 	hal/posix/clock.c
@@ -337,7 +338,7 @@ BENCH_CHAIN_SRCS := tests/bench/chain_bench.c $(CHAIN_SRCS) src/chain/gen.c \
 BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),$(BENCH_CHAIN_SRCS))
 build/bench/chain_bench: $(BENCH_CHAIN_SRCS) build/deps/$(ARCH)/.stamp
 	@mkdir -p $(dir $@)
-	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
+	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Itests/unit -Os -isystem build/kheaders/$(ARCH) \
 		-static -o $@ $(BENCH_CHAIN_SRCS) -Lbuild/deps/$(ARCH)/lib \
 		-lmbedtls -lbearssl -lb2
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hal/os.h"
+#include "posix/io.h"
 
 static int
 path_ok(const char *p)
@@ -242,21 +243,7 @@ hal_os_file_create(int d, const char *rel, unsigned mode)
 int
 hal_os_file_write(int h, const void *buf, size_t len)
 {
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(h, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return posix_write_all(h, buf, len);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hal/file.h"
+#include "posix/io.h"
 
 /* One read or write call moves at most this much, so that a count fits
  * an int. */
@@ -194,22 +195,11 @@ hal_file_create(struct hal_file_new *w, const char *path)
 int
 hal_file_write(struct hal_file_new *w, const void *buf, size_t len)
 {
-    const uint8_t *p = buf;
+    int rc = posix_write_all(w->fd, buf, len);
 
-    while (len > 0) {
-        ssize_t n = write(w->fd, p, len < FILE_IO_MAX ? len : FILE_IO_MAX);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-        w->size += (uint64_t)n;
-    }
-    return 0;
+    if (rc == 0)
+        w->size += len;
+    return rc;
 }
 
 /* The rename is durable once the directory is synced.  Best effort: by

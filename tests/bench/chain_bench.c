@@ -22,32 +22,9 @@
 #include "chain/gen.h"
 #include "chain/peach.h"
 #include "hal/clock.h"
+#include "ut_mem.h"
 
 #define N 100000
-
-struct mem {
-    uint8_t *p;
-    size_t len;
-};
-
-static int
-put(void *arg, const uint8_t t[TRAILER_LEN])
-{
-    struct mem *m = arg;
-
-    memcpy(m->p + m->len, t, TRAILER_LEN);
-    m->len += TRAILER_LEN;
-    return 0;
-}
-
-static int
-mem_read(void *arg, uint64_t off, void *buf, size_t len)
-{
-    struct mem *m = arg;
-
-    memcpy(buf, m->p + off, len);
-    return 0;
-}
 
 static const char vec[] =
     "c87fdc08ad6a53ef5fd0f98bf2a66db6c58426787cb771244ef7fc574b454695ff2801"
@@ -104,7 +81,7 @@ load_or_mint(const char *path, const struct chaingen *g, struct mem *m)
             return 0;
     }
     m->len = 0;
-    if (chaingen_run(g, put, m) != 0)
+    if (chaingen_run(g, mem_put, m) != 0)
         return -1;
     printf("bench chain.gen_100k.d1.s %.2f\n",
            (double)(hal_clock_ms() - t0) / 1e3);
@@ -124,7 +101,8 @@ main(int argc, char **argv)
     static struct store st;
     static struct clog lg;
     static struct chain ch;
-    struct mem m = {malloc((size_t)(N + 1) * TRAILER_LEN), 0};
+    struct mem m = {malloc((size_t)(N + 1) * TRAILER_LEN), 0,
+                    (size_t)(N + 1) * TRAILER_LEN};
     struct chaingen g = {N, 0, 0, 7, 0, 0, 0, GEN_OK, 0};
     uint8_t t[160];
     uint64_t t0, t1;
@@ -134,7 +112,7 @@ main(int argc, char **argv)
     /* chaingen, difficulty 0 */
     g.pseudo_every = 7;
     t0 = hal_clock_ms();
-    chaingen_run(&g, put, &m);
+    chaingen_run(&g, mem_put, &m);
     printf("bench chain.gen_100k.d0.s %.2f\n",
            (double)(hal_clock_ms() - t0) / 1e3);
 

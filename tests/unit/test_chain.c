@@ -17,6 +17,7 @@
 #include "lib/le.h"
 #include "lib/hex.h"
 #include "ut.h"
+#include "ut_mem.h"
 
 /* Hex of any even length into out (large enough: a test's own data). */
 static void
@@ -568,36 +569,6 @@ static struct hal_flash pstore, plog;
 static struct store st;
 static struct clog lg;
 static struct chain ch;
-
-struct mem {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static int
-mem_put(void *arg, const uint8_t t[TRAILER_LEN])
-{
-    struct mem *m = arg;
-
-    if (m->len + TRAILER_LEN > m->cap) {
-        m->cap = m->cap ? m->cap * 2 : 65536;
-        m->p = realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->len, t, TRAILER_LEN);
-    m->len += TRAILER_LEN;
-    return 0;
-}
-
-static int
-mem_read(void *arg, uint64_t off, void *buf, size_t len)
-{
-    struct mem *m = arg;
-
-    if (off + len > m->len)
-        return -1;
-    memcpy(buf, m->p + off, len);
-    return 0;
-}
 
 static struct mem
 gen(const struct chaingen *g)

@@ -24,6 +24,7 @@
 #include "update/bootctl.h"
 #include "update/floor.h"
 #include "ut.h"
+#include "ut_mem.h"
 
 #define ES 4096u
 #define STORE_SIZE (8 * 16384u)
@@ -186,38 +187,6 @@ test_ctl_bytes(void)
     UT_CHECK_EQ(upd_floor_decode(fb, sizeof(fb), &g), -EBADMSG);
     UT_CHECK_EQ(upd_floor_decode(fb, sizeof(fb) - 1, &g), -EBADMSG);
     sim_flash_close(&dev);
-}
-
-struct mem {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static int
-mem_put(void *arg, const uint8_t t[TRAILER_LEN])
-{
-    struct mem *m = arg;
-
-    if (m->len + TRAILER_LEN > m->cap) {
-        m->cap = m->cap ? 2 * m->cap : 64 * TRAILER_LEN;
-        m->p = realloc(m->p, m->cap);
-        if (m->p == NULL)
-            abort();
-    }
-    memcpy(m->p + m->len, t, TRAILER_LEN);
-    m->len += TRAILER_LEN;
-    return 0;
-}
-
-static int
-mem_read(void *arg, uint64_t off, void *buf, size_t len)
-{
-    struct mem *m = arg;
-
-    if (off + len > m->len)
-        return -EIO;
-    memcpy(buf, m->p + off, len);
-    return 0;
 }
 
 static void

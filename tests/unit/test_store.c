@@ -13,6 +13,7 @@
 #include "store/ctl.h"
 #include "store/store.h"
 #include "ut.h"
+#include "ut_store.h"
 
 #define ES 4096u
 #define STORE_SIZE (8 * 16384u)
@@ -608,24 +609,6 @@ test_store_traceless_cuts(void)
     sim_flash_close(&dev);
 }
 
-/* Flip a byte of the value of key's live record. */
-static void
-flip_value(const char *key)
-{
-    for (uint32_t i = 0; i < st.nkeys; i++)
-        if (strcmp(st.keys[i].key, key) == 0) {
-            const struct store_key *k = &st.keys[i];
-
-            sim_flash_corrupt(&dev,
-                              pstore.base +
-                                  (uint64_t)k->sector * st.sector_size +
-                                  k->rec_off + k->val_off,
-                              0x20);
-            return;
-        }
-    UT_CHECK(!"key not found");
-}
-
 static void
 test_store_scrub(void)
 {
@@ -641,7 +624,7 @@ test_store_scrub(void)
         UT_CHECK_EQ(store_put(&st, key, v, strlen(v)), 0);
     }
     UT_CHECK_EQ(store_put(&st, "id", "copy-1", 6), 0);
-    flip_value("id");
+    ut_store_damage(&dev, &pstore, &st, "id", 0, 0x20);
     UT_CHECK_EQ(store_get(&st, "id", v, sizeof(v)), -EBADMSG);
     UT_CHECK_EQ(store_put(&st, "id", "copy-2", 6), 0); /* the repair */
     UT_CHECK_EQ(store_check(&st, NULL, NULL), 1);

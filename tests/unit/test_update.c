@@ -24,6 +24,7 @@
 #include "lib/le.h"
 #include "update/update.h"
 #include "ut.h"
+#include "ut_store.h"
 
 #define ES 4096u
 #define CTL_SIZE (2 * ES)
@@ -1093,24 +1094,6 @@ test_keyring_file(void)
 
 /* ---- trust only rises (issue #11, findings 1-3) ---- */
 
-/* Flip a byte inside the value of key's newest record on flash. */
-static void
-corrupt_value(const char *key)
-{
-    for (uint32_t i = 0; i < st.nkeys; i++)
-        if (strcmp(st.keys[i].key, key) == 0) {
-            const struct store_key *k = &st.keys[i];
-
-            sim_flash_corrupt(&dev,
-                              pstore.base +
-                                  (uint64_t)k->sector * st.sector_size +
-                                  k->rec_off + k->val_off + 8,
-                              0x10);
-            return;
-        }
-    UT_CHECK(!"key not found");
-}
-
 static void
 test_trust(void)
 {
@@ -1187,7 +1170,7 @@ test_trust(void)
     UT_CHECK_EQ(upd.reason, UPD_R_UNKNOWN_KEY);
 
     UT_CASE("trust: a corrupt newest keyring record never falls back");
-    corrupt_value(UPD_KEY_KEYRING);
+    ut_store_damage(&dev, &pstore, &st, UPD_KEY_KEYRING, 8, 0x10);
     power_on(0);
     UT_CHECK(update_keyring(&upd, &k) < 0);
     UT_CHECK_EQ(upd.reason, UPD_R_KEYRING_ROLLBACK);
