@@ -8,8 +8,8 @@
  * first trailer kept (origin, or later after `chain trim`).  A small
  * state record in the store (CHAIN_STATE_KEY, docs/FORMAT.md) names the
  * profile, the origin, the base (bnum, bhash, weight through it) and a
- * snapshot of the tip (bnum, bhash, weight), all in one record.  The snapshot is written after each
- * appended batch and each truncation; a cut between the log and the
+ * snapshot of the tip (bnum, bhash, weight), all in one record.  The
+ * snapshot is written after each appended batch and each truncation; a cut between the log and the
  * snapshot is found at open (count or tip hash differ) and the weight is
  * recomputed from the base, so the recorded weight always matches the
  * stored chain.
@@ -18,9 +18,14 @@
  * starts a run), an append first trims the oldest quarter of the stored
  * history (at least the oldest run), keeping the weight through the new
  * base: a small device keeps the recent chain.  Appends validate every
- * trailer against its predecessor before any is written, and write in batches (each all or none): after a cut the
+ * trailer against its predecessor before any is written, and write in
+ * batches (each all or none): after a cut the
  * stored chain is a valid prefix of what was being appended.  A reorg is
- * a truncation and an append.
+ * one chain-log batch from the fork (clog_batch_*): the old branch stays
+ * until the new one is complete.
+ *
+ * Memory: struct chain is caller-allocated, at most 81 KiB (most of it
+ * the import's read buffer, CHAIN_BATCH trailers); nothing is static.
  */
 #ifndef CHAIN_CHAIN_H
 #define CHAIN_CHAIN_H

@@ -5,7 +5,8 @@
  * caller feeds bytes as they arrive and writes what the editor asks it
  * to write through the out callback.  That keeps them testable and lets
  * the event loop stay single-threaded.  No allocation: the state lives
- * in the caller's struct.
+ * in the caller's struct (struct line_ed at most 5 KiB with its history,
+ * struct line_rd at most 512 bytes).
  *
  * Editor (a terminal in raw mode): printable ASCII inserts at the cursor;
  * Backspace (0x7f or 0x08) and Delete (ESC [ 3 ~) remove; Left/Right

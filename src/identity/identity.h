@@ -83,7 +83,8 @@ struct identity {
 
 /* Scratch for loading, committing and rotating: next and previous keys
  * pass through it, so it is wiped after each use.  Caller-allocated
- * (about 3.2 KiB; keel keeps it beside the identity in struct node);
+ * (at most 5 KiB; keel keeps it beside the identity in struct node,
+ * which is itself at most 1 KiB);
  * nothing in identity.c is static. */
 struct identity_work {
     struct identity next, chk, copies[2];

@@ -1,8 +1,10 @@
 /*
  * node/node.h - the running node: its flash, console and command table.
  *
- * One instance, owned by main(); handlers reach it through
- * cmd_ctx.node.  Nothing here allocates after node_start().
+ * One instance, allocated once by main() at start (at most 340 KiB: the
+ * store, the chain with its import buffer and the update's chunk and
+ * manifest buffers are most of it); handlers reach it through
+ * cmd_ctx.node.  Nothing allocates after that.
  */
 #ifndef NODE_NODE_H
 #define NODE_NODE_H

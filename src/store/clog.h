@@ -22,7 +22,9 @@
  * mount and each truncation starts a run; trimming drops old runs.  A
  * full map or a full ring is -ENOSPC: trim the log.
  *
- * Caller-allocated; no malloc.  Errors as in store.h.
+ * Memory: struct clog is caller-allocated, at most 6 KiB with the
+ * defaults (the run map and one program buffer); no malloc.  Errors as
+ * in store.h.
  */
 #ifndef STORE_CLOG_H
 #define STORE_CLOG_H

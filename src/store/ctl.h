@@ -13,7 +13,8 @@
  *
  * The partition must hold at least two erase blocks; copy 0 is block 0,
  * copy 1 is block 1.  Payloads are at most CTL_PAYLOAD_MAX bytes and at
- * most one erase block less the header.  Caller-allocated; no malloc.
+ * most one erase block less the header.  Memory: struct ctl is
+ * caller-allocated, at most 1.2 KiB (one copy's buffer); no malloc.
  */
 #ifndef STORE_CTL_H
 #define STORE_CTL_H

@@ -24,7 +24,7 @@
  *  - a put that cannot fit, counting worst-case fragmentation and the
  *    spare sector compaction needs, is refused with -ENOSPC up front.
  *
- * Memory: struct store is caller-allocated (about 30 KiB with the
+ * Memory: struct store is caller-allocated (at most 36 KiB with the
  * defaults below) and holds the key index and two record buffers;
  * nothing is allocated.  Mount reads every sector once or twice: its
  * time depends on the partition size, not on the history.

@@ -8,7 +8,7 @@
  * golden vector tests/vectors/update/slot-header.bin pins it.
  *
  * Memory: the checks read a manifest and one chunk at a time into a
- * caller-allocated struct upd_work (about 210 KiB); nothing here is
+ * caller-allocated struct upd_work (at most 201 KiB); nothing here is
  * static.
  */
 #ifndef UPDATE_SLOT_H

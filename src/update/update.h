@@ -24,6 +24,10 @@
  * never written.  One chunk of payload is in RAM at a time
  * (UPD_CHUNK_BUF at most).
  *
+ * Memory: struct update is caller-allocated, at most 1 KiB, and points
+ * at the caller's struct upd_work (slot.h) and struct upd_audit (at
+ * most 5 KiB, audit.h); nothing is static.
+ *
  * Slot layout (docs/FORMAT.md, upd_slot_hdr and upd_slot_payload_off()
  * in format.h): a 4 KiB slot header naming the manifest length and
  * payload offset and holding the bundle's signature blocks, the manifest

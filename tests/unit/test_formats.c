@@ -22,7 +22,9 @@
 #include "store/ctl.h"
 #include "store/store.h"
 #include "update/bootctl.h"
+#include "update/audit.h"
 #include "update/floor.h"
+#include "update/slot.h"
 #include "ut.h"
 #include "ut_mem.h"
 
@@ -233,6 +235,17 @@ test_identity_bytes(void)
     UT_CHECK_EQ(identity_record_decode(r, sizeof(r) - 1, &back, &why),
                 -EBADMSG);
 }
+
+/* The context sizes the module headers state hold (a header that says
+ * "at most N" must stay true as the structs change). */
+_Static_assert(sizeof(struct store) <= 36 * 1024, "store.h: 36 KiB");
+_Static_assert(sizeof(struct clog) <= 6 * 1024, "clog.h: 6 KiB");
+_Static_assert(sizeof(struct ctl) <= 1229, "ctl.h: 1.2 KiB");
+_Static_assert(sizeof(struct chain) <= 81 * 1024, "chain.h: 81 KiB");
+_Static_assert(sizeof(struct identity) <= 1024, "identity.h: 1 KiB");
+_Static_assert(sizeof(struct identity_work) <= 5 * 1024, "identity.h: 5 KiB");
+_Static_assert(sizeof(struct upd_work) <= 201 * 1024, "slot.h: 201 KiB");
+_Static_assert(sizeof(struct upd_audit) <= 5 * 1024, "audit.h: 5 KiB");
 
 int
 main(int argc, char **argv)
