@@ -203,144 +203,146 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
 
 unit: $(foreach t,$(UNIT_TESTS),$(UT_OUT)/test_$(t))
 
-# ---- power cuts, fuzzing, benchmarks ------------------------------------
+# ---- host programs: power cuts, fuzzers, benchmarks, tools ---------------
+#
+# Every program is linked from objects compiled with -MMD (editing a
+# header rebuilds what includes it) and the one warning set, WARN, in
+# CFLAGS_COMMON.  A flavour names the compiler, its flags, where its
+# objects go and the dependency build it links:
+#   host   gcc -O2: tools, the exhaustive power cut, seeds, bench_store
+#   san    the unit tests' objects (ASan/UBSan): powercut-san
+#   fuzz   clang with libFuzzer, ASan and UBSan: fuzz_*
+#   bench  the firmware's compiler (musl, -Os, static) for ARCH
+HOST_CFLAGS := $(CFLAGS_COMMON) -Itests/unit
 
-HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ihal/include \
-	-Ihal -Isrc -Iboard/$(BOARD) -Itests/unit
+CC_host := gcc
+CFLAGS_host := $(HOST_CFLAGS) -O2
+OBJ_host := build/obj/host
+LIB_host := build/deps/host
+CC_san := gcc
+LDFLAGS_san := $(SAN)
+OBJ_san := $(UT_OUT)/obj
+LIB_san := build/deps/host
+CC_fuzz := clang
+CFLAGS_fuzz := $(HOST_CFLAGS) -O1 -g \
+	-fsanitize=fuzzer-no-link,address,undefined
+LDFLAGS_fuzz := -fsanitize=fuzzer,address,undefined
+OBJ_fuzz := build/obj/fuzz
+LIB_fuzz := build/deps/clang
+CC_bench = $(CC_$(ARCH))
+CFLAGS_bench := $(HOST_CFLAGS) -Os -isystem build/kheaders/$(ARCH)
+LDFLAGS_bench := -static
+OBJ_bench := build/obj/bench-$(ARCH)
+LIB_bench := build/deps/$(ARCH)
+
+# The fuzzers link an instrumented BearSSL (and mbedTLS, libb2), so
+# coverage reaches into their decoders.
+build/deps/clang/.stamp: $(DEPS_INPUTS)
+	$(Q)bash scripts/deps.sh clang
+
+# $(call flavour_rules,FLAVOUR): how its objects are compiled.
+define flavour_rules
+$$(OBJ_$(1))/%.o: %.c | $$(LIB_$(1))/.stamp build/gen/build_id.h
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC [$(1)] $$<")
+	$$(Q)$$(CC_$(1)) $$(CFLAGS_$(1)) -c $$< -o $$@
+endef
+$(foreach f,host fuzz bench,$(eval $(call flavour_rules,$(f))))
+
+# $(call program,OUT,FLAVOUR,SRCS,LIBS): OUT linked from SRCS' objects.
+define program
+$(1): $$(patsubst %.c,$$(OBJ_$(2))/%.o,$(3)) | $$(LIB_$(2))/.stamp
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD [$(2)] $$@")
+	$$(Q)$$(CC_$(2)) $$(LDFLAGS_$(2)) -o $$@ $$(filter %.o,$$^) \
+		-L$$(LIB_$(2))/lib $(4)
+-include $$(patsubst %.c,$$(OBJ_$(2))/%.d,$(3))
+endef
+
+# $(call fuzz_run,NAME,PROGRAM,MAX_LEN,SEED COMMAND): make fuzz-NAME runs
+# PROGRAM for FUZZ_SECONDS on build/fuzz/NAME-corpus, after the command
+# has seeded that directory.
+FUZZ_SECONDS ?= 60
+define fuzz_run
+fuzz-$(1): $(2)
+	$$(Q)mkdir -p build/fuzz/$(1)-corpus && $(4) && \
+		$(2) -max_total_time=$$(FUZZ_SECONDS) -max_len=$(3) \
+		build/fuzz/$(1)-corpus
+endef
+
 PC_SRCS := tests/powercut/powercut.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/posix/clock.c
-
 # Optimised for the exhaustive run; the sampled run in make test uses
 # the sanitized build.
-$(UT_OUT)/powercut: $(PC_SRCS)
-	@mkdir -p $(dir $@)
-	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(PC_SRCS)
-$(UT_OUT)/powercut-san: $(PC_SRCS)
-	@mkdir -p $(dir $@)
-	$(Q)gcc $(HOST_CFLAGS) -O1 -g $(SAN) -o $@ $(PC_SRCS)
-
+$(eval $(call program,$(UT_OUT)/powercut,host,$(PC_SRCS),))
+$(eval $(call program,$(UT_OUT)/powercut-san,san,$(PC_SRCS),))
 POWERCUT_SAMPLE ?= 13
 powercut: $(UT_OUT)/powercut
 	$(Q)$(UT_OUT)/powercut --double 6 --double-every 11
 
-FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz/fuzz_store_mount.c $(STORE_SRCS) \
+FUZZ_STORE_SRCS := tests/fuzz/fuzz_store_mount.c $(STORE_SRCS) \
 	hal/sim/flash_sim.c hal/posix/clock.c
-$(UT_OUT)/fuzz_store_mount: $(FUZZ_SRCS)
-	@mkdir -p $(dir $@)
-	$(Q)clang $(HOST_CFLAGS) -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRCS)
-$(UT_OUT)/mkseed: tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
-		hal/posix/clock.c
-	$(Q)gcc $(HOST_CFLAGS) -O1 -o $@ $^
-build/fuzz/store-corpus/seed: $(UT_OUT)/mkseed
-	@mkdir -p $(dir $@)
-	$(Q)$< $@
-fuzz-store: $(UT_OUT)/fuzz_store_mount build/fuzz/store-corpus/seed
-	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
-		build/fuzz/store-corpus
-
-# The key parser's target links an instrumented BearSSL, so coverage
-# reaches into its PEM and DER decoders.
-build/deps/clang/.stamp: $(DEPS_INPUTS)
-	$(Q)bash scripts/deps.sh clang
 FUZZ_KEY_SRCS := tests/fuzz/fuzz_keyparse.c $(CRYPTO_SRCS) $(HOST_HAL)
-$(UT_OUT)/fuzz_keyparse: $(FUZZ_KEY_SRCS) build/deps/clang/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc -Ibuild/deps/include -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_KEY_SRCS) \
-		-Lbuild/deps/clang/lib -lbearssl
 FUZZ_BUNDLE_SRCS := tests/fuzz/fuzz_bundle.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c $(HOST_HAL)
-$(UT_OUT)/fuzz_bundle: $(FUZZ_BUNDLE_SRCS) build/deps/clang/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
-		-Ibuild/deps/include -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $(FUZZ_BUNDLE_SRCS) -Lbuild/deps/clang/lib -lbearssl
-# Seeds: the golden vectors, each behind its decoder's selector byte.
-fuzz-bundle: $(UT_OUT)/fuzz_bundle
-	$(Q)bash tests/fuzz/bundleseeds.sh build/fuzz/bundle-corpus && \
-		$< -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
-		build/fuzz/bundle-corpus
 FUZZ_CHAIN_SRCS := tests/fuzz/fuzz_chain_import.c $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
 	$(HOST_HAL)
-$(UT_OUT)/fuzz_chain_import: $(FUZZ_CHAIN_SRCS) build/deps/clang/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)clang $(HOST_CFLAGS) $(INCLUDES) $(DEFINES) -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_CHAIN_SRCS) \
-		-Lbuild/deps/clang/lib -lmbedtls -lbearssl -lb2
-# Seeds: a short valid testnet chain and a broken one (keel-chaingen).
-fuzz-chain: $(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
-	$(Q)mkdir -p build/fuzz/chain-corpus && \
-		build/tools/keel-chaingen -n 40 --pseudo-every 5 \
-		-o build/fuzz/chain-corpus/valid >/dev/null && \
-		$< -max_total_time=$(FUZZ_SECONDS) -max_len=16000 \
-		build/fuzz/chain-corpus
 FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
-$(UT_OUT)/fuzz_identity: $(FUZZ_ID_SRCS) build/deps/clang/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)clang $(HOST_CFLAGS) -isystem $(DEPS_SRC)/bearssl/inc \
-		-Ibuild/deps/include -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $(FUZZ_ID_SRCS) -Lbuild/deps/clang/lib -lbearssl
-# Seed: the golden identity record.
-fuzz-identity: $(UT_OUT)/fuzz_identity
-	$(Q)mkdir -p build/fuzz/identity-corpus && \
-		cp tests/vectors/formats/identity-record.bin \
-		build/fuzz/identity-corpus/ && \
-		$< -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
-		build/fuzz/identity-corpus
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
-$(UT_OUT)/fuzz_kar: $(FUZZ_KAR_SRCS)
+$(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
+$(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
+$(eval $(call program,$(UT_OUT)/fuzz_bundle,fuzz,$(FUZZ_BUNDLE_SRCS),-lbearssl))
+$(eval $(call program,$(UT_OUT)/fuzz_chain_import,fuzz,$(FUZZ_CHAIN_SRCS),\
+	-lmbedtls -lbearssl -lb2))
+$(eval $(call program,$(UT_OUT)/fuzz_identity,fuzz,$(FUZZ_ID_SRCS),-lbearssl))
+$(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
+
+# The store's seed: a real image made by mkseed.
+MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/posix/clock.c
+$(eval $(call program,$(UT_OUT)/mkseed,host,$(MKSEED_SRCS),))
+build/fuzz/store-corpus/seed: $(UT_OUT)/mkseed
 	@mkdir -p $(dir $@)
-	$(Q)clang $(HOST_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o $@ $(FUZZ_KAR_SRCS)
-# Seed: the golden archive.
-fuzz-kar: $(UT_OUT)/fuzz_kar
-	$(Q)mkdir -p build/fuzz/kar-corpus && \
-		cp tests/vectors/update/image.kar build/fuzz/kar-corpus/ && \
-		$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		build/fuzz/kar-corpus
-fuzz-keys: $(UT_OUT)/fuzz_keyparse
-	$(Q)mkdir -p build/fuzz/key-corpus && \
-		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
-		$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		build/fuzz/key-corpus
+	$(Q)$< $@
+
+$(eval $(call fuzz_run,store,$(UT_OUT)/fuzz_store_mount,131072,\
+	$(MAKE) --no-print-directory build/fuzz/store-corpus/seed))
+$(eval $(call fuzz_run,keys,$(UT_OUT)/fuzz_keyparse,4096,\
+	bash tests/fuzz/keyseeds.sh build/fuzz/keys-corpus))
+# Seeds: the golden vectors, each behind its decoder's selector byte.
+$(eval $(call fuzz_run,bundle,$(UT_OUT)/fuzz_bundle,70000,\
+	bash tests/fuzz/bundleseeds.sh build/fuzz/bundle-corpus))
+# Seed: a short valid testnet chain (keel-chaingen).
+$(eval $(call fuzz_run,chain,$(UT_OUT)/fuzz_chain_import,16000,\
+	$(MAKE) --no-print-directory build/tools/keel-chaingen && \
+	build/tools/keel-chaingen -n 40 --pseudo-every 5 \
+	-o build/fuzz/chain-corpus/valid >/dev/null))
+$(eval $(call fuzz_run,identity,$(UT_OUT)/fuzz_identity,1024,\
+	cp tests/vectors/formats/identity-record.bin build/fuzz/identity-corpus/))
+$(eval $(call fuzz_run,kar,$(UT_OUT)/fuzz_kar,4096,\
+	cp tests/vectors/update/image.kar build/fuzz/kar-corpus/))
 
 BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/posix/clock.c
-$(UT_OUT)/bench_store: $(BENCH_SRCS)
-	@mkdir -p $(dir $@)
-	$(Q)gcc $(HOST_CFLAGS) -O2 -o $@ $(BENCH_SRCS)
-# The crypto bench is built as the firmware is: musl, -Os, the same
+# The other benches are built as the firmware is: musl, -Os, the same
 # BearSSL build, for the host's arch.
-BENCH_CRYPTO_SRCS := tests/bench/crypto_bench.c $(CRYPTO_SRCS) \
-	hal/posix/clock.c $(HOST_HAL)
-BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),$(BENCH_CRYPTO_SRCS))
-build/bench/crypto_bench: $(BENCH_CRYPTO_SRCS) build/deps/$(ARCH)/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
-		-static -o $@ $(BENCH_CRYPTO_SRCS) -Lbuild/deps/$(ARCH)/lib \
-		-lbearssl
-BENCH_UPDATE_SRCS := tests/bench/update_bench.c $(UPDATE_SRCS) \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
-	$(HOST_HAL)
-BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),$(BENCH_UPDATE_SRCS))
-build/bench/update_bench: $(BENCH_UPDATE_SRCS) build/deps/$(ARCH)/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Os -isystem build/kheaders/$(ARCH) \
-		-static -o $@ $(BENCH_UPDATE_SRCS) -Lbuild/deps/$(ARCH)/lib \
-		-lbearssl
-BENCH_CHAIN_SRCS := tests/bench/chain_bench.c $(CHAIN_SRCS) src/chain/gen.c \
-	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
-	$(HOST_HAL)
-BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),$(BENCH_CHAIN_SRCS))
-build/bench/chain_bench: $(BENCH_CHAIN_SRCS) build/deps/$(ARCH)/.stamp
-	@mkdir -p $(dir $@)
-	$(Q)$(CC_$(ARCH)) $(CFLAGS_COMMON) -Itests/unit -Os -isystem build/kheaders/$(ARCH) \
-		-static -o $@ $(BENCH_CHAIN_SRCS) -Lbuild/deps/$(ARCH)/lib \
-		-lmbedtls -lbearssl -lb2
+BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),tests/bench/crypto_bench.c \
+	$(CRYPTO_SRCS) hal/posix/clock.c $(HOST_HAL))
+BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),tests/bench/update_bench.c \
+	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/posix/clock.c $(HOST_HAL))
+BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),tests/bench/chain_bench.c \
+	$(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) $(STORE_SRCS) \
+	hal/sim/flash_sim.c hal/posix/clock.c $(HOST_HAL))
+$(eval $(call program,$(UT_OUT)/bench_store,host,$(BENCH_SRCS),))
+$(eval $(call program,build/bench/crypto_bench,bench,$(BENCH_CRYPTO_SRCS),\
+	-lbearssl))
+$(eval $(call program,build/bench/update_bench,bench,$(BENCH_UPDATE_SRCS),\
+	-lbearssl))
+$(eval $(call program,build/bench/chain_bench,bench,$(BENCH_CHAIN_SRCS),\
+	-lmbedtls -lbearssl -lb2))
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		build/bench/chain_bench
 	$(Q)$(UT_OUT)/bench_store
@@ -359,31 +361,20 @@ build/gen/tool_boards.inc: FORCE
 	@printf '#include "../../%s"\n#include "tools/board_row.h"\n' \
 		$(TOOL_BOARD_HS) > $@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+$(OBJ_host)/src/tools/boards.o: build/gen/tool_boards.inc
 
 TOOL_SRCS := src/tools/keel-bundle.c src/tools/boards.c src/update/format.c \
-	src/update/slot.c \
-	src/update/archive.c $(CRYPTO_SRCS) src/lib/crc32c.c $(HOST_HAL)
-build/tools/keel-bundle: $(TOOL_SRCS) build/gen/tool_boards.inc \
-		$(TOOL_BOARD_HS) src/tools/boards.h src/tools/board_row.h \
-		src/update/format.h build/deps/host/.stamp
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD [host] $@")
-	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) -D_GNU_SOURCE -O2 -o $@ \
-		$(TOOL_SRCS) -Lbuild/deps/host/lib -lbearssl
+	src/update/slot.c src/update/archive.c $(CRYPTO_SRCS) \
+	src/lib/crc32c.c $(HOST_HAL)
+$(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
-build/tools/ptyexpect: tests/tools/ptyexpect.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD [host] $@")
-	$(Q)gcc -std=c11 $(WARN) -O2 -o $@ $<
+$(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
 
 CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
-build/tools/keel-chaingen: $(CHAINGEN_SRCS) build/deps/host/.stamp
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD [host] $@")
-	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) $(DEFINES) -O2 -o $@ \
-		$(CHAINGEN_SRCS) -Lbuild/deps/host/lib -lmbedtls -lbearssl -lb2
+$(eval $(call program,build/tools/keel-chaingen,host,$(CHAINGEN_SRCS),\
+	-lmbedtls -lbearssl -lb2))
 
 # Development release keys (2 of 3), made once under build/keys/: for the
 # sim board and tests only.  Real releases pass KEYRING= and KEY=.

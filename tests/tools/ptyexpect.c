@@ -15,8 +15,8 @@
  * standard error); 125 on a usage or system error.
  *
  * Written for tests that need a real terminal (raw mode, Ctrl-C as a byte)
- * where a pipe will not do.  It is a host test tool, never shipped. */
-#define _GNU_SOURCE
+ * where a pipe will not do.  It is a host test tool, never shipped.  The
+ * build defines _GNU_SOURCE (for posix_openpt and friends). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
