@@ -170,7 +170,7 @@ int
 crypto_ec_priv_decode(const uint8_t *der, size_t len, struct crypto_eckey *k,
                       const char **why)
 {
-    static br_skey_decoder_context dc; /* 2 KiB; one caller at a time */
+    br_skey_decoder_context dc; /* 2 KiB of stack; wiped before return */
     const br_ec_private_key *sk;
     int rc = -EINVAL, err;
 
@@ -252,7 +252,7 @@ int
 crypto_key_parse(const void *data, size_t len, struct crypto_eckey *k,
                  int *is_private, const char **why)
 {
-    static uint8_t der[CRYPTO_PRIV_DER_MAX];
+    uint8_t der[CRYPTO_PRIV_DER_MAX]; /* on the stack; wiped before return */
     char label[40];
     const uint8_t *p = data;
     int n, rc;
@@ -272,8 +272,10 @@ crypto_key_parse(const void *data, size_t len, struct crypto_eckey *k,
     }
     n = crypto_pem_decode(data, len, label, sizeof(label), der, sizeof(der),
                           why);
-    if (n < 0)
+    if (n < 0) {
+        crypto_wipe(der, sizeof(der));
         return n;
+    }
     if (strcmp(label, "PUBLIC KEY") == 0) {
         rc = crypto_spki_decode(der, (size_t)n, k->pub);
         if (rc != 0)
