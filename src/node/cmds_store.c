@@ -88,6 +88,15 @@ node_storage_mount(struct node *node)
     if (node->chain_rc != 0 && node->clog_rc == 0) {
         node_degrade(node, NODE_DEG_CHAIN);
         fprintf(stderr, "keel: chain: %s\n", node->chain.why);
+    } else if (node->chain_rc == 0 && node->chain.lost > 0) {
+        node_degrade(node, NODE_DEG_CHAIN);
+        fprintf(stderr,
+                "keel: chain: the last %" PRIu64 " stored trailers were "
+                "lost: the end of the chain log is damaged (the tip is now "
+                "%" PRIu64 "; importing a tfile fetches them again)\n",
+                node->chain.lost,
+                node->chain.count > 0 ? chain_tip_bnum(&node->chain)
+                                      : node->chain.base);
     } else if (node->chain_rc == 0 && node->chain.rebuilt) {
         fprintf(stderr, "keel: chain: the chain state was missing; computed "
                         "again from the stored trailers\n");
