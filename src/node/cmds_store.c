@@ -61,6 +61,18 @@ node_storage_mount(struct node *node)
                 "keel: store: %u corrupt or torn records found and ignored "
                 "at mount; 'store check' lists them\n",
                 (unsigned)node->store.bad_records);
+    if (node->store_rc == 0 && node->store.bad_headers > 0) {
+        node_degrade(node, NODE_DEG_STORE);
+        fprintf(stderr,
+                "keel: store: %u sector header%s damaged; the records "
+                "behind %s are read all the same, and compaction rewrites "
+                "%s ('store check' lists %s)\n",
+                (unsigned)node->store.bad_headers,
+                node->store.bad_headers == 1 ? "" : "s",
+                node->store.bad_headers == 1 ? "it" : "them",
+                node->store.bad_headers == 1 ? "it" : "them",
+                node->store.bad_headers == 1 ? "it" : "them");
+    }
     node->ctl_rc = ctl_mount(&node->ctl, &node->part[NODE_PART_bootctl]);
     if (node->ctl_rc == 0 && node->ctl.bad > 0)
         fprintf(stderr,
@@ -262,11 +274,12 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                    ",\"dead_bytes\":%" PRIu64 ",\"capacity_bytes\":%" PRIu64
                    ",\"keys\":%" PRIu32 ",\"erase_min\":%" PRIu32
                    ",\"erase_max\":%" PRIu32 ",\"bad_records\":%" PRIu32
-                   ",\"compactions\":%" PRIu32 ",\"mount_ms\":%" PRIu64 "},",
+                   ",\"bad_headers\":%" PRIu32 ",\"compactions\":%" PRIu32
+                   ",\"mount_ms\":%" PRIu64 "},",
                    st.sectors, st.sector_size, st.sectors_used, st.sectors_free,
                    st.live_bytes, st.dead_bytes, st.capacity_bytes, st.keys,
-                   st.erase_min, st.erase_max, st.bad_records, st.compactions,
-                   st.mount_ms);
+                   st.erase_min, st.erase_max, st.bad_records, st.bad_headers,
+                   st.compactions, st.mount_ms);
         cmd_printf(ctx,
                    "\"chain\":{\"mounted\":%s,\"blocks\":%" PRIu32
                    ",\"slots\":%" PRIu32 ",\"first\":%" PRIu32
@@ -294,8 +307,9 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                st.erase_max);
     cmd_printf(ctx,
                "         %" PRIu32 " bad records, %" PRIu32
+               " damaged headers, %" PRIu32
                " compactions since mount, mounted in %" PRIu64 " ms\n",
-               st.bad_records, st.compactions, st.mount_ms);
+               st.bad_records, st.bad_headers, st.compactions, st.mount_ms);
     if (node->clog_rc == 0)
         cmd_printf(ctx,
                    "chain:   %" PRIu32 " blocks, %" PRIu32
@@ -317,8 +331,12 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
 static void
 report_bad(void *arg, uint32_t sector, uint32_t off)
 {
-    cmd_printf(arg, "bad: store sector %" PRIu32 " offset %" PRIu32 "\n",
-               sector, off);
+    if (off == 0)
+        cmd_printf(arg, "bad: store sector %" PRIu32 " header damaged\n",
+                   sector);
+    else
+        cmd_printf(arg, "bad: store sector %" PRIu32 " offset %" PRIu32 "\n",
+                   sector, off);
 }
 
 static int
