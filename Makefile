@@ -117,8 +117,8 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain bench soak-identity \
-	image bundle damage
+	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount bench \
+	soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen
@@ -255,6 +255,32 @@ fuzz-chain: $(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen
 		-o build/fuzz/chain-corpus/valid >/dev/null && \
 		$< -max_total_time=$(FUZZ_SECONDS) -max_len=16000 \
 		build/fuzz/chain-corpus
+# Mount a damaged store + chain log and use the chain found there;
+# seeded with a real chain stored as the node stores it (mkseed_chain).
+FUZZ_CHAIN_MOUNT_SRCS := tests/fuzz/fuzz_chain_mount.c $(CHAIN_SRCS) \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/sim/clock.c \
+	hal/sim/rng.c
+$(UT_OUT)/fuzz_chain_mount: $(FUZZ_CHAIN_MOUNT_SRCS) \
+		tests/fuzz/fuzz_chain_mount.h build/deps/clang/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)clang $(HOST_CFLAGS) $(INCLUDES) $(DEFINES) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_CHAIN_MOUNT_SRCS) \
+		-Lbuild/deps/clang/lib -lmbedtls -lbearssl -lb2
+MKSEED_CHAIN_SRCS := tests/fuzz/mkseed_chain.c src/chain/gen.c \
+	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/sim/clock.c hal/sim/rng.c
+$(UT_OUT)/mkseed_chain: $(MKSEED_CHAIN_SRCS) tests/fuzz/fuzz_chain_mount.h \
+		build/deps/host/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)gcc -std=c11 $(WARN) $(INCLUDES) $(DEFINES) -O1 -o $@ \
+		$(MKSEED_CHAIN_SRCS) -Lbuild/deps/host/lib -lmbedtls -lbearssl -lb2
+build/fuzz/chain-mount-corpus/seed: $(UT_OUT)/mkseed_chain
+	@mkdir -p $(dir $@)
+	$(Q)$< $@
+fuzz-chain-mount: $(UT_OUT)/fuzz_chain_mount \
+		build/fuzz/chain-mount-corpus/seed
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=147456 \
+		build/fuzz/chain-mount-corpus
 fuzz-keys: $(UT_OUT)/fuzz_keyparse
 	$(Q)mkdir -p build/fuzz/key-corpus && \
 		bash tests/fuzz/keyseeds.sh build/fuzz/key-corpus && \
@@ -398,7 +424,8 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
-		build/tools/ptyexpect
+		build/tools/ptyexpect \
+		$(UT_OUT)/fuzz_chain_mount build/fuzz/chain-mount-corpus/seed
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

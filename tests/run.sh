@@ -83,6 +83,10 @@ build/tools/keel-chaingen -n 40 --pseudo-every 5 -o "$tmp/chains/valid" \
 fuzz_smoke fuzz_chain_import 3000 16000 "$tmp/chains" "from a minted chain"
 bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
 fuzz_smoke fuzz_bundle 50000 70000 "$tmp/bundles" "from the golden vectors"
+mkdir -p "$tmp/chain-mount"
+cp build/fuzz/chain-mount-corpus/seed "$tmp/chain-mount/" 2>/dev/null
+fuzz_smoke fuzz_chain_mount 2000 147456 "$tmp/chain-mount" \
+    "from a stored chain"
 
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
