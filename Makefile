@@ -424,7 +424,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
-		build/tools/ptyexpect \
+		build/tools/ptyexpect build/tools/damage-points \
 		$(UT_OUT)/fuzz_chain_mount build/fuzz/chain-mount-corpus/seed
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \

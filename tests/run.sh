@@ -262,6 +262,15 @@ else
     fail "update: keel-boot or keel-bundle not built"
 fi
 
+# --- damage: one flipped byte at a time in a populated image (sampled) ----
+if [ -x "$k" ] && [ -x "build/$BOARD-$a/keel-boot" ] &&
+    [ -x build/tools/damage-points ] && [ -x build/tools/keel-bundle ]; then
+    # shellcheck source=tests/damage.sh
+    . tests/damage.sh
+else
+    fail "damage: keel, keel-boot, keel-bundle or damage-points not built"
+fi
+
 # --- keel-bundle's command line: numbers and desk checks -----------------
 if [ -x build/tools/keel-bundle ]; then
     # shellcheck source=tests/bundle_cli.sh

@@ -24,7 +24,7 @@
  *   store-sec                 each store sector header in use;
  *   store-live store-del      records holding a live key, or a delete;
  *   store-mark                retire and fence records;
- *   store-new                 the newest record;
+ *   store-new                 the newest record and its sector header;
  *   store-dead                every other record (the campaign samples);
  *   clog-first clog-ckpt      chain-log slots: the first, around the
  *   clog-end clog-new         checkpoint's resume slot, each batch's end
@@ -309,6 +309,14 @@ store_points(void)
         }
     }
     if (newest != UINT64_MAX) {
+        /* the newest record and its sector's header: the newest values
+         * and deletes are there */
+        uint64_t so = newest / st.sector_size * st.sector_size;
+
+        point(P_store, so + 0, "store-new", "newest sector%u.magic",
+              (unsigned)(so / st.sector_size));
+        point(P_store, so + 16, "store-new", "newest sector%u.floor",
+              (unsigned)(so / st.sector_size));
         point(P_store, newest + 4, "store-new", "newest record seq%u .seq",
               newest_seq);
         point(P_store, newest + 12, "store-new", "newest record seq%u .crc",
