@@ -132,9 +132,8 @@ $(foreach a,$(BOARD_ARCHES),$(eval $(call node_rules,$(a))))
 OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
-	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-identity \
-	fuzz-kar bench \
-	soak-identity image bundle
+	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
+	fuzz-identity fuzz-kar bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen
@@ -324,6 +323,24 @@ $(eval $(call fuzz_run,identity,$(UT_OUT)/fuzz_identity,1024,\
 $(eval $(call fuzz_run,kar,$(UT_OUT)/fuzz_kar,4096,\
 	cp tests/vectors/update/image.kar build/fuzz/kar-corpus/))
 
+# The chain on a damaged store and chain log; seeded with a real chain
+# stored as the node stores it (mkseed_chain).
+FUZZ_CHAIN_MOUNT_SRCS := tests/fuzz/fuzz_chain_mount.c $(CHAIN_SRCS) \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c hal/posix/clock.c \
+	$(HOST_HAL)
+MKSEED_CHAIN_SRCS := tests/fuzz/mkseed_chain.c src/chain/gen.c \
+	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
+	hal/posix/clock.c $(HOST_HAL)
+$(eval $(call program,$(UT_OUT)/fuzz_chain_mount,fuzz,\
+	$(FUZZ_CHAIN_MOUNT_SRCS),-lmbedtls -lbearssl -lb2))
+$(eval $(call program,$(UT_OUT)/mkseed_chain,host,$(MKSEED_CHAIN_SRCS),\
+	-lmbedtls -lbearssl -lb2))
+build/fuzz/chain-mount-corpus/seed: $(UT_OUT)/mkseed_chain
+	@mkdir -p $(dir $@)
+	$(Q)$< $@
+$(eval $(call fuzz_run,chain-mount,$(UT_OUT)/fuzz_chain_mount,147456,\
+	$(MAKE) --no-print-directory build/fuzz/chain-mount-corpus/seed))
+
 BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/posix/clock.c
 # The other benches are built as the firmware is: musl, -Os, the same
@@ -370,6 +387,12 @@ $(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
 $(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
+
+# A host test tool: the damage campaign's points, flips and restores
+# (tests/damage/).
+DAMAGE_POINTS_SRCS := tests/damage/points.c $(STORE_SRCS) \
+	hal/sim/flash_sim.c hal/posix/clock.c
+$(eval $(call program,build/tools/damage-points,host,$(DAMAGE_POINTS_SRCS),))
 
 CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
@@ -420,11 +443,20 @@ soak-identity: $(OUT)/keel
 	$(Q)bash tests/soak/identity_kill.sh create $(SOAK_COUNT) $(OUT)/keel
 	$(Q)bash tests/soak/identity_kill.sh rotate $(SOAK_COUNT) $(OUT)/keel
 
+# The damage campaign (tests/damage/campaign.sh, docs/STORE.md): one
+# flipped byte at a time in a populated image, queried by keel and
+# keel-boot.  DAMAGE_POINTS random points per partition (300),
+# DAMAGE_JOBS in parallel (2); make test runs a fixed sample.
+damage: all build/tools/damage-points
+	$(Q)bash tests/damage/campaign.sh
+
 test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
-		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar build/tools/ptyexpect
+		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar build/tools/ptyexpect \
+		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
+		build/fuzz/chain-mount-corpus/seed
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

@@ -102,6 +102,10 @@ cp tests/vectors/formats/identity-record.bin "$tmp/idrec/"
 fuzz_smoke fuzz_identity 3000 1024 "$tmp/idrec" "from the golden record"
 bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
 fuzz_smoke fuzz_bundle 50000 70000 "$tmp/bundles" "from the golden vectors"
+mkdir -p "$tmp/chain-mount"
+cp build/fuzz/chain-mount-corpus/seed "$tmp/chain-mount/" 2>/dev/null
+fuzz_smoke fuzz_chain_mount 2000 147456 "$tmp/chain-mount" \
+    "from a stored chain"
 
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
@@ -311,6 +315,15 @@ if [ -x "$k" ] && [ -x build/tools/keel-chaingen ]; then
     . tests/trust.sh
 else
     fail "trust: keel or keel-chaingen not built"
+fi
+
+# --- damage: one flipped byte at a time in a populated image (sampled) ----
+if [ -x "$k" ] && [ -x "build/$BOARD-$a/keel-boot" ] &&
+    [ -x build/tools/damage-points ] && [ -x build/tools/keel-bundle ]; then
+    # shellcheck source=tests/damage.sh
+    . tests/damage.sh
+else
+    fail "damage: keel, keel-boot, keel-bundle or damage-points not built"
 fi
 
 # --- keel-bundle's command line: numbers and desk checks -----------------

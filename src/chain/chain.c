@@ -180,6 +180,17 @@ chain_open(struct chain *c, struct clog *log, struct store *st)
     }
     /* A cut fell between the log and its snapshot: count again. */
     rc = recompute(c);
+    if (rc == 0 && lib_le64(s + 88) > c->count && log->tail_torn > 0) {
+        /* Not a cut: the snapshot is ahead of a log whose last write
+         * did not commit.  An append writes the log before the
+         * snapshot, and a truncation or reorg the snapshot missed ends
+         * the log with a slot that verifies.  The end of the log is
+         * damaged, and trailers it had committed are lost.  The
+         * snapshot stays as it is, so every open says so until the
+         * chain is written again. */
+        c->lost = lib_le64(s + 88) - c->count;
+        return 0;
+    }
     if (rc == 0)
         rc = state_save(c);
     return rc;

@@ -54,7 +54,9 @@ struct chain {
     struct chain_weight w;      /* through the tip */
     int recomputed;             /* open had to recompute the weight */
     int rebuilt;                /* open computed a lost state from the log */
-    int state_stale;     /* the last state write failed (the log counts) */
+    uint64_t lost;   /* trailers the snapshot counted that the end of the log
+                      lost to damage (found at open; reported) */
+    int state_stale; /* the last state write failed (the log counts) */
     unsigned auto_trims; /* history dropped to make room */
     /* Called now and then by chain_import while it validates a file
      * (done, total trailers); nonzero cancels (nothing committed yet).

@@ -46,6 +46,18 @@ node_storage_mount(struct node *node)
                 "keel: store: %u corrupt or torn records found and ignored "
                 "at mount; 'store check' lists them\n",
                 (unsigned)node->store.bad_records);
+    if (node->store_rc == 0 && node->store.bad_headers > 0) {
+        node_degrade(node, NODE_DEG_STORE);
+        fprintf(stderr,
+                "keel: store: %u sector header%s damaged; the records "
+                "behind %s are read all the same, and compaction rewrites "
+                "%s ('store check' lists %s)\n",
+                (unsigned)node->store.bad_headers,
+                node->store.bad_headers == 1 ? "" : "s",
+                node->store.bad_headers == 1 ? "it" : "them",
+                node->store.bad_headers == 1 ? "it" : "them",
+                node->store.bad_headers == 1 ? "it" : "them");
+    }
     node->ctl_rc = ctl_mount(&node->ctl, &node->part[NODE_PART_bootctl]);
     if (node->ctl_rc == 0 && node->ctl.bad > 0)
         fprintf(stderr,
@@ -73,6 +85,15 @@ node_storage_mount(struct node *node)
     if (node->chain_rc != 0 && node->clog_rc == 0) {
         node_degrade(node, NODE_DEG_CHAIN);
         fprintf(stderr, "keel: chain: %s\n", node->chain.why);
+    } else if (node->chain_rc == 0 && node->chain.lost > 0) {
+        node_degrade(node, NODE_DEG_CHAIN);
+        fprintf(stderr,
+                "keel: chain: the last %" PRIu64 " stored trailers were "
+                "lost: the end of the chain log is damaged (the tip is now "
+                "%" PRIu64 "; importing a tfile fetches them again)\n",
+                node->chain.lost,
+                node->chain.count > 0 ? chain_tip_bnum(&node->chain)
+                                      : node->chain.base);
     } else if (node->chain_rc == 0 && node->chain.rebuilt) {
         fprintf(stderr, "keel: chain: the chain state was missing; computed "
                         "again from the stored trailers\n");

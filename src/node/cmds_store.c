@@ -185,11 +185,12 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                    ",\"dead_bytes\":%" PRIu64 ",\"capacity_bytes\":%" PRIu64
                    ",\"keys\":%" PRIu32 ",\"erase_min\":%" PRIu32
                    ",\"erase_max\":%" PRIu32 ",\"bad_records\":%" PRIu32
-                   ",\"compactions\":%" PRIu32 ",\"mount_ms\":%" PRIu64 "},",
+                   ",\"bad_headers\":%" PRIu32 ",\"compactions\":%" PRIu32
+                   ",\"mount_ms\":%" PRIu64 "},",
                    st.sectors, st.sector_size, st.sectors_used, st.sectors_free,
                    st.live_bytes, st.dead_bytes, st.capacity_bytes, st.keys,
-                   st.erase_min, st.erase_max, st.bad_records, st.compactions,
-                   st.mount_ms);
+                   st.erase_min, st.erase_max, st.bad_records, st.bad_headers,
+                   st.compactions, st.mount_ms);
         cmd_printf(ctx,
                    "\"chain\":{\"mounted\":%s,\"blocks\":%" PRIu32
                    ",\"slots\":%" PRIu32 ",\"first\":%" PRIu32
@@ -217,8 +218,9 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                st.erase_max);
     cmd_printf(ctx,
                "         %" PRIu32 " bad records, %" PRIu32
+               " damaged headers, %" PRIu32
                " compactions since mount, mounted in %" PRIu64 " ms\n",
-               st.bad_records, st.compactions, st.mount_ms);
+               st.bad_records, st.bad_headers, st.compactions, st.mount_ms);
     if (node->clog_rc == 0)
         cmd_printf(ctx,
                    "chain:   %" PRIu32 " blocks, %" PRIu32
@@ -240,8 +242,12 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
 static void
 report_bad(void *arg, uint32_t sector, uint32_t off)
 {
-    cmd_printf(arg, "bad: store sector %" PRIu32 " offset %" PRIu32 "\n",
-               sector, off);
+    if (off == 0)
+        cmd_printf(arg, "bad: store sector %" PRIu32 " header damaged\n",
+                   sector);
+    else
+        cmd_printf(arg, "bad: store sector %" PRIu32 " offset %" PRIu32 "\n",
+                   sector, off);
 }
 
 static int

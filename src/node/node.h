@@ -36,8 +36,9 @@ enum node_part {
       "a copy of the trust floor is damaged or was behind")                    \
     X(NODE_DEG_KEYRING, "keyring",                                             \
       "the device keyring is missing or below the trust floor")                \
-    X(NODE_DEG_CHAIN, "chain", "stored chain trailers are unreadable")         \
-    X(NODE_DEG_STORE, "store", "the store holds corrupt records")              \
+    X(NODE_DEG_CHAIN, "chain", "stored chain trailers are unreadable or lost") \
+    X(NODE_DEG_STORE, "store",                                                 \
+      "a store sector header is damaged (its records are still read)")         \
     X(NODE_DEG_BOOT, "boot", "keel-boot booted without boot control")
 
 #define NODE_DEG_ENUM(bit, name, text) bit##_SHIFT,

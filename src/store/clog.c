@@ -177,6 +177,16 @@ ckpt_load(struct clog *l, uint32_t *last_seq)
 
 /* ---- mount ----------------------------------------------------------- */
 
+/* 1 when the slot read into b is all erased (never programmed). */
+static int
+slot_blank(const struct clog *l, const uint8_t *b)
+{
+    for (uint32_t i = 0; i < CLOG_SLOT_RAW; i++)
+        if (b[i] != l->f->erased)
+            return 0;
+    return 1;
+}
+
 /* Slot bad failed its check while the slot before it (or the
  * checkpoint) ended write sequence last.  If a valid data slot follows
  * within one erase block whose sequence says it was written right after
@@ -209,7 +219,7 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
 {
     uint32_t last, max_seq, slot, p_index = 0, p_slot = 0, p_count = 0;
     uint8_t *b = l->buf;
-    int rc, pending = 0;
+    int rc, pending = 0, stopped = 0, garbage = 0;
 
     memset(l, 0, offsetof(struct clog, buf));
     l->f = f;
@@ -232,6 +242,8 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
     for (uint32_t steps = 0; steps < l->nslots; steps++) {
         uint32_t seq, index;
         int t = slot_load(l, slot, b, &seq, &index);
+        /* (holes_after() reads into b too) */
+        int blank = t == -EBADMSG && slot_blank(l, b);
 
         l->scanned++;
         if (t == -EIO)
@@ -267,12 +279,20 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
         }
         if (t < 0 || seq <= last) {
             /* The end, unless writing went on at the next erase block
-             * (the writer skips there after a mount or a failure). */
+             * (the writer skips there after a mount or a failure).  Is
+             * the first slot past the last one that counted programmed?
+             * Then the last write did not finish, or its end is
+             * damaged (tail_torn). */
+            if (!stopped) {
+                stopped = 1;
+                garbage = t == -EBADMSG && !blank;
+            }
             if (slot % l->per_seg == 0)
                 break;
             slot = (seg_of(l, slot) + 1) % l->nsegs * l->per_seg;
             continue;
         }
+        stopped = 0;
         if (seq > max_seq)
             max_seq = seq;
         last = seq;
@@ -303,6 +323,7 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
         }
         slot = (slot + 1) % l->nslots;
     }
+    l->tail_torn = (pending ? p_count : 0) + (uint32_t)(stopped && garbage);
     l->wslot = slot;
     l->wseq = max_seq + CLOG_SEQ_GAP;
     l->fresh = 1;

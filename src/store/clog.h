@@ -58,9 +58,15 @@ struct clog {
     uint32_t since_ckpt; /* slots written since the last checkpoint */
     uint32_t nruns;
     struct clog_run runs[CLOG_RUNS_MAX];
-    uint32_t scanned;     /* slots read by the last mount */
-    uint32_t bad;         /* slots that failed to verify when read */
-    uint32_t holes;       /* unreadable slots inside batches, found at mount */
+    uint32_t scanned; /* slots read by the last mount */
+    uint32_t bad;     /* slots that failed to verify when read */
+    uint32_t holes;   /* unreadable slots inside batches, found at mount */
+    /* Slots at the end of what was written that did not commit, found at
+     * mount: the slots read of a batch without its end mark, plus one
+     * when the scan stopped at a slot that is programmed but fails its
+     * check.  Nonzero after a torn write, or when the end of the log is
+     * damaged; the chain tells the two apart (chain_open). */
+    uint32_t tail_torn;
     uint32_t ckpt_failed; /* checkpoint writes that failed (store full) */
     int batch_active;     /* a clog_batch_begin() is open */
     uint32_t batch_index, batch_total, batch_done, batch_slot;

@@ -222,6 +222,98 @@ sec_header(struct store *s, uint32_t sec)
     return 0;
 }
 
+/* A sector whose header does not verify is free, unless the header is
+ * damaged: it is programmed and the first record behind it verifies.
+ * A sector is erased before its header is written, so a cut while the
+ * header is programmed leaves nothing behind it; what looks the same
+ * otherwise is a retired sector whose erase was cut in the header's
+ * bytes, and its retire record says so (mount_retire).
+ *
+ * Such a sector is read all the same (salvage()): a header holds only
+ * the sector's place among the others (block sequence), its floor and
+ * its erase count, and the records give the first two back.  The
+ * record at hdr_size is the first one written into the sector: a
+ * sector opens with the floor next_seq - 1, and its first record takes
+ * next_seq (a failed write does not advance it).  Sets hdr_bad and the
+ * floor; 1, 0, or -EIO. */
+static int
+hdr_damaged(struct store *s, uint32_t sec)
+{
+    struct store_sector *x = &s->sec[sec];
+    uint8_t h[SEC_HDR];
+    int rc, blank = 1;
+
+    if (x->in_use)
+        return 0;
+    rc = hal_flash_read(s->f, sec_off(s, sec), h, SEC_HDR);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < SEC_HDR; i++)
+        blank &= h[i] == s->f->erased;
+    if (blank)
+        return 0;
+    rc = rec_load(s, sec, s->hdr_size);
+    if (rc <= 0)
+        return rc == -EIO ? rc : 0;
+    x->hdr_bad = 1;
+    x->floor = lib_le32(s->rbuf + 4) - 1;
+    return 1;
+}
+
+/* Give each sector found by hdr_damaged() a block sequence that orders
+ * it as its lost one did, lowest floor first.  A sector with a lower
+ * floor was opened before it.  One with the same floor either was
+ * opened before it and holds no record that counts, or after it, when
+ * none of its own writes succeeded: it is taken as later, which at
+ * worst leaves this sector's records uncounted (its floor, the limit
+ * that later sector sets, is below them), never counts a torn one.
+ * Its own block sequence lies between the earlier ones' and the later
+ * ones', so one more than the highest earlier one does too; if that is
+ * not below every later one (damage elsewhere too), it stays unread.
+ * Its erase count is unknown: the highest of the others'. */
+static void
+salvage(struct store *s, uint32_t *max_block)
+{
+    for (;;) {
+        struct store_sector *x = NULL;
+        uint32_t older = 0, newer = UINT32_MAX, erases = 0;
+        int has_older = 0;
+
+        for (uint32_t i = 0; i < s->nsectors; i++)
+            if (s->sec[i].hdr_bad == 1 &&
+                (x == NULL || s->sec[i].floor < x->floor))
+                x = &s->sec[i];
+        if (x == NULL)
+            return;
+        x->hdr_bad = 2;
+        for (uint32_t i = 0; i < s->nsectors; i++) {
+            const struct store_sector *y = &s->sec[i];
+
+            if (!y->in_use || y == x)
+                continue;
+            if (y->floor < x->floor) {
+                if (!has_older || y->seq > older)
+                    older = y->seq;
+                has_older = 1;
+            } else if (y->seq < newer) {
+                newer = y->seq;
+            }
+            if (y->erases > erases)
+                erases = y->erases;
+        }
+        if (has_older && older + 1 < newer)
+            x->seq = older + 1;
+        else if (!has_older && newer > 0)
+            x->seq = newer == UINT32_MAX ? 0 : newer - 1;
+        else
+            continue; /* no room between its neighbours: left unread */
+        x->in_use = 1;
+        x->erases = erases;
+        if (x->seq >= *max_block)
+            *max_block = x->seq + 1;
+    }
+}
+
 /* Sectors in use, oldest first (insertion sort: at most a few hundred). */
 static uint32_t
 sec_order(struct store *s, uint16_t *order)
@@ -267,8 +359,14 @@ mount_retire(struct store *s, uint32_t sec, uint32_t off, void *arg)
     if (b[3] != REC_RETIRE || lib_le32(b + 8) != 8)
         return 0;
     target = lib_le32(b + REC_HDR);
+    /* A sector read despite a damaged header (salvage()) has lost the
+     * block sequence a retire record names: any retire record written
+     * after its first record retires it (one written before retired an
+     * earlier use of that sector). */
     if (target < s->nsectors && s->sec[target].in_use &&
-        s->sec[target].seq == lib_le32(b + REC_HDR + 4))
+        (s->sec[target].hdr_bad
+             ? lib_le32(b + 4) > s->sec[target].floor
+             : s->sec[target].seq == lib_le32(b + REC_HDR + 4)))
         s->sec[target].in_use = 2; /* retired, erase below */
     return 0;
 }
@@ -366,9 +464,13 @@ mount(struct store *s, const struct hal_flash *f, int ro)
         rc = sec_header(s, i);
         if (rc != 0)
             return rc;
+        rc = hdr_damaged(s, i);
+        if (rc < 0)
+            return rc;
         if (s->sec[i].in_use && s->sec[i].seq >= max_block)
             max_block = s->sec[i].seq + 1;
     }
+    salvage(s, &max_block);
     n = sec_order(s, order);
     /* limit: the lowest floor of any later sector. */
     for (uint32_t i = n, lim = UINT32_MAX; i-- > 0;) {
@@ -381,6 +483,13 @@ mount(struct store *s, const struct hal_flash *f, int ro)
         rc = sec_scan(s, order[i], mount_retire, &m, NULL, NULL, &scan);
         if (rc != 0)
             return rc;
+    }
+    /* A damaged header found on a retired sector is no loss: it is
+     * erased below.  The others are damage (store_check() lists them). */
+    for (uint32_t i = 0; i < s->nsectors; i++) {
+        if (s->sec[i].in_use == 2)
+            s->sec[i].hdr_bad = 0;
+        s->bad_headers += s->sec[i].hdr_bad != 0;
     }
     for (uint32_t i = 0; i < n; i++) {
         struct store_sector *x = &s->sec[order[i]];
@@ -469,6 +578,7 @@ sec_open(struct store *s)
             return rc;
     }
     x->erases++;
+    x->hdr_bad = 0;
     memset(h, s->f->erased, s->hdr_size);
     lib_put32(h, SEC_MAGIC);
     lib_put16(h + 4, SEC_VERSION);
@@ -752,6 +862,7 @@ gc_one(struct store *s)
     if (rc != 0)
         return rc;
     s->sec[tail].in_use = 0;
+    s->sec[tail].hdr_bad = 0;
     for (uint32_t i = 0; i < s->nfences;)
         if (s->fences[i].sector == tail)
             s->fences[i] = s->fences[--s->nfences];
@@ -954,6 +1065,7 @@ store_stat(struct store *s, struct store_stat *st)
     st->capacity_bytes = s->capacity;
     st->keys = s->nkeys;
     st->bad_records = s->bad_records;
+    st->bad_headers = s->bad_headers;
     st->compactions = s->compactions;
     st->mount_ms = s->mount_ms;
 }
@@ -1005,6 +1117,11 @@ store_check(struct store *s,
     int total = 0;
 
     for (uint32_t i = 0; i < s->nsectors; i++) {
+        if (s->sec[i].hdr_bad) {
+            if (bad)
+                bad(arg, i, 0);
+            total++;
+        }
         if (!s->sec[i].in_use)
             continue;
         int rc = sec_scan(s, i, NULL, NULL, bad, arg, &scan);

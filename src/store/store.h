@@ -21,6 +21,10 @@
  *    then writes a retire record naming that sector, and only then
  *    erases it: before the retire record the old sector rules, after it
  *    the copies do;
+ *  - a sector whose header is damaged (programmed, and its first record
+ *    verifies) is read all the same: the records give its floor and its
+ *    place among the sectors back; it is counted (bad_headers) and
+ *    store_check() lists it;
  *  - a put that cannot fit, counting worst-case fragmentation and the
  *    spare sector compaction needs, is refused with -ENOSPC up front.
  *
@@ -71,6 +75,7 @@ struct store_stat {
     uint32_t keys;
     uint32_t erase_min, erase_max;
     uint32_t bad_records; /* found corrupt or torn since mount */
+    uint32_t bad_headers; /* sectors found with a damaged header */
     uint32_t compactions; /* since mount */
     uint64_t mount_ms;
 };
@@ -81,6 +86,9 @@ struct store_sector {
     uint32_t floor;
     uint32_t used; /* bytes from the sector start, when in use */
     uint8_t in_use;
+    uint8_t hdr_bad; /* its header is damaged, a record verifies behind it:
+                        read all the same (mount), listed by store_check()
+                        until the sector is retired */
 };
 
 struct store_key {
@@ -112,6 +120,7 @@ struct store {
     uint32_t next_seq, next_block_seq;
     uint64_t live_bytes, capacity;
     uint32_t bad_records, compactions;
+    uint32_t bad_headers; /* sectors whose header is damaged (store_check) */
     uint64_t mount_ms;
     int ro; /* mounted by store_mount_ro() */
     uint8_t rbuf[STORE_REC_MAX];

@@ -911,6 +911,24 @@ test_chain_damage(void)
     UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
     sim_flash_close(&dev);
 
+    UT_CASE("damage: a bad end of the log loses trailers, and says so");
+    dev_new();
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK_EQ(import_nopow(&a, &r), 0);
+    damage_record(2000); /* the last batch's end mark */
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(ch.lost > 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch) + ch.lost, 2000);
+    UT_CHECK(stored_ok());
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(ch.lost > 0); /* every open says so until the chain is written */
+    UT_CHECK_EQ(import_nopow(&a, &r), 0);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK_EQ(ch.lost, 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+    sim_flash_close(&dev);
+
     UT_CASE("full store: an import commits, says so, and the state follows");
     dev_new();
     UT_CHECK_EQ(mount(), 0);
@@ -1034,7 +1052,8 @@ test_chain_powercut(void)
             m = mount();
             points++;
             if (m != 0 || !stored_ok() || chain_tip_bnum(&ch) < 800 ||
-                chain_weight_cmp(&ch.w, &before) < 0) {
+                chain_weight_cmp(&ch.w, &before) < 0 ||
+                ch.lost != 0) { /* a cut never looks like damage */
                 printf("  phase %d cut %llu: mount %d, tip %llu, %s\n", phase,
                        (unsigned long long)k, m,
                        (unsigned long long)chain_tip_bnum(&ch), ch.why);
