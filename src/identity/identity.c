@@ -313,6 +313,24 @@ repairs_read(struct store *st)
     return store_get(st, ID_KEY_REPAIRS, b, sizeof(b)) == 4 ? lib_le32(b) : 0;
 }
 
+/* Take from's generation, keys, window and statement (what a record
+ * holds); id keeps its store, control block, state and counters. */
+static void
+take_keys(struct identity *id, const struct identity *from)
+{
+    id->gen = from->gen;
+    id->rotating = from->rotating;
+    id->has_stmt = from->has_stmt;
+    id->cur = from->cur;
+    id->old = from->old;
+    id->window_end = from->window_end;
+    memcpy(id->stmt, from->stmt, ID_STMT_LEN);
+    memcpy(id->sig_old, from->sig_old, CRYPTO_SIG_MAX);
+    memcpy(id->sig_new, from->sig_new, CRYPTO_SIG_MAX);
+    id->sig_old_len = from->sig_old_len;
+    id->sig_new_len = from->sig_new_len;
+}
+
 /* Commit next (already checked) as the identity: both copies in one
  * group commit (plus the repair counter when counting), read back,
  * separate, mark.  On success id takes next's contents. */
@@ -348,19 +366,8 @@ commit(struct identity *id, const struct identity *next, int count_repair)
     /* The commit point is passed: from here on the new identity rules. */
     if (count_repair)
         id->repairs++;
-    if (next != id) {
-        id->gen = next->gen;
-        id->rotating = next->rotating;
-        id->has_stmt = next->has_stmt;
-        id->cur = next->cur;
-        id->old = next->old;
-        id->window_end = next->window_end;
-        memcpy(id->stmt, next->stmt, ID_STMT_LEN);
-        memcpy(id->sig_old, next->sig_old, CRYPTO_SIG_MAX);
-        memcpy(id->sig_new, next->sig_new, CRYPTO_SIG_MAX);
-        id->sig_old_len = next->sig_old_len;
-        id->sig_new_len = next->sig_new_len;
-    }
+    if (next != id)
+        take_keys(id, next);
     id->state = IDENTITY_READY;
     id->why[0] = '\0';
     /* Copy 1 into a record of its own, so one bad CRC never takes both
@@ -611,17 +618,7 @@ identity_boot(struct identity *id, struct store *st, struct ctl *ctl)
                     "back or replaced",
                     (unsigned)c[best].gen, (unsigned)mgen,
                     mgen == c[best].gen ? " with another key" : "");
-    id->gen = c[best].gen;
-    id->rotating = c[best].rotating;
-    id->has_stmt = c[best].has_stmt;
-    id->cur = c[best].cur;
-    id->old = c[best].old;
-    id->window_end = c[best].window_end;
-    memcpy(id->stmt, c[best].stmt, ID_STMT_LEN);
-    memcpy(id->sig_old, c[best].sig_old, CRYPTO_SIG_MAX);
-    memcpy(id->sig_new, c[best].sig_new, CRYPTO_SIG_MAX);
-    id->sig_old_len = c[best].sig_old_len;
-    id->sig_new_len = c[best].sig_new_len;
+    take_keys(id, &c[best]);
     id->state = IDENTITY_READY;
     for (int i = 0; i < 2; i++)
         crypto_wipe(&c[i], sizeof(c[i]));
