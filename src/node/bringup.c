@@ -38,9 +38,13 @@ node_storage_mount(struct node *node)
                         ? node->store_rc
                         : clog_mount(&node->clog, &node->part[NODE_PART_chain],
                                      &node->store);
-    if (node->clog_rc != 0 && node->store_rc == 0)
-        fprintf(stderr, "keel: chain log: mount failed: %s\n",
+    if (node->clog_rc != 0 && node->store_rc == 0) {
+        node_degrade(node, NODE_DEG_CHAIN);
+        fprintf(stderr,
+                "keel: chain log: mount failed: %s; the chain is "
+                "unavailable\n",
                 strerror(-node->clog_rc));
+    }
     if (node->store_rc == 0 && node->store.bad_records > 0)
         fprintf(stderr,
                 "keel: store: %u corrupt or torn records found and ignored "
