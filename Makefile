@@ -133,7 +133,7 @@ OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
-	fuzz-identity fuzz-kar bench soak-identity image bundle damage
+	fuzz-identity fuzz-kar fuzz-net bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen
@@ -157,7 +157,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file
+	formats boot file frame
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -179,6 +179,7 @@ UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
+UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -290,6 +291,7 @@ FUZZ_CHAIN_SRCS := tests/fuzz/fuzz_chain_import.c $(CHAIN_SRCS) \
 FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
+FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/net/frame.c
 $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_bundle,fuzz,$(FUZZ_BUNDLE_SRCS),-lbearssl))
@@ -297,6 +299,7 @@ $(eval $(call program,$(UT_OUT)/fuzz_chain_import,fuzz,$(FUZZ_CHAIN_SRCS),\
 	-lmbedtls -lbearssl -lb2))
 $(eval $(call program,$(UT_OUT)/fuzz_identity,fuzz,$(FUZZ_ID_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
+$(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
 
 # The store's seed: a real image made by mkseed.
 MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -322,6 +325,8 @@ $(eval $(call fuzz_run,identity,$(UT_OUT)/fuzz_identity,1024,\
 	cp tests/vectors/formats/identity-record.bin build/fuzz/identity-corpus/))
 $(eval $(call fuzz_run,kar,$(UT_OUT)/fuzz_kar,4096,\
 	cp tests/vectors/update/image.kar build/fuzz/kar-corpus/))
+$(eval $(call fuzz_run,net,$(UT_OUT)/fuzz_frame,70000,\
+	cp tests/vectors/formats/frame-ping.bin build/fuzz/net-corpus/))
 
 # The chain on a damaged store and chain log; seeded with a real chain
 # stored as the node stores it (mkseed_chain).
@@ -454,7 +459,8 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
-		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar build/tools/ptyexpect \
+		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
+		build/tools/ptyexpect \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \

@@ -1,0 +1,79 @@
+/*
+ * net/frame.h - the frames of keel's peer links (issue #13): every
+ * message between keel nodes is one frame, a fixed header and a payload.
+ *
+ * Header (docs/FORMAT.md "Peer frame"), 8 bytes, little-endian:
+ *   u8 version (FRAME_VERSION), u8 type (enum frame_type), u16 reserved
+ *   (0), u32 payload length; then the payload.
+ *
+ * The receiver is a byte-at-a-time state machine with no I/O and no
+ * allocation: the link feeds it what arrives, in any pieces, and it
+ * hands back whole frames.  It refuses, before reading one payload byte,
+ * a header with another version, nonzero reserved bytes, an unknown
+ * type, or a length over the link's limit (FRAME_MAX_DEFAULT unless the
+ * store sets another); a refusal ends the link, with its reason.
+ * Memory: struct frame_rx is 40 bytes plus the payload buffer the
+ * caller lends (max bytes).
+ */
+#ifndef NET_FRAME_H
+#define NET_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HDR 8
+#define FRAME_VERSION 1
+#define FRAME_MAX_DEFAULT (64u * 1024) /* payload bytes */
+
+/* Frame types: append only (they are on the wire). */
+#define FRAME_TYPES(X)                                                         \
+    X(FRAME_PING, 1, "ping")                                                   \
+    X(FRAME_PONG, 2, "pong")
+
+#define FRAME_T_ENUM(name, code, text) name = code,
+enum frame_type { FRAME_TYPES(FRAME_T_ENUM) };
+#undef FRAME_T_ENUM
+
+/* Why a frame was refused: counted per reason by the link. */
+#define FRAME_REASONS(X)                                                       \
+    X(FRAME_R_NONE, "none")                                                    \
+    X(FRAME_R_VERSION, "version")                                              \
+    X(FRAME_R_RESERVED, "reserved")                                            \
+    X(FRAME_R_TYPE, "unknown_type")                                            \
+    X(FRAME_R_SIZE, "oversized")
+
+#define FRAME_R_ENUM(name, text) name,
+enum frame_reason { FRAME_REASONS(FRAME_R_ENUM) FRAME_R_COUNT };
+#undef FRAME_R_ENUM
+
+/* "ping", ...; NULL for a type keel does not know. */
+const char *frame_type_name(unsigned type);
+/* "oversized", ...; "unknown" out of range. */
+const char *frame_reason_name(int reason);
+
+/* Write the header of a frame of type with len payload bytes into out.
+ * 0, or -EINVAL (unknown type). */
+int frame_encode(uint8_t out[FRAME_HDR], unsigned type, uint32_t len);
+
+struct frame_rx {
+    uint8_t *buf; /* the caller's payload buffer */
+    uint32_t max; /* the link's limit (<= the buffer's size) */
+    uint8_t hdr[FRAME_HDR];
+    uint32_t have;      /* bytes of the header, then of the payload */
+    uint32_t len;       /* payload length of the frame in progress */
+    uint8_t type;       /* its type */
+    uint8_t in_payload; /* 1: the header is complete and accepted */
+    uint8_t reason;     /* enum frame_reason of the refusal */
+};
+
+/* Take payloads of at most max bytes into buf (which holds max). */
+void frame_rx_init(struct frame_rx *rx, uint8_t *buf, uint32_t max);
+
+/* Feed n bytes.  Returns how many were consumed (stopping right after a
+ * complete frame, so the caller handles it before feeding the rest),
+ * with *done set when rx->type, rx->len and rx->buf hold one; or
+ * -EPROTO / -EMSGSIZE with rx->reason set: the link must end (nothing
+ * more is accepted after a refusal). */
+int frame_rx_feed(struct frame_rx *rx, const uint8_t *p, size_t n, int *done);
+
+#endif
