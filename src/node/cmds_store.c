@@ -201,8 +201,9 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                    l->nruns, l->scanned, l->bad);
         cmd_printf(ctx,
                    "\"bootctl\":{\"valid_copies\":%d,\"seq\":%" PRIu32
-                   ",\"bad\":%" PRIu32 "}}\n",
-                   copies, c->newest < 0 ? 0 : c->seq, c->bad);
+                   ",\"bad\":%" PRIu32 ",\"mirror_failed\":%" PRIu32 "}}\n",
+                   copies, c->newest < 0 ? 0 : c->seq, c->bad,
+                   c->mirror_failed);
         return 0;
     }
     cmd_printf(ctx,
@@ -234,8 +235,8 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                    strerror(-node->clog_rc));
     cmd_printf(ctx,
                "bootctl: %d of 2 copies valid, sequence %" PRIu32 ", %" PRIu32
-               " bad\n",
-               copies, c->newest < 0 ? 0 : c->seq, c->bad);
+               " bad, %" PRIu32 " second-copy writes failed since start\n",
+               copies, c->newest < 0 ? 0 : c->seq, c->bad, c->mirror_failed);
     return 0;
 }
 
