@@ -2,7 +2,8 @@
 #
 # ARCH selects the static musl toolchain; the HAL backends are the sim
 # ones (file-backed flash with fault injection, stdio/pty console), and
-# the POSIX ones for operator files and start-up parameters.
+# the POSIX ones for operator files, start-up parameters and the event
+# loop's wait.
 
 BOARD_NAME := sim
 BOARD_ARCHES := x86_64 aarch64 armhf
@@ -18,5 +19,5 @@ RUN_armhf := qemu-arm-static
 
 HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/posix/clock.c \
 	hal/posix/rng.c hal/sim/sys.c hal/linux/os.c hal/posix/param.c \
-	hal/posix/file.c hal/posix/io.c
+	hal/posix/file.c hal/posix/io.c hal/posix/poll.c
 BOARD_CFLAGS :=
