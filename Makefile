@@ -136,7 +136,7 @@ OUT := build/$(BOARD)-$(ARCH)
 	fuzz-identity fuzz-kar fuzz-net bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
-	build/tools/keel-chaingen
+	build/tools/keel-chaingen build/tools/keel-wire
 
 cross: $(foreach a,$(BOARD_ARCHES),build/$(BOARD)-$(a)/keel \
 	build/$(BOARD)-$(a)/keel-boot)
@@ -404,6 +404,9 @@ CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
 $(eval $(call program,build/tools/keel-chaingen,host,$(CHAINGEN_SRCS),\
 	-lmbedtls -lbearssl -lb2))
 
+# simwire's hub: nodes' simwire ports meet on it (docs/NET.md).
+$(eval $(call program,build/tools/keel-wire,host,src/tools/keel-wire.c,))
+
 # Development release keys (2 of 3), made once under build/keys/: for the
 # sim board and tests only.  Real releases pass KEYRING= and KEY=.
 DEV_KEYS := build/keys/dev-1.pem build/keys/dev-2.pem build/keys/dev-3.pem
@@ -462,7 +465,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		build/tools/ptyexpect \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
-		build/fuzz/chain-mount-corpus/seed
+		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh
