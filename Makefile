@@ -157,7 +157,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame
+	formats boot file frame simwire
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -180,6 +180,10 @@ UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
 UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
+# simwire starts build/tools/keel-wire (KEEL_WIRE=) and attaches ports.
+NET_HAL := hal/sim/net.c hal/linux/net_simwire.c hal/linux/net_packet.c \
+	hal/posix/poll.c
+UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
