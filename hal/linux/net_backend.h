@@ -38,8 +38,9 @@ int hal_net_open_simwire(struct hal_net *n, const char *arg, const char **why);
 /*
  * packet: ifname is what follows "packet:".  An AF_PACKET raw socket
  * bound to the interface, in promiscuous mode (lwIP's MAC is not the
- * interface's), non-blocking.  Frames the interface sends (our own
- * included, PACKET_OUTGOING) are skipped and counted in rx_dropped.
+ * interface's), non-blocking.  Frames the interface sends
+ * (PACKET_OUTGOING: the host's own traffic, other sockets'; Linux
+ * leaves out this socket's) are skipped and counted in rx_dropped.
  * GRO is turned off on the interface for as long as the link is open
  * (restored on close; if it cannot be, one line on stderr says so) and
  * anything over HAL_NET_FRAME_MAX is dropped and counted all the same.

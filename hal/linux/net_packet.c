@@ -6,9 +6,10 @@
  * MAC of its own, which is what bites:
  *  - frames to lwIP's MAC are not the interface's, so a NIC filters
  *    them out unless the socket asks for promiscuous mode;
- *  - a packet socket also sees what the interface sends, lwIP's own
- *    frames included (sll_pkttype PACKET_OUTGOING): fed back to lwIP
- *    they would look like a second host with its address;
+ *  - a packet socket also sees what the interface sends
+ *    (sll_pkttype PACKET_OUTGOING): the kernel's own traffic and other
+ *    sockets' frames (Linux leaves out the sending socket's own).  Fed
+ *    to lwIP they would look like frames from the wire;
  *  - GRO merges received TCP segments into one buffer larger than any
  *    frame: turned off while the link is open, and anything over
  *    HAL_NET_FRAME_MAX that still arrives is dropped and counted.
@@ -128,7 +129,7 @@ pk_recv(struct hal_net *n, void *frame, size_t cap)
             return -errno;
         }
         if (from.sll_pkttype == PACKET_OUTGOING) {
-            n->st.rx_dropped++; /* what the interface sent: ours too */
+            n->st.rx_dropped++; /* what the interface sent */
             continue;
         }
         if ((size_t)r > cap || r > HAL_NET_FRAME_MAX || r < ETH_HLEN) {
