@@ -184,6 +184,9 @@ UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
 NET_HAL := hal/sim/net.c hal/linux/net_simwire.c hal/linux/net_packet.c \
 	hal/posix/poll.c
 UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
+# Not in UNIT_TESTS: it needs a network namespace with a veth pair,
+# which tests/net_packet.sh makes around it.
+UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -202,7 +205,7 @@ $(UT_OUT)/test_$(1): $$(patsubst %.c,$(UT_OUT)/obj/%.o,$$(UT_SRCS_$(1)))
 	$(Q)gcc $(SAN) -o $$@ $$^ -Lbuild/deps/host/lib -llwip -lmbedtls \
 		-lbearssl -lb2
 endef
-$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
+$(foreach t,$(UNIT_TESTS) packet,$(eval $(call unit_rules,$(t))))
 -include $(shell find $(UT_OUT)/obj -name '*.d' 2>/dev/null)
 
 unit: $(foreach t,$(UNIT_TESTS),$(UT_OUT)/test_$(t))
@@ -469,7 +472,8 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		build/tools/ptyexpect \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
-		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire
+		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \
+		$(UT_OUT)/test_packet
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh

@@ -337,6 +337,10 @@ else
     fail "keel-bundle: not built"
 fi
 
+# --- the AF_PACKET backend on a veth pair, in a network namespace -------
+# shellcheck source=tests/net_packet.sh
+. tests/net_packet.sh
+
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then
     for mode in create rotate; do
