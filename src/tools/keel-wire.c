@@ -1078,6 +1078,7 @@ kw_options(struct kw *w, int argc, char **argv, const char **path)
     *path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *want = "";
         uint64_t u = 0;
         int bad = 0;
 
@@ -1092,18 +1093,26 @@ kw_options(struct kw *w, int argc, char **argv, const char **path)
             return kw_usage();
         }
         i++;
-        if (strcmp(o, "--drop") == 0) {
-            bad = kw_parse_pct(v, &w->drop) < 0;
-        } else if (strcmp(o, "--dup") == 0) {
-            bad = kw_parse_pct(v, &w->dup) < 0;
-        } else if (strcmp(o, "--reorder") == 0) {
-            bad = kw_parse_pct(v, &w->reorder) < 0;
+        if (strcmp(o, "--drop") == 0 || strcmp(o, "--dup") == 0 ||
+            strcmp(o, "--reorder") == 0) {
+            double *d = &w->reorder;
+
+            if (strcmp(o, "--drop") == 0)
+                d = &w->drop;
+            else if (strcmp(o, "--dup") == 0)
+                d = &w->dup;
+
+            want = "a share in percent, 0 to 100 (fractions allowed)";
+            bad = kw_parse_pct(v, d) < 0;
         } else if (strcmp(o, "--delay") == 0) {
+            want = "milliseconds, 0 to 60000";
             bad = kw_parse_u64(v, KW_DELAY_MS_MAX, &u) < 0;
             w->delay_ms = (int)u;
         } else if (strcmp(o, "--seed") == 0) {
+            want = "decimal digits, at most 64 bits";
             bad = kw_parse_u64(v, UINT64_MAX, &w->seed) < 0;
         } else if (strcmp(o, "--max-ports") == 0) {
+            want = "1 to 1024";
             bad = kw_parse_u64(v, KW_PORTS_MAX, &u) < 0 || u == 0;
             w->max_ports = (int)u;
         } else if (strcmp(o, "--pidfile") == 0) {
@@ -1112,10 +1121,7 @@ kw_options(struct kw *w, int argc, char **argv, const char **path)
             return kw_usage();
         }
         if (bad) {
-            fprintf(stderr,
-                    "keel-wire: %s %s: PCT is 0 to 100, MS 0 to %d, "
-                    "--max-ports 1 to %d, N decimal digits\n",
-                    o, v, KW_DELAY_MS_MAX, KW_PORTS_MAX);
+            fprintf(stderr, "keel-wire: %s %s: want %s\n", o, v, want);
             return 2;
         }
     }
@@ -1123,8 +1129,8 @@ kw_options(struct kw *w, int argc, char **argv, const char **path)
         return kw_usage();
     if (strlen(*path) + 5 > sizeof(w->path)) {
         fprintf(stderr,
-                "keel-wire: the socket path is too long (%zu bytes "
-                "with .ctl)\n",
+                "keel-wire: the socket path is too long: PATH.ctl must "
+                "fit in %zu bytes\n",
                 sizeof(w->path) - 1);
         return 2;
     }

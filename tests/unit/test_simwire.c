@@ -64,12 +64,12 @@ sleep_ms(int ms)
 static pid_t
 spawn(const char *const *args)
 {
-    char *argv[16];
+    char *argv[32];
     int k = 0;
     pid_t pid;
 
     argv[k++] = (char *)hub_bin;
-    for (; args != NULL && *args != NULL && k < 14; args++)
+    for (; args != NULL && *args != NULL && k < 30; args++)
         argv[k++] = (char *)*args;
     argv[k++] = sock;
     argv[k] = NULL;
@@ -772,9 +772,12 @@ test_sizes_and_refusals(void)
 static void
 test_hub_restart(void)
 {
-    const char *args[] = {"--max-ports", "4", "--pidfile", pidf, NULL};
+    const char *args[] = {
+        "--max-ports", "4", "--pidfile", pidf, "--drop", "25.5", "--dup", "1",
+        "--reorder",   "2", "--delay",   "3",  "--seed", "9",    NULL};
     int64_t t0;
     uint64_t dropped;
+    char out[512];
 
     UT_CASE("node: a killed hub takes the link down; nothing spins");
     UT_CHECK(hub_stop(SIGKILL) == 128 + SIGKILL);
@@ -790,6 +793,10 @@ test_hub_restart(void)
 
     UT_CASE("node: a restarted hub is attached again, counted");
     UT_CHECK_EQ(hub_start(args), 0); /* over the stale socket file */
+    UT_CHECK_EQ(ctl_cmd("faults", out, sizeof(out)), 0);
+    UT_CHECK(strcmp(out, "ok drop=25.5 dup=1 reorder=2 delay=3 seed=9 "
+                         "partition=none") == 0);
+    UT_CHECK(ctl_ok("clear"));
     UT_CHECK(wait_ports(3));
     UT_CHECK(hal_net_link(&na) == 1 && hal_net_link(&nb) == 1);
     UT_CHECK_EQ(na.st.reconnects, 1);
@@ -802,6 +809,11 @@ test_hub_restart(void)
 static void
 test_second_hub(void)
 {
+    static const char *const bad[][3] = {
+        {"--drop", "101"},    {"--dup", "-1"},      {"--reorder", "1e2"},
+        {"--delay", "60001"}, {"--max-ports", "0"}, {"--max-ports", "1025"},
+        {"--seed", "x"},      {"--bogus", "1"},     {"--pidfile"},
+    };
     const char *args[] = {NULL};
     pid_t p;
 
@@ -809,6 +821,17 @@ test_second_hub(void)
     p = spawn(args);
     UT_CHECK(p > 0);
     UT_CHECK_EQ(reap(p, 0), 1);
+    UT_CHECK_EQ(stat_of("ports"), 3);
+
+    UT_CASE("hub: bad options stop it with status 2, the socket untouched");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = reap(spawn(bad[i]), 0);
+
+        if (rc != 2)
+            printf("    %s %s: exit %d\n", bad[i][0],
+                   bad[i][1] ? bad[i][1] : "", rc);
+        UT_CHECK_EQ(rc, 2);
+    }
     UT_CHECK_EQ(stat_of("ports"), 3);
 }
 
