@@ -602,6 +602,12 @@ kw_cmd_ports(struct kw *w, char *out, size_t cap)
 
         if (p->fd < 0 || !p->attached)
             continue;
+        /* room for one more port with all its MACs, or the list ends
+         * in " ..." */
+        if (at + 4 + HAL_SIMWIRE_PORT_MAX + KW_MACS * 18 >= cap) {
+            kw_add(out, cap, at, " ...");
+            return;
+        }
         at = kw_add(out, cap, at, " %s=", p->name);
         if (p->nmac == 0)
             at = kw_add(out, cap, at, "-");
