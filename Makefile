@@ -139,7 +139,7 @@ OUT := build/$(BOARD)-$(ARCH)
 	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
-	build/tools/keel-chaingen
+	build/tools/keel-chaingen build/tools/keel-wire
 
 cross: $(foreach a,$(BOARD_ARCHES),build/$(BOARD)-$(a)/keel \
 	build/$(BOARD)-$(a)/keel-boot)
@@ -160,7 +160,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame trust
+	formats boot file frame trust simwire
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -184,6 +184,10 @@ UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
 UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
 UT_SRCS_trust := tests/unit/test_trust.c src/net/trust.c src/lib/crc32c.c
+# simwire starts build/tools/keel-wire (KEEL_WIRE=) and attaches ports.
+NET_HAL := hal/sim/net.c hal/linux/net_simwire.c hal/linux/net_packet.c \
+	hal/posix/poll.c
+UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -414,6 +418,9 @@ CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
 $(eval $(call program,build/tools/keel-chaingen,host,$(CHAINGEN_SRCS),\
 	-lmbedtls -lbearssl -lb2))
 
+# simwire's hub: nodes' simwire ports meet on it (docs/NET.md).
+$(eval $(call program,build/tools/keel-wire,host,src/tools/keel-wire.c,))
+
 # Development release keys (2 of 3), made once under build/keys/: for the
 # sim board and tests only.  Real releases pass KEYRING= and KEY=.
 DEV_KEYS := build/keys/dev-1.pem build/keys/dev-2.pem build/keys/dev-3.pem
@@ -473,7 +480,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		$(UT_OUT)/fuzz_peer_records \
 		build/tools/ptyexpect \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
-		build/fuzz/chain-mount-corpus/seed
+		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh
