@@ -24,9 +24,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "hal/clock.h"
+#include "hal/file.h"
 #include "hal/rng.h"
+#include "hal/sys.h"
+#include "keel_opts.h"
 #include "lib/hex.h"
 #include "lib/le.h"
 #include "lwip/altcp_tls.h"
@@ -182,12 +186,31 @@ net_tls_configure(struct net *n)
         goto out;
     memcpy(n->cert, cbuf + sizeof(cbuf) - clen, (size_t)clen);
     n->cert_len = (size_t)clen;
+#if KEEL_TEST_HOOKS
+    /* The impersonation test: present another node's certificate (PEM)
+     * with this node's key, which the handshake's signature exposes. */
+    {
+        const char *path = hal_sys_param("KEEL_SIM_NET_CERT");
+        struct hal_file f;
+        int got;
+
+        if (path != NULL && hal_file_open(&f, path) == 0) {
+            got = hal_file_read(&f, n->cert, sizeof(n->cert) - 1);
+            hal_file_close(&f);
+            if (got > 0) {
+                n->cert[got] = '\0'; /* PEM is parsed with its NUL */
+                n->cert_len = (size_t)got + (n->cert[0] == '-');
+                net_logf(n, "net: test hook: presenting %s", path);
+            }
+        }
+    }
+#endif
 
     n->own_crt = mbedtls_calloc(1, sizeof(mbedtls_x509_crt));
     if (n->own_crt == NULL)
         goto nomem;
     mbedtls_x509_crt_init(n->own_crt);
-    if (mbedtls_x509_crt_parse_der(n->own_crt, n->cert, n->cert_len) != 0)
+    if (mbedtls_x509_crt_parse(n->own_crt, n->cert, n->cert_len) != 0)
         goto out;
     n->srv_conf = altcp_tls_create_config_server_privkey_cert(
         key, (size_t)klen, NULL, 0, n->cert, n->cert_len);
@@ -293,9 +316,18 @@ net_gate(struct net *n, const uint8_t *spki, size_t spki_len,
     n->c.rotations_accepted++;
     fp_short(fp, a);
     fp_short(old_fp, b);
-    net_logf(n,
-             "net: trust: added %s… by the rotation statement of trusted "
-             "%s… (sequence %u); the old key is refused from %lld",
-             a, b, (unsigned)seq, (long long)wend);
+    {
+        time_t t = (time_t)wend;
+        struct tm tm;
+        char w[32] = "?";
+
+        if (gmtime_r(&t, &tm) != NULL)
+            strftime(w, sizeof(w), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        net_logf(n,
+                 "net: trust: added %s... by the rotation statement of "
+                 "trusted %s... (sequence %u); the old key alone is refused "
+                 "from %s",
+                 a, b, (unsigned)seq, w);
+    }
     return NET_R_NONE;
 }

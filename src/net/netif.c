@@ -195,6 +195,8 @@ net_addr_set(struct net *n, const char *ip, const char *mask, const char *gw,
             dhcp_release_and_stop(&n->nif);
         n->dhcp = 0;
         netif_set_addr(&n->nif, &a, &m, gw ? &g : IP4_ADDR_ANY4);
+        if (strncmp(n->why, "no address", 10) == 0)
+            n->why[0] = '\0';
     }
     return 0;
 }
@@ -221,6 +223,8 @@ net_dhcp_set(struct net *n)
     if (n->up && !n->dhcp) {
         netif_set_addr(&n->nif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4);
         n->dhcp = dhcp_start(&n->nif) == ERR_OK;
+        if (strncmp(n->why, "no address", 10) == 0)
+            n->why[0] = '\0';
     }
     return 0;
 }

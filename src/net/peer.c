@@ -177,9 +177,12 @@ link_finish(struct peer_link *l, int reason)
         n->c.hs_failed++;
         n->c.refused[reason]++;
         remember_refusal(n, l->ip, l->fp_known ? l->fp : NULL, reason);
-        net_logf(n, "net: refused %s %s: %s (fingerprint %s)",
-                 l->out ? "link to" : "link from", a, net_reason_name(reason),
-                 fp);
+        if (l->out)
+            net_logf(n, "net: link to %s failed: %s (fingerprint %s)", a,
+                     net_reason_name(reason), fp);
+        else
+            net_logf(n, "net: refused link from %s: %s (fingerprint %s)", a,
+                     net_reason_name(reason), fp);
     }
     if (l->dial >= 0 && l->dial < DIAL_MAX) {
         n->dial[l->dial].link = -1;
@@ -585,6 +588,8 @@ arm(struct peer_link *l, struct altcp_pcb *tls)
     altcp_recv(tls, cb_recv);
     altcp_sent(tls, cb_sent);
     altcp_err(tls, cb_err);
+    /* Frames are small and answered at once (ping/pong): no Nagle. */
+    altcp_nagle_disable(tls);
     /* lwIP 2.1.3 calls a server connection's 'connected' when its
      * handshake completes, as for a client: set it directly (struct
      * altcp_pcb is public). */

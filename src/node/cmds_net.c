@@ -121,7 +121,7 @@ h_net_config(struct cmd_ctx *ctx, int argc, char **argv)
     const char *why = "";
     int rc;
 
-    if (argc == 1) {
+    if (argc == 0) {
         char key[STORE_KEY_MAX + 1];
 
         cmd_printf(ctx, "addresses: %s\n",
@@ -133,16 +133,16 @@ h_net_config(struct cmd_ctx *ctx, int argc, char **argv)
         }
         return 0;
     }
-    if (strcmp(argv[1], "ip") == 0 && (argc == 4 || argc == 5)) {
+    if (strcmp(argv[0], "ip") == 0 && (argc == 3 || argc == 4)) {
         rc =
-            net_addr_set(n, argv[2], argv[3], argc == 5 ? argv[4] : NULL, &why);
-    } else if (strcmp(argv[1], "dhcp") == 0 && argc == 2) {
+            net_addr_set(n, argv[1], argv[2], argc == 4 ? argv[3] : NULL, &why);
+    } else if (strcmp(argv[0], "dhcp") == 0 && argc == 1) {
         rc = net_dhcp_set(n);
         why = "";
-    } else if (strcmp(argv[1], "set") == 0 && argc == 4) {
-        rc = net_setting_set(n, argv[2], argv[3], &why);
-    } else if (strcmp(argv[1], "unset") == 0 && argc == 3) {
-        rc = net_setting_set(n, argv[2], NULL, &why);
+    } else if (strcmp(argv[0], "set") == 0 && argc == 3) {
+        rc = net_setting_set(n, argv[1], argv[2], &why);
+    } else if (strcmp(argv[0], "unset") == 0 && argc == 2) {
+        rc = net_setting_set(n, argv[1], NULL, &why);
     } else {
         cmd_err(ctx, "net config: use 'ip ADDR MASK [GATEWAY]', 'dhcp', "
                      "'set NAME VALUE' or 'unset NAME'");
@@ -154,7 +154,7 @@ h_net_config(struct cmd_ctx *ctx, int argc, char **argv)
         return rc;
     }
     cmd_printf(ctx, "saved%s\n",
-               strcmp(argv[1], "set") == 0 || strcmp(argv[1], "unset") == 0
+               strcmp(argv[0], "set") == 0 || strcmp(argv[0], "unset") == 0
                    ? " (port: from the next start; the rest: new links)"
                    : "");
     return 0;
@@ -224,7 +224,7 @@ h_trust_add(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     (void)argc;
-    if ((rc = fp_arg(ctx, "peer trust add", argv[1], fp)) != 0)
+    if ((rc = fp_arg(ctx, "peer trust add", argv[0], fp)) != 0)
         return rc;
     rc = net_trust_add(n, fp);
     if (rc == -EEXIST) {
@@ -250,7 +250,7 @@ h_trust_remove(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     (void)argc;
-    if ((rc = fp_arg(ctx, "peer trust remove", argv[1], fp)) != 0)
+    if ((rc = fp_arg(ctx, "peer trust remove", argv[0], fp)) != 0)
         return rc;
     rc = net_trust_remove(net_of(ctx), fp);
     if (rc != 0) {
@@ -329,8 +329,8 @@ h_connect(struct cmd_ctx *ctx, int argc, char **argv)
     (void)argc;
     if ((rc = need_net(ctx)) != 0)
         return rc;
-    if (dial_parse(argv[1], (uint16_t)n->set[NET_S_PORT], &d) != 0) {
-        cmd_err(ctx, "peer connect: '%s' is not IPv4[:PORT]", argv[1]);
+    if (dial_parse(argv[0], (uint16_t)n->set[NET_S_PORT], &d) != 0) {
+        cmd_err(ctx, "peer connect: '%s' is not IPv4[:PORT]", argv[0]);
         return -EINVAL;
     }
     rc = net_dial_add(n, &d);
@@ -347,7 +347,7 @@ h_connect(struct cmd_ctx *ctx, int argc, char **argv)
     cmd_printf(ctx,
                "dialing %s (kept across restarts; 'peer drop %s' "
                "stops)\n",
-               argv[1], argv[1]);
+               argv[0], argv[0]);
     return 0;
 }
 
@@ -471,14 +471,14 @@ h_drop(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     (void)argc;
-    if (strchr(argv[1], '.') != NULL) {
-        if (dial_parse(argv[1], (uint16_t)n->set[NET_S_PORT], &d) != 0) {
-            cmd_err(ctx, "peer drop: '%s' is not IPv4[:PORT]", argv[1]);
+    if (strchr(argv[0], '.') != NULL) {
+        if (dial_parse(argv[0], (uint16_t)n->set[NET_S_PORT], &d) != 0) {
+            cmd_err(ctx, "peer drop: '%s' is not IPv4[:PORT]", argv[0]);
             return -EINVAL;
         }
         rc = net_dial_remove(n, &d);
     } else {
-        if ((rc = link_id(ctx, "peer drop", argv[1], &id)) != 0)
+        if ((rc = link_id(ctx, "peer drop", argv[0], &id)) != 0)
             return rc;
         rc = net_drop(n, id);
     }
@@ -538,7 +538,7 @@ h_ping(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     (void)argc;
-    if ((rc = link_id(ctx, "peer ping", argv[1], &id)) != 0)
+    if ((rc = link_id(ctx, "peer ping", argv[0], &id)) != 0)
         return rc;
     rc = net_ping(n, id);
     if (rc != 0) {
@@ -567,9 +567,9 @@ h_bench(struct cmd_ctx *ctx, int argc, char **argv)
     int rc;
 
     (void)argc;
-    if ((rc = link_id(ctx, "peer bench", argv[1], &id)) != 0)
+    if ((rc = link_id(ctx, "peer bench", argv[0], &id)) != 0)
         return rc;
-    if (cmd_parse_u64(argv[2], (uint64_t)1 << 34, &bytes) != 0 || bytes == 0) {
+    if (cmd_parse_u64(argv[1], (uint64_t)1 << 34, &bytes) != 0 || bytes == 0) {
         cmd_err(ctx, "peer bench: BYTES is a count from 1 to 2^34");
         return -EINVAL;
     }
@@ -675,15 +675,15 @@ h_cert(struct cmd_ctx *ctx, int argc, char **argv)
     }
     o += (size_t)snprintf(pem + o, sizeof(pem) - o,
                           "-----END CERTIFICATE-----\n");
-    if (argc == 1) {
+    if (argc == 0) {
         cmd_printf(ctx, "%s", pem);
         return 0;
     }
-    if (node_file_save(argv[1], pem, o, why, sizeof(why)) != 0) {
+    if (node_file_save(argv[0], pem, o, why, sizeof(why)) != 0) {
         cmd_err(ctx, "peer cert: %s", why);
         return -EIO;
     }
-    cmd_printf(ctx, "wrote %s\n", argv[1]);
+    cmd_printf(ctx, "wrote %s\n", argv[0]);
     return 0;
 }
 
