@@ -340,6 +340,22 @@ else
     fail "keel-bundle: not built"
 fi
 
+# --- peer links on simwire: trust, refusals, rotation, chaos (issue #13) ---
+if [ -x "$k" ] && [ -x build/tools/keel-wire ]; then
+    # shellcheck source=tests/net.sh
+    . tests/net.sh
+else
+    fail "net: keel or keel-wire not built"
+fi
+
+# --- keel on AF_PACKET against the kernel and openssl, bad peers ----------
+if [ -x "$k" ]; then
+    # shellcheck source=tests/net_kernel.sh
+    . tests/net_kernel.sh
+else
+    fail "net_kernel: $k not built"
+fi
+
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then
     for mode in create rotate; do

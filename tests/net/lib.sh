@@ -52,15 +52,15 @@ hub() {
 }
 
 # node_start NAME IP [ENV=VALUE...]: a node with flash $tmp/NAME.img on
-# the hub as port NAME, address IP/24.  Returns when its first prompt
-# is out.
+# the hub as port NAME (or on $NODE_NET when set), address IP/24.
+# Returns when its first prompt is out.
 node_start() {
     local name=$1 ip=$2 fd
     shift 2
     rm -f "$tmp/$name.in"
     mkfifo "$tmp/$name.in"
     env "$@" "$KEEL" --flash "$tmp/$name.img" \
-        --net "simwire:$tmp/wire.sock,port=$name" \
+        --net "${NODE_NET:-simwire:$tmp/wire.sock,port=$name}" \
         <"$tmp/$name.in" >>"$tmp/$name.log" 2>>"$tmp/$name.err" &
     NODE_PID[$name]=$!
     NET_PIDS+=($!)
