@@ -56,6 +56,9 @@ CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
 BOOT_SRCS := src/boot/main.c src/boot/choose.c src/update/archive.c \
 	$(UPDATE_CORE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) $(HAL_SRCS)
+# Peer links: the netif glue, links, certificate and gate, records.
+NET_SRCS := src/net/netif.c src/net/peer.c src/net/cert.c src/net/trust.c \
+	src/net/frame.c
 NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/health.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c \
@@ -64,7 +67,7 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/identity/identity.c src/node/cmds_id.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
-	src/net/lwip_port.c src/net/tls.c \
+	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
 	$(HAL_SRCS)
 
 DEPS_SRC := build/src
@@ -133,7 +136,7 @@ OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
-	fuzz-identity fuzz-kar fuzz-net bench soak-identity image bundle damage
+	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -157,7 +160,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame simwire
+	formats boot file frame trust simwire
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -180,6 +183,7 @@ UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
 UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
+UT_SRCS_trust := tests/unit/test_trust.c src/net/trust.c src/lib/crc32c.c
 # simwire starts build/tools/keel-wire (KEEL_WIRE=) and attaches ports.
 NET_HAL := hal/sim/net.c hal/linux/net_simwire.c hal/linux/net_packet.c \
 	hal/posix/poll.c
@@ -299,6 +303,8 @@ FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
 FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/net/frame.c
+FUZZ_PEERREC_SRCS := tests/fuzz/fuzz_peer_records.c src/net/trust.c \
+	src/lib/crc32c.c
 $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_bundle,fuzz,$(FUZZ_BUNDLE_SRCS),-lbearssl))
@@ -307,6 +313,7 @@ $(eval $(call program,$(UT_OUT)/fuzz_chain_import,fuzz,$(FUZZ_CHAIN_SRCS),\
 $(eval $(call program,$(UT_OUT)/fuzz_identity,fuzz,$(FUZZ_ID_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
+$(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),))
 
 # The store's seed: a real image made by mkseed.
 MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -334,6 +341,9 @@ $(eval $(call fuzz_run,kar,$(UT_OUT)/fuzz_kar,4096,\
 	cp tests/vectors/update/image.kar build/fuzz/kar-corpus/))
 $(eval $(call fuzz_run,net,$(UT_OUT)/fuzz_frame,70000,\
 	cp tests/vectors/formats/frame-ping.bin build/fuzz/net-corpus/))
+# Seeds: the golden trust and dial lists behind their selector byte.
+$(eval $(call fuzz_run,peer-records,$(UT_OUT)/fuzz_peer_records,4096,\
+	bash tests/fuzz/peerseeds.sh build/fuzz/peer-records-corpus))
 
 # The chain on a damaged store and chain log; seeded with a real chain
 # stored as the node stores it (mkseed_chain).
@@ -470,6 +480,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
+		$(UT_OUT)/fuzz_peer_records \
 		build/tools/ptyexpect \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \

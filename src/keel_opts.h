@@ -14,6 +14,13 @@
 
 #include "opts.h" /* board/<name>/opts.h: the board's overrides */
 
+/* ---- test hooks ---- */
+/* 1: start-up parameters may make the node misbehave for tests (the sim
+ * board only; docs/NET.md "Test hooks").  Never on a device board. */
+#ifndef KEEL_TEST_HOOKS
+#define KEEL_TEST_HOOKS 0
+#endif
+
 /* ---- record store (store/store.h) ---- */
 #ifndef STORE_KEYS_MAX
 #define STORE_KEYS_MAX 256 /* distinct live keys */

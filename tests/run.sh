@@ -100,6 +100,9 @@ fuzz_smoke fuzz_kar 30000 4096 "$tmp/kar" "from the golden archive"
 mkdir -p "$tmp/frame"
 cp tests/vectors/formats/frame-ping.bin "$tmp/frame/"
 fuzz_smoke fuzz_frame 50000 70000 "$tmp/frame" "from the golden ping"
+bash tests/fuzz/peerseeds.sh "$tmp/peerrec"
+fuzz_smoke fuzz_peer_records 50000 4096 "$tmp/peerrec" \
+    "from the golden trust and dial lists"
 mkdir -p "$tmp/idrec"
 cp tests/vectors/formats/identity-record.bin "$tmp/idrec/"
 fuzz_smoke fuzz_identity 3000 1024 "$tmp/idrec" "from the golden record"
@@ -340,6 +343,22 @@ fi
 # --- the AF_PACKET backend on a veth pair, in a network namespace -------
 # shellcheck source=tests/net_packet.sh
 . tests/net_packet.sh
+
+# --- peer links on simwire: trust, refusals, rotation, chaos (issue #13) ---
+if [ -x "$k" ] && [ -x build/tools/keel-wire ]; then
+    # shellcheck source=tests/net.sh
+    . tests/net.sh
+else
+    fail "net: keel or keel-wire not built"
+fi
+
+# --- keel on AF_PACKET against the kernel and openssl, bad peers ----------
+if [ -x "$k" ]; then
+    # shellcheck source=tests/net_kernel.sh
+    . tests/net_kernel.sh
+else
+    fail "net_kernel: $k not built"
+fi
 
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then

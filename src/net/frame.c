@@ -11,7 +11,7 @@ const char *
 frame_type_name(unsigned type)
 {
     switch (type) {
-#define FRAME_T_CASE(name, code, text)                                         \
+#define FRAME_T_CASE(name, code, text, max, keep)                              \
     case code:                                                                 \
         return text;
         FRAME_TYPES(FRAME_T_CASE)
@@ -28,6 +28,32 @@ frame_reason_name(int reason)
 #undef FRAME_R_TEXT
 
     return reason >= 0 && reason < FRAME_R_COUNT ? t[reason] : "unknown";
+}
+
+uint32_t
+frame_type_max(unsigned type, uint32_t max)
+{
+    switch (type) {
+#define FRAME_T_MAX(name, code, text, tmax, keep)                              \
+    case code:                                                                 \
+        return tmax != 0 && tmax < max ? tmax : max;
+        FRAME_TYPES(FRAME_T_MAX)
+#undef FRAME_T_MAX
+    }
+    return 0;
+}
+
+static int
+type_keeps(unsigned type)
+{
+    switch (type) {
+#define FRAME_T_KEEP(name, code, text, tmax, keep)                             \
+    case code:                                                                 \
+        return keep;
+        FRAME_TYPES(FRAME_T_KEEP)
+#undef FRAME_T_KEEP
+    }
+    return 0;
 }
 
 int
@@ -62,12 +88,13 @@ header_check(struct frame_rx *rx)
         rx->reason = FRAME_R_RESERVED;
     else if (frame_type_name(h[1]) == NULL)
         rx->reason = FRAME_R_TYPE;
-    else if (lib_le32(h + 4) > rx->max)
+    else if (lib_le32(h + 4) > frame_type_max(h[1], rx->max))
         rx->reason = FRAME_R_SIZE;
     if (rx->reason != FRAME_R_NONE)
         return rx->reason == FRAME_R_SIZE ? -EMSGSIZE : -EPROTO;
     rx->type = h[1];
     rx->len = lib_le32(h + 4);
+    rx->keep = (uint8_t)type_keeps(h[1]);
     rx->in_payload = 1;
     rx->have = 0;
     return 0;
@@ -95,8 +122,10 @@ frame_rx_feed(struct frame_rx *rx, const uint8_t *p, size_t n, int *done)
             {
                 int rc = header_check(rx);
 
-                if (rc != 0)
+                if (rc != 0) {
+                    rx->fed += used;
                     return rc;
+                }
             }
         }
         {
@@ -104,7 +133,8 @@ frame_rx_feed(struct frame_rx *rx, const uint8_t *p, size_t n, int *done)
 
             if (k > n - used)
                 k = n - used;
-            memcpy(rx->buf + rx->have, p + used, k);
+            if (rx->keep)
+                memcpy(rx->buf + rx->have, p + used, k);
             rx->have += (uint32_t)k;
             used += k;
         }
@@ -115,5 +145,6 @@ frame_rx_feed(struct frame_rx *rx, const uint8_t *p, size_t n, int *done)
         rx->in_payload = 0;
         rx->have = 0;
     }
+    rx->fed += used;
     return (int)used;
 }

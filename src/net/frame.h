@@ -25,12 +25,21 @@
 #define FRAME_VERSION 1
 #define FRAME_MAX_DEFAULT (64u * 1024) /* payload bytes */
 
-/* Frame types: append only (they are on the wire). */
+/* Frame types: append only (they are on the wire).  Each has its own
+ * payload limit (0: the link's limit) and says whether the receiver
+ * keeps its payload (1: handed over whole in the link's buffer, which
+ * holds FRAME_KEEP_MAX bytes) or counts and skips it (0: "discard",
+ * what `peer bench` sends to measure a link).
+ *   ping: u64 sender's clock (ms), echoed by pong, up to 64 bytes. */
 #define FRAME_TYPES(X)                                                         \
-    X(FRAME_PING, 1, "ping")                                                   \
-    X(FRAME_PONG, 2, "pong")
+    X(FRAME_PING, 1, "ping", 64, 1)                                            \
+    X(FRAME_PONG, 2, "pong", 64, 1)                                            \
+    X(FRAME_DISCARD, 3, "discard", 0, 0)
 
-#define FRAME_T_ENUM(name, code, text) name = code,
+/* The largest payload of a type that is kept. */
+#define FRAME_KEEP_MAX 64
+
+#define FRAME_T_ENUM(name, code, text, max, keep) name = code,
 enum frame_type { FRAME_TYPES(FRAME_T_ENUM) };
 #undef FRAME_T_ENUM
 
@@ -64,10 +73,17 @@ struct frame_rx {
     uint8_t type;       /* its type */
     uint8_t in_payload; /* 1: the header is complete and accepted */
     uint8_t reason;     /* enum frame_reason of the refusal */
+    uint8_t keep;       /* the payload is copied into buf */
+    uint64_t fed;       /* bytes fed, ever: what the parser has seen */
 };
 
-/* Take payloads of at most max bytes into buf (which holds max). */
+/* Take payloads of at most max bytes (the link's limit); kept payloads
+ * go into buf, which holds FRAME_KEEP_MAX bytes. */
 void frame_rx_init(struct frame_rx *rx, uint8_t *buf, uint32_t max);
+
+/* A type's payload limit under a link limit of max; 0 for an unknown
+ * type. */
+uint32_t frame_type_max(unsigned type, uint32_t max);
 
 /* Feed n bytes.  Returns how many were consumed (stopping right after a
  * complete frame, so the caller handles it before feeding the rest),

@@ -55,13 +55,6 @@ keel_lwip_rand(void)
     return r;
 }
 
-void
-net_poll(void)
-{
-    netif_poll_all();
-    sys_check_timeouts();
-}
-
 int
 net_next_timeout(int max_ms)
 {

@@ -61,8 +61,10 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
             cmd_printf(ctx, ",\"reason\":");
             cmd_json_str(ctx, id->why);
         }
-        cmd_printf(ctx, "},\"peers\":\"%s\"}\n",
+        cmd_printf(ctx, "},\"peers\":\"%s\"",
                    id->state == IDENTITY_READY ? "allowed" : "refused");
+        node_net_status_json(ctx, node);
+        cmd_printf(ctx, "}\n");
         return 0;
     }
     cmd_printf(ctx, "health:   %s\nuptime:   %" PRIu64 " s\nstore:    %s\n",
@@ -84,5 +86,6 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
     cmd_printf(ctx, "peers:    %s\n",
                id->state == IDENTITY_READY ? "allowed"
                                            : "refused (no usable identity)");
+    node_net_status_line(ctx, node);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "console/line.h"
 #include "hal/board.h"
 #include "hal/clock.h"
+#include "hal/poll.h"
 #include "hal/sys.h"
 #include "net/net.h"
 #include "node/node.h"
@@ -61,13 +62,18 @@ complete(void *arg, const char *prefix, size_t n, unsigned idx)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: keel --flash FILE [--console PATH] [--rootfs DIR]\n"
+    fprintf(f, "usage: keel --flash FILE [--console PATH] [--rootfs DIR] "
+               "[--net SPEC]\n"
                "  --flash FILE     the board's flash image; created erased "
                "if missing\n"
                "  --console PATH   '-' (stdio, default), 'pty', or a "
                "tty path\n"
                "  --rootfs DIR     the image's files (keel-boot passes "
-               "the slot's)\n");
+               "the slot's)\n"
+               "  --net SPEC       the network link: simwire:PATH[,port=NAME] "
+               "or packet:IFNAME\n"
+               "                   (default: the KEEL_NET parameter; none: "
+               "no network)\n");
 }
 
 static int
@@ -91,7 +97,7 @@ node_poll(struct node *n)
     char c[64];
     int got, cancel = 0;
 
-    net_poll();
+    net_poll(&n->net);
     node_update_tick(n);
     if (!n->con.interactive)
         return 0; /* a script's next bytes are its next commands */
@@ -219,6 +225,13 @@ script_unrun(char *buf, size_t cap, int from, int n)
 }
 
 static void
+net_log(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "keel: %s\n", msg);
+}
+
+static void
 prompt(void)
 {
     con_out(&kp->node.con, "keel> ", 6);
@@ -243,6 +256,8 @@ main(int argc, char **argv)
             console = argv[++i];
         } else if (strcmp(argv[i], "--rootfs") == 0 && i + 1 < argc) {
             kp->node.rootfs = argv[++i];
+        } else if (strcmp(argv[i], "--net") == 0 && i + 1 < argc) {
+            kp->node.net_spec = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -275,6 +290,15 @@ main(int argc, char **argv)
         fprintf(stderr, "keel: network stack failed to start\n");
         return 1;
     }
+    if (kp->node.net_spec == NULL)
+        kp->node.net_spec = hal_sys_param("KEEL_NET");
+    kp->node.net.log = net_log;
+    if (kp->node.net_spec != NULL && kp->node.net_spec[0] != '\0' &&
+        net_start(&kp->node.net, kp->node.net_spec,
+                  kp->node.store_rc == 0 ? &kp->node.store : NULL,
+                  &kp->node.id) != 0)
+        fprintf(stderr, "keel: network '%s': %s\n", kp->node.net_spec,
+                kp->node.net.why);
     if (strcmp(kp->node.con.path, "stdio") != 0)
         fprintf(stderr, "keel: console on %s\n", kp->node.con.path);
 
@@ -295,11 +319,14 @@ main(int argc, char **argv)
         prompt();
 
     while (!kp->node.stop) {
-        int n = hal_console_read(
-            &kp->node.con, buf, sizeof(buf),
-            kp->node.verify.active ? 0 : net_next_timeout(100));
+        int ready =
+            hal_poll(&kp->node.con, &kp->node.net.hw,
+                     kp->node.verify.active ? 0 : net_next_timeout(100));
+        int n = ready > 0 && (ready & HAL_POLL_CONSOLE)
+                    ? hal_console_read(&kp->node.con, buf, sizeof(buf), 0)
+                    : 0;
 
-        net_poll();
+        net_poll(&kp->node.net);
         node_update_tick(&kp->node);
         if (kp->node.verify.active) {
             struct cmd_ctx vctx = {

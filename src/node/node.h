@@ -17,6 +17,7 @@
 #include "hal/flash.h"
 #include "chain/chain.h"
 #include "identity/identity.h"
+#include "net/net.h"
 #include "update/update.h"
 #include "store/clog.h"
 #include "store/ctl.h"
@@ -81,6 +82,8 @@ struct node {
     int stop;          /* 1: power off after the current command */
     int stop_status;
     int reboot;
+    struct net net;         /* the network and peer links (net/net.h) */
+    const char *net_spec;   /* --net or KEEL_NET, or NULL: no network */
     unsigned degraded;      /* NODE_DEG_* bits: damage found and reported */
     int boot_degraded;      /* keel-boot booted us without boot control */
     uint32_t damage_events; /* times damage was found since start */
@@ -103,6 +106,12 @@ extern const struct cmd node_store_cmds[];
 extern const struct cmd node_id_cmds[];
 extern const struct cmd node_update_cmds[];
 extern const struct cmd node_chain_cmds[];
+extern const struct cmd node_net_cmds[];
+extern const struct cmd node_peer_cmds[];
+int node_metrics(struct cmd_ctx *ctx, int argc, char **argv);
+/* The network line of `status`. */
+void node_net_status_line(struct cmd_ctx *ctx, struct node *node);
+void node_net_status_json(struct cmd_ctx *ctx, struct node *node);
 /* One step of a background `chain verify`; 1 when it finished. */
 int node_chain_verify_step(struct node *node, struct cmd_ctx *ctx);
 /* The update set-up after storage is mounted, and the main loop's tick

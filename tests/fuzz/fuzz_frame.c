@@ -17,14 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t buf[4096];
+    static uint8_t buf[FRAME_KEEP_MAX]; /* what a link lends */
     struct frame_rx rx;
     size_t off = 1, step;
 
     if (size == 0)
         return 0;
     step = 1 + data[0] % 17;
-    frame_rx_init(&rx, buf, sizeof(buf));
+    frame_rx_init(&rx, buf, FRAME_MAX_DEFAULT);
     while (off < size) {
         size_t k = size - off < step ? size - off : step;
         int done, used = frame_rx_feed(&rx, data + off, k, &done);

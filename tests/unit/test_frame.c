@@ -113,7 +113,8 @@ test_refusals(void)
 {
     static const struct {
         const char *what;
-        int off;      /* header byte set, or -1: the length */
+        int off;      /* header byte set, or the length: -1 of a discard
+                  * frame, -2 of a ping */
         uint32_t v;   /* its value */
         uint32_t max; /* the link's limit */
         int rc;
@@ -130,6 +131,9 @@ test_refusals(void)
         {"a length of 2^32-1", -1, 0xffffffffu, FRAME_MAX_DEFAULT, -EMSGSIZE,
          FRAME_R_SIZE},
         {"exactly the limit", -1, 1024, 1024, 8, FRAME_R_NONE},
+        {"a ping over its own limit", -2, 65, FRAME_MAX_DEFAULT, -EMSGSIZE,
+         FRAME_R_SIZE},
+        {"a ping at its own limit", -2, 64, FRAME_MAX_DEFAULT, 8, FRAME_R_NONE},
     };
 
     UT_CASE("refusals: each header fault ends the link with its reason");
@@ -138,7 +142,7 @@ test_refusals(void)
         uint8_t h[FRAME_HDR];
         int done, rc;
 
-        frame_encode(h, FRAME_PING, 0);
+        frame_encode(h, cases[i].off == -1 ? FRAME_DISCARD : FRAME_PING, 0);
         if (cases[i].off < 0)
             lib_put32(h + 4, cases[i].v);
         else
@@ -159,6 +163,38 @@ test_refusals(void)
     UT_CHECK(frame_type_name(77) == NULL);
 }
 
+static void
+test_discard(void)
+{
+    uint8_t b[FRAME_HDR + 3000], keep[FRAME_KEEP_MAX] = {0};
+    struct frame_rx rx;
+    size_t off = 0;
+    int frames = 0, done;
+
+    UT_CASE("a discard frame is counted and skipped, never copied");
+    frame_encode(b, FRAME_DISCARD, 3000);
+    memset(b + FRAME_HDR, 0xAB, 3000);
+    frame_rx_init(&rx, keep, FRAME_MAX_DEFAULT);
+    while (off < sizeof(b)) {
+        size_t k = sizeof(b) - off < 700 ? sizeof(b) - off : 700;
+        int used = frame_rx_feed(&rx, b + off, k, &done);
+
+        UT_CHECK(used > 0);
+        if (used <= 0)
+            break;
+        frames += done;
+        off += (size_t)used;
+    }
+    UT_CHECK_EQ(frames, 1);
+    UT_CHECK_EQ(rx.type, FRAME_DISCARD);
+    UT_CHECK_EQ(rx.len, 3000);
+    UT_CHECK_EQ(keep[0], 0);
+    UT_CHECK_EQ(rx.fed, sizeof(b));
+    UT_CHECK_EQ(frame_type_max(FRAME_DISCARD, 1000), 1000);
+    UT_CHECK_EQ(frame_type_max(FRAME_PING, 1000), 64);
+    UT_CHECK_EQ(frame_type_max(99, 1000), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -170,5 +206,6 @@ main(int argc, char **argv)
     test_golden();
     test_splits();
     test_refusals();
+    test_discard();
     return ut_done();
 }

@@ -8,12 +8,12 @@
  * Deliberately absent: NET_C (lwIP carries the bytes), FS_IO (no file
  * access from the library), TIMING_C, platform entropy (entropy comes
  * from the HAL rng through mbedtls_hardware_poll(), see src/net/tls.c),
- * every cipher suite but ECDHE-ECDSA with AES-GCM on P-256.
+ * every cipher suite but ECDHE-ECDSA on P-256 with AES-128-GCM or
+ * ChaCha20-Poly1305.
  *
  * Memory: PLATFORM_MEMORY lets keel (src/net/tls.c) and lwIP's binding
  * point mbedTLS's calloc/free at lwIP's static heap (MEM_SIZE in
- * lwipopts.h), so TLS memory is bounded and no malloc is ever called.  Records are capped at 4 KiB:
- * both ends of a link are keel nodes, so no peer sends larger ones.
+ * lwipopts.h), so TLS memory is bounded and no malloc is ever called.
  */
 #ifndef KEEL_MBEDTLS_CONFIG_H
 #define KEEL_MBEDTLS_CONFIG_H
@@ -37,6 +37,9 @@
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_GCM_C
+#define MBEDTLS_CHACHA20_C
+#define MBEDTLS_POLY1305_C
+#define MBEDTLS_CHACHAPOLY_C
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA256_C
@@ -74,11 +77,16 @@
 #define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
-#define MBEDTLS_SSL_IN_CONTENT_LEN 4096
+/* Records in: 16 KiB, what openssl peers send; keel clients ask keel
+ * servers for 4 KiB fragments, and after the handshake the buffers
+ * shrink to what was negotiated.  Records out: at most 4 KiB. */
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
+#define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 #define MBEDTLS_SSL_CIPHERSUITES                                               \
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                           \
-        MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+        MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
 
 /* Diagnostics */
 #define MBEDTLS_VERSION_C

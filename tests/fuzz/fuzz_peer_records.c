@@ -1,0 +1,41 @@
+/*
+ * tests/fuzz/fuzz_peer_records.c - libFuzzer target: the trust list and
+ * dial list decoders (src/net/trust.c), which read peer.trust and
+ * peer.dial from the store.  The first byte picks the decoder.  A
+ * record that decodes must encode back to the same bytes; nothing may
+ * crash or overrun.  Seeds: tests/vectors/formats/peer-*.bin behind
+ * their selector byte.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/trust.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static uint8_t out[TRUST_REC_MAX];
+
+    if (size == 0)
+        return 0;
+    if (data[0] & 1) {
+        struct dial_list d;
+
+        if (dial_decode(data + 1, size - 1, &d) == 0 &&
+            (dial_encode(&d, out) != size - 1 ||
+             memcmp(out, data + 1, size - 1) != 0))
+            abort();
+    } else {
+        struct trust_list t;
+
+        if (trust_decode(data + 1, size - 1, &t) == 0 &&
+            (trust_encode(&t, out) != size - 1 ||
+             memcmp(out, data + 1, size - 1) != 0))
+            abort();
+    }
+    return 0;
+}
