@@ -44,6 +44,32 @@ mkkey good && mkkey bad && mkkey srv || {
     exit 0
 }
 
+# --- DHCP: the default on packet (dnsmasq serves the namespace) -----------
+if command -v dnsmasq >/dev/null; then
+    dnsmasq --no-daemon --user=root --group=root --interface=veth1 \
+        --bind-interfaces --except-interface=lo --port=0 \
+        --dhcp-range=10.79.0.50,10.79.0.60,255.255.255.0,1h \
+        --dhcp-leasefile="$tmp/leases" --pid-file="$tmp/dnsmasq.pid" \
+        >"$tmp/dnsmasq.log" 2>&1 &
+    NET_PIDS+=($!)
+    NODE_NET=packet:veth0 node_start dh "" || fail "net_kernel: dhcp node"
+    v=
+    for _ in $(seq 40); do
+        v=$(q dh "net status" | grep '^address:')
+        [[ "$v" == *"(dhcp)"* && "$v" != *" 0.0.0.0 "* ]] && break
+        sleep 0.25
+    done
+    if [[ "$v" == "address:  10.79.0."[56]*"gateway 10.79.0.1 (dhcp)" ]]; then
+        ok "net_kernel: on packet with no address set, DHCP gives one ($v)"
+    else
+        fail "net_kernel: dhcp" "$v"
+    fi
+    node_stop dh
+    kill "${NET_PIDS[-1]}" 2>/dev/null
+else
+    echo "SKIP - net_kernel: dhcp: dnsmasq is not installed (dnsmasq-base)"
+fi
+
 NODE_NET=packet:veth0 node_start k $K || {
     fail "net_kernel: keel did not start on packet:veth0" \
         "$(tail -n 3 "$tmp/k.err")"
@@ -164,6 +190,57 @@ if wait_metric closed frame_timeout "$before" 3; then
 else
     fail "net_kernel: frame timeout" "$before -> $(closed frame_timeout)"
 fi
+
+# --- per-link rates: frames and bytes per second -----------------------------
+q k "net config set frames_per_s 20" >/dev/null
+before=$(closed frame_rate)
+{ for _ in $(seq 40); do frame 01 "${PING8}FLOODING"; done; sleep 1; } |
+    client good 4 >/dev/null
+if wait_metric closed frame_rate "$before" 4; then
+    ok "net_kernel: 40 frames in a burst over frames_per_s 20 end the link (frame_rate)"
+else
+    fail "net_kernel: frame rate" "$before -> $(closed frame_rate)"
+fi
+q k "net config unset frames_per_s" >/dev/null
+q k "net config set bytes_per_s 65536" >/dev/null
+before=$(closed byte_rate)
+{
+    for _ in 1 2 3; do
+        frame 03 '\x00\x80\x00\x00'
+        head -c 32768 /dev/zero
+    done
+    sleep 1
+} | client good 4 >/dev/null
+if wait_metric closed byte_rate "$before" 4; then
+    ok "net_kernel: 96 KiB in a second over bytes_per_s 64 KiB ends the link (byte_rate)"
+else
+    fail "net_kernel: byte rate" "$before -> $(closed byte_rate)"
+fi
+q k "net config unset bytes_per_s" >/dev/null
+
+# --- handshakes in progress and links in ---------------------------------------
+q k "net config set handshakes 1" >/dev/null
+before=$(refused handshakes_busy)
+(exec 3<>/dev/tcp/$K/$PORT && sleep 3) 2>/dev/null &
+NET_PIDS+=($!)
+sleep 0.5
+(exec 3<>/dev/tcp/$K/$PORT && sleep 1) 2>/dev/null
+if wait_metric refused handshakes_busy "$before" 3; then
+    ok "net_kernel: a second handshake while one is in progress is refused at handshakes 1 (handshakes_busy)"
+else
+    fail "net_kernel: handshakes" "$before -> $(refused handshakes_busy)"
+fi
+q k "net config unset handshakes" >/dev/null
+sleep 2.5
+q k "net config set links_in 1" >/dev/null
+before=$(refused links_full)
+{ sleep 1; } | client good 3 >/dev/null
+if wait_metric refused links_full "$before" 3; then
+    ok "net_kernel: a link over links_in 1 (the good link holds it) is refused (links_full)"
+else
+    fail "net_kernel: links_in" "$before -> $(refused links_full)"
+fi
+q k "net config unset links_in" >/dev/null
 
 # --- 200 connection attempts in a burst --------------------------------------
 before=$(refused conn_rate)

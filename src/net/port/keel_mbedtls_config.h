@@ -77,13 +77,15 @@
 #define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
-/* Records in: 16 KiB, what openssl peers send; keel clients ask keel
- * servers for 4 KiB fragments, and after the handshake the buffers
- * shrink to what was negotiated.  Records out: at most 4 KiB. */
+/* Records of 16 KiB, what openssl peers send and expect; keel clients
+ * ask keel servers for 4 KiB fragments (RFC 6066), and after the
+ * handshake both buffers shrink to what was negotiated.  Both lengths
+ * must stay 16 KiB: with variable buffers, mbedTLS sizes a link that
+ * negotiated nothing by the smaller of the two. */
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 #define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 16384
 #define MBEDTLS_SSL_CIPHERSUITES                                               \
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                           \
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
