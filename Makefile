@@ -61,8 +61,8 @@ NET_SRCS := src/net/netif.c src/net/peer.c src/net/cert.c src/net/trust.c \
 	src/net/frame.c
 NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/health.c src/node/cmds.c src/node/files.c \
-	src/console/line.c src/console/cmd.c \
-	$(CRYPTO_SRCS) \
+	src/console/line.c src/console/cmd.c src/console/unlock.c \
+	src/node/cmds_op.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
@@ -160,7 +160,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame trust simwire gate
+	formats boot file frame trust simwire gate unlock
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -183,6 +183,8 @@ UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
 UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
+UT_SRCS_unlock := tests/unit/test_unlock.c src/console/unlock.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL)
 UT_SRCS_trust := tests/unit/test_trust.c src/net/trust.c src/lib/crc32c.c
 # The gate links the TLS side whole (cert.c and what lwIP's binding asks
 # of its platform); the test brings its own wall clock.
@@ -310,7 +312,8 @@ FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
 FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/net/frame.c
 FUZZ_PEERREC_SRCS := tests/fuzz/fuzz_peer_records.c src/net/trust.c \
-	src/lib/crc32c.c
+	src/console/unlock.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
+	$(HOST_HAL)
 $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_bundle,fuzz,$(FUZZ_BUNDLE_SRCS),-lbearssl))
@@ -319,7 +322,8 @@ $(eval $(call program,$(UT_OUT)/fuzz_chain_import,fuzz,$(FUZZ_CHAIN_SRCS),\
 $(eval $(call program,$(UT_OUT)/fuzz_identity,fuzz,$(FUZZ_ID_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
-$(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),))
+$(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
+	-lbearssl))
 
 # The store's seed: a real image made by mkseed.
 MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \

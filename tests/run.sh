@@ -360,6 +360,14 @@ else
     fail "net_kernel: $k not built"
 fi
 
+# --- operator unlock at the console (issue #16, first part) ---------------
+if [ -x "$k" ]; then
+    # shellcheck source=tests/unlock.sh
+    . tests/unlock.sh
+else
+    fail "unlock: $k not built"
+fi
+
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then
     for mode in create rotate; do

@@ -354,6 +354,8 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
                 path, path, *u ? " " : "", u, path);
         return -EINVAL;
     }
+    if ((c->flags & CMD_PRIV) && cmd_priv(ctx, path) != 0)
+        return -EACCES;
     if (n < c->min_args || n > c->max_args) {
         cmd_err(ctx, "%s: %s arguments (usage: %s%s%s); see 'help %s'", path,
                 n < c->min_args ? "missing" : "too many", path, *u ? " " : "",
@@ -361,6 +363,12 @@ cmd_exec(const struct cmd *table, struct cmd_ctx *ctx, char *line)
         return -EINVAL;
     }
     return run(c, ctx, json, n, argv + depth);
+}
+
+int
+cmd_priv(struct cmd_ctx *ctx, const char *path)
+{
+    return ctx->priv != NULL ? ctx->priv(ctx, path) : 0;
 }
 
 int

@@ -31,7 +31,7 @@ typedef int (*cmd_handler_fn)(struct cmd_ctx *ctx, int argc, char **argv);
 
 enum cmd_flags {
     CMD_JSON = 1 << 0, /* accepts --json */
-    CMD_PRIV = 1 << 1, /* needs an unlocked console (later issue) */
+    CMD_PRIV = 1 << 1, /* changes the device: needs an unlocked console */
 };
 
 struct cmd {
@@ -53,7 +53,14 @@ struct cmd_ctx {
     void *write_arg;
     int json;   /* --json was given */
     void *node; /* the node's state, for handlers */
+    /* Asked before a CMD_PRIV row runs (and by cmd_priv()): 0 to go on,
+     * or a negative errno after saying why.  NULL: nothing is locked. */
+    int (*priv)(struct cmd_ctx *ctx, const char *path);
 };
+
+/* For a handler that changes the device only with some arguments: 0, or
+ * the refusal ctx->priv printed. */
+int cmd_priv(struct cmd_ctx *ctx, const char *path);
 
 /* Split line in place into at most max words.  Words are separated by
  * spaces or tabs; "double" and 'single' quotes group, backslash escapes

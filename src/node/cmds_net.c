@@ -301,10 +301,10 @@ h_trust_list(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cmd trust_cmds[] = {
-    {"add", 1, 1, 0, "FINGERPRINT|KEYFILE",
+    {"add", 1, 1, CMD_PRIV, "FINGERPRINT|KEYFILE",
      "trust a peer key: 64 hex digits (from its 'id show') or its PEM",
      h_trust_add, NULL},
-    {"remove", 1, 1, 0, "FINGERPRINT|KEYFILE",
+    {"remove", 1, 1, CMD_PRIV, "FINGERPRINT|KEYFILE",
      "stop trusting a key; its links close", h_trust_remove, NULL},
     {"list", 0, 0, CMD_JSON, "[--json]", "the trusted keys", h_trust_list,
      NULL},
@@ -726,6 +726,7 @@ node_metrics(struct cmd_ctx *ctx, int argc, char **argv)
     cmd_printf(ctx, "# HELP keel_degraded Damage found (1) or none (0).\n"
                     "# TYPE keel_degraded gauge\n");
     cmd_printf(ctx, "keel_degraded %d\n", node->degraded != 0);
+    node_unlock_metrics(ctx, node);
     cmd_printf(ctx, "# HELP keel_peer_handshakes_total TLS handshakes of peer "
                     "links, by result.\n"
                     "# TYPE keel_peer_handshakes_total counter\n");

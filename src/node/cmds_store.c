@@ -21,6 +21,7 @@
 /* Prefixes of the keys modules keep (the next modules' included). */
 static const char *const internal_prefixes[] = {
     "sec.", "upd.", "chain.", "clog.", "id.", "net.", "peer.", "sync.", "log.",
+    "op.",
 };
 
 /* Internal-looking keys that are settings an operator may change. */
@@ -421,15 +422,15 @@ const struct cmd node_store_cmds[] = {
     {"check", 0, 0, 0, "",
      "read and verify every record; lists bad ones, fails if any", h_check,
      NULL},
-    {"scrub", 0, 0, 0, "",
+    {"scrub", 0, 0, CMD_PRIV, "",
      "compact away damaged records (after 'store check' and any repair)",
      h_scrub, NULL},
     {"keys", 0, 0, CMD_JSON, "[--json]", "list keys and value lengths", h_keys,
      NULL},
     {"get", 1, 1, 0, "KEY", "show a key's value (text, or hex:...)", h_get,
      NULL},
-    {"put", 2, 2, 0, "KEY VALUE", "set a key to a text value (atomic)", h_put,
+    {"put", 2, 2, CMD_PRIV, "KEY VALUE", "set a key to a text value (atomic)", h_put,
      NULL},
-    {"del", 1, 1, 0, "KEY", "delete a key", h_del, NULL},
+    {"del", 1, 1, CMD_PRIV, "KEY", "delete a key", h_del, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

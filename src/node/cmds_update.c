@@ -478,6 +478,8 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "update keyring: --json only shows the keyring");
         return -EINVAL;
     }
+    if ((rc = cmd_priv(ctx, "update keyring")) != 0)
+        return rc;
     n = node_file_load(argv[0], buf, sizeof(buf), "signed keyring", why,
                        sizeof(why));
     if (n < 0) {
@@ -557,16 +559,16 @@ h_metrics(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd node_update_cmds[] = {
-    {"install", 1, 1, 0, "FILE",
+    {"install", 1, 1, CMD_PRIV, "FILE",
      "verify a signed bundle, then write it to the inactive slot", h_install,
      NULL},
     {"status", 0, 0, CMD_JSON, "[--json]",
      "slots, their states and versions, anti-rollback counter, keyring",
      h_status, NULL},
-    {"confirm", 0, 0, 0, "", "the running trial slot is good", h_confirm, NULL},
-    {"recover", 0, 1, 0, "--force",
+    {"confirm", 0, 0, CMD_PRIV, "", "the running trial slot is good", h_confirm, NULL},
+    {"recover", 0, 1, CMD_PRIV, "--force",
      "rebuild a corrupt boot control from the running slot", h_recover, NULL},
-    {"rollback", 0, 0, 0, "", "mark the running slot bad and reboot",
+    {"rollback", 0, 0, CMD_PRIV, "", "mark the running slot bad and reboot",
      h_rollback, NULL},
     {"keyring", 0, 1, CMD_JSON, "[--json] [SIGNED-KEYRING]",
      "show the release keyring, or rotate it (a file signed by the "

@@ -64,6 +64,7 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_printf(ctx, "},\"peers\":\"%s\"",
                    id->state == IDENTITY_READY ? "allowed" : "refused");
         node_net_status_json(ctx, node);
+        node_unlock_status(ctx, node);
         cmd_printf(ctx, "}\n");
         return 0;
     }
@@ -87,5 +88,6 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
                id->state == IDENTITY_READY ? "allowed"
                                            : "refused (no usable identity)");
     node_net_status_line(ctx, node);
+    node_unlock_status(ctx, node);
     return 0;
 }

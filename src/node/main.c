@@ -114,6 +114,7 @@ run_line(char *line, int echo)
         .write = con_out,
         .write_arg = &kp->node.con,
         .node = &kp->node,
+        .priv = node_priv,
     };
     const char *p = line;
 
@@ -286,6 +287,7 @@ main(int argc, char **argv)
     }
     node_storage_mount(&kp->node);
     node_update_init(&kp->node);
+    node_unlock_init(&kp->node);
     if (net_init() != 0) {
         fprintf(stderr, "keel: network stack failed to start\n");
         return 1;
@@ -308,6 +310,12 @@ main(int argc, char **argv)
              KEEL_VERSION, hal_sys_board(), hal_sys_arch(), node_build_id(),
              kp->node.flash_path, (unsigned)(BOARD_FLASH_SIZE >> 20));
     con_out(&kp->node.con, buf, strlen(buf));
+    if (kp->node.unlock.ops.n == 0) {
+        static const char unprov[] =
+            "no operator key: this console is not locked ('op add FILE')\n";
+
+        con_out(&kp->node.con, unprov, sizeof(unprov) - 1);
+    }
 
     if (kp->node.con.interactive)
         line_ed_init(&kp->ed, "keel> ", con_out, complete, &kp->node.con);

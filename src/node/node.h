@@ -13,6 +13,7 @@
 
 #include "board.h"
 #include "console/cmd.h"
+#include "console/unlock.h"
 #include "hal/console.h"
 #include "hal/flash.h"
 #include "chain/chain.h"
@@ -83,6 +84,7 @@ struct node {
     int stop_status;
     int reboot;
     struct net net;         /* the network and peer links (net/net.h) */
+    struct unlock unlock;   /* operator unlock (console/unlock.h) */
     const char *net_spec;   /* --net or KEEL_NET, or NULL: no network */
     unsigned degraded;      /* NODE_DEG_* bits: damage found and reported */
     int boot_degraded;      /* keel-boot booted us without boot control */
@@ -107,6 +109,16 @@ extern const struct cmd node_id_cmds[];
 extern const struct cmd node_update_cmds[];
 extern const struct cmd node_chain_cmds[];
 extern const struct cmd node_net_cmds[];
+extern const struct cmd node_op_cmds[];
+int node_unlock(struct cmd_ctx *ctx, int argc, char **argv);
+int node_lock(struct cmd_ctx *ctx, int argc, char **argv);
+/* ctx->priv for the console: refuses while locked, saying how to unlock. */
+int node_priv(struct cmd_ctx *ctx, const char *path);
+/* Load operator keys; seed the first from the image when there are none. */
+void node_unlock_init(struct node *node);
+/* The console line of `status`, and its metrics. */
+void node_unlock_status(struct cmd_ctx *ctx, struct node *node);
+void node_unlock_metrics(struct cmd_ctx *ctx, struct node *node);
 extern const struct cmd node_peer_cmds[];
 int node_metrics(struct cmd_ctx *ctx, int argc, char **argv);
 /* The network line of `status`. */

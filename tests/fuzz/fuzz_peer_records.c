@@ -1,7 +1,8 @@
 /*
  * tests/fuzz/fuzz_peer_records.c - libFuzzer target: the trust list and
  * dial list decoders (src/net/trust.c), which read peer.trust and
- * peer.dial from the store.  The first byte picks the decoder.  A
+ * peer.dial from the store, and the operator keys' (op.keys,
+ * src/console/unlock.c).  The first byte picks the decoder (mod 3).  A
  * record that decodes must encode back to the same bytes; nothing may
  * crash or overrun.  Seeds: tests/vectors/formats/peer-*.bin behind
  * their selector byte.
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console/unlock.h"
 #include "net/trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,7 +24,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size == 0)
         return 0;
-    if (data[0] & 1) {
+    if (data[0] % 3 == 2) {
+        struct unlock_ops o;
+
+        if (unlock_ops_decode(data + 1, size - 1, &o) == 0 &&
+            (unlock_ops_encode(&o, out) != size - 1 ||
+             memcmp(out, data + 1, size - 1) != 0))
+            abort();
+    } else if (data[0] % 3 == 1) {
         struct dial_list d;
 
         if (dial_decode(data + 1, size - 1, &d) == 0 &&

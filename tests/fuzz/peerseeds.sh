@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Seeds for fuzz_peer_records: each golden record behind the byte that
-# selects its decoder (even: trust list, odd: dial list).
+# selects its decoder (mod 3: 0 trust list, 1 dial list, 2 operator keys).
 set -euo pipefail
 out=$1
 mkdir -p "$out"
 { printf '\x00'; cat tests/vectors/formats/peer-trust.bin; } >"$out/trust"
 { printf '\x01'; cat tests/vectors/formats/peer-dial.bin; } >"$out/dial"
+{ printf '\x02'; cat tests/vectors/formats/operator-keys.bin; } >"$out/ops"

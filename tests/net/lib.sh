@@ -52,15 +52,16 @@ hub() {
 }
 
 # node_start NAME IP [ENV=VALUE...]: a node with flash $tmp/NAME.img on
-# the hub as port NAME (or on $NODE_NET when set), address IP/24.
-# Returns when its first prompt is out.
+# the hub as port NAME (or on $NODE_NET when set; "none": no network),
+# address IP/24 (none when empty).  Returns when its first prompt is out.
 node_start() {
-    local name=$1 ip=$2 fd
+    local name=$1 ip=$2 fd net
     shift 2
     rm -f "$tmp/$name.in"
     mkfifo "$tmp/$name.in"
-    env "$@" "$KEEL" --flash "$tmp/$name.img" \
-        --net "${NODE_NET:-simwire:$tmp/wire.sock,port=$name}" \
+    net=${NODE_NET:-simwire:$tmp/wire.sock,port=$name}
+    [ "$net" = none ] && net=
+    env "$@" "$KEEL" --flash "$tmp/$name.img" ${net:+--net "$net"} \
         <"$tmp/$name.in" >>"$tmp/$name.log" 2>>"$tmp/$name.err" &
     NODE_PID[$name]=$!
     NET_PIDS+=($!)
