@@ -35,7 +35,7 @@ BUILD_ID := $(shell git describe --always --dirty --abbrev=12 2>/dev/null \
 # crc32c and why go with the store, hex with crypto, so no program links
 # one twice.
 STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
-	src/lib/crc32c.c src/lib/why.c
+	src/store/logring.c src/lib/crc32c.c src/lib/why.c src/lib/klog.c
 # What keel-boot needs of the update code: formats, boot control, the
 # trust floor, a slot's checks; the installer (update.c) is the node's.
 UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \
@@ -62,7 +62,7 @@ NET_SRCS := src/net/netif.c src/net/peer.c src/net/cert.c src/net/trust.c \
 NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/health.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c src/console/unlock.c \
-	src/node/cmds_op.c $(CRYPTO_SRCS) \
+	src/node/cmds_op.c src/node/log.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
@@ -295,6 +295,9 @@ PC_SRCS := tests/powercut/powercut.c $(STORE_SRCS) hal/sim/flash_sim.c \
 # the sanitized build.
 $(eval $(call program,$(UT_OUT)/powercut,host,$(PC_SRCS),))
 $(eval $(call program,$(UT_OUT)/powercut-san,san,$(PC_SRCS),))
+# The log ring's own power-cut rig (every operation, each way it fails).
+$(eval $(call program,$(UT_OUT)/logcut,san,tests/powercut/logcut.c \
+	src/store/logring.c src/lib/crc32c.c hal/sim/flash_sim.c,))
 POWERCUT_SAMPLE ?= 13
 powercut: $(UT_OUT)/powercut
 	$(Q)$(UT_OUT)/powercut --double 6 --double-every 11
@@ -485,7 +488,7 @@ soak-identity: $(OUT)/keel
 damage: all build/tools/damage-points
 	$(Q)bash tests/damage/campaign.sh
 
-test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/fuzz_store_mount \
+test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_store_mount \
 		build/fuzz/store-corpus/seed $(UT_OUT)/fuzz_keyparse \
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \

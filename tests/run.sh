@@ -70,6 +70,21 @@ else
     fi
 fi
 
+# --- the log ring's power cuts: every flash operation, each failure mode --
+if [ ! -x build/test/logcut ]; then
+    fail "logcut" "build/test/logcut not built"
+else
+    build/test/logcut >"$tmp/logcut.log" 2>&1
+    rc=$?
+    line=$(tail -n 1 "$tmp/logcut.log")
+    if [ "$rc" -eq 0 ] && grep -q ', 0 violations$' <<<"$line"; then
+        ok "$line"
+    else
+        fail "logcut" "$line (exit $rc)"
+        head -n 20 "$tmp/logcut.log" | sed 's/^/    /'
+    fi
+fi
+
 # --- fuzz smoke: each libFuzzer target, bounded, from its seeds ----------
 # fuzz_smoke TARGET RUNS MAX_LEN CORPUS WHAT: run build/test/TARGET.
 fuzz_smoke() {

@@ -118,6 +118,24 @@ else
     fail "update: rollback of a failing node" "exit $rc, $n failed trials"
     sed 's/^/    /' "$tmp/out" | tail -n 14
 fi
+# The log tells the story across the boots: keel-boot's decisions (the
+# failed trials, the rollback, the slot started) and keel's lines, each
+# under its boot number; `log show --boot -1` is the boot before.
+printf 'log show\nlog show --boot -1\n' |
+    timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
+lb=$(sed -n 's/^\([0-9]*\) info .*keel-boot: boot [0-9]*: starting slot a$/\1/p' \
+    "$tmp/out" | sort -n | tail -n 1)
+if [ "$(grep -c 'keel-boot: boot [0-9]*: slot b exited with status 3 during its trial' "$tmp/out")" -ge 3 ] &&
+    grep -q 'keel-boot: slot b: trial out of tries, marking it bad' "$tmp/out" &&
+    [ -n "$lb" ] &&
+    grep -q "^$lb info .* boot $lb: keel 0.1.0 .*under keel-boot" "$tmp/out" &&
+    grep -q "^$((lb - 1)) .*keel-boot: boot $((lb - 1)): starting slot" \
+        <(sed -n '/^keel> log show --boot -1/,$p' "$tmp/out"); then
+    ok "log: keel-boot's decisions and keel's lines survive reboots, by boot number"
+else
+    fail "log: across boots" "boot $lb"
+    grep -E '^[0-9]+ ' "$tmp/out" | tail -n 12 | sed 's/^/    /'
+fi
 # The reason survives in boot control: update status says why.
 printf 'update status\nupdate status --json\n' |
     timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1

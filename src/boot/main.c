@@ -51,8 +51,11 @@
 #include "board.h"
 #include "boot/choose.h"
 #include "hal/board.h"
+#include "hal/clock.h"
 #include "hal/os.h"
 #include "hal/sys.h"
+#include "lib/klog.h"
+#include "store/logring.h"
 #include "update/archive.h"
 #include "update/update.h"
 
@@ -72,7 +75,7 @@ static void
 say(void *arg, const char *msg)
 {
     (void)arg;
-    fprintf(stderr, "keel-boot: %s\n", msg);
+    klog(KLOG_INFO, "%s", msg);
 }
 
 struct slot_reader {
@@ -191,7 +194,27 @@ struct boot {
     struct store st;
     struct boot_trust trust;
     struct upd_work work;
+    /* The log ring, while the flash is open (not in degraded mode: then
+     * keel-boot writes nothing), and what happened to the last run,
+     * logged by the next prepare(). */
+    struct logring log;
+    int log_ok;
+    char pending[200];
 };
+
+/* klog()'s sink: keel-boot's decisions go to the log partition. */
+static void
+log_sink(void *arg, int sev, const char *text)
+{
+    struct boot *b = arg;
+
+    char line[LOG_TEXT_MAX + 1];
+
+    if (b->log_ok && !b->degraded) {
+        snprintf(line, sizeof(line), "keel-boot: %s", text);
+        (void)logring_append(&b->log, sev, hal_clock_wall(), line);
+    }
+}
 
 /* Unpack slot s into b->dir; 0, -EBADMSG (the archive's fault: why
  * set), or another error (the work directory's: told here). */
@@ -206,8 +229,8 @@ place(struct boot *b, const struct hal_flash *slot, int s, const char **why)
     else
         *why = "path too long";
     if (rc != 0 && rc != -EBADMSG)
-        fprintf(stderr, "keel-boot: cannot unpack slot %c into %s: %s: %s\n",
-                slot_name(s), b->dir, *why, strerror(-rc));
+        klog(KLOG_WARN, "cannot unpack slot %c into %s: %s: %s\n", slot_name(s),
+             b->dir, *why, strerror(-rc));
     return rc;
 }
 
@@ -310,10 +333,10 @@ choose_degraded(struct boot *b, const struct hal_flash *part)
         return -ENOKEY;
     }
     if (rc != 0) {
-        fprintf(stderr,
-                "keel-boot: boot control corrupt and the store cannot vouch "
-                "for a slot (%s): not booting\n",
-                why);
+        klog(KLOG_WARN,
+             "boot control corrupt and the store cannot vouch "
+             "for a slot (%s): not booting\n",
+             why);
         return -EPERM;
     }
     for (;;) {
@@ -323,17 +346,17 @@ choose_degraded(struct boot *b, const struct hal_flash *part)
 
         if (s < 0)
             return s;
-        fprintf(stderr,
-                "keel-boot: slot %c (degraded: verified by its "
-                "signatures; boot control not written)\n",
-                slot_name(s));
+        klog(KLOG_INFO,
+             "slot %c (degraded: verified by its "
+             "signatures; boot control not written)\n",
+             slot_name(s));
         rc = place(b, slots[s], s, &w);
         if (rc != -EBADMSG)
             return rc == 0 ? s : rc;
-        fprintf(stderr,
-                "keel-boot: slot %c: archive does not unpack (%s); skipping "
-                "it in this run\n",
-                slot_name(s), w);
+        klog(KLOG_INFO,
+             "slot %c: archive does not unpack (%s); skipping "
+             "it in this run\n",
+             slot_name(s), w);
         b->failed[s] = 1;
     }
 }
@@ -354,10 +377,14 @@ prepare(struct boot *b)
     b->degraded = 0;
     rc = hal_board_flash_open(b->flash, part, BOOT_PART_COUNT, &why);
     if (rc != 0) {
-        fprintf(stderr, "keel-boot: cannot open flash '%s': %s%s%s\n", b->flash,
-                strerror(-rc), *why ? ": " : "", why);
+        klog(KLOG_WARN, "cannot open flash '%s': %s%s%s\n", b->flash,
+             strerror(-rc), *why ? ": " : "", why);
         return rc;
     }
+    b->log_ok = logring_mount(&b->log, &part[BOOT_PART_log], 0) == 0;
+    if (b->pending[0] != '\0')
+        log_sink(b, LOG_WARN, b->pending);
+    b->pending[0] = '\0';
     slots[0] = &part[BOOT_PART_slot_a];
     slots[1] = &part[BOOT_PART_slot_b];
     rc = ctl_mount(ctl, &part[BOOT_PART_bootctl]);
@@ -366,11 +393,17 @@ prepare(struct boot *b)
     if (rc == -EBADMSG)
         s = choose_degraded(b, part);
     else if (rc != 0) {
-        fprintf(stderr, "keel-boot: control block unreadable: %s\n",
-                strerror(-rc));
+        klog(KLOG_WARN, "control block unreadable: %s\n", strerror(-rc));
         s = -EIO;
     } else
         s = choose_normal(b, ctl, slots);
+    if (s >= 0)
+        klog(KLOG_INFO, "boot %u: starting slot %c%s", (unsigned)b->log.boot,
+             slot_name(s),
+             b->trial      ? " on trial"
+             : b->degraded ? " (degraded: boot control lost)"
+                           : "");
+    b->log_ok = 0;
     hal_board_flash_close();
     return s;
 }
@@ -392,6 +425,7 @@ main(int argc, char **argv)
     char wbuf[BOOT_PATH_MAX], prog[BOOT_PATH_MAX];
     int crashes = 0, rc;
 
+    klog_prog("keel-boot");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc)
             flash = argv[++i];
@@ -411,59 +445,61 @@ main(int argc, char **argv)
     }
     if (workdir == NULL) {
         if (path_fmt(wbuf, sizeof(wbuf), "%s.boot", flash) != 0) {
-            fprintf(stderr,
-                    "keel-boot: the flash path is too long for the default "
-                    "work directory FILE.boot; give a shorter --workdir\n");
+            klog(KLOG_INFO,
+                 "the flash path is too long for the default "
+                 "work directory FILE.boot; give a shorter --workdir\n");
             return 2;
         }
         workdir = wbuf;
     }
     /* The longest path made from it must fit, before anything is done. */
     if (path_fmt(prog, sizeof(prog), "%s/slot-a/bin/keel", workdir) != 0) {
-        fprintf(stderr,
-                "keel-boot: --workdir is too long (%zu bytes; at most %zu): "
-                "choose a shorter directory\n",
-                strlen(workdir), sizeof(prog) - 1 - strlen("/slot-a/bin/keel"));
+        klog(KLOG_INFO,
+             "--workdir is too long (%zu bytes; at most %zu): "
+             "choose a shorter directory\n",
+             strlen(workdir), sizeof(prog) - 1 - strlen("/slot-a/bin/keel"));
         return 2;
     }
     rc = hal_os_mkdir(workdir);
     if (rc != 0) {
-        fprintf(stderr, "keel-boot: cannot create %s: %s\n", workdir,
-                strerror(-rc));
+        klog(KLOG_WARN, "cannot create %s: %s\n", workdir, strerror(-rc));
         return 1;
     }
     /* The one allocation: keel-boot's whole context, made at start. */
     b = calloc(1, sizeof(*b));
     if (b == NULL) {
-        fprintf(stderr, "keel-boot: cannot allocate %zu bytes\n", sizeof(*b));
+        klog(KLOG_WARN, "cannot allocate %zu bytes\n", sizeof(*b));
         return 1;
     }
     b->flash = flash;
+    klog_sink(log_sink, b);
     b->workdir = workdir;
     for (;;) {
         int s = prepare(b);
         char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
-             deg_env[] = "KEEL_BOOT_DEGRADED=1";
-        char *env[] = {slot_env, sup_env, NULL, NULL};
+             deg_env[] = "KEEL_BOOT_DEGRADED=1", boot_env[32];
+        char *env[] = {slot_env, sup_env, boot_env, NULL, NULL};
         struct hal_os_exit ex;
 
         if (s < 0) {
-            fprintf(stderr, "keel-boot: nothing to boot (%s)\n",
-                    s == -ENOENT && b->degraded
-                        ? "boot control is corrupt and no slot verifies "
-                          "against the store's keyring, or each failed in "
-                          "this run; see docs/RUNBOOK.md"
-                    : s == -ENOENT ? "no bootable slot; install an image "
-                                     "with 'keel --flash FILE' and 'update "
-                                     "install'"
-                    : s == -ENOKEY ? "boot control corrupt and no keyring "
-                                     "to verify a slot with"
-                                   : strerror(-s));
+            klog(KLOG_WARN, "nothing to boot (%s)\n",
+                 s == -ENOENT && b->degraded
+                     ? "boot control is corrupt and no slot verifies "
+                       "against the store's keyring, or each failed in "
+                       "this run; see docs/RUNBOOK.md"
+                 : s == -ENOENT ? "no bootable slot; install an image "
+                                  "with 'keel --flash FILE' and 'update "
+                                  "install'"
+                 : s == -ENOKEY ? "boot control corrupt and no keyring "
+                                  "to verify a slot with"
+                                : strerror(-s));
             return 1;
         }
         slot_env[sizeof(slot_env) - 2] = slot_name(s);
+        snprintf(boot_env, sizeof(boot_env), "KEEL_LOG_BOOT=%u",
+                 (unsigned)b->log.boot);
         if (b->degraded)
-            env[2] = deg_env;
+            env[3] = deg_env;
         if (path_fmt(prog, sizeof(prog), "%s/bin/keel", b->dir) != 0)
             return 1; /* checked above: cannot happen */
         {
@@ -474,25 +510,27 @@ main(int argc, char **argv)
             rc = hal_os_run(prog, args, env, &ex);
         }
         if (rc != 0) {
-            fprintf(stderr, "keel-boot: cannot start %s: %s\n", prog,
-                    strerror(-rc));
+            klog(KLOG_WARN, "cannot start %s: %s\n", prog, strerror(-rc));
             return 1;
         }
         if (ex.signal == 0 && ex.status == HAL_SYS_EXIT_REBOOT) {
             crashes = 0;
-            fprintf(stderr, "keel-boot: reboot\n");
+            klog(KLOG_INFO, "reboot\n");
             continue;
         }
         if (ex.signal == 0 && ex.status == 0)
             return 0;
         if (ex.signal != 0)
-            fprintf(stderr, "keel-boot: slot %c died of signal %d%s\n",
-                    slot_name(s), ex.signal,
-                    b->trial ? " during its trial" : "");
+            snprintf(b->pending, sizeof(b->pending),
+                     "boot %u: slot %c died of signal %d%s",
+                     (unsigned)b->log.boot, slot_name(s), ex.signal,
+                     b->trial ? " during its trial" : "");
         else
-            fprintf(stderr, "keel-boot: slot %c exited with status %d%s\n",
-                    slot_name(s), ex.status,
-                    b->trial ? " during its trial" : "");
+            snprintf(b->pending, sizeof(b->pending),
+                     "boot %u: slot %c exited with status %d%s",
+                     (unsigned)b->log.boot, slot_name(s), ex.status,
+                     b->trial ? " during its trial" : "");
+        klog(KLOG_WARN, "%s", b->pending);
         if (b->degraded) {
             /* No trial to count: remember it for this run and try the
              * other verified slot. */
@@ -500,8 +538,7 @@ main(int argc, char **argv)
             continue;
         }
         if (!b->trial && ++crashes >= BOOT_CRASHES_MAX) {
-            fprintf(stderr, "keel-boot: %d failures in a row; stopping\n",
-                    crashes);
+            klog(KLOG_WARN, "%d failures in a row; stopping\n", crashes);
             return 1;
         }
     }

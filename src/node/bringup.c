@@ -12,6 +12,7 @@
 #include "hal/clock.h"
 #include "hal/sys.h"
 #include "node/files.h"
+#include "lib/klog.h"
 #include "node/node.h"
 
 #define KEY_CONFIRM_AFTER "update.confirm_after_s"
@@ -22,7 +23,7 @@ static void
 id_log(void *arg, const char *msg)
 {
     (void)arg;
-    fprintf(stderr, "keel: %s\n", msg);
+    klog(KLOG_INFO, "%s\n", msg);
 }
 
 void
@@ -30,44 +31,44 @@ node_storage_mount(struct node *node)
 {
     node->store_rc = store_mount(&node->store, &node->part[NODE_PART_store]);
     if (node->store_rc != 0)
-        fprintf(stderr,
-                "keel: store: mount failed: %s; store commands are "
-                "unavailable (flash image damaged?)\n",
-                strerror(-node->store_rc));
+        klog(KLOG_WARN,
+             "store: mount failed: %s; store commands are "
+             "unavailable (flash image damaged?)\n",
+             strerror(-node->store_rc));
     node->clog_rc = node->store_rc != 0
                         ? node->store_rc
                         : clog_mount(&node->clog, &node->part[NODE_PART_chain],
                                      &node->store);
     if (node->clog_rc != 0 && node->store_rc == 0) {
         node_degrade(node, NODE_DEG_CHAIN);
-        fprintf(stderr,
-                "keel: chain log: mount failed: %s; the chain is "
-                "unavailable\n",
-                strerror(-node->clog_rc));
+        klog(KLOG_WARN,
+             "chain log: mount failed: %s; the chain is "
+             "unavailable\n",
+             strerror(-node->clog_rc));
     }
     if (node->store_rc == 0 && node->store.bad_records > 0)
-        fprintf(stderr,
-                "keel: store: %u corrupt or torn records found and ignored "
-                "at mount; 'store check' lists them\n",
-                (unsigned)node->store.bad_records);
+        klog(KLOG_WARN,
+             "store: %u corrupt or torn records found and ignored "
+             "at mount; 'store check' lists them\n",
+             (unsigned)node->store.bad_records);
     if (node->store_rc == 0 && node->store.bad_headers > 0) {
         node_degrade(node, NODE_DEG_STORE);
-        fprintf(stderr,
-                "keel: store: %u sector header%s damaged; the records "
-                "behind %s are read all the same, and compaction rewrites "
-                "%s ('store check' lists %s)\n",
-                (unsigned)node->store.bad_headers,
-                node->store.bad_headers == 1 ? "" : "s",
-                node->store.bad_headers == 1 ? "it" : "them",
-                node->store.bad_headers == 1 ? "it" : "them",
-                node->store.bad_headers == 1 ? "it" : "them");
+        klog(KLOG_WARN,
+             "store: %u sector header%s damaged; the records "
+             "behind %s are read all the same, and compaction rewrites "
+             "%s ('store check' lists %s)\n",
+             (unsigned)node->store.bad_headers,
+             node->store.bad_headers == 1 ? "" : "s",
+             node->store.bad_headers == 1 ? "it" : "them",
+             node->store.bad_headers == 1 ? "it" : "them",
+             node->store.bad_headers == 1 ? "it" : "them");
     }
     node->ctl_rc = ctl_mount(&node->ctl, &node->part[NODE_PART_bootctl]);
     if (node->ctl_rc == 0 && node->ctl.bad > 0)
-        fprintf(stderr,
-                "keel: control block: %u corrupt copy ignored; the "
-                "next write repairs it\n",
-                (unsigned)node->ctl.bad);
+        klog(KLOG_WARN,
+             "control block: %u corrupt copy ignored; the "
+             "next write repairs it\n",
+             (unsigned)node->ctl.bad);
     if (node->ctl_rc == -ENOENT)
         node->ctl_rc = 0; /* blank: nothing written yet */
     if (node->ctl_rc == -EBADMSG) {
@@ -75,50 +76,50 @@ node_storage_mount(struct node *node)
          * identity marker are unknown.  Never write over the evidence:
          * updates stay refused until an operator recovers. */
         node_degrade(node, NODE_DEG_BOOTCTL);
-        fprintf(stderr, "keel: control block: both copies are corrupt; boot "
+        klog(KLOG_WARN, "control block: both copies are corrupt; boot "
                         "control is unknown and is NOT rewritten (updates are "
                         "refused; see 'status' and docs/RUNBOOK.md)\n");
     } else if (node->ctl_rc != 0) {
         node_degrade(node, NODE_DEG_BOOTCTL);
-        fprintf(stderr, "keel: control block: mount failed: %s\n",
-                strerror(-node->ctl_rc));
+        klog(KLOG_WARN, "control block: mount failed: %s\n",
+             strerror(-node->ctl_rc));
     }
     node->chain_rc = node->clog_rc != 0
                          ? node->clog_rc
                          : chain_open(&node->chain, &node->clog, &node->store);
     if (node->chain_rc != 0 && node->clog_rc == 0) {
         node_degrade(node, NODE_DEG_CHAIN);
-        fprintf(stderr, "keel: chain: %s\n", node->chain.why);
+        klog(KLOG_INFO, "chain: %s\n", node->chain.why);
     } else if (node->chain_rc == 0 && node->chain.lost > 0) {
         node_degrade(node, NODE_DEG_CHAIN);
-        fprintf(stderr,
-                "keel: chain: the last %" PRIu64 " stored trailers were "
-                "lost: the end of the chain log is damaged (the tip is now "
-                "%" PRIu64 "; importing a tfile fetches them again)\n",
-                node->chain.lost,
-                node->chain.count > 0 ? chain_tip_bnum(&node->chain)
-                                      : node->chain.base);
+        klog(KLOG_WARN,
+             "chain: the last %" PRIu64 " stored trailers were "
+             "lost: the end of the chain log is damaged (the tip is now "
+             "%" PRIu64 "; importing a tfile fetches them again)\n",
+             node->chain.lost,
+             node->chain.count > 0 ? chain_tip_bnum(&node->chain)
+                                   : node->chain.base);
     } else if (node->chain_rc == 0 && node->chain.rebuilt) {
-        fprintf(stderr, "keel: chain: the chain state was missing; computed "
+        klog(KLOG_INFO, "chain: the chain state was missing; computed "
                         "again from the stored trailers\n");
     } else if (node->chain_rc == 0 && node->chain.recomputed) {
-        fprintf(stderr, "keel: chain: weight recomputed from the stored "
+        klog(KLOG_INFO, "chain: weight recomputed from the stored "
                         "trailers (a write was cut)\n");
     }
     if (node->clog_rc == 0 && node->clog.holes > 0) {
         node_degrade(node, NODE_DEG_CHAIN);
-        fprintf(stderr,
-                "keel: chain log: %u damaged slot%s amid valid ones kept as "
-                "unreadable trailers ('store check' lists them; importing a "
-                "good tfile rewrites them, 'chain trim' passes them)\n",
-                (unsigned)node->clog.holes, node->clog.holes == 1 ? "" : "s");
+        klog(KLOG_WARN,
+             "chain log: %u damaged slot%s amid valid ones kept as "
+             "unreadable trailers ('store check' lists them; importing a "
+             "good tfile rewrites them, 'chain trim' passes them)\n",
+             (unsigned)node->clog.holes, node->clog.holes == 1 ? "" : "s");
     }
     node->id.log = id_log;
     node->id.work = &node->id_work;
     (void)identity_boot(&node->id, node->store_rc == 0 ? &node->store : NULL,
                         node->ctl_rc == 0 ? &node->ctl : NULL);
     if (node->id.state == IDENTITY_NONE)
-        fprintf(stderr, "keel: identity: not available: %s\n", node->id.why);
+        klog(KLOG_INFO, "identity: not available: %s\n", node->id.why);
 }
 
 /* Every update event is logged on the console's error stream. */
@@ -126,7 +127,7 @@ static void
 log_event(void *arg, const char *line)
 {
     (void)arg;
-    fprintf(stderr, "keel: update: %s\n", line);
+    klog(KLOG_INFO, "update: %s\n", line);
 }
 
 /* The image's keyring into the store on its first boot. */
@@ -143,16 +144,15 @@ keyring_seed(struct node *node)
     if (n == -ENOENT)
         return;
     if (n < 0) {
-        fprintf(stderr, "keel: update: the image's keyring not read: %s\n",
-                why);
+        klog(KLOG_INFO, "update: the image's keyring not read: %s\n", why);
         return;
     }
     rc = update_keyring_seed(u, b, (size_t)n, path);
     if (rc != 0)
-        fprintf(stderr,
-                "keel: update: keyring from the image not "
-                "stored: %s\n",
-                u->why[0] ? u->why : strerror(-rc));
+        klog(KLOG_WARN,
+             "update: keyring from the image not "
+             "stored: %s\n",
+             u->why[0] ? u->why : strerror(-rc));
 }
 
 static int
@@ -214,18 +214,17 @@ node_update_check_trust(struct node *node)
     rc = update_floor_sync(u, &f);
     if (rc != 0 || f.behind != 0) {
         node_degrade(node, NODE_DEG_FLOOR);
-        fprintf(stderr,
-                "keel: update: trust floor: %s%s%s%s; the highest value "
-                "counts (counter %" PRIu64 ", keyring version %" PRIu32 ")\n",
-                f.damaged & UPD_FLOOR_SRC_CTL ? "control-block copy damaged "
-                                              : "",
-                f.damaged & UPD_FLOOR_SRC_BOOT ? "boot control damaged " : "",
-                f.damaged & UPD_FLOOR_SRC_STORE ? "store mirror damaged " : "",
-                f.behind ? "a copy was behind (brought up)" : "", f.arb,
-                f.keyring_version);
+        klog(KLOG_WARN,
+             "update: trust floor: %s%s%s%s; the highest value "
+             "counts (counter %" PRIu64 ", keyring version %" PRIu32 ")\n",
+             f.damaged & UPD_FLOOR_SRC_CTL ? "control-block copy damaged " : "",
+             f.damaged & UPD_FLOOR_SRC_BOOT ? "boot control damaged " : "",
+             f.damaged & UPD_FLOOR_SRC_STORE ? "store mirror damaged " : "",
+             f.behind ? "a copy was behind (brought up)" : "", f.arb,
+             f.keyring_version);
     }
     if (update_keyring(u, &k) != 0 && u->reason == UPD_R_KEYRING_ROLLBACK) {
         node_degrade(node, NODE_DEG_KEYRING);
-        fprintf(stderr, "keel: update: %s\n", u->why);
+        klog(KLOG_INFO, "update: %s\n", u->why);
     }
 }

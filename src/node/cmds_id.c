@@ -476,7 +476,7 @@ const struct cmd node_id_cmds[] = {
     {"import", 1, 1, CMD_PRIV, "FILE",
      "replace the identity with a PEM/DER private key (prime256v1)", h_import,
      NULL},
-    {"new", 0, 1, CMD_PRIV, "--force", "replace the identity with a new key", h_new,
-     NULL},
+    {"new", 0, 1, CMD_PRIV, "--force", "replace the identity with a new key",
+     h_new, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -727,6 +727,7 @@ node_metrics(struct cmd_ctx *ctx, int argc, char **argv)
                     "# TYPE keel_degraded gauge\n");
     cmd_printf(ctx, "keel_degraded %d\n", node->degraded != 0);
     node_unlock_metrics(ctx, node);
+    node_log_metrics(ctx, node);
     cmd_printf(ctx, "# HELP keel_peer_handshakes_total TLS handshakes of peer "
                     "links, by result.\n"
                     "# TYPE keel_peer_handshakes_total counter\n");

@@ -11,6 +11,7 @@
 #include "hal/file.h"
 #include "lib/hex.h"
 #include "node/files.h"
+#include "lib/klog.h"
 #include "node/node.h"
 
 #define OPERATORS_FILE "etc/keel/operators"
@@ -49,16 +50,16 @@ seed_from_image(struct node *node)
             end = buf + n;
         if (crypto_key_parse(p, (size_t)(end - p), &k, &priv, &kwhy) != 0 ||
             priv) {
-            fprintf(stderr, "keel: unlock: %s: a key is not usable: %s\n", path,
-                    priv ? "a private key (give public keys)" : kwhy);
+            klog(KLOG_WARN, "unlock: %s: a key is not usable: %s\n", path,
+                 priv ? "a private key (give public keys)" : kwhy);
             memset(&k, 0, sizeof(k));
             continue;
         }
         added += unlock_op_add(&node->unlock, k.pub) == 0;
     }
     if (added > 0)
-        fprintf(stderr, "keel: unlock: %d operator key%s from the image\n",
-                added, added == 1 ? "" : "s");
+        klog(KLOG_INFO, "unlock: %d operator key%s from the image\n", added,
+             added == 1 ? "" : "s");
 }
 
 void
@@ -109,7 +110,7 @@ node_unlock(struct cmd_ctx *ctx, int argc, char **argv)
             cmd_err(
                 ctx, "unlock: %u wrong answer%s: the next challenge in %u s",
                 (unsigned)u->wrong, u->wrong == 1 ? "" : "s", (unsigned)wait);
-            fprintf(stderr, "keel: unlock: challenge refused during backoff\n");
+            klog(KLOG_WARN, "unlock: challenge refused during backoff\n");
             return rc;
         }
         if (rc != 0) {
@@ -132,7 +133,7 @@ node_unlock(struct cmd_ctx *ctx, int argc, char **argv)
     case UNLOCK_OK:
         cmd_printf(ctx, "unlocked (until 'lock' or %u s without a command)\n",
                    (unsigned)u->idle_s);
-        fprintf(stderr, "keel: unlock: console unlocked\n");
+        klog(KLOG_INFO, "unlock: console unlocked\n");
         return 0;
     case UNLOCK_NONE:
         cmd_err(ctx, "unlock: no challenge pending (each is used once): run "
@@ -153,7 +154,7 @@ node_unlock(struct cmd_ctx *ctx, int argc, char **argv)
                 (unsigned)u->wrong);
         break;
     }
-    fprintf(stderr, "keel: unlock: refused: %s\n", unlock_result_name(rc));
+    klog(KLOG_WARN, "unlock: refused: %s\n", unlock_result_name(rc));
     return -EACCES;
 }
 

@@ -20,8 +20,8 @@
 
 /* Prefixes of the keys modules keep (the next modules' included). */
 static const char *const internal_prefixes[] = {
-    "sec.", "upd.", "chain.", "clog.", "id.", "net.", "peer.", "sync.", "log.",
-    "op.",
+    "sec.", "upd.",  "chain.", "clog.", "id.",
+    "net.", "peer.", "sync.",  "log.",  "op.",
 };
 
 /* Internal-looking keys that are settings an operator may change. */
@@ -429,8 +429,8 @@ const struct cmd node_store_cmds[] = {
      NULL},
     {"get", 1, 1, 0, "KEY", "show a key's value (text, or hex:...)", h_get,
      NULL},
-    {"put", 2, 2, CMD_PRIV, "KEY VALUE", "set a key to a text value (atomic)", h_put,
-     NULL},
+    {"put", 2, 2, CMD_PRIV, "KEY VALUE", "set a key to a text value (atomic)",
+     h_put, NULL},
     {"del", 1, 1, CMD_PRIV, "KEY", "delete a key", h_del, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

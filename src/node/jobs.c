@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "lib/klog.h"
 #include "node/node.h"
 
 #define CHAIN_VERIFY_STEP 4000
@@ -33,20 +34,19 @@ node_update_tick(struct node *node)
         return;
     /* Health: storage mounted (checked above) and the identity ready. */
     if (node->id.state != IDENTITY_READY) {
-        fprintf(stderr,
-                "keel: update: not confirming slot %c: identity "
-                "not ready\n",
-                slot_name(node->upd.running));
+        klog(KLOG_INFO,
+             "update: not confirming slot %c: identity "
+             "not ready\n",
+             slot_name(node->upd.running));
         return;
     }
     if (update_confirm(&node->upd) == 0)
-        fprintf(stderr,
-                "keel: update: slot %c confirmed after %" PRIu64
-                " s of health\n",
-                slot_name(node->upd.running), up);
+        klog(KLOG_INFO,
+             "update: slot %c confirmed after %" PRIu64 " s of health\n",
+             slot_name(node->upd.running), up);
     else
-        fprintf(stderr, "keel: update: automatic confirm failed: %s\n",
-                node->upd.why);
+        klog(KLOG_WARN, "update: automatic confirm failed: %s\n",
+             node->upd.why);
 }
 
 /* One step of the verify job; returns 1 when it has finished. */

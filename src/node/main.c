@@ -22,6 +22,7 @@
 #include "hal/poll.h"
 #include "hal/sys.h"
 #include "net/net.h"
+#include "lib/klog.h"
 #include "node/node.h"
 
 /* How long a script's end is waited for after `reboot` or `poweroff`,
@@ -83,8 +84,8 @@ open_flash(const char *path)
     int rc = hal_board_flash_open(path, kp->node.part, NODE_PART_COUNT, &why);
 
     if (rc != 0) {
-        fprintf(stderr, "keel: cannot open flash '%s': %s%s%s\n", path,
-                strerror(-rc), *why ? ": " : "", why);
+        klog(KLOG_WARN, "cannot open flash '%s': %s%s%s\n", path, strerror(-rc),
+             *why ? ": " : "", why);
         return rc;
     }
     kp->node.flash_path = path;
@@ -229,7 +230,9 @@ static void
 net_log(void *arg, const char *msg)
 {
     (void)arg;
-    fprintf(stderr, "keel: %s\n", msg);
+    klog(strstr(msg, "refused") || strstr(msg, "failed") ? KLOG_WARN
+                                                         : KLOG_INFO,
+         "%s", msg);
 }
 
 static void
@@ -247,7 +250,7 @@ main(int argc, char **argv)
     hal_sys_init(argc, argv);
     kp = calloc(1, sizeof(*kp));
     if (kp == NULL) {
-        fprintf(stderr, "keel: cannot allocate %zu bytes\n", sizeof(*kp));
+        klog(KLOG_WARN, "cannot allocate %zu bytes\n", sizeof(*kp));
         return 1;
     }
     for (int i = 1; i < argc; i++) {
@@ -264,14 +267,13 @@ main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            fprintf(stderr, "keel: unknown or incomplete option '%s'\n",
-                    argv[i]);
+            klog(KLOG_INFO, "unknown or incomplete option '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
     if (flash == NULL) {
-        fprintf(stderr, "keel: --flash FILE is required\n");
+        klog(KLOG_INFO, "--flash FILE is required\n");
         usage(stderr);
         return 2;
     }
@@ -281,15 +283,16 @@ main(int argc, char **argv)
         return 1;
     int rc = hal_console_open(&kp->node.con, console);
     if (rc != 0) {
-        fprintf(stderr, "keel: cannot open console '%s': %s\n", console,
-                strerror(-rc));
+        klog(KLOG_WARN, "cannot open console '%s': %s\n", console,
+             strerror(-rc));
         return 1;
     }
+    node_log_init(&kp->node);
     node_storage_mount(&kp->node);
     node_update_init(&kp->node);
     node_unlock_init(&kp->node);
     if (net_init() != 0) {
-        fprintf(stderr, "keel: network stack failed to start\n");
+        klog(KLOG_WARN, "network stack failed to start\n");
         return 1;
     }
     if (kp->node.net_spec == NULL)
@@ -299,10 +302,10 @@ main(int argc, char **argv)
         net_start(&kp->node.net, kp->node.net_spec,
                   kp->node.store_rc == 0 ? &kp->node.store : NULL,
                   &kp->node.id) != 0)
-        fprintf(stderr, "keel: network '%s': %s\n", kp->node.net_spec,
-                kp->node.net.why);
+        klog(KLOG_INFO, "network '%s': %s\n", kp->node.net_spec,
+             kp->node.net.why);
     if (strcmp(kp->node.con.path, "stdio") != 0)
-        fprintf(stderr, "keel: console on %s\n", kp->node.con.path);
+        klog(KLOG_INFO, "console on %s\n", kp->node.con.path);
 
     snprintf(buf, sizeof(buf),
              "keel %s (board %s, arch %s, build %s)\n"

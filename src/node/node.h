@@ -22,6 +22,7 @@
 #include "update/update.h"
 #include "store/clog.h"
 #include "store/ctl.h"
+#include "store/logring.h"
 #include "store/store.h"
 
 enum node_part {
@@ -85,6 +86,11 @@ struct node {
     int reboot;
     struct net net;         /* the network and peer links (net/net.h) */
     struct unlock unlock;   /* operator unlock (console/unlock.h) */
+    struct logring log;     /* the persistent log (store/logring.h) */
+    int log_rc;             /* its mount result; 0 = usable */
+    uint32_t log_tokens;    /* records that may go to flash now */
+    uint64_t log_t_refill;
+    uint64_t log_suppressed, log_suppressed_total;
     const char *net_spec;   /* --net or KEEL_NET, or NULL: no network */
     unsigned degraded;      /* NODE_DEG_* bits: damage found and reported */
     int boot_degraded;      /* keel-boot booted us without boot control */
@@ -110,6 +116,10 @@ extern const struct cmd node_update_cmds[];
 extern const struct cmd node_chain_cmds[];
 extern const struct cmd node_net_cmds[];
 extern const struct cmd node_op_cmds[];
+extern const struct cmd node_log_cmds[];
+/* Mount the log partition and send every klog() line there too. */
+void node_log_init(struct node *node);
+void node_log_metrics(struct cmd_ctx *ctx, struct node *node);
 int node_unlock(struct cmd_ctx *ctx, int argc, char **argv);
 int node_lock(struct cmd_ctx *ctx, int argc, char **argv);
 /* ctx->priv for the console: refuses while locked, saying how to unlock. */
