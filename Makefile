@@ -407,6 +407,10 @@ $(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
 $(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
 
+# A host bench tool: the console's response time, idle and under load
+# (tests/bench/net.sh).
+$(eval $(call program,build/tools/conlat,host,tests/tools/conlat.c,))
+
 # A host test tool: the damage campaign's points, flips and restores
 # (tests/damage/).
 DAMAGE_POINTS_SRCS := tests/damage/points.c $(STORE_SRCS) \
