@@ -379,12 +379,16 @@ $(eval $(call program,build/bench/update_bench,bench,$(BENCH_UPDATE_SRCS),\
 	-lbearssl))
 $(eval $(call program,build/bench/chain_bench,bench,$(BENCH_CHAIN_SRCS),\
 	-lmbedtls -lbearssl -lb2))
+# The network figures run keel nodes on a simwire hub, and openssl on
+# 127.0.0.1 beside them (tests/bench/net.sh).
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
-		build/bench/chain_bench
+		build/bench/chain_bench all build/tools/conlat
 	$(Q)$(UT_OUT)/bench_store
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
 	$(Q)build/bench/chain_bench
+	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
+		build/tools/conlat
 
 # ---- host tools, the slot image and bundles -------------------------------
 
