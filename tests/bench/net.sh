@@ -20,7 +20,8 @@
 #       and (used with 16 - used with none) / 16
 # MB is 10^6 bytes.  Every process started here is stopped by its pid
 # (net_cleanup in the EXIT trap); every wait is bounded.  Only simwire
-# and 127.0.0.1 are used.  NET_BENCH_KEEP=1 keeps the scratch directory.
+# and 127.0.0.1 are used.  The scratch directory (mktemp -d) holds 18
+# flash images of 128 MiB, about 2.4 GB; NET_BENCH_KEEP=1 keeps it.
 set -uo pipefail
 KEEL=${1:?keel binary} WIRE=${2:?keel-wire} CONLAT=${3:?conlat}
 SUITE=ECDHE-ECDSA-AES128-GCM-SHA256
