@@ -395,12 +395,16 @@ $(eval $(call program,build/bench/update_bench,bench,$(BENCH_UPDATE_SRCS),\
 	-lbearssl))
 $(eval $(call program,build/bench/chain_bench,bench,$(BENCH_CHAIN_SRCS),\
 	-lmbedtls -lbearssl -lb2))
+# The network figures run keel nodes on a simwire hub, and openssl on
+# 127.0.0.1 beside them (tests/bench/net.sh).
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
-		build/bench/chain_bench
+		build/bench/chain_bench all build/tools/conlat
 	$(Q)$(UT_OUT)/bench_store
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
 	$(Q)build/bench/chain_bench
+	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
+		build/tools/conlat
 
 # ---- host tools, the slot image and bundles -------------------------------
 
@@ -422,6 +426,10 @@ $(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
 $(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
+
+# A host bench tool: the console's response time, idle and under load
+# (tests/bench/net.sh).
+$(eval $(call program,build/tools/conlat,host,tests/tools/conlat.c,))
 
 # A host test tool: the damage campaign's points, flips and restores
 # (tests/damage/).

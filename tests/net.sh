@@ -56,8 +56,9 @@ net_tests() {
         fail "net: peer ping" "$v"
     fi
     v=$(q a "peer list --json")
-    if [[ "$v" == *"\"fingerprint\":\"$fb\""* && "$v" == *'"rtt_ms":'[0-9]* ]]; then
-        ok "net: peer list shows the peer's fingerprint and round trip"
+    if [[ "$v" == *"\"fingerprint\":\"$fb\""* && "$v" == *'"rtt_ms":'[0-9]* &&
+        "$v" == *'"handshake_ms":'[0-9]* ]]; then
+        ok "net: peer list shows the peer's fingerprint, round trip and handshake time"
     else
         fail "net: peer list --json" "$v"
     fi

@@ -506,8 +506,11 @@ cb_up(void *arg, struct altcp_pcb *pcb, err_t err)
     n->c.links_opened++;
     fmt_addr(a, sizeof(a), l->ip, l->port);
     fmt_fp(fp, l);
-    net_logf(n, "net: link %u %s %s up (fingerprint %s)", (unsigned)l->id,
-             l->out ? "to" : "from", a, fp);
+    /* The handshake's duration: from the link's start (the dial, or the
+     * accepted connection) to TLS done, TCP's handshake included. */
+    net_logf(n, "net: link %u %s %s up in %u ms (fingerprint %s)",
+             (unsigned)l->id, l->out ? "to" : "from", a,
+             (unsigned)(l->t_up - l->t_start), fp);
     (void)send_ping(l, now_ms());
     return ERR_OK;
 }

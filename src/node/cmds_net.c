@@ -389,6 +389,11 @@ h_list(struct cmd_ctx *ctx, int argc, char **argv)
                 cmd_printf(ctx, "%u", (unsigned)l->rtt_ms);
             else
                 cmd_printf(ctx, "null");
+            cmd_printf(ctx, ",\"handshake_ms\":");
+            if (l->state == LINK_UP)
+                cmd_printf(ctx, "%" PRIu64, l->t_up - l->t_start);
+            else
+                cmd_printf(ctx, "null");
             cmd_printf(ctx, ",\"fingerprint\":");
             if (l->fp_known) {
                 cmd_printf(ctx, "\"");
