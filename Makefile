@@ -71,8 +71,11 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	$(HAL_SRCS)
 
 DEPS_SRC := build/src
-DEPS_INPUTS := scripts/deps.sh scripts/deps.sha256 \
-	$(wildcard src/net/port/*.h src/net/port/arch/*.h)
+# lwIP's and mbedTLS's option headers: they shape structs keel's own
+# objects use, yet -MMD does not list them (they are reached through
+# -isystem headers), so every object depends on them explicitly.
+PORT_HS := $(wildcard src/net/port/*.h src/net/port/arch/*.h)
+DEPS_INPUTS := scripts/deps.sh scripts/deps.sha256 $(PORT_HS)
 
 # Warnings are errors in keel's own code; third-party headers are system
 # headers so that their warnings are not.
@@ -110,7 +113,7 @@ $$(DEPLIBS_$(1)): $(DEPS_INPUTS)
 	$(Q)bash scripts/deps.sh $(1)
 	$(Q)touch $$@
 
-$$(OUT_$(1))/obj/%.o: %.c | $$(DEPLIBS_$(1)) build/gen/build_id.h
+$$(OUT_$(1))/obj/%.o: %.c $(PORT_HS) | $$(DEPLIBS_$(1)) build/gen/build_id.h
 	@mkdir -p $$(dir $$@)
 	@$(if $(Q),echo "  CC [$(1)] $$<")
 	$(Q)$(CC_$(1)) $(CFLAGS_COMMON) -Os -g -ffunction-sections \
@@ -206,7 +209,7 @@ build/deps/host/.stamp: $(DEPS_INPUTS)
 	$(Q)bash scripts/deps.sh host
 	$(Q)touch $@
 
-$(UT_OUT)/obj/%.o: %.c | build/deps/host/.stamp build/gen/build_id.h
+$(UT_OUT)/obj/%.o: %.c $(PORT_HS) | build/deps/host/.stamp build/gen/build_id.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC [host] $<")
 	$(Q)gcc $(UT_CFLAGS) -c $< -o $@
@@ -261,7 +264,7 @@ build/deps/clang/.stamp: $(DEPS_INPUTS)
 
 # $(call flavour_rules,FLAVOUR): how its objects are compiled.
 define flavour_rules
-$$(OBJ_$(1))/%.o: %.c | $$(LIB_$(1))/.stamp build/gen/build_id.h
+$$(OBJ_$(1))/%.o: %.c $(PORT_HS) | $$(LIB_$(1))/.stamp build/gen/build_id.h
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC [$(1)] $$<")
 	$$(Q)$$(CC_$(1)) $$(CFLAGS_$(1)) -c $$< -o $$@

@@ -36,6 +36,9 @@
 /* Primitives */
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_ROM_TABLES
+/* AES-NI and PCLMULQDQ for AES and GCM on x86_64 (checked at run time;
+ * compiled to nothing on other architectures). */
+#define MBEDTLS_AESNI_C
 #define MBEDTLS_GCM_C
 #define MBEDTLS_CHACHA20_C
 #define MBEDTLS_POLY1305_C
