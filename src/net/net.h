@@ -218,6 +218,9 @@ int net_dial_add(struct net *n, const struct dial_entry *d);
 /* Drop a link (by id) or a dial with its link; -ENOENT. */
 int net_drop(struct net *n, uint32_t link_id);
 int net_dial_remove(struct net *n, const struct dial_entry *d);
+/* Close every link (at poweroff and reboot), so peers need not wait
+ * for their idle timeout. */
+void net_stop(struct net *n);
 /* Ping a link now. */
 int net_ping(struct net *n, uint32_t link_id);
 /* Send bytes of discard frames on a link, then time a ping. */

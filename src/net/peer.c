@@ -187,8 +187,11 @@ link_finish(struct peer_link *l, int reason)
     if (l->dial >= 0 && l->dial < DIAL_MAX) {
         n->dial[l->dial].link = -1;
         n->dial[l->dial].last_reason = (uint8_t)reason;
+        /* A link that stayed up, or one the operator dropped, starts
+         * its dial's backoff again from the first step. */
         schedule_dial(n, l->dial,
-                      l->state == LINK_UP && now - l->t_up >= STABLE_MS);
+                      reason == NET_R_DROPPED ||
+                          (l->state == LINK_UP && now - l->t_up >= STABLE_MS));
     }
     l->pcb = NULL;
     l->state = LINK_FREE;
@@ -894,6 +897,19 @@ net_drop(struct net *n, uint32_t id)
         return -ENOENT;
     link_end(l, NET_R_DROPPED, 1);
     return 0;
+}
+
+void
+net_stop(struct net *n)
+{
+    if (!n->up)
+        return;
+    for (int i = 0; i < NET_LINKS; i++)
+        if (n->link[i].state != LINK_FREE)
+            link_end(&n->link[i], NET_R_DROPPED, 1);
+    /* let the FINs out */
+    for (int i = 0; i < 3; i++)
+        net_poll(n);
 }
 
 int

@@ -391,6 +391,8 @@ main(int argc, char **argv)
     }
 
     int status = kp->node.stop ? kp->node.stop_status : 0;
+
+    net_stop(&kp->node.net);
     if (kp->node.failures > 0 && status == 0)
         status = 1;
     hal_console_close(&kp->node.con);
