@@ -15,7 +15,7 @@ PKGS_NATIVE=(
     qemu-user-static
     openssl clang clang-format libclang-rt-14-dev
     socat lrzsz qemu-system-x86 qemu-system-arm
-    iproute2 ethtool dnsmasq-base
+    iproute2 ethtool dnsmasq-base prometheus
 )
 PKGS_FOREIGN=(musl-dev:arm64 musl-dev:armhf)
 

@@ -183,6 +183,25 @@ else
     fail "update: automatic confirm" "$(tail -n 6 "$tmp/out")"
 fi
 
+# The metrics page of a node that has installed, refused a bundle and
+# imported a chain passes promtool's checks.
+build/tools/keel-chaingen -n 30 -o "$u/tf.dat" >/dev/null 2>&1
+printf 'update install %s\nchain import %s\nmetrics\n' "$u/good.kbn" \
+    "$u/tf.dat" | timeout 60 "$kboot" --flash "$f" 2>/dev/null |
+    sed -n '/^keel> metrics$/,/^keel> $/p' | sed '1d;$d' >"$u/metrics.txt"
+if ! command -v promtool >/dev/null; then
+    skip "metrics: promtool check" "promtool is not installed (Debian's prometheus; scripts/setup.sh)"
+elif promtool check metrics <"$u/metrics.txt" >"$tmp/out" 2>&1 &&
+    grep -q '^keel_update_rejected_total{reason="counter_rollback"} 1$' \
+        "$u/metrics.txt" &&
+    grep -q '^keel_chain_trailers 31$' "$u/metrics.txt" &&
+    grep -q '^keel_peer_handshakes_total' "$u/metrics.txt" &&
+    grep -q '^keel_log_records_total' "$u/metrics.txt"; then
+    ok "metrics: one page for every subsystem; promtool check metrics accepts it ($(grep -c '^# TYPE' "$u/metrics.txt") families)"
+else
+    fail "metrics: promtool" "$(head -n 5 "$tmp/out")"
+fi
+
 # A correctly signed older bundle is refused: the downgrade attack.
 printf 'update install %s\nupdate status\nupdate log\nupdate metrics\n' \
     "$u/good.kbn" | timeout 60 "$kboot" --flash "$f" >"$tmp/out" 2>&1
@@ -201,7 +220,7 @@ if grep -q '^keel: update: refused counter_rollback: security counter 1' \
         "$tmp/out" &&
     grep -q '^keel_update_rejected_total{reason="bad_signature"} 0$' \
         "$tmp/out" &&
-    grep -q '^keel_update_antirollback_counter 2$' "$tmp/out"; then
+    grep -q '^keel_update_antirollback_floor 2$' "$tmp/out"; then
     ok "update: the refusal is logged and counted per reason (metrics)"
 else
     fail "update: audit" "$(grep -E 'refus|rejected_total' "$tmp/out")"

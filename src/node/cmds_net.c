@@ -715,24 +715,13 @@ const struct cmd node_peer_cmds[] = {
 
 /* ---- metrics ------------------------------------------------------------------ */
 
-int
-node_metrics(struct cmd_ctx *ctx, int argc, char **argv)
+/* The network's part of the `metrics` page (node/metrics.c). */
+void
+node_net_metrics(struct cmd_ctx *ctx, struct node *node)
 {
-    struct node *node = ctx->node;
     struct net *n = &node->net;
     size_t used, max, avail;
 
-    (void)argc;
-    (void)argv;
-    cmd_printf(ctx, "# HELP keel_up_seconds Time since keel started.\n"
-                    "# TYPE keel_up_seconds gauge\n");
-    cmd_printf(ctx, "keel_up_seconds %" PRIu64 "\n",
-               (hal_clock_ms() - node->start_ms) / 1000);
-    cmd_printf(ctx, "# HELP keel_degraded Damage found (1) or none (0).\n"
-                    "# TYPE keel_degraded gauge\n");
-    cmd_printf(ctx, "keel_degraded %d\n", node->degraded != 0);
-    node_unlock_metrics(ctx, node);
-    node_log_metrics(ctx, node);
     cmd_printf(ctx, "# HELP keel_peer_handshakes_total TLS handshakes of peer "
                     "links, by result.\n"
                     "# TYPE keel_peer_handshakes_total counter\n");
@@ -806,11 +795,13 @@ node_metrics(struct cmd_ctx *ctx, int argc, char **argv)
                n->hw.st.rx_frames);
     cmd_printf(ctx, "keel_net_frames_total{dir=\"tx\"} %" PRIu64 "\n",
                n->hw.st.tx_frames);
+    cmd_printf(ctx, "# HELP keel_net_frames_dropped_total Ethernet frames "
+                    "dropped (too large, or the wire would not take them).\n"
+                    "# TYPE keel_net_frames_dropped_total counter\n");
     cmd_printf(ctx, "keel_net_frames_dropped_total{dir=\"rx\"} %" PRIu64 "\n",
                n->hw.st.rx_dropped);
     cmd_printf(ctx, "keel_net_frames_dropped_total{dir=\"tx\"} %" PRIu64 "\n",
                n->hw.st.tx_dropped);
-    return 0;
 }
 
 /* ---- status -------------------------------------------------------------------- */

@@ -545,16 +545,21 @@ metrics_line(void *arg, const char *line)
 
 /* `update metrics`: the counters as a Prometheus exporter will serve
  * them. */
-static int
-h_metrics(struct cmd_ctx *ctx, int argc, char **argv)
+void
+node_update_metrics(struct cmd_ctx *ctx, struct node *node)
 {
-    struct node *node = ctx->node;
     struct bootctl bc;
     int have = node->ctl_rc == 0 && bootctl_load(&node->ctl, &bc) == 0;
 
+    upd_audit_metrics(&node->upd_audit, have ? &bc : NULL, metrics_line, ctx);
+}
+
+static int
+h_metrics(struct cmd_ctx *ctx, int argc, char **argv)
+{
     (void)argc;
     (void)argv;
-    upd_audit_metrics(&node->upd_audit, have ? &bc : NULL, metrics_line, ctx);
+    node_update_metrics(ctx, ctx->node);
     return 0;
 }
 

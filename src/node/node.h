@@ -120,6 +120,9 @@ extern const struct cmd node_log_cmds[];
 /* Mount the log partition and send every klog() line there too. */
 void node_log_init(struct node *node);
 void node_log_metrics(struct cmd_ctx *ctx, struct node *node);
+void node_net_metrics(struct cmd_ctx *ctx, struct node *node);
+/* `update metrics`' lines, for the page. */
+void node_update_metrics(struct cmd_ctx *ctx, struct node *node);
 int node_unlock(struct cmd_ctx *ctx, int argc, char **argv);
 int node_lock(struct cmd_ctx *ctx, int argc, char **argv);
 /* ctx->priv for the console: refuses while locked, saying how to unlock. */

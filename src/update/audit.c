@@ -200,9 +200,9 @@ upd_audit_metrics(const struct upd_audit *a, const struct bootctl *bc,
          a->keyring_rotations);
     if (bc == NULL)
         return;
-    family(&o, "keel_update_antirollback_counter", "gauge",
+    family(&o, "keel_update_antirollback_floor", "gauge",
            "The anti-rollback counter in boot control.");
-    emit(&o, "keel_update_antirollback_counter %" PRIu64 "\n", bc->arb);
+    emit(&o, "keel_update_antirollback_floor %" PRIu64 "\n", bc->arb);
     family(&o, "keel_update_slot_info", "gauge",
            "Each slot's state, version and last result (value 1).");
     for (int s = 0; s < 2; s++) {
