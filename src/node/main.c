@@ -99,6 +99,7 @@ node_poll(struct node *n)
     int got, cancel = 0;
 
     net_poll(&n->net);
+    node_http_tick(n);
     node_update_tick(n);
     if (!n->con.interactive)
         return 0; /* a script's next bytes are its next commands */
@@ -338,6 +339,7 @@ main(int argc, char **argv)
                     : 0;
 
         net_poll(&kp->node.net);
+        node_http_tick(&kp->node);
         node_update_tick(&kp->node);
         if (kp->node.verify.active) {
             struct cmd_ctx vctx = {

@@ -19,6 +19,7 @@
 #include "chain/chain.h"
 #include "identity/identity.h"
 #include "net/net.h"
+#include "node/http.h"
 #include "update/update.h"
 #include "store/clog.h"
 #include "store/ctl.h"
@@ -84,11 +85,12 @@ struct node {
     int stop;          /* 1: power off after the current command */
     int stop_status;
     int reboot;
-    struct net net;         /* the network and peer links (net/net.h) */
-    struct unlock unlock;   /* operator unlock (console/unlock.h) */
-    struct logring log;     /* the persistent log (store/logring.h) */
-    int log_rc;             /* its mount result; 0 = usable */
-    uint32_t log_tokens;    /* records that may go to flash now */
+    struct net net;        /* the network and peer links (net/net.h) */
+    struct unlock unlock;  /* operator unlock (console/unlock.h) */
+    struct logring log;    /* the persistent log (store/logring.h) */
+    struct node_http http; /* GET /metrics (node/http.h) */
+    int log_rc;            /* its mount result; 0 = usable */
+    uint32_t log_tokens;   /* records that may go to flash now */
     uint64_t log_t_refill;
     uint64_t log_suppressed, log_suppressed_total;
     const char *net_spec;   /* --net or KEEL_NET, or NULL: no network */
@@ -121,6 +123,8 @@ extern const struct cmd node_log_cmds[];
 void node_log_init(struct node *node);
 void node_log_metrics(struct cmd_ctx *ctx, struct node *node);
 void node_net_metrics(struct cmd_ctx *ctx, struct node *node);
+/* Start or stop the HTTP metrics endpoint when net.metrics_port says. */
+void node_http_tick(struct node *node);
 /* `update metrics`' lines, for the page. */
 void node_update_metrics(struct cmd_ctx *ctx, struct node *node);
 int node_unlock(struct cmd_ctx *ctx, int argc, char **argv);

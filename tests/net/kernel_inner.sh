@@ -270,6 +270,28 @@ else
     fail "net_kernel: good link answers"
 fi
 
+# --- GET /metrics over HTTP, off until net.metrics_port is set ---------------
+if (exec 3<>/dev/tcp/$K/9100) 2>/dev/null; then
+    fail "net_kernel: metrics port open before it was set"
+fi
+q k "net config set metrics_port 9100" >/dev/null
+sleep 0.3
+(exec 3<>/dev/tcp/$K/9100 && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 &&
+    timeout 5 cat <&3) >"$tmp/http.out" 2>/dev/null
+(exec 3<>/dev/tcp/$K/9100 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 &&
+    timeout 5 cat <&3) >"$tmp/http404.out" 2>/dev/null
+tr -d '\r' <"$tmp/http.out" | sed '1,/^$/d' >"$tmp/http.body"
+if head -n 1 "$tmp/http.out" | grep -q '^HTTP/1.0 200 OK' &&
+    grep -q '^keel_peer_handshakes_total{result="ok"} [1-9]' "$tmp/http.body" &&
+    head -n 1 "$tmp/http404.out" | grep -q '^HTTP/1.0 404' &&
+    { ! command -v promtool >/dev/null ||
+        promtool check metrics <"$tmp/http.body" >/dev/null 2>&1; }; then
+    ok "net_kernel: GET /metrics on net.metrics_port serves the page (promtool accepts it), other paths 404"
+else
+    fail "net_kernel: http metrics" "$(head -c 300 "$tmp/http.out")"
+fi
+q k "net config set metrics_port 0" >/dev/null
+
 # --- keel dials out to openssl s_server ----------------------------------------
 sleep 12 | timeout 15 openssl s_server -accept $PORT -tls1_2 -cert "$tmp/srv.crt" \
     -key "$tmp/srv.key" -Verify 1 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 \
