@@ -12,7 +12,7 @@
 
 net_tests() {
     local KEEL=build/$BOARD-$HOST_ARCH/keel WIRE=build/tools/keel-wire
-    local fa fb fc fd fe fb2 v before after
+    local fa fb fc fd fe fb2 v before after n i
     local tmp=$tmp/net
     mkdir -p "$tmp"
     # shellcheck source=tests/net/lib.sh

@@ -7,7 +7,7 @@
 # shellcheck shell=bash
 
 nk_run() {
-    local keel=build/$BOARD-$HOST_ARCH/keel line
+    local keel=build/$BOARD-$HOST_ARCH/keel line c
     local dir=$tmp/net_kernel
     mkdir -p "$dir"
     for c in unshare ip openssl socat xxd; do

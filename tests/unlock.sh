@@ -9,10 +9,11 @@ unlock_tests() {
     mkdir -p "$tmp"
     # shellcheck source=tests/net/lib.sh
     source tests/net/lib.sh
-    for k in op other; do
-        openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/$k.pem" \
+    local kk
+    for kk in op other; do
+        openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/$kk.pem" \
             2>/dev/null &&
-            openssl ec -in "$tmp/$k.pem" -pubout -out "$tmp/$k.pub" \
+            openssl ec -in "$tmp/$kk.pem" -pubout -out "$tmp/$kk.pub" \
                 2>/dev/null || { fail "unlock: openssl keys"; return 0; }
     done
     # answer KEY: sign the challenge line of the last 'unlock'
