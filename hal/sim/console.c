@@ -91,10 +91,30 @@ con_close(struct hal_console *c)
     c->h[0] = c->h[1] = -1;
 }
 
+/* Output processing off while a transfer runs, on the output side when
+ * it is a terminal (a pipe or file passes bytes as they are). */
+static int
+con_binary(struct hal_console *c, int on)
+{
+    int fd = (int)c->h[1];
+    struct termios t;
+
+    if (!isatty(fd))
+        return 0;
+    if (tcgetattr(fd, &t) < 0)
+        return -errno;
+    if (on)
+        t.c_oflag &= ~(tcflag_t)OPOST;
+    else
+        t.c_oflag |= OPOST | ONLCR;
+    return tcsetattr(fd, TCSADRAIN, &t) < 0 ? -errno : 0;
+}
+
 static const struct hal_console_ops con_ops = {
     .read = con_read,
     .write = con_write,
     .close = con_close,
+    .binary = con_binary,
 };
 
 static int

@@ -10,6 +10,13 @@
 static const char *prog = "keel";
 static void (*sink)(void *arg, int sev, const char *text);
 static void *sink_arg;
+static int quiet;
+
+void
+klog_quiet(int on)
+{
+    quiet = on;
+}
 
 void
 klog_prog(const char *name)
@@ -37,7 +44,8 @@ klog(int sev, const char *fmt, ...)
     n = strlen(line);
     while (n > 0 && line[n - 1] == '\n')
         line[--n] = '\0';
-    fprintf(stderr, "%s: %s\n", prog, line);
+    if (!quiet)
+        fprintf(stderr, "%s: %s\n", prog, line);
     if (sink != NULL)
         sink(sink_arg, sev, line);
 }

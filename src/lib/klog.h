@@ -16,6 +16,9 @@
 void klog_prog(const char *name);
 /* Where each line goes besides stderr (NULL: nowhere). */
 void klog_sink(void (*fn)(void *arg, int sev, const char *text), void *arg);
+/* 1: lines go to the sink only, not to stderr (a file transfer holds
+ * the console line); 0: both again. */
+void klog_quiet(int on);
 /* printf-style; a trailing newline is dropped. */
 void klog(int sev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -25,6 +25,10 @@ struct hal_console_ops {
     /* Write all len bytes (blocking).  Returns len or a negative errno. */
     int (*write)(struct hal_console *c, const void *buf, size_t len);
     void (*close)(struct hal_console *c);
+    /* 1: an 8-bit clean line for a file transfer (no output processing:
+     * "\n" is not turned into CR LF); 0: back to the console's mode.
+     * Returns 0 or a negative errno. */
+    int (*binary)(struct hal_console *c, int on);
 };
 
 struct hal_console {
@@ -49,6 +53,12 @@ static inline int
 hal_console_write(struct hal_console *c, const void *buf, size_t len)
 {
     return c->ops->write(c, buf, len);
+}
+
+static inline int
+hal_console_binary(struct hal_console *c, int on)
+{
+    return c->ops->binary != NULL ? c->ops->binary(c, on) : 0;
 }
 
 static inline void
