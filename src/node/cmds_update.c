@@ -480,6 +480,8 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
     }
     if ((rc = cmd_priv(ctx, "update keyring")) != 0)
         return rc;
+    if (strcmp(argv[0], "receive") == 0) /* a file so named: ./receive */
+        return node_keyring_receive(ctx);
     n = node_file_load(argv[0], buf, sizeof(buf), "signed keyring", why,
                        sizeof(why));
     if (n < 0) {
@@ -567,6 +569,9 @@ const struct cmd node_update_cmds[] = {
     {"install", 1, 1, CMD_PRIV, "FILE",
      "verify a signed bundle, then write it to the inactive slot", h_install,
      NULL},
+    {"receive", 0, 0, CMD_PRIV, "",
+     "install a bundle sent over the console by YMODEM (sb, sz --ymodem)",
+     node_update_receive, NULL},
     {"status", 0, 0, CMD_JSON, "[--json]",
      "slots, their states and versions, anti-rollback counter, keyring",
      h_status, NULL},
@@ -576,7 +581,7 @@ const struct cmd node_update_cmds[] = {
      "rebuild a corrupt boot control from the running slot", h_recover, NULL},
     {"rollback", 0, 0, CMD_PRIV, "", "mark the running slot bad and reboot",
      h_rollback, NULL},
-    {"keyring", 0, 1, CMD_JSON, "[--json] [SIGNED-KEYRING]",
+    {"keyring", 0, 1, CMD_JSON, "[--json] [SIGNED-KEYRING|receive]",
      "show the release keyring, or rotate it (a file signed by the "
      "current and the new threshold)",
      h_keyring, NULL},

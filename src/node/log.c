@@ -232,6 +232,8 @@ const struct cmd node_log_cmds[] = {
      "the log, oldest first (N: a boot, 0 this one, -1 the one before)", h_show,
      NULL},
     {"stat", 0, 0, 0, "", "the log ring's use", h_stat, NULL},
+    {"export", 0, 0, 0, "", "send the log over the console by YMODEM (rb)",
+     node_log_export, NULL},
     {"clear", 0, 0, CMD_PRIV, "", "erase the log", h_clear, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

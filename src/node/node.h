@@ -123,6 +123,11 @@ extern const struct cmd node_log_cmds[];
 void node_log_init(struct node *node);
 void node_log_metrics(struct cmd_ctx *ctx, struct node *node);
 void node_net_metrics(struct cmd_ctx *ctx, struct node *node);
+/* YMODEM over the console (node/cmds_xfer.c). */
+int node_update_receive(struct cmd_ctx *ctx, int argc, char **argv);
+int node_id_receive(struct cmd_ctx *ctx, int argc, char **argv);
+int node_log_export(struct cmd_ctx *ctx, int argc, char **argv);
+int node_keyring_receive(struct cmd_ctx *ctx);
 /* Start or stop the HTTP metrics endpoint when net.metrics_port says. */
 void node_http_tick(struct node *node);
 /* `update metrics`' lines, for the page. */

@@ -4,7 +4,10 @@
  *   ptyexpect [-t SECONDS] STEP... -- PROGRAM [ARG...]
  *
  * STEP is `-e TEXT` (wait until TEXT appears in the output after the
- * previous match) or `-s KEYS` (type KEYS).  KEYS and TEXT take the
+ * previous match), `-s KEYS` (type KEYS), or `-x COMMAND` (run COMMAND
+ * with sh -c, its stdin and stdout on the terminal's other end, as a
+ * terminal program runs `sz` to send a file; wait for it, bounded; its
+ * exit status must be 0).  KEYS and TEXT take the
  * escapes \r \n \t \\ and \xHH, so `-s '\x03'` is Ctrl-C.  Each wait is
  * bounded by SECONDS (default 30).  Everything the program prints goes to
  * standard output, as a transcript.  After the last step ptyexpect reads
@@ -33,7 +36,7 @@
 #define OUT_MAX (4u << 20) /* transcript kept for matching, bytes */
 
 struct step {
-    char kind; /* 'e' or 's' */
+    char kind; /* 'e', 's' or 'x' */
     char *text;
     size_t len;
 };
@@ -165,7 +168,8 @@ main(int argc, char **argv)
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
             timeout_s = atoi(argv[++i]);
-        } else if ((strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-s") == 0) &&
+        } else if ((strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-s") == 0 ||
+                    strcmp(argv[i], "-x") == 0) &&
                    i + 1 < argc) {
             steps[nsteps].kind = argv[i][1];
             steps[nsteps].text = argv[++i];
@@ -176,8 +180,8 @@ main(int argc, char **argv)
         }
     }
     if (i + 1 >= argc || strcmp(argv[i], "--") != 0 || timeout_s <= 0) {
-        fprintf(stderr, "usage: ptyexpect [-t SECONDS] [-e TEXT | -s KEYS]"
-                        "... -- PROGRAM [ARG...]\n");
+        fprintf(stderr, "usage: ptyexpect [-t SECONDS] [-e TEXT | -s KEYS | "
+                        "-x COMMAND]... -- PROGRAM [ARG...]\n");
         return 125;
     }
 
@@ -213,6 +217,41 @@ main(int argc, char **argv)
         if (s->kind == 's') {
             if (write(master, s->text, s->len) != (ssize_t)s->len)
                 die("write");
+            continue;
+        }
+        if (s->kind == 'x') {
+            pid_t x = fork();
+            int xs = 0;
+            long end = now_ms() + timeout_s * 1000L;
+
+            if (x < 0)
+                die("fork");
+            if (x == 0) {
+                dup2(master, 0);
+                dup2(master, 1);
+                close(master);
+                execl("/bin/sh", "sh", "-c", s->text, (char *)NULL);
+                die("sh");
+            }
+            while (waitpid(x, &xs, WNOHANG) != x) {
+                if (now_ms() >= end) {
+                    fprintf(stderr,
+                            "\nptyexpect: step %d: '%s' did not end "
+                            "within %d s\n",
+                            k + 1, s->text, timeout_s);
+                    kill(x, SIGKILL);
+                    waitpid(x, NULL, 0);
+                    kill(pid, SIGKILL);
+                    waitpid(pid, NULL, 0);
+                    return 124;
+                }
+                usleep(10000);
+            }
+            if (!WIFEXITED(xs) || WEXITSTATUS(xs) != 0)
+                fprintf(stderr, "\nptyexpect: step %d: '%s' ended with %d\n",
+                        k + 1, s->text,
+                        WIFEXITED(xs) ? WEXITSTATUS(xs) : 128 + WTERMSIG(xs));
+            out_mark = out_len; /* what follows is after the transfer */
             continue;
         }
         if (wait_for(master, s, now_ms() + timeout_s * 1000L) != 0) {

@@ -1,0 +1,366 @@
+/*
+ * node/cmds_xfer.c - files over the console line by YMODEM
+ * (console/ymodem.h): `update receive` streams a bundle into
+ * update_install() (the manifest is verified before a slot is touched,
+ * each chunk before it is written; a refusal cancels the sender),
+ * `id receive` and `update keyring receive` take a small file into a
+ * bounded buffer, and `log export` sends the log.
+ *
+ * During a transfer the line is 8-bit clean (hal_console_binary), no
+ * log line reaches the console (klog_quiet; they still go to the log),
+ * no prompt is drawn, and the node's timers and links keep running
+ * (the poll callback) without reading the console.  The outcome is
+ * printed after the line is given back.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "console/ymodem.h"
+#include "hal/clock.h"
+#include "lib/klog.h"
+#include "node/node.h"
+
+static int
+io_read(void *arg, uint8_t *p, size_t cap, int timeout_ms)
+{
+    struct node *node = arg;
+
+    return hal_console_read(&node->con, p, cap, timeout_ms);
+}
+
+static int
+io_write(void *arg, const uint8_t *p, size_t n)
+{
+    struct node *node = arg;
+
+    return hal_console_write(&node->con, p, n);
+}
+
+static uint64_t
+io_now(void *arg)
+{
+    (void)arg;
+    return hal_clock_ms();
+}
+
+/* The node's timers and links, never the console. */
+static int
+io_poll(void *arg)
+{
+    struct node *node = arg;
+
+    net_poll(&node->net);
+    node_update_tick(node);
+    return 0;
+}
+
+static void
+io_event(void *arg, const char *msg)
+{
+    (void)arg;
+    klog(KLOG_DEBUG, "ymodem: %s", msg);
+}
+
+static void
+line_take(struct node *node, struct ymodem_io *io)
+{
+    io->read = io_read;
+    io->write = io_write;
+    io->now_ms = io_now;
+    io->poll = io_poll;
+    io->arg = node;
+    klog_quiet(1);
+    (void)hal_console_binary(&node->con, 1);
+}
+
+static void
+line_give(struct node *node)
+{
+    (void)hal_console_binary(&node->con, 0);
+    klog_quiet(0);
+}
+
+/* ---- update receive ------------------------------------------------------ */
+
+int
+node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct ymodem_rx_ops ops = {.event = io_event, .arg = node};
+    struct ymodem_io io;
+    struct ymodem_pull pl;
+    struct upd_src src;
+    uint64_t t0 = hal_clock_ms();
+    int rc, rc2;
+
+    (void)argc;
+    (void)argv;
+    if (node->store_rc != 0 || node->ctl_rc != 0) {
+        cmd_err(ctx, "update receive: storage not mounted; nothing received");
+        return -EIO;
+    }
+    cmd_printf(ctx, "update receive: start the YMODEM upload now (e.g. "
+                    "'sb BUNDLE' or 'sz --ymodem BUNDLE'); Ctrl-X x5 "
+                    "cancels\n");
+    line_take(node, &io);
+    ymodem_pull_init(&pl, &io, &ops, node->part[NODE_PART_slot_a].size);
+    src.read = ymodem_pull_read;
+    src.arg = &pl;
+    rc = update_install(&node->upd, &src);
+    rc2 = ymodem_pull_end(&pl, rc < 0 ? rc : 0, rc < 0 ? node->upd.why : NULL);
+    line_give(node);
+    if (rc < 0) {
+        klog(KLOG_WARN, "update receive: refused: %s", node->upd.why);
+        cmd_err(ctx, "update receive: %s (%s)", node->upd.why,
+                pl.rx.why[0] ? pl.rx.why : "the sender was cancelled");
+        return rc;
+    }
+    if (rc2 < 0) {
+        cmd_err(ctx, "update receive: installed, but the transfer ended "
+                     "badly: %s",
+                pl.rx.why);
+        return rc2;
+    }
+    {
+        const struct upd_manifest *m = &node->upd.man;
+        uint64_t ms = hal_clock_ms() - t0;
+
+        cmd_printf(ctx,
+                   "received %s (%" PRIu64 " bytes in %.1f s, %u errors "
+                   "recovered) and installed %" PRIu32 ".%" PRIu32
+                   ".%" PRIu32 " (counter %" PRIu64
+                   ") into slot %c; 'reboot' to try it\n",
+                   pl.rx.name, pl.rx.got, (double)ms / 1e3,
+                   (unsigned)pl.rx.errors, m->version.major, m->version.minor,
+                   m->version.patch, m->counter, rc == 0 ? 'a' : 'b');
+    }
+    klog(KLOG_INFO, "update receive: %s installed from the console",
+         pl.rx.name);
+    return 0;
+}
+
+/* ---- small files into a buffer --------------------------------------------- */
+
+struct small {
+    uint8_t *buf;
+    size_t cap, len;
+};
+
+static int
+small_data(void *arg, const uint8_t *p, size_t n)
+{
+    struct small *s = arg;
+
+    if (s->len + n > s->cap)
+        return -EFBIG;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return 0;
+}
+
+/* Receive one file of at most cap bytes into buf: its length, or an
+ * error (told). */
+static int
+receive_small(struct cmd_ctx *ctx, const char *cmd, uint8_t *buf, size_t cap)
+{
+    struct node *node = ctx->node;
+    struct small s = {buf, cap, 0};
+    struct ymodem_rx_ops ops = {.data = small_data, .event = io_event,
+                                .arg = &s};
+    struct ymodem_io io;
+    struct ymodem_rx rx;
+    int rc;
+
+    cmd_printf(ctx, "%s: start the YMODEM upload now (at most %zu bytes)\n",
+               cmd, cap);
+    line_take(node, &io);
+    ymodem_rx_init(&rx, &ops, cap, hal_clock_ms());
+    rc = ymodem_rx_run(&rx, &io);
+    line_give(node);
+    if (rc < 0) {
+        cmd_err(ctx, "%s: %s; nothing changed", cmd, rx.why);
+        return rc;
+    }
+    return (int)s.len;
+}
+
+int
+node_id_receive(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    uint8_t buf[CRYPTO_KEYFILE_MAX];
+    struct node *node = ctx->node;
+    struct crypto_eckey k;
+    const char *why;
+    int n, priv, rc;
+
+    (void)argc;
+    (void)argv;
+    n = receive_small(ctx, "id receive", buf, sizeof(buf));
+    if (n < 0)
+        return n;
+    rc = crypto_key_parse(buf, (size_t)n, &k, &priv, &why);
+    crypto_wipe(buf, sizeof(buf));
+    if (rc == 0 && !priv) {
+        rc = -EINVAL;
+        why = "a public key: import needs the private key";
+    }
+    if (rc != 0 || node->store_rc != 0) {
+        crypto_wipe(&k, sizeof(k));
+        cmd_err(ctx, "id receive: %s; nothing written",
+                rc != 0 ? why : "store not mounted");
+        return rc != 0 ? rc : -EIO;
+    }
+    rc = identity_new(&node->id, &k);
+    crypto_wipe(&k, sizeof(k));
+    if (rc != 0) {
+        cmd_err(ctx, "id receive: %s", node->id.why);
+        return rc;
+    }
+    cmd_printf(ctx, "imported: generation %" PRIu32 "\n", node->id.gen);
+    return 0;
+}
+
+int
+node_keyring_receive(struct cmd_ctx *ctx)
+{
+    static uint8_t buf[UPD_SKR_MAX]; /* keel's one thread */
+    struct node *node = ctx->node;
+    struct upd_keyring k;
+    int n, rc;
+
+    n = receive_small(ctx, "update keyring receive", buf, sizeof(buf));
+    if (n < 0)
+        return n;
+    rc = update_keyring_rotate(&node->upd, buf, (size_t)n);
+    if (rc != 0) {
+        cmd_err(ctx, "update keyring receive: %s; the keyring is unchanged",
+                node->upd.why);
+        return rc;
+    }
+    rc = update_keyring(&node->upd, &k);
+    if (rc == 0)
+        cmd_printf(ctx, "keyring: %sversion %" PRIu32 ", %u of %u keys\n",
+                   node->upd.restored ? "restored the trusted keyring, " : "",
+                   k.version, k.threshold, k.nkeys);
+    if (rc == 0 && node->upd.restored)
+        node->degraded &= ~NODE_DEG_KEYRING;
+    return rc;
+}
+
+/* ---- log export ----------------------------------------------------------- */
+
+/* The log as text, rendered record by record as the sender asks. */
+struct log_src {
+    struct node *node;
+    uint32_t want;  /* the next record to render (its index in the walk) */
+    uint32_t index; /* during a walk */
+    char line[LOG_TEXT_MAX + 64];
+    size_t len, off;
+    int end;
+};
+
+static int
+log_pick(void *arg, const struct log_rec *r)
+{
+    struct log_src *s = arg;
+    char t[32] = "-";
+
+    if (s->index++ != s->want)
+        return 0;
+    if (r->time != 0) {
+        time_t tt = (time_t)r->time;
+        struct tm tm;
+
+        if (gmtime_r(&tt, &tm) != NULL)
+            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    s->len = (size_t)snprintf(s->line, sizeof(s->line), "%u %u %s %s %s\n",
+                              (unsigned)r->seq, (unsigned)r->boot,
+                              logring_sev_name(r->sev), t, r->text);
+    if (s->len >= sizeof(s->line))
+        s->len = sizeof(s->line) - 1;
+    return 1;
+}
+
+static int
+log_read(void *arg, uint8_t *p, size_t n)
+{
+    struct log_src *s = arg;
+    size_t got = 0;
+
+    while (got < n && !s->end) {
+        if (s->off == s->len) {
+            s->index = 0;
+            s->len = s->off = 0;
+            (void)logring_walk(&s->node->log, log_pick, s);
+            if (s->len == 0) {
+                s->end = 1;
+                break;
+            }
+            s->want++;
+        }
+        {
+            size_t k = s->len - s->off;
+
+            if (k > n - got)
+                k = n - got;
+            memcpy(p + got, s->line + s->off, k);
+            s->off += k;
+            got += k;
+        }
+    }
+    return (int)got;
+}
+
+/* The exported size: the same rendering, counted. */
+static uint64_t
+log_size(struct node *node)
+{
+    struct log_src s = {.node = node};
+    uint8_t b[512];
+    uint64_t total = 0;
+    int n;
+
+    while ((n = log_read(&s, b, sizeof(b))) > 0)
+        total += (uint64_t)n;
+    return total;
+}
+
+int
+node_log_export(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct log_src s = {.node = node};
+    struct ymodem_tx_ops ops = {.read = log_read, .event = io_event,
+                                .arg = &s};
+    struct ymodem_io io;
+    struct ymodem_tx tx;
+    uint64_t size;
+    int rc;
+
+    (void)argc;
+    (void)argv;
+    if (node->log_rc != 0) {
+        cmd_err(ctx, "log export: the log partition is unusable");
+        return node->log_rc;
+    }
+    size = log_size(node);
+    cmd_printf(ctx, "log export: start the YMODEM download now (e.g. 'rb'); "
+                    "%" PRIu64 " bytes as keel.log\n",
+               size);
+    line_take(node, &io);
+    rc = ymodem_tx_init(&tx, &ops, "keel.log", size, hal_clock_ms());
+    if (rc == 0)
+        rc = ymodem_tx_run(&tx, &io);
+    line_give(node);
+    if (rc < 0) {
+        cmd_err(ctx, "log export: %s", tx.why);
+        return rc;
+    }
+    cmd_printf(ctx, "sent keel.log: %" PRIu64 " bytes\n", tx.sent);
+    return 0;
+}
+
