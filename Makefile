@@ -164,7 +164,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame trust simwire gate unlock
+	formats boot file frame trust simwire gate unlock ymodem
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -203,6 +203,7 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # Not in UNIT_TESTS: it needs a network namespace with a veth pair,
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
+UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c src/lib/why.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 

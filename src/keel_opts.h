@@ -61,4 +61,33 @@
 #define CMD_MAX_ARGS 16 /* words in a command line */
 #endif
 
+/* ---- YMODEM on the console (console/ymodem.h) ---- */
+#ifndef YMODEM_C_MS
+#define YMODEM_C_MS 3000 /* receiver: a 'C' this often before the start */
+#endif
+#ifndef YMODEM_START_MS
+#define YMODEM_START_MS 60000 /* no start within this ends a session */
+#endif
+#ifndef YMODEM_BLOCK_MS
+#define YMODEM_BLOCK_MS 10000 /* a block, or its answer, within this */
+#endif
+#ifndef YMODEM_BYTE_MS
+#define YMODEM_BYTE_MS 1000 /* between two bytes of one block */
+#endif
+#ifndef YMODEM_PURGE_MS
+#define YMODEM_PURGE_MS 200 /* quiet wanted before a NAK after garbage */
+#endif
+#ifndef YMODEM_DRAIN_MS
+#define YMODEM_DRAIN_MS 1000 /* quiet wanted after a cancel */
+#endif
+#ifndef YMODEM_DRAIN_MAX_MS
+#define YMODEM_DRAIN_MAX_MS 5000 /* a cancel ends within this all the same */
+#endif
+#ifndef YMODEM_RETRIES
+#define YMODEM_RETRIES 10 /* failed tries of one block before giving up */
+#endif
+#ifndef YMODEM_NAME_MAX
+#define YMODEM_NAME_MAX 64 /* bytes of a file name kept for messages */
+#endif
+
 #endif
