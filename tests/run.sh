@@ -375,6 +375,14 @@ else
     fail "net_kernel: $k not built"
 fi
 
+# --- files over the console by YMODEM, lrzsz on the other end (#16) -------
+if [ -x "$k" ] && [ -x build/tools/ptyexpect ]; then
+    # shellcheck source=tests/receive.sh
+    . tests/receive.sh
+else
+    fail "receive: keel or ptyexpect not built"
+fi
+
 # --- operator unlock at the console (issue #16, first part) ---------------
 if [ -x "$k" ]; then
     # shellcheck source=tests/unlock.sh

@@ -23,6 +23,9 @@
 #include "lib/klog.h"
 #include "node/node.h"
 
+/* How long the line is left to go quiet after a transfer. */
+#define XFER_QUIET_MS 500
+
 static int
 io_read(void *arg, uint8_t *p, size_t cap, int timeout_ms)
 {
@@ -76,9 +79,19 @@ line_take(struct node *node, struct ymodem_io *io)
     (void)hal_console_binary(&node->con, 1);
 }
 
+/* Give the line back: first let it go quiet (what the sender still
+ * sends is dropped, and its program has time to end and hand the port
+ * back to the terminal, or the next lines would be lost to it), then
+ * the console's mode and log lines. */
 static void
 line_give(struct node *node)
 {
+    uint64_t t0 = hal_clock_ms();
+    uint8_t b[64];
+
+    while (hal_clock_ms() - t0 < XFER_QUIET_MS &&
+           hal_console_read(&node->con, b, sizeof(b), 50) >= 0)
+        ;
     (void)hal_console_binary(&node->con, 0);
     klog_quiet(0);
 }
@@ -119,8 +132,9 @@ node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
         return rc;
     }
     if (rc2 < 0) {
-        cmd_err(ctx, "update receive: installed, but the transfer ended "
-                     "badly: %s",
+        cmd_err(ctx,
+                "update receive: installed, but the transfer ended "
+                "badly: %s",
                 pl.rx.why);
         return rc2;
     }
@@ -130,9 +144,8 @@ node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
 
         cmd_printf(ctx,
                    "received %s (%" PRIu64 " bytes in %.1f s, %u errors "
-                   "recovered) and installed %" PRIu32 ".%" PRIu32
-                   ".%" PRIu32 " (counter %" PRIu64
-                   ") into slot %c; 'reboot' to try it\n",
+                   "recovered) and installed %" PRIu32 ".%" PRIu32 ".%" PRIu32
+                   " (counter %" PRIu64 ") into slot %c; 'reboot' to try it\n",
                    pl.rx.name, pl.rx.got, (double)ms / 1e3,
                    (unsigned)pl.rx.errors, m->version.major, m->version.minor,
                    m->version.patch, m->counter, rc == 0 ? 'a' : 'b');
@@ -168,8 +181,8 @@ receive_small(struct cmd_ctx *ctx, const char *cmd, uint8_t *buf, size_t cap)
 {
     struct node *node = ctx->node;
     struct small s = {buf, cap, 0};
-    struct ymodem_rx_ops ops = {.data = small_data, .event = io_event,
-                                .arg = &s};
+    struct ymodem_rx_ops ops = {
+        .data = small_data, .event = io_event, .arg = &s};
     struct ymodem_io io;
     struct ymodem_rx rx;
     int rc;
@@ -334,8 +347,7 @@ node_log_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     struct log_src s = {.node = node};
-    struct ymodem_tx_ops ops = {.read = log_read, .event = io_event,
-                                .arg = &s};
+    struct ymodem_tx_ops ops = {.read = log_read, .event = io_event, .arg = &s};
     struct ymodem_io io;
     struct ymodem_tx tx;
     uint64_t size;
@@ -348,8 +360,9 @@ node_log_export(struct cmd_ctx *ctx, int argc, char **argv)
         return node->log_rc;
     }
     size = log_size(node);
-    cmd_printf(ctx, "log export: start the YMODEM download now (e.g. 'rb'); "
-                    "%" PRIu64 " bytes as keel.log\n",
+    cmd_printf(ctx,
+               "log export: start the YMODEM download now (e.g. 'rb'); "
+               "%" PRIu64 " bytes as keel.log\n",
                size);
     line_take(node, &io);
     rc = ymodem_tx_init(&tx, &ops, "keel.log", size, hal_clock_ms());
@@ -363,4 +376,3 @@ node_log_export(struct cmd_ctx *ctx, int argc, char **argv)
     cmd_printf(ctx, "sent keel.log: %" PRIu64 " bytes\n", tx.sent);
     return 0;
 }
-

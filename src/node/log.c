@@ -78,7 +78,8 @@ node_log_init(struct node *node)
     klog_sink(sink, node);
     klog(KLOG_INFO, "boot %u: keel %s (build %s, %s)", (unsigned)node->log.boot,
          KEEL_VERSION, KEEL_BUILD_ID,
-         node->rootfs ? "under keel-boot" : "run directly");
+         hal_sys_param("KEEL_BOOT_SUPERVISED") ? "under keel-boot"
+                                               : "run directly");
     if (node->log.torn > 0)
         klog(KLOG_WARN,
              "log: %u damaged record%s found (a power cut while "

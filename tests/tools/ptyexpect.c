@@ -153,6 +153,78 @@ wait_for(int fd, const struct step *s, long deadline)
     }
 }
 
+/* Run cmd (sh -c) with its stdin and stdout on pipes relayed to and
+ * from the terminal's other end: a separate line, as a laptop's serial
+ * port is (so its terminal settings never reach the program's).  Its
+ * exit status, or 124 when it outlived timeout_s. */
+static int
+run_attached(int master, const char *cmd, int timeout_s)
+{
+    int in[2], outp[2], st = 0, open_out = 1;
+    long end = now_ms() + timeout_s * 1000L;
+    char b[4096];
+    pid_t x;
+
+    if (pipe(in) != 0 || pipe(outp) != 0)
+        die("pipe");
+    x = fork();
+    if (x < 0)
+        die("fork");
+    if (x == 0) {
+        dup2(in[0], 0);
+        dup2(outp[1], 1);
+        close(in[0]);
+        close(in[1]);
+        close(outp[0]);
+        close(outp[1]);
+        close(master);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        die("sh");
+    }
+    close(in[0]);
+    close(outp[1]);
+    signal(SIGPIPE, SIG_IGN);
+    while (open_out) {
+        struct pollfd pf[2] = {{master, POLLIN, 0}, {outp[0], POLLIN, 0}};
+        ssize_t n;
+
+        if (now_ms() >= end) {
+            kill(x, SIGKILL);
+            waitpid(x, NULL, 0);
+            close(in[1]);
+            close(outp[0]);
+            return 124;
+        }
+        if (poll(pf, 2, 100) < 0)
+            continue;
+        if (pf[1].revents & (POLLIN | POLLHUP)) {
+            n = read(outp[0], b, sizeof(b));
+            if (n <= 0)
+                open_out = 0;
+            else if (write(master, b, (size_t)n) != n)
+                die("write");
+        }
+        if (open_out && (pf[0].revents & POLLIN)) {
+            /* A program that stopped reading is ending: its write
+             * fails, and that is all. */
+            n = read(master, b, sizeof(b));
+            if (n > 0)
+                (void)!write(in[1], b, (size_t)n);
+        }
+    }
+    close(in[1]);
+    close(outp[0]);
+    while (waitpid(x, &st, WNOHANG) != x) {
+        if (now_ms() >= end) {
+            kill(x, SIGKILL);
+            waitpid(x, NULL, 0);
+            return 124;
+        }
+        usleep(10000);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,37 +292,20 @@ main(int argc, char **argv)
             continue;
         }
         if (s->kind == 'x') {
-            pid_t x = fork();
-            int xs = 0;
-            long end = now_ms() + timeout_s * 1000L;
+            int rc = run_attached(master, s->text, timeout_s);
 
-            if (x < 0)
-                die("fork");
-            if (x == 0) {
-                dup2(master, 0);
-                dup2(master, 1);
-                close(master);
-                execl("/bin/sh", "sh", "-c", s->text, (char *)NULL);
-                die("sh");
+            if (rc == 124) {
+                fprintf(stderr,
+                        "\nptyexpect: step %d: '%s' did not end "
+                        "within %d s\n",
+                        k + 1, s->text, timeout_s);
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return 124;
             }
-            while (waitpid(x, &xs, WNOHANG) != x) {
-                if (now_ms() >= end) {
-                    fprintf(stderr,
-                            "\nptyexpect: step %d: '%s' did not end "
-                            "within %d s\n",
-                            k + 1, s->text, timeout_s);
-                    kill(x, SIGKILL);
-                    waitpid(x, NULL, 0);
-                    kill(pid, SIGKILL);
-                    waitpid(pid, NULL, 0);
-                    return 124;
-                }
-                usleep(10000);
-            }
-            if (!WIFEXITED(xs) || WEXITSTATUS(xs) != 0)
+            if (rc != 0)
                 fprintf(stderr, "\nptyexpect: step %d: '%s' ended with %d\n",
-                        k + 1, s->text,
-                        WIFEXITED(xs) ? WEXITSTATUS(xs) : 128 + WTERMSIG(xs));
+                        k + 1, s->text, rc);
             out_mark = out_len; /* what follows is after the transfer */
             continue;
         }

@@ -1,0 +1,101 @@
+# tests/receive.sh - files over the console line by YMODEM, with lrzsz
+# on the terminal's other end as a field engineer's laptop would run it
+# (build/tools/ptyexpect -x): a signed bundle installed by `update
+# receive` with 1K and 128-byte blocks, a tampered one refused mid-stream
+# with both sides ending cleanly and no slot written, a key by `id
+# receive`, a bad keyring refused, the log out by `log export` and `rb`.
+# Sourced by tests/run.sh (ok, fail, skip, $tmp, $BOARD, $HOST_ARCH).
+
+receive_tests() {
+    local K=build/$BOARD-$HOST_ARCH d=$tmp/recv pe=build/tools/ptyexpect
+    local b v
+    mkdir -p "$d"
+    if ! command -v sb >/dev/null || ! command -v rb >/dev/null; then
+        skip "receive" "lrzsz (sb, rb) is not installed (scripts/setup.sh)"
+        return 0
+    fi
+    if [ ! -s "$K/bundle.kbn" ] || [ ! -d "$K/rootfs" ]; then
+        fail "receive: make image bundle did not run"
+        return 0
+    fi
+    b=$K/bundle.kbn
+    # run FLASH STEPS...: keel on a pty, the steps, then poweroff.
+    run() {
+        local f=$1
+        shift
+        timeout 120 "$pe" -t 60 -e 'keel> ' "$@" -e 'keel> ' \
+            -s 'update status\r' -e 'keel> ' -s 'poweroff\r' -- \
+            "$K/keel" --flash "$f" --rootfs "$K/rootfs" >"$d/out" 2>&1
+    }
+    run "$d/a.img" -s 'update receive\r' -e 'start the YMODEM upload' \
+        -x "sb -k $b 2>$d/sb.err"
+    if grep -aq "received bundle.kbn ($(stat -c %s "$b") bytes" "$d/out" &&
+        grep -aq '^slot a: *ready, version' "$d/out"; then
+        ok "receive: sb -k (1K blocks) into update receive installs the signed bundle"
+    else
+        fail "receive: 1K" "$(grep -a -E 'error|received|slot a' "$d/out" | head -n 4)"
+    fi
+    run "$d/b.img" -s 'update receive\r' -e 'start the YMODEM upload' \
+        -x "sb $b 2>$d/sb.err"
+    if grep -aq 'received bundle.kbn' "$d/out" &&
+        grep -aq '^slot a: *ready, version' "$d/out"; then
+        ok "receive: sb (128-byte blocks) installs it too"
+    else
+        fail "receive: 128" "$(grep -a -E 'error|received|slot a' "$d/out" | head -n 4)"
+    fi
+    # A flipped byte in the first signature: refused before a slot is
+    # touched; the sender is cancelled and says so.
+    cp "$b" "$d/bad.kbn"
+    printf '\x55' | dd of="$d/bad.kbn" bs=1 seek=300 conv=notrunc 2>/dev/null
+    run "$d/c.img" -s 'update receive\r' -e 'start the YMODEM upload' \
+        -x "sb -k $d/bad.kbn 2>$d/sb.err; echo \"sb exit \$?\" >$d/sb.rc"
+    if grep -aq '^error: update receive: ' "$d/out" &&
+        grep -aq '^slot a: *empty' "$d/out" &&
+        ! grep -aq 'sb exit 0' "$d/sb.rc"; then
+        ok "receive: a tampered bundle is refused mid-stream: sender cancelled, no slot written ($(grep -a '^error: update receive' "$d/out" | head -c 90))"
+    else
+        fail "receive: tampered" "$(grep -a -E 'error|slot a' "$d/out" | head -n 3); $(cat "$d/sb.rc")"
+    fi
+    # The console works after the cancel (the prompt answered above);
+    # a key by id receive.
+    openssl ecparam -name prime256v1 -genkey -noout -out "$d/k.pem" 2>/dev/null
+    timeout 120 "$pe" -t 60 -e 'keel> ' -s 'id receive\r' \
+        -e 'start the YMODEM upload' -x "sb -k $d/k.pem 2>$d/sb.err" \
+        -e 'keel> ' -s 'id show\r' -e 'keel> ' -s 'poweroff\r' -- \
+        "$K/keel" --flash "$d/a.img" >"$d/out" 2>&1
+    openssl ec -in "$d/k.pem" -pubout -outform DER 2>/dev/null |
+        openssl dgst -sha256 -r | cut -c1-16 >"$d/fp"
+    if grep -aq '^imported: generation 2' "$d/out" &&
+        grep -aq "$(cat "$d/fp")" "$d/out"; then
+        ok "receive: id receive imports a key sent by sb"
+    else
+        fail "receive: id receive" "$(grep -a -E 'error|imported' "$d/out" | head -n 3)"
+    fi
+    head -c 3000 /dev/urandom >"$d/junk"
+    timeout 120 "$pe" -t 60 -e 'keel> ' -s 'update keyring receive\r' \
+        -e 'start the YMODEM upload' -x "sb -k $d/junk 2>$d/sb.err" \
+        -e 'keel> ' -s 'poweroff\r' -- \
+        "$K/keel" --flash "$d/a.img" --rootfs "$K/rootfs" >"$d/out" 2>&1
+    if grep -aq '^error: update keyring receive: .*the keyring is unchanged' "$d/out"; then
+        ok "receive: a keyring file that is not signed is refused after the transfer"
+    else
+        fail "receive: keyring" "$(grep -a error "$d/out" | head -n 2)"
+    fi
+    # The log out by rb: one line per record, this boot's included.
+    mkdir -p "$d/rb"
+    timeout 120 "$pe" -t 60 -e 'keel> ' -s 'log export\r' \
+        -e 'start the YMODEM download' -x "cd $d/rb && rb 2>$d/rb.err" \
+        -e 'keel> ' -s 'log stat\r' -e 'keel> ' -s 'poweroff\r' -- \
+        "$K/keel" --flash "$d/a.img" >"$d/out" 2>&1
+    v=$(sed -n 's/.*, \([0-9]*\) appended.*/\1/p' "$d/out" | head -n 1)
+    if [ -s "$d/rb/keel.log" ] &&
+        grep -aq ' info .*boot [0-9]*: keel ' "$d/rb/keel.log" &&
+        grep -aq 'update receive: bundle.kbn installed' "$d/rb/keel.log" &&
+        grep -aq '^sent keel.log: ' "$d/out"; then
+        ok "receive: log export sends the log; rb receives it ($(wc -l <"$d/rb/keel.log") lines)"
+    else
+        fail "receive: log export" "$(grep -a -E 'error|sent' "$d/out" | head -n 2)"
+    fi
+}
+
+receive_tests
