@@ -395,6 +395,8 @@ BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),tests/bench/chain_bench.c \
 	$(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) $(STORE_SRCS) \
 	hal/sim/flash_sim.c hal/posix/clock.c $(HOST_HAL))
 $(eval $(call program,$(UT_OUT)/bench_store,host,$(BENCH_SRCS),))
+$(eval $(call program,$(UT_OUT)/bench_log,host,tests/bench/log_bench.c \
+	src/store/logring.c src/lib/crc32c.c hal/sim/flash_sim.c,))
 $(eval $(call program,build/bench/crypto_bench,bench,$(BENCH_CRYPTO_SRCS),\
 	-lbearssl))
 $(eval $(call program,build/bench/update_bench,bench,$(BENCH_UPDATE_SRCS),\
@@ -404,8 +406,12 @@ $(eval $(call program,build/bench/chain_bench,bench,$(BENCH_CHAIN_SRCS),\
 # The network figures run keel nodes on a simwire hub, and openssl on
 # 127.0.0.1 beside them (tests/bench/net.sh).
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
-		build/bench/chain_bench all build/tools/conlat
+		build/bench/chain_bench all build/tools/conlat $(UT_OUT)/bench_log \
+		build/tools/ptyexpect bundle
 	$(Q)$(UT_OUT)/bench_store
+	$(Q)$(UT_OUT)/bench_log build/bench-log.img; rm -f build/bench-log.img
+	$(Q)bash tests/bench/ymodem.sh $(OUT)/keel build/tools/ptyexpect \
+		$(OUT)/bundle.kbn $(OUT)/rootfs
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
 	$(Q)build/bench/chain_bench

@@ -98,15 +98,29 @@ line_give(struct node *node)
 
 /* ---- update receive ------------------------------------------------------ */
 
+/* Block 0 arrived: the transfer's clock starts (not at the command,
+ * which waits for the operator to start the sender). */
+static int
+rx_begin(void *arg, const char *name, uint64_t size)
+{
+    uint64_t *t0 = arg;
+
+    (void)name;
+    (void)size;
+    *t0 = hal_clock_ms();
+    return 0;
+}
+
 int
 node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    struct ymodem_rx_ops ops = {.event = io_event, .arg = node};
+    uint64_t t0 = hal_clock_ms();
+    struct ymodem_rx_ops ops = {
+        .begin = rx_begin, .event = io_event, .arg = &t0};
     struct ymodem_io io;
     struct ymodem_pull pl;
     struct upd_src src;
-    uint64_t t0 = hal_clock_ms();
     int rc, rc2;
 
     (void)argc;
