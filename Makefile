@@ -141,7 +141,7 @@ OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
-	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records bench soak-identity image bundle damage
+	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -331,6 +331,9 @@ $(eval $(call program,$(UT_OUT)/fuzz_chain_import,fuzz,$(FUZZ_CHAIN_SRCS),\
 $(eval $(call program,$(UT_OUT)/fuzz_identity,fuzz,$(FUZZ_ID_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
+$(eval $(call program,$(UT_OUT)/fuzz_logring,fuzz,tests/fuzz/fuzz_logring.c \
+	src/store/logring.c src/lib/crc32c.c hal/sim/flash_sim.c,))
+$(eval $(call fuzz_run,logring,$(UT_OUT)/fuzz_logring,16384,true))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
 
@@ -513,7 +516,7 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
-		$(UT_OUT)/fuzz_peer_records \
+		$(UT_OUT)/fuzz_peer_records $(UT_OUT)/fuzz_logring \
 		build/tools/ptyexpect \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \

@@ -96,6 +96,22 @@ receive_tests() {
     else
         fail "receive: log export" "$(grep -a -E 'error|sent' "$d/out" | head -n 2)"
     fi
+    # The chain and the identity out by rb, byte for byte.
+    build/tools/keel-chaingen -n 200 -o "$d/tf.dat" >/dev/null 2>&1
+    mkdir -p "$d/rb2"
+    timeout 120 "$pe" -t 60 -e 'keel> ' -s "chain import $d/tf.dat\r" \
+        -e 'keel> ' -s 'chain export --ymodem\r' \
+        -e 'start the YMODEM download' -x "cd $d/rb2 && rb 2>$d/rb.err" \
+        -e 'keel> ' -s 'id export --ymodem\r' \
+        -e 'start the YMODEM download' -x "cd $d/rb2 && rb 2>$d/rb.err" \
+        -e 'keel> ' -s 'id export\r' -e 'keel> ' -s 'poweroff\r' -- \
+        "$K/keel" --flash "$d/e.img" >"$d/out" 2>&1
+    if cmp -s "$d/tf.dat" "$d/rb2/tfile.dat" && [ -s "$d/rb2/keel-id.pem" ] &&
+        grep -aq "$(sed -n 2p "$d/rb2/keel-id.pem")" "$d/out"; then
+        ok "receive: chain export --ymodem and id export --ymodem: rb gets the tfile and the key, byte for byte"
+    else
+        fail "receive: exports" "$(grep -a -E 'error|sent' "$d/out" | head -n 3)"
+    fi
 }
 
 receive_tests

@@ -115,6 +115,8 @@ fuzz_smoke fuzz_kar 30000 4096 "$tmp/kar" "from the golden archive"
 mkdir -p "$tmp/frame"
 cp tests/vectors/formats/frame-ping.bin "$tmp/frame/"
 fuzz_smoke fuzz_frame 50000 70000 "$tmp/frame" "from the golden ping"
+mkdir -p "$tmp/logring"
+fuzz_smoke fuzz_logring 20000 16384 "$tmp/logring" "from nothing: garbage rings"
 bash tests/fuzz/peerseeds.sh "$tmp/peerrec"
 fuzz_smoke fuzz_peer_records 50000 4096 "$tmp/peerrec" \
     "from the golden trust and dial lists"

@@ -319,6 +319,42 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+/* The stored trailers, in order, for YMODEM. */
+struct tf_src {
+    struct chain *c;
+    uint64_t next;
+    uint8_t t[TRAILER_LEN];
+    size_t off;
+};
+
+static int
+tf_read(void *arg, uint8_t *p, size_t n)
+{
+    struct tf_src *s = arg;
+    size_t got = 0;
+    int rc;
+
+    while (got < n) {
+        size_t k;
+
+        if (s->off == TRAILER_LEN) {
+            if (s->next > chain_tip_bnum(s->c))
+                break;
+            rc = chain_read(s->c, s->next++, s->t);
+            if (rc != 0)
+                return rc;
+            s->off = 0;
+        }
+        k = TRAILER_LEN - s->off;
+        if (k > n - got)
+            k = n - got;
+        memcpy(p + got, s->t + s->off, k);
+        s->off += k;
+        got += k;
+    }
+    return (int)got;
+}
+
 static int
 h_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -335,6 +371,12 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
     if (c->count == 0) {
         cmd_err(ctx, "chain export: nothing stored");
         return -ENOENT;
+    }
+    if (strcmp(argv[0], "--ymodem") == 0) {
+        struct tf_src s = {c, c->base, {0}, TRAILER_LEN};
+
+        return node_ymodem_send(ctx, "chain export", "tfile.dat",
+                                c->count * TRAILER_LEN, tf_read, &s);
     }
     rc = node_file_create(&w, argv[0], why, sizeof(why));
     if (rc != 0) {
@@ -479,8 +521,9 @@ const struct cmd node_chain_cmds[] = {
      h_verify, NULL},
     {"import", 1, 1, CMD_PRIV, "FILE",
      "validate a tfile.dat and take it if it is heavier", h_import, NULL},
-    {"export", 1, 1, 0, "FILE", "write the stored chain as a tfile.dat",
-     h_export, NULL},
+    {"export", 1, 1, 0, "FILE|--ymodem",
+     "write the stored chain as a tfile.dat, or send it by YMODEM", h_export,
+     NULL},
     {"trim", 1, 1, CMD_PRIV, "BNUM", "keep only history from BNUM on", h_trim,
      NULL},
     {"checkpoint", 4, 4, CMD_PRIV, "PROFILE BNUM BHASH WEIGHT",

@@ -198,6 +198,24 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+struct pem_src {
+    const char *p;
+    size_t left;
+};
+
+static int
+pem_read(void *arg, uint8_t *out, size_t n)
+{
+    struct pem_src *s = arg;
+
+    if (n > s->left)
+        n = s->left;
+    memcpy(out, s->p, n);
+    s->p += n;
+    s->left -= n;
+    return (int)n;
+}
+
 static int
 h_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -211,6 +229,12 @@ h_export(struct cmd_ctx *ctx, int argc, char **argv)
     if (n < 0) {
         cmd_err(ctx, "id export: %s", strerror(-n));
         return n;
+    }
+    if (argc == 1 && strcmp(argv[0], "--ymodem") == 0) {
+        struct pem_src p = {pem, (size_t)n};
+
+        return node_ymodem_send(ctx, "id export", "keel-id.pem", (uint64_t)n,
+                                pem_read, &p);
     }
     if (argc == 1)
         return write_file(ctx, "id export", argv[0], pem, (size_t)n);
@@ -462,8 +486,9 @@ const struct cmd node_id_cmds[] = {
     {"show", 0, 0, CMD_JSON, "[--json]",
      "fingerprint, algorithm, creation time, rotation state and window", h_show,
      NULL},
-    {"export", 0, 1, 0, "[FILE]", "the public key as PEM (SPKI)", h_export,
-     NULL},
+    {"export", 0, 1, 0, "[FILE|--ymodem]",
+     "the public key as PEM (SPKI): shown, to a file, or sent by YMODEM",
+     h_export, NULL},
     {"sign", 1, 4, 0, "FILE|--hex HEX [--out SIG.der]",
      "sign SHA-256 of the data; DER signature as hex or to a file", h_sign,
      NULL},

@@ -357,15 +357,38 @@ log_size(struct node *node)
 }
 
 int
+node_ymodem_send(struct cmd_ctx *ctx, const char *cmd, const char *name,
+                 uint64_t size, int (*read)(void *arg, uint8_t *p, size_t n),
+                 void *arg)
+{
+    struct node *node = ctx->node;
+    struct ymodem_tx_ops ops = {.read = read, .event = io_event, .arg = arg};
+    struct ymodem_io io;
+    struct ymodem_tx tx;
+    int rc;
+
+    cmd_printf(ctx,
+               "%s: start the YMODEM download now (e.g. 'rb'); %" PRIu64
+               " bytes as %s\n",
+               cmd, size, name);
+    line_take(node, &io);
+    rc = ymodem_tx_init(&tx, &ops, name, size, hal_clock_ms());
+    if (rc == 0)
+        rc = ymodem_tx_run(&tx, &io);
+    line_give(node);
+    if (rc < 0) {
+        cmd_err(ctx, "%s: %s", cmd, tx.why);
+        return rc;
+    }
+    cmd_printf(ctx, "sent %s: %" PRIu64 " bytes\n", name, tx.sent);
+    return 0;
+}
+
+int
 node_log_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
     struct log_src s = {.node = node};
-    struct ymodem_tx_ops ops = {.read = log_read, .event = io_event, .arg = &s};
-    struct ymodem_io io;
-    struct ymodem_tx tx;
-    uint64_t size;
-    int rc;
 
     (void)argc;
     (void)argv;
@@ -373,20 +396,6 @@ node_log_export(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "log export: the log partition is unusable");
         return node->log_rc;
     }
-    size = log_size(node);
-    cmd_printf(ctx,
-               "log export: start the YMODEM download now (e.g. 'rb'); "
-               "%" PRIu64 " bytes as keel.log\n",
-               size);
-    line_take(node, &io);
-    rc = ymodem_tx_init(&tx, &ops, "keel.log", size, hal_clock_ms());
-    if (rc == 0)
-        rc = ymodem_tx_run(&tx, &io);
-    line_give(node);
-    if (rc < 0) {
-        cmd_err(ctx, "log export: %s", tx.why);
-        return rc;
-    }
-    cmd_printf(ctx, "sent keel.log: %" PRIu64 " bytes\n", tx.sent);
-    return 0;
+    return node_ymodem_send(ctx, "log export", "keel.log", log_size(node),
+                            log_read, &s);
 }

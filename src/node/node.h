@@ -128,6 +128,11 @@ int node_update_receive(struct cmd_ctx *ctx, int argc, char **argv);
 int node_id_receive(struct cmd_ctx *ctx, int argc, char **argv);
 int node_log_export(struct cmd_ctx *ctx, int argc, char **argv);
 int node_keyring_receive(struct cmd_ctx *ctx);
+/* Send size bytes that read() gives as file name, by YMODEM: 0 or the
+ * error (told). */
+int node_ymodem_send(struct cmd_ctx *ctx, const char *cmd, const char *name,
+                     uint64_t size,
+                     int (*read)(void *arg, uint8_t *p, size_t n), void *arg);
 /* Start or stop the HTTP metrics endpoint when net.metrics_port says. */
 void node_http_tick(struct node *node);
 /* `update metrics`' lines, for the page. */
