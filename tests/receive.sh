@@ -6,6 +6,21 @@
 # receive`, a bad keyring refused, the log out by `log export` and `rb`.
 # Sourced by tests/run.sh (ok, fail, skip, $tmp, $BOARD, $HOST_ARCH).
 
+# `log show --follow` at a terminal: the log, then Ctrl-C ends it.
+follow_test() {
+    local K=build/$BOARD-$HOST_ARCH d=$tmp/recv
+    timeout 60 build/tools/ptyexpect -t 20 -e 'keel> ' \
+        -s 'log show --follow\r' -e 'boot 1: keel' -s '\x03' -e 'keel> ' \
+        -s 'log show --follow --json\r' -e 'keel> ' -s 'poweroff\r' -- \
+        "$K/keel" --flash "$d/fl.img" >"$d/out" 2>&1
+    if grep -aq 'boot 1: keel' "$d/out" && grep -aq 'for a terminal' "$d/out" &&
+        grep -aq 'powering off' "$d/out"; then
+        ok "log: show --follow lists, then stops at Ctrl-C; --json --follow is refused"
+    else
+        fail "log: --follow" "$(tail -n 3 "$d/out")"
+    fi
+}
+
 receive_tests() {
     local K=build/$BOARD-$HOST_ARCH d=$tmp/recv pe=build/tools/ptyexpect
     local b v
@@ -55,6 +70,40 @@ receive_tests() {
         ok "receive: a tampered bundle is refused mid-stream: sender cancelled, no slot written ($(grep -a '^error: update receive' "$d/out" | head -c 90))"
     else
         fail "receive: tampered" "$(grep -a -E 'error|slot a' "$d/out" | head -n 3); $(cat "$d/sb.rc")"
+    fi
+    # A line that corrupts one byte on its way: the block is NAKed and
+    # sent again; the install completes.
+    run "$d/f.img" -s 'update receive\r' -e 'start the YMODEM upload' \
+        -x "sb -k $b 2>$d/sb.err | perl -e 'binmode STDIN; binmode STDOUT; \$|=1; my \$o=0; while (my \$n = sysread(STDIN, my \$x, 4096)) { if (\$o <= 50000 && \$o + \$n > 50000) { substr(\$x, 50000 - \$o, 1) ^= chr(1) } \$o += \$n; syswrite(STDOUT, \$x) }'"
+    if grep -aq 'received bundle.kbn ([0-9]* bytes in [0-9.]* s, [1-9][0-9]* errors recovered)' "$d/out" &&
+        grep -aq '^slot a: *ready, version' "$d/out"; then
+        ok "receive: a byte corrupted on the line: the block is sent again, the install completes ($(grep -a -o '[0-9]* errors recovered' "$d/out"))"
+    else
+        fail "receive: corrupting line" "$(grep -a -E 'error|received' "$d/out" | head -n 3)"
+    fi
+    # The sender cancels mid-transfer (CAN CAN ...): the install ends,
+    # no slot is made bootable.
+    run "$d/g.img" -s 'update receive\r' -e 'start the YMODEM upload' \
+        -x "sb -k $b 2>$d/sb.err & p=\$!; sleep 0.15; kill -STOP \$p; printf '\\030\\030\\030\\030\\030\\030\\030\\030'; kill -9 \$p"
+    if grep -aq '^error: update receive: .*cancel' "$d/out" &&
+        ! grep -aq '^slot a: *ready' "$d/out"; then
+        ok "receive: the sender cancelling mid-transfer ends the install; no slot is made bootable"
+    else
+        fail "receive: sender cancel" "$(grep -a -E 'error|received|slot a' "$d/out" | head -n 3)"
+    fi
+    # A sender that stalls: each block's timeout (shortened to 300 ms by
+    # a sim-board hook) NAKs it, and after the retries the install ends.
+    timeout 120 "$pe" -t 60 -e 'keel> ' -s 'update receive\r' \
+        -e 'start the YMODEM upload' \
+        -x "sb -k $b 2>$d/sb.err & p=\$!; sleep 0.15; kill -STOP \$p; sleep 5; kill -9 \$p" \
+        -e 'keel> ' -s 'update status\r' -e 'keel> ' -s 'poweroff\r' -- \
+        env KEEL_SIM_YMODEM_BLOCK_MS=300 "$K/keel" --flash "$d/h.img" \
+        --rootfs "$K/rootfs" >"$d/out" 2>&1
+    if grep -aq '^error: update receive: ' "$d/out" &&
+        ! grep -aq '^slot a: *ready' "$d/out"; then
+        ok "receive: a stalled sender times out block by block; the install ends ($(grep -a '^error: update receive' "$d/out" | head -c 100))"
+    else
+        fail "receive: stalled sender" "$(grep -a -E 'error|received|slot a' "$d/out" | head -n 3)"
     fi
     # The console works after the cancel (the prompt answered above);
     # a key by id receive.
@@ -115,3 +164,4 @@ receive_tests() {
 }
 
 receive_tests
+follow_test

@@ -14,6 +14,7 @@
 
 #include "build_id.h"
 #include "hal/clock.h"
+#include "hal/poll.h"
 #include "hal/sys.h"
 #include "lib/klog.h"
 #include "node/node.h"
@@ -92,6 +93,8 @@ struct show {
     int64_t boot; /* -1: all */
     int level;
     int first;
+    int64_t after; /* only records with a higher sequence number */
+    uint32_t last; /* the last one shown */
 };
 
 static int
@@ -100,6 +103,9 @@ show_one(void *arg, const struct log_rec *r)
     struct show *s = arg;
     char t[32] = "-";
 
+    if ((int64_t)r->seq <= s->after)
+        return 0;
+    s->last = r->seq;
     if ((s->boot >= 0 && r->boot != (uint32_t)s->boot) || r->sev > s->level)
         return 0;
     if (r->time != 0) {
@@ -141,8 +147,8 @@ static int
 h_show(struct cmd_ctx *ctx, int argc, char **argv)
 {
     struct node *node = ctx->node;
-    struct show s = {ctx, -1, LOG_DEBUG, 1};
-    int rc;
+    struct show s = {ctx, -1, LOG_DEBUG, 1, -1, 0};
+    int rc, follow = 0;
 
     if ((rc = need_log(ctx)) != 0)
         return rc;
@@ -157,6 +163,8 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
                 return -EINVAL;
             }
             s.boot = v > 0 ? v : (int64_t)node->log.boot + v;
+        } else if (strcmp(argv[i], "--follow") == 0) {
+            follow = 1;
         } else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
             i++;
             s.level = -1;
@@ -175,11 +183,29 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
             return -EINVAL;
         }
     }
+    if (follow && (ctx->json || !node->con.interactive)) {
+        cmd_err(ctx, "log show: --follow is for a terminal (Ctrl-C ends it), "
+                     "without --json");
+        return -EINVAL;
+    }
     if (ctx->json)
         cmd_printf(ctx, "{\"records\":[");
     rc = logring_walk(&node->log, show_one, &s);
     if (ctx->json)
         cmd_printf(ctx, "]}\n");
+    /* --follow: new records as they come, until Ctrl-C; the node's
+     * timers and links go on meanwhile. */
+    while (follow && rc >= 0) {
+        uint64_t t0 = hal_clock_ms();
+
+        while (hal_clock_ms() - t0 < 200) {
+            (void)hal_poll(&node->con, &node->net.hw, 20);
+            if (node_poll(node))
+                return 0;
+        }
+        s.after = s.last;
+        rc = logring_walk(&node->log, show_one, &s);
+    }
     if (rc < 0) {
         cmd_err(ctx, "log show: reading the log failed: %s", strerror(-rc));
         return rc;
@@ -229,7 +255,7 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd node_log_cmds[] = {
-    {"show", 0, 4, CMD_JSON, "[--boot N] [--level L] [--json]",
+    {"show", 0, 5, CMD_JSON, "[--boot N] [--level L] [--follow] [--json]",
      "the log, oldest first (N: a boot, 0 this one, -1 the one before)", h_show,
      NULL},
     {"stat", 0, 0, 0, "", "the log ring's use", h_stat, NULL},
