@@ -62,7 +62,7 @@ NET_SRCS := src/net/netif.c src/net/peer.c src/net/cert.c src/net/trust.c \
 NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/health.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c src/console/unlock.c \
-	src/console/ymodem.c src/node/cmds_xfer.c \
+	src/console/ymodem.c src/console/progress.c src/node/cmds_xfer.c \
 	src/node/cmds_op.c src/node/log.c src/node/metrics.c \
 	src/node/http.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \

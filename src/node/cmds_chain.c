@@ -15,6 +15,7 @@
 #include "hal/clock.h"
 #include "hal/file.h"
 #include "node/files.h"
+#include "console/progress.h"
 #include "node/node.h"
 
 /* An import looks at the console and the timers this often, and prints
@@ -179,6 +180,7 @@ struct import_io {
     struct node *node;
     struct cmd_ctx *ctx;
     uint64_t t0, polled, printed;
+    struct progress bar;  /* shown once the import has run a second */
     uint64_t count, base; /* the stored chain before the import */
     uint8_t tip[TRAILER_LEN];
     int cancelled; /* 1: Ctrl-C honoured; 2: Ctrl-C too late */
@@ -213,13 +215,13 @@ import_read_at(void *arg, uint64_t off, void *buf, size_t len)
                                 "finishing\n");
         }
     }
-    if (now - io->printed >= CHAIN_IMPORT_PROGRESS_MS) {
-        io->printed = now;
-        cmd_printf(io->ctx,
-                   "chain import: at trailer %" PRIu64 " of %" PRIu64
-                   " (%.0f s)\n",
-                   off / TRAILER_LEN, io->f.size / TRAILER_LEN,
-                   (double)(now - io->t0) / 1e3);
+    if (now - io->t0 >= CHAIN_IMPORT_PROGRESS_MS) {
+        if (io->printed == 0)
+            progress_begin(&io->bar, io->ctx, "chain import", "trailers",
+                           io->f.size / TRAILER_LEN, io->node->con.interactive,
+                           io->t0);
+        io->printed = 1;
+        progress_update(&io->bar, off / TRAILER_LEN, now);
     }
     return hal_file_read_at(&io->f, off, buf, len) == 0 ? 0 : -EIO;
 }
@@ -252,7 +254,8 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     }
     io.node = node;
     io.ctx = ctx;
-    io.t0 = io.polled = io.printed = hal_clock_ms();
+    io.t0 = io.polled = hal_clock_ms();
+    io.printed = 0;
     io.count = c->count;
     io.base = c->base;
     memcpy(io.tip, c->tip, TRAILER_LEN);
@@ -260,6 +263,8 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
     trims0 = c->auto_trims;
     rc = chain_import(c, io.f.size, import_read_at, &io, &o, &r);
     hal_file_close(&io.f);
+    if (io.printed)
+        progress_end(&io.bar, r.records, hal_clock_ms());
     if (io.cancelled == 1) {
         cmd_err(ctx, "chain import: cancelled (Ctrl-C); nothing committed");
         return -ECANCELED;

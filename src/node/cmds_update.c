@@ -18,6 +18,7 @@
 #include "hal/file.h"
 #include "hal/sys.h"
 #include "node/files.h"
+#include "console/progress.h"
 #include "node/node.h"
 
 static int
@@ -29,8 +30,9 @@ file_read(void *arg, void *buf, size_t len)
 struct prog_ctx {
     struct cmd_ctx *ctx;
     struct node *node;
-    uint64_t t0, last_ms;
-    int last_pct;
+    uint64_t t0;
+    struct progress bar;
+    int begun;
 };
 
 /* Progress after each chunk; the node's timers run, and a Ctrl-C typed
@@ -42,22 +44,19 @@ static int
 progress(void *arg, const struct upd_progress *p)
 {
     struct prog_ctx *pc = arg;
-    uint64_t now = hal_clock_ms(), ms = now - pc->t0;
-    int pct = (int)(p->done * 100 / p->total);
+    uint64_t now = hal_clock_ms();
 
     if (node_poll(pc->node))
         return 1;
-    if (p->done == p->total || now - pc->last_ms >= 500 ||
-        pct / 10 != pc->last_pct / 10) {
-        double mbs = ms > 0 ? (double)p->done / 1e3 / (double)ms : 0;
-
-        cmd_printf(pc->ctx,
-                   "install: %3d%%  %" PRIu64 " of %" PRIu64
-                   " bytes  %.1f MB/s\n",
-                   pct, p->done, p->total, mbs);
-        pc->last_ms = now;
-        pc->last_pct = pct;
+    if (!pc->begun) {
+        progress_begin(&pc->bar, pc->ctx, "install", "bytes", p->total,
+                       pc->node->con.interactive, pc->t0);
+        pc->begun = 1;
     }
+    if (p->done == p->total)
+        progress_end(&pc->bar, p->done, now);
+    else
+        progress_update(&pc->bar, p->done, now);
     return 0;
 }
 
@@ -85,7 +84,7 @@ h_install(struct cmd_ctx *ctx, int argc, char **argv)
     struct node *node = ctx->node;
     struct hal_file f;
     struct upd_src src = {file_read, &f};
-    struct prog_ctx pc = {ctx, node, hal_clock_ms(), 0, -1};
+    struct prog_ctx pc = {ctx, node, hal_clock_ms(), {0}, 0};
     char why[HAL_FILE_PATH_MAX + 96];
     int rc = need_update(ctx);
 
