@@ -136,7 +136,8 @@ OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
-	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records bench soak-identity image bundle damage
+	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records bench \
+	soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -199,7 +200,8 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # Not in UNIT_TESTS: it needs a network namespace with a veth pair,
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
-UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c src/lib/why.c
+UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c \
+	src/lib/why.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -328,6 +330,7 @@ $(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
+YMODEM_SRCS := src/console/ymodem.c src/lib/why.c
 
 # The store's seed: a real image made by mkseed.
 MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -427,6 +430,10 @@ $(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
 $(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
+# A host test tool: keel's YMODEM against lrzsz on a pseudo-terminal
+# (tests/ymodem.sh).
+$(eval $(call program,build/tools/ymodem_pty,host,tests/tools/ymodem_pty.c \
+	$(YMODEM_SRCS),))
 
 # A host bench tool: the console's response time, idle and under load
 # (tests/bench/net.sh).
@@ -503,7 +510,7 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_store_mo
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		$(UT_OUT)/fuzz_peer_records \
-		build/tools/ptyexpect \
+		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \
 		$(UT_OUT)/test_packet

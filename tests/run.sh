@@ -383,6 +383,10 @@ else
     fail "unlock: $k not built"
 fi
 
+# --- YMODEM against lrzsz on a pseudo-terminal (issue #16) ----------------
+# shellcheck source=tests/ymodem.sh
+. tests/ymodem.sh
+
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then
     for mode in create rotate; do
