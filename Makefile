@@ -136,7 +136,7 @@ OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
-	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records bench \
+	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-ymodem bench \
 	soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
@@ -331,6 +331,8 @@ $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
 YMODEM_SRCS := src/console/ymodem.c src/lib/why.c
+$(eval $(call program,$(UT_OUT)/fuzz_ymodem,fuzz,tests/fuzz/fuzz_ymodem.c \
+	$(YMODEM_SRCS),))
 
 # The store's seed: a real image made by mkseed.
 MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -361,6 +363,12 @@ $(eval $(call fuzz_run,net,$(UT_OUT)/fuzz_frame,70000,\
 # Seeds: the golden trust and dial lists behind their selector byte.
 $(eval $(call fuzz_run,peer-records,$(UT_OUT)/fuzz_peer_records,4096,\
 	bash tests/fuzz/peerseeds.sh build/fuzz/peer-records-corpus))
+# Seeds: YMODEM sessions as lrzsz's sb sends them (mkseed_ymodem).
+$(eval $(call program,$(UT_OUT)/mkseed_ymodem,host,\
+	tests/fuzz/mkseed_ymodem.c $(YMODEM_SRCS),))
+$(eval $(call fuzz_run,ymodem,$(UT_OUT)/fuzz_ymodem,8192,\
+	$(MAKE) --no-print-directory $(UT_OUT)/mkseed_ymodem && \
+	$(UT_OUT)/mkseed_ymodem build/fuzz/ymodem-corpus))
 
 # The chain on a damaged store and chain log; seeded with a real chain
 # stored as the node stores it (mkseed_chain).
@@ -509,7 +517,8 @@ test: unit cross $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_store_mo
 		$(UT_OUT)/fuzz_bundle build/tools/keel-bundle \
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
-		$(UT_OUT)/fuzz_peer_records \
+		$(UT_OUT)/fuzz_peer_records $(UT_OUT)/fuzz_ymodem \
+		$(UT_OUT)/mkseed_ymodem \
 		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \
