@@ -141,7 +141,8 @@ OUT := build/$(BOARD)-$(ARCH)
 
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
-	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring bench soak-identity image bundle damage
+	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring \
+	fuzz-ymodem bench soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -204,7 +205,8 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # Not in UNIT_TESTS: it needs a network namespace with a veth pair,
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
-UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c src/lib/why.c
+UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c \
+	src/lib/why.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -336,6 +338,9 @@ $(eval $(call program,$(UT_OUT)/fuzz_logring,fuzz,tests/fuzz/fuzz_logring.c \
 $(eval $(call fuzz_run,logring,$(UT_OUT)/fuzz_logring,16384,true))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
+YMODEM_SRCS := src/console/ymodem.c src/lib/why.c
+$(eval $(call program,$(UT_OUT)/fuzz_ymodem,fuzz,tests/fuzz/fuzz_ymodem.c \
+	$(YMODEM_SRCS),))
 
 # The store's seed: a real image made by mkseed.
 MKSEED_SRCS := tests/fuzz/mkseed.c $(STORE_SRCS) hal/sim/flash_sim.c \
@@ -366,6 +371,12 @@ $(eval $(call fuzz_run,net,$(UT_OUT)/fuzz_frame,70000,\
 # Seeds: the golden trust and dial lists behind their selector byte.
 $(eval $(call fuzz_run,peer-records,$(UT_OUT)/fuzz_peer_records,4096,\
 	bash tests/fuzz/peerseeds.sh build/fuzz/peer-records-corpus))
+# Seeds: YMODEM sessions as lrzsz's sb sends them (mkseed_ymodem).
+$(eval $(call program,$(UT_OUT)/mkseed_ymodem,host,\
+	tests/fuzz/mkseed_ymodem.c $(YMODEM_SRCS),))
+$(eval $(call fuzz_run,ymodem,$(UT_OUT)/fuzz_ymodem,8192,\
+	$(MAKE) --no-print-directory $(UT_OUT)/mkseed_ymodem && \
+	$(UT_OUT)/mkseed_ymodem build/fuzz/ymodem-corpus))
 
 # The chain on a damaged store and chain log; seeded with a real chain
 # stored as the node stores it (mkseed_chain).
@@ -441,6 +452,10 @@ $(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
 $(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
+# A host test tool: keel's YMODEM against lrzsz on a pseudo-terminal
+# (tests/ymodem.sh).
+$(eval $(call program,build/tools/ymodem_pty,host,tests/tools/ymodem_pty.c \
+	$(YMODEM_SRCS),))
 
 # A host bench tool: the console's response time, idle and under load
 # (tests/bench/net.sh).
@@ -517,7 +532,8 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		$(UT_OUT)/fuzz_chain_import build/tools/keel-chaingen \
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		$(UT_OUT)/fuzz_peer_records $(UT_OUT)/fuzz_logring \
-		build/tools/ptyexpect \
+		$(UT_OUT)/fuzz_ymodem $(UT_OUT)/mkseed_ymodem \
+		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \
 		$(UT_OUT)/test_packet

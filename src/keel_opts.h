@@ -83,6 +83,9 @@
 #ifndef YMODEM_DRAIN_MAX_MS
 #define YMODEM_DRAIN_MAX_MS 5000 /* a cancel ends within this all the same */
 #endif
+#ifndef YMODEM_STALE_MS
+#define YMODEM_STALE_MS 500 /* a copy this soon after our answer is stale */
+#endif
 #ifndef YMODEM_RETRIES
 #define YMODEM_RETRIES 10 /* failed tries of one block before giving up */
 #endif

@@ -129,6 +129,10 @@ mkdir -p "$tmp/chain-mount"
 cp build/fuzz/chain-mount-corpus/seed "$tmp/chain-mount/" 2>/dev/null
 fuzz_smoke fuzz_chain_mount 2000 147456 "$tmp/chain-mount" \
     "from a stored chain"
+mkdir -p "$tmp/ymodem-seeds"
+build/test/mkseed_ymodem "$tmp/ymodem-seeds" >/dev/null 2>&1
+fuzz_smoke fuzz_ymodem 50000 8192 "$tmp/ymodem-seeds" \
+    "from sessions as sb sends them"
 
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
@@ -392,6 +396,10 @@ if [ -x "$k" ]; then
 else
     fail "unlock: $k not built"
 fi
+
+# --- YMODEM against lrzsz on a pseudo-terminal (issue #16) ----------------
+# shellcheck source=tests/ymodem.sh
+. tests/ymodem.sh
 
 # --- process kills during identity writes (sampled; make soak-identity) ---
 if [ -x "$k" ]; then

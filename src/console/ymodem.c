@@ -78,6 +78,7 @@ timing_defaults(struct ymodem_timing *t)
     t->purge_ms = YMODEM_PURGE_MS;
     t->drain_ms = YMODEM_DRAIN_MS;
     t->drain_max_ms = YMODEM_DRAIN_MAX_MS;
+    t->stale_ms = YMODEM_STALE_MS;
     t->retries = YMODEM_RETRIES;
 }
 
@@ -411,6 +412,20 @@ rx_data(struct ymodem_rx *rx)
     rx_answer1(rx, YMODEM_ACK);
 }
 
+/* A copy of what we just ACKed, begun at t, too soon after that ACK:
+ * the other side sent it before it could have seen the ACK (it read a
+ * stale byte as a NAK, or its timeout crossed our late ACK).  Answering
+ * it too would put a second ACK in the other side's input, to be taken
+ * for the answer to its next block: lrzsz's sb then runs a block ahead
+ * and the session is lost.  A copy sent because the ACK was lost comes
+ * after the other side's timeout, seconds later, and is answered; so is
+ * one that follows our NAK, which asked for it. */
+static int
+rx_stale(const struct ymodem_rx *rx, uint64_t t)
+{
+    return rx->acked && t < rx->sent_at + rx->tm.stale_ms;
+}
+
 /* A whole frame arrived with a good header complement. */
 static void
 rx_frame(struct ymodem_rx *rx, uint64_t now)
@@ -442,6 +457,13 @@ rx_frame(struct ymodem_rx *rx, uint64_t now)
             return;
         }
         if (num == (uint8_t)(rx->next - 1)) {
+            if (rx_stale(rx, rx->frame_t0)) {
+                rx_event(rx,
+                         "block %" PRIu32 " again, begun right after our "
+                         "answer: sent before it was seen; dropped",
+                         rx->blocks);
+                return;
+            }
             /* Our ACK was lost and the sender sent it again: ACK once
              * more, hand nothing over twice.  Bounded like any other
              * failure. */
@@ -497,7 +519,7 @@ rx_frame(struct ymodem_rx *rx, uint64_t now)
 }
 
 static void
-rx_eot(struct ymodem_rx *rx)
+rx_eot(struct ymodem_rx *rx, uint64_t now)
 {
     switch (rx->state) {
     case YM_RX_DATA:
@@ -522,6 +544,10 @@ rx_eot(struct ymodem_rx *rx)
                  rx->name, rx->got);
         return;
     case YM_RX_END:
+        if (rx_stale(rx, now)) {
+            rx_event(rx, "EOT again, right after our answer: dropped");
+            return;
+        }
         /* our ACK of the EOT was lost */
         if (rx->tries >= rx->tm.retries) {
             rx_retry(rx, 0, "EOT again");
@@ -547,10 +573,11 @@ rx_lead(struct ymodem_rx *rx, uint8_t c, uint64_t now)
         rx->len = c == YMODEM_SOH ? YMODEM_BLOCK : YMODEM_BLOCK1K;
         rx->pos = 1;
         rx->can = 0;
+        rx->frame_t0 = now;
         return;
     case YMODEM_EOT:
         rx->can = 0;
-        rx_eot(rx);
+        rx_eot(rx, now);
         return;
     case YMODEM_CAN:
         if (rx->can)
@@ -595,7 +622,11 @@ rx_byte(struct ymodem_rx *rx, uint8_t c, uint64_t now)
 void
 ymodem_rx_sent(struct ymodem_rx *rx, uint64_t now_ms)
 {
+    if (rx->out_len == 0 && rx->armed)
+        return; /* nothing was waiting to go */
+    rx->acked = rx->out[0] == YMODEM_ACK;
     rx->out_len = 0;
+    rx->sent_at = now_ms;
     if (rx->state == YM_RX_DONE)
         return;
     if (rx->state == YM_RX_CANCEL)
@@ -1041,6 +1072,8 @@ tx_byte(struct ymodem_tx *tx, uint8_t c, uint64_t now)
 void
 ymodem_tx_sent(struct ymodem_tx *tx, uint64_t now_ms)
 {
+    if (tx->out_len == 0 && tx->armed)
+        return; /* nothing was waiting to go */
     tx->out_len = 0;
     if (tx->state == YM_TX_DONE)
         return;
@@ -1154,6 +1187,19 @@ ymodem_tx_cancel(struct ymodem_tx *tx, int err, const char *why,
     (void)now_ms;
     if (tx->state == YM_TX_CANCEL || tx->state == YM_TX_DONE)
         return;
+    if (tx->state == YM_TX_WAIT_END || tx->state == YM_TX_END) {
+        /* The receiver has the whole file (its EOT was ACKed).  No CAN
+         * now: rb, for one, deletes the file it just took when the
+         * batch's end is cancelled. */
+        tx->err = lib_why(tx->why, sizeof(tx->why), 0,
+                          "sent '%s', %" PRIu64
+                          " bytes (the end of the batch was cancelled)",
+                          tx->name, tx->sent);
+        tx->reason = YM_R_DONE;
+        tx->out_len = 0;
+        tx_finish(tx);
+        return;
+    }
     tx_fail(tx, err < 0 ? err : -ECANCELED, YM_R_CANCEL, "%s",
             why != NULL ? why : "cancelled on this side");
 }
@@ -1167,13 +1213,24 @@ ymodem_tx_done(const struct ymodem_tx *tx)
 /* ---- the loops over the caller's I/O ------------------------------------- */
 
 /* The line failed: the session ends at once, nothing more can be said
- * to the other side. */
+ * to the other side.  In the drain after a cancel the session's end is
+ * already decided (a sender that quits on our CANs may well close the
+ * line): it stands. */
 static void
 rx_line(struct ymodem_rx *rx, int rc, const char *doing)
 {
-    rx->err = lib_why(rx->why, sizeof(rx->why), rc, "the line failed %s (%s)",
-                      doing, strerror(-rc));
-    rx->reason = YM_R_LINE;
+    if (rx->state == YM_RX_END) {
+        /* the file was whole at its EOT */
+        rx->err = lib_why(rx->why, sizeof(rx->why), 0,
+                          "received '%s', %" PRIu64
+                          " bytes (the line closed before the batch ended)",
+                          rx->name, rx->got);
+        rx->reason = YM_R_DONE;
+    } else if (rx->state != YM_RX_CANCEL) {
+        rx->err = lib_why(rx->why, sizeof(rx->why), rc,
+                          "the line failed %s (%s)", doing, strerror(-rc));
+        rx->reason = YM_R_LINE;
+    }
     rx->out_len = 0;
     rx_finish(rx);
 }
@@ -1181,9 +1238,18 @@ rx_line(struct ymodem_rx *rx, int rc, const char *doing)
 static void
 tx_line(struct ymodem_tx *tx, int rc, const char *doing)
 {
-    tx->err = lib_why(tx->why, sizeof(tx->why), rc, "the line failed %s (%s)",
-                      doing, strerror(-rc));
-    tx->reason = YM_R_LINE;
+    if (tx->state == YM_TX_WAIT_END || tx->state == YM_TX_END) {
+        /* the file was whole at its EOT's ACK */
+        tx->err = lib_why(tx->why, sizeof(tx->why), 0,
+                          "sent '%s', %" PRIu64
+                          " bytes (the line closed before the batch ended)",
+                          tx->name, tx->sent);
+        tx->reason = YM_R_DONE;
+    } else if (tx->state != YM_TX_CANCEL) {
+        tx->err = lib_why(tx->why, sizeof(tx->why), rc,
+                          "the line failed %s (%s)", doing, strerror(-rc));
+        tx->reason = YM_R_LINE;
+    }
     tx->out_len = 0;
     tx_finish(tx);
 }

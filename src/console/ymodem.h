@@ -166,6 +166,7 @@ struct ymodem_timing {
     uint32_t purge_ms;     /* YMODEM_PURGE_MS */
     uint32_t drain_ms;     /* YMODEM_DRAIN_MS */
     uint32_t drain_max_ms; /* YMODEM_DRAIN_MAX_MS */
+    uint32_t stale_ms;     /* YMODEM_STALE_MS */
     uint32_t retries;      /* YMODEM_RETRIES */
 };
 
@@ -211,6 +212,7 @@ struct ymodem_rx {
     uint8_t tries; /* failures on the current block */
     uint8_t can;   /* one CAN seen where a block may start */
     uint8_t purge; /* discarding until the line is quiet */
+    uint8_t acked; /* the last answer was an ACK */
     uint8_t armed; /* the deadline runs (the answer went out) */
     uint8_t out_len;
     uint16_t pos;      /* bytes of the frame in progress */
@@ -218,6 +220,8 @@ struct ymodem_rx {
     uint8_t hdr[4];    /* its number, complement, CRC */
     uint64_t deadline; /* when tick has something to do */
     uint64_t since;    /* start of the start wait, purge or drain */
+    uint64_t sent_at;  /* when the last answer went out */
+    uint64_t frame_t0; /* when the frame in progress began */
     uint8_t out[YMODEM_CANCEL_LEN];
     uint8_t buf[YMODEM_BLOCK1K];
 };
@@ -295,12 +299,16 @@ struct ymodem_tx {
  * then the sender is done already with the reason in why. */
 int ymodem_tx_init(struct ymodem_tx *tx, const struct ymodem_tx_ops *ops,
                    const char *name, uint64_t size, uint64_t now_ms);
+/* feed, tick, out, sent, wait and done as for the receiver. */
 void ymodem_tx_feed(struct ymodem_tx *tx, const uint8_t *p, size_t n,
                     uint64_t now_ms);
 void ymodem_tx_tick(struct ymodem_tx *tx, uint64_t now_ms);
 size_t ymodem_tx_out(const struct ymodem_tx *tx, const uint8_t **p);
 void ymodem_tx_sent(struct ymodem_tx *tx, uint64_t now_ms);
 uint32_t ymodem_tx_wait(const struct ymodem_tx *tx, uint64_t now_ms);
+/* As for the receiver, except once the receiver has ACKed the EOT: the
+ * file is delivered, the session ends well (a note in why) and no CAN
+ * is sent (rb deletes a file whose batch end is cancelled). */
 void ymodem_tx_cancel(struct ymodem_tx *tx, int err, const char *why,
                       uint64_t now_ms);
 int ymodem_tx_done(const struct ymodem_tx *tx);

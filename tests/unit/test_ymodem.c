@@ -454,6 +454,7 @@ test_duplicates(void)
     rx_at_data("200");
     feed(f[0], n0);
     UT_CHECK(answer_is(ACK, 1));
+    now += 10000; /* the sender's timeout */
     feed(f[0], n0);
     UT_CHECK(answer_is(ACK, 1));
     UT_CHECK_EQ(sk.calls, 1);
@@ -464,9 +465,41 @@ test_duplicates(void)
 
     UT_CASE("rx: block 0 sent again is answered ACK 'C' again");
     rx_at_data("200");
+    now += 10000;
     feed(h, mkhdr(h, "f", "200"));
     UT_CHECK(answer_is(ACKC, 2));
     UT_CHECK_EQ(sk.begins, 1);
+
+    UT_CASE("rx: a copy begun right after our ACK (the sender took a stale "
+            "byte for a NAK) is dropped unanswered; the next block is taken");
+    rx_at_data("200");
+    now += YMODEM_STALE_MS - 1;
+    feed(h, mkhdr(h, "f", "200")); /* block 0 again, sb's way */
+    UT_CHECK(answer_is(NULL, 0));
+    feed(f[0], n0);
+    UT_CHECK(answer_is(ACK, 1));
+    now += 20;
+    feed(f[0], n0);
+    UT_CHECK(answer_is(NULL, 0));
+    feed(f[1], n1);
+    UT_CHECK(answer_is(ACK, 1));
+    UT_CHECK_EQ(sk.n, 200);
+    UT_CHECK(memcmp(sk.got, src, 200) == 0);
+    UT_CHECK_EQ(sk.begins, 1);
+
+    UT_CASE("rx: a copy right after our NAK is what the NAK asked for: the "
+            "ACK lost before is given again");
+    rx_at_data("200");
+    feed(f[0], n0);
+    UT_CHECK(answer_is(ACK, 1)); /* lost on the way */
+    quiet(100000);
+    UT_CHECK(answer_is(NAK, 1)); /* nothing came: NAK */
+    now += 5;
+    feed(f[0], n0); /* the sender answers the NAK with what it holds */
+    UT_CHECK(answer_is(ACK, 1));
+    feed(f[1], n1);
+    UT_CHECK(answer_is(ACK, 1));
+    UT_CHECK_EQ(sk.n, 200);
 
     UT_CASE("rx: a block and its retransmission in one read: one ACK, one "
             "hand-over (the rest is stale)");
@@ -1119,6 +1152,21 @@ test_tx(void)
     }
     UT_CHECK_EQ(tx.err, -EINTR);
     UT_CHECK_EQ(tx.reason, YM_R_CANCEL);
+
+    UT_CASE("tx: a cancel once the EOT is ACKed: delivered, no CAN");
+    tx_start(10, 10);
+    txfeed(YMODEM_C);
+    tx_frame(d, &len);
+    ymodem_tx_feed(&tx, ACKC, 2, now);
+    UT_CHECK_EQ(tx_frame(d, &len), 1);
+    txfeed(YMODEM_ACK);
+    UT_CHECK_EQ(tx_frame(d, &len), -1);
+    txfeed(YMODEM_ACK);
+    ymodem_tx_cancel(&tx, -EINTR, NULL, now);
+    UT_CHECK_EQ(tx_frame(d, &len), -3);
+    UT_CHECK(ymodem_tx_done(&tx));
+    UT_CHECK_EQ(tx.err, 0);
+    UT_CHECK(strstr(tx.why, "the end of the batch was cancelled") != NULL);
 
     UT_CASE("tx: a name too long or empty is refused at init");
     {
