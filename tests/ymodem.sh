@@ -47,7 +47,7 @@ ymodem_tests() {
     # same NAME FILE OUT: a transfer that must arrive whole
     same() {
         if [ "$rc" -eq 0 ] && cmp -s "$tmp/$2" "$3" &&
-            [ "$(field reason)" = done ]; then
+            [ "$(field reason)" = "done" ]; then
             ok "ymodem: $1"
         else
             fail "ymodem: $1" "exit $rc: $v"
@@ -94,6 +94,16 @@ ymodem_tests() {
     rc=$?
     same "keel to rb: an empty file, under the name keel gives it" \
         empty.bin "$tmp/rb/renamed.kbn"
+    # rb will not overwrite: it cancels, and keel's sender stops on it
+    v=$(cd "$tmp/rb" && "$T" -t 60 --name renamed.kbn send ../small.bin \
+        -- rb 2>"$tmp/peer.err")
+    rc=$?
+    if [ "$(field reason)" = peer_cancel ] && [ "$(field err)" = -125 ] &&
+        [ "$(stat -c %s "$tmp/rb/renamed.kbn")" -eq 0 ]; then
+        ok "ymodem: rb refusing the file (it exists) stops keel's sender"
+    else
+        fail "ymodem: rb refuses" "exit $rc: $v"
+    fi
 
     # --- refusals: keel's CANs end sb -----------------------------------------
     yp -t 60 --refuse-at 50000 recv out.bin -- sb -k big.bin

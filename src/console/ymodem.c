@@ -659,6 +659,7 @@ ymodem_rx_feed(struct ymodem_rx *rx, const uint8_t *p, size_t n,
         rx_arm(rx, now_ms); /* not quiet yet */
         return;
     }
+    rx->idle = 0;
     for (i = 0; i < n; i++) {
         if (rx->pos == 0)
             rx_lead(rx, p[i], now_ms);
@@ -714,9 +715,10 @@ ymodem_rx_tick(struct ymodem_rx *rx, uint64_t now_ms)
         rx_answer1(rx, YMODEM_C);
         return;
     case YM_RX_END:
-        if (rx->tries >= 1) {
+        if (++rx->idle >= 2) {
             /* The file is whole (its EOT was ACKed): a sender that never
-             * ends the batch does not undo that. */
+             * ends the batch does not undo that.  (Two silent waits: one
+             * 'C' may be lost.) */
             rx->err = lib_why(rx->why, sizeof(rx->why), 0,
                               "received '%s', %" PRIu64
                               " bytes (the sender did not end the batch)",
@@ -992,6 +994,18 @@ tx_resend(struct ymodem_tx *tx, int timeout, const char *what)
              (unsigned)tx->tm.retries);
 }
 
+/* The empty block 0 that ends the batch. */
+static void
+tx_end_block(struct ymodem_tx *tx)
+{
+    memset(tx->frame + 3, 0, YMODEM_BLOCK);
+    tx_seal(tx, 0, YMODEM_BLOCK);
+    tx->state = YM_TX_END;
+    tx->tries = 0;
+    tx_emit(tx, tx->frame, tx->frame_len);
+    tx_event(tx, "'C': the empty block 0 ends the batch");
+}
+
 static void
 tx_byte(struct ymodem_tx *tx, uint8_t c, uint64_t now)
 {
@@ -1052,17 +1066,19 @@ tx_byte(struct ymodem_tx *tx, uint8_t c, uint64_t now)
                      tx->name);
         } else if (c == YMODEM_NAK) {
             tx_resend(tx, 0, "NAK");
+        } else if (c == YMODEM_C) {
+            /* The receiver asks for the next block 0: it took the EOT,
+             * and its ACK was lost. */
+            tx_event(tx,
+                     "'C' after the EOT: its ACK was lost; '%s' "
+                     "delivered",
+                     tx->name);
+            tx_end_block(tx);
         }
         return;
     case YM_TX_WAIT_END:
-        if (c == YMODEM_C || c == YMODEM_NAK) {
-            memset(tx->frame + 3, 0, YMODEM_BLOCK);
-            tx_seal(tx, 0, YMODEM_BLOCK);
-            tx->state = YM_TX_END;
-            tx->tries = 0;
-            tx_emit(tx, tx->frame, tx->frame_len);
-            tx_event(tx, "'C': the empty block 0 ends the batch");
-        }
+        if (c == YMODEM_C || c == YMODEM_NAK)
+            tx_end_block(tx);
         return;
     default:
         return;

@@ -29,8 +29,12 @@
  * byte given.  It produces at most one answer and hands over at most one
  * block: bytes after the one that made an answer were sent before the
  * other side could have seen it, so they are stale (a retransmission,
- * noise) and are dropped, except that CAN CAN among them still cancels.
- * So a feed never needs more than one block of the caller's memory.
+ * noise) and are dropped; only a CAN CAN among them still cancels (right
+ * after the block, from a sender, whose data may hold CAN CAN; anywhere,
+ * from a receiver).  So a feed never needs more than one block of the
+ * caller's memory.  For the same reason the receiver leaves unanswered
+ * a copy of the block it just ACKed that begins within YMODEM_STALE_MS
+ * of that ACK (docs/CONSOLE.md "YMODEM").
  * Read what has arrived before calling tick: a tick after a pause of the
  * caller's own (a slow sink) could otherwise count as the line's
  * silence.  An answer left unsent when feed or tick is called is taken
@@ -53,7 +57,7 @@
  * -EBADMSG (block 0 unreadable), -EPROTO (an XMODEM sender: no block 0),
  * -ENOENT (the batch held no file), or the error a callback returned.
  *
- * Memory: struct ymodem_rx and struct ymodem_tx are each about 1.3 KiB
+ * Memory: struct ymodem_rx and struct ymodem_tx are each about 1.4 KiB
  * (one block), caller-allocated; nothing is static.
  */
 #ifndef CONSOLE_YMODEM_H
@@ -213,6 +217,7 @@ struct ymodem_rx {
     uint8_t can;   /* one CAN seen where a block may start */
     uint8_t purge; /* discarding until the line is quiet */
     uint8_t acked; /* the last answer was an ACK */
+    uint8_t idle;  /* silent waits for the batch's end */
     uint8_t armed; /* the deadline runs (the answer went out) */
     uint8_t out_len;
     uint16_t pos;      /* bytes of the frame in progress */

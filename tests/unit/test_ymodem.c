@@ -899,6 +899,27 @@ test_timeouts(void)
     UT_CHECK(answer_is(ACK, 1));
     UT_CHECK_EQ(ymodem_rx_wait(&rx, now), YMODEM_BLOCK_MS);
 
+    UT_CASE("rx: waiting for the batch's end, an EOT again (our ACK lost) "
+            "restarts the wait");
+    rx_at_data("5");
+    feed(f, mkframe(f, 1, src, 5, 128, 0x1a));
+    UT_CHECK(answer_is(ACK, 1));
+    feed((const uint8_t[]){YMODEM_EOT}, 1);
+    UT_CHECK(answer_is(NAK, 1));
+    feed((const uint8_t[]){YMODEM_EOT}, 1);
+    UT_CHECK(answer_is(ACKC, 2));
+    quiet(100000);
+    UT_CHECK(answer_is(C, 1));
+    now += 1000;
+    feed((const uint8_t[]){YMODEM_EOT}, 1);
+    UT_CHECK(answer_is(ACKC, 2));
+    quiet(100000);
+    UT_CHECK(answer_is(C, 1));
+    UT_CHECK(!ymodem_rx_done(&rx));
+    feed(f, mkhdr_raw(f, "", 0, 128));
+    UT_CHECK(answer_is(ACK, 1));
+    UT_CHECK(ymodem_rx_done(&rx) && rx.err == 0);
+
     UT_CASE("rx: a sender that never ends the batch: done after two 'C's");
     rx_at_data("5");
     feed(f, mkframe(f, 1, src, 5, 128, 0x1a));
@@ -1153,6 +1174,21 @@ test_tx(void)
     UT_CHECK_EQ(tx.err, -EINTR);
     UT_CHECK_EQ(tx.reason, YM_R_CANCEL);
 
+    UT_CASE("tx: 'C' where the EOT's ACK was awaited: the ACK was lost, the "
+            "batch ends");
+    tx_start(10, 10);
+    txfeed(YMODEM_C);
+    tx_frame(d, &len);
+    ymodem_tx_feed(&tx, ACKC, 2, now);
+    UT_CHECK_EQ(tx_frame(d, &len), 1);
+    txfeed(YMODEM_ACK);
+    UT_CHECK_EQ(tx_frame(d, &len), -1);
+    txfeed(YMODEM_C);
+    UT_CHECK_EQ(tx_frame(d, &len), 0);
+    UT_CHECK_EQ(d[0], 0);
+    txfeed(YMODEM_ACK);
+    UT_CHECK(ymodem_tx_done(&tx) && tx.err == 0);
+
     UT_CASE("tx: a cancel once the EOT is ACKed: delivered, no CAN");
     tx_start(10, 10);
     txfeed(YMODEM_C);
@@ -1190,9 +1226,13 @@ test_tx(void)
 /* A line between a sender and a receiver with faults: each direction
  * corrupts one byte of a write with probability 1/corrupt, loses a
  * whole write with 1/lose (0: never), and delivers what it carries in
- * pieces of random size. */
+ * pieces of random size.  An answer (ACK, NAK, C, CAN) is corrupted
+ * into a byte that means nothing unless `any`: one turned into another
+ * (NAK into ACK) is XMODEM's known blind spot, a loss of sync that only
+ * the give-up can end. */
 struct line {
-    int corrupt, lose;
+    int corrupt, lose, any;
+    unsigned drop_answer, answers; /* lose the receiver's n-th write */
     uint8_t to_rx[4096], to_tx[64];
     size_t n_rx, n_tx;
     unsigned faults;
@@ -1206,11 +1246,16 @@ carry(struct line *l, uint8_t *q, size_t *qn, size_t cap, const uint8_t *p,
         l->faults++;
         return;
     }
+    if (q == l->to_tx && ++l->answers == l->drop_answer) {
+        l->faults++;
+        return;
+    }
     if (*qn + n > cap)
         n = cap - *qn; /* an overrun loses the tail */
     memcpy(q + *qn, p, n);
     if (l->corrupt && n > 0 && rnd() % (unsigned)l->corrupt == 0) {
-        q[*qn + rnd() % n] ^= (uint8_t)(1 + rnd() % 255);
+        q[*qn + rnd() % n] ^=
+            q == l->to_tx && !l->any ? 0x80 : (uint8_t)(1 + rnd() % 255);
         l->faults++;
     }
     *qn += n;
@@ -1309,6 +1354,23 @@ test_loopback(void)
         UT_CHECK(!bad);
     }
 
+    UT_CASE("loopback: the ACK of block 3 lost: the sender's timeout sends "
+            "it again, the receiver ACKs the copy and takes it once");
+    memset(&l, 0, sizeof(l));
+    l.drop_answer = 5; /* 'C', ACK C, ACK 1, ACK 2, ACK 3 */
+    rx_start(FILE_MAX);
+    rd_pos = 0;
+    rd_len = 5000;
+    ymodem_tx_init(&tx, &rd_ops, "lost", rd_len, now);
+    UT_CHECK_EQ(lockstep(&tx, &rx, &l, 600000), 0);
+    UT_CHECK_EQ(rx.err, 0);
+    UT_CHECK_EQ(tx.err, 0);
+    UT_CHECK_EQ(sk.n, 5000);
+    UT_CHECK(memcmp(sk.got, src, 5000) == 0);
+    UT_CHECK_EQ(rx.errors, 1); /* the copy */
+    UT_CHECK_EQ(tx.errors, 2); /* its timeout, the EOT's NAK */
+    UT_CHECK_EQ(l.faults, 1);
+
     UT_CASE("loopback: a noisy line (corrupted and lost writes both ways): "
             "the file arrives whole, each time");
     {
@@ -1317,8 +1379,8 @@ test_loopback(void)
 
         for (int run = 0; run < 30; run++) {
             memset(&l, 0, sizeof(l));
-            l.corrupt = 8;
-            l.lose = 12;
+            l.corrupt = 20;
+            l.lose = 30;
             rx_start(FILE_MAX);
             rd_pos = 0;
             rd_len = 20000 + (size_t)run * 517;
@@ -1333,7 +1395,7 @@ test_loopback(void)
             faults += l.faults;
         }
         UT_CHECK(!bad);
-        UT_CHECK(faults > 100); /* the line did misbehave */
+        UT_CHECK(faults > 50); /* the line did misbehave */
     }
 
     UT_CASE("loopback: a line too bad to use ends both sides cleanly, and "
@@ -1345,6 +1407,7 @@ test_loopback(void)
             memset(&l, 0, sizeof(l));
             l.corrupt = 2;
             l.lose = 2;
+            l.any = 1;
             rx_start(FILE_MAX);
             rd_pos = 0;
             rd_len = 50000;
@@ -1474,6 +1537,23 @@ sim_poll(void *arg)
     return s->poll_err_at && s->polls >= s->poll_err_at ? -EINTR : 0;
 }
 
+/* The receiver is over: let the sender's time run out too (its last
+ * answer may have been lost on the way; it then gives up the batch's
+ * end on its own, the file delivered). */
+static int
+peer_over(struct ymodem_tx *t)
+{
+    const uint8_t *p;
+
+    for (int i = 0; i < 100 && !ymodem_tx_done(t); i++) {
+        if (ymodem_tx_out(t, &p) > 0)
+            ymodem_tx_sent(t, now); /* into the void */
+        now += ymodem_tx_wait(t, now);
+        ymodem_tx_tick(t, now);
+    }
+    return ymodem_tx_done(t) && t->err == 0;
+}
+
 static void
 test_io(void)
 {
@@ -1490,7 +1570,7 @@ test_io(void)
     rd_len = 33333;
     ymodem_tx_init(&peer, &rd_ops, "run.bin", rd_len, now);
     UT_CHECK_EQ(ymodem_rx_run(&rx, &io), 0);
-    UT_CHECK(ymodem_tx_done(&peer) && peer.err == 0);
+    UT_CHECK(peer_over(&peer));
     UT_CHECK_EQ(sk.n, 33333);
     UT_CHECK(memcmp(sk.got, src, 33333) == 0);
     UT_CHECK(s.polls > 0);
@@ -1561,7 +1641,7 @@ test_pull(void)
     UT_CHECK_EQ(sk.begins, 1); /* the caller's begin was called */
     UT_CHECK_EQ(ymodem_pull_end(&pl, 0, NULL), 0);
     UT_CHECK_EQ(pl.extra, 0);
-    UT_CHECK(ymodem_tx_done(&peer) && peer.err == 0);
+    UT_CHECK(peer_over(&peer));
 
     UT_CASE("pull: the ACK waits for the reader: the sender never runs "
             "ahead by more than a block");
@@ -1595,7 +1675,7 @@ test_pull(void)
     UT_CHECK_EQ(ymodem_pull_read(&pl, got, 1000), 1000);
     UT_CHECK_EQ(ymodem_pull_end(&pl, 0, NULL), 0);
     UT_CHECK_EQ(pl.extra, 9000 - 2024);
-    UT_CHECK(ymodem_tx_done(&peer) && peer.err == 0);
+    UT_CHECK(peer_over(&peer));
 
     UT_CASE("pull: a reader that fails cancels the sender with its words");
     memset(&s, 0, sizeof(s));
@@ -1631,6 +1711,8 @@ main(int argc, char **argv)
     (void)argc;
     (void)argv;
     ut_suite = "ymodem";
+    if (getenv("YMODEM_SEED") != NULL) /* the random cases, otherwise */
+        rnd_state = (uint32_t)strtoul(getenv("YMODEM_SEED"), NULL, 10);
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines out before a sanitizer stop */
     fill_src();
     test_crc();
