@@ -15,14 +15,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "console/ymodem.h"
 #include "hal/clock.h"
-#include "hal/sys.h"
-#include "keel_opts.h"
 #include "lib/klog.h"
 #include "node/node.h"
 
@@ -68,21 +65,6 @@ io_event(void *arg, const char *msg)
 {
     (void)arg;
     klog(KLOG_DEBUG, "ymodem: %s", msg);
-}
-
-/* The stalled-sender test shortens the per-block timeout (sim board
- * only; the protocol's 10 s otherwise). */
-static void
-test_timing(struct ymodem_timing *tm)
-{
-#if KEEL_TEST_HOOKS
-    const char *v = hal_sys_param("KEEL_SIM_YMODEM_BLOCK_MS");
-
-    if (v != NULL && atoi(v) > 0)
-        tm->block_ms = (uint32_t)atoi(v);
-#else
-    (void)tm;
-#endif
 }
 
 static void
@@ -152,7 +134,6 @@ node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
                     "cancels\n");
     line_take(node, &io);
     ymodem_pull_init(&pl, &io, &ops, node->part[NODE_PART_slot_a].size);
-    test_timing(&pl.rx.tm);
     src.read = ymodem_pull_read;
     src.arg = &pl;
     rc = update_install(&node->upd, &src);
