@@ -420,42 +420,51 @@ h_rotate(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
-static int
-h_import(struct cmd_ctx *ctx, int argc, char **argv)
+int
+node_id_import_key(struct cmd_ctx *ctx, const char *cmd, const char *what,
+                   uint8_t *buf, size_t n)
 {
-    uint8_t buf[CRYPTO_KEYFILE_MAX];
     struct node *node = ctx->node;
     struct crypto_eckey k;
     const char *why;
-    int priv, rc, n;
+    int priv, rc;
 
-    (void)argc;
-    n = read_small(ctx, "id import", argv[0], buf, sizeof(buf), "key file");
-    if (n < 0)
-        return n;
-    rc = crypto_key_parse(buf, (size_t)n, &k, &priv, &why);
-    crypto_wipe(buf, sizeof(buf));
+    rc = crypto_key_parse(buf, n, &k, &priv, &why);
+    crypto_wipe(buf, n);
     if (rc == 0 && !priv) {
         rc = -EINVAL;
         why = "a public key: import needs the private key";
     }
     if (rc != 0) {
-        cmd_err(ctx, "id import: '%s': %s; nothing written", argv[0], why);
+        cmd_err(ctx, "%s: '%s': %s; nothing written", cmd, what, why);
         return rc;
     }
     if (node->store_rc != 0) {
         crypto_wipe(&k, sizeof(k));
-        cmd_err(ctx, "id import: store not mounted; nothing written");
+        cmd_err(ctx, "%s: store not mounted; nothing written", cmd);
         return -EIO;
     }
     rc = identity_new(&node->id, &k);
     crypto_wipe(&k, sizeof(k));
     if (rc != 0) {
-        cmd_err(ctx, "id import: %s", node->id.why);
+        cmd_err(ctx, "%s: %s", cmd, node->id.why);
         return rc;
     }
     cmd_printf(ctx, "imported: generation %" PRIu32 "\n", node->id.gen);
     return 0;
+}
+
+static int
+h_import(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    uint8_t buf[CRYPTO_KEYFILE_MAX];
+    int n;
+
+    (void)argc;
+    n = read_small(ctx, "id import", argv[0], buf, sizeof(buf), "key file");
+    if (n < 0)
+        return n;
+    return node_id_import_key(ctx, "id import", argv[0], buf, (size_t)n);
 }
 
 static int

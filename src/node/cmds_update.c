@@ -464,8 +464,6 @@ static int
 h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
 {
     uint8_t buf[UPD_SKR_MAX];
-    struct node *node = ctx->node;
-    struct upd_keyring k;
     char why[HAL_FILE_PATH_MAX + 96];
     int n, rc = need_update(ctx);
 
@@ -487,10 +485,19 @@ h_keyring(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "update keyring: %s; the keyring is unchanged", why);
         return n;
     }
-    rc = update_keyring_rotate(&node->upd, buf, (size_t)n);
+    return node_keyring_apply(ctx, "update keyring", buf, (size_t)n);
+}
+
+int
+node_keyring_apply(struct cmd_ctx *ctx, const char *cmd, const uint8_t *buf,
+                   size_t n)
+{
+    struct node *node = ctx->node;
+    struct upd_keyring k;
+    int rc = update_keyring_rotate(&node->upd, buf, n);
+
     if (rc != 0) {
-        cmd_err(ctx, "update keyring: %s; the keyring is unchanged",
-                node->upd.why);
+        cmd_err(ctx, "%s: %s; the keyring is unchanged", cmd, node->upd.why);
         return rc;
     }
     rc = update_keyring(&node->upd, &k);

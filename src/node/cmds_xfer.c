@@ -218,63 +218,26 @@ int
 node_id_receive(struct cmd_ctx *ctx, int argc, char **argv)
 {
     uint8_t buf[CRYPTO_KEYFILE_MAX];
-    struct node *node = ctx->node;
-    struct crypto_eckey k;
-    const char *why;
-    int n, priv, rc;
+    int n;
 
     (void)argc;
     (void)argv;
     n = receive_small(ctx, "id receive", buf, sizeof(buf));
     if (n < 0)
         return n;
-    rc = crypto_key_parse(buf, (size_t)n, &k, &priv, &why);
-    crypto_wipe(buf, sizeof(buf));
-    if (rc == 0 && !priv) {
-        rc = -EINVAL;
-        why = "a public key: import needs the private key";
-    }
-    if (rc != 0 || node->store_rc != 0) {
-        crypto_wipe(&k, sizeof(k));
-        cmd_err(ctx, "id receive: %s; nothing written",
-                rc != 0 ? why : "store not mounted");
-        return rc != 0 ? rc : -EIO;
-    }
-    rc = identity_new(&node->id, &k);
-    crypto_wipe(&k, sizeof(k));
-    if (rc != 0) {
-        cmd_err(ctx, "id receive: %s", node->id.why);
-        return rc;
-    }
-    cmd_printf(ctx, "imported: generation %" PRIu32 "\n", node->id.gen);
-    return 0;
+    return node_id_import_key(ctx, "id receive", "the received file", buf,
+                              (size_t)n);
 }
 
 int
 node_keyring_receive(struct cmd_ctx *ctx)
 {
     static uint8_t buf[UPD_SKR_MAX]; /* keel's one thread */
-    struct node *node = ctx->node;
-    struct upd_keyring k;
-    int n, rc;
+    int n = receive_small(ctx, "update keyring receive", buf, sizeof(buf));
 
-    n = receive_small(ctx, "update keyring receive", buf, sizeof(buf));
     if (n < 0)
         return n;
-    rc = update_keyring_rotate(&node->upd, buf, (size_t)n);
-    if (rc != 0) {
-        cmd_err(ctx, "update keyring receive: %s; the keyring is unchanged",
-                node->upd.why);
-        return rc;
-    }
-    rc = update_keyring(&node->upd, &k);
-    if (rc == 0)
-        cmd_printf(ctx, "keyring: %sversion %" PRIu32 ", %u of %u keys\n",
-                   node->upd.restored ? "restored the trusted keyring, " : "",
-                   k.version, k.threshold, k.nkeys);
-    if (rc == 0 && node->upd.restored)
-        node->degraded &= ~NODE_DEG_KEYRING;
-    return rc;
+    return node_keyring_apply(ctx, "update keyring receive", buf, (size_t)n);
 }
 
 /* ---- log export ----------------------------------------------------------- */

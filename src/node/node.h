@@ -128,6 +128,13 @@ int node_update_receive(struct cmd_ctx *ctx, int argc, char **argv);
 int node_id_receive(struct cmd_ctx *ctx, int argc, char **argv);
 int node_log_export(struct cmd_ctx *ctx, int argc, char **argv);
 int node_keyring_receive(struct cmd_ctx *ctx);
+/* Rotate the keyring from a signed keyring file's bytes (`update
+ * keyring`), and import a private key from a key file's bytes (`id
+ * import`; buf is wiped): what the file and YMODEM commands share. */
+int node_keyring_apply(struct cmd_ctx *ctx, const char *cmd, const uint8_t *buf,
+                       size_t n);
+int node_id_import_key(struct cmd_ctx *ctx, const char *cmd, const char *what,
+                       uint8_t *buf, size_t n);
 /* Send size bytes that read() gives as file name, by YMODEM: 0 or the
  * error (told). */
 int node_ymodem_send(struct cmd_ctx *ctx, const char *cmd, const char *name,
