@@ -14,29 +14,7 @@
 #include "lib/le.h"
 #include "net/trust.h"
 #include "ut.h"
-
-static int writing;
-
-static void
-golden(const char *name, const uint8_t *b, size_t n)
-{
-    const char *d = getenv("KEEL_VECTORS");
-    char path[512];
-    uint8_t g[TRUST_REC_MAX];
-    size_t m;
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/formats/%s",
-             d != NULL ? d : "tests/vectors", name);
-    fp = fopen(path, writing ? "wb" : "rb");
-    UT_CHECK(fp != NULL);
-    if (fp == NULL)
-        return;
-    m = writing ? fwrite(b, 1, n, fp) : fread(g, 1, sizeof(g), fp);
-    fclose(fp);
-    UT_CHECK_EQ(m, n);
-    UT_CHECK(writing || memcmp(b, g, n) == 0);
-}
+#include "ut_golden.h"
 
 static void
 two_keys(struct trust_list *t)
@@ -72,7 +50,7 @@ test_trust_list(void)
     two_keys(&t);
     n = trust_encode(&t, b);
     UT_CHECK_EQ(n, 8 + 2 * TRUST_ENTRY_LEN + 4);
-    golden("peer-trust.bin", b, n);
+    ut_golden("peer-trust.bin", b, n);
     UT_CHECK_EQ(trust_decode(b, n, &u), 0);
     UT_CHECK_EQ(u.n, 2);
     UT_CHECK(memcmp(&u, &t, sizeof(t)) == 0);
@@ -195,7 +173,7 @@ test_dials(void)
     UT_CHECK_EQ(dial_parse("10.9.0.3:7951", 0, &d.e[1]), 0);
     d.n = 2;
     n = dial_encode(&d, b);
-    golden("peer-dial.bin", b, n);
+    ut_golden("peer-dial.bin", b, n);
     UT_CHECK_EQ(dial_decode(b, n, &e), 0);
     UT_CHECK_EQ(e.n, 2);
     UT_CHECK_EQ(dial_find(&e, d.e[1].ip, 7951), 1);
@@ -221,10 +199,7 @@ int
 main(int argc, char **argv)
 {
     ut_suite = "trust";
-    if (argc == 3 && strcmp(argv[1], "--write-golden") == 0) {
-        setenv("KEEL_VECTORS", argv[2], 1);
-        writing = 1;
-    }
+    ut_golden_init(argc, argv);
     test_trust_list();
     test_dials();
     return ut_done();

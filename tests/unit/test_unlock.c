@@ -16,9 +16,9 @@
 #include "lib/crc32c.h"
 #include "lib/le.h"
 #include "ut.h"
+#include "ut_golden.h"
 
 static uint64_t now_ms = 1000;
-static int writing;
 
 uint64_t
 hal_clock_ms(void)
@@ -37,27 +37,6 @@ static struct hal_flash part;
 static struct store st;
 
 static void
-golden(const char *name, const uint8_t *b, size_t n)
-{
-    const char *d = getenv("KEEL_VECTORS");
-    char path[512];
-    uint8_t g[UNLOCK_REC_MAX];
-    size_t m;
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/formats/%s",
-             d != NULL ? d : "tests/vectors", name);
-    fp = fopen(path, writing ? "wb" : "rb");
-    UT_CHECK(fp != NULL);
-    if (fp == NULL)
-        return;
-    m = writing ? fwrite(b, 1, n, fp) : fread(g, 1, sizeof(g), fp);
-    fclose(fp);
-    UT_CHECK_EQ(m, n);
-    UT_CHECK(writing || memcmp(b, g, n) == 0);
-}
-
-static void
 test_record(void)
 {
     struct unlock_ops o, p;
@@ -74,7 +53,7 @@ test_record(void)
     }
     o.pub[0][0] = o.pub[1][0] = 0x04;
     n = unlock_ops_encode(&o, b);
-    golden("operator-keys.bin", b, n);
+    ut_golden("operator-keys.bin", b, n);
     UT_CHECK_EQ(unlock_ops_decode(b, n, &p), 0);
     UT_CHECK(memcmp(&o, &p, sizeof(o)) == 0);
     for (size_t i = 0; i < n; i++) {
@@ -196,10 +175,7 @@ int
 main(int argc, char **argv)
 {
     ut_suite = "unlock";
-    if (argc == 3 && strcmp(argv[1], "--write-golden") == 0) {
-        setenv("KEEL_VECTORS", argv[2], 1);
-        writing = 1;
-    }
+    ut_golden_init(argc, argv);
     test_record();
     test_challenge();
     return ut_done();
