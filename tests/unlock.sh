@@ -128,6 +128,22 @@ unlock_tests() {
         fail "unlock: restart"
     fi
     net_cleanup
+    # The first operator keys from the image: etc/keel/operators (PEM
+    # public keys one after another) seeds a device that has none.
+    mkdir -p "$tmp/rootfs/etc/keel"
+    cat "$tmp/op.pub" "$tmp/other.pub" >"$tmp/rootfs/etc/keel/operators"
+    printf 'op list\nstatus\nstore put t.z 1\n' |
+        timeout 30 "$KEEL" --flash "$tmp/seed.img" --rootfs "$tmp/rootfs" \
+        >"$tmp/seed.out" 2>&1
+    if [ "$(grep -cE '^[0-9a-f]{64}$' "$tmp/seed.out")" = 2 ] &&
+        grep -q '^console:  locked (2 operator keys' "$tmp/seed.out" &&
+        grep -q 'store put: locked' "$tmp/seed.out" &&
+        grep -q 'unlock: 2 operator keys from the image' "$tmp/seed.out" &&
+        ! grep -q 'no operator key' "$tmp/seed.out"; then
+        ok "unlock: a device without operator keys takes the image's etc/keel/operators and is locked"
+    else
+        fail "unlock: seeding from the image" "$(grep -E 'console|operator|locked' "$tmp/seed.out" | head -n 3)"
+    fi
 }
 
 unlock_tests

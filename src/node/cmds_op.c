@@ -45,9 +45,12 @@ seed_from_image(struct node *node)
         const char *kwhy = "";
         int priv = 0;
 
+        /* the block with its END line's newline (the parser wants it) */
         end = strstr(p, "-----END");
         if (end == NULL || (end = strchr(end + 8, '\n')) == NULL)
             end = buf + n;
+        else
+            end++;
         if (crypto_key_parse(p, (size_t)(end - p), &k, &priv, &kwhy) != 0 ||
             priv) {
             klog(KLOG_WARN, "unlock: %s: a key is not usable: %s\n", path,
