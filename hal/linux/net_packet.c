@@ -132,13 +132,8 @@ pk_recv(struct hal_net *n, void *frame, size_t cap)
             n->st.rx_dropped++; /* what the interface sent */
             continue;
         }
-        if ((size_t)r > cap || r > HAL_NET_FRAME_MAX || r < ETH_HLEN) {
-            n->st.rx_dropped++;
-            continue;
-        }
-        n->st.rx_frames++;
-        n->st.rx_bytes += (uint64_t)r;
-        return (int)r;
+        if (hal_net_rx_take(n, (size_t)r, cap))
+            return (int)r;
     }
     return 0;
 }

@@ -164,13 +164,8 @@ sw_recv(struct hal_net *n, void *frame, size_t cap)
             sw_detach(n);
             return 0;
         }
-        if ((size_t)r > cap || r > HAL_NET_FRAME_MAX || r < SW_ETH_HDR) {
-            n->st.rx_dropped++;
-            continue;
-        }
-        n->st.rx_frames++;
-        n->st.rx_bytes += (uint64_t)r;
-        return (int)r;
+        if (hal_net_rx_take(n, (size_t)r, cap))
+            return (int)r;
     }
     return 0;
 }

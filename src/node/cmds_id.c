@@ -31,18 +31,6 @@
 /* Room for a path and a phrase about it (node/files.h). */
 #define WHY_MAX (HAL_FILE_PATH_MAX + 96)
 
-static void
-when(char *out, size_t cap, int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
-        snprintf(out, cap, "unknown (clock unset)");
-    else
-        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* SHA-256 of a file, streamed; cmd names the command in messages. */
 static int
 hash_file(struct cmd_ctx *ctx, const char *cmd, const char *path, uint8_t h[32])
@@ -149,8 +137,9 @@ h_show(struct cmd_ctx *ctx, int argc, char **argv)
     identity_fingerprint(id->cur.k.pub, fp);
     if (id->has_stmt)
         identity_fingerprint(id->old.k.pub, ofp);
-    when(created, sizeof(created), id->cur.created);
-    when(wend, sizeof(wend), id->window_end);
+    node_when(created, sizeof(created), id->cur.created,
+              "unknown (clock unset)");
+    node_when(wend, sizeof(wend), id->window_end, "unknown (clock unset)");
     rot = id->rotating ? "overlap" : id->has_stmt ? "retired" : "none";
     if (ctx->json) {
         cmd_printf(ctx, "{\"state\":\"ready\",\"algorithm\":\"ECDSA P-256 "

@@ -204,18 +204,6 @@ fp_arg(struct cmd_ctx *ctx, const char *cmd, const char *arg,
     return 0;
 }
 
-static void
-when(char *out, size_t cap, int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
-        snprintf(out, cap, "-");
-    else
-        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int
 h_trust_add(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -275,8 +263,8 @@ h_trust_list(struct cmd_ctx *ctx, int argc, char **argv)
     for (unsigned i = 0; i < t->n; i++) {
         const struct trust_entry *e = &t->e[i];
 
-        when(a, sizeof(a), e->added);
-        when(r, sizeof(r), e->retire_at);
+        node_when(a, sizeof(a), e->added, "-");
+        node_when(r, sizeof(r), e->retire_at, "-");
         if (ctx->json) {
             cmd_printf(ctx, "%s{\"fingerprint\":\"", i ? "," : "");
             cmd_hex(ctx, e->fp, TRUST_FP_LEN);
@@ -614,7 +602,7 @@ h_refused(struct cmd_ctx *ctx, int argc, char **argv)
 
         if (r->reason == NET_R_NONE)
             continue;
-        when(w, sizeof(w), r->when);
+        node_when(w, sizeof(w), r->when, "-");
         if (ctx->json) {
             cmd_printf(ctx,
                        "%s{\"when\":%" PRId64 ",\"address\":\"%u.%u.%u.%u\","

@@ -256,17 +256,11 @@ static int
 log_pick(void *arg, const struct log_rec *r)
 {
     struct log_src *s = arg;
-    char t[32] = "-";
+    char t[32];
 
     if (s->index++ != s->want)
         return 0;
-    if (r->time != 0) {
-        time_t tt = (time_t)r->time;
-        struct tm tm;
-
-        if (gmtime_r(&tt, &tm) != NULL)
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
+    node_when(t, sizeof(t), r->time, "-");
     s->len = (size_t)snprintf(s->line, sizeof(s->line), "%u %u %s %s %s\n",
                               (unsigned)r->seq, (unsigned)r->boot,
                               logring_sev_name(r->sev), t, r->text);

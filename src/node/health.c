@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "hal/clock.h"
@@ -90,4 +91,16 @@ node_status(struct cmd_ctx *ctx, int argc, char **argv)
     node_net_status_line(ctx, node);
     node_unlock_status(ctx, node);
     return 0;
+}
+
+void
+node_when(char *out, size_t cap, int64_t t, const char *unset)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+        snprintf(out, cap, "%s", unset);
+    else
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -101,20 +101,14 @@ static int
 show_one(void *arg, const struct log_rec *r)
 {
     struct show *s = arg;
-    char t[32] = "-";
+    char t[32];
 
     if ((int64_t)r->seq <= s->after)
         return 0;
     s->last = r->seq;
     if ((s->boot >= 0 && r->boot != (uint32_t)s->boot) || r->sev > s->level)
         return 0;
-    if (r->time != 0) {
-        time_t tt = (time_t)r->time;
-        struct tm tm;
-
-        if (gmtime_r(&tt, &tm) != NULL)
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
+    node_when(t, sizeof(t), r->time, "-");
     if (s->ctx->json) {
         cmd_printf(s->ctx,
                    "%s{\"seq\":%u,\"boot\":%u,\"time\":%u,\"level\":\"%s\","

@@ -9,6 +9,7 @@
 #ifndef NODE_NODE_H
 #define NODE_NODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "board.h"
@@ -182,5 +183,9 @@ int node_poll(struct node *node);
 void node_storage_mount(struct node *node);
 
 const char *node_build_id(void);
+
+/* A Unix time as "2026-11-30T10:00:00Z", or unset (a time of 0 or
+ * less: the clock was unset) into out (health.c). */
+void node_when(char *out, size_t cap, int64_t t, const char *unset);
 
 #endif

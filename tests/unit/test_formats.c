@@ -26,6 +26,7 @@
 #include "update/floor.h"
 #include "update/slot.h"
 #include "ut.h"
+#include "ut_golden.h"
 #include "ut_mem.h"
 
 #define ES 4096u
@@ -40,44 +41,6 @@ static struct store st;
 static struct clog lg;
 static struct ctl ctl;
 static struct chain ch;
-static int writing;
-
-static const char *
-vec_dir(void)
-{
-    const char *d = getenv("KEEL_VECTORS");
-
-    return d != NULL ? d : "tests/vectors";
-}
-
-/* Compare buf with DIR/formats/name, or write it there. */
-static void
-golden(const char *name, const uint8_t *buf, size_t len)
-{
-    static uint8_t b[64 * 1024];
-    char path[512];
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "%s/formats/%s", vec_dir(), name);
-    f = fopen(path, writing ? "wb" : "rb");
-    if (f == NULL) {
-        printf("  cannot open %s\n", path);
-        UT_CHECK(f != NULL);
-        return;
-    }
-    if (writing) {
-        UT_CHECK(fwrite(buf, 1, len, f) == len);
-        fclose(f);
-        return;
-    }
-    n = fread(b, 1, sizeof(b), f);
-    fclose(f);
-    if (n != len || memcmp(b, buf, len) != 0)
-        printf("  %s differs from what the code writes (%zu vs %zu bytes)\n",
-               path, n, len);
-    UT_CHECK(n == len && memcmp(b, buf, len) == 0);
-}
 
 static void
 dev_new(void)
@@ -110,7 +73,7 @@ test_store_bytes(void)
     UT_CHECK_EQ(store_del(&st, "hello"), 0);
     UT_CHECK(st.head >= 0);
     UT_CHECK_EQ(hal_flash_read(&pstore, 0, b, st.sec[st.head].used), 0);
-    golden("store-sector.bin", b, st.sec[st.head].used);
+    ut_golden("store-sector.bin", b, st.sec[st.head].used);
     /* and the bytes mount back to the same keys */
     UT_CHECK_EQ(store_mount(&st, &pstore), 0);
     UT_CHECK_EQ(store_get(&st, "hello", b, sizeof(b)), -ENOENT);
@@ -134,10 +97,10 @@ test_clog_bytes(void)
     UT_CHECK_EQ(clog_truncate(&lg, 2), 0);
     UT_CHECK_EQ(clog_checkpoint(&lg), 0);
     UT_CHECK_EQ(hal_flash_read(&plog, 0, b, 5 * lg.slot_size), 0);
-    golden("clog-slots.bin", b, 5 * lg.slot_size);
+    ut_golden("clog-slots.bin", b, 5 * lg.slot_size);
     n = store_get(&st, CLOG_CKPT_KEY, ck, sizeof(ck));
     UT_CHECK(n > 0);
-    golden("clog-checkpoint.bin", ck, n > 0 ? (size_t)n : 0);
+    ut_golden("clog-checkpoint.bin", ck, n > 0 ? (size_t)n : 0);
     UT_CHECK_EQ(clog_mount(&lg, &plog, &st), 0);
     UT_CHECK_EQ(lg.end, 2);
     sim_flash_close(&dev);
@@ -175,13 +138,13 @@ test_ctl_bytes(void)
     memset(f.keyring_hash, 0x11, 32);
     UT_CHECK_EQ(upd_floor_raise(&ctl, NULL, &f), 0);
     UT_CHECK_EQ(hal_flash_read(&pctl, 0, b, 16 + 44 + 164 + 52), 0);
-    golden("ctl-copy0.bin", b, 16 + 44 + 164 + 52);
+    ut_golden("ctl-copy0.bin", b, 16 + 44 + 164 + 52);
     UT_CHECK_EQ(hal_flash_read(&pctl, ES, b, 16 + 44 + 164 + 52), 0);
-    golden("ctl-copy1.bin", b, 16 + 44 + 164 + 52);
+    ut_golden("ctl-copy1.bin", b, 16 + 44 + 164 + 52);
 
     UT_CASE("golden: the trust floor decodes to what was raised");
     upd_floor_encode(&f, fb);
-    golden("trust-floor.bin", fb, sizeof(fb));
+    ut_golden("trust-floor.bin", fb, sizeof(fb));
     UT_CHECK_EQ(upd_floor_decode(fb, sizeof(fb), &g), 0);
     UT_CHECK(g.arb == 7 && g.keyring_version == 2 &&
              memcmp(g.keyring_hash, f.keyring_hash, 32) == 0);
@@ -207,7 +170,7 @@ test_chain_state_bytes(void)
                              &(struct chain_opts){1900000000, 1}, &r),
                 0);
     UT_CHECK_EQ(store_get(&st, CHAIN_STATE_KEY, s, sizeof(s)), CHAIN_STATE_LEN);
-    golden("chain-state.bin", s, CHAIN_STATE_LEN);
+    ut_golden("chain-state.bin", s, CHAIN_STATE_LEN);
     free(m.p);
     sim_flash_close(&dev);
 }
@@ -226,7 +189,7 @@ test_identity_bytes(void)
     id.cur.created = 1790000000;
     id.gen = 1;
     identity_record_encode(&id, r);
-    golden("identity-record.bin", r, sizeof(r));
+    ut_golden("identity-record.bin", r, sizeof(r));
     UT_CHECK_EQ(identity_record_decode(r, sizeof(r), &back, &why), 0);
     UT_CHECK(back.gen == 1 && back.cur.created == 1790000000 &&
              memcmp(back.cur.k.pub, id.cur.k.pub, CRYPTO_EC_PUB_LEN) == 0);
@@ -251,10 +214,7 @@ int
 main(int argc, char **argv)
 {
     ut_suite = "formats";
-    if (argc == 3 && strcmp(argv[1], "--write-golden") == 0) {
-        setenv("KEEL_VECTORS", argv[2], 1);
-        writing = 1;
-    }
+    ut_golden_init(argc, argv);
     test_store_bytes();
     test_clog_bytes();
     test_ctl_bytes();

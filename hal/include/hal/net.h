@@ -65,6 +65,21 @@ struct hal_net {
  * operator) and n->ops stays NULL. */
 int hal_net_open(struct hal_net *n, const char *spec, const char **why);
 
+/* For a backend: a frame of len bytes arrived for a buffer of cap.  1:
+ * hand it over (counted as received); 0: drop it (too short for an
+ * Ethernet header, or too long; counted as dropped). */
+static inline int
+hal_net_rx_take(struct hal_net *n, size_t len, size_t cap)
+{
+    if (len > cap || len > HAL_NET_FRAME_MAX || len < 14) {
+        n->st.rx_dropped++;
+        return 0;
+    }
+    n->st.rx_frames++;
+    n->st.rx_bytes += len;
+    return 1;
+}
+
 static inline int
 hal_net_send(struct hal_net *n, const void *frame, size_t len)
 {
