@@ -149,5 +149,47 @@ receive_tests() {
     fi
 }
 
+# `chain receive`: a tfile streamed into the chain as it arrives; one
+# with an invalid trailer stops the sender there; a heavier fork
+# replaces the stored branch; the chain comes back out byte for byte.
+chain_receive_test() {
+    local K=build/$BOARD-$HOST_ARCH d=$tmp/recv pe=build/tools/ptyexpect
+    local cg=build/tools/keel-chaingen
+    command -v sb >/dev/null && command -v rb >/dev/null || return 0
+    mkdir -p "$d/rb3"
+    $cg -n 1500 --seed 3 -o "$d/c1.dat" >/dev/null 2>&1
+    $cg -n 1500 --seed 3 --fork-at 1200 --fork-difficulty 2 --fork-seed 8 \
+        -o "$d/c2.dat" >/dev/null 2>&1
+    $cg -n 3000 --seed 3 --fork-at 1200 --fork-difficulty 2 --fork-seed 8 \
+        --break phash --at 2000 -o "$d/c3.dat" >/dev/null 2>&1
+    timeout 180 "$pe" -t 90 -e 'keel> ' -s 'chain receive\r' \
+        -e 'start the YMODEM upload' -x "sb -k $d/c1.dat 2>$d/sb.err" \
+        -e 'keel> ' -s 'chain receive\r' \
+        -e 'start the YMODEM upload' -x "sb -k $d/c2.dat 2>$d/sb.err" \
+        -e 'keel> ' -s 'chain export --ymodem\r' \
+        -e 'start the YMODEM download' -x "cd $d/rb3 && rb 2>$d/rb.err" \
+        -e 'keel> ' -s 'chain receive\r' \
+        -e 'start the YMODEM upload' \
+        -x "sb -k $d/c3.dat 2>$d/sb.err; echo \"sb exit \$?\" >$d/sb.rc" \
+        -e 'keel> ' -s 'chain info\r' -e 'keel> ' -s 'poweroff\r' -- \
+        "$K/keel" --flash "$d/ch.img" >"$d/ch.out" 2>&1
+    if grep -aq 'chain receive: 1501 trailers read, 1501 committed; tip 1500' "$d/ch.out" &&
+        grep -aq 'chain receive: 1501 trailers read, 301 committed (a heavier fork replaced' "$d/ch.out" &&
+        cmp -s "$d/c2.dat" "$d/rb3/tfile.dat"; then
+        ok "receive: chain receive takes a tfile by sb, then a heavier fork (a reorg); chain export gives the fork back byte for byte"
+    else
+        fail "receive: chain receive" "$(grep -a -E 'chain receive|error' "$d/ch.out" | head -n 4)"
+    fi
+    if grep -aq 'chain receive: stopped at trailer 2000 (phash' "$d/ch.out" &&
+        grep -aq 'nothing past 1999 committed' "$d/ch.out" &&
+        ! grep -aq 'sb exit 0' "$d/sb.rc" &&
+        grep -aq 'tip: *1999' "$d/ch.out"; then
+        ok "receive: a tfile with a broken trailer stops the sender at it; the valid trailers before it are kept"
+    else
+        fail "receive: chain receive of a broken tfile" "$(grep -a -E 'chain receive|error|tip' "$d/ch.out" | tail -n 4)"
+    fi
+}
+
 receive_tests
+chain_receive_test
 follow_test

@@ -453,6 +453,182 @@ chain_reset(struct chain *c)
 
 /* ---- import --------------------------------------------------------- */
 
+/* ---- steps shared by the file import and the streamed one ------------- */
+
+/* The file's size: whole trailers, not empty, reaching the stored base.
+ * *n gets its trailer count. */
+static int
+import_size(struct chain *c, uint64_t size, struct chain_import_res *res,
+            uint64_t *n)
+{
+    memset(res, 0, sizeof(*res));
+    if (size % TRAILER_LEN != 0)
+        return fail(c, -EINVAL,
+                    "file size %" PRIu64 " is not a multiple of 160 (cut "
+                    "%" PRIu64 " bytes into trailer %" PRIu64 ")",
+                    size, size % TRAILER_LEN, size / TRAILER_LEN);
+    *n = size / TRAILER_LEN;
+    res->records = *n;
+    if (*n == 0)
+        return fail(c, -EINVAL, "the file is empty");
+    if (c->base >= *n)
+        return fail(c, -EINVAL,
+                    "the file ends at bnum %" PRIu64
+                    " before the stored base %" PRIu64,
+                    *n - 1, c->base);
+    return 0;
+}
+
+/* Nothing stored: the network is the one whose genesis is t. */
+static int
+pick_network(struct chain *c, const uint8_t t[TRAILER_LEN])
+{
+    uint8_t g[TRAILER_LEN];
+
+    chain_genesis(&chain_mainnet, g);
+    if (memcmp(t, g, TRAILER_LEN) == 0) {
+        c->pf = &chain_mainnet;
+        return 0;
+    }
+    chain_genesis(&chain_testnet, g);
+    if (memcmp(t, g, TRAILER_LEN) != 0)
+        return fail(c, -EINVAL,
+                    "trailer 0 is neither the mainnet nor the testnet "
+                    "genesis");
+    c->pf = &chain_testnet;
+    return 0;
+}
+
+/* Does the file's trailer t at bnum k (base <= k <= tip) differ from
+ * the stored one?  1: it differs, or the stored one no longer reads
+ * (res->damaged counts it: the file's bytes then replace it, a repair,
+ * when its branch is not lighter); 0: the same; < 0 with why set.  The
+ * base is compared by its hash when it no longer reads. */
+static int
+stored_differs(struct chain *c, uint64_t k, const uint8_t t[TRAILER_LEN],
+               struct chain_import_res *res)
+{
+    uint8_t s[TRAILER_LEN];
+    int rc = chain_read(c, k, s);
+
+    if (rc == -EBADMSG && k == c->base) {
+        if (memcmp(t + 128, c->base_bhash, 32) != 0)
+            return 1;
+        res->damaged++;
+        return 0;
+    }
+    if (rc == -EBADMSG) {
+        res->damaged++;
+        return 1;
+    }
+    if (rc != 0)
+        return fail(c, rc, "stored trailer %" PRIu64 " unreadable", k);
+    return memcmp(t, s, TRAILER_LEN) != 0;
+}
+
+/* The base differs: the file is of another chain (or checkpoint). */
+static void
+base_refused(const struct chain *c, struct chain_import_res *res)
+{
+    res->bad = c->from_checkpoint || c->base > 0 ? CHAIN_R_CHECKPOINT
+                                                 : CHAIN_R_GENESIS;
+    res->bad_bnum = c->base;
+}
+
+/* The weight through the fork and the fork's trailer, where the file's
+ * branch starts; fb is the file's trailer at the base (used when the
+ * stored base no longer reads: it matched by its hash). */
+static int
+branch_start(struct chain *c, uint64_t fork, const uint8_t fb[TRAILER_LEN],
+             struct chain_weight *w, uint8_t prev[TRAILER_LEN])
+{
+    int rc;
+
+    if (fork != c->base)
+        return weight_through(c, fork, w, prev);
+    *w = c->base_w;
+    rc = chain_read(c, fork, prev);
+    if (rc == -EBADMSG) {
+        memcpy(prev, fb, TRAILER_LEN);
+        rc = 0;
+    }
+    return rc == 0 ? 0
+                   : fail(c, rc, "stored trailer %" PRIu64 " unreadable", fork);
+}
+
+/* Check the file's trailer t at bnum b after prev, adding it to *w.
+ * empty: nothing was stored when the import began, so the base comes
+ * from the file. */
+static enum chain_reason
+branch_check(struct chain *c, int empty, uint64_t b, const uint8_t *prev,
+             const uint8_t t[TRAILER_LEN], const struct chain_opts *o,
+             struct chain_weight *w)
+{
+    enum chain_reason r;
+
+    if (empty && b == c->base) {
+        r = check_base(c, t);
+        if (r == CHAIN_OK && !c->from_checkpoint)
+            chain_weight_add(w, t);
+        return r;
+    }
+    r = chain_check(c->pf, prev, t, o);
+    if (r == CHAIN_OK)
+        chain_weight_add(w, t);
+    return r;
+}
+
+/* Does a branch of weight fw win?  Heavier, or as heavy and repairing
+ * damaged stored trailers. */
+static int
+branch_wins(const struct chain *c, const struct chain_weight *fw,
+            const struct chain_import_res *res)
+{
+    int cmp = c->count > 0 ? chain_weight_cmp(fw, &c->w) : 1;
+
+    return cmp > 0 || (cmp == 0 && res->damaged > 0);
+}
+
+/* Start the chain-log batch that replaces the trailers after fork with
+ * total new ones.  trim: make room by dropping the oldest history (never
+ * past the fork) when the log cannot hold both branches. */
+static int
+branch_batch(struct chain *c, uint64_t fork, uint64_t total, int trim)
+{
+    int rc;
+
+    if (total > UINT32_MAX)
+        return fail(c, -E2BIG, "the branch is too long");
+    for (;;) {
+        rc = clog_batch_begin(c->log, index_of(c, fork + 1), (uint32_t)total);
+        if (rc != -ENOSPC)
+            break;
+        if (!trim || make_room(c, fork) != 0)
+            return fail(c, -ENOSPC,
+                        "the chain log cannot hold a %" PRIu64
+                        "-trailer branch beside the stored one (trim "
+                        "history, or import a later checkpoint)",
+                        total);
+    }
+    return rc == 0 ? 0
+                   : fail(c, rc, "starting the chain-log batch failed: %s",
+                          strerror(-rc));
+}
+
+/* The batch's last piece is on flash: the branch through to - 1 (whose
+ * trailer is tip) is the chain, of weight *fw. */
+static void
+branch_done(struct chain *c, uint64_t to, const uint8_t tip[TRAILER_LEN],
+            const struct chain_weight *fw)
+{
+    c->count = to - c->base;
+    memcpy(c->tip, tip, TRAILER_LEN);
+    c->w = *fw;
+    c->state_stale = state_save(c) != 0;
+}
+
+/* ---- import from a file ------------------------------------------------ */
+
 /* Replace the trailers after fork with the file's [fork + 1, to), whose
  * weight through to is *fw: already validated once; read again in
  * pieces, each checked against its predecessor (ft is trailer fork)
@@ -466,27 +642,10 @@ replace_branch(struct chain *c, uint64_t fork, const uint8_t ft[TRAILER_LEN],
                void *arg, const struct chain_weight *fw)
 {
     uint8_t prev[TRAILER_LEN];
-    uint64_t total = to - fork - 1;
-    int rc;
+    int rc = branch_batch(c, fork, to - fork - 1, 1);
 
-    if (total > UINT32_MAX)
-        return fail(c, -E2BIG, "the branch is too long");
-    /* Room for the whole branch beside the old one, trimming the oldest
-     * history (never past the fork) if need be. */
-    for (;;) {
-        rc = clog_batch_begin(c->log, index_of(c, fork + 1), (uint32_t)total);
-        if (rc != -ENOSPC)
-            break;
-        if (make_room(c, fork) != 0)
-            return fail(c, -ENOSPC,
-                        "the chain log cannot hold a %" PRIu64
-                        "-trailer branch beside the stored one (trim "
-                        "history, or import a later checkpoint)",
-                        total);
-    }
     if (rc != 0)
-        return fail(c, rc, "starting the chain-log batch failed: %s",
-                    strerror(-rc));
+        return rc;
     memcpy(prev, ft, TRAILER_LEN);
     for (uint64_t b = fork + 1; rc == 0 && b < to;) {
         uint32_t m = to - b < CHAIN_BATCH ? (uint32_t)(to - b) : CHAIN_BATCH;
@@ -520,10 +679,7 @@ replace_branch(struct chain *c, uint64_t fork, const uint8_t ft[TRAILER_LEN],
         clog_batch_abort(c->log);
         return rc;
     }
-    c->count = to - c->base;
-    memcpy(c->tip, prev, TRAILER_LEN);
-    c->w = *fw;
-    c->state_stale = state_save(c) != 0;
+    branch_done(c, to, prev, fw);
     return 0;
 }
 
@@ -553,113 +709,56 @@ import_file(struct chain *c, uint64_t size,
             int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
             void *arg, const struct chain_opts *o, struct chain_import_res *res)
 {
-    uint8_t t[TRAILER_LEN], s[TRAILER_LEN], prev[TRAILER_LEN], ft[TRAILER_LEN];
+    uint8_t t[TRAILER_LEN], fb[TRAILER_LEN], prev[TRAILER_LEN],
+        ft[TRAILER_LEN];
     struct chain_weight w;
-    uint64_t n, start, fork, k;
-    int rc;
+    uint64_t n, start = c->base, fork = c->base, k;
+    int empty = c->count == 0, rc = import_size(c, size, res, &n);
 
-    memset(res, 0, sizeof(*res));
-    if (size % TRAILER_LEN != 0)
-        return fail(c, -EINVAL,
-                    "file size %" PRIu64 " is not a multiple of 160 (cut "
-                    "%" PRIu64 " bytes into trailer %" PRIu64 ")",
-                    size, size % TRAILER_LEN, size / TRAILER_LEN);
-    n = size / TRAILER_LEN;
-    res->records = n;
-    if (n == 0)
-        return fail(c, -EINVAL, "the file is empty");
-    /* Pick the network from the genesis when nothing is stored. */
+    if (rc != 0)
+        return rc;
     if (c->pf == NULL) {
-        uint8_t g[TRAILER_LEN];
-
         if (read_at(arg, 0, t, TRAILER_LEN) != 0)
             return fail(c, -EIO, "cannot read the file");
-        chain_genesis(&chain_mainnet, g);
-        if (memcmp(t, g, TRAILER_LEN) == 0) {
-            c->pf = &chain_mainnet;
-        } else {
-            chain_genesis(&chain_testnet, g);
-            if (memcmp(t, g, TRAILER_LEN) != 0)
-                return fail(c, -EINVAL,
-                            "trailer 0 is neither the mainnet "
-                            "nor the testnet genesis");
-            c->pf = &chain_testnet;
-        }
+        if ((rc = pick_network(c, t)) != 0)
+            return rc;
     }
-    /* Every record must sit at its bnum's offset. */
-    start = c->base;
-    if (start >= n)
-        return fail(c, -EINVAL,
-                    "the file ends at bnum %" PRIu64
-                    " before the stored base %" PRIu64,
-                    n - 1, start);
-    /* Where do the stored chain and the file part?  A stored trailer
-     * that no longer reads counts as a difference: the file's bytes
-     * then replace it (a repair) when its branch is not lighter. */
-    fork = start;
-    if (c->count > 0) {
+    /* Where do the stored chain and the file part? */
+    if (!empty) {
         uint64_t tip = chain_tip_bnum(c);
 
-        if (read_at(arg, start * TRAILER_LEN, t, TRAILER_LEN) != 0)
+        if (read_at(arg, start * TRAILER_LEN, fb, TRAILER_LEN) != 0)
             return fail(c, -EIO, "cannot read the file");
-        rc = chain_read(c, start, s);
-        if (rc == -EBADMSG) {
-            /* the base itself: its hash is in the state */
-            if (memcmp(t + 128, c->base_bhash, 32) != 0)
-                rc = 1;
-            else
-                res->damaged++;
-        } else if (rc != 0) {
-            return fail(c, rc, "stored trailer %" PRIu64 " unreadable", start);
-        } else if (memcmp(t, s, TRAILER_LEN) != 0) {
-            rc = 1;
-        }
-        if (rc != 0 && rc != -EBADMSG) {
-            res->bad = c->from_checkpoint || start > 0 ? CHAIN_R_CHECKPOINT
-                                                       : CHAIN_R_GENESIS;
-            res->bad_bnum = start;
+        rc = stored_differs(c, start, fb, res);
+        if (rc < 0)
+            return rc;
+        if (rc > 0) {
+            base_refused(c, res);
             return 0;
         }
         for (k = start + 1; k <= tip && k < n; k++) {
             if (read_at(arg, k * TRAILER_LEN, t, TRAILER_LEN) != 0)
                 return fail(c, -EIO, "cannot read the file");
-            rc = chain_read(c, k, s);
-            if (rc == -EBADMSG) {
-                res->damaged++;
-                break;
-            }
-            if (rc != 0)
-                return fail(c, rc, "stored trailer %" PRIu64 " unreadable", k);
-            if (memcmp(t, s, TRAILER_LEN) != 0)
+            rc = stored_differs(c, k, t, res);
+            if (rc < 0)
+                return rc;
+            if (rc > 0)
                 break;
         }
         fork = k - 1;
-    }
-    res->fork = fork;
-    /* Validate the file's branch after the fork, weighing it. */
-    if (c->count > 0) {
-        if (fork == start) {
-            w = c->base_w;
-            rc = chain_read(c, start, prev);
-            if (rc == -EBADMSG &&
-                read_at(arg, start * TRAILER_LEN, prev, TRAILER_LEN) == 0)
-                rc = 0; /* the base by its hash, compared above */
-        } else {
-            rc = weight_through(c, fork, &w, prev);
-        }
-        if (rc != 0)
+        if ((rc = branch_start(c, fork, fb, &w, prev)) != 0)
             return rc;
         memcpy(ft, prev, TRAILER_LEN);
         k = fork + 1;
     } else {
-        /* nothing stored: the base itself comes from the file */
         k = start;
         w = c->base_w;
     }
+    res->fork = fork;
+    /* Validate the file's branch after the fork, weighing it. */
     {
         struct chain_weight fw = w;
         uint64_t valid_to = k; /* first bnum not validated ok */
-        int cmp;
 
         for (uint64_t b = k; b < n; b++) {
             enum chain_reason r;
@@ -669,15 +768,7 @@ import_file(struct chain *c, uint64_t size,
                 return fail(c, -ECANCELED, "cancelled; nothing committed");
             if (read_at(arg, b * TRAILER_LEN, t, TRAILER_LEN) != 0)
                 return fail(c, -EIO, "cannot read the file");
-            if (b == start && c->count == 0) {
-                r = check_base(c, t);
-                if (r == CHAIN_OK && !c->from_checkpoint)
-                    chain_weight_add(&fw, t);
-            } else {
-                r = chain_check(c->pf, prev, t, o);
-                if (r == CHAIN_OK)
-                    chain_weight_add(&fw, t);
-            }
+            r = branch_check(c, empty, b, prev, t, o, &fw);
             if (r != CHAIN_OK) {
                 res->bad = r;
                 res->bad_bnum = b;
@@ -686,16 +777,11 @@ import_file(struct chain *c, uint64_t size,
             memcpy(prev, t, TRAILER_LEN);
             valid_to = b + 1;
         }
-        if (valid_to == k) {
+        if (valid_to == k || !branch_wins(c, &fw, res)) {
             res->kept = 1;
             return 0;
         }
-        cmp = c->count > 0 ? chain_weight_cmp(&fw, &c->w) : 1;
-        if (cmp < 0 || (cmp == 0 && res->damaged == 0)) {
-            res->kept = 1;
-            return 0;
-        }
-        if (c->count > 0 && fork < chain_tip_bnum(c)) {
+        if (!empty && fork < chain_tip_bnum(c)) {
             /* A reorg (or a repair): the branch replaces the stored one
              * in one chain-log batch, so the old branch stays until the
              * heavier one is complete on flash. */
@@ -731,4 +817,248 @@ import_file(struct chain *c, uint64_t size,
         }
     }
     return 0;
+}
+
+/* ---- import from a stream ---------------------------------------------- */
+
+enum { RX_LEAD, RX_BRANCH, RX_DONE };
+
+int
+chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
+               const struct chain_opts *o, struct chain_import_res *res)
+{
+    memset(rx, 0, sizeof(*rx));
+    rx->c = c;
+    rx->o = *o;
+    rx->res = res;
+    rx->had_pf = c->pf != NULL;
+    rx->empty = c->count == 0;
+    rx->fork = c->base;
+    rx->size = size;
+    return import_size(c, size, res, &rx->n);
+}
+
+/* The branch starts after rx->fork. */
+static int
+rx_branch(struct chain_rx *rx)
+{
+    struct chain *c = rx->c;
+    int rc;
+
+    rx->res->fork = rx->fork;
+    if (rx->empty) {
+        rx->k = c->base;
+        rx->w = c->base_w;
+    } else {
+        rc = branch_start(c, rx->fork, rx->fb, &rx->w, rx->prev);
+        if (rc != 0)
+            return rc;
+        rx->k = rx->fork + 1;
+        rx->reorg = rx->fork < chain_tip_bnum(c);
+    }
+    rx->phase = RX_BRANCH;
+    return 0;
+}
+
+/* Trailer t (bnum rx->b) before the branch: below the base, or stored
+ * already.  1 when it is the branch's first (not consumed), 0 when
+ * consumed, < 0 with why set. */
+static int
+rx_lead(struct chain_rx *rx, const uint8_t t[TRAILER_LEN])
+{
+    struct chain *c = rx->c;
+    uint64_t b = rx->b;
+    int rc;
+
+    if (b == 0 && c->pf == NULL && (rc = pick_network(c, t)) != 0)
+        return rc;
+    if (b < c->base)
+        return 0;
+    if (rx->empty) {
+        rc = rx_branch(rx);
+        return rc < 0 ? rc : 1;
+    }
+    if (b == c->base)
+        memcpy(rx->fb, t, TRAILER_LEN);
+    rc = stored_differs(c, b, t, rx->res);
+    if (rc < 0)
+        return rc;
+    if (rc > 0 && b == c->base) {
+        base_refused(c, rx->res);
+        rx->refused = 1;
+        rx->phase = RX_DONE;
+        return 0;
+    }
+    if (rc > 0) {
+        rc = rx_branch(rx);
+        return rc < 0 ? rc : 1;
+    }
+    rx->fork = b;
+    if (b == chain_tip_bnum(c) && (rc = rx_branch(rx)) != 0)
+        return rc;
+    return 0;
+}
+
+/* Validate the branch's trailers that are complete in c->io and not
+ * checked yet; the first invalid one ends the stream (DONE). */
+static void
+rx_check(struct chain_rx *rx)
+{
+    struct chain *c = rx->c;
+
+    while (rx->phase == RX_BRANCH &&
+           (size_t)(rx->checked + 1) * TRAILER_LEN <= rx->fill) {
+        const uint8_t *t = c->io + (size_t)rx->checked * TRAILER_LEN;
+        uint64_t b = rx->b + rx->checked;
+        enum chain_reason r =
+            branch_check(c, rx->empty, b, rx->prev, t, &rx->o, &rx->w);
+
+        if (r != CHAIN_OK) {
+            rx->res->bad = r;
+            rx->res->bad_bnum = b;
+            rx->phase = RX_DONE;
+            break;
+        }
+        memcpy(rx->prev, t, TRAILER_LEN);
+        rx->checked++;
+    }
+}
+
+/* Write the checked trailers in c->io: appended after the tip, or put
+ * into the reorg's batch, whose last piece commits it only if the whole
+ * branch is valid and wins.  last: the stream is complete. */
+static int
+rx_write(struct chain_rx *rx, int last)
+{
+    struct chain *c = rx->c;
+    struct chain_import_res *res = rx->res;
+    uint32_t v = rx->checked;
+    int rc;
+
+    rx->fill = 0;
+    rx->checked = 0;
+    rx->b += v;
+    if (!rx->reorg) {
+        enum chain_reason r;
+        uint64_t bb;
+
+        if (v == 0)
+            return 0;
+        /* structure checked again on the way in; the proofs were above */
+        rc = chain_extend(c, c->io, v, &(struct chain_opts){rx->o.now, 0}, &r,
+                          &bb);
+        if (rc < 0)
+            return rc;
+        res->appended += (uint64_t)rc;
+        return r == CHAIN_OK ? 0
+                             : fail(c, -EIO,
+                                    "trailer %" PRIu64 " failed its second "
+                                    "check",
+                                    bb);
+    }
+    /* A reorg commits all of the file's branch or nothing: an invalid
+     * trailer, or a branch that does not win, abandons the batch. */
+    if (rx->phase == RX_DONE || (last && !branch_wins(c, &rx->w, res))) {
+        if (rx->batch)
+            clog_batch_abort(c->log);
+        rx->batch = 0;
+        rx->phase = RX_DONE;
+        return 0;
+    }
+    if (!rx->batch) {
+        rc = branch_batch(c, rx->fork, rx->n - rx->k, 0);
+        if (rc != 0)
+            return rc;
+        rx->batch = 1;
+    }
+    rc = clog_batch_put(c->log, c->io, v);
+    if (rc != 0) {
+        clog_batch_abort(c->log);
+        rx->batch = 0;
+        return fail(c, rc,
+                    "writing the branch failed: %s; the stored chain is "
+                    "unchanged",
+                    strerror(-rc));
+    }
+    if (last) {
+        rx->batch = 0;
+        branch_done(c, rx->n, rx->prev, &rx->w);
+        res->replaced = 1;
+        res->appended = rx->n - rx->k;
+    }
+    return 0;
+}
+
+int
+chain_rx_put(struct chain_rx *rx, const void *p, size_t len)
+{
+    struct chain *c = rx->c;
+    const uint8_t *q = p;
+    int rc;
+
+    while (len > 0 && rx->phase != RX_DONE) {
+        /* before the branch, one trailer at a time */
+        size_t cap = rx->phase == RX_LEAD ? TRAILER_LEN : sizeof(c->io);
+        size_t take = cap - rx->fill;
+
+        if (take > len)
+            take = len;
+        if (rx->got + take > rx->size)
+            return fail(c, -EFBIG, "more than the announced %" PRIu64 " bytes",
+                        rx->size);
+        memcpy(c->io + rx->fill, q, take);
+        rx->fill += take;
+        rx->got += take;
+        q += take;
+        len -= take;
+        if (rx->phase == RX_LEAD && rx->fill == TRAILER_LEN) {
+            rc = rx_lead(rx, c->io);
+            if (rc < 0)
+                return rc;
+            if (rc == 0) { /* consumed; else the branch's first */
+                rx->fill = 0;
+                rx->b++;
+            }
+        }
+        rx_check(rx);
+        if (rx->phase == RX_DONE && (rc = rx_write(rx, 0)) != 0)
+            return rc;
+        /* the last piece waits for chain_rx_end(): a reorg's decision */
+        if (rx->fill == sizeof(c->io) && rx->got < rx->size &&
+            (rc = rx_write(rx, 0)) != 0)
+            return rc;
+    }
+    return rx->phase == RX_DONE;
+}
+
+int
+chain_rx_end(struct chain_rx *rx, int complete)
+{
+    struct chain *c = rx->c;
+    int rc = 0;
+
+    if (complete && rx->phase != RX_DONE) {
+        if (rx->got != rx->size)
+            rc = fail(c, -EPIPE,
+                      "the stream ended after %" PRIu64 " of %" PRIu64
+                      " bytes",
+                      rx->got, rx->size);
+        else
+            rc = rx_write(rx, 1);
+    } else if (!complete && rx->phase != RX_DONE) {
+        rc = -ECANCELED; /* the caller knows why */
+    }
+    if (rx->batch) {
+        clog_batch_abort(c->log);
+        rx->batch = 0;
+    }
+    if (rx->phase == RX_LEAD)
+        rx->res->fork = rx->fork; /* the file ended inside the stored chain */
+    if (rc == 0 && rx->res->appended == 0 && !rx->res->replaced &&
+        !rx->refused)
+        rx->res->kept = 1;
+    if (!rx->had_pf && c->count == 0)
+        c->pf = NULL;
+    rx->phase = RX_DONE;
+    return rc;
 }

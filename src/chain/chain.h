@@ -127,6 +127,50 @@ int chain_import(struct chain *c, uint64_t size,
                  void *arg, const struct chain_opts *o,
                  struct chain_import_res *res);
 
+/*
+ * Import a tfile that arrives as a stream, in order, once (a YMODEM
+ * upload: `chain receive`), with chain_import's checks in one pass and
+ * no more memory than c->io:
+ *   - trailers below the base are skipped (trailer 0 picks the network
+ *     when nothing is stored); the base and the stored trailers after it
+ *     are compared as they come, to find the fork;
+ *   - after the tip, trailers are validated and appended in batches of
+ *     CHAIN_BATCH as they come (each batch extends a valid chain, as
+ *     chain_extend does: a stream cut short keeps the valid part it
+ *     delivered);
+ *   - a branch that forks below the tip (a reorg, or a repair) goes into
+ *     one chain-log batch as it comes; the last piece, held back until
+ *     chain_rx_end(), commits it only if the whole of the file's branch
+ *     is valid and wins.  Unlike chain_import it is all or nothing (the
+ *     batch's length is fixed when it begins), and it never trims
+ *     history to make room (-ENOSPC instead: the decision to drop
+ *     history is not made on bytes not yet checked).
+ * begin: the size is the stream's, announced before it starts (its
+ * checks as chain_import's).  put: 0 to go on, 1 when the rest of the
+ * stream is not needed (an invalid trailer, another chain's base),
+ * < 0 with why set.  end: complete 1 after the last byte (the last
+ * piece is processed there), 0 to abandon (a reorg's batch is
+ * abandoned; appended batches stay); 0 with *res filled, or < 0.
+ */
+struct chain_rx {
+    struct chain *c;
+    struct chain_opts o;
+    struct chain_import_res *res;
+    uint64_t size, got; /* bytes announced, taken */
+    uint64_t n, b;      /* trailers in the stream; bnum of c->io[0] */
+    uint64_t fork, k;   /* last trailer in common; first of the branch */
+    size_t fill;        /* bytes waiting in c->io */
+    uint32_t checked;   /* trailers in c->io validated */
+    struct chain_weight w; /* through prev */
+    uint8_t prev[TRAILER_LEN];
+    uint8_t fb[TRAILER_LEN]; /* the stream's trailer at the base */
+    int phase, had_pf, empty, reorg, batch, refused;
+};
+int chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
+                   const struct chain_opts *o, struct chain_import_res *res);
+int chain_rx_put(struct chain_rx *rx, const void *p, size_t len);
+int chain_rx_end(struct chain_rx *rx, int complete);
+
 /* The tip's bnum (base + count - 1); only when count > 0. */
 uint64_t chain_tip_bnum(const struct chain *c);
 

@@ -273,52 +273,66 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain import: %s; nothing committed", c->why);
         return rc;
     }
-    if (r.bad != CHAIN_OK)
-        cmd_printf(ctx, "chain import: trailer %" PRIu64 " is invalid: %s\n",
-                   r.bad_bnum, chain_reason_str(r.bad));
-    if (r.damaged > 0)
-        cmd_printf(ctx, "chain import: %u stored trailer%s unreadable%s\n",
-                   r.damaged, r.damaged == 1 ? " was" : "s were",
-                   r.replaced ? "; rewritten from the file"
-                              : "; not rewritten (the file's branch is "
-                                "lighter, or it is the base: 'chain trim' "
-                                "past it)");
+    return node_chain_report(ctx, "chain import", "file", &r, trims0,
+                             io.t0);
+}
+
+int
+node_chain_report(struct cmd_ctx *ctx, const char *cmd, const char *what,
+                  const struct chain_import_res *r, unsigned trims0,
+                  uint64_t t0)
+{
+    struct node *node = ctx->node;
+    struct chain *c = &node->chain;
+
+    if (r->bad != CHAIN_OK)
+        cmd_printf(ctx, "%s: trailer %" PRIu64 " is invalid: %s\n", cmd,
+                   r->bad_bnum, chain_reason_str(r->bad));
+    if (r->damaged > 0)
+        cmd_printf(ctx, "%s: %u stored trailer%s unreadable%s%s%s\n", cmd,
+                   r->damaged, r->damaged == 1 ? " was" : "s were",
+                   r->replaced ? "; rewritten from the " : "",
+                   r->replaced ? what : "",
+                   r->replaced ? ""
+                               : "; not rewritten (the branch is lighter, "
+                                 "or it is the base: 'chain trim' past it)");
     if (c->auto_trims != trims0)
         cmd_printf(ctx,
-                   "chain import: the log was full: history before %" PRIu64
+                   "%s: the log was full: history before %" PRIu64
                    " was dropped to make room\n",
-                   c->base);
+                   cmd, c->base);
     if (c->state_stale)
-        cmd_printf(ctx, "chain import: warning: the chain state could not "
-                        "be saved (store full?); the trailers are committed "
-                        "and the state is computed again at the next start\n");
-    if (r.kept && r.appended == 0)
+        cmd_printf(ctx, "%s: warning: the chain state could not be saved "
+                        "(store full?); the trailers are committed and the "
+                        "state is computed again at the next start\n",
+                   cmd);
+    if (r->kept && r->appended == 0)
         cmd_printf(ctx,
-                   "chain import: %" PRIu64 " trailers read; the "
-                   "stored chain is as heavy or heavier (common up to "
-                   "%" PRIu64 "), kept\n",
-                   r.records, r.fork);
+                   "%s: %" PRIu64 " trailers read; the stored chain is as "
+                   "heavy or heavier (common up to %" PRIu64 "), kept\n",
+                   cmd, r->records, r->fork);
     else
         cmd_printf(ctx,
-                   "chain import: %" PRIu64 " trailers read, %" PRIu64
+                   "%s: %" PRIu64 " trailers read, %" PRIu64
                    " committed%s; tip %" PRIu64 " (%.1f s)\n",
-                   r.records, r.appended,
-                   r.replaced ? " (a heavier fork replaced the stored one)"
-                              : "",
-                   chain_tip_bnum(c), (double)(hal_clock_ms() - io.t0) / 1e3);
-    if (r.bad != CHAIN_OK) {
+                   cmd, r->records, r->appended,
+                   r->replaced ? " (a heavier fork replaced the stored one)"
+                               : "",
+                   c->count > 0 ? chain_tip_bnum(c) : 0,
+                   (double)(hal_clock_ms() - t0) / 1e3);
+    if (r->bad != CHAIN_OK) {
         /* Not "nothing past bnum - 1": at trailer 0 (a genesis
          * mismatch) that would be 2^64-1. */
-        if (r.appended == 0)
-            cmd_err(ctx,
-                    "chain import: stopped at trailer %" PRIu64
-                    " (%s); nothing committed",
-                    r.bad_bnum, chain_reason_str(r.bad));
+        if (r->appended == 0)
+            cmd_err(ctx, "%s: stopped at trailer %" PRIu64 " (%s); nothing "
+                         "committed",
+                    cmd, r->bad_bnum, chain_reason_str(r->bad));
         else
             cmd_err(ctx,
-                    "chain import: stopped at trailer %" PRIu64
-                    " (%s); nothing past %" PRIu64 " committed",
-                    r.bad_bnum, chain_reason_str(r.bad), r.bad_bnum - 1);
+                    "%s: stopped at trailer %" PRIu64 " (%s); nothing past "
+                    "%" PRIu64 " committed",
+                    cmd, r->bad_bnum, chain_reason_str(r->bad),
+                    r->bad_bnum - 1);
         return -EBADMSG;
     }
     return 0;
@@ -526,6 +540,9 @@ const struct cmd node_chain_cmds[] = {
      h_verify, NULL},
     {"import", 1, 1, CMD_PRIV, "FILE",
      "validate a tfile.dat and take it if it is heavier", h_import, NULL},
+    {"receive", 0, 0, CMD_PRIV, "",
+     "take a tfile.dat sent over the console by YMODEM, as 'import' does",
+     node_chain_receive, NULL},
     {"export", 1, 1, 0, "FILE|--ymodem",
      "write the stored chain as a tfile.dat, or send it by YMODEM", h_export,
      NULL},

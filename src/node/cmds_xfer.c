@@ -4,7 +4,8 @@
  * update_install() (the manifest is verified before a slot is touched,
  * each chunk before it is written; a refusal cancels the sender),
  * `id receive` and `update keyring receive` take a small file into a
- * bounded buffer, and `log export` sends the log.
+ * bounded buffer, `chain receive` streams a tfile into the chain as it
+ * arrives (chain_rx_*), and `log export` sends the log.
  *
  * During a transfer the line is 8-bit clean (hal_console_binary), no
  * log line reaches the console (klog_quiet; they still go to the log),
@@ -21,6 +22,7 @@
 #include "console/ymodem.h"
 #include "hal/clock.h"
 #include "lib/klog.h"
+#include "lib/why.h"
 #include "node/node.h"
 
 /* How long the line is left to go quiet after a transfer. */
@@ -238,6 +240,129 @@ node_keyring_receive(struct cmd_ctx *ctx)
     if (n < 0)
         return n;
     return node_keyring_apply(ctx, "update keyring receive", buf, (size_t)n);
+}
+
+/* ---- chain receive -------------------------------------------------------- */
+
+/* A tfile is taken as it arrives (chain_rx_*): c->io is the only
+ * buffer, whatever its size; the chain log's capacity bounds it. */
+#define CHAIN_RECEIVE_MAX ((uint64_t)1 << 32)
+
+/* data() asks the sender to stop: the rest of the file is not needed
+ * (an invalid trailer, another chain); the outcome is the import's. */
+#define CHAIN_RX_ENOUGH (-EALREADY)
+
+struct chain_sink {
+    struct chain_rx rx;
+    struct chain_import_res r;
+    struct chain_opts o;
+    struct chain *c;
+    uint64_t t0;
+    int begun; /* chain_rx_begin() took the size */
+    int err;   /* the importer's own error, why in c->why */
+};
+
+static int
+chain_begin(void *arg, const char *name, uint64_t size)
+{
+    struct chain_sink *s = arg;
+
+    (void)name;
+    s->t0 = hal_clock_ms();
+    if (size == YMODEM_SIZE_UNKNOWN) {
+        s->err = lib_why(s->c->why, sizeof(s->c->why), -EINVAL,
+                         "the sender did not announce the file's size "
+                         "(a tfile is checked against it)");
+        return s->err;
+    }
+    s->err = chain_rx_begin(&s->rx, s->c, size, &s->o, &s->r);
+    s->begun = s->err == 0;
+    return s->err;
+}
+
+static int
+chain_data(void *arg, const uint8_t *p, size_t n)
+{
+    struct chain_sink *s = arg;
+    int rc = chain_rx_put(&s->rx, p, n);
+
+    if (rc == 1)
+        return CHAIN_RX_ENOUGH;
+    if (rc < 0)
+        s->err = rc;
+    return rc;
+}
+
+int
+node_chain_receive(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    static struct chain_sink s; /* keel's one thread; c->io holds the data */
+    struct node *node = ctx->node;
+    struct ymodem_rx_ops ops = {
+        .begin = chain_begin, .data = chain_data, .event = io_event,
+        .arg = &s};
+    struct ymodem_io io;
+    struct ymodem_rx rx;
+    unsigned trims0;
+    int rc, erc;
+
+    (void)argc;
+    (void)argv;
+    if (node->chain_rc != 0) {
+        cmd_err(ctx, "chain receive: the chain is not available (%s)",
+                node->chain.why);
+        return -EIO;
+    }
+    if (node->verify.active) {
+        cmd_err(ctx, "chain receive: a verify is running; wait for it");
+        return -EBUSY;
+    }
+    memset(&s, 0, sizeof(s));
+    s.c = &node->chain;
+    s.o = (struct chain_opts){hal_clock_wall(), 1};
+    s.t0 = hal_clock_ms();
+    trims0 = s.c->auto_trims;
+    cmd_printf(ctx, "chain receive: start the YMODEM upload of a tfile.dat "
+                    "now (e.g. 'sb tfile.dat'); Ctrl-X x5 cancels\n");
+    line_take(node, &io);
+    ymodem_rx_init(&rx, &ops, CHAIN_RECEIVE_MAX, hal_clock_ms());
+    rc = ymodem_rx_run(&rx, &io);
+    line_give(node);
+    if (!s.begun) {
+        cmd_err(ctx, "chain receive: %s; nothing committed",
+                s.err != 0 ? s.c->why : rx.why);
+        return s.err != 0 ? s.err : rc;
+    }
+    if (rc < 0 && rc != CHAIN_RX_ENOUGH) {
+        (void)chain_rx_end(&s.rx, 0);
+        if (s.err != 0)
+            cmd_err(ctx, "chain receive: %s", s.c->why);
+        else
+            cmd_err(ctx, "chain receive: the transfer failed: %s", rx.why);
+        if (s.r.appended > 0)
+            cmd_err(ctx,
+                    "chain receive: %" PRIu64 " trailers after the tip were "
+                    "committed before it ended (each batch valid)",
+                    s.r.appended);
+        else
+            cmd_err(ctx, "chain receive: nothing committed");
+        klog(KLOG_WARN, "chain receive: ended: %s",
+             s.err != 0 ? s.c->why : rx.why);
+        return s.err != 0 ? s.err : rc;
+    }
+    erc = chain_rx_end(&s.rx, 1);
+    if (erc < 0) {
+        cmd_err(ctx, "chain receive: %s; %s", s.c->why,
+                s.r.appended > 0 ? "the valid trailers before it stay"
+                                 : "nothing committed");
+        return erc;
+    }
+    klog(KLOG_INFO,
+         "chain receive: %s: %" PRIu64 " trailers, %" PRIu64 " committed%s",
+         rx.name, s.r.records, s.r.appended,
+         s.r.replaced ? " (a reorg)" : "");
+    return node_chain_report(ctx, "chain receive", "upload", &s.r, trims0,
+                             s.t0);
 }
 
 /* ---- log export ----------------------------------------------------------- */

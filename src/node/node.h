@@ -129,6 +129,14 @@ int node_update_receive(struct cmd_ctx *ctx, int argc, char **argv);
 int node_id_receive(struct cmd_ctx *ctx, int argc, char **argv);
 int node_log_export(struct cmd_ctx *ctx, int argc, char **argv);
 int node_keyring_receive(struct cmd_ctx *ctx);
+int node_chain_receive(struct cmd_ctx *ctx, int argc, char **argv);
+/* What an import did, told the same way for `chain import` and `chain
+ * receive` (what: where the bytes came from); -EBADMSG when the tfile
+ * had an invalid trailer. */
+struct chain_import_res;
+int node_chain_report(struct cmd_ctx *ctx, const char *cmd, const char *what,
+                      const struct chain_import_res *r, unsigned trims0,
+                      uint64_t t0);
 /* Rotate the keyring from a signed keyring file's bytes (`update
  * keyring`), and import a private key from a key file's bytes (`id
  * import`; buf is wiped): what the file and YMODEM commands share. */

@@ -5,6 +5,9 @@
  * Nothing may crash or read out of bounds; whatever was committed must
  * be a valid chain whose recorded weight adds up.  Proofs of work are
  * not computed (structure only), so each input stays fast.
+ * The same bytes go through the streamed importer (`chain receive`) as
+ * well, in pieces whose sizes the input's first byte picks, into the
+ * empty chain and then on top of the file imports.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,6 +54,27 @@ valid(struct chain *c)
     return chain_weight_cmp(&w, &c->w) == 0;
 }
 
+/* Stream data in pieces of 1 + (seed * k) % 1024 bytes. */
+static void
+stream(struct chain *c, const uint8_t *data, size_t size)
+{
+    static struct chain_rx rx;
+    struct chain_import_res r;
+    struct chain_opts o = {0, 0};
+    size_t off = 0, k = 0, seed = size > 0 ? data[0] : 0;
+    int rc = chain_rx_begin(&rx, c, size, &o, &r);
+
+    while (rc == 0 && off < size) {
+        size_t n = 1 + (seed * ++k) % 1024;
+
+        if (n > size - off)
+            n = size - off;
+        rc = chain_rx_put(&rx, data + off, n);
+        off += n;
+    }
+    (void)chain_rx_end(&rx, rc >= 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -71,10 +95,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sim_flash_partition(&dev, &pl, "chain", 16384 * 6, 4096 * 64);
     if (store_mount(&st, &ps) == 0 && clog_mount(&lg, &pl, &st) == 0 &&
         chain_open(&ch, &lg, &st) == 0) {
+        stream(&ch, data, size);
+        if (!valid(&ch) || chain_reset(&ch) != 0)
+            abort();
         (void)chain_import(&ch, size, rd, &m, &o, &r);
         if (!valid(&ch))
             abort();
         (void)chain_import(&ch, size, rd, &m, &o, &r);
+        if (!valid(&ch) || chain_open(&ch, &lg, &st) != 0 || !valid(&ch))
+            abort();
+        stream(&ch, data, size);
         if (!valid(&ch) || chain_open(&ch, &lg, &st) != 0 || !valid(&ch))
             abort();
     }

@@ -606,18 +606,53 @@ mount(void)
  * proof is its haiku syntax (every hash meets difficulty 0). */
 static const struct chain_opts now_opts = {1900000000, 1};
 
+/* 1: the import tests run again through the streamed importer
+ * (chain_rx_*, `chain receive`), fed in pieces of every size from 1 to
+ * 1024 bytes as a YMODEM upload would be. */
+static int streamed;
+
+static int
+import_stream(struct mem *m, const struct chain_opts *o,
+              struct chain_import_res *r)
+{
+    static struct chain_rx rx;
+    size_t off = 0, piece = 1;
+    int rc = chain_rx_begin(&rx, &ch, m->len, o, r);
+
+    while (rc == 0 && off < m->len) {
+        size_t n = m->len - off < piece ? m->len - off : piece;
+
+        rc = chain_rx_put(&rx, m->p + off, n);
+        off += n;
+        piece = piece % 1024 + 97;
+    }
+    if (rc < 0) {
+        (void)chain_rx_end(&rx, 0);
+        return rc;
+    }
+    return chain_rx_end(&rx, 1);
+}
+
+static int
+import_with(struct mem *m, const struct chain_opts *o,
+            struct chain_import_res *r)
+{
+    if (streamed)
+        return import_stream(m, o, r);
+    return chain_import(&ch, m->len, mem_read, m, o, r);
+}
+
 static int
 import(struct mem *m, struct chain_import_res *r)
 {
-    return chain_import(&ch, m->len, mem_read, m, &now_opts, r);
+    return import_with(m, &now_opts, r);
 }
 
 /* Structure only: the power-cut runs re-import many times. */
 static int
 import_nopow(struct mem *m, struct chain_import_res *r)
 {
-    return chain_import(&ch, m->len, mem_read, m,
-                        &(struct chain_opts){1900000000, 0}, r);
+    return import_with(m, &(struct chain_opts){1900000000, 0}, r);
 }
 
 /* Every stored trailer re-validates and the weight adds up. */
@@ -781,9 +816,9 @@ test_broken_variants(void)
         trailer_decode(m.p + 30 * TRAILER_LEN, &t);
         dev_new();
         mount();
-        UT_CHECK_EQ(chain_import(&ch, m.len, mem_read, &m,
-                                 &(struct chain_opts){(int64_t)t.stime - 4, 1},
-                                 &r),
+        UT_CHECK_EQ(import_with(&m,
+                                &(struct chain_opts){(int64_t)t.stime - 4, 1},
+                                &r),
                     0);
         UT_CHECK_EQ(r.bad, CHAIN_R_FUTURE);
         UT_CHECK_EQ(r.bad_bnum, 30);
@@ -981,10 +1016,23 @@ test_chain_damage(void)
     UT_CHECK_EQ(ch.count, 0);
 
     UT_CASE("a cancelled first import leaves no network chosen");
-    ch.progress = cancel_now;
-    UT_CHECK_EQ(import_nopow(&a, &r), -ECANCELED);
-    UT_CHECK(ch.pf == NULL);
-    UT_CHECK_EQ(ch.count, 0);
+    if (streamed) {
+        /* a stream cut short before its first batch is complete */
+        static struct chain_rx rx;
+
+        UT_CHECK_EQ(chain_rx_begin(&rx, &ch, a.len, &now_opts, &r), 0);
+        UT_CHECK_EQ(chain_rx_put(&rx, a.p, 100 * TRAILER_LEN), 0);
+        UT_CHECK_EQ(chain_rx_end(&rx, 0), -ECANCELED);
+        UT_CHECK(ch.pf == NULL);
+        UT_CHECK_EQ(ch.count, 0);
+        ch.progress = NULL;
+    }
+    ch.progress = streamed ? NULL : cancel_now;
+    if (!streamed) {
+        UT_CHECK_EQ(import_nopow(&a, &r), -ECANCELED);
+        UT_CHECK(ch.pf == NULL);
+        UT_CHECK_EQ(ch.count, 0);
+    }
     ch.progress = NULL;
     UT_CHECK_EQ(import_nopow(&a, &r), 0);
     UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
@@ -1075,6 +1123,135 @@ test_chain_powercut(void)
     sim_flash_close(&dev);
 }
 
+/* What only the streamed importer does (chain.h, chain_rx_*). */
+static void
+test_stream_only(void)
+{
+    static struct chain_rx rx;
+    struct chaingen g = {2000, 0, 7, 31, 0, 0, 0, GEN_OK, 0};
+    struct chain_import_res r;
+    struct chain_weight w;
+    struct mem a = gen(&g), b;
+
+    UT_CASE("stream: cut short after the tip keeps the whole batches it "
+            "delivered, each valid");
+    dev_new();
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK_EQ(chain_rx_begin(&rx, &ch, a.len, &now_opts, &r), 0);
+    UT_CHECK_EQ(chain_rx_put(&rx, a.p, 1200 * TRAILER_LEN), 0);
+    UT_CHECK_EQ(chain_rx_end(&rx, 0), -ECANCELED);
+    UT_CHECK_EQ(r.appended, 2 * CHAIN_BATCH);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2 * CHAIN_BATCH - 1);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(stored_ok());
+
+    UT_CASE("stream: more bytes than announced, or fewer, are refused");
+    UT_CHECK_EQ(chain_rx_begin(&rx, &ch, 10 * TRAILER_LEN, &now_opts, &r), 0);
+    UT_CHECK_EQ(chain_rx_put(&rx, a.p, 11 * TRAILER_LEN), -EFBIG);
+    UT_CHECK(strstr(ch.why, "announced") != NULL);
+    (void)chain_rx_end(&rx, 0);
+    UT_CHECK_EQ(chain_rx_begin(&rx, &ch, a.len, &now_opts, &r), 0);
+    UT_CHECK_EQ(chain_rx_put(&rx, a.p, a.len - TRAILER_LEN), 0);
+    UT_CHECK_EQ(chain_rx_end(&rx, 1), -EPIPE);
+    UT_CHECK_EQ(chain_rx_begin(&rx, &ch, 7, &now_opts, &r), -EINVAL);
+    UT_CHECK_EQ(chain_rx_begin(&rx, &ch, 0, &now_opts, &r), -EINVAL);
+    UT_CHECK_EQ(import(&a, &r), 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    w = ch.w;
+
+    UT_CASE("stream: another chain's genesis ends it at once, nothing "
+            "written");
+    {
+        struct chaingen g2 = {600, 0, 7, 99, 0, 0, 0, GEN_OK, 0};
+        struct mem o = gen(&g2);
+        uint64_t ops = sim_flash_ops(&dev);
+
+        o.p[40] ^= 1; /* not this network's genesis */
+        UT_CHECK_EQ(chain_rx_begin(&rx, &ch, o.len, &now_opts, &r), 0);
+        UT_CHECK_EQ(chain_rx_put(&rx, o.p, 1024), 1);
+        UT_CHECK_EQ(chain_rx_end(&rx, 1), 0);
+        UT_CHECK_EQ(r.bad, CHAIN_R_GENESIS);
+        UT_CHECK_EQ(r.kept, 0);
+        UT_CHECK_EQ(r.appended, 0);
+        UT_CHECK_EQ(sim_flash_ops(&dev), ops);
+        free(o.p);
+    }
+
+    UT_CASE("stream: a heavier branch with an invalid trailer commits "
+            "nothing (a file import would keep its valid part)");
+    g.fork_at = 1500;
+    g.fork_difficulty = 3;
+    g.fork_seed = 5;
+    g.brk = GEN_PHASH;
+    g.brk_at = 1900;
+    b = gen(&g);
+    UT_CHECK_EQ(import(&b, &r), 0);
+    UT_CHECK_EQ(r.bad, CHAIN_R_PHASH);
+    UT_CHECK_EQ(r.bad_bnum, 1900);
+    UT_CHECK_EQ(r.appended, 0);
+    UT_CHECK_EQ(r.replaced, 0);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(stored_ok());
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+
+    UT_CASE("stream: a heavier branch cut short is abandoned whole");
+    free(b.p);
+    g.brk = GEN_OK;
+    g.brk_at = 0;
+    b = gen(&g);
+    UT_CHECK_EQ(chain_rx_begin(&rx, &ch, b.len, &now_opts, &r), 0);
+    UT_CHECK_EQ(chain_rx_put(&rx, b.p, b.len - TRAILER_LEN), 0);
+    UT_CHECK_EQ(chain_rx_end(&rx, 0), -ECANCELED);
+    UT_CHECK_EQ(chain_tip_bnum(&ch), 2000);
+    UT_CHECK_EQ(mount(), 0);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+    UT_CHECK(stored_ok());
+    UT_CHECK_EQ(import(&b, &r), 0);
+    UT_CHECK_EQ(r.replaced, 1);
+    UT_CHECK_EQ(r.fork, 1499);
+    UT_CHECK(chain_weight_cmp(&ch.w, &w) > 0);
+    free(b.p);
+    free(a.p);
+    sim_flash_close(&dev);
+
+    UT_CASE("stream: a branch the log cannot hold beside the stored one is "
+            "refused, no history trimmed");
+    {
+        static const struct sim_flash_geom geo = {STORE_SIZE + 16 * ES, ES,
+                                                  16, 0xff};
+        uint64_t base;
+        uint32_t room;
+
+        sim_flash_open_mem(&dev, &geo);
+        sim_flash_partition(&dev, &pstore, "store", 0, STORE_SIZE);
+        sim_flash_partition(&dev, &plog, "chain", STORE_SIZE, 16 * ES);
+        UT_CHECK_EQ(mount(), 0);
+        g = (struct chaingen){200, 0, 7, 41, 0, 0, 0, GEN_OK, 0};
+        a = gen(&g);
+        UT_CHECK_EQ(import(&a, &r), 0);
+        UT_CHECK_EQ(chain_tip_bnum(&ch), 200);
+        room = clog_room(&lg);
+        base = ch.base;
+        w = ch.w;
+        g.blocks = 200 + room + 100;
+        g.fork_at = 150;
+        g.fork_difficulty = 2;
+        g.fork_seed = 3;
+        b = gen(&g);
+        UT_CHECK_EQ(import(&b, &r), -ENOSPC);
+        UT_CHECK(strstr(ch.why, "cannot hold") != NULL);
+        UT_CHECK_EQ(ch.base, base);
+        UT_CHECK_EQ(chain_tip_bnum(&ch), 200);
+        UT_CHECK_EQ(mount(), 0);
+        UT_CHECK(chain_weight_cmp(&ch.w, &w) == 0);
+        free(a.p);
+        free(b.p);
+        sim_flash_close(&dev);
+    }
+}
+
 int
 main(void)
 {
@@ -1089,5 +1266,13 @@ main(void)
     test_chain_full();
     test_chain_damage();
     test_chain_powercut();
+    /* the same again, streamed */
+    ut_suite = "chain-streamed";
+    streamed = 1;
+    test_store_import();
+    test_broken_variants();
+    test_chain_damage();
+    test_chain_powercut();
+    test_stream_only();
     return ut_done();
 }
