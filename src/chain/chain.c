@@ -709,8 +709,7 @@ import_file(struct chain *c, uint64_t size,
             int (*read_at)(void *arg, uint64_t off, void *buf, size_t len),
             void *arg, const struct chain_opts *o, struct chain_import_res *res)
 {
-    uint8_t t[TRAILER_LEN], fb[TRAILER_LEN], prev[TRAILER_LEN],
-        ft[TRAILER_LEN];
+    uint8_t t[TRAILER_LEN], fb[TRAILER_LEN], prev[TRAILER_LEN], ft[TRAILER_LEN];
     struct chain_weight w;
     uint64_t n, start = c->base, fork = c->base, k;
     int empty = c->count == 0, rc = import_size(c, size, res, &n);
@@ -1040,8 +1039,7 @@ chain_rx_end(struct chain_rx *rx, int complete)
     if (complete && rx->phase != RX_DONE) {
         if (rx->got != rx->size)
             rc = fail(c, -EPIPE,
-                      "the stream ended after %" PRIu64 " of %" PRIu64
-                      " bytes",
+                      "the stream ended after %" PRIu64 " of %" PRIu64 " bytes",
                       rx->got, rx->size);
         else
             rc = rx_write(rx, 1);
@@ -1054,8 +1052,7 @@ chain_rx_end(struct chain_rx *rx, int complete)
     }
     if (rx->phase == RX_LEAD)
         rx->res->fork = rx->fork; /* the file ended inside the stored chain */
-    if (rc == 0 && rx->res->appended == 0 && !rx->res->replaced &&
-        !rx->refused)
+    if (rc == 0 && rx->res->appended == 0 && !rx->res->replaced && !rx->refused)
         rx->res->kept = 1;
     if (!rx->had_pf && c->count == 0)
         c->pf = NULL;

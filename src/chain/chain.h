@@ -156,11 +156,11 @@ struct chain_rx {
     struct chain *c;
     struct chain_opts o;
     struct chain_import_res *res;
-    uint64_t size, got; /* bytes announced, taken */
-    uint64_t n, b;      /* trailers in the stream; bnum of c->io[0] */
-    uint64_t fork, k;   /* last trailer in common; first of the branch */
-    size_t fill;        /* bytes waiting in c->io */
-    uint32_t checked;   /* trailers in c->io validated */
+    uint64_t size, got;    /* bytes announced, taken */
+    uint64_t n, b;         /* trailers in the stream; bnum of c->io[0] */
+    uint64_t fork, k;      /* last trailer in common; first of the branch */
+    size_t fill;           /* bytes waiting in c->io */
+    uint32_t checked;      /* trailers in c->io validated */
     struct chain_weight w; /* through prev */
     uint8_t prev[TRAILER_LEN];
     uint8_t fb[TRAILER_LEN]; /* the stream's trailer at the base */

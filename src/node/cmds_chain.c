@@ -273,8 +273,7 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain import: %s; nothing committed", c->why);
         return rc;
     }
-    return node_chain_report(ctx, "chain import", "file", &r, trims0,
-                             io.t0);
+    return node_chain_report(ctx, "chain import", "file", &r, trims0, io.t0);
 }
 
 int
@@ -302,9 +301,10 @@ node_chain_report(struct cmd_ctx *ctx, const char *cmd, const char *what,
                    " was dropped to make room\n",
                    cmd, c->base);
     if (c->state_stale)
-        cmd_printf(ctx, "%s: warning: the chain state could not be saved "
-                        "(store full?); the trailers are committed and the "
-                        "state is computed again at the next start\n",
+        cmd_printf(ctx,
+                   "%s: warning: the chain state could not be saved "
+                   "(store full?); the trailers are committed and the "
+                   "state is computed again at the next start\n",
                    cmd);
     if (r->kept && r->appended == 0)
         cmd_printf(ctx,
@@ -324,8 +324,9 @@ node_chain_report(struct cmd_ctx *ctx, const char *cmd, const char *what,
         /* Not "nothing past bnum - 1": at trailer 0 (a genesis
          * mismatch) that would be 2^64-1. */
         if (r->appended == 0)
-            cmd_err(ctx, "%s: stopped at trailer %" PRIu64 " (%s); nothing "
-                         "committed",
+            cmd_err(ctx,
+                    "%s: stopped at trailer %" PRIu64 " (%s); nothing "
+                    "committed",
                     cmd, r->bad_bnum, chain_reason_str(r->bad));
         else
             cmd_err(ctx,

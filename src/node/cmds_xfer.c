@@ -299,8 +299,7 @@ node_chain_receive(struct cmd_ctx *ctx, int argc, char **argv)
     static struct chain_sink s; /* keel's one thread; c->io holds the data */
     struct node *node = ctx->node;
     struct ymodem_rx_ops ops = {
-        .begin = chain_begin, .data = chain_data, .event = io_event,
-        .arg = &s};
+        .begin = chain_begin, .data = chain_data, .event = io_event, .arg = &s};
     struct ymodem_io io;
     struct ymodem_rx rx;
     unsigned trims0;
@@ -359,8 +358,7 @@ node_chain_receive(struct cmd_ctx *ctx, int argc, char **argv)
     }
     klog(KLOG_INFO,
          "chain receive: %s: %" PRIu64 " trailers, %" PRIu64 " committed%s",
-         rx.name, s.r.records, s.r.appended,
-         s.r.replaced ? " (a reorg)" : "");
+         rx.name, s.r.records, s.r.appended, s.r.replaced ? " (a reorg)" : "");
     return node_chain_report(ctx, "chain receive", "upload", &s.r, trims0,
                              s.t0);
 }

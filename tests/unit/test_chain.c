@@ -816,10 +816,9 @@ test_broken_variants(void)
         trailer_decode(m.p + 30 * TRAILER_LEN, &t);
         dev_new();
         mount();
-        UT_CHECK_EQ(import_with(&m,
-                                &(struct chain_opts){(int64_t)t.stime - 4, 1},
-                                &r),
-                    0);
+        UT_CHECK_EQ(
+            import_with(&m, &(struct chain_opts){(int64_t)t.stime - 4, 1}, &r),
+            0);
         UT_CHECK_EQ(r.bad, CHAIN_R_FUTURE);
         UT_CHECK_EQ(r.bad_bnum, 30);
         UT_CHECK_EQ(chain_tip_bnum(&ch), 29);
@@ -1219,8 +1218,8 @@ test_stream_only(void)
     UT_CASE("stream: a branch the log cannot hold beside the stored one is "
             "refused, no history trimmed");
     {
-        static const struct sim_flash_geom geo = {STORE_SIZE + 16 * ES, ES,
-                                                  16, 0xff};
+        static const struct sim_flash_geom geo = {STORE_SIZE + 16 * ES, ES, 16,
+                                                  0xff};
         uint64_t base;
         uint32_t room;
 
