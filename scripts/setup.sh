@@ -14,7 +14,7 @@ PKGS_NATIVE=(
     gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
     qemu-user-static
     openssl clang clang-format libclang-rt-14-dev
-    socat lrzsz qemu-system-x86 qemu-system-arm
+    socat lrzsz picocom qemu-system-x86 qemu-system-arm
     iproute2 ethtool dnsmasq-base prometheus
 )
 PKGS_FOREIGN=(musl-dev:arm64 musl-dev:armhf)

@@ -139,7 +139,7 @@ build/tools/ptyexpect -t 120 -e 'keel> ' -s 'chain verify --pow\r' \
 rc=$?
 tr -d '\r' <"$tmp/out" >"$tmp/out.txt"
 up=$(grep -n '^up [0-9]' "$tmp/out.txt" | head -n 1 | cut -d: -f1)
-prog=$(grep -n 'chain verify: running, at [0-9]* of 2001' "$tmp/out.txt" |
+prog=$(grep -n 'chain verify: *[0-9]*%  [0-9]* of 2001 trailers  [0-9]*/s' "$tmp/out.txt" |
     head -n 1 | cut -d: -f1)
 done_at=$(grep -n 'chain verify: 2001 trailers valid with their proofs' \
     "$tmp/out.txt" | head -n 1 | cut -d: -f1)

@@ -397,6 +397,14 @@ else
     fail "unlock: $k not built"
 fi
 
+# --- the runbook's field session: picocom, keel-boot, sz (issue #16) ------
+if [ -x "$k" ] && [ -x build/tools/ptyexpect ]; then
+    # shellcheck source=tests/field.sh
+    . tests/field.sh
+else
+    fail "field: keel or ptyexpect not built"
+fi
+
 # --- YMODEM against lrzsz on a pseudo-terminal (issue #16) ----------------
 # shellcheck source=tests/ymodem.sh
 . tests/ymodem.sh

@@ -87,8 +87,16 @@ unlock_tests() {
         fail "unlock: replay to a new challenge" "$v"
     fi
     sleep 1.2
-    challenge
-    q u "unlock $(answer op)" >/dev/null
+    # The host tool: the console's output in, the line to paste out.
+    v=$(q u unlock | scripts/keel-unlock-answer "$tmp/op.pem")
+    if [[ "$v" == "unlock "* ]] && [[ "$(q u "$v")" == unlocked* ]] &&
+        ! scripts/keel-unlock-answer "$tmp/op.pem" \
+            'keel-unlock-v1 device=00 nonce=11 time=1 valid=300' 2>/dev/null &&
+        ! scripts/keel-unlock-answer "$tmp/nokey.pem" "$ch" 2>/dev/null; then
+        ok "unlock: scripts/keel-unlock-answer turns a pasted challenge into the answer line; a malformed one or a missing key is refused"
+    else
+        fail "unlock: keel-unlock-answer" "$v"
+    fi
     q u "op valid 1" >/dev/null
     q u "op idle 1" >/dev/null
     q u lock >/dev/null

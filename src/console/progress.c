@@ -69,6 +69,18 @@ progress_update(struct progress *p, uint64_t done, uint64_t now_ms)
 }
 
 void
+progress_line(struct progress *p, struct cmd_ctx *ctx, uint64_t done,
+              uint64_t now_ms)
+{
+    int terminal = p->terminal;
+
+    p->ctx = ctx;
+    p->terminal = 0;
+    draw(p, done, now_ms, 0);
+    p->terminal = terminal;
+}
+
+void
 progress_end(struct progress *p, uint64_t done, uint64_t now_ms)
 {
     draw(p, done, now_ms, 1);

@@ -30,6 +30,10 @@ void progress_begin(struct progress *p, struct cmd_ctx *ctx, const char *what,
                     const char *unit, uint64_t total, int terminal,
                     uint64_t now_ms);
 void progress_update(struct progress *p, uint64_t done, uint64_t now_ms);
+/* One plain line now, to ctx (a job in the background, asked how far
+ * it is). */
+void progress_line(struct progress *p, struct cmd_ctx *ctx, uint64_t done,
+                   uint64_t now_ms);
 /* The last line (done of total), and on a terminal the newline. */
 void progress_end(struct progress *p, uint64_t done, uint64_t now_ms);
 

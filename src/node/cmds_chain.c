@@ -128,9 +128,7 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
         return -EINVAL;
     }
     if (j->active) {
-        cmd_printf(ctx,
-                   "chain verify: running, at %" PRIu64 " of %" PRIu64 "\n",
-                   j->next - c->base, c->count);
+        progress_line(&j->bar, ctx, j->next - c->base, hal_clock_ms());
         return 0;
     }
     if (c->count == 0) {
@@ -142,7 +140,9 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
     j->next = c->base + 1;
     j->end = chain_tip_bnum(c);
     j->w = c->base_w;
-    j->t0 = j->last_ms = hal_clock_ms();
+    j->t0 = hal_clock_ms();
+    progress_begin(&j->bar, ctx, "chain verify", "trailers", c->count, 0,
+                   j->t0);
     rc = chain_read(c, c->base, j->prev);
     if (rc != 0) {
         cmd_err(ctx, "chain verify: the base trailer is unreadable");
@@ -151,7 +151,7 @@ h_verify(struct cmd_ctx *ctx, int argc, char **argv)
     j->active = 1;
     if (node->con.interactive) {
         cmd_printf(ctx, "chain verify: started in the background; 'chain "
-                        "verify' shows progress\n");
+                        "verify' again shows how far it is\n");
         return 0;
     }
     while (!node_chain_verify_step(node, ctx))

@@ -14,6 +14,7 @@
 
 #include "board.h"
 #include "console/cmd.h"
+#include "console/progress.h"
 #include "console/unlock.h"
 #include "hal/console.h"
 #include "hal/flash.h"
@@ -70,8 +71,9 @@ struct node {
     int chain_rc;
     struct chain_job {
         int active, pow;
-        uint64_t next, end, t0, last_ms;
+        uint64_t next, end, t0;
         unsigned bad;
+        struct progress bar; /* lines in a script; on demand at a terminal */
         uint8_t prev[TRAILER_LEN];
         struct chain_weight w;
     } verify;

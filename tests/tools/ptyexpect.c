@@ -7,7 +7,10 @@
  * previous match), `-s KEYS` (type KEYS), or `-x COMMAND` (run COMMAND
  * with sh -c, its stdin and stdout on the terminal's other end, as a
  * terminal program runs `sz` to send a file; wait for it, bounded; its
- * exit status must be 0).  KEYS and TEXT take the
+ * exit status must be 0), or `-X COMMAND` (run COMMAND with sh -c, its
+ * stdin /dev/null, and type what it prints, as an operator pastes what
+ * a workstation tool made: nothing the program prints meanwhile is
+ * taken from the transcript).  KEYS and TEXT take the
  * escapes \r \n \t \\ and \xHH, so `-s '\x03'` is Ctrl-C.  Each wait is
  * bounded by SECONDS (default 30).  Everything the program prints goes to
  * standard output, as a transcript.  After the last step ptyexpect reads
@@ -36,7 +39,7 @@
 #define OUT_MAX (4u << 20) /* transcript kept for matching, bytes */
 
 struct step {
-    char kind; /* 'e', 's' or 'x' */
+    char kind; /* 'e', 's', 'x' or 'X' */
     char *text;
     size_t len;
 };
@@ -91,6 +94,7 @@ unescape(char *s)
             break;
         }
     }
+    *w = '\0'; /* -x hands the text to sh as a string */
     return (size_t)(w - s);
 }
 
@@ -151,6 +155,58 @@ wait_for(int fd, const struct step *s, long deadline)
         if (left <= 0 || pump(fd, (int)(left < 100 ? left : 100)) < 0)
             return -1;
     }
+}
+
+/* Run cmd (sh -c, stdin /dev/null) and type its output into master.
+ * Its exit status, or 124 when it outlived timeout_s. */
+static int
+run_typed(int master, const char *cmd, int timeout_s)
+{
+    long end = now_ms() + timeout_s * 1000L;
+    char b[4096];
+    size_t len = 0;
+    int p[2], st = 0;
+    pid_t x;
+
+    if (pipe(p) != 0)
+        die("pipe");
+    x = fork();
+    if (x < 0)
+        die("fork");
+    if (x == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        close(master);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        die("sh");
+    }
+    close(p[1]);
+    for (;;) {
+        struct pollfd pf = {p[0], POLLIN, 0};
+        ssize_t n;
+
+        if (now_ms() >= end) {
+            kill(x, SIGKILL);
+            waitpid(x, NULL, 0);
+            close(p[0]);
+            return 124;
+        }
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        n = read(p[0], b + len, sizeof(b) - len);
+        if (n <= 0 || (len += (size_t)n) == sizeof(b))
+            break;
+    }
+    close(p[0]);
+    waitpid(x, &st, 0);
+    if (len > 0 && write(master, b, len) != (ssize_t)len)
+        die("write");
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* Run cmd (sh -c) with its stdin and stdout on pipes relayed to and
@@ -241,11 +297,14 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
             timeout_s = atoi(argv[++i]);
         } else if ((strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-s") == 0 ||
-                    strcmp(argv[i], "-x") == 0) &&
+                    strcmp(argv[i], "-x") == 0 || strcmp(argv[i], "-X") == 0) &&
                    i + 1 < argc) {
             steps[nsteps].kind = argv[i][1];
             steps[nsteps].text = argv[++i];
-            steps[nsteps].len = unescape(steps[nsteps].text);
+            /* a command is shell text, not escaped keys */
+            steps[nsteps].len = steps[nsteps].kind == 'X'
+                                    ? strlen(steps[nsteps].text)
+                                    : unescape(steps[nsteps].text);
             nsteps++;
         } else {
             break;
@@ -253,7 +312,7 @@ main(int argc, char **argv)
     }
     if (i + 1 >= argc || strcmp(argv[i], "--") != 0 || timeout_s <= 0) {
         fprintf(stderr, "usage: ptyexpect [-t SECONDS] [-e TEXT | -s KEYS | "
-                        "-x COMMAND]... -- PROGRAM [ARG...]\n");
+                        "-x COMMAND | -X COMMAND]... -- PROGRAM [ARG...]\n");
         return 125;
     }
 
@@ -289,6 +348,18 @@ main(int argc, char **argv)
         if (s->kind == 's') {
             if (write(master, s->text, s->len) != (ssize_t)s->len)
                 die("write");
+            continue;
+        }
+        if (s->kind == 'X') {
+            int rc = run_typed(master, s->text, timeout_s);
+
+            if (rc != 0) {
+                fprintf(stderr, "\nptyexpect: step %d: '%s' ended with %d\n",
+                        k + 1, s->text, rc);
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return 124;
+            }
             continue;
         }
         if (s->kind == 'x') {
