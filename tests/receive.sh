@@ -91,6 +91,20 @@ receive_tests() {
     else
         fail "receive: sender cancel" "$(grep -a -E 'error|received|slot a' "$d/out" | head -n 3)"
     fi
+    # The sender stalls mid-block and never comes back (its line is cut
+    # after 5,000 bytes, without a word): each block's wait times out (1 s here, by the sim
+    # board's KEEL_SIM_YMODEM_BLOCK_MS; 10 s on a device), the receiver
+    # gives up after its retries, cancels, and the console comes back;
+    # no slot is made bootable.
+    KEEL_SIM_YMODEM_BLOCK_MS=1000 run "$d/s.img" -s 'update receive\r' \
+        -e 'start the YMODEM upload' \
+        -x "sb -k $b 2>$d/sb.err | stdbuf -o0 head -c 5000"
+    if grep -aq '^error: update receive: .*block [2-9] failed 11 times (last: nothing within 1 s)' "$d/out" &&
+        ! grep -aq '^slot a: *ready' "$d/out" && grep -aq '^slot a: ' "$d/out"; then
+        ok "receive: a sender that stalls mid-transfer: the receiver times out, cancels, the console answers again; no slot is made bootable"
+    else
+        fail "receive: stalled sender" "$(grep -a -E 'error|received|slot a' "$d/out" | head -n 3)"
+    fi
     # The console works after the cancel (the prompt answered above);
     # a key by id receive.
     openssl ecparam -name prime256v1 -genkey -noout -out "$d/k.pem" 2>/dev/null

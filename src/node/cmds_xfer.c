@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "console/ymodem.h"
 #include "hal/clock.h"
+#include "hal/sys.h"
 #include "lib/klog.h"
 #include "lib/why.h"
 #include "node/node.h"
@@ -67,6 +69,23 @@ io_event(void *arg, const char *msg)
 {
     (void)arg;
     klog(KLOG_DEBUG, "ymodem: %s", msg);
+}
+
+/* Sim board only (KEEL_TEST_HOOKS): KEEL_SIM_YMODEM_BLOCK_MS shortens
+ * the per-block timeout, so a test of a stalled sender ends in seconds
+ * rather than YMODEM_RETRIES x 10 s. */
+static void
+xfer_timing(struct ymodem_timing *tm)
+{
+#if KEEL_TEST_HOOKS
+    const char *v = hal_sys_param("KEEL_SIM_YMODEM_BLOCK_MS");
+    long ms = v != NULL ? strtol(v, NULL, 10) : 0;
+
+    if (ms >= 100 && ms <= 60000)
+        tm->block_ms = (uint32_t)ms;
+#else
+    (void)tm;
+#endif
 }
 
 static void
@@ -136,6 +155,7 @@ node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
                     "cancels\n");
     line_take(node, &io);
     ymodem_pull_init(&pl, &io, &ops, node->part[NODE_PART_slot_a].size);
+    xfer_timing(&pl.rx.tm);
     src.read = ymodem_pull_read;
     src.arg = &pl;
     rc = update_install(&node->upd, &src);
@@ -207,6 +227,7 @@ receive_small(struct cmd_ctx *ctx, const char *cmd, uint8_t *buf, size_t cap)
                cmd, cap);
     line_take(node, &io);
     ymodem_rx_init(&rx, &ops, cap, hal_clock_ms());
+    xfer_timing(&rx.tm);
     rc = ymodem_rx_run(&rx, &io);
     line_give(node);
     if (rc < 0) {
@@ -325,6 +346,7 @@ node_chain_receive(struct cmd_ctx *ctx, int argc, char **argv)
                     "now (e.g. 'sb tfile.dat'); Ctrl-X x5 cancels\n");
     line_take(node, &io);
     ymodem_rx_init(&rx, &ops, CHAIN_RECEIVE_MAX, hal_clock_ms());
+    xfer_timing(&rx.tm);
     rc = ymodem_rx_run(&rx, &io);
     line_give(node);
     if (!s.begun) {
