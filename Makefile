@@ -62,7 +62,8 @@ NET_SRCS := src/net/netif.c src/net/peer.c src/net/cert.c src/net/trust.c \
 NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/health.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c src/console/unlock.c \
-	src/console/ymodem.c src/console/progress.c src/node/cmds_xfer.c \
+	src/console/ymodem.c src/lib/crc16.c src/console/progress.c \
+	src/node/cmds_xfer.c \
 	src/node/cmds_op.c src/node/log.c src/node/metrics.c \
 	src/node/http.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
@@ -206,7 +207,7 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
 UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c \
-	src/lib/why.c
+	src/lib/why.c src/lib/crc16.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -338,7 +339,7 @@ $(eval $(call program,$(UT_OUT)/fuzz_logring,fuzz,tests/fuzz/fuzz_logring.c \
 $(eval $(call fuzz_run,logring,$(UT_OUT)/fuzz_logring,16384,true))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
-YMODEM_SRCS := src/console/ymodem.c src/lib/why.c
+YMODEM_SRCS := src/console/ymodem.c src/lib/why.c src/lib/crc16.c
 $(eval $(call program,$(UT_OUT)/fuzz_ymodem,fuzz,tests/fuzz/fuzz_ymodem.c \
 	$(YMODEM_SRCS),))
 
