@@ -404,7 +404,7 @@ BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),tests/bench/crypto_bench.c \
 	$(CRYPTO_SRCS) hal/posix/clock.c $(HOST_HAL))
 BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),tests/bench/update_bench.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/posix/clock.c $(HOST_HAL))
+	hal/linux/blk.c hal/posix/clock.c $(HOST_HAL))
 BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),tests/bench/chain_bench.c \
 	$(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) $(STORE_SRCS) \
 	hal/sim/flash_sim.c hal/posix/clock.c $(HOST_HAL))
@@ -428,6 +428,7 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		$(OUT)/bundle.kbn $(OUT)/rootfs
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
+	$(Q)bash tests/bench/update_blk.sh build/bench/update_bench
 	$(Q)build/bench/chain_bench
 	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/conlat
