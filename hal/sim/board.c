@@ -57,7 +57,7 @@ hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
     for (int i = 0; i < count; i++) {
         rc = blk ? blk_flash_partition(&board_blk, &parts[i],
                                        board_parts[i].name, board_parts[i].off,
-                                       board_parts[i].size)
+                                       board_parts[i].size, HAL_FLASH_RAW)
                  : sim_flash_partition(&board_dev, &parts[i],
                                        board_parts[i].name, board_parts[i].off,
                                        board_parts[i].size);

@@ -291,8 +291,13 @@ ro_sync(const struct hal_flash *f)
     return 0;
 }
 
-static const struct hal_flash_ops ro_ops = {ro_read, ro_prog, ro_erase,
-                                            ro_sync};
+static const struct hal_flash_ops ro_ops = {
+    .read = ro_read,
+    .prog = ro_prog,
+    .erase = ro_erase,
+    .sync = ro_sync,
+    .write = ro_prog, /* a block partition's write: refused the same way */
+};
 
 static void
 ro_view(struct hal_flash *v, const struct hal_flash *under)

@@ -279,12 +279,14 @@ blk_rig_open(struct blk_rig *r, const char *dir, uint32_t mib, int create)
     }
     if (!create)
         slot = r->dev.size - CTL_SIZE - STORE_SIZE - ES;
-    rc = blk_flash_partition(&r->dev, &r->pctl, "bootctl", 0, CTL_SIZE);
-    rc |=
-        blk_flash_partition(&r->dev, &r->pstore, "store", CTL_SIZE, STORE_SIZE);
+    rc = blk_flash_partition(&r->dev, &r->pctl, "bootctl", 0, CTL_SIZE,
+                             HAL_FLASH_RAW);
+    rc |= blk_flash_partition(&r->dev, &r->pstore, "store", CTL_SIZE,
+                              STORE_SIZE, HAL_FLASH_RAW);
     rc |= blk_flash_partition(&r->dev, &r->pa, "slot_a", CTL_SIZE + STORE_SIZE,
-                              slot);
-    rc |= blk_flash_partition(&r->dev, &r->pb, "slot_b", r->dev.size - ES, ES);
+                              slot, HAL_FLASH_RAW);
+    rc |= blk_flash_partition(&r->dev, &r->pb, "slot_b", r->dev.size - ES, ES,
+                              HAL_FLASH_RAW);
     if (rc == 0)
         rc = store_mount(&r->st, &r->pstore);
     if (rc == 0)
