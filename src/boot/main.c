@@ -65,7 +65,7 @@
 #define BOOT_PATH_MAX 512
 
 enum boot_part {
-#define BOOT_PART_ENUM(name, off, size) BOOT_PART_##name,
+#define BOOT_PART_ENUM(name, off, size, use) BOOT_PART_##name,
     BOARD_PARTITIONS(BOOT_PART_ENUM)
 #undef BOOT_PART_ENUM
         BOOT_PART_COUNT

@@ -279,14 +279,16 @@ blk_rig_open(struct blk_rig *r, const char *dir, uint32_t mib, int create)
     }
     if (!create)
         slot = r->dev.size - CTL_SIZE - STORE_SIZE - ES;
+    /* as the sim board on blk: boot control and the store raw, the
+     * slots block partitions */
     rc = blk_flash_partition(&r->dev, &r->pctl, "bootctl", 0, CTL_SIZE,
                              HAL_FLASH_RAW);
     rc |= blk_flash_partition(&r->dev, &r->pstore, "store", CTL_SIZE,
                               STORE_SIZE, HAL_FLASH_RAW);
     rc |= blk_flash_partition(&r->dev, &r->pa, "slot_a", CTL_SIZE + STORE_SIZE,
-                              slot, HAL_FLASH_RAW);
+                              slot, HAL_FLASH_BLOCK);
     rc |= blk_flash_partition(&r->dev, &r->pb, "slot_b", r->dev.size - ES, ES,
-                              HAL_FLASH_RAW);
+                              HAL_FLASH_BLOCK);
     if (rc == 0)
         rc = store_mount(&r->st, &r->pstore);
     if (rc == 0)
@@ -348,7 +350,10 @@ blk_install(const char *dir)
     printf("bench update.install_blk.s %.4f\n", t);
     printf("bench update.install_blk.payload_bytes %llu\n",
            (unsigned long long)h.payload_len);
-    printf("# blk: %llu programs (%llu bytes), %llu erases, %llu syncs\n",
+    printf("# blk: %llu writes (%llu bytes), %llu programs (%llu bytes), "
+           "%llu erases, %llu syncs\n",
+           (unsigned long long)r.dev.stats.writes,
+           (unsigned long long)r.dev.stats.bytes_written,
            (unsigned long long)r.dev.stats.progs,
            (unsigned long long)r.dev.stats.bytes_prog,
            (unsigned long long)r.dev.stats.erases,
