@@ -108,6 +108,12 @@ blk_write(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
     if (rc == 0) {
         d->stats.writes++;
         d->stats.bytes_written += len;
+        /* Start writing it back now, while the caller checks the next
+         * piece, so the one sync waits only for what is left.  A hint:
+         * durability is the sync's alone, so a failure here is not
+         * one. */
+        (void)sync_file_range(d->fd, (off_t)(f->base + off), (off_t)len,
+                              SYNC_FILE_RANGE_WRITE);
     }
     return rc;
 }

@@ -10,7 +10,9 @@
  *    be checked cheaply here; the code above keeps it (the sim flash
  *    proves that).
  *  - HAL_FLASH_BLOCK, for the update slots: write() is one pwrite at the
- *    offset, nothing erased and nothing synced; sync() is one fdatasync.
+ *    offset, nothing erased and nothing synced (writeback of it is
+ *    started with sync_file_range, so it overlaps the caller's work);
+ *    sync() is one fdatasync, the only thing that makes it durable.
  *    An image costs its own bytes once and one sync, instead of twice
  *    its bytes and a sync per erase block and per program.
  * The program and write unit is BLK_PROG_SIZE (512) so that no record
