@@ -6,6 +6,8 @@
 #                     and cross checks, format check)
 #   make cross        the sim board for aarch64 and armhf too
 #   make size         text/data/bss and stripped size of shipped binaries
+#   make bench        benchmarks; make bench-rauc: keel's install beside
+#                     RAUC's (root; not part of make test)
 #   make format       reformat the sources; make check-format checks only
 #   make clean        remove build/
 #
@@ -142,7 +144,7 @@ OUT := build/$(BOARD)-$(ARCH)
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
 	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring \
-	fuzz-ymodem bench soak-identity image bundle damage
+	fuzz-ymodem bench bench-rauc soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -432,6 +434,14 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 	$(Q)build/bench/chain_bench
 	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/conlat
+
+# keel's install into a file-backed blk flash beside RAUC's into a
+# file-backed slot, in one run (tests/bench/rauc.sh); not part of make
+# test: it needs root, and RAUC_BENCH installs Debian's rauc, dbus and
+# squashfs-tools when they are missing.
+RAUC_BENCH ?= ../shared/bench/rauc-install.sh
+bench-rauc: build/bench/update_bench
+	$(Q)bash tests/bench/rauc.sh build/bench/update_bench $(RAUC_BENCH)
 
 # ---- host tools, the slot image and bundles -------------------------------
 

@@ -10,6 +10,8 @@
 # Prints (MB = 1e6 bytes; the install's own timer, around update_install):
 #   bench update.install_blk.mb_per_s X      (from the median time)
 #   bench update.install_blk.s_min / .s_median / .s_max X
+#   bench update.install_blk.process_mb_per_s X (the whole process, start
+#       to exit: opening the flash and mounting the store included)
 #   bench update.install_blk.rss_kib X       (largest of the runs)
 #   bench update.sha256sum_cp_blk.mb_per_s X (reference, median)
 #   bench update.install_blk_vs_sha256sum_cp X (run by run, median)
@@ -30,20 +32,25 @@ stats() { sort -g | awk '{ a[NR] = $1 } END {
     printf "%.4f %.4f %.4f\n", a[1], m, a[NR] }'; }
 mbps() { awk -v s="$1" -v b="$mib" 'BEGIN { printf "%.1f", b * 1048576 / 1e6 / s }'; }
 
-one() {   # one install; its seconds on stdout, its RSS (KiB) in $d/rss
-    local out
+one() {   # one install; its seconds on stdout, its RSS (KiB) in $d/rss,
+          # the process's seconds in $d/t.proc
+    local out t0 t1
+    t0=$(date +%s%N)
     if [ -n "$TIME" ]; then
         out=$("$TIME" -v -o "$d/time" "$b" blk-install "$d")
         awk -F': ' '/Maximum resident set size/ { print $2 }' "$d/time" >> "$d/rss"
     else
         out=$("$b" blk-install "$d")
     fi
+    t1=$(date +%s%N)
+    awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f\n", ns / 1e9 }' >> "$d/t.proc"
     grep '^#' <<<"$out" > "$d/last" || true
     awk '/^bench update.install_blk.s / { print $3 }' <<<"$out"
 }
 
 one > /dev/null
 : > "$d/rss"
+: > "$d/t.proc"
 : > "$d/t.keel"
 : > "$d/t.ref"
 for _ in $(seq "$RUNS"); do
@@ -60,6 +67,7 @@ done
 
 read -r kmin kmed kmax < <(stats < "$d/t.keel")
 read -r rmin rmed rmax < <(stats < "$d/t.ref")
+read -r _ pmed _ < <(stats < "$d/t.proc")
 cat "$d/last"
 echo "# runs: $RUNS (after 1 warm-up), $mib MiB payload; s min median max:" \
     "keel $kmin $kmed $kmax, sha256sum+cp+sync -f $rmin $rmed $rmax"
@@ -67,6 +75,7 @@ echo "bench update.install_blk.mb_per_s $(mbps "$kmed")"
 echo "bench update.install_blk.s_min $kmin"
 echo "bench update.install_blk.s_median $kmed"
 echo "bench update.install_blk.s_max $kmax"
+echo "bench update.install_blk.process_mb_per_s $(mbps "$pmed")"
 if [ -s "$d/rss" ]; then
     echo "bench update.install_blk.rss_kib $(sort -n "$d/rss" | tail -1)"
 else
