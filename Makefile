@@ -6,6 +6,8 @@
 #                     and cross checks, format check)
 #   make cross        the sim board for aarch64 and armhf too
 #   make size         text/data/bss and stripped size of shipped binaries
+#   make bench        benchmarks; make bench-rauc: keel's install beside
+#                     RAUC's (root; not part of make test)
 #   make format       reformat the sources; make check-format checks only
 #   make clean        remove build/
 #
@@ -143,7 +145,7 @@ OUT := build/$(BOARD)-$(ARCH)
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
 	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring \
-	fuzz-ymodem bench soak-identity image bundle damage
+	fuzz-ymodem bench bench-rauc soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -405,7 +407,7 @@ BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),tests/bench/crypto_bench.c \
 	$(CRYPTO_SRCS) hal/posix/clock.c $(HOST_HAL))
 BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),tests/bench/update_bench.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/posix/clock.c $(HOST_HAL))
+	hal/linux/blk.c hal/posix/clock.c $(HOST_HAL))
 BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),tests/bench/chain_bench.c \
 	$(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) $(STORE_SRCS) \
 	hal/sim/flash_sim.c hal/posix/clock.c $(HOST_HAL))
@@ -429,9 +431,18 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		$(OUT)/bundle.kbn $(OUT)/rootfs
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
+	$(Q)bash tests/bench/update_blk.sh build/bench/update_bench
 	$(Q)build/bench/chain_bench
 	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/conlat
+
+# keel's install into a file-backed blk flash beside RAUC's into a
+# file-backed slot, in one run (tests/bench/rauc.sh); not part of make
+# test: it needs root, and RAUC_BENCH installs Debian's rauc, dbus and
+# squashfs-tools when they are missing.
+RAUC_BENCH ?= ../shared/bench/rauc-install.sh
+bench-rauc: build/bench/update_bench
+	$(Q)bash tests/bench/rauc.sh build/bench/update_bench $(RAUC_BENCH)
 
 # ---- host tools, the slot image and bundles -------------------------------
 

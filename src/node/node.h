@@ -29,7 +29,7 @@
 #include "store/store.h"
 
 enum node_part {
-#define NODE_PART_ENUM(name, off, size) NODE_PART_##name,
+#define NODE_PART_ENUM(name, off, size, use) NODE_PART_##name,
     BOARD_PARTITIONS(NODE_PART_ENUM)
 #undef NODE_PART_ENUM
         NODE_PART_COUNT
