@@ -73,6 +73,7 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
+	src/sync/mpkt.c src/sync/sync.c src/node/cmds_sync.c \
 	$(HAL_SRCS)
 
 DEPS_SRC := build/src
