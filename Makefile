@@ -73,7 +73,7 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
-	src/sync/mpkt.c src/sync/sync.c src/node/cmds_sync.c \
+	src/sync/mpkt.c src/sync/proof.c src/sync/sync.c src/node/cmds_sync.c \
 	$(HAL_SRCS)
 
 DEPS_SRC := build/src
@@ -170,7 +170,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame trust simwire gate unlock ymodem
+	formats boot file frame trust simwire gate unlock ymodem mpkt
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -209,6 +209,7 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # Not in UNIT_TESTS: it needs a network namespace with a veth pair,
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
+UT_SRCS_mpkt := tests/unit/test_mpkt.c src/sync/mpkt.c src/lib/crc16.c
 UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c \
 	src/lib/why.c src/lib/crc16.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
@@ -340,6 +341,20 @@ $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_logring,fuzz,tests/fuzz/fuzz_logring.c \
 	src/store/logring.c src/lib/crc32c.c hal/sim/flash_sim.c,))
 $(eval $(call fuzz_run,logring,$(UT_OUT)/fuzz_logring,16384,true))
+# Mochimo reply streams and proof segments (sync/mpkt.c, sync/proof.c);
+# seeded with an honest peer's answer to a proof request (mkseed_sync).
+FUZZ_SYNC_SRCS := src/sync/mpkt.c src/sync/proof.c src/lib/crc16.c \
+	src/chain/trailer.c src/chain/trigg.c src/chain/peach.c $(HASH_SRCS) \
+	$(CRYPTO_SRCS) $(HOST_HAL)
+$(eval $(call program,$(UT_OUT)/fuzz_sync,fuzz,tests/fuzz/fuzz_sync.c \
+	$(FUZZ_SYNC_SRCS),-lmbedtls -lbearssl -lb2))
+$(eval $(call program,$(UT_OUT)/mkseed_sync,host,tests/fuzz/mkseed_sync.c \
+	$(FUZZ_SYNC_SRCS),-lmbedtls -lbearssl -lb2))
+$(eval $(call fuzz_run,sync,$(UT_OUT)/fuzz_sync,20000,\
+	$(MAKE) --no-print-directory $(UT_OUT)/mkseed_sync \
+	build/tools/keel-chaingen && \
+	build/tools/keel-chaingen -n 120 -d 1 -o build/fuzz/sync.tf >/dev/null && \
+	$(UT_OUT)/mkseed_sync build/fuzz/sync.tf build/fuzz/sync-corpus/seed))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
 YMODEM_SRCS := src/console/ymodem.c src/lib/why.c src/lib/crc16.c
@@ -546,6 +561,7 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		$(UT_OUT)/fuzz_peer_records $(UT_OUT)/fuzz_logring \
 		$(UT_OUT)/fuzz_ymodem $(UT_OUT)/mkseed_ymodem \
+		$(UT_OUT)/fuzz_sync $(UT_OUT)/mkseed_sync \
 		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \

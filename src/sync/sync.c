@@ -18,16 +18,6 @@
 #include "lwip/tcp.h"
 #include "sync/sync.h"
 
-#define SYNC_R_NAME(id, name) name,
-static const char *const reason_names[] = {SYNC_REASONS(SYNC_R_NAME)};
-#undef SYNC_R_NAME
-
-const char *
-sync_reason_name(int r)
-{
-    return r >= 0 && r < SYNC_R_COUNT ? reason_names[r] : "unknown";
-}
-
 void
 sync_weight_bytes(const struct chain_weight *w, uint8_t out[32])
 {
@@ -759,23 +749,6 @@ client_timeouts(struct sync *s)
 
 /* ---- scan: tips and proof segments --------------------------------------- */
 
-static enum sync_reason
-reason_of(enum chain_reason r)
-{
-    switch (r) {
-    case CHAIN_OK:
-        return SYNC_R_NONE;
-    case CHAIN_R_PHASH:
-    case CHAIN_R_BNUM:
-        return SYNC_R_BAD_LINK;
-    case CHAIN_R_POW:
-    case CHAIN_R_POW_SYNTAX:
-        return SYNC_R_POW;
-    default:
-        return SYNC_R_RULE;
-    }
-}
-
 /* The proof request, made once the peer's HELLO_ACK told its tip. */
 static void
 proof_req(struct sync *s)
@@ -784,50 +757,6 @@ proof_req(struct sync *s)
     uint64_t first = tip + 1 >= SYNC_PROOF ? tip + 1 - SYNC_PROOF : 0;
 
     s->req.blocknum = first | ((tip - first + 1) << 32);
-}
-
-static enum sync_reason
-proof_check_pf(const struct chain_profile *pf, const struct sync_cand *k,
-               uint64_t first)
-{
-    const uint8_t *p = k->proof;
-    struct chain_opts o = {hal_clock_wall(), 1};
-
-    if (lib_le64(p + 32) != first)
-        return SYNC_R_BAD_LINK;
-    for (uint32_t i = 1; i < k->proof_n; i++) {
-        enum sync_reason r = reason_of(chain_check(
-            pf, p + (i - 1) * TRAILER_LEN, p + i * TRAILER_LEN, &o));
-
-        if (r != SYNC_R_NONE)
-            return r;
-    }
-    p += (k->proof_n - 1) * TRAILER_LEN;
-    if (lib_le64(p + 32) != k->tip || memcmp(p + 128, k->bhash, 32) != 0)
-        return SYNC_R_TIP_MISMATCH;
-    return SYNC_R_NONE;
-}
-
-/* Linked, ending exactly at the advertised tip, by the rules, every
- * proof of work checked.  A node with no chain yet does not know the
- * network: the segment must hold under one of the two. */
-static enum sync_reason
-proof_check(struct sync *s, struct sync_cand *k, uint32_t len)
-{
-    uint64_t first = k->tip + 1 >= SYNC_PROOF ? k->tip + 1 - SYNC_PROOF : 0;
-    enum sync_reason r;
-
-    if (len % TRAILER_LEN != 0 || len / TRAILER_LEN != k->tip - first + 1)
-        return SYNC_R_NO_PROOF;
-    k->proof_n = len / TRAILER_LEN;
-    k->proof_first = first;
-    if (s->c->pf != NULL)
-        return proof_check_pf(s->c->pf, k, first);
-    r = proof_check_pf(&chain_mainnet, k, first);
-    if (r != SYNC_R_NONE &&
-        proof_check_pf(&chain_testnet, k, first) == SYNC_R_NONE)
-        r = SYNC_R_NONE;
-    return r;
 }
 
 static void choose(struct sync *s);
@@ -877,7 +806,8 @@ scan_outcome(struct sync *s)
     }
     if (s->fail != SYNC_R_NONE)
         refuse(s, k, s->fail);
-    else if ((k->reason = (uint8_t)proof_check(s, k, s->file_len)) != 0)
+    else if ((k->reason = (uint8_t)sync_proof_check(s->c->pf, k, s->file_len,
+                                                    hal_clock_wall())) != 0)
         refuse(s, k, (enum sync_reason)k->reason);
     else
         k->admitted = 1;
@@ -1085,7 +1015,7 @@ dl_outcome(struct sync *s)
     s->got_trailers += (uint64_t)rc;
     s->trailers_fetched += (uint64_t)rc;
     if (n > 0 && r != CHAIN_OK) {
-        refuse(s, k, reason_of(r));
+        refuse(s, k, sync_reason_of(r));
         dl_next(s);
         return;
     }

@@ -68,6 +68,8 @@
 enum sync_reason { SYNC_REASONS(SYNC_R_ENUM) SYNC_R_COUNT };
 #undef SYNC_R_ENUM
 const char *sync_reason_name(int r);
+/* A rule the chain code refused, as a sync reason. */
+enum sync_reason sync_reason_of(enum chain_reason r);
 
 enum sync_state {
     SYNC_IDLE,     /* nothing asked, or done */
@@ -170,6 +172,15 @@ int sync_start(struct sync *s);
 int sync_seed_parse(const char *text, struct sync_seed *out);
 int sync_seed_add(struct sync *s, const struct sync_seed *seed);
 int sync_seed_remove(struct sync *s, const struct sync_seed *seed);
+/* Check k's proof segment (len bytes in k->proof, as received) against
+ * its advertised tip k->tip and k->bhash: the right number of trailers,
+ * from tip - SYNC_PROOF + 1, linked, by pf's rules (pf NULL: a node
+ * with no chain yet: either network), every proof of work; sets
+ * k->proof_first and k->proof_n.  SYNC_R_NONE when it holds
+ * (sync/proof.c). */
+enum sync_reason sync_proof_check(const struct chain_profile *pf,
+                                  struct sync_cand *k, uint32_t len,
+                                  int64_t now);
 /* The chain's weight as 32 little-endian bytes, and back. */
 void sync_weight_bytes(const struct chain_weight *w, uint8_t out[32]);
 void sync_weight_from(const uint8_t in[32], struct chain_weight *w);
