@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/file.h"
+#include "hal/sys.h"
 #include "hal/rng.h"
+#include "keel_opts.h"
 #include "lib/crc16.h"
 #include "lib/klog.h"
 #include "lib/le.h"
@@ -58,6 +61,89 @@ stamp(const struct sync *s, struct mpkt *h, uint16_t op)
         memcpy(h->pblockhash, c->tip, 32);
         sync_weight_bytes(&c->w, h->weight);
     }
+}
+
+/* ---- what is served: the chain, or a sim test's liar ---------------------
+ *
+ * Sim board only (KEEL_TEST_HOOKS), for tests/sync.sh: the node plays a
+ * lying Mochimo peer.  KEEL_SIM_SYNC_FILE=TFILE serves that file,
+ * unchecked, instead of the chain (its tip advertised);
+ * KEEL_SIM_SYNC_LIE names one wire lie: "weight" (advertise far more
+ * weight than the chain has), "crc" (every file packet with a bad CRC),
+ * "stall" (never answer HELLO), "oversize" (answer a TF with more
+ * trailers than asked), "short" (answer a TF with half the range). */
+#if KEEL_TEST_HOOKS
+static void
+lie_init(struct sync *s)
+{
+    const char *f = hal_sys_param("KEEL_SIM_SYNC_FILE");
+    const char *l = hal_sys_param("KEEL_SIM_SYNC_LIE");
+    uint8_t t[TRAILER_LEN];
+
+    s->lie = l == NULL                    ? 0
+             : strcmp(l, "weight") == 0   ? 1
+             : strcmp(l, "crc") == 0      ? 2
+             : strcmp(l, "stall") == 0    ? 3
+             : strcmp(l, "oversize") == 0 ? 4
+             : strcmp(l, "short") == 0    ? 5
+                                          : 0;
+    if (f == NULL || hal_file_open(&s->lie_f, f) != 0)
+        return;
+    s->lie_n = s->lie_f.size / TRAILER_LEN;
+    memset(&s->lie_w, 0, sizeof(s->lie_w));
+    for (uint64_t b = 0; b < s->lie_n; b++)
+        if (hal_file_read_at(&s->lie_f, b * TRAILER_LEN, t, TRAILER_LEN) == 0)
+            chain_weight_add(&s->lie_w, t);
+    s->lie_file = s->lie_n > 0;
+    klog(KLOG_WARN,
+         "sync: TEST HOOK: serving %s unchecked (%" PRIu64 " trailers)", f,
+         s->lie_n);
+}
+#endif
+
+static uint64_t
+srv_count(const struct sync *s)
+{
+    return s->lie_file ? s->lie_n : s->c->count;
+}
+
+static uint64_t
+srv_base(const struct sync *s)
+{
+    return s->lie_file ? 0 : s->c->base;
+}
+
+static int
+srv_read(struct sync *s, uint64_t b, uint8_t t[TRAILER_LEN])
+{
+#if KEEL_TEST_HOOKS
+    if (s->lie_file)
+        return b < s->lie_n ? hal_file_read_at(&s->lie_f, b * TRAILER_LEN, t,
+                                               TRAILER_LEN)
+                            : -ENOENT;
+#endif
+    return chain_read(s->c, b, t);
+}
+
+/* A served packet's header: the served tip. */
+static void
+srv_stamp(struct sync *s, struct mpkt *h, uint16_t op)
+{
+    stamp(s, h, op);
+#if KEEL_TEST_HOOKS
+    if (s->lie_file) {
+        uint8_t t[TRAILER_LEN];
+
+        if (srv_read(s, s->lie_n - 1, t) == 0) {
+            h->cblock = s->lie_n - 1;
+            memcpy(h->cblockhash, t + 128, 32);
+            memcpy(h->pblockhash, t, 32);
+            sync_weight_bytes(&s->lie_w, h->weight);
+        }
+    }
+    if (s->lie == 1)
+        h->weight[31] = 0x7f; /* 2^254 and more */
+#endif
 }
 
 static void
@@ -166,6 +252,9 @@ sync_init(struct sync *s, struct chain *c, struct store *st)
     s->chosen = -1;
     if (st != NULL)
         seeds_load(s);
+#if KEEL_TEST_HOOKS
+    lie_init(s);
+#endif
 }
 
 /* ---- serving ------------------------------------------------------------- */
@@ -235,7 +324,7 @@ served_pump(struct sync_served *v)
                 break;
             if (v->t_off < TRAILER_LEN)
                 left -= v->t_off;
-            stamp(s, &h, MOP_SEND_FILE);
+            srv_stamp(s, &h, MOP_SEND_FILE);
             h.id1 = v->id1;
             h.id2 = v->id2;
             h.len =
@@ -252,7 +341,7 @@ served_pump(struct sync_served *v)
         }
         if (v->phase == 1) { /* payload */
             if (v->t_off == TRAILER_LEN) {
-                if (chain_read(s->c, v->next, v->t) != 0) {
+                if (srv_read(s, v->next, v->t) != 0) {
                     served_end(v); /* a trailer that no longer reads */
                     return;
                 }
@@ -280,7 +369,7 @@ served_pump(struct sync_served *v)
         {
             uint8_t tb[MPKT_TAIL];
 
-            mpkt_put_tail(tb, v->crc);
+            mpkt_put_tail(tb, s->lie == 2 ? v->crc ^ 1 : v->crc);
             if (out_write(v->pcb, tb, MPKT_TAIL) != 0)
                 break;
             s->served_bytes += MPKT_TAIL;
@@ -311,8 +400,8 @@ static void
 served_request(struct sync_served *v, const struct mpkt *q)
 {
     struct sync *s = v->s;
-    struct chain *c = s->c;
-    uint64_t tip = c->count > 0 ? chain_tip_bnum(c) : 0;
+    uint64_t count = srv_count(s), base = srv_base(s);
+    uint64_t tip = count > 0 ? base + count - 1 : 0;
     struct mpkt h;
 
     if (q->op < sizeof(s->served_req) / sizeof(s->served_req[0]))
@@ -320,20 +409,26 @@ served_request(struct sync_served *v, const struct mpkt *q)
     switch (q->op) {
     case MOP_TF: {
         uint64_t first = q->blocknum & 0xffffffffu;
-        uint64_t count = q->blocknum >> 32;
+        uint64_t n = q->blocknum >> 32;
 
-        if (count > MPKT_TF_MAX || (c->count > 0 && first < c->base)) {
+        if (n > MPKT_TF_MAX || (count > 0 && first < base)) {
             served_end(v); /* as the reference: closed unanswered */
             return;
         }
+        if (s->lie == 4 && first >= 50) { /* 50 more, before the range */
+            first -= 50;
+            n += 50;
+        } else if (s->lie == 5) {
+            n /= 2;
+        }
         v->next = first;
-        v->end = c->count == 0 || first > tip ? first
-                 : first + count > tip + 1    ? tip + 1
-                                              : first + count;
+        v->end = count == 0 || first > tip ? first
+                 : first + n > tip + 1     ? tip + 1
+                                           : first + n;
         break;
     }
     case MOP_GET_TFILE:
-        if (c->count == 0 || c->base != 0) {
+        if (count == 0 || base != 0) {
             served_end(v); /* no tfile from genesis to give */
             return;
         }
@@ -343,12 +438,12 @@ served_request(struct sync_served *v, const struct mpkt *q)
     case MOP_HASH: {
         uint8_t t[TRAILER_LEN];
 
-        if (c->count == 0 || q->blocknum < c->base || q->blocknum > tip ||
-            chain_read(c, q->blocknum, t) != 0) {
+        if (count == 0 || q->blocknum < base || q->blocknum > tip ||
+            srv_read(s, q->blocknum, t) != 0) {
             served_end(v); /* silence, as the reference */
             return;
         }
-        stamp(s, &h, MOP_HASH);
+        srv_stamp(s, &h, MOP_HASH);
         h.blocknum = q->blocknum;
         h.len = 32;
         served_send(v, &h, t + 128);
@@ -359,7 +454,7 @@ served_request(struct sync_served *v, const struct mpkt *q)
     case MOP_GET_IPL: {
         uint8_t ipl[MPKT_IPL_MAX * 4];
 
-        stamp(s, &h, MOP_SEND_IPL);
+        srv_stamp(s, &h, MOP_SEND_IPL);
         for (unsigned i = 0; i < s->nseeds && i < MPKT_IPL_MAX; i++)
             memcpy(ipl + 4 * i, s->seeds[i].ip, 4);
         h.len = (uint16_t)(4 * (s->nseeds < MPKT_IPL_MAX ? s->nseeds
@@ -389,9 +484,11 @@ served_packet(void *arg, const struct mpkt *q)
     struct mpkt h;
 
     if (v->state == 1) {
+        if (v->s->lie == 3)
+            return 1; /* the stall: never an answer */
         v->id1 = q->id1;
         v->id2 = random16();
-        stamp(v->s, &h, MOP_HELLO_ACK);
+        srv_stamp(v->s, &h, MOP_HELLO_ACK);
         served_send(v, &h, NULL);
         v->state = 2;
         v->t0 = hal_clock_ms();
@@ -492,9 +589,9 @@ serve_tick(struct sync *s, uint16_t want)
 
     for (unsigned i = 0; i < SYNC_SERVE_MAX; i++) {
         struct sync_served *v = &s->served[i];
-        uint64_t limit = v->state == 1   ? SYNC_HELLO_MS
-                         : v->state == 2 ? SYNC_REQ_MS
-                                         : 30000;
+        uint64_t limit = v->state == 1 && s->lie != 3 ? SYNC_HELLO_MS
+                         : v->state == 2              ? SYNC_REQ_MS
+                                                      : 30000;
 
         if (v->state != 0 && now - v->t0 > limit)
             served_end(v);
@@ -860,7 +957,7 @@ finish(struct sync *s, int ok, const char *fmt, ...)
     klog(ok ? KLOG_INFO : KLOG_WARN, "sync: %s", s->why);
 }
 
-static void dl_next(struct sync *s);
+static void dl_begin(struct sync *s);
 
 /* The heaviest admitted chain; at equal weight the one more distinct
  * networks serve, then the larger hash. */
@@ -905,8 +1002,7 @@ choose(struct sync *s)
         return;
     }
     s->state = SYNC_DOWNLOAD;
-    s->got_trailers = 0;
-    dl_next(s);
+    dl_begin(s);
 }
 
 /* ---- download --------------------------------------------------------- */
@@ -918,38 +1014,169 @@ same_chain(const struct sync_cand *a, const struct sync_cand *b)
            memcmp(a->bhash, b->bhash, 32) == 0 && a->tip == b->tip;
 }
 
+/* The chosen chain's claim is false or cannot be followed: every peer
+ * that made it is refused with r, and the next-best chain chosen. */
 static void
-dl_next(struct sync *s)
+drop_chain(struct sync *s, enum sync_reason r)
 {
-    struct chain *c = s->c;
+    const struct sync_cand ch = s->cand[s->chosen];
+
+    if (s->rx_open) {
+        (void)chain_rx_end(&s->rx, 0);
+        s->rx_open = 0;
+    }
+    for (unsigned i = 0; i < s->ncand; i++)
+        if (s->cand[i].admitted && same_chain(&s->cand[i], &ch))
+            refuse(s, &s->cand[i], r);
+    s->state = SYNC_SCAN;
+    choose(s);
+}
+
+/* Ask the next quorum member (in turn) for trailers [first, first +
+ * count).  0, or -ENOENT when no peer of the chosen chain is left. */
+static int
+ask_range(struct sync *s, uint64_t first, uint64_t count)
+{
     const struct sync_cand *ch = &s->cand[s->chosen];
-    uint64_t start = c->count > 0 ? chain_tip_bnum(c) : c->base;
-    uint64_t count = s->target - start + 1;
     int pick = -1;
     struct mpkt q;
 
     if (count > SYNC_RANGE)
         count = SYNC_RANGE;
-    /* the quorum: admitted peers serving the chosen chain, in turn */
     for (unsigned i = 1; i <= s->ncand && pick < 0; i++) {
         unsigned j = (s->cur + i) % s->ncand;
 
         if (s->cand[j].admitted && same_chain(&s->cand[j], ch))
             pick = (int)j;
     }
-    if (pick < 0) {
-        /* every peer of that chain failed: choose again */
-        s->state = SYNC_SCAN;
-        choose(s);
-        return;
-    }
+    if (pick < 0)
+        return -ENOENT;
     s->cur = (unsigned)pick;
-    s->dl_start = start;
+    s->dl_start = first;
     s->dl_count = (uint32_t)count;
     stamp(s, &q, MOP_TF);
-    q.blocknum = start | (count << 32);
+    q.blocknum = first | (count << 32);
     client_request(s, &s->cand[pick].at, &q, NULL, s->range,
                    (uint32_t)count * TRAILER_LEN);
+    return 0;
+}
+
+/* Open the stream into the chain from trailer first (stored and common,
+ * or 0 on an empty node) to the target. */
+static int
+stream_open(struct sync *s, uint64_t first)
+{
+    int rc = chain_rx_begin_at(
+        &s->rx, s->c, first, (s->target - first + 1) * TRAILER_LEN,
+        &(struct chain_opts){hal_clock_wall(), 1}, &s->res);
+
+    if (rc != 0) {
+        finish(s, 0, "cannot follow from %" PRIu64 ": %s", first, s->c->why);
+        return rc;
+    }
+    s->rx_open = 1;
+    s->dl_phase = 1;
+    s->stream_next = first;
+    return 0;
+}
+
+/* Start (or start again) the download of the chosen chain: on an empty
+ * node a stream from genesis; else first find where the chains part,
+ * one trailer at a time (a TF of 1): the tip (the common case: the peer
+ * extends this chain), then the deepest point followed, then halving
+ * the distance between a common trailer and a differing one. */
+static void
+dl_begin(struct sync *s)
+{
+    struct chain *c = s->c;
+    uint64_t tip;
+
+    if (s->rx_open) {
+        (void)chain_rx_end(&s->rx, 0);
+        s->rx_open = 0;
+    }
+    if (c->count == 0) {
+        if (stream_open(s, 0) == 0 && ask_range(s, 0, s->target + 1) != 0)
+            drop_chain(s, SYNC_R_NONE);
+        return;
+    }
+    tip = chain_tip_bnum(c);
+    if (tip > s->target) /* a heavier but shorter chain */
+        tip = s->target;
+    s->dl_phase = 0;
+    s->fork_hi = tip + 1; /* nothing known to differ yet */
+    s->fork_lo = tip > c->base + SYNC_FORK_MAX ? tip - SYNC_FORK_MAX : c->base;
+    s->probe_lo_known = 0;
+    if (ask_range(s, tip, 1) != 0)
+        drop_chain(s, SYNC_R_NONE);
+}
+
+static void
+dl_done(struct sync *s)
+{
+    struct chain *c = s->c;
+    struct sync_cand *k = &s->cand[s->cur];
+    int rc = chain_rx_end(&s->rx, 1);
+
+    s->rx_open = 0;
+    s->got_trailers += s->res.appended;
+    s->trailers_fetched += s->res.appended;
+    if (rc != 0) {
+        finish(s, 0, "following the chain failed: %s", c->why);
+        return;
+    }
+    if (s->res.bad != CHAIN_OK) {
+        refuse(s, k, sync_reason_of(s->res.bad));
+        dl_begin(s);
+        return;
+    }
+    if (s->res.kept || chain_weight_cmp(&c->w, &k->w) < 0) {
+        /* what was fetched is valid and kept (appended); the claim was
+         * not */
+        drop_chain(s, SYNC_R_WEIGHT_SHORT);
+        return;
+    }
+    finish(s, 1, "synced to tip %" PRIu64 " (%" PRIu64 " trailers new%s)",
+           chain_tip_bnum(c), s->got_trailers,
+           s->res.replaced ? ", a heavier fork replaced the stored branch"
+                           : "");
+}
+
+/* Feed the stream trailers [from, from + n) held at p. */
+static void
+dl_feed(struct sync *s, const uint8_t *p, uint64_t from, uint32_t n)
+{
+    struct sync_cand *k = &s->cand[s->cur];
+    int rc;
+
+    /* the proof segment, byte for byte at its own offset */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t at = from + i;
+
+        if (at >= k->proof_first && at < k->proof_first + k->proof_n &&
+            memcmp(p + (size_t)i * TRAILER_LEN,
+                   k->proof + (at - k->proof_first) * TRAILER_LEN,
+                   TRAILER_LEN) != 0) {
+            refuse(s, k, SYNC_R_TAIL);
+            if (ask_range(s, s->stream_next, s->target - s->stream_next + 1))
+                drop_chain(s, SYNC_R_NONE);
+            return;
+        }
+    }
+    rc = chain_rx_put(&s->rx, p, (size_t)n * TRAILER_LEN);
+    if (rc < 0) {
+        (void)chain_rx_end(&s->rx, 0);
+        s->rx_open = 0;
+        finish(s, 0, "following the chain failed: %s", s->c->why);
+        return;
+    }
+    s->stream_next = from + n;
+    if (rc == 1 || s->stream_next > s->target) {
+        dl_done(s);
+        return;
+    }
+    if (ask_range(s, s->stream_next, s->target - s->stream_next + 1) != 0)
+        drop_chain(s, SYNC_R_NONE);
 }
 
 static void
@@ -957,82 +1184,66 @@ dl_outcome(struct sync *s)
 {
     struct chain *c = s->c;
     struct sync_cand *k = &s->cand[s->cur];
-    const uint8_t *p = s->range;
-    uint64_t b = s->dl_start, bb;
     uint32_t n = s->file_len / TRAILER_LEN;
-    enum chain_reason r;
-    int rc;
 
+    if (s->fail == SYNC_R_NONE &&
+        (s->file_len % TRAILER_LEN != 0 || n == 0 ||
+         (n < s->dl_count && s->dl_start + n - 1 < k->tip)))
+        s->fail = SYNC_R_PROTOCOL; /* less than it advertised */
     if (s->fail != SYNC_R_NONE) {
+        /* another member of the quorum takes over the same range */
         refuse(s, k, s->fail);
-        dl_next(s);
+        if (ask_range(s, s->dl_start,
+                      s->dl_phase == 0 ? s->dl_count
+                                       : s->target - s->dl_start + 1) != 0)
+            drop_chain(s, SYNC_R_NONE);
         return;
     }
-    if (s->file_len % TRAILER_LEN != 0 || n == 0 ||
-        (n < s->dl_count && b + n - 1 < k->tip)) {
-        refuse(s, k, SYNC_R_PROTOCOL); /* less than it advertised */
-        dl_next(s);
+    if (s->dl_phase == 1) {
+        dl_feed(s, s->range, s->dl_start, n);
         return;
     }
-    if (c->count > 0) { /* the first is our tip: aligned? */
-        if (memcmp(p, c->tip, TRAILER_LEN) != 0) {
-            s->refused[SYNC_R_FORK]++;
-            finish(s, 0,
-                   "the chosen chain forks below this node's tip %" PRIu64
-                   "; following a fork is not done yet",
-                   chain_tip_bnum(c));
-            return;
-        }
-        p += TRAILER_LEN;
-        n--;
-        b++;
-    } else if (c->pf == NULL && chain_pick_network(c, p) != 0) {
-        refuse(s, k, SYNC_R_RULE); /* trailer 0 is no genesis */
-        dl_next(s);
-        return;
-    }
-    /* the proof segment, byte for byte at its own offset */
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t at = b + i;
+    /* finding the fork: is the probed trailer common? */
+    {
+        uint64_t b = s->dl_start;
+        uint8_t t[TRAILER_LEN];
+        int common =
+            chain_read(c, b, t) == 0 && memcmp(t, s->range, TRAILER_LEN) == 0;
 
-        if (at >= k->proof_first && at < k->proof_first + k->proof_n &&
-            memcmp(p + (size_t)i * TRAILER_LEN,
-                   k->proof + (at - k->proof_first) * TRAILER_LEN,
-                   TRAILER_LEN) != 0) {
-            refuse(s, k, SYNC_R_TAIL);
-            dl_next(s);
+        if (common && b == s->fork_hi - 1) { /* the tip, or just below
+                                                 a differing one */
+            if (b == s->target) {
+                drop_chain(s, SYNC_R_WEIGHT_SHORT); /* nothing new */
+                return;
+            }
+            if (stream_open(s, b) == 0 &&
+                ask_range(s, b, s->target - b + 1) != 0)
+                drop_chain(s, SYNC_R_NONE);
             return;
         }
-    }
-    rc = n > 0
-             ? chain_extend(c, p, n, &(struct chain_opts){hal_clock_wall(), 1},
-                            &r, &bb)
-             : 0;
-    if (rc < 0) {
-        finish(s, 0, "storing trailers failed: %s", c->why);
-        return;
-    }
-    s->got_trailers += (uint64_t)rc;
-    s->trailers_fetched += (uint64_t)rc;
-    if (n > 0 && r != CHAIN_OK) {
-        refuse(s, k, sync_reason_of(r));
-        dl_next(s);
-        return;
-    }
-    if (c->count > 0 && chain_tip_bnum(c) >= s->target) {
-        if (chain_weight_cmp(&c->w, &k->w) < 0) {
-            refuse(s, k, SYNC_R_WEIGHT_SHORT);
-            finish(s, 0,
-                   "reached tip %" PRIu64 " short of the advertised "
-                   "weight",
-                   chain_tip_bnum(c));
+        if (common) {
+            s->fork_lo = b;
+            s->probe_lo_known = 1;
+        } else if (b == s->fork_lo) {
+            s->refused[SYNC_R_FORK]++;
+            drop_chain(s, SYNC_R_FORK); /* deeper than the limit, or
+                                           another chain */
+            return;
+        } else {
+            s->fork_hi = b;
+        }
+        /* the next probe: the deepest point first, then halfway */
+        b = !s->probe_lo_known ? s->fork_lo
+                               : s->fork_lo + (s->fork_hi - s->fork_lo) / 2;
+        if (s->probe_lo_known && s->fork_hi - s->fork_lo == 1) {
+            if (stream_open(s, s->fork_lo) == 0 &&
+                ask_range(s, s->fork_lo, s->target - s->fork_lo + 1) != 0)
+                drop_chain(s, SYNC_R_NONE);
             return;
         }
-        finish(s, 1, "synced to tip %" PRIu64 " (%" PRIu64 " trailers new)",
-               chain_tip_bnum(c), s->got_trailers);
-        return;
+        if (ask_range(s, b, 1) != 0)
+            drop_chain(s, SYNC_R_NONE);
     }
-    dl_next(s);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -1048,6 +1259,7 @@ sync_start(struct sync *s)
     s->ncand = 0;
     s->cur = 0;
     s->chosen = -1;
+    s->got_trailers = 0;
     s->why[0] = '\0';
     s->state = SYNC_SCAN;
     s->t_start = hal_clock_ms();

@@ -35,13 +35,15 @@
 #include <stdint.h>
 
 #include "chain/chain.h"
+#include "hal/file.h"
 #include "sync/mpkt.h"
 
 #define SYNC_SEEDS_KEY "sync.seeds"
 #define SYNC_SEEDS_MAX 16
 #define SYNC_SERVE_MAX 4
-#define SYNC_PROOF 54   /* trailers of a proof segment (Mochimo's NTFTX) */
-#define SYNC_RANGE 1000 /* trailers per TF range */
+#define SYNC_PROOF 54       /* trailers of a proof segment (Mochimo's NTFTX) */
+#define SYNC_RANGE 1000     /* trailers per TF range */
+#define SYNC_FORK_MAX 10000 /* deepest fork followed, in trailers */
 #define SYNC_HELLO_MS 1000
 #define SYNC_REQ_MS 3000
 #define SYNC_CONNECT_MS 3000
@@ -138,6 +140,14 @@ struct sync {
     void (*req_from_ack)(struct sync *s); /* fills req in from ack */
     uint64_t dl_start; /* the range asked: its first bnum, its count */
     uint32_t dl_count;
+    int dl_phase;         /* 0 finding the fork, 1 streaming */
+    uint64_t fork_lo;     /* the fork search: common (once known) */
+    uint64_t fork_hi;     /* differs (tip + 1: none known yet) */
+    int probe_lo_known;   /* fork_lo was found common */
+    uint64_t stream_next; /* the next trailer the stream wants */
+    int rx_open;          /* rx holds an import in progress */
+    struct chain_rx rx;   /* the download, into the chain (chain.h) */
+    struct chain_import_res res;
     struct mpkt ack; /* the peer's HELLO_ACK (its advertised tip) */
     int ack_ok;
     uint8_t *file; /* the answer's bytes so far (range or proof) */
@@ -153,6 +163,11 @@ struct sync {
     uint64_t got_trailers, got_bytes;
     char why[160]; /* the last outcome, in words */
     uint8_t range[SYNC_RANGE * TRAILER_LEN];
+    /* sim tests only (KEEL_TEST_HOOKS): a lying peer (sync.c) */
+    int lie, lie_file;
+    struct hal_file lie_f;
+    uint64_t lie_n;
+    struct chain_weight lie_w;
     /* counters for metrics */
     uint64_t refused[SYNC_R_COUNT];
     uint64_t served_req[20];
