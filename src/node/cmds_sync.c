@@ -32,10 +32,13 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
                    "{\"state\":\"%s\",\"tip\":%" PRIu64 ",\"stored\":%" PRIu64
                    ",\"target\":%" PRIu64 ",\"peers\":%u,\"seeds\":%u,"
                    "\"fetched\":%" PRIu64 ",\"rate\":%.0f,\"serving\":%u,"
-                   "\"last\":",
+                   "\"seconds\":%.3f,\"bytes_in\":%" PRIu64
+                   ",\"proof_checks\":%" PRIu64 ",\"proof_ms\":%" PRIu64
+                   ",\"state_bytes\":%zu,\"last\":",
                    state_names[s->state], tip, c->count,
                    s->chosen >= 0 ? s->target : 0, s->ncand, s->nseeds,
-                   s->got_trailers, rate, (unsigned)s->port);
+                   s->got_trailers, rate, (unsigned)s->port, secs, s->got_bytes,
+                   s->proof_checks, s->proof_ms, sizeof(*s));
         cmd_json_str(ctx, s->why);
         cmd_printf(ctx, "}\n");
         return 0;

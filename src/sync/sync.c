@@ -901,13 +901,20 @@ scan_outcome(struct sync *s)
         memcpy(k->bhash, s->ack.cblockhash, 32);
         sync_weight_from(s->ack.weight, &k->w);
     }
-    if (s->fail != SYNC_R_NONE)
+    if (s->fail != SYNC_R_NONE) {
         refuse(s, k, s->fail);
-    else if ((k->reason = (uint8_t)sync_proof_check(s->c->pf, k, s->file_len,
-                                                    hal_clock_wall())) != 0)
-        refuse(s, k, (enum sync_reason)k->reason);
-    else
-        k->admitted = 1;
+    } else {
+        uint64_t t0 = hal_clock_ms();
+
+        k->reason = (uint8_t)sync_proof_check(s->c->pf, k, s->file_len,
+                                              hal_clock_wall());
+        s->proof_ms += hal_clock_ms() - t0;
+        s->proof_checks++;
+        if (k->reason != 0)
+            refuse(s, k, (enum sync_reason)k->reason);
+        else
+            k->admitted = 1;
+    }
     s->cur++;
     scan_next(s);
 }
@@ -1260,6 +1267,7 @@ sync_start(struct sync *s)
     s->cur = 0;
     s->chosen = -1;
     s->got_trailers = 0;
+    s->got_bytes = 0;
     s->why[0] = '\0';
     s->state = SYNC_SCAN;
     s->t_start = hal_clock_ms();

@@ -173,6 +173,7 @@ struct sync {
     uint64_t served_req[20];
     uint64_t served_bytes, serve_busy, trailers_fetched, bytes_fetched;
     uint64_t syncs_ok, syncs_failed;
+    uint64_t proof_ms, proof_checks; /* time checking proof segments */
 };
 
 /* Attach to the chain and the store (seeds); called once. */
