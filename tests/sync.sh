@@ -154,6 +154,31 @@ sync_tests() {
     else
         fail "sync: heavier fork" "$(tr '\n' ' ' <<<"$v")"
     fi
+    # --- the guard remembers across a restart: the liars are not asked
+    node_stop v
+    node_start v "" || { fail "sync: v did not restart"; net_cleanup; return 0; }
+    q v "sync now" >/dev/null
+    for ((i = 0; i < 120; i++)); do
+        q v "sync status" | grep -q '^state: *idle' && break
+        sleep 0.5
+    done
+    v=$(q v "sync peers")
+    local n_rem
+    n_rem=$(grep -c ' remembered:[a-z_]*  0 bytes$' <<<"$v")
+    if [ "$n_rem" = 8 ] && grep -q '^10.78.0.27:2095 .* timeout' <<<"$v" &&
+        [ "$(q v 'sync bad' | grep -c '^peer ')" = 8 ] &&
+        [ "$(q v 'sync bad' | grep -c '^chain ')" = 1 ] &&
+        q v "sync status" | grep -q '^last: *in sync: tip 2700'; then
+        ok "sync: after a restart the guard still refuses the eight liars without asking them (a stall is not a lie: asked again)"
+    else
+        fail "sync: guard after restart" "$n_rem remembered; $(tr '\n' ' ' <<<"$v")"
+    fi
+    q v "sync forget" >/dev/null
+    if q v "sync bad" | grep -q "nothing remembered"; then
+        ok "sync: sync forget clears the guard"
+    else
+        fail "sync: forget"
+    fi
     net_cleanup
 }
 

@@ -243,6 +243,8 @@ sync_seed_remove(struct sync *s, const struct sync_seed *x)
     return seeds_save(s);
 }
 
+static void guard_load(struct sync *s);
+
 void
 sync_init(struct sync *s, struct chain *c, struct store *st)
 {
@@ -250,11 +252,193 @@ sync_init(struct sync *s, struct chain *c, struct store *st)
     s->c = c;
     s->st = st;
     s->chosen = -1;
-    if (st != NULL)
+    if (st != NULL) {
         seeds_load(s);
+        guard_load(s);
+    }
 #if KEEL_TEST_HOOKS
     lie_init(s);
 #endif
+}
+
+/* ---- the guard's memory ------------------------------------------------
+ *
+ * Peers that lied (address, reason) and chains whose claim failed
+ * (weight, tip hash, reason), each until an expiry, in the store record
+ * sync.bad (FORMAT.md), so a reboot does not reset what the node
+ * learned: a remembered peer is not asked, a remembered chain is not
+ * fetched.  Bounded (SYNC_BAD_MAX; when full the entry that expires
+ * first goes).  Timeouts and refused connections are not remembered:
+ * they are not lies. */
+
+static int
+is_lie(enum sync_reason r)
+{
+    return r != SYNC_R_NONE && r != SYNC_R_TIMEOUT && r != SYNC_R_CONNECT;
+}
+
+static int64_t
+guard_until(void)
+{
+    int64_t now = hal_clock_wall();
+
+    /* clock unset: kept until forgotten or pushed out */
+    return now > 0 ? now + SYNC_BAD_S : INT64_MAX;
+}
+
+static int
+guard_live(const struct sync_bad *b)
+{
+    int64_t now = hal_clock_wall();
+
+    return b->kind != 0 && (now <= 0 || b->until > now);
+}
+
+static void
+guard_save(struct sync *s)
+{
+    uint8_t buf[SYNC_BAD_MAX * SYNC_BAD_REC];
+    size_t n = 0;
+
+    if (s->st == NULL || !s->bad_dirty)
+        return;
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+        uint8_t *p = buf + n;
+
+        if (!guard_live(b))
+            continue;
+        p[0] = b->kind;
+        p[1] = b->reason;
+        memcpy(p + 2, b->ip, 4);
+        lib_put16(p + 6, b->port);
+        lib_put64(p + 8, (uint64_t)b->until);
+        memcpy(p + 16, b->hash, 32);
+        memcpy(p + 48, b->weight, 32);
+        n += SYNC_BAD_REC;
+    }
+    if (n == 0) {
+        int rc = store_del(s->st, SYNC_BAD_KEY);
+
+        s->bad_dirty = rc != 0 && rc != -ENOENT;
+    } else {
+        s->bad_dirty = store_put(s->st, SYNC_BAD_KEY, buf, n) != 0;
+    }
+}
+
+static void
+guard_load(struct sync *s)
+{
+    uint8_t buf[SYNC_BAD_MAX * SYNC_BAD_REC];
+    int n = store_get(s->st, SYNC_BAD_KEY, buf, sizeof(buf));
+
+    s->nbad = 0;
+    if (n <= 0 || n % SYNC_BAD_REC != 0)
+        return;
+    for (int i = 0; i < n / SYNC_BAD_REC; i++) {
+        const uint8_t *p = buf + i * SYNC_BAD_REC;
+        struct sync_bad *b = &s->bad[s->nbad];
+
+        if ((p[0] != SYNC_BAD_PEER && p[0] != SYNC_BAD_CHAIN) ||
+            p[1] >= SYNC_R_COUNT)
+            continue;
+        b->kind = p[0];
+        b->reason = p[1];
+        memcpy(b->ip, p + 2, 4);
+        b->port = lib_le16(p + 6);
+        b->until = (int64_t)lib_le64(p + 8);
+        memcpy(b->hash, p + 16, 32);
+        memcpy(b->weight, p + 48, 32);
+        s->nbad++;
+    }
+}
+
+static struct sync_bad *
+guard_slot(struct sync *s)
+{
+    unsigned pick = 0;
+
+    for (unsigned i = 0; i < s->nbad; i++)
+        if (!guard_live(&s->bad[i]))
+            return &s->bad[i];
+    if (s->nbad < SYNC_BAD_MAX)
+        return &s->bad[s->nbad++];
+    for (unsigned i = 1; i < s->nbad; i++)
+        if (s->bad[i].until < s->bad[pick].until)
+            pick = i;
+    return &s->bad[pick];
+}
+
+static const struct sync_bad *
+guard_peer(const struct sync *s, const struct sync_seed *at)
+{
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+
+        if (b->kind == SYNC_BAD_PEER && guard_live(b) &&
+            memcmp(b->ip, at->ip, 4) == 0 && b->port == at->port)
+            return b;
+    }
+    return NULL;
+}
+
+static const struct sync_bad *
+guard_chain(const struct sync *s, const uint8_t weight[32],
+            const uint8_t hash[32])
+{
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+
+        if (b->kind == SYNC_BAD_CHAIN && guard_live(b) &&
+            memcmp(b->hash, hash, 32) == 0 &&
+            memcmp(b->weight, weight, 32) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static void
+guard_add_peer(struct sync *s, const struct sync_cand *k, enum sync_reason r)
+{
+    struct sync_bad *b;
+
+    if (!is_lie(r) || guard_peer(s, &k->at) != NULL)
+        return;
+    b = guard_slot(s);
+    memset(b, 0, sizeof(*b));
+    b->kind = SYNC_BAD_PEER;
+    b->reason = (uint8_t)r;
+    memcpy(b->ip, k->at.ip, 4);
+    b->port = k->at.port;
+    b->until = guard_until();
+    s->bad_dirty = 1;
+}
+
+static void
+guard_add_chain(struct sync *s, const struct sync_cand *k, enum sync_reason r)
+{
+    uint8_t w[32];
+    struct sync_bad *b;
+
+    sync_weight_bytes(&k->w, w);
+    if (!is_lie(r) || guard_chain(s, w, k->bhash) != NULL)
+        return;
+    b = guard_slot(s);
+    memset(b, 0, sizeof(*b));
+    b->kind = SYNC_BAD_CHAIN;
+    b->reason = (uint8_t)r;
+    memcpy(b->hash, k->bhash, 32);
+    memcpy(b->weight, w, 32);
+    b->until = guard_until();
+    s->bad_dirty = 1;
+}
+
+void
+sync_forget(struct sync *s)
+{
+    s->nbad = 0;
+    s->bad_dirty = 1;
+    guard_save(s);
 }
 
 /* ---- serving ------------------------------------------------------------- */
@@ -710,8 +894,10 @@ client_packet(void *arg, const struct mpkt *h)
         s->ack = *h;
         s->ack_ok = 1;
         s->id2 = h->id2;
-        if (s->req_from_ack != NULL)
-            s->req_from_ack(s);
+        if (s->req_from_ack != NULL && s->req_from_ack(s) != 0) {
+            client_done(s, SYNC_R_REMEMBERED);
+            return 1;
+        }
         s->cstate = 3;
         if (client_send(s, &s->req) != 0)
             client_done(s, SYNC_R_CONNECT);
@@ -795,7 +981,7 @@ client_connected(void *arg, struct altcp_pcb *pcb, err_t err)
  * from the peer's HELLO_ACK); the answer goes into buf (cap bytes). */
 static int
 client_request(struct sync *s, const struct sync_seed *at,
-               const struct mpkt *req, void (*fix)(struct sync *), uint8_t *buf,
+               const struct mpkt *req, int (*fix)(struct sync *), uint8_t *buf,
                uint32_t cap)
 {
     struct mpkt_rx_ops ops = {.head = client_head,
@@ -846,14 +1032,18 @@ client_timeouts(struct sync *s)
 
 /* ---- scan: tips and proof segments --------------------------------------- */
 
-/* The proof request, made once the peer's HELLO_ACK told its tip. */
-static void
+/* The proof request, made once the peer's HELLO_ACK told its tip;
+ * nonzero (nothing asked) when the chain it claims is remembered. */
+static int
 proof_req(struct sync *s)
 {
+    if (guard_chain(s, s->ack.weight, s->ack.cblockhash) != NULL)
+        return 1;
     uint64_t tip = s->ack.cblock;
     uint64_t first = tip + 1 >= SYNC_PROOF ? tip + 1 - SYNC_PROOF : 0;
 
     s->req.blocknum = first | ((tip - first + 1) << 32);
+    return 0;
 }
 
 static void choose(struct sync *s);
@@ -872,6 +1062,18 @@ scan_next(struct sync *s)
     memset(k, 0, sizeof(*k));
     k->at = s->seeds[s->cur];
     s->ncand = s->cur + 1;
+    {
+        const struct sync_bad *b = guard_peer(s, &k->at);
+
+        if (b != NULL) { /* remembered: not asked */
+            k->reason = b->reason;
+            k->remembered = 1;
+            s->skipped++;
+            s->cur++;
+            scan_next(s);
+            return;
+        }
+    }
     stamp(s, &q, MOP_TF);
     client_request(s, &k->at, &q, proof_req, k->proof, sizeof(k->proof));
 }
@@ -884,6 +1086,7 @@ refuse(struct sync *s, struct sync_cand *k, enum sync_reason r)
     k->reason = (uint8_t)r;
     k->admitted = 0;
     s->refused[r]++;
+    guard_add_peer(s, k, r);
     ip_text(k->at.ip, k->at.port, at, sizeof(at));
     klog(KLOG_WARN,
          "sync: %s refused: %s (tip %" PRIu64 ", %" PRIu64
@@ -901,7 +1104,14 @@ scan_outcome(struct sync *s)
         memcpy(k->bhash, s->ack.cblockhash, 32);
         sync_weight_from(s->ack.weight, &k->w);
     }
-    if (s->fail != SYNC_R_NONE) {
+    if (s->fail == SYNC_R_REMEMBERED) { /* its chain is remembered */
+        const struct sync_bad *b =
+            guard_chain(s, s->ack.weight, s->ack.cblockhash);
+
+        k->reason = b != NULL ? b->reason : SYNC_R_REMEMBERED;
+        k->remembered = 1;
+        s->skipped++;
+    } else if (s->fail != SYNC_R_NONE) {
         refuse(s, k, s->fail);
     } else {
         uint64_t t0 = hal_clock_ms();
@@ -957,6 +1167,7 @@ finish(struct sync *s, int ok, const char *fmt, ...)
     va_end(ap);
     s->state = SYNC_IDLE;
     s->t_end = hal_clock_ms();
+    guard_save(s);
     if (ok)
         s->syncs_ok++;
     else
@@ -1035,6 +1246,12 @@ drop_chain(struct sync *s, enum sync_reason r)
     for (unsigned i = 0; i < s->ncand; i++)
         if (s->cand[i].admitted && same_chain(&s->cand[i], &ch))
             refuse(s, &s->cand[i], r);
+    /* A claim is remembered only when it is refuted by the chain
+     * itself: the stored chain ends at the claimed hash (the proof
+     * segment forced it) and its weight fell short, so no liar can get
+     * an honest claim remembered. */
+    if (r == SYNC_R_WEIGHT_SHORT)
+        guard_add_chain(s, &ch, r);
     s->state = SYNC_SCAN;
     choose(s);
 }

@@ -64,7 +64,8 @@
     X(SYNC_R_OVERSIZE, "oversize")                                             \
     X(SYNC_R_PROTOCOL, "protocol")                                             \
     X(SYNC_R_CONNECT, "connect_failed")                                        \
-    X(SYNC_R_FORK, "fork_below_tip")
+    X(SYNC_R_FORK, "fork_below_tip")                                           \
+    X(SYNC_R_REMEMBERED, "remembered")
 
 #define SYNC_R_ENUM(id, name) id,
 enum sync_reason { SYNC_REASONS(SYNC_R_ENUM) SYNC_R_COUNT };
@@ -92,10 +93,29 @@ struct sync_cand {
     struct chain_weight w; /* advertised weight */
     uint8_t reason;        /* refused: enum sync_reason; 0: admitted */
     uint8_t admitted;
+    uint8_t remembered; /* refused by the guard's memory, not asked */
     uint8_t proof[SYNC_PROOF * TRAILER_LEN];
     uint64_t proof_first; /* bnum of proof's first trailer */
     uint32_t proof_n;     /* trailers in proof */
     uint64_t bytes;       /* fetched from it */
+};
+
+/* The guard's memory (store record sync.bad): a peer that lied, or a
+ * chain whose claim failed, until an expiry. */
+#define SYNC_BAD_KEY "sync.bad"
+#define SYNC_BAD_MAX 32
+#define SYNC_BAD_REC 80
+#define SYNC_BAD_S (24 * 3600) /* remembered this long (wall clock) */
+#define SYNC_BAD_PEER 1
+#define SYNC_BAD_CHAIN 2
+struct sync_bad {
+    uint8_t kind;   /* SYNC_BAD_PEER or SYNC_BAD_CHAIN; 0: free */
+    uint8_t reason; /* enum sync_reason */
+    uint8_t ip[4];  /* a peer: its address and port */
+    uint16_t port;
+    int64_t until;    /* wall clock; INT64_MAX: until forgotten */
+    uint8_t hash[32]; /* a chain: its tip hash and advertised weight */
+    uint8_t weight[32];
 };
 
 struct altcp_pcb;
@@ -137,7 +157,7 @@ struct sync {
     uint16_t id1, id2;
     struct mpkt_rx crx;
     struct mpkt req; /* the request to send after HELLO_ACK */
-    void (*req_from_ack)(struct sync *s); /* fills req in from ack */
+    int (*req_from_ack)(struct sync *s); /* fills req in from ack */
     uint64_t dl_start; /* the range asked: its first bnum, its count */
     uint32_t dl_count;
     int dl_phase;         /* 0 finding the fork, 1 streaming */
@@ -163,6 +183,10 @@ struct sync {
     uint64_t got_trailers, got_bytes;
     char why[160]; /* the last outcome, in words */
     uint8_t range[SYNC_RANGE * TRAILER_LEN];
+    struct sync_bad bad[SYNC_BAD_MAX];
+    unsigned nbad;
+    int bad_dirty;    /* bad differs from the store */
+    uint64_t skipped; /* peers not asked: remembered */
     /* sim tests only (KEEL_TEST_HOOKS): a lying peer (sync.c) */
     int lie, lie_file;
     struct hal_file lie_f;
@@ -184,6 +208,8 @@ void sync_tick(struct sync *s, int up, uint16_t port);
 /* Start a sync now (scan the seeds); -EBUSY when one runs, -ENOENT
  * without seeds. */
 int sync_start(struct sync *s);
+/* Forget what the guard remembers (store record sync.bad). */
+void sync_forget(struct sync *s);
 /* Seeds: parse "A.B.C.D[:PORT]", add/remove, saved to the store. */
 int sync_seed_parse(const char *text, struct sync_seed *out);
 int sync_seed_add(struct sync *s, const struct sync_seed *seed);
