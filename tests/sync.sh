@@ -19,7 +19,8 @@ sync_tests() {
         skip "sync" "socat is not installed (scripts/setup.sh installs it)"
         return 0
     fi
-    $cg -n 2600 -d 1 --seed 5 -o "$tmp/c.dat" >/dev/null 2>&1 &&
+    $cg -n 2800 -d 1 --seed 5 -o "$tmp/c-full.dat" >/dev/null 2>&1 &&
+        head -c $((160 * 2601)) "$tmp/c-full.dat" >"$tmp/c.dat" &&
         head -c $((160 * 1200)) "$tmp/c.dat" >"$tmp/c-head.dat" ||
         { fail "sync: keel-chaingen"; return 0; }
     hub_start || { fail "sync: the hub did not start"; return 0; }
@@ -66,10 +67,27 @@ sync_tests() {
     else
         fail "sync: synced chain differs"
     fi
+    # following: the served chain grows; b polls (every 2 s here) and
+    # takes the new trailers
+    q b "net config set sync_poll_s 2" >/dev/null
+    q c "net config set sync_poll_s 0" >/dev/null
+    q a "chain import $tmp/c-full.dat" >/dev/null
+    for ((i = 0; i < 60; i++)); do
+        q b "chain info" | grep -q '^tip: *2800 ' && break
+        sleep 0.5
+    done
+    if q b "chain info" | grep -q '^tip: *2800 ' &&
+        q b "sync status" | grep -q '^last: *synced to tip 2800 (200 trailers new)'; then
+        ok "sync: a node that has synced follows: it polls and appends what the served chain grew by"
+    else
+        fail "sync: follow" "$(q b 'sync status' | tr '\n' ' ')"
+    fi
+    q b "net config set sync_poll_s 0" >/dev/null
     # --- liars beside two honest peers -------------------------------------
     # Each liar is a sim node playing one lie (KEEL_SIM_SYNC_FILE and
     # KEEL_SIM_SYNC_LIE, sim board only): w claims a weight it cannot
-    # have for the honest chain; p1..p3 (a sybil group) advertise a
+    # have for the chain's first 2,600 (a and h2 are honest: a serves
+    # 2,800 by now); p1..p3 (a sybil group) advertise a
     # heavier fork whose proof segment fails proof of work; t serves a
     # heavier fork whose tfile is broken below its proof segment; r sends
     # bad CRCs; z stalls; o answers with more than asked; h with less.
@@ -102,8 +120,8 @@ sync_tests() {
     v=$(q v "sync peers")
     printf '%s\n' "$v" >"$tmp/v.peers"
     q v "chain export $tmp/v.dat" >/dev/null
-    if cmp -s "$tmp/v.dat" "$tmp/c.dat" &&
-        q v "sync status" | grep -q '^last: *in sync: tip 2600'; then
+    if cmp -s "$tmp/v.dat" "$tmp/c-full.dat" &&
+        q v "sync status" | grep -q '^last: *synced to tip 2800'; then
         ok "sync: beside eight liars (a weight claim, a sybil group with no proof of work, a broken tfile, bad CRCs, a stall, too much, too little) the node reaches the honest tip"
     else
         fail "sync: liars" "$(q v 'sync status' | tr '\n' ' ')"
@@ -141,6 +159,22 @@ sync_tests() {
         { fail "sync: f did not start"; net_cleanup; return 0; }
     q f "net config set sync_port 2095" >/dev/null
     q v "sync seeds add 10.78.0.40" >/dev/null
+    q v "net config set sync_poll_s 0" >/dev/null
+    # deeper than the limit: refused and reported, not remembered
+    q v "net config set sync_fork_max 100" >/dev/null
+    q v "sync now" >/dev/null
+    for ((i = 0; i < 120; i++)); do
+        q v "sync status" | grep -q '^state: *idle' && break
+        sleep 0.5
+    done
+    if q v "sync peers" | grep -q '^10.78.0.40:2095 .* fork_below_tip' &&
+        q v "chain info" | grep -q '^tip: *2800 ' &&
+        grep -q 'forks deeper than 100 below' "$tmp/v.err"; then
+        ok "sync: a heavier fork deeper than sync_fork_max is refused and reported, the stored chain kept"
+    else
+        fail "sync: fork limit" "$(q v 'sync peers' | grep 10.78.0.40)"
+    fi
+    q v "net config set sync_fork_max 10000" >/dev/null
     q v "sync now" >/dev/null
     for ((i = 0; i < 120; i++)); do
         q v "sync status" | grep -q '^state: *idle' && break

@@ -252,6 +252,7 @@ sync_init(struct sync *s, struct chain *c, struct store *st)
     s->c = c;
     s->st = st;
     s->chosen = -1;
+    s->fork_max = SYNC_FORK_MAX;
     if (st != NULL) {
         seeds_load(s);
         guard_load(s);
@@ -268,13 +269,15 @@ sync_init(struct sync *s, struct chain *c, struct store *st)
  * sync.bad (FORMAT.md), so a reboot does not reset what the node
  * learned: a remembered peer is not asked, a remembered chain is not
  * fetched.  Bounded (SYNC_BAD_MAX; when full the entry that expires
- * first goes).  Timeouts and refused connections are not remembered:
- * they are not lies. */
+ * first goes).  Timeouts, refused connections and forks past the limit
+ * are not remembered: they are not lies. */
 
 static int
 is_lie(enum sync_reason r)
 {
-    return r != SYNC_R_NONE && r != SYNC_R_TIMEOUT && r != SYNC_R_CONNECT;
+    /* a fork past sync_fork_max is this node's limit, not a lie */
+    return r != SYNC_R_NONE && r != SYNC_R_TIMEOUT && r != SYNC_R_CONNECT &&
+           r != SYNC_R_FORK && r != SYNC_R_REMEMBERED;
 }
 
 static int64_t
@@ -1329,7 +1332,7 @@ dl_begin(struct sync *s)
         tip = s->target;
     s->dl_phase = 0;
     s->fork_hi = tip + 1; /* nothing known to differ yet */
-    s->fork_lo = tip > c->base + SYNC_FORK_MAX ? tip - SYNC_FORK_MAX : c->base;
+    s->fork_lo = tip > c->base + s->fork_max ? tip - s->fork_max : c->base;
     s->probe_lo_known = 0;
     if (ask_range(s, tip, 1) != 0)
         drop_chain(s, SYNC_R_NONE);
@@ -1450,6 +1453,11 @@ dl_outcome(struct sync *s)
             s->probe_lo_known = 1;
         } else if (b == s->fork_lo) {
             s->refused[SYNC_R_FORK]++;
+            klog(KLOG_WARN,
+                 "sync: the chain of tip %" PRIu64 " forks deeper than %u "
+                 "below this node's tip (sync_fork_max), or from its base: "
+                 "not followed",
+                 s->target, (unsigned)s->fork_max);
             drop_chain(s, SYNC_R_FORK); /* deeper than the limit, or
                                            another chain */
             return;
@@ -1488,14 +1496,21 @@ sync_start(struct sync *s)
     s->why[0] = '\0';
     s->state = SYNC_SCAN;
     s->t_start = hal_clock_ms();
+    s->runs++;
     scan_next(s);
     return 0;
 }
 
 void
-sync_tick(struct sync *s, int up, uint16_t port)
+sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
+          uint32_t fork_max)
 {
+    s->fork_max = fork_max > 0 ? fork_max : SYNC_FORK_MAX;
     serve_tick(s, up ? port : 0);
+    /* following: poll again once a sync has run */
+    if (up && s->state == SYNC_IDLE && s->runs > 0 && poll_s > 0 &&
+        s->nseeds > 0 && hal_clock_ms() - s->t_end >= poll_s * 1000ull)
+        (void)sync_start(s);
     client_timeouts(s);
     if (!s->pending)
         return;

@@ -43,7 +43,7 @@
 #define SYNC_SERVE_MAX 4
 #define SYNC_PROOF 54       /* trailers of a proof segment (Mochimo's NTFTX) */
 #define SYNC_RANGE 1000     /* trailers per TF range */
-#define SYNC_FORK_MAX 10000 /* deepest fork followed, in trailers */
+#define SYNC_FORK_MAX 10000 /* deepest fork followed (sync_fork_max) */
 #define SYNC_HELLO_MS 1000
 #define SYNC_REQ_MS 3000
 #define SYNC_CONNECT_MS 3000
@@ -198,13 +198,18 @@ struct sync {
     uint64_t served_bytes, serve_busy, trailers_fetched, bytes_fetched;
     uint64_t syncs_ok, syncs_failed;
     uint64_t proof_ms, proof_checks; /* time checking proof segments */
+    uint32_t fork_max;               /* setting sync_fork_max */
+    uint64_t runs;                   /* syncs started */
 };
 
 /* Attach to the chain and the store (seeds); called once. */
 void sync_init(struct sync *s, struct chain *c, struct store *st);
 /* Keep the listener on port (0: off) and run timeouts and the state
- * machine; called from the event loop.  up: the network is up. */
-void sync_tick(struct sync *s, int up, uint16_t port);
+ * machine; called from the event loop.  up: the network is up.  Once a
+ * sync has run, another starts every poll_s seconds (0: never): the
+ * node follows the chain.  fork_max: the deepest fork followed. */
+void sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
+               uint32_t fork_max);
 /* Start a sync now (scan the seeds); -EBUSY when one runs, -ENOENT
  * without seeds. */
 int sync_start(struct sync *s);
