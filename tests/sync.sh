@@ -8,6 +8,16 @@
 # work), then downloads in TF ranges to the same tip.  A seed that is
 # not there is refused with a reason; the served counters add up.
 
+# sync_wait NODE: until its sync is idle again (at most 60 s).
+sync_wait() {
+    local i
+    for ((i = 0; i < 120; i++)); do
+        q "$1" "sync status" | grep -q '^state: *idle' && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
 sync_tests() {
     local KEEL=build/$BOARD-$HOST_ARCH/keel WIRE=build/tools/keel-wire
     local cg=build/tools/keel-chaingen v i tipa
@@ -37,11 +47,8 @@ sync_tests() {
     q c "sync seeds add 10.78.0.1:2095" >/dev/null
     q b "sync now" >/dev/null
     q c "sync now" >/dev/null
-    for ((i = 0; i < 120; i++)); do
-        q b "sync status" | grep -q '^state: *idle' &&
-            q c "sync status" | grep -q '^state: *idle' && break
-        sleep 0.5
-    done
+    sync_wait b
+    sync_wait c
     v=$(q b "sync status")
     if [ -n "$tipa" ] && [ "$tipa" = 2600 ] &&
         grep -q "^last: *synced to tip 2600 (2601 trailers new)" <<<"$v" &&
@@ -113,10 +120,7 @@ sync_tests() {
         q v "sync seeds add 10.78.0.$ip" >/dev/null
     done
     q v "sync now" >/dev/null
-    for ((i = 0; i < 120; i++)); do
-        q v "sync status" | grep -q '^state: *idle' && break
-        sleep 0.5
-    done
+    sync_wait v
     v=$(q v "sync peers")
     printf '%s\n' "$v" >"$tmp/v.peers"
     q v "chain export $tmp/v.dat" >/dev/null
@@ -163,10 +167,7 @@ sync_tests() {
     # deeper than the limit: refused and reported, not remembered
     q v "net config set sync_fork_max 100" >/dev/null
     q v "sync now" >/dev/null
-    for ((i = 0; i < 120; i++)); do
-        q v "sync status" | grep -q '^state: *idle' && break
-        sleep 0.5
-    done
+    sync_wait v
     if q v "sync peers" | grep -q '^10.78.0.40:2095 .* fork_below_tip' &&
         q v "chain info" | grep -q '^tip: *2800 ' &&
         grep -q 'forks deeper than 100 below' "$tmp/v.err"; then
@@ -176,10 +177,7 @@ sync_tests() {
     fi
     q v "net config set sync_fork_max 10000" >/dev/null
     q v "sync now" >/dev/null
-    for ((i = 0; i < 120; i++)); do
-        q v "sync status" | grep -q '^state: *idle' && break
-        sleep 0.5
-    done
+    sync_wait v
     q v "chain export $tmp/v2.dat" >/dev/null
     v=$(q v "sync status")
     if cmp -s "$tmp/v2.dat" "$tmp/fork.dat" &&
@@ -192,10 +190,7 @@ sync_tests() {
     node_stop v
     node_start v "" || { fail "sync: v did not restart"; net_cleanup; return 0; }
     q v "sync now" >/dev/null
-    for ((i = 0; i < 120; i++)); do
-        q v "sync status" | grep -q '^state: *idle' && break
-        sleep 0.5
-    done
+    sync_wait v
     v=$(q v "sync peers")
     local n_rem
     n_rem=$(grep -c ' remembered:[a-z_]*  0 bytes$' <<<"$v")

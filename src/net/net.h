@@ -206,6 +206,12 @@ void net_poll(struct net *n);
 /* Milliseconds until net_poll() is next due, at most max_ms. */
 int net_next_timeout(int max_ms);
 
+/* A plain or TLS pcb: its callbacks cleared (nothing of ours is
+ * called again), and closed (aborted when lwIP cannot close it now). */
+struct altcp_pcb;
+void net_pcb_detach(struct altcp_pcb *pcb);
+void net_pcb_close(struct altcp_pcb *pcb);
+
 /* Settings. */
 const char *net_setting_name(int s);
 int net_setting_set(struct net *n, const char *name, const char *value,

@@ -19,6 +19,7 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
+#include "net/net.h"
 #include "sync/sync.h"
 
 void
@@ -455,13 +456,7 @@ served_end(struct sync_served *v)
     if (p == NULL)
         return;
     v->pcb = NULL;
-    altcp_arg(p, NULL);
-    altcp_recv(p, NULL);
-    altcp_sent(p, NULL);
-    altcp_err(p, NULL);
-    altcp_poll(p, NULL, 0);
-    if (altcp_close(p) != ERR_OK)
-        altcp_abort(p);
+    net_pcb_close(p);
 }
 
 static int
@@ -824,12 +819,7 @@ client_close(struct sync *s)
     if (p == NULL)
         return;
     s->pcb = NULL;
-    altcp_arg(p, NULL);
-    altcp_recv(p, NULL);
-    altcp_sent(p, NULL);
-    altcp_err(p, NULL);
-    if (altcp_close(p) != ERR_OK)
-        altcp_abort(p);
+    net_pcb_close(p);
 }
 
 /* The request ended: ok, or failed with reason r. */
