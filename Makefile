@@ -50,7 +50,7 @@ CRYPTO_SRCS := src/lib/hex.c src/crypto/sha256.c src/crypto/sha256_k.c \
 # What the code above needs from the HAL in host programs (unit tests,
 # fuzzers, benchmarks, tools): entropy and start-up parameters.
 HOST_HAL := hal/posix/rng.c hal/posix/param.c
-HASH_SRCS := src/crypto/keccak.c src/crypto/hashes.c
+HASH_SRCS := src/crypto/keccak.c src/crypto/md2.c src/crypto/hashes.c
 CHAIN_SRCS := src/chain/trailer.c src/chain/trigg.c src/chain/peach.c \
 	src/chain/chain.c $(HASH_SRCS)
 # keel-boot: stage 1.  It links BearSSL only (through src/crypto/).
@@ -329,7 +329,7 @@ $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_bundle,fuzz,$(FUZZ_BUNDLE_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_chain_import,fuzz,$(FUZZ_CHAIN_SRCS),\
-	-lmbedtls -lbearssl -lb2))
+	-lbearssl -lb2))
 $(eval $(call program,$(UT_OUT)/fuzz_identity,fuzz,$(FUZZ_ID_SRCS),-lbearssl))
 $(eval $(call program,$(UT_OUT)/fuzz_kar,fuzz,$(FUZZ_KAR_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
@@ -387,9 +387,9 @@ MKSEED_CHAIN_SRCS := tests/fuzz/mkseed_chain.c src/chain/gen.c \
 	$(CHAIN_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/posix/clock.c $(HOST_HAL)
 $(eval $(call program,$(UT_OUT)/fuzz_chain_mount,fuzz,\
-	$(FUZZ_CHAIN_MOUNT_SRCS),-lmbedtls -lbearssl -lb2))
+	$(FUZZ_CHAIN_MOUNT_SRCS),-lbearssl -lb2))
 $(eval $(call program,$(UT_OUT)/mkseed_chain,host,$(MKSEED_CHAIN_SRCS),\
-	-lmbedtls -lbearssl -lb2))
+	-lbearssl -lb2))
 build/fuzz/chain-mount-corpus/seed: $(UT_OUT)/mkseed_chain
 	@mkdir -p $(dir $@)
 	$(Q)$< $@
@@ -416,7 +416,7 @@ $(eval $(call program,build/bench/crypto_bench,bench,$(BENCH_CRYPTO_SRCS),\
 $(eval $(call program,build/bench/update_bench,bench,$(BENCH_UPDATE_SRCS),\
 	-lbearssl))
 $(eval $(call program,build/bench/chain_bench,bench,$(BENCH_CHAIN_SRCS),\
-	-lmbedtls -lbearssl -lb2))
+	-lbearssl -lb2))
 # The network figures run keel nodes on a simwire hub, and openssl on
 # 127.0.0.1 beside them (tests/bench/net.sh).
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
@@ -470,7 +470,7 @@ $(eval $(call program,build/tools/damage-points,host,$(DAMAGE_POINTS_SRCS),))
 CHAINGEN_SRCS := src/tools/keel-chaingen.c src/chain/gen.c $(CHAIN_SRCS) \
 	$(CRYPTO_SRCS) $(STORE_SRCS) $(HOST_HAL) hal/posix/clock.c
 $(eval $(call program,build/tools/keel-chaingen,host,$(CHAINGEN_SRCS),\
-	-lmbedtls -lbearssl -lb2))
+	-lbearssl -lb2))
 
 # simwire's hub: nodes' simwire ports meet on it (docs/NET.md).
 $(eval $(call program,build/tools/keel-wire,host,src/tools/keel-wire.c,))
