@@ -178,7 +178,8 @@ UT_SRCS_update := tests/unit/test_update.c $(UPDATE_SRCS) src/boot/choose.c \
 	hal/posix/clock.c
 UT_SRCS_boot := tests/unit/test_boot.c src/update/archive.c hal/linux/os.c \
 	hal/posix/io.c
-UT_SRCS_chain := tests/unit/test_chain.c $(CHAIN_SRCS) $(CRYPTO_SRCS) \
+UT_SRCS_chain := tests/unit/test_chain.c tests/unit/peach_ref.c \
+	$(CHAIN_SRCS) $(CRYPTO_SRCS) \
 	src/chain/gen.c $(STORE_SRCS) hal/sim/flash_sim.c $(HOST_HAL) \
 	hal/posix/clock.c
 UT_SRCS_blk := tests/unit/test_blk.c hal/linux/blk.c $(STORE_SRCS) \
