@@ -217,7 +217,7 @@ holes_after(struct clog *l, uint32_t bad, uint32_t last, uint32_t *index)
 int
 clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
 {
-    uint32_t last, max_seq, slot, p_index = 0, p_slot = 0, p_count = 0;
+    uint32_t last, prev, max_seq, slot, p_index = 0, p_slot = 0, p_count = 0;
     uint8_t *b = l->buf;
     int rc, pending = 0, stopped = 0, garbage = 0;
 
@@ -295,6 +295,7 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
         stopped = 0;
         if (seq > max_seq)
             max_seq = seq;
+        prev = last;
         last = seq;
         if (t == T_TRUNC) {
             pending = 0;
@@ -303,8 +304,12 @@ clog_mount(struct clog *l, const struct hal_flash *f, struct store *st)
                 runs_cut(l, l->end);
             }
         } else {
+            /* A batch's slots follow each other in index, slot and
+             * write sequence: a slot written after a mount right behind
+             * a torn batch's last one (at the next erase block's start)
+             * may continue the first two, never the third. */
             if (!pending || index != p_index + p_count ||
-                slot != (p_slot + p_count) % l->nslots) {
+                slot != (p_slot + p_count) % l->nslots || seq != prev + 1) {
                 pending = 1; /* a new batch starts here */
                 p_index = index;
                 p_slot = slot;

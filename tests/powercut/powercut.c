@@ -64,6 +64,7 @@ enum op_kind {
     OP_CTL,
     OP_KV_DAMAGE_OLD, /* OP_KV of one key, then its superseded record damaged */
     OP_SCRUB,
+    OP_BATCH, /* a batch in pieces (clog_batch_*) from index on */
 };
 
 struct op {
@@ -72,8 +73,9 @@ struct op {
     int key[STORE_GROUP_MAX];  /* OP_KV: key numbers */
     int vlen[STORE_GROUP_MAX]; /* -1: delete */
     uint32_t seed;
-    uint32_t index; /* OP_TRUNC, OP_TRIM */
-    uint16_t gen;   /* OP_APPEND */
+    uint32_t index; /* OP_TRUNC, OP_TRIM, OP_BATCH */
+    uint16_t gen;   /* OP_APPEND, OP_BATCH */
+    int pieces;     /* OP_BATCH: n records in this many pieces */
 };
 
 static struct rig rig;
@@ -138,6 +140,11 @@ model_apply(struct model *m, const struct op *o)
         break;
     case OP_TRUNC:
         m->end = o->index;
+        break;
+    case OP_BATCH:
+        for (int i = 0; i < o->n; i++)
+            m->gen[o->index + (uint32_t)i] = o->gen;
+        m->end = o->index + (uint32_t)o->n;
         break;
     case OP_TRIM:
         m->first = o->index;
@@ -209,6 +216,23 @@ dev_apply(const struct op *o)
         return clog_append(&rig.log, recs, (uint32_t)o->n);
     case OP_TRUNC:
         return clog_truncate(&rig.log, o->index);
+    case OP_BATCH: {
+        /* pieces of uneven sizes */
+        uint32_t s = o->seed, done = 0;
+        int rc;
+
+        for (int i = 0; i < o->n; i++)
+            record(recs + (size_t)i * CLOG_REC, o->index + (uint32_t)i, o->gen);
+        rc = clog_batch_begin(&rig.log, o->index, (uint32_t)o->n);
+        for (int k = 0; rc == 0 && done < (uint32_t)o->n; k++) {
+            uint32_t left = (uint32_t)o->n - done;
+            uint32_t n = k + 1 == o->pieces ? left : 1 + rnd(&s) % left;
+
+            rc = clog_batch_put(&rig.log, recs + (size_t)done * CLOG_REC, n);
+            done += n;
+        }
+        return rc;
+    }
     case OP_TRIM:
         return clog_trim(&rig.log, o->index);
     case OP_CTL: {
@@ -315,6 +339,38 @@ gen_log_trunc(int step, const struct model *m, struct op *o)
     return 1;
 }
 
+/* Appends of 1..30 records, and every fifth step a batch in pieces that
+ * replaces the tail from up to 20 records back (a reorg), 2..120
+ * records long; trims keep the ring from filling. */
+static int
+gen_log_batch(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 48271u + 11;
+    uint32_t r = rnd(&s) % 10;
+
+    if (step >= 160)
+        return 0;
+    if (r < 2) {
+        uint32_t back = rnd(&s) % 21;
+
+        if (back > m->end - m->first)
+            back = m->end - m->first;
+        *o = (struct op){.kind = OP_BATCH,
+                         .index = m->end - back,
+                         .n = 2 + (int)(rnd(&s) % 119),
+                         .pieces = 1 + (int)(rnd(&s) % 4),
+                         .seed = s,
+                         .gen = (uint16_t)(step + 1)};
+    } else if (r == 2 && m->end > m->first + 300) {
+        *o = (struct op){.kind = OP_TRIM, .index = m->end - 300};
+    } else {
+        *o = (struct op){.kind = OP_APPEND,
+                         .n = 1 + (int)(rnd(&s) % 30),
+                         .gen = (uint16_t)(step + 1)};
+    }
+    return 1;
+}
+
 static int
 gen_ctl(int step, const struct model *m, struct op *o)
 {
@@ -357,6 +413,7 @@ static const struct {
     {"kv-group-commit", gen_kv_group},
     {"log-append-1-54-1000", gen_log_append},
     {"log-truncate-reappend-trim", gen_log_trunc},
+    {"log-batch-pieces", gen_log_batch},
     {"ctl-update", gen_ctl},
     {"kv-damage-scrub", gen_kv_scrub},
 };
