@@ -403,8 +403,8 @@ $(eval $(call program,$(UT_OUT)/mkseed_chain,host,$(MKSEED_CHAIN_SRCS),\
 	-lbearssl -lb2))
 build/fuzz/chain-mount-corpus/seed: $(UT_OUT)/mkseed_chain
 	@mkdir -p $(dir $@)
-	$(Q)$< $@
-$(eval $(call fuzz_run,chain-mount,$(UT_OUT)/fuzz_chain_mount,147456,\
+	$(Q)$< $@ $(dir $@)seed-nand
+$(eval $(call fuzz_run,chain-mount,$(UT_OUT)/fuzz_chain_mount,163841,\
 	$(MAKE) --no-print-directory build/fuzz/chain-mount-corpus/seed))
 
 BENCH_SRCS := tests/bench/store_bench.c $(STORE_SRCS) hal/sim/flash_sim.c \

@@ -926,19 +926,12 @@ test_chain_full(void)
 static void
 damage_record(uint32_t index)
 {
-    for (uint32_t i = lg.nruns; i-- > 0;) {
-        const struct clog_run *r = &lg.runs[i];
+    uint64_t off;
 
-        if (index >= r->index && index < r->index + r->count) {
-            uint32_t slot = (r->slot + (index - r->index)) % lg.nslots;
-            uint64_t off = (uint64_t)(slot / lg.per_seg) * plog.erase_size +
-                           (uint64_t)(slot % lg.per_seg) * lg.slot_size;
-
-            sim_flash_corrupt(&dev, plog.base + off + 40, 0x08);
-            return;
-        }
-    }
-    UT_CHECK(!"record not stored");
+    if (clog_locate(&lg, index, &off) == 0)
+        sim_flash_corrupt(&dev, plog.base + off + 40, 0x08);
+    else
+        UT_CHECK(!"record not stored");
 }
 
 static int
