@@ -126,9 +126,10 @@ fuzz_smoke fuzz_identity 3000 1024 "$tmp/idrec" "from the golden record"
 bash tests/fuzz/bundleseeds.sh "$tmp/bundles"
 fuzz_smoke fuzz_bundle 50000 70000 "$tmp/bundles" "from the golden vectors"
 mkdir -p "$tmp/chain-mount"
-cp build/fuzz/chain-mount-corpus/seed "$tmp/chain-mount/" 2>/dev/null
-fuzz_smoke fuzz_chain_mount 2000 147456 "$tmp/chain-mount" \
-    "from a stored chain"
+cp build/fuzz/chain-mount-corpus/seed build/fuzz/chain-mount-corpus/seed-nand \
+    "$tmp/chain-mount/" 2>/dev/null
+fuzz_smoke fuzz_chain_mount 2000 163841 "$tmp/chain-mount" \
+    "from a stored chain, on NOR and packed on NAND"
 mkdir -p "$tmp/ymodem-seeds"
 build/test/mkseed_ymodem "$tmp/ymodem-seeds" >/dev/null 2>&1
 fuzz_smoke fuzz_ymodem 50000 8192 "$tmp/ymodem-seeds" \

@@ -25,103 +25,177 @@ _Static_assert(sizeof(float) == 4, "binary32 float");
 #define MAP_M1 0xfffffu
 
 /* Float operations on len bytes (4 at a time); with txf the data are
- * changed in place.  Returns the running op code. */
+ * changed in place.  Returns the running op code.
+ *
+ * Which operation applies to a float depends on op, and op on the bytes
+ * of the result before: a branch on it mispredicts about every other
+ * float.  So the four results are computed from the data alone, off
+ * that chain, and op only picks one.  One exception keeps it fast: a
+ * division whose result may be subnormal costs a microcode assist on
+ * x86 (about 150 cycles), so when f is small enough for that (or
+ * subnormal itself) the division is done only if it is the one picked.
+ * Either way every result is the IEEE operation the reference does. */
 static uint32_t
 dflops(uint8_t *data, size_t len, uint32_t index, int txf)
 {
-    uint32_t op = 0;
+    const float fi = (float)index;
+    uint32_t op = 0, fib;
 
+    memcpy(&fib, &fi, 4);
     for (size_t i = 0; i < len; i += 4) {
-        uint8_t *bp = data + i, res[4];
+        uint8_t *bp = data + i;
         unsigned shift = (unsigned)(((bp[0] & 7) + 1) << 1);
         int32_t operand;
-        float f, v;
+        uint32_t fb, fdb, x, k, small, b, rb[4];
+        float f, fd, v, r[4];
 
-        memcpy(&f, bp, 4);
+        memcpy(&fb, bp, 4);
         op += bp[(0x26C34u >> shift) & 3];
         operand = bp[(0x14198u >> shift) & 3];
         if (bp[(0x3D6ECu >> shift) & 3] & 1)
             operand = (int32_t)((uint32_t)operand ^ 0x80000000u);
         v = (float)operand;
-        if (isnan(f))
-            f = (float)index;
-        switch (op & 3) {
-        case 3:
-            f /= v;
-            break;
-        case 2:
-            f *= v;
-            break;
-        case 1:
-            f -= v;
-            break;
-        default:
-            f += v;
-            break;
+        if ((fb & 0x7fffffffu) > 0x7f800000u) /* NaN */
+            fb = fib;
+        memcpy(&f, &fb, 4);
+        /* |v| <= 2^31: f / v stays normal when f's exponent field is at
+         * least 32, or f is zero; otherwise divide 1.0 for now */
+        small = (fb & 0x7fffffffu) - 1u < (32u << 23) - 1u;
+        fdb = fb ^ ((fb ^ 0x3f800000u) & (0u - small));
+        memcpy(&fd, &fdb, 4);
+        r[0] = f + v;
+        r[1] = f - v;
+        r[2] = f * v;
+        r[3] = fd / v;
+        memcpy(rb, r, sizeof(rb));
+        k = op & 3;
+        x = rb[k];
+        if (small & (k + 1) >> 2) { /* the division was picked after all */
+            float q = f / v;
+
+            memcpy(&x, &q, 4);
         }
-        if (isnan(f))
-            f = (float)index;
-        memcpy(res, &f, 4);
+        if ((x & 0x7fffffffu) > 0x7f800000u)
+            x = fib;
         if (txf)
-            memcpy(bp, res, 4);
-        op += (uint32_t)res[0] + res[1] + res[2] + res[3];
+            memcpy(bp, &x, 4);
+        b = (x & 0x00ff00ffu) + (x >> 8 & 0x00ff00ffu);
+        op += (b & 0xffffu) + (b >> 16);
     }
     return op;
 }
 
-/* Byte transformations on len bytes (a multiple of 4). */
-static uint32_t
-dmemtx(uint8_t *bp, size_t len, uint32_t op)
+/* dmemtx works on whole 64-bit words, each byte a lane (SWAR), loaded
+ * little-endian so byte z of the data is always lane z % 8. */
+#define TXMAX GENLEN /* the longest data dmemtx is given */
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* lane-wise a + b and a - b, mod 256 */
+static uint64_t
+add8(uint64_t a, uint64_t b)
 {
+    return ((a & ~HIGH) + (b & ~HIGH)) ^ ((a ^ b) & HIGH);
+}
+
+static uint64_t
+sub8(uint64_t a, uint64_t b)
+{
+    return ((a | HIGH) - (b & ~HIGH)) ^ ((a ^ ~b) & HIGH);
+}
+
+/* 0xff in each lane where a < b (unsigned), else 0 */
+static uint64_t
+lt8(uint64_t a, uint64_t b)
+{
+    uint64_t m = ((~a & b) | ((~a | b) & sub8(a, b))) & HIGH;
+
+    return (m >> 7) * 0xff;
+}
+
+/* 0x20 in each lane that is 104, else 0: 104 ^ 0x20 is 72 */
+static uint64_t
+is104(uint64_t a)
+{
+    uint64_t y = a ^ (104 * ONES);
+
+    return (~(((y & ~HIGH) + ~HIGH) | y) & HIGH) >> 2;
+}
+
+/* Byte transformations on len bytes (a multiple of 4, at most TXMAX),
+ * eight rounds, each chosen by op. */
+static uint32_t
+dmemtx(uint8_t *data, size_t len, uint32_t op)
+{
+    /* the data, zero-padded to whole words, and the halves of case 6
+     * read past len by up to 7 bytes */
+    uint8_t bp[TXMAX + 16], tmp[TXMAX / 2];
     size_t half = len / 2;
 
+    memcpy(bp, data, len);
+    memset(bp + len, 0, sizeof(bp) - len);
     for (unsigned i = 0; i < ROUNDS; i++) {
+        uint64_t k = 0, carry = 0;
+
         op += bp[i & 31];
         switch (op & 7) {
         case 0: /* flip the first and last bit of every byte */
-            for (size_t z = 0; z < len; z++)
-                bp[z] ^= 0x81;
+            k = 0x81 * ONES;
             break;
         case 1: /* swap the halves */
-            for (size_t z = 0; z < half; z++) {
-                uint8_t t = bp[z];
-
-                bp[z] = bp[half + z];
-                bp[half + z] = t;
-            }
-            break;
+            memcpy(tmp, bp, half);
+            memmove(bp, bp + half, half);
+            memcpy(bp + half, tmp, half);
+            continue;
         case 2: /* complement */
-            for (size_t z = 0; z < len; z++)
-                bp[z] = (uint8_t)~bp[z];
+            k = ~0ull;
             break;
         case 3: /* +1, -1, +1, ... */
-            for (size_t z = 0; z < len; z++)
-                bp[z] = (uint8_t)(bp[z] + ((z & 1) ? -1 : 1));
+            k = 0xff01ff01ff01ff01ull;
             break;
-        case 4: /* +i, -i alternately (i is the round) */
-            for (size_t z = 0; z < len; z++)
-                bp[z] = (uint8_t)(bp[z] + ((z & 1) ? i : -i));
-            break;
-        case 5: /* 104 becomes 72 */
-            for (size_t z = 0; z < len; z++)
-                if (bp[z] == 104)
-                    bp[z] = 72;
+        case 4: /* -i, +i alternately (i is the round) */
+            k = 0x0001000100010001ull * ((-i & 0xffu) | (i & 0xffu) << 8);
             break;
         case 6: /* order each pair across the halves */
-            for (size_t z = 0; z < half; z++)
-                if (bp[z] > bp[half + z]) {
-                    uint8_t t = bp[z];
+            for (size_t o = 0; o < half; o += 8) {
+                uint64_t x = lib_le64(bp + o), y = lib_le64(bp + half + o);
+                uint64_t m = lt8(y, x), t;
 
-                    bp[z] = bp[half + z];
-                    bp[half + z] = t;
-                }
-            break;
-        case 7: /* running xor */
-            for (size_t z = 1; z < len; z++)
-                bp[z] ^= bp[z - 1];
-            break;
+                if (half - o < 8)
+                    m &= (1ull << 8 * (half - o)) - 1;
+                t = (x ^ y) & m;
+                lib_put64(bp + o, x ^ t);
+                lib_put64(bp + half + o, y ^ t);
+            }
+            continue;
+        }
+        for (size_t o = 0; o < len; o += 8) {
+            uint64_t w = lib_le64(bp + o);
+
+            switch (op & 7) {
+            case 0:
+            case 2:
+                w ^= k;
+                break;
+            case 3:
+            case 4:
+                w = add8(w, k);
+                break;
+            case 5: /* 104 becomes 72 */
+                w ^= is104(w);
+                break;
+            case 7: /* running xor: each byte ^= the one before */
+                w ^= w << 8;
+                w ^= w << 16;
+                w ^= w << 32;
+                w ^= carry;
+                carry = (w >> 56) * ONES;
+                break;
+            }
+            lib_put64(bp + o, w);
         }
     }
+    memcpy(data, bp, len);
     return op;
 }
 

@@ -5,8 +5,9 @@
  * peach_check() recomputes one proof: two haiku syntax checks, a SHA-256
  * of the trailer, nine 1 KiB tiles and eight jumps through "nighthash",
  * then the final SHA-256 F, which must start with difficulty[0] zero
- * bits.  It needs about 3 KiB of stack and no heap: the reference
- * node's 1 GiB map is a mining cache, not part of the proof.
+ * bits.  It needs about 3 KiB of stack and no heap (MD2 reads a 64 KiB
+ * static table, crypto/md2.c): the reference node's 1 GiB map is a
+ * mining cache, not part of the proof.
  *
  * Nighthash does IEEE-754 binary32 arithmetic on the data.  keel builds
  * with the default rounding (to nearest), no fast-math and no flush to

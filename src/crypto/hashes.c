@@ -2,7 +2,7 @@
  * crypto/hashes.c - the other hashes peach's nighthash needs, each from
  * the library that has it (docs/CHAIN.md says why):
  *   SHA-1 and MD5   BearSSL
- *   MD2             mbedTLS 2.28 (MBEDTLS_MD2_C in keel's config)
+ *   MD2             keel's own (md2.c): mbedTLS's runs at half its speed
  *   BLAKE2b         libb2's reference code (Debian's libb2 source)
  *   SHA3, Keccak    keel's own (keccak.c)
  * None of these decides trust on its own: they are steps of a proof of
@@ -11,7 +11,6 @@
 #include <errno.h>
 
 #include <bearssl_hash.h>
-#include <mbedtls/md2.h>
 
 #include "crypto/crypto.h"
 
@@ -37,12 +36,6 @@ crypto_md5(const void *data, size_t len, uint8_t out[16])
     br_md5_init(&c);
     br_md5_update(&c, data, len);
     br_md5_out(&c, out);
-}
-
-void
-crypto_md2(const void *data, size_t len, uint8_t out[16])
-{
-    (void)mbedtls_md2_ret(data, len, out);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "lib/le.h"
 
 static const uint64_t rc[24] = {
     0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808aull,
@@ -24,62 +25,83 @@ static const uint64_t rc[24] = {
     0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull,
 };
 
-/* rho and pi walked as one cycle over the 24 lanes other than (0,0):
- * lane pi_lane[i] receives the previous one rotated by rho_rot[i]
- * (FIPS 202 3.2.2 and 3.2.3, unrolled into their single cycle). */
-static const uint8_t pi_lane[24] = {10, 7,  11, 17, 18, 3,  5,  16,
-                                    8,  21, 24, 4,  15, 23, 19, 13,
-                                    12, 2,  20, 14, 22, 9,  6,  1};
-static const uint8_t rho_rot[24] = {1,  3,  6,  10, 15, 21, 28, 36,
-                                    45, 55, 2,  14, 27, 41, 56, 8,
-                                    25, 43, 62, 18, 39, 61, 20, 44};
-
 static uint64_t
 rol(uint64_t v, unsigned n)
 {
     return v << n | v >> (64 - n);
 }
 
+/* theta's column parity of column x, and chi on the row starting at y */
+#define THETA_C(x)                                                             \
+    c[x] = a[x] ^ a[(x) + 5] ^ a[(x) + 10] ^ a[(x) + 15] ^ a[(x) + 20]
+#define CHI_ROW(y)                                                             \
+    do {                                                                       \
+        a[(y) + 0] = b[(y) + 0] ^ (~b[(y) + 1] & b[(y) + 2]);                  \
+        a[(y) + 1] = b[(y) + 1] ^ (~b[(y) + 2] & b[(y) + 3]);                  \
+        a[(y) + 2] = b[(y) + 2] ^ (~b[(y) + 3] & b[(y) + 4]);                  \
+        a[(y) + 3] = b[(y) + 3] ^ (~b[(y) + 4] & b[(y) + 0]);                  \
+        a[(y) + 4] = b[(y) + 4] ^ (~b[(y) + 0] & b[(y) + 1]);                  \
+    } while (0)
+
+/* The state as lanes a[x + 5y].  Every index below is a constant, so the
+ * compiler keeps the lanes in registers or fixed stack slots (an index
+ * read from a table, as in a walk of rho and pi's cycle, kept them in
+ * memory and cost about twice the time, issue #18). */
 static void
-keccak_f(uint64_t a[25])
+keccak_f(uint64_t st[25])
 {
+    uint64_t a[25], b[25], c[5], d[5];
+
+    memcpy(a, st, sizeof(a));
     for (int r = 0; r < 24; r++) {
-        uint64_t c[5], t;
-
         /* theta */
-        for (int x = 0; x < 5; x++)
-            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-        for (int x = 0; x < 5; x++) {
-            uint64_t d = c[x == 0 ? 4 : x - 1] ^ rol(c[x == 4 ? 0 : x + 1], 1);
-
-            a[x] ^= d;
-            a[x + 5] ^= d;
-            a[x + 10] ^= d;
-            a[x + 15] ^= d;
-            a[x + 20] ^= d;
-        }
-        /* rho and pi */
-        t = a[1];
-        for (int i = 0; i < 24; i++) {
-            uint64_t next = a[pi_lane[i]];
-
-            a[pi_lane[i]] = rol(t, rho_rot[i]);
-            t = next;
-        }
+        THETA_C(0);
+        THETA_C(1);
+        THETA_C(2);
+        THETA_C(3);
+        THETA_C(4);
+        d[0] = c[4] ^ rol(c[1], 1);
+        d[1] = c[0] ^ rol(c[2], 1);
+        d[2] = c[1] ^ rol(c[3], 1);
+        d[3] = c[2] ^ rol(c[4], 1);
+        d[4] = c[3] ^ rol(c[0], 1);
+        /* rho and pi: B[y, 2x + 3y] = rot(A[x, y] ^ D[x], r[x, y]) with
+         * the offsets of FIPS 202 table 2 */
+        b[0] = a[0] ^ d[0];
+        b[1] = rol(a[6] ^ d[1], 44);
+        b[2] = rol(a[12] ^ d[2], 43);
+        b[3] = rol(a[18] ^ d[3], 21);
+        b[4] = rol(a[24] ^ d[4], 14);
+        b[5] = rol(a[3] ^ d[3], 28);
+        b[6] = rol(a[9] ^ d[4], 20);
+        b[7] = rol(a[10] ^ d[0], 3);
+        b[8] = rol(a[16] ^ d[1], 45);
+        b[9] = rol(a[22] ^ d[2], 61);
+        b[10] = rol(a[1] ^ d[1], 1);
+        b[11] = rol(a[7] ^ d[2], 6);
+        b[12] = rol(a[13] ^ d[3], 25);
+        b[13] = rol(a[19] ^ d[4], 8);
+        b[14] = rol(a[20] ^ d[0], 18);
+        b[15] = rol(a[4] ^ d[4], 27);
+        b[16] = rol(a[5] ^ d[0], 36);
+        b[17] = rol(a[11] ^ d[1], 10);
+        b[18] = rol(a[17] ^ d[2], 15);
+        b[19] = rol(a[23] ^ d[3], 56);
+        b[20] = rol(a[2] ^ d[2], 62);
+        b[21] = rol(a[8] ^ d[3], 55);
+        b[22] = rol(a[14] ^ d[4], 39);
+        b[23] = rol(a[15] ^ d[0], 41);
+        b[24] = rol(a[21] ^ d[1], 2);
         /* chi, a row at a time */
-        for (int y = 0; y < 25; y += 5) {
-            uint64_t r0 = a[y], r1 = a[y + 1], r2 = a[y + 2], r3 = a[y + 3],
-                     r4 = a[y + 4];
-
-            a[y] = r0 ^ (~r1 & r2);
-            a[y + 1] = r1 ^ (~r2 & r3);
-            a[y + 2] = r2 ^ (~r3 & r4);
-            a[y + 3] = r3 ^ (~r4 & r0);
-            a[y + 4] = r4 ^ (~r0 & r1);
-        }
+        CHI_ROW(0);
+        CHI_ROW(5);
+        CHI_ROW(10);
+        CHI_ROW(15);
+        CHI_ROW(20);
         /* iota */
         a[0] ^= rc[r];
     }
+    memcpy(st, a, sizeof(a));
 }
 
 static void
@@ -102,21 +124,16 @@ sponge256(const void *data, size_t len, uint8_t pad,
             block[n] ^= pad;
             block[RATE - 1] ^= 0x80;
         }
-        for (int i = 0; i < RATE / 8; i++) {
-            uint64_t lane = 0;
-
-            for (int j = 7; j >= 0; j--)
-                lane = lane << 8 | block[8 * i + j];
-            a[i] ^= lane;
-        }
+        for (int i = 0; i < RATE / 8; i++)
+            a[i] ^= lib_le64(block + 8 * i);
         keccak_f(a);
         if (n < RATE)
             break;
         p += n;
         len -= n;
     }
-    for (int i = 0; i < CRYPTO_SHA256_LEN; i++)
-        out[i] = (uint8_t)(a[i / 8] >> (8 * (i % 8)));
+    for (int i = 0; i < CRYPTO_SHA256_LEN / 8; i++)
+        lib_put64(out + 8 * i, a[i]);
 }
 
 void

@@ -198,8 +198,8 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                    ",\"end\":%" PRIu32 ",\"runs\":%" PRIu32
                    ",\"scanned_at_mount\":%" PRIu32 ",\"bad\":%" PRIu32 "},",
                    node->clog_rc == 0 ? "true" : "false", lsegs,
-                   node->clog_rc == 0 ? l->nslots : 0, l->first, l->end,
-                   l->nruns, l->scanned, l->bad);
+                   node->clog_rc == 0 ? l->npages * l->per_page : 0, l->first,
+                   l->end, l->nruns, l->scanned, l->bad);
         cmd_printf(ctx,
                    "\"bootctl\":{\"valid_copies\":%d,\"seq\":%" PRIu32
                    ",\"bad\":%" PRIu32 ",\"mirror_failed\":%" PRIu32 "}}\n",
@@ -229,8 +229,8 @@ h_stat(struct cmd_ctx *ctx, int argc, char **argv)
                    " slots; records %" PRIu32 "..%" PRIu32 " (%" PRIu32
                    "), %" PRIu32 " runs; mount read %" PRIu32 " slots; %" PRIu32
                    " bad\n",
-                   l->nsegs, l->nslots, l->first, l->end, l->end - l->first,
-                   l->nruns, l->scanned, l->bad);
+                   l->nsegs, l->npages * l->per_page, l->first, l->end,
+                   l->end - l->first, l->nruns, l->scanned, l->bad);
     else
         cmd_printf(ctx, "chain:   not mounted (%s)\n",
                    strerror(-node->clog_rc));

@@ -2,29 +2,37 @@
  * store/clog.h - the chain log: the tfile as fixed 160-byte records in
  * fixed slots on a flash partition.
  *
- * A slot is the record, a 16-byte trailer (magic, version, type, write
- * sequence, index, CRC-32C), padded to a program unit: 176 bytes on
- * 16-byte NOR, so an append programs 1.1 bytes per byte and erases one
- * block per 23 records.  Slots are written in order around the partition
+ * A slot is the record and a 16-byte trailer (magic, version, type,
+ * write sequence, index, CRC-32C): 176 bytes.  Slots live in pages: a
+ * page is a slot rounded up to the program unit (176 bytes on 16-byte
+ * NOR, so one slot a page and an append programs 1.1 bytes per byte), and
+ * where the program unit holds two slots or more (2 KiB NAND pages: 11;
+ * 512-byte disk sectors: 2) a batch of records is packed per_page to a
+ * page, each page still programmed once, whole.  A single record keeps
+ * a page of its own.  Pages are written in order around the partition
  * as a ring; every slot says "record[index] = this" (appends) or "the
  * log now ends at index" (truncation), and the last slot of a batch
  * carries an end mark: a batch counts only once its end mark verifies.
  *
- * A checkpoint (first and end index, the map of runs from index to slot,
+ * A checkpoint (first and end index, the map of runs from index to page,
  * where to resume) is kept in the record store under CLOG_CKPT_KEY every
  * CLOG_CKPT_EVERY slots and on every trim, so a mount reads only the
  * slots written since: mount time does not grow with the chain.
  *
  * After a mount, writing resumes at the next erase block (the rest of
- * the last one may hold a half-programmed slot) with a write sequence
+ * the last one may hold a half-programmed page) with a write sequence
  * CLOG_SEQ_GAP ahead, so a torn batch that reads valid later can never
  * be taken for a newer one.  The run map is bounded (CLOG_RUNS_MAX): each
- * mount and each truncation starts a run; trimming drops old runs.  A
- * full map or a full ring is -ENOSPC: trim the log.
+ * mount and each truncation starts a run, and so does a batch of another
+ * size than the packed batches before it (batches of one size, and
+ * single records, continue a run); trimming drops old runs.  Once three
+ * quarters of the map are in use, batches are written a record to a page,
+ * which continues a run of single records.  A full map or a full ring is
+ * -ENOSPC: trim the log.
  *
- * Memory: struct clog is caller-allocated, at most 6 KiB with the
- * defaults (the run map and one program buffer); no malloc.  Errors as
- * in store.h.
+ * Memory: struct clog is caller-allocated, at most 7 KiB with the defaults
+ * (the run map and one program buffer); no malloc.  Errors as in
+ * store.h.
  */
 #ifndef STORE_CLOG_H
 #define STORE_CLOG_H
@@ -41,18 +49,24 @@
 #define CLOG_BATCH_MAX 60000
 #define CLOG_SEQ_GAP 65536
 #define CLOG_CKPT_KEY "clog.ckpt"
-#define CLOG_BUF 4096 /* bytes programmed per call at most */
+#define CLOG_BUF 4096 /* bytes programmed per call at most; the largest page */
 
+/* Records [index, index + count) from page on, per to a page, written in
+ * batches of blen records, each batch from a fresh page (blen is per
+ * when batches fill their pages: then the pages simply follow). */
 struct clog_run {
-    uint32_t index, slot, count;
+    uint32_t index, page, count, per, blen;
 };
 
 struct clog {
     const struct hal_flash *f;
     struct store *st;
-    uint32_t slot_size, per_seg, nsegs, nslots;
+    uint32_t page_size; /* a slot rounded up to the program unit */
+    uint32_t per_page;  /* slots a page holds (1 where it holds one) */
+    uint32_t per_seg;   /* pages in an erase block */
+    uint32_t nsegs, npages;
     uint32_t first, end; /* records [first, end) are in the log */
-    uint32_t wslot;      /* next slot to program */
+    uint32_t wpage;      /* next page to program */
     uint32_t wseq;       /* next write sequence */
     int fresh;           /* skip to the next erase block first */
     uint32_t since_ckpt; /* slots written since the last checkpoint */
@@ -69,8 +83,11 @@ struct clog {
     uint32_t tail_torn;
     uint32_t ckpt_failed; /* checkpoint writes that failed (store full) */
     int batch_active;     /* a clog_batch_begin() is open */
-    uint32_t batch_index, batch_total, batch_done, batch_slot;
-    uint8_t buf[CLOG_BUF + CLOG_SLOT_RAW];
+    uint32_t batch_index, batch_total, batch_done, batch_per;
+    uint32_t batch_page, batch_pages; /* where it starts, pages written */
+    uint32_t queued; /* slots in buf not programmed yet (an open batch) */
+    uint8_t rbuf[CLOG_SLOT_RAW];
+    uint8_t buf[CLOG_BUF];
 };
 
 /* Mount the log on f with its checkpoint in st (mounted). */
@@ -96,8 +113,8 @@ int clog_batch_begin(struct clog *l, uint32_t index, uint32_t total);
 int clog_batch_put(struct clog *l, const uint8_t *recs, uint32_t n);
 void clog_batch_abort(struct clog *l);
 
-/* Slots that can be written before the oldest live record's erase block
- * (what a batch may take without a trim). */
+/* Records a batch may take without a trim: the pages before the oldest
+ * live record's erase block, packed as a batch would pack them. */
 uint32_t clog_room(const struct clog *l);
 
 /* Forget every record: the log is empty from index 0, by one checkpoint
@@ -117,5 +134,10 @@ int clog_trim(struct clog *l, uint32_t index);
 
 /* Write the checkpoint now. */
 int clog_checkpoint(struct clog *l);
+
+/* Where record index's slot is: its byte offset in the partition (for
+ * tools and tests that damage or list slots).  0, or -ENOENT when the
+ * run map has no such record. */
+int clog_locate(const struct clog *l, uint32_t index, uint64_t *off);
 
 #endif

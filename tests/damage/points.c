@@ -340,25 +340,30 @@ store_points(void)
 
 /* ---- the chain log ---------------------------------------------------- */
 
+/* A slot's position: page * per_page + its place in the page. */
 static int
 slot_of_index(uint32_t index, uint32_t *slot)
 {
-    for (uint32_t i = lg.nruns; i-- > 0;) {
-        const struct clog_run *r = &lg.runs[i];
+    uint32_t es = part[P_chain].erase_size, in;
+    uint64_t off;
 
-        if (index >= r->index && index < r->index + r->count) {
-            *slot = (r->slot + (index - r->index)) % lg.nslots;
-            return 0;
-        }
-    }
-    return -ENOENT;
+    if (clog_locate(&lg, index, &off) != 0)
+        return -ENOENT;
+    in = (uint32_t)(off % es);
+    *slot =
+        ((uint32_t)(off / es) * lg.per_seg + in / lg.page_size) * lg.per_page +
+        in % lg.page_size / CLOG_SLOT_RAW;
+    return 0;
 }
 
 static uint64_t
 slot_off(uint32_t slot)
 {
-    return (uint64_t)(slot / lg.per_seg) * part[P_chain].erase_size +
-           (uint64_t)(slot % lg.per_seg) * lg.slot_size;
+    uint32_t page = slot / lg.per_page;
+
+    return (uint64_t)(page / lg.per_seg) * part[P_chain].erase_size +
+           (uint64_t)(page % lg.per_seg) * lg.page_size +
+           (uint64_t)(slot % lg.per_page) * CLOG_SLOT_RAW;
 }
 
 static void
@@ -381,13 +386,13 @@ slot_points(uint32_t slot, const char *cls, const char *why)
 static void
 clog_points(void)
 {
-    uint8_t v[24 + CLOG_RUNS_MAX * 12], b[CLOG_SLOT_RAW];
+    uint8_t v[24 + CLOG_RUNS_MAX * 20], b[CLOG_SLOT_RAW];
     uint32_t slot, last = 0, resume = UINT32_MAX;
     int have_last = 0;
     int n = store_get(&st, CLOG_CKPT_KEY, v, sizeof(v));
 
     if (n >= 24)
-        resume = lib_le32(v + 12);
+        resume = lib_le32(v + 12) * lg.per_page; /* a page: its first slot */
     for (uint32_t i = lg.first; i < lg.end; i++) {
         char why[64];
 
@@ -410,7 +415,8 @@ clog_points(void)
     }
     if (have_last) {
         slot_points(last, "clog-new", "the newest");
-        slot_points((last + 1) % lg.nslots, "clog-new", "after the newest");
+        slot_points((last + 1) % (lg.npages * lg.per_page), "clog-new",
+                    "after the newest");
     }
     if (resume != UINT32_MAX && resume >= last + 1)
         slot_points(resume, "clog-ckpt", "resume slot");
@@ -509,7 +515,7 @@ written_extent(enum part p)
         uint32_t slot;
 
         if (lg.end > lg.first && slot_of_index(lg.end - 1, &slot) == 0)
-            return slot_off(slot) + lg.slot_size;
+            return slot_off(slot) + CLOG_SLOT_RAW;
         return 0;
     }
     case P_slot_a:

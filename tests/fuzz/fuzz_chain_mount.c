@@ -2,13 +2,15 @@
  * tests/fuzz/fuzz_chain_mount.c - libFuzzer target: mount a damaged
  * store + chain log and use the chain found there.
  *
- * The input is laid over a small device (fuzz_chain_mount.h: record
- * store, then chain log); the rest stays erased, and every program unit
- * that does not read erased counts as programmed, as when the sim board
- * opens an image file.  The seed (mkseed_chain) is a real chain of a
- * few hundred trailers stored as the node stores it, so mutations start
- * from valid sector headers, records, slots, a chain-log checkpoint and
- * a chain state.
+ * The input's first byte picks the device (fuzz_chain_mount.h: NOR, or
+ * NAND where the chain log packs slots to 2 KiB pages); the rest is laid
+ * over it (record store, then chain log), the remainder stays erased,
+ * and every program unit that does not read erased counts as
+ * programmed, as when the sim board opens an image file.  The seeds
+ * (mkseed_chain) are a real chain of a few hundred trailers stored as
+ * the node stores it, on each device, so mutations start from valid
+ * sector headers, records, slots (packed pages among them), a chain-log
+ * checkpoint and a chain state.
  *
  * Per input: mount the store and read every key; mount the chain log
  * and read every record it claims; open the chain and read every
@@ -29,29 +31,32 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct sim_flash dev;
-static struct hal_flash ps, pc;
+/* The two devices, opened once; the input picks one. */
+static struct sim_flash devs[2];
+static struct hal_flash pss[2], pcs[2];
+static struct hal_flash *ps, *pc;
 static struct store st;
 static struct clog lg;
 static struct chain ch;
 
-/* Lay data over the device; units that do not read erased are
- * programmed (touched), the rest may be programmed. */
+/* Lay data over device d; units that do not read erased are programmed
+ * (touched), the rest may be programmed. */
 static void
-load(const uint8_t *data, size_t size)
+load(struct sim_flash *d, const uint8_t *data, size_t size)
 {
-    size_t n = size < FCM_DEV_SIZE ? size : FCM_DEV_SIZE;
+    size_t dev_size = (size_t)d->geom.size, unit = d->geom.prog_size;
+    size_t n = size < dev_size ? size : dev_size;
 
-    memset(dev.map, 0xff, FCM_DEV_SIZE);
-    memcpy(dev.map, data, n);
-    memset(dev.touched, 0, FCM_DEV_SIZE / 16 / 8);
-    for (size_t u = 0; u < n / 16 + (n % 16 != 0); u++)
-        for (size_t i = u * 16; i < u * 16 + 16; i++)
-            if (dev.map[i] != 0xff) {
-                dev.touched[u / 8] |= (uint8_t)(1u << (u % 8));
+    memset(d->map, 0xff, dev_size);
+    memcpy(d->map, data, n);
+    memset(d->touched, 0, dev_size / unit / 8);
+    for (size_t u = 0; u < n / unit + (n % unit != 0); u++)
+        for (size_t i = u * unit; i < u * unit + unit && i < dev_size; i++)
+            if (d->map[i] != 0xff) {
+                d->touched[u / 8] |= (uint8_t)(1u << (u % 8));
                 break;
             }
-    sim_flash_power_on(&dev);
+    sim_flash_power_on(d);
 }
 
 /* Read every record the log claims (it never claims more than it has
@@ -61,7 +66,7 @@ read_log(void)
 {
     uint8_t rec[CLOG_REC];
 
-    if (lg.end - lg.first > lg.nslots)
+    if (lg.end - lg.first > lg.npages * lg.per_page)
         abort();
     for (uint32_t i = lg.first; i < lg.end; i++)
         (void)clog_read(&lg, i, rec);
@@ -72,7 +77,7 @@ read_chain(void)
 {
     uint8_t t[TRAILER_LEN];
 
-    if (ch.count > lg.nslots)
+    if (ch.count > (uint64_t)lg.npages * lg.per_page)
         abort();
     for (uint64_t b = ch.base; ch.count > 0 && b <= chain_tip_bnum(&ch); b++)
         (void)chain_read(&ch, b, t);
@@ -81,9 +86,9 @@ read_chain(void)
 static int
 mount_all(void)
 {
-    if (store_mount(&st, &ps) != 0)
+    if (store_mount(&st, ps) != 0)
         return -1;
-    if (clog_mount(&lg, &pc, &st) != 0)
+    if (clog_mount(&lg, pc, &st) != 0)
         return -1;
     read_log();
     if (chain_open(&ch, &lg, &st) != 0)
@@ -95,26 +100,40 @@ mount_all(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct sim_flash_geom g = {FCM_DEV_SIZE, FCM_ERASE, 16, 0xff};
+    static const struct sim_flash_geom g[2] = {
+        {FCM_DEV_SIZE, FCM_ERASE, 16, 0xff},
+        {FCM_NAND_DEV_SIZE, FCM_NAND_ERASE, FCM_NAND_PROG, 0xff},
+    };
+    static const uint32_t store_size[2] = {FCM_STORE_SIZE, FCM_NAND_STORE_SIZE};
+    static const uint32_t chain_size[2] = {FCM_CHAIN_SIZE, FCM_NAND_CHAIN_SIZE};
     static int opened;
     uint8_t buf[STORE_VAL_MAX];
     const char *key;
     size_t len;
+    int k;
 
     if (!opened) {
-        if (sim_flash_open_mem(&dev, &g) != 0)
-            return 0;
-        sim_flash_partition(&dev, &ps, "store", 0, FCM_STORE_SIZE);
-        sim_flash_partition(&dev, &pc, "chain", FCM_STORE_SIZE, FCM_CHAIN_SIZE);
+        for (k = 0; k < 2; k++) {
+            if (sim_flash_open_mem(&devs[k], &g[k]) != 0)
+                return 0;
+            sim_flash_partition(&devs[k], &pss[k], "store", 0, store_size[k]);
+            sim_flash_partition(&devs[k], &pcs[k], "chain", store_size[k],
+                                chain_size[k]);
+        }
         opened = 1;
     }
-    load(data, size);
-    if (store_mount(&st, &ps) != 0)
+    if (size == 0)
+        return 0;
+    k = data[0] & 1;
+    ps = &pss[k];
+    pc = &pcs[k];
+    load(&devs[k], data + 1, size - 1);
+    if (store_mount(&st, ps) != 0)
         return 0;
     for (unsigned i = 0; store_key_at(&st, i, &key, &len) == 0; i++)
         (void)store_get(&st, key, buf, sizeof(buf));
     (void)store_check(&st, NULL, NULL);
-    if (clog_mount(&lg, &pc, &st) != 0)
+    if (clog_mount(&lg, pc, &st) != 0)
         return 0;
     read_log();
     if (chain_open(&ch, &lg, &st) != 0)

@@ -7,7 +7,10 @@
  * store part-way, a reorg to a heavier fork (a truncation and a batch),
  * a trim (the chain state's base moves, a second checkpoint), and more
  * batches after it, so the mount replays slots after a checkpoint and
- * the chain state's snapshot matches.  Usage: mkseed_chain FILE
+ * the chain state's snapshot matches.  The NAND seed also appends a few
+ * single trailers, which keep a page each, after the packed batches.
+ * Each file starts with fuzz_chain_mount's selector byte.  Usage:
+ * mkseed_chain NOR_FILE NAND_FILE
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,61 +57,90 @@ extend(struct chain *c, const uint8_t *recs, uint32_t from, uint32_t to,
     return 0;
 }
 
-int
-main(int argc, char **argv)
+/* Store the seed chain on a device of geometry g (store, then chain
+ * log) and write selector, then the device's bytes, to path. */
+static int
+seed(const struct sim_flash_geom *g, uint32_t store_size, uint32_t chain_size,
+     uint8_t selector, const uint8_t *main_chain, uint32_t nm,
+     const uint8_t *fork, uint32_t nf, const char *path)
 {
-    static const struct sim_flash_geom g = {FCM_DEV_SIZE, FCM_ERASE, 16, 0xff};
-    static uint8_t main_chain[(CHAIN_SEED_BLOCKS + 1) * TRAILER_LEN];
-    static uint8_t fork[(CHAIN_SEED_BLOCKS + 1) * TRAILER_LEN];
     static struct sim_flash dev;
     static struct store st;
     static struct clog lg;
     static struct chain ch;
+    struct hal_flash ps, pc;
+    FILE *f;
+    int rc = 1;
+
+    if (sim_flash_open_mem(&dev, g) != 0)
+        return 2;
+    sim_flash_partition(&dev, &ps, "store", 0, store_size);
+    sim_flash_partition(&dev, &pc, "chain", store_size, chain_size);
+    if (store_mount(&st, &ps) != 0 || clog_mount(&lg, &pc, &st) != 0 ||
+        chain_open(&ch, &lg, &st) != 0)
+        goto out;
+    /* the main chain in batches of 40 (the network picked from its
+     * genesis, as chain_import does), a checkpoint half-way */
+    ch.pf = &chain_testnet;
+    if (extend(&ch, main_chain, 0, nm / 2, 40) != 0 ||
+        clog_checkpoint(&lg) != 0 ||
+        extend(&ch, main_chain, nm / 2, nm, 40) != 0)
+        goto out;
+    /* a heavier fork (difficulty 1 from CHAIN_SEED_BLOCKS - 100 on)
+     * replaces its tail: a truncation slot and a batch */
+    if (chain_truncate(&ch, CHAIN_SEED_BLOCKS - 100) != 0 ||
+        extend(&ch, fork, CHAIN_SEED_BLOCKS - 100, nf - 30, 50) != 0)
+        goto out;
+    /* a trim moves the base (a checkpoint), then more batches (and, on
+     * NAND, single trailers); the device is remounted once so a run
+     * starts after a gap */
+    if (chain_trim(&ch, 60) != 0 || store_mount(&st, &ps) != 0 ||
+        clog_mount(&lg, &pc, &st) != 0 || chain_open(&ch, &lg, &st) != 0 ||
+        extend(&ch, fork, nf - 30, nf - (selector ? 4 : 0), 10) != 0 ||
+        (selector && extend(&ch, fork, nf - 4, nf, 1) != 0))
+        goto out;
+    fprintf(stderr,
+            "mkseed_chain: %s: %u trailers stored, base %u, tip %u; log "
+            "%u..%u, %u runs\n",
+            path, (unsigned)ch.count, (unsigned)ch.base,
+            (unsigned)chain_tip_bnum(&ch), lg.first, lg.end, lg.nruns);
+    f = fopen(path, "wb");
+    if (f != NULL && fwrite(&selector, 1, 1, f) == 1 &&
+        fwrite(dev.map, 1, (size_t)g->size, f) == g->size && fclose(f) == 0)
+        rc = 0;
+out:
+    sim_flash_close(&dev);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct sim_flash_geom nor = {FCM_DEV_SIZE, FCM_ERASE, 16,
+                                              0xff};
+    static const struct sim_flash_geom nand = {
+        FCM_NAND_DEV_SIZE, FCM_NAND_ERASE, FCM_NAND_PROG, 0xff};
+    static uint8_t main_chain[(CHAIN_SEED_BLOCKS + 1) * TRAILER_LEN];
+    static uint8_t fork[(CHAIN_SEED_BLOCKS + 1) * TRAILER_LEN];
     struct chaingen gm = {CHAIN_SEED_BLOCKS - 40, 0, 7, 1, 0, 0, 0, 0, 0};
     struct chaingen gf = {
         CHAIN_SEED_BLOCKS, 0, 7, 1, CHAIN_SEED_BLOCKS - 100, 1, 17, 0, 0};
     struct mint mm = {main_chain, 0, CHAIN_SEED_BLOCKS + 1};
     struct mint mf = {fork, 0, CHAIN_SEED_BLOCKS + 1};
-    struct hal_flash ps, pc;
-    FILE *f;
 
-    if (argc != 2 || sim_flash_open_mem(&dev, &g) != 0)
+    if (argc != 3)
         return 2;
     if (chaingen_run(&gm, collect, &mm) != 0 ||
         chaingen_run(&gf, collect, &mf) != 0) {
         fprintf(stderr, "mkseed_chain: minting failed\n");
         return 1;
     }
-    sim_flash_partition(&dev, &ps, "store", 0, FCM_STORE_SIZE);
-    sim_flash_partition(&dev, &pc, "chain", FCM_STORE_SIZE, FCM_CHAIN_SIZE);
-    if (store_mount(&st, &ps) != 0 || clog_mount(&lg, &pc, &st) != 0 ||
-        chain_open(&ch, &lg, &st) != 0)
+    if (seed(&nor, FCM_STORE_SIZE, FCM_CHAIN_SIZE, 0, main_chain, mm.n, fork,
+             mf.n, argv[1]) != 0 ||
+        seed(&nand, FCM_NAND_STORE_SIZE, FCM_NAND_CHAIN_SIZE, 1, main_chain,
+             mm.n, fork, mf.n, argv[2]) != 0) {
+        fprintf(stderr, "mkseed_chain: storing the chain failed\n");
         return 1;
-    /* the main chain in batches of 40 (the network picked from its
-     * genesis, as chain_import does), a checkpoint half-way */
-    ch.pf = &chain_testnet;
-    if (extend(&ch, main_chain, 0, mm.n / 2, 40) != 0 ||
-        clog_checkpoint(&lg) != 0 ||
-        extend(&ch, main_chain, mm.n / 2, mm.n, 40) != 0)
-        return 1;
-    /* a heavier fork (difficulty 1 from CHAIN_SEED_BLOCKS - 100 on)
-     * replaces its tail: a truncation slot and a batch */
-    if (chain_truncate(&ch, CHAIN_SEED_BLOCKS - 100) != 0 ||
-        extend(&ch, fork, CHAIN_SEED_BLOCKS - 100, mf.n - 30, 50) != 0)
-        return 1;
-    /* a trim moves the base (a checkpoint), then more batches; the
-     * device is remounted once so a run starts after a gap */
-    if (chain_trim(&ch, 60) != 0 || store_mount(&st, &ps) != 0 ||
-        clog_mount(&lg, &pc, &st) != 0 || chain_open(&ch, &lg, &st) != 0 ||
-        extend(&ch, fork, mf.n - 30, mf.n, 10) != 0)
-        return 1;
-    fprintf(stderr,
-            "mkseed_chain: %u trailers stored, base %u, tip %u; log %u..%u, "
-            "%u runs\n",
-            (unsigned)ch.count, (unsigned)ch.base,
-            (unsigned)chain_tip_bnum(&ch), lg.first, lg.end, lg.nruns);
-    f = fopen(argv[1], "wb");
-    if (f == NULL || fwrite(dev.map, 1, FCM_DEV_SIZE, f) != FCM_DEV_SIZE)
-        return 1;
-    return fclose(f) == 0 ? 0 : 1;
+    }
+    return 0;
 }

@@ -30,11 +30,16 @@
 #include "store/ctl.h"
 #include "store/store.h"
 
-#define ES 4096u
-#define STORE_SIZE (8 * 16384u)
-#define CHAIN_SIZE (256 * ES)
-#define CTL_SIZE (2 * ES)
-#define DEV_SIZE (STORE_SIZE + CHAIN_SIZE + CTL_SIZE)
+/* Two devices: NOR (4 KiB blocks, 16-byte program unit) and NAND (2 KiB
+ * pages, the program unit, in 16 KiB blocks: small blocks keep a run
+ * short; the chain log packs 11 slots to a page either way). */
+struct geo {
+    uint32_t erase, prog;
+    uint64_t store, chain, ctl;
+};
+static const struct geo nor = {4096, 16, 8 * 16384u, 256 * 4096u, 2 * 4096u};
+static const struct geo nand = {16384, 2048, 8 * 16384u, 192 * 16384u,
+                                2 * 16384u};
 #define NKEYS 100
 #define VMAX 1400
 #define LOGMAX 8192
@@ -64,6 +69,7 @@ enum op_kind {
     OP_CTL,
     OP_KV_DAMAGE_OLD, /* OP_KV of one key, then its superseded record damaged */
     OP_SCRUB,
+    OP_BATCH, /* a batch in pieces (clog_batch_*) from index on */
 };
 
 struct op {
@@ -72,8 +78,9 @@ struct op {
     int key[STORE_GROUP_MAX];  /* OP_KV: key numbers */
     int vlen[STORE_GROUP_MAX]; /* -1: delete */
     uint32_t seed;
-    uint32_t index; /* OP_TRUNC, OP_TRIM */
-    uint16_t gen;   /* OP_APPEND */
+    uint32_t index; /* OP_TRUNC, OP_TRIM, OP_BATCH */
+    uint16_t gen;   /* OP_APPEND, OP_BATCH */
+    int pieces;     /* OP_BATCH: n records in this many pieces */
 };
 
 static struct rig rig;
@@ -138,6 +145,11 @@ model_apply(struct model *m, const struct op *o)
         break;
     case OP_TRUNC:
         m->end = o->index;
+        break;
+    case OP_BATCH:
+        for (int i = 0; i < o->n; i++)
+            m->gen[o->index + (uint32_t)i] = o->gen;
+        m->end = o->index + (uint32_t)o->n;
         break;
     case OP_TRIM:
         m->first = o->index;
@@ -209,6 +221,23 @@ dev_apply(const struct op *o)
         return clog_append(&rig.log, recs, (uint32_t)o->n);
     case OP_TRUNC:
         return clog_truncate(&rig.log, o->index);
+    case OP_BATCH: {
+        /* pieces of uneven sizes, most ending inside a page */
+        uint32_t s = o->seed, done = 0;
+        int rc;
+
+        for (int i = 0; i < o->n; i++)
+            record(recs + (size_t)i * CLOG_REC, o->index + (uint32_t)i, o->gen);
+        rc = clog_batch_begin(&rig.log, o->index, (uint32_t)o->n);
+        for (int k = 0; rc == 0 && done < (uint32_t)o->n; k++) {
+            uint32_t left = (uint32_t)o->n - done;
+            uint32_t n = k + 1 == o->pieces ? left : 1 + rnd(&s) % left;
+
+            rc = clog_batch_put(&rig.log, recs + (size_t)done * CLOG_REC, n);
+            done += n;
+        }
+        return rc;
+    }
     case OP_TRIM:
         return clog_trim(&rig.log, o->index);
     case OP_CTL: {
@@ -315,6 +344,38 @@ gen_log_trunc(int step, const struct model *m, struct op *o)
     return 1;
 }
 
+/* Appends of 1..30 records, and every fifth step a batch in pieces that
+ * replaces the tail from up to 20 records back (a reorg), 2..120
+ * records long; trims keep the ring from filling. */
+static int
+gen_log_batch(int step, const struct model *m, struct op *o)
+{
+    uint32_t s = (uint32_t)step * 48271u + 11;
+    uint32_t r = rnd(&s) % 10;
+
+    if (step >= 160)
+        return 0;
+    if (r < 2) {
+        uint32_t back = rnd(&s) % 21;
+
+        if (back > m->end - m->first)
+            back = m->end - m->first;
+        *o = (struct op){.kind = OP_BATCH,
+                         .index = m->end - back,
+                         .n = 2 + (int)(rnd(&s) % 119),
+                         .pieces = 1 + (int)(rnd(&s) % 4),
+                         .seed = s,
+                         .gen = (uint16_t)(step + 1)};
+    } else if (r == 2 && m->end > m->first + 300) {
+        *o = (struct op){.kind = OP_TRIM, .index = m->end - 300};
+    } else {
+        *o = (struct op){.kind = OP_APPEND,
+                         .n = 1 + (int)(rnd(&s) % 30),
+                         .gen = (uint16_t)(step + 1)};
+    }
+    return 1;
+}
+
 static int
 gen_ctl(int step, const struct model *m, struct op *o)
 {
@@ -351,14 +412,20 @@ gen_kv_scrub(int step, const struct model *m, struct op *o)
 static const struct {
     const char *name;
     gen_fn gen;
+    const struct geo *geo;
 } workloads[] = {
-    {"kv-create-100", gen_kv_create},
-    {"kv-replace-compact", gen_kv_replace},
-    {"kv-group-commit", gen_kv_group},
-    {"log-append-1-54-1000", gen_log_append},
-    {"log-truncate-reappend-trim", gen_log_trunc},
-    {"ctl-update", gen_ctl},
-    {"kv-damage-scrub", gen_kv_scrub},
+    {"kv-create-100", gen_kv_create, &nor},
+    {"kv-replace-compact", gen_kv_replace, &nor},
+    {"kv-group-commit", gen_kv_group, &nor},
+    {"log-append-1-54-1000", gen_log_append, &nor},
+    {"log-truncate-reappend-trim", gen_log_trunc, &nor},
+    {"log-batch-pieces", gen_log_batch, &nor},
+    {"ctl-update", gen_ctl, &nor},
+    {"kv-damage-scrub", gen_kv_scrub, &nor},
+    /* the chain log packs slots to NAND pages (issue #18) */
+    {"nand-log-append-1-54-1000", gen_log_append, &nand},
+    {"nand-log-truncate-reappend-trim", gen_log_trunc, &nand},
+    {"nand-log-batch-pieces", gen_log_batch, &nand},
 };
 #define NWORK (sizeof(workloads) / sizeof(workloads[0]))
 
@@ -419,16 +486,17 @@ mount_all(void)
 }
 
 static int
-rig_open(void)
+rig_open(const struct geo *geo)
 {
-    static const struct sim_flash_geom g = {DEV_SIZE, ES, 16, 0xff};
+    struct sim_flash_geom g = {geo->store + geo->chain + geo->ctl, geo->erase,
+                               geo->prog, 0xff};
 
     if (sim_flash_open_mem(&rig.dev, &g) != 0)
         return -1;
-    sim_flash_partition(&rig.dev, &rig.pstore, "store", 0, STORE_SIZE);
-    sim_flash_partition(&rig.dev, &rig.pchain, "chain", STORE_SIZE, CHAIN_SIZE);
-    sim_flash_partition(&rig.dev, &rig.pctl, "bootctl", STORE_SIZE + CHAIN_SIZE,
-                        CTL_SIZE);
+    sim_flash_partition(&rig.dev, &rig.pstore, "store", 0, geo->store);
+    sim_flash_partition(&rig.dev, &rig.pchain, "chain", geo->store, geo->chain);
+    sim_flash_partition(&rig.dev, &rig.pctl, "bootctl", geo->store + geo->chain,
+                        geo->ctl);
     return mount_all();
 }
 
@@ -452,7 +520,7 @@ run(size_t w, long cut, int mode, long second)
     int step = 0;
 
     model_init(&cur);
-    if (rig_open() != 0) {
+    if (rig_open(workloads[w].geo) != 0) {
         violation(name, cut, mode, "fresh mount failed");
         return -1;
     }

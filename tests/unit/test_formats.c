@@ -96,13 +96,47 @@ test_clog_bytes(void)
     UT_CHECK_EQ(clog_append(&lg, recs + 3 * CLOG_REC, 1), 0);
     UT_CHECK_EQ(clog_truncate(&lg, 2), 0);
     UT_CHECK_EQ(clog_checkpoint(&lg), 0);
-    UT_CHECK_EQ(hal_flash_read(&plog, 0, b, 5 * lg.slot_size), 0);
-    ut_golden("clog-slots.bin", b, 5 * lg.slot_size);
+    UT_CHECK_EQ(hal_flash_read(&plog, 0, b, 5 * lg.page_size), 0);
+    ut_golden("clog-slots.bin", b, 5 * lg.page_size);
     n = store_get(&st, CLOG_CKPT_KEY, ck, sizeof(ck));
     UT_CHECK(n > 0);
     ut_golden("clog-checkpoint.bin", ck, n > 0 ? (size_t)n : 0);
     UT_CHECK_EQ(clog_mount(&lg, &plog, &st), 0);
     UT_CHECK_EQ(lg.end, 2);
+    sim_flash_close(&dev);
+}
+
+/* The packed layout (issue #18): on a device whose program unit holds
+ * 11 slots, a batch of 13 takes two pages (slot version 2), a single
+ * record a page of its own (version 1), a truncation another; the
+ * checkpoint is version 2 (runs with slots a page and batch length). */
+static void
+test_clog_packed_bytes(void)
+{
+    static const struct sim_flash_geom g = {9 * 16384u, 16384, 2048, 0xff};
+    static uint8_t recs[14 * CLOG_REC], b[4 * 2048];
+    uint8_t ck[24 + CLOG_RUNS_MAX * 20];
+    int n;
+
+    UT_CASE("golden: packed chain-log pages (NAND) and checkpoint v2");
+    sim_flash_open_mem(&dev, &g);
+    sim_flash_partition(&dev, &pstore, "store", 0, 5 * 16384u);
+    sim_flash_partition(&dev, &plog, "chain", 5 * 16384u, 4 * 16384u);
+    UT_CHECK_EQ(store_mount(&st, &pstore), 0);
+    UT_CHECK_EQ(clog_mount(&lg, &plog, &st), 0);
+    for (size_t i = 0; i < sizeof(recs); i++)
+        recs[i] = (uint8_t)(i * 7 + 3);
+    UT_CHECK_EQ(clog_append(&lg, recs, 13), 0);
+    UT_CHECK_EQ(clog_append(&lg, recs + 13 * CLOG_REC, 1), 0);
+    UT_CHECK_EQ(clog_truncate(&lg, 12), 0);
+    UT_CHECK_EQ(clog_checkpoint(&lg), 0);
+    UT_CHECK_EQ(hal_flash_read(&plog, 0, b, sizeof(b)), 0);
+    ut_golden("clog-packed.bin", b, sizeof(b));
+    n = store_get(&st, CLOG_CKPT_KEY, ck, sizeof(ck));
+    UT_CHECK(n > 0);
+    ut_golden("clog-checkpoint-v2.bin", ck, n > 0 ? (size_t)n : 0);
+    UT_CHECK_EQ(clog_mount(&lg, &plog, &st), 0);
+    UT_CHECK_EQ(lg.end, 12);
     sim_flash_close(&dev);
 }
 
@@ -202,7 +236,7 @@ test_identity_bytes(void)
 /* The context sizes the module headers state hold (a header that says
  * "at most N" must stay true as the structs change). */
 _Static_assert(sizeof(struct store) <= 36 * 1024, "store.h: 36 KiB");
-_Static_assert(sizeof(struct clog) <= 6 * 1024, "clog.h: 6 KiB");
+_Static_assert(sizeof(struct clog) <= 7 * 1024, "clog.h: 7 KiB");
 _Static_assert(sizeof(struct ctl) <= 1229, "ctl.h: 1.2 KiB");
 _Static_assert(sizeof(struct chain) <= 81 * 1024, "chain.h: 81 KiB");
 _Static_assert(sizeof(struct identity) <= 1024, "identity.h: 1 KiB");
@@ -217,6 +251,7 @@ main(int argc, char **argv)
     ut_golden_init(argc, argv);
     test_store_bytes();
     test_clog_bytes();
+    test_clog_packed_bytes();
     test_ctl_bytes();
     test_chain_state_bytes();
     test_identity_bytes();

@@ -47,7 +47,7 @@
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA512_C
-#define MBEDTLS_MD2_C /* peach's nighthash uses MD2 (chain issue) */
+#define MBEDTLS_MD2_C /* test_chain checks keel's MD2 against it (#18) */
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
