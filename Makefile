@@ -16,9 +16,13 @@ KEEL_VERSION := 0.1.0
 BOARD ?= sim
 HOST_ARCH := $(shell uname -m | sed -e 's/^arm64$$/aarch64/' \
 	-e 's/^armv7.*/armhf/')
-ARCH ?= $(HOST_ARCH)
 
 include board/$(BOARD)/board.mk
+
+# The host's architecture when the board has it, else the board's first
+# (qemu-aarch64 on an x86_64 machine builds for aarch64).
+ARCH ?= $(if $(filter $(HOST_ARCH),$(BOARD_ARCHES)),$(HOST_ARCH),$(firstword \
+	$(BOARD_ARCHES)))
 
 ifeq ($(filter $(ARCH),$(BOARD_ARCHES)),)
 $(error ARCH=$(ARCH) is not one of $(BOARD_ARCHES) for board $(BOARD))
