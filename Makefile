@@ -6,6 +6,8 @@
 #                     and cross checks, format check)
 #   make cross        the sim board for aarch64 and armhf too
 #   make size         text/data/bss and stripped size of shipped binaries
+#   make bench        benchmarks; make bench-rauc: keel's install beside
+#                     RAUC's (root; not part of make test)
 #   make format       reformat the sources; make check-format checks only
 #   make clean        remove build/
 #
@@ -66,7 +68,8 @@ NET_SRCS := src/net/netif.c src/net/peer.c src/net/cert.c src/net/trust.c \
 NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/health.c src/node/cmds.c src/node/files.c \
 	src/console/line.c src/console/cmd.c src/console/unlock.c \
-	src/console/ymodem.c src/console/progress.c src/node/cmds_xfer.c \
+	src/console/ymodem.c src/lib/crc16.c src/console/progress.c \
+	src/node/cmds_xfer.c \
 	src/node/cmds_op.c src/node/log.c src/node/metrics.c \
 	src/node/http.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
@@ -74,6 +77,7 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
+	src/sync/mpkt.c src/sync/proof.c src/sync/sync.c src/node/cmds_sync.c \
 	$(HAL_SRCS)
 
 DEPS_SRC := build/src
@@ -146,7 +150,7 @@ OUT := build/$(BOARD)-$(ARCH)
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
 	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring \
-	fuzz-ymodem bench soak-identity image bundle damage
+	fuzz-ymodem bench bench-rauc soak-identity image bundle damage
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -170,7 +174,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame trust simwire gate unlock ymodem
+	formats boot file frame trust simwire gate unlock ymodem mpkt
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -209,8 +213,9 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # Not in UNIT_TESTS: it needs a network namespace with a veth pair,
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
+UT_SRCS_mpkt := tests/unit/test_mpkt.c src/sync/mpkt.c src/lib/crc16.c
 UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c \
-	src/lib/why.c
+	src/lib/why.c src/lib/crc16.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
 	src/console/cmd.c
 
@@ -340,9 +345,23 @@ $(eval $(call program,$(UT_OUT)/fuzz_frame,fuzz,$(FUZZ_FRAME_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_logring,fuzz,tests/fuzz/fuzz_logring.c \
 	src/store/logring.c src/lib/crc32c.c hal/sim/flash_sim.c,))
 $(eval $(call fuzz_run,logring,$(UT_OUT)/fuzz_logring,16384,true))
+# Mochimo reply streams and proof segments (sync/mpkt.c, sync/proof.c);
+# seeded with an honest peer's answer to a proof request (mkseed_sync).
+FUZZ_SYNC_SRCS := src/sync/mpkt.c src/sync/proof.c src/lib/crc16.c \
+	src/chain/trailer.c src/chain/trigg.c src/chain/peach.c $(HASH_SRCS) \
+	$(CRYPTO_SRCS) $(HOST_HAL)
+$(eval $(call program,$(UT_OUT)/fuzz_sync,fuzz,tests/fuzz/fuzz_sync.c \
+	$(FUZZ_SYNC_SRCS),-lmbedtls -lbearssl -lb2))
+$(eval $(call program,$(UT_OUT)/mkseed_sync,host,tests/fuzz/mkseed_sync.c \
+	$(FUZZ_SYNC_SRCS),-lmbedtls -lbearssl -lb2))
+$(eval $(call fuzz_run,sync,$(UT_OUT)/fuzz_sync,20000,\
+	$(MAKE) --no-print-directory $(UT_OUT)/mkseed_sync \
+	build/tools/keel-chaingen && \
+	build/tools/keel-chaingen -n 120 -d 1 -o build/fuzz/sync.tf >/dev/null && \
+	$(UT_OUT)/mkseed_sync build/fuzz/sync.tf build/fuzz/sync-corpus/seed))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
-YMODEM_SRCS := src/console/ymodem.c src/lib/why.c
+YMODEM_SRCS := src/console/ymodem.c src/lib/why.c src/lib/crc16.c
 $(eval $(call program,$(UT_OUT)/fuzz_ymodem,fuzz,tests/fuzz/fuzz_ymodem.c \
 	$(YMODEM_SRCS),))
 
@@ -408,7 +427,7 @@ BENCH_CRYPTO_SRCS := $(call for_arch,$(ARCH),tests/bench/crypto_bench.c \
 	$(CRYPTO_SRCS) hal/posix/clock.c $(HOST_HAL))
 BENCH_UPDATE_SRCS := $(call for_arch,$(ARCH),tests/bench/update_bench.c \
 	$(UPDATE_SRCS) $(CRYPTO_SRCS) $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/posix/clock.c $(HOST_HAL))
+	hal/linux/blk.c hal/posix/clock.c $(HOST_HAL))
 BENCH_CHAIN_SRCS := $(call for_arch,$(ARCH),tests/bench/chain_bench.c \
 	$(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) $(STORE_SRCS) \
 	hal/sim/flash_sim.c hal/posix/clock.c $(HOST_HAL))
@@ -432,9 +451,18 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		$(OUT)/bundle.kbn $(OUT)/rootfs
 	$(Q)bash tests/bench/crypto.sh build/bench/crypto_bench
 	$(Q)bash tests/bench/update.sh build/bench/update_bench
+	$(Q)bash tests/bench/update_blk.sh build/bench/update_bench
 	$(Q)build/bench/chain_bench
 	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/conlat
+
+# keel's install into a file-backed blk flash beside RAUC's into a
+# file-backed slot, in one run (tests/bench/rauc.sh); not part of make
+# test: it needs root, and RAUC_BENCH installs Debian's rauc, dbus and
+# squashfs-tools when they are missing.
+RAUC_BENCH ?= ../shared/bench/rauc-install.sh
+bench-rauc: build/bench/update_bench
+	$(Q)bash tests/bench/rauc.sh build/bench/update_bench $(RAUC_BENCH)
 
 # ---- host tools, the slot image and bundles -------------------------------
 
@@ -537,6 +565,7 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		$(UT_OUT)/fuzz_peer_records $(UT_OUT)/fuzz_logring \
 		$(UT_OUT)/fuzz_ymodem $(UT_OUT)/mkseed_ymodem \
+		$(UT_OUT)/fuzz_sync $(UT_OUT)/mkseed_sync \
 		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \

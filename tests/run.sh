@@ -133,6 +133,11 @@ mkdir -p "$tmp/ymodem-seeds"
 build/test/mkseed_ymodem "$tmp/ymodem-seeds" >/dev/null 2>&1
 fuzz_smoke fuzz_ymodem 50000 8192 "$tmp/ymodem-seeds" \
     "from sessions as sb sends them"
+mkdir -p "$tmp/sync-seeds"
+build/tools/keel-chaingen -n 120 -d 1 -o "$tmp/sync.tf" >/dev/null 2>&1
+build/test/mkseed_sync "$tmp/sync.tf" "$tmp/sync-seeds/seed" >/dev/null 2>&1
+fuzz_smoke fuzz_sync 20000 20000 "$tmp/sync-seeds" \
+    "from an honest peer's proof segment"
 
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
@@ -379,6 +384,14 @@ if [ -x "$k" ]; then
     . tests/net_kernel.sh
 else
     fail "net_kernel: $k not built"
+fi
+
+# --- following the Mochimo chain over its own protocol (#14) ---------------
+if [ -x "$k" ] && [ -x build/tools/keel-wire ]; then
+    # shellcheck source=tests/sync.sh
+    . tests/sync.sh
+else
+    fail "sync: keel or keel-wire not built"
 fi
 
 # --- files over the console by YMODEM, lrzsz on the other end (#16) -------

@@ -183,6 +183,28 @@ else
     fail "update: automatic confirm" "$(tail -n 6 "$tmp/out")"
 fi
 
+# The same on a disk (--flash blk:): the slots are block partitions,
+# each written in place and synced once; keel-boot verifies, boots and
+# confirms them as on flash.
+bd=$u/disk.img
+printf 'update install %s\n' "$u/good.kbn" |
+    timeout 60 "$ke" --flash "blk:$bd" --rootfs "$u/rootfs" >"$tmp/out" 2>&1
+printf 'update confirm\nstore put update.confirm_after_s 0\nupdate install %s\nreboot\n' \
+    "$u/next.kbn" | timeout 60 "$kboot" --flash "blk:$bd" \
+    --workdir "$u/disk.boot" >>"$tmp/out" 2>&1
+printf 'update status --json\n' | timeout 60 "$kboot" --flash "blk:$bd" \
+    --workdir "$u/disk.boot" >>"$tmp/out" 2>&1
+if grep -q '^installed 0.2.0 (counter 1) into slot a' "$tmp/out" &&
+    grep -q '^confirmed: slot a is good' "$tmp/out" &&
+    grep -q '^installed 0.4.0 (counter 2) into slot b' "$tmp/out" &&
+    grep -q 'slot b confirmed after 0 s of health' "$tmp/out" &&
+    grep -q '"primary":"b"' "$tmp/out"; then
+    ok "update: on a disk (blk:), slots written in place: install, trial, confirm"
+else
+    fail "update: on a disk (blk:)" "$(tail -n 6 "$tmp/out")"
+fi
+rm -rf "$bd" "$u/disk.boot"
+
 # The metrics page of a node that has installed, refused a bundle and
 # imported a chain passes promtool's checks.
 build/tools/keel-chaingen -n 30 -o "$u/tf.dat" >/dev/null 2>&1

@@ -3,7 +3,10 @@
  * NOR-like flash in a file (4 KiB erase blocks, 16-byte program unit).
  *
  * BOARD_PARTITIONS lists the flash layout as X-macro rows
- * P(name, offset, size), offsets and sizes in bytes, erase-aligned.
+ * P(name, offset, size, use), offsets and sizes in bytes, erase-aligned.
+ * use is RECORDS (program-once structures, raw flash rules on every
+ * backend) or IMAGE (an update slot: on a block device it is written in
+ * place and synced once, hal/flash.h HAL_FLASH_BLOCK).
  */
 #ifndef BOARD_SIM_BOARD_H
 #define BOARD_SIM_BOARD_H
@@ -21,11 +24,11 @@
  * chain:   the tfile, 29 MiB (about 190,000 trailers).
  * slot_a, slot_b: update slots, 48 MiB each. */
 #define BOARD_PARTITIONS(P)                                                    \
-    P(bootctl, 0x0000000, 0x0002000)                                           \
-    P(store, 0x0002000, 0x01fe000)                                             \
-    P(log, 0x0200000, 0x0100000)                                               \
-    P(chain, 0x0300000, 0x1d00000)                                             \
-    P(slot_a, 0x2000000, 0x3000000)                                            \
-    P(slot_b, 0x5000000, 0x3000000)
+    P(bootctl, 0x0000000, 0x0002000, RECORDS)                                  \
+    P(store, 0x0002000, 0x01fe000, RECORDS)                                    \
+    P(log, 0x0200000, 0x0100000, RECORDS)                                      \
+    P(chain, 0x0300000, 0x1d00000, RECORDS)                                    \
+    P(slot_a, 0x2000000, 0x3000000, IMAGE)                                     \
+    P(slot_b, 0x5000000, 0x3000000, IMAGE)
 
 #endif

@@ -98,11 +98,32 @@ blk_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
     return rc;
 }
 
+/* A BLOCK partition: one pwrite, left to the page cache until sync. */
+static int
+blk_write(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    struct blk_flash *d = f->dev;
+    int rc = write_all(d->fd, buf, len, f->base + off);
+
+    if (rc == 0) {
+        d->stats.writes++;
+        d->stats.bytes_written += len;
+        /* Start writing it back now, while the caller checks the next
+         * piece, so the one sync waits only for what is left.  A hint:
+         * durability is the sync's alone, so a failure here is not
+         * one. */
+        (void)sync_file_range(d->fd, (off_t)(f->base + off), (off_t)len,
+                              SYNC_FILE_RANGE_WRITE);
+    }
+    return rc;
+}
+
 static const struct hal_flash_ops blk_ops = {
     .read = blk_read,
     .prog = blk_prog,
     .erase = blk_erase,
     .sync = blk_sync,
+    .write = blk_write,
 };
 
 int
@@ -166,10 +187,12 @@ fail:
 
 int
 blk_flash_partition(struct blk_flash *d, struct hal_flash *part,
-                    const char *name, uint64_t base, uint64_t size)
+                    const char *name, uint64_t base, uint64_t size,
+                    enum hal_flash_kind kind)
 {
     if (size == 0 || base % d->erase_size != 0 || size % d->erase_size != 0 ||
-        base > d->size || size > d->size - base)
+        base > d->size || size > d->size - base ||
+        (kind != HAL_FLASH_RAW && kind != HAL_FLASH_BLOCK))
         return -EINVAL;
     *part = (struct hal_flash){
         .ops = &blk_ops,
@@ -180,6 +203,7 @@ blk_flash_partition(struct blk_flash *d, struct hal_flash *part,
         .erase_size = d->erase_size,
         .prog_size = BLK_PROG_SIZE,
         .erased = 0xff,
+        .kind = (uint8_t)kind,
     };
     return 0;
 }

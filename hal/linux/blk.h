@@ -1,14 +1,23 @@
 /*
  * hal/linux/blk.h - flash on a regular file or a raw block device (a disk
- * partition), for boards whose "flash" is a disk.
+ * partition), for boards whose "flash" is a disk (eMMC, SD, virtio).
  *
- * Erase is emulated by writing the erased value (0xff).  The program
- * unit is BLK_PROG_SIZE (512) so that no record ever straddles a disk
- * sector: a sector write is the unit a disk completes or not.  Every
- * program and erase is followed by fdatasync before it returns, so a
- * completed operation is durable.  The program-once rule cannot be
- * checked cheaply here; the code above keeps it (the sim flash proves
- * that).  Caller-allocated; no malloc.
+ * Each partition is handed out as one of the two kinds of hal/flash.h:
+ *  - HAL_FLASH_RAW, for the record store, chain log, log ring and boot
+ *    control: erase is emulated by writing the erased value (0xff), and
+ *    every program and erase is followed by fdatasync before it returns,
+ *    so a completed operation is durable.  The program-once rule cannot
+ *    be checked cheaply here; the code above keeps it (the sim flash
+ *    proves that).
+ *  - HAL_FLASH_BLOCK, for the update slots: write() is one pwrite at the
+ *    offset, nothing erased and nothing synced (writeback of it is
+ *    started with sync_file_range, so it overlaps the caller's work);
+ *    sync() is one fdatasync, the only thing that makes it durable.
+ *    An image costs its own bytes once and one sync, instead of twice
+ *    its bytes and a sync per erase block and per program.
+ * The program and write unit is BLK_PROG_SIZE (512) so that no record
+ * ever straddles a disk sector: a sector write is the unit a disk
+ * completes or not.  Caller-allocated; no malloc.
  */
 #ifndef HAL_LINUX_BLK_H
 #define HAL_LINUX_BLK_H
@@ -25,6 +34,7 @@ struct blk_flash {
     uint32_t erase_size;
     struct {
         uint64_t progs, erases, bytes_prog, syncs;
+        uint64_t writes, bytes_written; /* BLOCK partitions */
     } stats;
 };
 
@@ -35,8 +45,12 @@ struct blk_flash {
  * (-EINVAL for a bad geometry or a device smaller than size). */
 int blk_flash_open(struct blk_flash *d, const char *path, uint64_t size,
                    uint32_t erase_size, int create);
+/* Fill *part as the window [base, base + size) of d named name, of kind
+ * HAL_FLASH_RAW or HAL_FLASH_BLOCK.  base and size must be multiples of
+ * the erase size and inside the device.  Returns 0 or -EINVAL. */
 int blk_flash_partition(struct blk_flash *d, struct hal_flash *part,
-                        const char *name, uint64_t base, uint64_t size);
+                        const char *name, uint64_t base, uint64_t size,
+                        enum hal_flash_kind kind);
 void blk_flash_close(struct blk_flash *d);
 
 #endif

@@ -12,11 +12,16 @@ static struct sim_flash board_dev;
 static struct blk_flash board_blk;
 static int board_open; /* 1: sim device, 2: blk device */
 
+/* What a layout row's use makes of a partition on a block device. */
+#define BOARD_BLK_RECORDS HAL_FLASH_RAW
+#define BOARD_BLK_IMAGE HAL_FLASH_BLOCK
+
 static const struct {
     const char *name;
     uint64_t off, size;
+    enum hal_flash_kind blk_kind;
 } board_parts[] = {
-#define BOARD_PART_ROW(n, o, s) {#n, o, s},
+#define BOARD_PART_ROW(n, o, s, use) {#n, o, s, BOARD_BLK_##use},
     BOARD_PARTITIONS(BOARD_PART_ROW)
 #undef BOARD_PART_ROW
 };
@@ -41,7 +46,9 @@ hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
         return -EINVAL;
     }
     /* "blk:PATH": the flash is a disk partition or a file written with
-     * pwrite and fdatasync, 512-byte program unit (hal/linux/blk.h). */
+     * pwrite and fdatasync, 512-byte program unit (hal/linux/blk.h); the
+     * slots are block partitions there, the rest raw.  On the sim flash
+     * every partition is raw NOR. */
     int blk = strncmp(path, "blk:", 4) == 0;
 
     if (blk)
@@ -57,7 +64,8 @@ hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
     for (int i = 0; i < count; i++) {
         rc = blk ? blk_flash_partition(&board_blk, &parts[i],
                                        board_parts[i].name, board_parts[i].off,
-                                       board_parts[i].size)
+                                       board_parts[i].size,
+                                       board_parts[i].blk_kind)
                  : sim_flash_partition(&board_dev, &parts[i],
                                        board_parts[i].name, board_parts[i].off,
                                        board_parts[i].size);

@@ -10,6 +10,13 @@
  * Bits are combined relative to the erased value so that a device whose
  * erased byte is not 0xff still obeys "programming only moves bits away
  * from their erased state"; with 0xff this is exactly old & new.
+ *
+ * A BLOCK window's write goes straight into the map (reads see it, as
+ * they see a page cache), after the bytes it replaces are saved in
+ * "old" for every unit not already unsynced; the "dirty" bitmap marks
+ * those units and pend[] lists the writes in order.  A sync of the
+ * window forgets its entries; a power failure puts "old" back wherever
+ * the failure mode says a unit did not make it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +87,21 @@ static int
 touched_get(const struct sim_flash *d, uint64_t unit)
 {
     return (d->touched[unit / 8] >> (unit % 8)) & 1;
+}
+
+static int
+dirty_get(const struct sim_flash *d, uint64_t unit)
+{
+    return (d->dirty[unit / 8] >> (unit % 8)) & 1;
+}
+
+static void
+dirty_put(struct sim_flash *d, uint64_t unit, int on)
+{
+    if (on)
+        d->dirty[unit / 8] |= (uint8_t)(1u << (unit % 8));
+    else
+        d->dirty[unit / 8] &= (uint8_t) ~(1u << (unit % 8));
 }
 
 /* Set or clear units [u, u + n); erases of a 128 MiB partition go
@@ -192,6 +214,9 @@ sim_flash_restore(struct sim_flash *d, const uint8_t *state)
 {
     memcpy(d->map, state, (size_t)d->geom.size);
     memcpy(d->touched, state + d->geom.size, touched_len(d));
+    if (d->dirty != NULL)
+        memset(d->dirty, 0, touched_len(d));
+    d->npend = 0;
     sim_flash_power_on(d);
 }
 
@@ -293,8 +318,13 @@ sim_flash_close(struct sim_flash *d)
     if (d->fd >= 0)
         close(d->fd);
     free(d->touched);
+    free(d->old);
+    free(d->dirty);
     d->map = NULL;
     d->touched = NULL;
+    d->old = NULL;
+    d->dirty = NULL;
+    d->npend = 0;
     d->fd = -1;
 }
 
@@ -316,6 +346,36 @@ sim_flash_partition(struct sim_flash *d, struct hal_flash *part,
     part->erase_size = d->geom.erase_size;
     part->prog_size = d->geom.prog_size;
     part->erased = d->geom.erased;
+    part->kind = HAL_FLASH_RAW;
+    return 0;
+}
+
+int
+sim_flash_block_partition(struct sim_flash *d, struct hal_flash *part,
+                          const char *name, uint64_t base, uint64_t size,
+                          uint32_t sector)
+{
+    int rc;
+
+    if (!is_pow2(sector) || sector < d->geom.prog_size ||
+        sector > d->geom.erase_size)
+        return -EINVAL;
+    rc = sim_flash_partition(d, part, name, base, size);
+    if (rc != 0)
+        return rc;
+    if (d->old == NULL) {
+        d->old = malloc((size_t)d->geom.size);
+        d->dirty = calloc(touched_len(d), 1);
+        if (d->old == NULL || d->dirty == NULL) {
+            free(d->old);
+            free(d->dirty);
+            d->old = NULL;
+            d->dirty = NULL;
+            return -ENOMEM;
+        }
+    }
+    part->prog_size = sector;
+    part->kind = HAL_FLASH_BLOCK;
     return 0;
 }
 
@@ -402,15 +462,103 @@ power_fail(struct sim_flash *d)
     return -EIO;
 }
 
+/* A unit of unsynced write that did not reach the medium: its old
+ * bytes back. */
+static void
+unit_lose(struct sim_flash *d, uint64_t u)
+{
+    size_t ps = d->geom.prog_size;
+
+    memcpy(d->map + u * ps, d->old + u * ps, ps);
+    d->stats.lost++;
+}
+
+/* The power fails with writes unsynced: resolve each of their units by
+ * the failure mode (flash_sim.h), then forget them. */
+static void
+cache_lose(struct sim_flash *d)
+{
+    size_t ps = d->geom.prog_size;
+    uint64_t total = 0, cut, pos = 0;
+
+    if (d->npend == 0)
+        return; /* no draw: raw-only workloads replay as before */
+    for (uint32_t i = 0; i < d->npend; i++)
+        total += d->pend[i].n;
+    if (d->torn == SIM_TORN_PREFIX) {
+        /* in issue order, up to unit number cut (torn) */
+        cut = rng_below(&d->rng, total + 1);
+        for (uint32_t i = 0; i < d->npend; i++)
+            for (uint64_t j = 0; j < d->pend[i].n; j++, pos++) {
+                uint64_t u = d->pend[i].unit + j;
+                size_t k;
+
+                if (!dirty_get(d, u) || pos > cut)
+                    continue;
+                dirty_put(d, u, 0);
+                if (pos < cut)
+                    continue;
+                k = (size_t)rng_below(&d->rng, ps);
+                memcpy(d->map + u * ps + k, d->old + u * ps + k, ps - k);
+                d->stats.lost++;
+            }
+    } else if (d->torn == SIM_TORN_BITS) {
+        /* each unit on its own: kept, lost, or its bits mixed */
+        for (uint32_t i = 0; i < d->npend; i++)
+            for (uint64_t j = 0; j < d->pend[i].n; j++) {
+                uint64_t u = d->pend[i].unit + j;
+                uint32_t r;
+
+                if (!dirty_get(d, u))
+                    continue;
+                r = rng_next(&d->rng) % 3;
+                if (r == 1)
+                    continue; /* lost, below */
+                dirty_put(d, u, 0);
+                if (r == 0)
+                    continue; /* kept */
+                for (size_t b = 0; b < ps; b++) {
+                    uint8_t *m = d->map + u * ps + b, o = d->old[u * ps + b];
+
+                    *m = (uint8_t)(o ^ ((o ^ *m) & rng_next(&d->rng)));
+                }
+                d->stats.lost++;
+            }
+    }
+    /* whatever is still unsynced never reached the medium */
+    for (uint32_t i = 0; i < d->npend; i++)
+        for (uint64_t j = 0; j < d->pend[i].n; j++) {
+            uint64_t u = d->pend[i].unit + j;
+
+            if (dirty_get(d, u)) {
+                dirty_put(d, u, 0);
+                unit_lose(d, u);
+            }
+        }
+    d->npend = 0;
+}
+
 /* Number the mutating operation about to reach the chip; nonzero when
- * it is the one the power fails in. */
+ * it is the one the power fails in (unsynced writes are resolved
+ * then). */
 static int
 op_is_cut(struct sim_flash *d)
 {
     if (d->ops++ != d->cut_at)
         return 0;
     d->dead = 1;
+    cache_lose(d);
     return 1;
+}
+
+void
+sim_flash_power_off(struct sim_flash *d, enum sim_flash_torn mode,
+                    uint32_t seed)
+{
+    d->torn = mode;
+    d->rng = seed != 0 ? seed : SEED_TORN;
+    d->dead = 1;
+    cache_lose(d);
 }
 
 static int
@@ -525,6 +673,66 @@ sim_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
     return power_fail(d);
 }
 
+/* A BLOCK window's write: into the map at once, unsynced. */
+static int
+sim_write(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    struct sim_flash *d = f->dev;
+    size_t ps = d->geom.prog_size;
+    uint64_t at = f->base + off, u0 = at / ps, n = len / ps;
+
+    if (d->dead)
+        return power_fail(d);
+    if (d->npend == SIM_PENDING_MAX)
+        return -ENOBUFS;
+    for (uint64_t u = u0; u < u0 + n; u++)
+        if (!dirty_get(d, u)) {
+            memcpy(d->old + u * ps, d->map + u * ps, ps);
+            dirty_put(d, u, 1);
+        }
+    d->pend[d->npend++] = (struct sim_flash_pending){u0, n};
+    memcpy(d->map + at, buf, len);
+    if (op_is_cut(d))
+        return power_fail(d); /* in flight: resolved with the rest */
+    d->stats.writes++;
+    d->stats.bytes_written += len;
+    return 0;
+}
+
+/* Does window f hold unsynced writes? */
+static int
+cache_holds(const struct sim_flash *d, const struct hal_flash *f)
+{
+    uint64_t lo = f->base / d->geom.prog_size;
+    uint64_t hi = (f->base + f->size) / d->geom.prog_size;
+
+    for (uint32_t i = 0; i < d->npend; i++)
+        if (d->pend[i].unit >= lo && d->pend[i].unit < hi)
+            return 1;
+    return 0;
+}
+
+/* Window f's writes reach the medium: forget them. */
+static void
+cache_flush(struct sim_flash *d, const struct hal_flash *f)
+{
+    uint64_t lo = f->base / d->geom.prog_size;
+    uint64_t hi = (f->base + f->size) / d->geom.prog_size;
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < d->npend; i++) {
+        const struct sim_flash_pending *p = &d->pend[i];
+
+        if (p->unit >= lo && p->unit < hi) {
+            for (uint64_t j = 0; j < p->n; j++)
+                dirty_put(d, p->unit + j, 0);
+        } else {
+            d->pend[k++] = *p;
+        }
+    }
+    d->npend = k;
+}
+
 static int
 sim_sync(const struct hal_flash *f)
 {
@@ -532,6 +740,12 @@ sim_sync(const struct hal_flash *f)
 
     if (d->dead)
         return power_fail(d);
+    if (f->kind == HAL_FLASH_BLOCK && cache_holds(d, f)) {
+        if (op_is_cut(d))
+            return power_fail(d);
+        cache_flush(d, f);
+        d->stats.syncs++;
+    }
     if (d->fd >= 0 && msync(d->map, (size_t)d->geom.size, MS_SYNC) < 0)
         return -errno;
     return 0;
@@ -542,4 +756,5 @@ static const struct hal_flash_ops sim_ops = {
     .prog = sim_prog,
     .erase = sim_erase,
     .sync = sim_sync,
+    .write = sim_write,
 };

@@ -83,7 +83,7 @@
 #define BOOT_PATH_MAX 512
 
 enum boot_part {
-#define BOOT_PART_ENUM(name, off, size) BOOT_PART_##name,
+#define BOOT_PART_ENUM(name, off, size, use) BOOT_PART_##name,
     BOARD_PARTITIONS(BOOT_PART_ENUM)
 #undef BOOT_PART_ENUM
         BOOT_PART_COUNT
@@ -311,8 +311,13 @@ ro_sync(const struct hal_flash *f)
     return 0;
 }
 
-static const struct hal_flash_ops ro_ops = {ro_read, ro_prog, ro_erase,
-                                            ro_sync};
+static const struct hal_flash_ops ro_ops = {
+    .read = ro_read,
+    .prog = ro_prog,
+    .erase = ro_erase,
+    .sync = ro_sync,
+    .write = ro_prog, /* a block partition's write: refused the same way */
+};
 
 static void
 ro_view(struct hal_flash *v, const struct hal_flash *under)

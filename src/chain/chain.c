@@ -479,9 +479,8 @@ import_size(struct chain *c, uint64_t size, struct chain_import_res *res,
     return 0;
 }
 
-/* Nothing stored: the network is the one whose genesis is t. */
-static int
-pick_network(struct chain *c, const uint8_t t[TRAILER_LEN])
+int
+chain_pick_network(struct chain *c, const uint8_t t[TRAILER_LEN])
 {
     uint8_t g[TRAILER_LEN];
 
@@ -719,7 +718,7 @@ import_file(struct chain *c, uint64_t size,
     if (c->pf == NULL) {
         if (read_at(arg, 0, t, TRAILER_LEN) != 0)
             return fail(c, -EIO, "cannot read the file");
-        if ((rc = pick_network(c, t)) != 0)
+        if ((rc = chain_pick_network(c, t)) != 0)
             return rc;
     }
     /* Where do the stored chain and the file part? */
@@ -869,7 +868,7 @@ rx_lead(struct chain_rx *rx, const uint8_t t[TRAILER_LEN])
     uint64_t b = rx->b;
     int rc;
 
-    if (b == 0 && c->pf == NULL && (rc = pick_network(c, t)) != 0)
+    if (b == 0 && c->pf == NULL && (rc = chain_pick_network(c, t)) != 0)
         return rc;
     if (b < c->base)
         return 0;

@@ -171,6 +171,10 @@ int chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
 int chain_rx_put(struct chain_rx *rx, const void *p, size_t len);
 int chain_rx_end(struct chain_rx *rx, int complete);
 
+/* Nothing stored: choose the network whose genesis is t (the first
+ * trailer of a tfile).  -EINVAL (why set) when t is neither genesis. */
+int chain_pick_network(struct chain *c, const uint8_t t[TRAILER_LEN]);
+
 /* The tip's bnum (base + count - 1); only when count > 0. */
 uint64_t chain_tip_bnum(const struct chain *c);
 

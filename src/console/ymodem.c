@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "console/ymodem.h"
+#include "lib/crc16.h"
 #include "lib/why.h"
 
 #define EVENT_MAX 160
@@ -59,13 +60,7 @@ ymodem_tx_state_name(int state)
 uint16_t
 ymodem_crc16(uint16_t crc, const uint8_t *p, size_t n)
 {
-    while (n-- > 0) {
-        crc ^= (uint16_t)(*p++ << 8);
-        for (int i = 0; i < 8; i++)
-            crc = crc & 0x8000 ? (uint16_t)((crc << 1) ^ 0x1021)
-                               : (uint16_t)(crc << 1);
-    }
-    return crc;
+    return lib_crc16(crc, p, n);
 }
 
 static void

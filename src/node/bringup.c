@@ -87,6 +87,8 @@ node_storage_mount(struct node *node)
     node->chain_rc = node->clog_rc != 0
                          ? node->clog_rc
                          : chain_open(&node->chain, &node->clog, &node->store);
+    sync_init(&node->sync, &node->chain,
+              node->store_rc == 0 ? &node->store : NULL);
     if (node->chain_rc != 0 && node->clog_rc == 0) {
         node_degrade(node, NODE_DEG_CHAIN);
         klog(KLOG_INFO, "chain: %s\n", node->chain.why);

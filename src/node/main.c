@@ -352,6 +352,9 @@ main(int argc, char **argv)
         hal_watchdog_kick();
         net_poll(&kp->node.net);
         node_http_tick(&kp->node);
+        if (kp->node.chain_rc == 0)
+            sync_tick(&kp->node.sync, kp->node.net.up,
+                      (uint16_t)kp->node.net.set[NET_S_SYNC_PORT]);
         node_update_tick(&kp->node);
         if (kp->node.verify.active) {
             struct cmd_ctx vctx = {

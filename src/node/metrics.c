@@ -102,5 +102,6 @@ node_metrics(struct cmd_ctx *ctx, int argc, char **argv)
     node_unlock_metrics(ctx, node);
     node_log_metrics(ctx, node);
     node_net_metrics(ctx, node);
+    node_sync_metrics(ctx, node);
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "chain/chain.h"
 #include "identity/identity.h"
 #include "net/net.h"
+#include "sync/sync.h"
 #include "node/http.h"
 #include "update/update.h"
 #include "store/clog.h"
@@ -29,7 +30,7 @@
 #include "store/store.h"
 
 enum node_part {
-#define NODE_PART_ENUM(name, off, size) NODE_PART_##name,
+#define NODE_PART_ENUM(name, off, size, use) NODE_PART_##name,
     BOARD_PARTITIONS(NODE_PART_ENUM)
 #undef NODE_PART_ENUM
         NODE_PART_COUNT
@@ -92,6 +93,7 @@ struct node {
     struct unlock unlock;  /* operator unlock (console/unlock.h) */
     struct logring log;    /* the persistent log (store/logring.h) */
     struct node_http http; /* GET /metrics (node/http.h) */
+    struct sync sync;      /* Mochimo peers (sync/sync.h) */
     int log_rc;            /* its mount result; 0 = usable */
     uint32_t log_tokens;   /* records that may go to flash now */
     uint64_t log_t_refill;
@@ -122,6 +124,8 @@ extern const struct cmd node_chain_cmds[];
 extern const struct cmd node_net_cmds[];
 extern const struct cmd node_op_cmds[];
 extern const struct cmd node_log_cmds[];
+extern const struct cmd node_sync_cmds[];
+void node_sync_metrics(struct cmd_ctx *ctx, struct node *node);
 /* Mount the log partition and send every klog() line there too. */
 void node_log_init(struct node *node);
 void node_log_metrics(struct cmd_ctx *ctx, struct node *node);

@@ -19,7 +19,7 @@ static const struct {
     uint32_t erase_size;
     struct part part[PARTS_MAX];
 } boards[] = {
-#define TOOL_BOARD_PART(n, o, s) {#n, (o), (s)},
+#define TOOL_BOARD_PART(n, o, s, use) {#n, (o), (s)},
 #include "tool_boards.inc"
 #undef TOOL_BOARD_PART
 };

@@ -333,8 +333,12 @@ update_keyring_rotate(struct update *u, const uint8_t *p, size_t len)
 
 /* ---- install -------------------------------------------------------- */
 
-/* Program [off, off + len) of the slot, erasing blocks ahead of it as
- * needed (*erased: everything below it is erased). */
+/* Write [off, off + len) of the slot, padded with erased bytes to the
+ * program unit (p is the work chunk buffer, which has the room).  On a
+ * RAW partition: erase the blocks ahead of it first (*erased: everything
+ * below it is erased), then program.  On a BLOCK partition (a disk): one
+ * write over whatever the slot held, no erase; it is volatile until the
+ * one sync before the read-back (hal/flash.h). */
 static int
 slot_write(const struct hal_flash *f, uint64_t off, uint8_t *p, uint32_t len,
            uint64_t *erased)
@@ -342,18 +346,19 @@ slot_write(const struct hal_flash *f, uint64_t off, uint8_t *p, uint32_t len,
     uint32_t plen = hal_flash_pad(f, len);
     int rc;
 
+    if (plen != len) {
+        /* the last piece */
+        if (plen > UPD_CHUNK_BUF)
+            return -EINVAL;
+        memset(p + len, f->erased, plen - len);
+    }
+    if (f->kind == HAL_FLASH_BLOCK)
+        return hal_flash_write(f, off, p, plen);
     while (*erased < off + plen) {
         rc = hal_flash_erase(f, *erased, f->erase_size);
         if (rc != 0)
             return rc;
         *erased += f->erase_size;
-    }
-    if (plen != len) {
-        /* the last piece: pad to the program unit with erased bytes
-         * (p is the work chunk buffer, which has the room) */
-        if (plen > UPD_CHUNK_BUF)
-            return -EINVAL;
-        memset(p + len, f->erased, plen - len);
     }
     return hal_flash_prog(f, off, p, plen);
 }
@@ -550,7 +555,13 @@ update_install(struct update *u, const struct upd_src *src)
     rc = save_bc(u, &saved, &bc);
     if (rc != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
-    while (erased < po) {
+    /* On raw flash the old slot header and manifest are erased before
+     * any payload is written.  A block partition keeps them until the
+     * new header is written over them; until then boot control says
+     * INSTALLING, and a check of the slot on its own (degraded boot)
+     * finds the old signed image, whole or with chunks that no longer
+     * match its manifest. */
+    while (f->kind == HAL_FLASH_RAW && erased < po) {
         rc = hal_flash_erase(f, erased, f->erase_size);
         if (rc != 0)
             goto io;
@@ -613,6 +624,10 @@ update_install(struct update *u, const struct upd_src *src)
         rc = slot_write(f, 0, chunk, UPD_SLOT_SIGS_OFF + hd.sigs_len, &erased);
         if (rc != 0)
             goto io;
+        /* The one sync: on a block partition every byte above becomes
+         * durable here, before the read-back and before boot control
+         * names the slot READY (its write is synced in turn); on raw
+         * flash each program already was. */
         rc = hal_flash_sync(f);
         if (rc != 0)
             goto io;

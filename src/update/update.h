@@ -12,12 +12,14 @@
  *     running slot's) and the security counter (not below the
  *     anti-rollback counter) -- before the inactive slot is touched;
  *  2. marks the slot INSTALLING, then streams the payload one chunk at a
- *     time: hash, compare with the manifest, and only then erase and
- *     program it (a bad chunk stops the install with nothing after it
- *     written);
+ *     time: hash, compare with the manifest, and only then write it
+ *     (erase and program on a RAW partition; one write over the old
+ *     bytes on a BLOCK partition, hal/flash.h) - a bad chunk stops the
+ *     install with nothing after it written;
  *  3. writes the manifest into the slot, then the slot header with the
- *     signature blocks, re-reads the whole slot and checks every chunk
- *     again;
+ *     signature blocks; syncs the slot once (what makes a BLOCK
+ *     partition's writes durable), re-reads the whole slot and checks
+ *     every chunk again;
  *  4. stores a new keyring if the bundle carried one, and marks the
  *     slot READY for a trial boot.
  * Any failure after step 1 leaves the slot BAD; the running slot is

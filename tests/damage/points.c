@@ -60,7 +60,7 @@
 #include "store/store.h"
 
 enum part {
-#define P_ENUM(name, off, size) P_##name,
+#define P_ENUM(name, off, size, use) P_##name,
     BOARD_PARTITIONS(P_ENUM)
 #undef P_ENUM
         P_COUNT
@@ -70,7 +70,7 @@ static const struct {
     const char *name;
     uint64_t off, size;
 } parts[] = {
-#define P_ROW(n, o, s) {#n, o, s},
+#define P_ROW(n, o, s, use) {#n, o, s},
     BOARD_PARTITIONS(P_ROW)
 #undef P_ROW
 };

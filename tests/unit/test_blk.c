@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_blk.c - the blk flash backend: geometry, creation,
- * program/read/erase, windows, persistence, bad paths, and the record
- * store running on it.
+ * program/read/erase, windows, block partitions (write in place, one
+ * sync), kinds kept apart, persistence, bad paths, and the record store
+ * running on it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +41,8 @@ main(void)
     UT_CHECK_EQ(blk_flash_open(&d, path, 64 * ES, ES, 1), 0);
     UT_CHECK_EQ(stat(path, &sb), 0);
     UT_CHECK_EQ(sb.st_size, 64 * ES);
-    UT_CHECK_EQ(blk_flash_partition(&d, &p, "all", 0, 64 * ES), 0);
+    UT_CHECK_EQ(blk_flash_partition(&d, &p, "all", 0, 64 * ES, HAL_FLASH_RAW),
+                0);
     UT_CHECK_EQ(hal_flash_read(&p, 63 * ES, buf, sizeof(buf)), 0);
     UT_CHECK(buf[0] == 0xff && buf[511] == 0xff);
 
@@ -58,19 +60,62 @@ main(void)
     UT_CHECK(d.stats.syncs >= 2);
 
     UT_CASE("windows: offsets from the partition, bounds checked");
-    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 8 * ES, 8 * ES), 0);
+    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 8 * ES, 8 * ES, HAL_FLASH_RAW),
+                0);
     UT_CHECK_EQ(hal_flash_prog(&q, 0, data, sizeof(data)), 0);
     UT_CHECK_EQ(hal_flash_read(&p, 8 * ES, buf, 1), 0);
     UT_CHECK_EQ(buf[0], 0x42);
     UT_CHECK_EQ(hal_flash_read(&q, 8 * ES, buf, 1), -EINVAL);
-    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 60 * ES, 8 * ES), -EINVAL);
-    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 100, ES), -EINVAL);
+    UT_CHECK_EQ(
+        blk_flash_partition(&d, &q, "q", 60 * ES, 8 * ES, HAL_FLASH_RAW),
+        -EINVAL);
+    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 100, ES, HAL_FLASH_RAW),
+                -EINVAL);
+    UT_CHECK_EQ(blk_flash_partition(&d, &q, "q", 0, ES, 7), -EINVAL);
+
+    UT_CASE("a block partition: written in place, no erase, one sync");
+    {
+        static uint8_t big[16 * ES], back[16 * ES];
+        struct hal_flash b;
+
+        UT_CHECK_EQ(blk_flash_partition(&d, &b, "slot", 32 * ES, 32 * ES,
+                                        HAL_FLASH_BLOCK),
+                    0);
+        UT_CHECK_EQ(b.kind, HAL_FLASH_BLOCK);
+        UT_CHECK_EQ(b.prog_size, BLK_PROG_SIZE);
+        memset(&d.stats, 0, sizeof(d.stats));
+        for (int round = 0; round < 2; round++) {
+            /* the second round overwrites the first: no erase between */
+            for (size_t i = 0; i < sizeof(big); i++)
+                big[i] = (uint8_t)(i * 7 + (size_t)round * 101);
+            UT_CHECK_EQ(hal_flash_write(&b, 0, big, sizeof(big)), 0);
+            UT_CHECK_EQ(hal_flash_write(&b, 16 * ES, big, BLK_PROG_SIZE), 0);
+            UT_CHECK_EQ(hal_flash_sync(&b), 0);
+            UT_CHECK_EQ(hal_flash_read(&b, 0, back, sizeof(back)), 0);
+            UT_CHECK(memcmp(back, big, sizeof(big)) == 0);
+        }
+        UT_CHECK_EQ(d.stats.writes, 4);
+        UT_CHECK_EQ(d.stats.bytes_written, 2 * (sizeof(big) + BLK_PROG_SIZE));
+        UT_CHECK_EQ(d.stats.syncs, 2);
+        UT_CHECK_EQ(d.stats.erases, 0);
+        UT_CHECK_EQ(d.stats.progs, 0);
+
+        UT_CASE("kinds kept apart: no prog or erase on a block partition, "
+                "no write on a raw one");
+        UT_CHECK_EQ(hal_flash_prog(&b, 0, data, sizeof(data)), -EINVAL);
+        UT_CHECK_EQ(hal_flash_erase(&b, 0, ES), -EINVAL);
+        UT_CHECK_EQ(hal_flash_write(&p, 0, data, sizeof(data)), -EINVAL);
+        UT_CHECK_EQ(hal_flash_write(&b, 16, data, BLK_PROG_SIZE), -EINVAL);
+        UT_CHECK_EQ(hal_flash_write(&b, 0, data, 16), -EINVAL);
+        UT_CHECK_EQ(hal_flash_write(&b, 32 * ES, data, BLK_PROG_SIZE), -EINVAL);
+        UT_CHECK_EQ(d.stats.writes, 4);
+    }
     blk_flash_close(&d);
 
     UT_CASE("reopen keeps data; size 0 takes the file's size");
     UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
     UT_CHECK_EQ(d.size, 64 * ES);
-    blk_flash_partition(&d, &p, "all", 0, d.size);
+    blk_flash_partition(&d, &p, "all", 0, d.size, HAL_FLASH_RAW);
     UT_CHECK_EQ(hal_flash_read(&p, 8 * ES, buf, 1), 0);
     UT_CHECK_EQ(buf[0], 0x42);
     blk_flash_close(&d);
@@ -82,13 +127,13 @@ main(void)
 
     UT_CASE("the record store runs on it and survives a reopen");
     UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
-    blk_flash_partition(&d, &p, "store", 0, 32 * ES);
+    blk_flash_partition(&d, &p, "store", 0, 32 * ES, HAL_FLASH_RAW);
     UT_CHECK_EQ(hal_flash_erase(&p, 0, 32 * ES), 0);
     UT_CHECK_EQ(store_mount(&st, &p), 0);
     UT_CHECK_EQ(store_put(&st, "on.disk", "yes", 3), 0);
     blk_flash_close(&d);
     UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
-    blk_flash_partition(&d, &p, "store", 0, 32 * ES);
+    blk_flash_partition(&d, &p, "store", 0, 32 * ES, HAL_FLASH_RAW);
     UT_CHECK_EQ(store_mount(&st, &p), 0);
     UT_CHECK_EQ(store_get(&st, "on.disk", buf, sizeof(buf)), 3);
     UT_CHECK(memcmp(buf, "yes", 3) == 0);

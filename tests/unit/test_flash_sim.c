@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_flash_sim.c - the sim flash: geometry, files, windows,
  * the NOR rules, power cuts at every operation against a model, torn
- * operations, bit flips, corruption and statistics.
+ * operations, bit flips, corruption and statistics; block windows and
+ * their volatile write cache under each way the power fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1025,6 +1026,210 @@ test_stats(void)
     sim_flash_close(&d);
 }
 
+/* ---- block windows ---- */
+
+#define SEC (2 * PS) /* the block windows' sector in these tests */
+
+/* Unit u of a block window after a power failure, against the bytes it
+ * held before (o) and the bytes last written (n): 0 old, 1 new, 2 a mix
+ * in which every byte is a prefix tear or a bitwise mix of o and n, -1
+ * anything else. */
+static int
+unit_state(const uint8_t *m, const uint8_t *o, const uint8_t *n)
+{
+    int old = 1, new = 1;
+
+    for (size_t i = 0; i < PS; i++) {
+        old &= m[i] == o[i];
+        new &= m[i] == n[i];
+        if (((m[i] ^ o[i]) & ~(o[i] ^ n[i])) != 0)
+            return -1; /* a bit neither old nor new */
+    }
+    return old ? 0 : new ? 1 : 2;
+}
+
+static void
+test_block(void)
+{
+    static const uint32_t bad_sector[] = {0, 3 * PS, PS / 2, 2 * ES};
+    struct sim_flash d;
+    struct hal_flash raw, a, b;
+    static uint8_t buf[ES], old[2 * ES], mem[2 * ES];
+    /* four writes of two units each, in issue order, over a window */
+    static const uint32_t w_off[4] = {3 * SEC, 0, 6 * SEC, SEC};
+
+    UT_CASE("block windows: the sector must be a power of two from the "
+            "program unit to the erase size");
+    UT_CHECK_EQ(sim_flash_open_mem(&d, &geom), 0);
+    for (size_t i = 0; i < NELEM(bad_sector); i++)
+        UT_CHECK_EQ(
+            sim_flash_block_partition(&d, &a, "a", 0, ES, bad_sector[i]),
+            -EINVAL);
+    UT_CHECK_EQ(sim_flash_block_partition(&d, &a, "a", 3, ES, SEC), -EINVAL);
+    UT_CHECK_EQ(sim_flash_block_partition(&d, &a, "a", 2 * ES, 2 * ES, SEC), 0);
+    UT_CHECK_EQ(sim_flash_block_partition(&d, &b, "b", 4 * ES, 2 * ES, SEC), 0);
+    UT_CHECK_EQ(sim_flash_partition(&d, &raw, "raw", 0, 2 * ES), 0);
+    UT_CHECK_EQ(a.kind, HAL_FLASH_BLOCK);
+    UT_CHECK_EQ(a.prog_size, SEC);
+    UT_CHECK_EQ(raw.kind, HAL_FLASH_RAW);
+
+    UT_CASE("block windows: writes over anything and reads see them at "
+            "once; prog and erase refused there, write on raw windows");
+    memset(buf, 0x11, sizeof(buf));
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, ES), 0);
+    memset(buf, 0x22, sizeof(buf));
+    UT_CHECK_EQ(hal_flash_write(&a, SEC, buf, SEC), 0); /* over, no erase */
+    UT_CHECK_EQ(hal_flash_read(&a, 0, mem, 3 * SEC), 0);
+    UT_CHECK(all_bytes(mem, SEC, 0x11) && all_bytes(mem + SEC, SEC, 0x22) &&
+             all_bytes(mem + 2 * SEC, SEC, 0x11));
+    UT_CHECK_EQ(hal_flash_write(&a, PS, buf, SEC), -EINVAL);
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, PS), -EINVAL);
+    UT_CHECK_EQ(hal_flash_prog(&a, 4 * ES, buf, SEC), -EINVAL);
+    UT_CHECK_EQ(hal_flash_erase(&a, 0, ES), -EINVAL);
+    UT_CHECK_EQ(hal_flash_write(&raw, 0, buf, SEC), -EINVAL);
+    UT_CHECK_EQ(d.stats.writes, 2);
+    UT_CHECK_EQ(d.stats.refused, 0);
+
+    UT_CASE("a sync is an operation only while its window holds unsynced "
+            "writes, and makes them survive the power failing");
+    UT_CHECK_EQ(sim_flash_ops(&d), 2);
+    UT_CHECK_EQ(hal_flash_sync(&b), 0); /* nothing of b's: no number */
+    UT_CHECK_EQ(sim_flash_ops(&d), 2);
+    UT_CHECK_EQ(hal_flash_sync(&a), 0);
+    UT_CHECK_EQ(sim_flash_ops(&d), 3);
+    UT_CHECK_EQ(hal_flash_sync(&a), 0);
+    UT_CHECK_EQ(sim_flash_ops(&d), 3);
+    UT_CHECK_EQ(d.stats.syncs, 1);
+    memset(buf, 0x33, sizeof(buf));
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, 2 * SEC), 0);
+    sim_flash_power_off(&d, SIM_TORN_NONE, 1);
+    UT_CHECK_EQ(hal_flash_read(&a, 0, mem, SEC), -EIO);
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, SEC), -EIO);
+    UT_CHECK_EQ(hal_flash_sync(&a), -EIO);
+    sim_flash_power_on(&d);
+    UT_CHECK_EQ(hal_flash_read(&a, 0, mem, 3 * SEC), 0);
+    UT_CHECK(all_bytes(mem, SEC, 0x11) && all_bytes(mem + SEC, SEC, 0x22) &&
+             all_bytes(mem + 2 * SEC, SEC, 0x11));
+    UT_CHECK_EQ(d.stats.lost, 2 * SEC / PS);
+
+    UT_CASE("a sync keeps its own window's writes only; raw operations "
+            "flush nothing");
+    memset(buf, 0x44, sizeof(buf));
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, SEC), 0);
+    UT_CHECK_EQ(hal_flash_write(&b, 0, buf, SEC), 0);
+    UT_CHECK_EQ(hal_flash_sync(&a), 0);
+    UT_CHECK_EQ(hal_flash_erase(&raw, 0, ES), 0);
+    UT_CHECK_EQ(hal_flash_prog(&raw, 0, buf, PS), 0);
+    UT_CHECK_EQ(hal_flash_sync(&raw), 0);
+    sim_flash_power_off(&d, SIM_TORN_NONE, 1);
+    sim_flash_power_on(&d);
+    UT_CHECK_EQ(hal_flash_read(&a, 0, mem, SEC), 0);
+    UT_CHECK(all_bytes(mem, SEC, 0x44));
+    UT_CHECK_EQ(hal_flash_read(&b, 0, mem, SEC), 0);
+    UT_CHECK(all_bytes(mem, SEC, 0xff));
+    UT_CHECK_EQ(hal_flash_read(&raw, 0, mem, PS), 0);
+    UT_CHECK(all_bytes(mem, PS, 0x44));
+
+    UT_CASE("a cut in a write or in a sync loses every unsynced write "
+            "(mode none), the synced ones stay");
+    for (int at = 0; at < 3; at++) {
+        uint64_t base;
+
+        UT_CHECK_EQ(hal_flash_read(&a, 0, old, 2 * ES), 0);
+        base = sim_flash_ops(&d);
+        sim_flash_cut_after(&d, base + (uint64_t)at, SIM_TORN_NONE, 1);
+        memset(buf, 0x50 + at, sizeof(buf));
+        /* ops: write, write, sync */
+        UT_CHECK_EQ(hal_flash_write(&a, 0, buf, SEC), at == 0 ? -EIO : 0);
+        UT_CHECK_EQ(hal_flash_write(&a, ES, buf, SEC), at <= 1 ? -EIO : 0);
+        UT_CHECK_EQ(hal_flash_sync(&a), -EIO);
+        sim_flash_power_on(&d);
+        UT_CHECK_EQ(hal_flash_read(&a, 0, mem, 2 * ES), 0);
+        UT_CHECK(memcmp(mem, old, 2 * ES) == 0);
+    }
+
+    UT_CASE("mode prefix keeps the unsynced writes in the order issued up "
+            "to one torn unit; mode bits keeps, loses or mixes each unit");
+    for (int mode = SIM_TORN_PREFIX; mode <= SIM_TORN_BITS; mode++) {
+        int seen[3] = {0, 0, 0}, ok = 1, extremes = 0;
+
+        for (uint32_t seed = 1; seed <= 200; seed++) {
+            static uint8_t nw[2 * ES];
+            int state[8], torn = 0, k = 0, landed = 0;
+
+            UT_CHECK_EQ(hal_flash_sync(&a), 0);
+            UT_CHECK_EQ(hal_flash_read(&a, 0, old, 2 * ES), 0);
+            memcpy(nw, old, sizeof(nw));
+            for (int w = 0; w < 4; w++) {
+                for (uint32_t i = 0; i < SEC; i++)
+                    buf[i] = (uint8_t)(seed * 37 + (uint32_t)w * 59 + i);
+                memcpy(nw + w_off[w], buf, SEC);
+                UT_CHECK_EQ(hal_flash_write(&a, w_off[w], buf, SEC), 0);
+            }
+            sim_flash_power_off(&d, (enum sim_flash_torn)mode, seed);
+            sim_flash_power_on(&d);
+            UT_CHECK_EQ(hal_flash_read(&a, 0, mem, 2 * ES), 0);
+            /* untouched bytes never change */
+            for (uint32_t i = 0; i < 2 * ES; i++) {
+                int written = 0;
+
+                for (int w = 0; w < 4; w++)
+                    written |= i >= w_off[w] && i < w_off[w] + SEC;
+                if (!written && mem[i] != old[i])
+                    ok = 0;
+            }
+            for (int w = 0; w < 4; w++)
+                for (uint32_t u = 0; u < SEC / PS; u++, k++) {
+                    uint32_t o = w_off[w] + u * PS;
+
+                    state[k] = unit_state(mem + o, old + o, nw + o);
+                    if (state[k] < 0)
+                        ok = 0;
+                    else
+                        seen[state[k]]++;
+                    landed += state[k] == 1;
+                }
+            if (mode == SIM_TORN_PREFIX)
+                /* new..., at most one torn, then old... */
+                for (k = 1; k < 8; k++) {
+                    if (state[k - 1] != 1 && state[k] != 0)
+                        ok = 0;
+                    torn += state[k] == 2;
+                }
+            extremes |= (landed == 0) | (landed == 8) << 1;
+            if (torn > 1)
+                ok = 0;
+        }
+        UT_CHECK(ok);
+        UT_CHECK(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+        if (mode == SIM_TORN_PREFIX)
+            UT_CHECK_EQ(extremes, 3); /* nothing kept, and everything */
+    }
+
+    UT_CASE("at most SIM_PENDING_MAX unsynced writes; a sync makes room");
+    memset(buf, 0x66, sizeof(buf));
+    for (int i = 0; i < SIM_PENDING_MAX; i++)
+        UT_CHECK_EQ(hal_flash_write(&b, 0, buf, SEC), 0);
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, SEC), -ENOBUFS);
+    UT_CHECK_EQ(hal_flash_sync(&b), 0);
+    UT_CHECK_EQ(hal_flash_write(&a, 0, buf, SEC), 0);
+
+    UT_CASE("a restored state has nothing unsynced");
+    {
+        static uint8_t state[DEV + DEV / PS / 8];
+
+        UT_CHECK_EQ(sim_flash_state_size(&d), sizeof(state));
+        sim_flash_save(&d, state);
+        sim_flash_restore(&d, state);
+        sim_flash_power_off(&d, SIM_TORN_NONE, 1);
+        sim_flash_power_on(&d);
+        UT_CHECK_EQ(hal_flash_read(&a, 0, mem, SEC), 0);
+        UT_CHECK(all_bytes(mem, SEC, 0x66));
+        UT_CHECK_EQ(d.npend, 0);
+    }
+    sim_flash_close(&d);
+}
+
 int
 main(void)
 {
@@ -1045,6 +1250,7 @@ main(void)
     test_flips();
     test_corrupt();
     test_stats();
+    test_block();
     rmdir(tmpdir);
     return ut_done();
 }

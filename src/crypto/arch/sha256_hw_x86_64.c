@@ -47,9 +47,11 @@ sha256_hw_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks)
     while (nblocks-- > 0) {
         __m128i w[4], save_abef = abef, save_cdgh = cdgh;
 
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++)
             w[i] = _mm_shuffle_epi8(
                 _mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+#pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
             __m128i m = _mm_add_epi32(
                 w[g & 3],

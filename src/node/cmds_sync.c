@@ -1,0 +1,264 @@
+/*
+ * node/cmds_sync.c - `sync`: following the Mochimo chain from peers
+ * (sync/sync.h, docs/SYNC.md), and its metrics.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hal/clock.h"
+#include "lib/hex.h"
+#include "node/node.h"
+
+static const char *const state_names[] = {"idle", "scanning", "downloading"};
+
+static int
+h_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct sync *s = &node->sync;
+    struct chain *c = &node->chain;
+    uint64_t tip = c->count > 0 ? chain_tip_bnum(c) : 0;
+    uint64_t now = hal_clock_ms();
+    double secs =
+        (double)((s->state != SYNC_IDLE ? now : s->t_end) - s->t_start) / 1e3;
+    double rate = secs > 0 ? (double)s->got_trailers / secs : 0;
+
+    (void)argc;
+    (void)argv;
+    if (ctx->json) {
+        cmd_printf(ctx,
+                   "{\"state\":\"%s\",\"tip\":%" PRIu64 ",\"stored\":%" PRIu64
+                   ",\"target\":%" PRIu64 ",\"peers\":%u,\"seeds\":%u,"
+                   "\"fetched\":%" PRIu64 ",\"rate\":%.0f,\"serving\":%u,"
+                   "\"last\":",
+                   state_names[s->state], tip, c->count,
+                   s->chosen >= 0 ? s->target : 0, s->ncand, s->nseeds,
+                   s->got_trailers, rate, (unsigned)s->port);
+        cmd_json_str(ctx, s->why);
+        cmd_printf(ctx, "}\n");
+        return 0;
+    }
+    cmd_printf(ctx, "state:    %s\n", state_names[s->state]);
+    if (c->count > 0)
+        cmd_printf(ctx, "tip:      %" PRIu64 " (%" PRIu64 " stored)\n", tip,
+                   c->count);
+    else
+        cmd_printf(ctx, "tip:      none yet\n");
+    if (s->state == SYNC_DOWNLOAD) {
+        uint64_t left = s->target > tip ? s->target - tip : 0;
+        uint64_t from = s->target - (left + s->got_trailers);
+        struct progress bar;
+
+        cmd_printf(ctx, "target:   %" PRIu64 " from %u peer%s\n", s->target,
+                   s->ncand, s->ncand == 1 ? "" : "s");
+        progress_begin(&bar, ctx, "sync", "trailers", s->target - from, 0,
+                       s->t_start);
+        progress_line(&bar, ctx, s->got_trailers, now);
+    } else if (s->state == SYNC_SCAN) {
+        cmd_printf(ctx, "scanning: %u of %u seeds asked\n", s->cur, s->nseeds);
+    }
+    cmd_printf(ctx, "seeds:    %u%s\n", s->nseeds,
+               s->nseeds == 0 ? " ('sync seeds add A.B.C.D[:PORT]')" : "");
+    cmd_printf(ctx, "serving:  %s",
+               s->port ? ""
+                       : "off (net config set "
+                         "sync_port 2095)\n");
+    if (s->port)
+        cmd_printf(ctx, "port %u\n", (unsigned)s->port);
+    if (s->why[0])
+        cmd_printf(ctx, "last:     %s (%.1f s)\n", s->why, secs);
+    return 0;
+}
+
+static int
+h_peers(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct sync *s = &node->sync;
+
+    (void)argc;
+    (void)argv;
+    if (ctx->json)
+        cmd_printf(ctx, "[");
+    for (unsigned i = 0; i < s->ncand; i++) {
+        const struct sync_cand *k = &s->cand[i];
+        char w[65], h[65];
+
+        chain_weight_hex(&k->w, w);
+        lib_hex_encode(k->bhash, 32, h);
+        if (ctx->json) {
+            cmd_printf(ctx,
+                       "%s{\"ip\":\"%u.%u.%u.%u\",\"port\":%u,\"tip\":%" PRIu64
+                       ",\"hash\":\"%s\",\"weight\":\"%s\",\"admitted\":%s,"
+                       "\"reason\":\"%s\",\"bytes\":%" PRIu64 "}",
+                       i ? "," : "", k->at.ip[0], k->at.ip[1], k->at.ip[2],
+                       k->at.ip[3], (unsigned)k->at.port, k->tip, h, w,
+                       k->admitted ? "true" : "false",
+                       sync_reason_name(k->reason), k->bytes);
+            continue;
+        }
+        cmd_printf(
+            ctx,
+            "%u.%u.%u.%u:%u  tip %" PRIu64 "  %.16s  %s  %" PRIu64 " bytes\n",
+            k->at.ip[0], k->at.ip[1], k->at.ip[2], k->at.ip[3],
+            (unsigned)k->at.port, k->tip, h,
+            k->admitted ? "admitted" : sync_reason_name(k->reason), k->bytes);
+    }
+    if (ctx->json)
+        cmd_printf(ctx, "]\n");
+    else if (s->ncand == 0)
+        cmd_printf(ctx, "(no peer asked yet: 'sync now')\n");
+    return 0;
+}
+
+static int
+h_now(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    int rc;
+
+    (void)argc;
+    (void)argv;
+    if (!node->net.up) {
+        cmd_err(ctx, "sync now: the network is not up ('net status')");
+        return -ENETDOWN;
+    }
+    rc = sync_start(&node->sync);
+    if (rc == -EBUSY)
+        cmd_printf(ctx, "sync now: already running ('sync status')\n");
+    else if (rc == -ENOENT)
+        cmd_err(ctx, "sync now: no seeds ('sync seeds add A.B.C.D[:PORT]')");
+    else
+        cmd_printf(ctx,
+                   "sync now: asking %u seed%s; 'sync status' shows "
+                   "progress\n",
+                   node->sync.nseeds, node->sync.nseeds == 1 ? "" : "s");
+    return rc == -EBUSY ? 0 : rc;
+}
+
+static int
+seed_arg(struct cmd_ctx *ctx, const char *cmd, const char *arg,
+         struct sync_seed *x)
+{
+    if (sync_seed_parse(arg, x) != 0) {
+        cmd_err(ctx, "%s: '%s' is not A.B.C.D[:PORT]", cmd, arg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int
+h_seeds_add(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct sync_seed x;
+    int rc = seed_arg(ctx, "sync seeds add", argv[0], &x);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    if (node->store_rc != 0) {
+        cmd_err(ctx, "sync seeds add: the store is not mounted");
+        return -EIO;
+    }
+    rc = sync_seed_add(&node->sync, &x);
+    if (rc == -EEXIST)
+        cmd_printf(ctx, "sync seeds add: %s is already a seed\n", argv[0]);
+    else if (rc == -ENOSPC)
+        cmd_err(ctx, "sync seeds add: %d seeds already (the most)",
+                SYNC_SEEDS_MAX);
+    else if (rc != 0)
+        cmd_err(ctx, "sync seeds add: cannot save: %s", strerror(-rc));
+    return rc == -EEXIST ? 0 : rc;
+}
+
+static int
+h_seeds_remove(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct sync_seed x;
+    int rc = seed_arg(ctx, "sync seeds remove", argv[0], &x);
+
+    (void)argc;
+    if (rc != 0)
+        return rc;
+    rc = sync_seed_remove(&node->sync, &x);
+    if (rc == -ENOENT)
+        cmd_err(ctx, "sync seeds remove: %s is not a seed", argv[0]);
+    else if (rc != 0)
+        cmd_err(ctx, "sync seeds remove: cannot save: %s", strerror(-rc));
+    return rc;
+}
+
+static int
+h_seeds_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct sync *s = &node->sync;
+
+    (void)argc;
+    (void)argv;
+    for (unsigned i = 0; i < s->nseeds; i++)
+        cmd_printf(ctx, "%u.%u.%u.%u:%u\n", s->seeds[i].ip[0],
+                   s->seeds[i].ip[1], s->seeds[i].ip[2], s->seeds[i].ip[3],
+                   (unsigned)s->seeds[i].port);
+    if (s->nseeds == 0)
+        cmd_printf(ctx, "(no seeds)\n");
+    return 0;
+}
+
+static const struct cmd seeds_cmds[] = {
+    {"add", 1, 1, CMD_PRIV, "A.B.C.D[:PORT]",
+     "a Mochimo peer to ask (port 2095 unless given)", h_seeds_add, NULL},
+    {"remove", 1, 1, CMD_PRIV, "A.B.C.D[:PORT]", "forget a seed",
+     h_seeds_remove, NULL},
+    {"list", 0, 0, 0, "", "the seeds", h_seeds_list, NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct cmd node_sync_cmds[] = {
+    {"status", 0, 0, CMD_JSON, "[--json]",
+     "state, tip, target, progress while downloading, the last outcome",
+     h_status, NULL},
+    {"peers", 0, 0, CMD_JSON, "[--json]",
+     "the peers of the last scan: tip, hash, admitted or why not, bytes",
+     h_peers, NULL},
+    {"now", 0, 0, 0, "", "ask the seeds and follow the heaviest proved chain",
+     h_now, NULL},
+    {"seeds", 0, 0, 0, "", "Mochimo peers to ask: add, remove, list", NULL,
+     seeds_cmds},
+    {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+void
+node_sync_metrics(struct cmd_ctx *ctx, struct node *node)
+{
+    const struct sync *s = &node->sync;
+
+    cmd_printf(ctx, "# HELP keel_sync_refused_total Mochimo peers refused "
+                    "during sync, by reason.\n"
+                    "# TYPE keel_sync_refused_total counter\n");
+    for (int r = 1; r < SYNC_R_COUNT; r++)
+        cmd_printf(ctx, "keel_sync_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                   sync_reason_name(r), s->refused[r]);
+    cmd_printf(ctx,
+               "# HELP keel_sync_trailers_fetched_total Trailers fetched "
+               "from Mochimo peers and stored.\n"
+               "# TYPE keel_sync_trailers_fetched_total counter\n"
+               "keel_sync_trailers_fetched_total %" PRIu64 "\n",
+               s->trailers_fetched);
+    cmd_printf(ctx,
+               "# HELP keel_sync_runs_total Sync runs, by outcome.\n"
+               "# TYPE keel_sync_runs_total counter\n"
+               "keel_sync_runs_total{result=\"ok\"} %" PRIu64 "\n"
+               "keel_sync_runs_total{result=\"failed\"} %" PRIu64 "\n",
+               s->syncs_ok, s->syncs_failed);
+    cmd_printf(ctx,
+               "# HELP keel_sync_served_bytes_total Bytes served to "
+               "Mochimo peers.\n"
+               "# TYPE keel_sync_served_bytes_total counter\n"
+               "keel_sync_served_bytes_total %" PRIu64 "\n",
+               s->served_bytes);
+}

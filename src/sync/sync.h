@@ -1,0 +1,188 @@
+/*
+ * sync/sync.h - following the Mochimo chain from peers it cannot trust
+ * (docs/SYNC.md), over Mochimo's own protocol (sync/mpkt.h) on lwIP's
+ * plain TCP.
+ *
+ * Serving: a listener on sync.port (2095; 0: off) answers HELLO, then
+ * one of TF, HASH, GET_IPL or GET_TFILE from the node's chain, with the
+ * reference node's limits and timeouts (HELLO within 1 s, the request
+ * within 3 s of HELLO_ACK, a TF over 1,000 trailers closed unanswered).
+ * At most SYNC_SERVE_MAX clients at once; more are reset.
+ *
+ * Syncing (`sync now`, and every sync.poll_s while following): ask each
+ * seed's tip (its HELLO_ACK advertises it), fetch its proof segment (the
+ * last SYNC_PROOF trailers by TF) and admit it only if the segment is
+ * linked, ends exactly at the advertised block and hash, obeys the
+ * rules and passes proof of work on every trailer.  Choose the heaviest
+ * admitted chain (ties: the most distinct /24 networks serving it, then
+ * the larger hash); download from the node's tip in TF ranges of at
+ * most SYNC_RANGE trailers, each validated (rules and proof of work) and
+ * appended by chain_extend() in atomic batches; the stored proof
+ * segment is byte-compared at its own offset before its range is
+ * taken; at the end the advertised block and weight must be reached.
+ * A peer whose range fails is marked with its reason and not asked
+ * again this run.
+ *
+ * One request is in flight at a time (this version); every wait is
+ * bounded; nothing here blocks.  Memory: struct sync is part of the
+ * node's one allocation, about 300 KiB (a range buffer of 160,000 bytes
+ * and a proof segment of 8,640 bytes for each of the 16 seeds).
+ */
+#ifndef SYNC_SYNC_H
+#define SYNC_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/chain.h"
+#include "sync/mpkt.h"
+
+#define SYNC_SEEDS_KEY "sync.seeds"
+#define SYNC_SEEDS_MAX 16
+#define SYNC_SERVE_MAX 4
+#define SYNC_PROOF 54   /* trailers of a proof segment (Mochimo's NTFTX) */
+#define SYNC_RANGE 1000 /* trailers per TF range */
+#define SYNC_HELLO_MS 1000
+#define SYNC_REQ_MS 3000
+#define SYNC_CONNECT_MS 3000
+#define SYNC_PACKET_MS 5000
+
+/* Why a candidate or a download was refused (metrics labels; append
+ * only). */
+#define SYNC_REASONS(X)                                                        \
+    X(SYNC_R_NONE, "none")                                                     \
+    X(SYNC_R_NO_PROOF, "no_proof")                                             \
+    X(SYNC_R_BAD_LINK, "bad_link")                                             \
+    X(SYNC_R_TIP_MISMATCH, "tip_mismatch")                                     \
+    X(SYNC_R_RULE, "rule")                                                     \
+    X(SYNC_R_POW, "proof_of_work")                                             \
+    X(SYNC_R_TAIL, "tail_mismatch")                                            \
+    X(SYNC_R_WEIGHT_SHORT, "weight_short")                                     \
+    X(SYNC_R_TIMEOUT, "timeout")                                               \
+    X(SYNC_R_OVERSIZE, "oversize")                                             \
+    X(SYNC_R_PROTOCOL, "protocol")                                             \
+    X(SYNC_R_CONNECT, "connect_failed")                                        \
+    X(SYNC_R_FORK, "fork_below_tip")
+
+#define SYNC_R_ENUM(id, name) id,
+enum sync_reason { SYNC_REASONS(SYNC_R_ENUM) SYNC_R_COUNT };
+#undef SYNC_R_ENUM
+const char *sync_reason_name(int r);
+/* A rule the chain code refused, as a sync reason. */
+enum sync_reason sync_reason_of(enum chain_reason r);
+
+enum sync_state {
+    SYNC_IDLE,     /* nothing asked, or done */
+    SYNC_SCAN,     /* asking tips and proof segments */
+    SYNC_DOWNLOAD, /* fetching ranges of the chosen chain */
+};
+
+struct sync_seed {
+    uint8_t ip[4];
+    uint16_t port;
+};
+
+/* A peer that answered a scan. */
+struct sync_cand {
+    struct sync_seed at;
+    uint64_t tip;          /* advertised block number */
+    uint8_t bhash[32];     /* advertised tip hash */
+    struct chain_weight w; /* advertised weight */
+    uint8_t reason;        /* refused: enum sync_reason; 0: admitted */
+    uint8_t admitted;
+    uint8_t proof[SYNC_PROOF * TRAILER_LEN];
+    uint64_t proof_first; /* bnum of proof's first trailer */
+    uint32_t proof_n;     /* trailers in proof */
+    uint64_t bytes;       /* fetched from it */
+};
+
+struct altcp_pcb;
+struct sync;
+
+/* One connection we serve. */
+struct sync_served {
+    struct sync *s;
+    struct altcp_pcb *pcb;
+    int state; /* 0 free, 1 wait HELLO, 2 wait request, 3 sending, 4 done */
+    uint64_t t0;
+    uint16_t id1, id2;
+    struct mpkt_rx rx;
+    /* a file answer: trailers [next, end) in packets of up to 64 KiB */
+    uint64_t next, end;
+    uint32_t pkt_left; /* payload bytes left in the current packet */
+    uint16_t crc;
+    uint8_t phase;    /* 0 a header is due, 1 payload, 2 the tail */
+    uint8_t finished; /* the short packet that ends the file has begun */
+    uint8_t t[TRAILER_LEN];
+    uint32_t t_off; /* bytes of t written (TRAILER_LEN: read the next) */
+    uint8_t out[MPKT_HDR + 64 * 4 + MPKT_TAIL]; /* a short answer */
+};
+
+struct sync {
+    struct chain *c;
+    struct store *st;
+    uint16_t port;      /* serving on; 0: not */
+    uint16_t want_port; /* setting */
+    struct altcp_pcb *listener;
+    struct sync_served served[SYNC_SERVE_MAX];
+    struct sync_seed seeds[SYNC_SEEDS_MAX];
+    unsigned nseeds;
+    /* the client */
+    enum sync_state state;
+    struct altcp_pcb *pcb;
+    int cstate; /* 0 none, 1 connecting, 2 HELLO sent, 3 request sent */
+    uint64_t t_req, t_start, t_end;
+    uint16_t id1, id2;
+    struct mpkt_rx crx;
+    struct mpkt req; /* the request to send after HELLO_ACK */
+    void (*req_from_ack)(struct sync *s); /* fills req in from ack */
+    uint64_t dl_start; /* the range asked: its first bnum, its count */
+    uint32_t dl_count;
+    struct mpkt ack; /* the peer's HELLO_ACK (its advertised tip) */
+    int ack_ok;
+    uint8_t *file; /* the answer's bytes so far (range or proof) */
+    uint32_t file_cap, file_len;
+    int file_done;
+    int pending; /* the connection's outcome not yet handled */
+    enum sync_reason fail;
+    unsigned cur; /* seed being scanned / candidate downloading from */
+    struct sync_cand cand[SYNC_SEEDS_MAX];
+    unsigned ncand;
+    int chosen;      /* index in cand, or -1 */
+    uint64_t target; /* the chosen tip */
+    uint64_t got_trailers, got_bytes;
+    char why[160]; /* the last outcome, in words */
+    uint8_t range[SYNC_RANGE * TRAILER_LEN];
+    /* counters for metrics */
+    uint64_t refused[SYNC_R_COUNT];
+    uint64_t served_req[20];
+    uint64_t served_bytes, serve_busy, trailers_fetched, bytes_fetched;
+    uint64_t syncs_ok, syncs_failed;
+};
+
+/* Attach to the chain and the store (seeds); called once. */
+void sync_init(struct sync *s, struct chain *c, struct store *st);
+/* Keep the listener on port (0: off) and run timeouts and the state
+ * machine; called from the event loop.  up: the network is up. */
+void sync_tick(struct sync *s, int up, uint16_t port);
+/* Start a sync now (scan the seeds); -EBUSY when one runs, -ENOENT
+ * without seeds. */
+int sync_start(struct sync *s);
+/* Seeds: parse "A.B.C.D[:PORT]", add/remove, saved to the store. */
+int sync_seed_parse(const char *text, struct sync_seed *out);
+int sync_seed_add(struct sync *s, const struct sync_seed *seed);
+int sync_seed_remove(struct sync *s, const struct sync_seed *seed);
+/* Check k's proof segment (len bytes in k->proof, as received) against
+ * its advertised tip k->tip and k->bhash: the right number of trailers,
+ * from tip - SYNC_PROOF + 1, linked, by pf's rules (pf NULL: a node
+ * with no chain yet: either network), every proof of work; sets
+ * k->proof_first and k->proof_n.  SYNC_R_NONE when it holds
+ * (sync/proof.c). */
+enum sync_reason sync_proof_check(const struct chain_profile *pf,
+                                  struct sync_cand *k, uint32_t len,
+                                  int64_t now);
+/* The chain's weight as 32 little-endian bytes, and back. */
+void sync_weight_bytes(const struct chain_weight *w, uint8_t out[32]);
+void sync_weight_from(const uint8_t in[32], struct chain_weight *w);
+
+#endif
