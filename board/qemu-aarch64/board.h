@@ -5,7 +5,9 @@
  * disk sector).  docs/BOARDS.md gives the image byte by byte.
  *
  * BOARD_PARTITIONS lists the flash layout as X-macro rows
- * P(name, offset, size), offsets and sizes in bytes, erase-aligned.
+ * P(name, offset, size, use), offsets and sizes in bytes, erase-aligned;
+ * use is RECORDS (program-once structures: a RAW partition) or IMAGE (an
+ * update slot: a BLOCK partition, written in place), hal/linux/blk.h.
  */
 #ifndef BOARD_QEMU_AARCH64_BOARD_H
 #define BOARD_QEMU_AARCH64_BOARD_H
@@ -24,11 +26,11 @@
  * slot_a, slot_b: update slots, 112 MiB each (a 64 MiB image fits with
  *          room to grow). */
 #define BOARD_PARTITIONS(P)                                                    \
-    P(bootctl, 0x0000000, 0x0002000)                                           \
-    P(store, 0x0002000, 0x01fe000)                                             \
-    P(log, 0x0200000, 0x0100000)                                               \
-    P(chain, 0x0300000, 0x1d00000)                                             \
-    P(slot_a, 0x2000000, 0x7000000)                                            \
-    P(slot_b, 0x9000000, 0x7000000)
+    P(bootctl, 0x0000000, 0x0002000, RECORDS)                                  \
+    P(store, 0x0002000, 0x01fe000, RECORDS)                                    \
+    P(log, 0x0200000, 0x0100000, RECORDS)                                      \
+    P(chain, 0x0300000, 0x1d00000, RECORDS)                                    \
+    P(slot_a, 0x2000000, 0x7000000, IMAGE)                                     \
+    P(slot_b, 0x9000000, 0x7000000, IMAGE)
 
 #endif

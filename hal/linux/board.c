@@ -18,11 +18,16 @@
 static struct blk_flash board_blk;
 static int board_open;
 
+/* What a layout row's use makes of a partition (hal/linux/blk.h). */
+#define BOARD_BLK_RECORDS HAL_FLASH_RAW
+#define BOARD_BLK_IMAGE HAL_FLASH_BLOCK
+
 static const struct {
     const char *name;
     uint64_t off, size;
+    enum hal_flash_kind kind;
 } board_parts[] = {
-#define BOARD_PART_ROW(n, o, s) {#n, o, s},
+#define BOARD_PART_ROW(n, o, s, use) {#n, o, s, BOARD_BLK_##use},
     BOARD_PARTITIONS(BOARD_PART_ROW)
 #undef BOARD_PART_ROW
 };
@@ -52,7 +57,8 @@ hal_board_flash_open(const char *path, struct hal_flash *parts, int count,
     board_open = 1;
     for (int i = 0; i < count; i++) {
         rc = blk_flash_partition(&board_blk, &parts[i], board_parts[i].name,
-                                 board_parts[i].off, board_parts[i].size);
+                                 board_parts[i].off, board_parts[i].size,
+                                 board_parts[i].kind);
         if (rc != 0) {
             *why = "the board layout has a partition outside the device";
             hal_board_flash_close();

@@ -417,8 +417,20 @@ kick_sync(const struct hal_flash *f)
     return hal_flash_sync(f->dev);
 }
 
-static const struct hal_flash_ops kick_ops = {kick_read, kick_prog, kick_erase,
-                                              kick_sync};
+static int
+kick_write(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    hal_watchdog_kick();
+    return hal_flash_write(f->dev, off, buf, len);
+}
+
+static const struct hal_flash_ops kick_ops = {
+    .read = kick_read,
+    .prog = kick_prog,
+    .erase = kick_erase,
+    .sync = kick_sync,
+    .write = kick_write,
+};
 
 /* Open the flash, choose a slot and unpack it; returns the slot or < 0
  * (told here or by the choice). */
