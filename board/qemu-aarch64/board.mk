@@ -12,6 +12,8 @@ BOARD_ARCHES := aarch64
 
 CC_aarch64 := aarch64-linux-musl-gcc
 RUN_aarch64 := qemu-aarch64-static
+# keel and keel-boot go into the image without their symbols.
+STRIP_aarch64 := aarch64-linux-gnu-strip
 
 HAL_SRCS := hal/linux/board.c hal/linux/blk.c hal/sim/console.c \
 	hal/posix/clock.c hal/posix/rng.c hal/linux/sys.c hal/linux/os.c \

@@ -12,6 +12,8 @@ BOARD_ARCHES := x86_64
 
 CC_x86_64 := x86_64-linux-musl-gcc
 RUN_x86_64 :=
+# keel and keel-boot go into the image without their symbols.
+STRIP_x86_64 := strip
 
 HAL_SRCS := hal/linux/board.c hal/linux/blk.c hal/sim/console.c \
 	hal/posix/clock.c hal/posix/rng.c hal/linux/sys.c hal/linux/os.c \
