@@ -48,7 +48,7 @@
     X(NET_S_FRAME_MS, "frame_ms", 10000, 500, 120000)                          \
     X(NET_S_IDLE_MS, "idle_ms", 30000, 1000, 600000)                           \
     X(NET_S_PING_MS, "ping_ms", 10000, 200, 300000)                            \
-    X(NET_S_METRICS_PORT, "metrics_port", 0, 0, 65535)                        \
+    X(NET_S_METRICS_PORT, "metrics_port", 0, 0, 65535)                         \
     X(NET_S_SYNC_PORT, "sync_port", 0, 0, 65535)
 
 #define NET_S_ENUM(id, name, def, lo, hi) id,
