@@ -3,7 +3,11 @@
 #   make              keel for the sim board, host architecture
 #   make run          set up what is missing, build, start keel
 #   make test         the test suite (unit tests under ASan/UBSan, static
-#                     and cross checks, format check)
+#                     and cross checks, format check, the QEMU boards'
+#                     quick system tests)
+#   make test-system  the QEMU boards from their serial console, in full
+#   make image BOARD=qemu-x86_64 (or qemu-aarch64): the flash image,
+#                     kernel and initramfs; make run BOARD=... boots it
 #   make cross        the sim board for aarch64 and armhf too
 #   make size         text/data/bss and stripped size of shipped binaries
 #   make bench        benchmarks; make bench-rauc: keel's install beside
@@ -151,7 +155,8 @@ OUT := build/$(BOARD)-$(ARCH)
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
 	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring \
 	fuzz-ymodem bench bench-rauc soak-identity image bundle damage \
-	run-board
+	run-board system-stubs system-images test-system \
+	test-system-powercut bench-boot
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -610,6 +615,11 @@ $(IMG)/run.img: $(IMG)/flash.img
 image: $(IMG)/flash.img $(IMG)/initramfs.cpio $(IMG)/kernel.txt
 	@echo "image: $(IMG)/flash.img, $(IMG)/initramfs.cpio," \
 		"$(IMG)/$(KERNEL_BOOT); $$(cat $(IMG)/kernel.txt)"
+# The system tests' failing nodes (tests/system/stub.c), for this board.
+$(OUT)/stub-%: tests/system/stub.c
+	$(Q)$(CC_$(ARCH)) -std=c11 -Wall -Werror -Os -static -s \
+		-DSTUB_$(shell echo $* | tr a-z A-Z) -o $@ $<
+system-stubs: $(OUT)/stub-crash $(OUT)/stub-hang
 run-board: image $(IMG)/run.img
 	$(Q)bash scripts/qemu.sh $(BOARD) --port $(PORT) --serial $(SERIAL)
 endif
@@ -639,10 +649,35 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \
-		$(UT_OUT)/test_packet
+		$(UT_OUT)/test_packet build/tools/keel-flash
+	$(Q)$(MAKE) --no-print-directory system-images
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh
+
+# ---- system tests: the QEMU boards from their serial console ------------
+#
+# tests/system/run.sh boots each board's flash.img in QEMU and drives it
+# over its serial line (tests/system/lib.sh): boot and first commands,
+# an update by YMODEM with reboot, trial and confirm, a crashing node
+# rolled back, the watchdog, power cuts (POWERCUT_RUNS, 5 a board;
+# make test-system-powercut: 20).  make test runs a quick set.  The
+# boards' images are made one board after the other, after everything
+# else: a board's make must not build host tools beside another's.
+SYSTEM_BOARDS := qemu-x86_64 qemu-aarch64
+system-images:
+	$(Q)for b in $(SYSTEM_BOARDS); do \
+		$(MAKE) --no-print-directory BOARD=$$b image system-stubs \
+			>/dev/null || exit 1; done
+test-system: build/tools/ptyexpect build/tools/keel-bundle \
+		build/tools/keel-flash
+	$(Q)$(MAKE) --no-print-directory system-images
+	$(Q)BOARDS="$(SYSTEM_BOARDS)" bash tests/system/run.sh
+test-system-powercut: build/tools/ptyexpect build/tools/keel-bundle \
+		build/tools/keel-flash
+	$(Q)$(MAKE) --no-print-directory system-images
+	$(Q)BOARDS="$(SYSTEM_BOARDS)" TESTS=powercut \
+		POWERCUT_RUNS=$${POWERCUT_RUNS:-20} bash tests/system/run.sh
 
 # ---- size, format, clean -------------------------------------------------
 

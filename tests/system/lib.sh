@@ -1,0 +1,308 @@
+# tests/system/lib.sh - the QEMU boards tested as a device is used: from
+# its serial console.  Each test boots `make image`'s flash.img (a copy)
+# in QEMU with the console on build/tools/ptyexpect's terminal
+# (scripts/qemu.sh --serial stdio), types commands, waits for answers
+# and sends files with lrzsz's sb over that line.  Sourced by
+# tests/system/run.sh (make test-system: everything, both boards) and
+# tests/run.sh (make test: a quick set); they provide ok, fail, skip and
+# $tmp.
+#
+# The rules: QEMU's user networking only, restricted (the guest reaches
+# nothing) and never forwarded; every QEMU is stopped by its pid (its
+# -pidfile); every wait is bounded by ptyexpect -t and timeout(1), every
+# loop by its count.
+# shellcheck shell=bash
+
+SYS_PE=build/tools/ptyexpect
+SYS_KB=build/tools/keel-bundle
+SYS_WAIT=${SYS_WAIT:-120} # seconds, for each thing awaited
+
+# sys_stop PIDFILE: SIGKILL the QEMU named there if it still runs.
+sys_stop() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+        grep -q qemu-system "/proc/$pid/cmdline" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$1"
+}
+
+# sys_qemu BOARD FLASH OUT STEPS...: boot FLASH, run ptyexpect's STEPS
+# on its console; the transcript (CRs dropped) in OUT, the status in
+# $sys_rc (QEMU's own after a poweroff: 0).
+sys_qemu() {
+    local board=$1 flash=$2 out=$3
+    shift 3
+    timeout $((SYS_WAIT * 8)) "$SYS_PE" -t "$SYS_WAIT" "$@" -- \
+        bash scripts/qemu.sh "$board" --flash "$flash" --serial stdio \
+        --restrict --pidfile "$out.pid" >"$out.raw" 2>&1
+    sys_rc=$?
+    sys_stop "$out.pid"
+    tr -d '\r' <"$out.raw" >"$out"
+}
+
+# sys_show OUT: the transcript's end, for a failure.
+sys_show() {
+    grep -av '^$' "$1" | tail -n "${2:-15}" | sed 's/^/    /'
+}
+
+# sys_has OUT PATTERN...: every pattern (grep -E) is in the transcript.
+sys_has() {
+    local out=$1 p
+    shift
+    for p in "$@"; do
+        grep -aqE -- "$p" "$out" || {
+            sys_missing=$p
+            return 1
+        }
+    done
+}
+
+# sys_bundle BOARD NAME VERSION COUNTER PROGRAM: a bundle whose bin/keel
+# is PROGRAM, signed like `make bundle` (the dev keys of the image's
+# keyring), as $sys_dir/NAME.kbn.
+sys_bundle() {
+    local board=$1 name=$2 v=$3 c=$4 p=$5 d=$sys_dir
+    $SYS_KB archive "$d/$name.kar" bin/keel="$p" \
+        etc/keel/keyring=build/keys/keyring >/dev/null &&
+        $SYS_KB create --payload "$d/$name.kar" --board "$board" \
+            --version "$v" --counter "$c" -o "$d/$name.kbn" >/dev/null &&
+        $SYS_KB sign "$d/$name.kbn" --key build/keys/dev-1.pem >/dev/null &&
+        $SYS_KB sign "$d/$name.kbn" --key build/keys/dev-2.pem >/dev/null
+}
+
+# sys_setup BOARD: checks what the tests need; 0 when they can run.
+sys_setup() {
+    local board=$1 arch
+    arch=${board#qemu-}
+    sys_img=build/$board
+    sys_out=build/$board-$arch
+    sys_dir=$tmp/system-$board
+    mkdir -p "$sys_dir"
+    if ! command -v "qemu-system-$arch" >/dev/null || ! command -v sb \
+        >/dev/null; then
+        skip "system/$board" "qemu-system-$arch or sb is not installed" \
+            "(scripts/setup.sh)"
+        return 1
+    fi
+    if [ ! -s "$sys_img/flash.img" ] || [ ! -s "$sys_img/initramfs.cpio" ] ||
+        [ ! -x "$sys_out/stub-crash" ] || [ ! -x "$sys_out/keel.stripped" ]
+    then
+        fail "system/$board" "make image system-stubs BOARD=$board did not run"
+        return 1
+    fi
+    return 0
+}
+
+# --- boot: the prompt, the first commands, poweroff -----------------------
+sys_boot_test() {
+    local board=$1 o=$sys_dir/boot.out f=$sys_dir/boot.img
+    cp "$sys_img/flash.img" "$f"
+    sys_qemu "$board" "$f" "$o" -e 'keel> ' -s 'version\r' -e 'lwIP' \
+        -e 'keel> ' -s 'selftest\r' -e 'selftest: ' -e 'keel> ' \
+        -s 'id show\r' -e 'generation:' -e 'keel> ' -s 'update status\r' \
+        -e 'keyring:' -e 'keel> ' -s 'flash\r' -e 'keel> ' \
+        -s 'poweroff\r' -e 'powering off'
+    if [ "$sys_rc" -eq 0 ] &&
+        sys_has "$o" '^keel-boot: kernel linux-image-' \
+            '^keel-boot: [0-9]+ kernel modules loaded; flash /dev/vda' \
+            '^keel-boot: boot 1: starting slot a$' \
+            "board ${board}, arch ${board#qemu-}" '^BearSSL 0\.6' \
+            '^selftest: ok$' '^fingerprint: [0-9a-f]{64}$' \
+            '^running: +slot a$' '^slot a: +good, version' \
+            '^keyring: +version 1, 2 of 3 keys'; then
+        ok "system/$board: keel-boot as /init boots slot a to keel>;" \
+            "version, selftest, id show, update status answer; poweroff" \
+            "stops the machine"
+    else
+        fail "system/$board: boot" "exit $sys_rc, lacks /$sys_missing/"
+        sys_show "$o"
+    fi
+}
+
+# --- an update over the serial line: receive, reboot, trial, confirm ------
+sys_update_test() {
+    local board=$1 o=$sys_dir/update.out f=$sys_dir/update.img
+    cp "$sys_img/flash.img" "$f"
+    if ! sys_bundle "$board" new 0.2.0 2 "$sys_out/keel.stripped"; then
+        fail "system/$board: update" "could not make the bundle"
+        return
+    fi
+    sys_qemu "$board" "$f" "$o" -e 'keel> ' -s 'update receive\r' \
+        -e 'start the YMODEM upload' \
+        -x "sb -k $sys_dir/new.kbn 2>$sys_dir/sb.err" -e 'keel> ' \
+        -s 'update status\r' -e 'keyring:' -e 'keel> ' -s 'reboot\r' \
+        -e 'boot 2: starting slot b on trial' -e 'keel> ' \
+        -s 'update confirm\r' -e 'confirmed' -e 'keel> ' -s 'reboot\r' \
+        -e 'boot 3: starting slot b' -e 'keel> ' -s 'update status\r' \
+        -e 'keyring:' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
+    if [ "$sys_rc" -eq 0 ] &&
+        sys_has "$o" 'received new\.kbn \([0-9]+ bytes in [0-9.]+ s' \
+            'installed 0\.2\.0 \(counter 2\) into slot b' \
+            '^slot b: +ready, version 0\.2\.0' \
+            'slot b on trial, 2 tries left' '^confirmed: slot b is good' \
+            '^keel-boot: boot 3: starting slot b$' \
+            '^running: +slot b$' '^anti-rollback: 2$' \
+            '^slot b: +good, version 0\.2\.0.*\(primary\)'; then
+        # The power cuts fall within this transfer's time (and 2 s on).
+        grep -ao 'received new.kbn ([0-9]* bytes in [0-9]*' "$o" |
+            sed 's/.* in //' >"$sys_dir/xfer.s"
+        ok "system/$board: update by YMODEM on the serial line" \
+            "($(grep -ao 'received new.kbn ([0-9]* bytes in [0-9.]* s' "$o" |
+                sed 's/.*(//')), reboot, trial boot, confirm; the next" \
+            "boot runs slot b, counter 2"
+    else
+        fail "system/$board: update" "exit $sys_rc, lacks /$sys_missing/"
+        sys_show "$o" 20
+    fi
+}
+
+# --- a node that crashes at start: three trials, then slot a again --------
+sys_rollback_test() {
+    local board=$1 o=$sys_dir/rollback.out f=$sys_dir/rollback.img n
+    cp "$sys_img/flash.img" "$f"
+    if ! sys_bundle "$board" crash 0.3.0 1 "$sys_out/stub-crash"; then
+        fail "system/$board: rollback" "could not make the bundle"
+        return
+    fi
+    sys_qemu "$board" "$f" "$o" -e 'keel> ' -s 'update receive\r' \
+        -e 'start the YMODEM upload' \
+        -x "sb -k $sys_dir/crash.kbn 2>$sys_dir/sb.err" -e 'keel> ' \
+        -s 'reboot\r' -e 'trial out of tries' -e 'keel> ' \
+        -s 'update status\r' -e 'keyring:' -e 'keel> ' \
+        -s 'log show\r' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
+    n=$(grep -ac '^keel-boot: boot [0-9]*: slot b died of signal 6 during its trial$' "$o")
+    if [ "$sys_rc" -eq 0 ] && [ "$n" -eq 3 ] &&
+        sys_has "$o" 'slot b: trial out of tries, marking it bad' \
+            '^running: +slot a$' '^slot b: +bad, version 0\.3\.0' \
+            'keel-boot: boot [0-9]+: slot b died of signal 6 during its trial'
+    then
+        ok "system/$board: a node crashing at start: 3 trials, each" \
+            "logged and rebooted, then slot b bad and slot a runs again"
+    else
+        fail "system/$board: rollback" "exit $sys_rc, $n crashes seen," \
+            "lacks /$sys_missing/"
+        sys_show "$o" 20
+    fi
+}
+
+# --- the watchdog: fed by a live node, it resets a hung one --------------
+sys_watchdog_test() {
+    local board=$1 o=$sys_dir/wd.out f=$sys_dir/wd.img n
+    cp "$sys_img/flash.img" "$f"
+    if ! sys_bundle "$board" hang 0.4.0 1 "$sys_out/stub-hang"; then
+        fail "system/$board: watchdog" "could not make the bundle"
+        return
+    fi
+    # 15 s idle at the prompt: longer than the watchdog's 10 s, so a
+    # node that did not kick it would be reset here.
+    sys_qemu "$board" "$f" "$o" -e 'keel> ' -x 'sleep 15' -s 'uptime\r' \
+        -e 'keel> ' -s 'update receive\r' -e 'start the YMODEM upload' \
+        -x "sb -k $sys_dir/hang.kbn 2>$sys_dir/sb.err" -e 'keel> ' \
+        -s 'reboot\r' -e 'trial out of tries' -e 'keel> ' \
+        -s 'update status\r' -e 'keyring:' -e 'keel> ' \
+        -s 'log show\r' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
+    n=$(grep -ac 'keel-boot: the last boot ended in a watchdog reset$' "$o")
+    if [ "$sys_rc" -eq 0 ] && [ "$n" -ge 3 ] &&
+        sys_has "$o" '^up 0d 00:00:(1[5-9]|[2-5][0-9])' \
+            'stub: hanging' 'slot b: trial out of tries, marking it bad' \
+            '^running: +slot a$' '^slot b: +bad, version 0\.4\.0'; then
+        ok "system/$board: watchdog: a live node keeps it fed (15 s idle);" \
+            "a hung trial is reset by it, 3 times, then rolled back"
+    else
+        fail "system/$board: watchdog" "exit $sys_rc, $n resets logged," \
+            "lacks /$sys_missing/"
+        sys_show "$o" 25
+    fi
+}
+
+# --- power cuts: QEMU killed during an install over the serial line -------
+# sys_powercut_test BOARD RUNS: RUNS times, SIGKILL QEMU at a random
+# moment while `update receive` takes a bundle (the transfer is the
+# install: chunks are written as they arrive), then boot again.  Every
+# time: the slot that boots is the good one (or, when the cut came
+# after the install was complete, slot b on its trial), `store check`
+# is clean, a key committed before is there, the identity is the same.
+# KEEL_SYSTEM_SEED fixes the moments.
+sys_powercut_test() {
+    local board=$1 runs=$2 o=$sys_dir/pc.out base=$sys_dir/pc-base.img
+    local fp i d bad=0 cuts=0 after=0 pe_pid w win delays=""
+    cp "$sys_img/flash.img" "$base"
+    sys_bundle "$board" pc 0.2.0 2 "$sys_out/keel.stripped" || {
+        fail "system/$board: power cuts" "could not make the bundle"
+        return
+    }
+    sys_qemu "$board" "$base" "$o" -e 'keel> ' \
+        -s 'store put keep.me committed-1\r' -e 'keel> ' -s 'id show\r' \
+        -e 'generation:' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
+    fp=$(sed -n 's/^fingerprint: \([0-9a-f]*\)$/\1/p' "$o" | head -n 1)
+    if [ "$sys_rc" -ne 0 ] || [ -z "$fp" ]; then
+        fail "system/$board: power cuts" "the base image did not boot"
+        sys_show "$o"
+        return
+    fi
+    RANDOM=${KEEL_SYSTEM_SEED:-$$}
+    # Cuts fall within the transfer as the update test timed it, and 2 s
+    # past it (the end of the install); 15 s when it did not run.
+    win=$(($(cat "$sys_dir/xfer.s" 2>/dev/null || echo 13) * 1000 + 2000))
+    for i in $(seq 1 "$runs"); do
+        d=$(((RANDOM * 32768 + RANDOM) % win))
+        delays="$delays $d"
+        cp "$base" "$sys_dir/pc.img"
+        rm -f "$sys_dir/cut.pid" "$sys_dir/sb.pid"
+        timeout $((SYS_WAIT * 2)) "$SYS_PE" -t "$SYS_WAIT" -e 'keel> ' \
+            -s 'update receive\r' -e 'start the YMODEM upload' \
+            -x "echo \$\$ >$sys_dir/sb.pid; exec sb -k $sys_dir/pc.kbn 2>/dev/null" \
+            -e 'keel> ' -- bash scripts/qemu.sh "$board" \
+            --flash "$sys_dir/pc.img" --serial stdio --restrict \
+            --pidfile "$sys_dir/cut.pid" >"$sys_dir/cut.out" 2>&1 &
+        pe_pid=$!
+        for w in $(seq 1 $((SYS_WAIT * 10))); do
+            grep -aq 'start the YMODEM upload' "$sys_dir/cut.out" && break
+            kill -0 "$pe_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))"
+        sys_stop "$sys_dir/cut.pid"
+        w=$(cat "$sys_dir/sb.pid" 2>/dev/null || true)
+        [ -z "$w" ] || kill -KILL "$w" 2>/dev/null || true
+        kill -KILL "$pe_pid" 2>/dev/null || true
+        wait "$pe_pid" 2>/dev/null || true
+        cuts=$((cuts + 1))
+        sys_qemu "$board" "$sys_dir/pc.img" "$o" -e 'keel> ' \
+            -s 'update status\r' -e 'keyring:' -e 'keel> ' \
+            -s 'store check\r' -e 'store check:' -e 'keel> ' \
+            -s 'store get keep.me\r' -e 'keel> ' -s 'id show\r' \
+            -e 'generation:' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
+        if [ "$sys_rc" -ne 0 ] ||
+            ! sys_has "$o" '^store check: 0 bad store records, 0 bad chain records' \
+                '^committed-1$' "^fingerprint: $fp\$"; then
+            bad=$((bad + 1))
+            echo "    cut $i at ${d} ms: exit $sys_rc, lacks /$sys_missing/"
+            sys_show "$o" 12
+        elif grep -aq '^keel-boot: boot [0-9]*: starting slot a$' "$o" &&
+            grep -aqE '^slot b: +(empty|installing|bad)' "$o"; then
+            echo "    cut $i at ${d} ms ($(grep -ac '^' "$sys_dir/cut.out")" \
+                "lines seen): slot a booted; $(grep -a '^slot b:' "$o" |
+                    cut -c1-40)"
+        elif grep -aq 'starting slot b on trial' "$o" &&
+            grep -aqE '^slot b: +trial, version 0\.2\.0' "$o"; then
+            after=$((after + 1)) # the install was complete: tried
+            echo "    cut $i at ${d} ms: after the install; slot b on trial"
+        else
+            bad=$((bad + 1))
+            echo "    cut $i at ${d} ms: an unexpected slot booted"
+            sys_show "$o" 12
+        fi
+    done
+    if [ "$bad" -eq 0 ]; then
+        ok "system/$board: $cuts power cuts (QEMU SIGKILLed at$delays ms" \
+            "into the transfer): the good slot booted every time ($after" \
+            "after a complete install: its trial), store check clean," \
+            "the committed key and the identity kept"
+    else
+        fail "system/$board: power cuts" "$bad of $cuts went wrong" \
+            "(moments:$delays ms; KEEL_SYSTEM_SEED=${KEEL_SYSTEM_SEED:-$$})"
+    fi
+}
