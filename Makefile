@@ -673,6 +673,12 @@ test-system: build/tools/ptyexpect build/tools/keel-bundle \
 		build/tools/keel-flash
 	$(Q)$(MAKE) --no-print-directory system-images
 	$(Q)BOARDS="$(SYSTEM_BOARDS)" bash tests/system/run.sh
+# Boot times under TCG and the memory floor (tests/bench/boot.sh; the
+# 64 MiB install at the floor takes about 15 minutes).
+bench-boot: build/tools/ptyexpect build/tools/keel-bundle \
+		build/tools/keel-flash
+	$(Q)$(MAKE) --no-print-directory system-images
+	$(Q)bash tests/bench/boot.sh $(SYSTEM_BOARDS)
 test-system-powercut: build/tools/ptyexpect build/tools/keel-bundle \
 		build/tools/keel-flash
 	$(Q)$(MAKE) --no-print-directory system-images

@@ -20,8 +20,7 @@
 #   --restrict      the guest reaches nothing but the forwarded port
 #   --pidfile FILE  QEMU writes its pid there
 #   --append TEXT   more kernel command line
-# KEEL_QEMU_ACCEL=kvm uses KVM where the machine has it (default tcg:
-# the figures in docs/BENCH.md are TCG's).
+# The CPU is emulated (TCG), as docs/BENCH.md's figures are.
 #
 # QEMU replaces this script (exec): its pid is the script's.  Only
 # 127.0.0.1 is ever forwarded.
@@ -75,12 +74,12 @@ extra=()
 [ -z "$pidfile" ] || extra+=(-pidfile "$pidfile")
 
 # shellcheck disable=SC2086
-exec $QEMU $QEMU_MACHINE -accel "${KEEL_QEMU_ACCEL:-tcg}" -m "$mem" \
+exec $QEMU $QEMU_MACHINE -accel tcg -m "$mem" \
     -display none -monitor none "${con[@]}" \
     -kernel "$dir/$QEMU_KERNEL" -initrd "$dir/initramfs.cpio" \
     -append "console=$QEMU_CONSOLE quiet loglevel=2 panic=5 $append" \
     -drive "file=$flash,format=raw,if=none,id=d0,cache=unsafe" \
     -device virtio-blk-pci,drive=d0 \
     -netdev "$net" -device virtio-net-pci,netdev=n0 \
-    -device i6300esb -action watchdog=reset \
+    -device virtio-rng-pci -device i6300esb -action watchdog=reset \
     "${extra[@]}" "$@"

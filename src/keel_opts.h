@@ -33,6 +33,9 @@
 #ifndef HAL_LINUX_CONSOLE
 #define HAL_LINUX_CONSOLE "/dev/ttyS0" /* the node's console line */
 #endif
+#ifndef HAL_LINUX_CONSOLE_SPEED
+#define HAL_LINUX_CONSOLE_SPEED B115200 /* its bit rate (termios) */
+#endif
 #ifndef HAL_LINUX_NETIF
 #define HAL_LINUX_NETIF "eth0" /* the node's Ethernet (packet backend) */
 #endif

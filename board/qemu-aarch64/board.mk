@@ -33,5 +33,6 @@ KERNEL_PKG := linux-image-arm64
 KERNEL_BOOT := Image
 # The drivers keel-boot loads (with their dependencies, from the
 # package's modules.dep): virtio on PCI, the disk, the network, the
-# watchdog.
-KERNEL_MODULES := virtio_pci virtio_blk virtio_net i6300esb
+# entropy source (without it the first getrandom waits about a second
+# under TCG for the kernel's random pool), the watchdog.
+KERNEL_MODULES := virtio_pci virtio_blk virtio_net virtio_rng i6300esb

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,6 +157,20 @@ wait_for(const char *path, unsigned ms)
     }
 }
 
+/* The console line's speed: kept by the tty when the node opens it. */
+static void
+console_speed(const char *path)
+{
+    int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios t;
+
+    if (fd < 0)
+        return;
+    if (tcgetattr(fd, &t) == 0 && cfsetspeed(&t, HAL_LINUX_CONSOLE_SPEED) == 0)
+        (void)tcsetattr(fd, TCSANOW, &t);
+    close(fd);
+}
+
 /* Set IFF_UP on an interface.  0 or a negative errno. */
 static int
 link_up(const char *ifname)
@@ -221,6 +236,7 @@ hal_init_system(struct hal_init *out, const char **why)
                "driver did not load)";
         return rc;
     }
+    console_speed(HAL_LINUX_CONSOLE);
     (void)link_up("lo");
     /* The interface comes with its driver; it is there by now or the
      * board has none (the node then runs without a network). */

@@ -516,8 +516,11 @@ static void
 system_start(struct boot *b)
 {
     const char *why;
-    int rc = hal_init_system(&b->sys, &why);
+    int rc;
 
+    /* The first line: where a boot's time from /init is counted. */
+    klog(KLOG_INFO, "keel %s stage 1, the system's init\n", KEEL_VERSION);
+    rc = hal_init_system(&b->sys, &why);
     if (b->sys.kernel != NULL && b->sys.kernel[0] != '\0')
         klog(KLOG_INFO, "kernel %s\n", b->sys.kernel);
     if (rc != 0) {

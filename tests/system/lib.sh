@@ -16,6 +16,7 @@
 SYS_PE=build/tools/ptyexpect
 SYS_KB=build/tools/keel-bundle
 SYS_WAIT=${SYS_WAIT:-120} # seconds, for each thing awaited
+sys_missing=
 
 # sys_stop PIDFILE: SIGKILL the QEMU named there if it still runs.
 sys_stop() {
