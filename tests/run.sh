@@ -449,6 +449,7 @@ if [ -x build/tools/ptyexpect ] && [ -x build/tools/keel-bundle ]; then
     for b in qemu-x86_64 qemu-aarch64; do
         sys_setup "$b" && sys_boot_test "$b"
     done
+    sys_setup qemu-x86_64 && sys_flash_tool_test qemu-x86_64
     if sys_setup qemu-x86_64; then
         sys_update_test qemu-x86_64
         sys_rollback_test qemu-x86_64
