@@ -687,9 +687,13 @@ test-system-powercut: build/tools/ptyexpect build/tools/keel-bundle \
 
 # ---- size, format, clean -------------------------------------------------
 
-size: cross
+size: cross $(if $(KERNEL_PKG),image)
 	$(Q)bash scripts/size.sh $(foreach a,$(BOARD_ARCHES),\
 		build/$(BOARD)-$(a)/keel build/$(BOARD)-$(a)/keel-boot)
+ifneq ($(KERNEL_PKG),)
+	$(Q)bash scripts/size.sh --files $(OUT)/image.kar $(OUT)/bundle.kbn \
+		$(IMG)/init $(IMG)/initramfs.cpio $(IMG)/$(KERNEL_BOOT)
+endif
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard \
 	'*.c' '*.h' 2>/dev/null)
