@@ -660,7 +660,8 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 # tests/system/run.sh boots each board's flash.img in QEMU and drives it
 # over its serial line (tests/system/lib.sh): boot and first commands,
 # an update by YMODEM with reboot, trial and confirm, a crashing node
-# rolled back, the watchdog, power cuts (POWERCUT_RUNS, 5 a board;
+# rolled back, the watchdog, mutual TLS through the port forwarded from
+# 127.0.0.1, power cuts (POWERCUT_RUNS, 5 a board;
 # make test-system-powercut: 20).  make test runs a quick set.  The
 # boards' images are made one board after the other, after everything
 # else: a board's make must not build host tools beside another's.

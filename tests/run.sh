@@ -439,9 +439,10 @@ else
 fi
 
 # --- the QEMU boards from their serial console (quick set; #15) ----------
-# Boot and first commands on both boards; on x86_64 an update by YMODEM
-# with reboot, trial and confirm, a crashing node rolled back and two
-# power cuts.  make test-system runs every test on both boards
+# Boot and first commands on both boards; on x86_64 keel-flash at the
+# desk, an update by YMODEM with reboot, trial and confirm, a crashing
+# node rolled back, mutual TLS through the forwarded port and two power
+# cuts.  make test-system runs every test on both boards
 # (tests/system/run.sh), the watchdog's included.
 if [ -x build/tools/ptyexpect ] && [ -x build/tools/keel-bundle ]; then
     # shellcheck source=tests/system/lib.sh
@@ -453,6 +454,7 @@ if [ -x build/tools/ptyexpect ] && [ -x build/tools/keel-bundle ]; then
     if sys_setup qemu-x86_64; then
         sys_update_test qemu-x86_64
         sys_rollback_test qemu-x86_64
+        sys_net_test qemu-x86_64
         sys_powercut_test qemu-x86_64 2
     fi
 else

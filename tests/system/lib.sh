@@ -8,9 +8,9 @@
 # $tmp.
 #
 # The rules: QEMU's user networking only, restricted (the guest reaches
-# nothing) and never forwarded; every QEMU is stopped by its pid (its
-# -pidfile); every wait is bounded by ptyexpect -t and timeout(1), every
-# loop by its count.
+# nothing), forwarded from 127.0.0.1 only and only for the network
+# test; every QEMU is stopped by its pid (its -pidfile); every wait is
+# bounded by ptyexpect -t and timeout(1), every loop by its count.
 # shellcheck shell=bash
 
 SYS_PE=build/tools/ptyexpect
@@ -358,5 +358,69 @@ sys_flash_tool_test() {
             "inputs (newc, padded to 512); a relative path is refused"
     else
         fail "keel-flash: initramfs"
+    fi
+}
+
+# --- the network: mutual TLS through QEMU's forwarded port ---------------
+# The guest's peer port is forwarded from 127.0.0.1 only (and the guest
+# reaches nothing else).  openssl s_client with a key the node trusts
+# completes the handshake and gets a pong for a ping frame; with a key it
+# does not trust, it is refused, and `peer refused` names that key.
+sys_net_test() {
+    local board=$1 o=$sys_dir/net.out f=$sys_dir/net.img d=$sys_dir/net
+    local port=0 p k gfp bfp
+    mkdir -p "$d"
+    cp "$sys_img/flash.img" "$f"
+    for k in good bad; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+            -nodes -keyout "$d/$k.key" -out "$d/$k.crt" -subj "/CN=$k" \
+            -days 2 2>/dev/null || {
+            fail "system/$board: net" "openssl could not make keys"
+            return
+        }
+    done
+    fpr() { openssl x509 -in "$d/$1.crt" -pubkey -noout |
+        openssl pkey -pubin -outform DER | sha256sum | cut -c1-64; }
+    gfp=$(fpr good)
+    bfp=$(fpr bad)
+    for p in $(shuf -i 20000-60000 -n 20); do
+        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+            port=$p
+            break
+        fi
+    done
+    # The client: a ping frame (version 1, type 1, length 8) and its
+    # answer in a file; nothing on the console line.
+    cat >"$d/client.sh" <<EOS
+{ printf '\\x01\\x01\\x00\\x00\\x08\\x00\\x00\\x00ABCDEFGH'; sleep 2; } |
+    timeout 10 openssl s_client -connect 127.0.0.1:$port -tls1_2 \\
+    -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -curves prime256v1 \\
+    -cert "$d/\$1.crt" -key "$d/\$1.key" -quiet >"$d/\$1.out" 2>"$d/\$1.err"
+exit 0
+EOS
+    timeout $((SYS_WAIT * 4)) "$SYS_PE" -t "$SYS_WAIT" -e 'keel> ' \
+        -s "peer trust add $gfp\r" -e 'keel> ' -x 'sleep 5' \
+        -s 'net status\r' -e 'keel> ' -x "bash $d/client.sh good" \
+        -x "bash $d/client.sh bad" -s 'peer refused\r' -e 'keel> ' \
+        -s 'poweroff\r' -e 'powering off' -- bash scripts/qemu.sh "$board" \
+        --flash "$f" --serial stdio --restrict --port "$port" \
+        --pidfile "$o.pid" >"$o.raw" 2>&1
+    sys_rc=$?
+    sys_stop "$o.pid"
+    tr -d '\r' <"$o.raw" >"$o"
+    if [ "$port" -ne 0 ] && [ "$sys_rc" -eq 0 ] &&
+        xxd -p "$d/good.out" | tr -d '\n' |
+        grep -q "0102000008000000""4142434445464748" &&
+        ! xxd -p "$d/bad.out" 2>/dev/null | tr -d '\n' | grep -q 01020000 &&
+        sys_has "$o" '10\.0\.2\.15.*\(dhcp\)' " $bfp\$"; then
+        ok "system/$board: openssl s_client through 127.0.0.1:$port," \
+            "forwarded to the node's peer port: a trusted key completes the" \
+            "TLS handshake and its ping is answered; an untrusted one is" \
+            "refused and named in 'peer refused'"
+    else
+        fail "system/$board: net" "exit $sys_rc, port $port, lacks" \
+            "/$sys_missing/; good: $(xxd -p "$d/good.out" 2>/dev/null |
+                head -c 40); $(tail -n 1 "$d/good.err" 2>/dev/null)"
+        sys_show "$o" 15
     fi
 }
