@@ -661,7 +661,8 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 # over its serial line (tests/system/lib.sh): boot and first commands,
 # an update by YMODEM with reboot, trial and confirm, a crashing node
 # rolled back, the watchdog, mutual TLS through the port forwarded from
-# 127.0.0.1, power cuts (POWERCUT_RUNS, 5 a board;
+# 127.0.0.1, power cuts during an install and a chain import
+# (POWERCUT_RUNS, 5 of each a board;
 # make test-system-powercut: 20).  make test runs a quick set.  The
 # boards' images are made one board after the other, after everything
 # else: a board's make must not build host tools beside another's.
@@ -671,7 +672,7 @@ system-images:
 		$(MAKE) --no-print-directory BOARD=$$b image system-stubs \
 			>/dev/null || exit 1; done
 test-system: build/tools/ptyexpect build/tools/keel-bundle \
-		build/tools/keel-flash
+		build/tools/keel-flash build/tools/keel-chaingen
 	$(Q)$(MAKE) --no-print-directory system-images
 	$(Q)BOARDS="$(SYSTEM_BOARDS)" bash tests/system/run.sh
 # Boot times under TCG and the memory floor (tests/bench/boot.sh; the
@@ -681,9 +682,9 @@ bench-boot: build/tools/ptyexpect build/tools/keel-bundle \
 	$(Q)$(MAKE) --no-print-directory system-images
 	$(Q)bash tests/bench/boot.sh $(SYSTEM_BOARDS)
 test-system-powercut: build/tools/ptyexpect build/tools/keel-bundle \
-		build/tools/keel-flash
+		build/tools/keel-flash build/tools/keel-chaingen
 	$(Q)$(MAKE) --no-print-directory system-images
-	$(Q)BOARDS="$(SYSTEM_BOARDS)" TESTS=powercut \
+	$(Q)BOARDS="$(SYSTEM_BOARDS)" TESTS="update powercut chaincut" \
 		POWERCUT_RUNS=$${POWERCUT_RUNS:-20} bash tests/system/run.sh
 
 # ---- size, format, clean -------------------------------------------------

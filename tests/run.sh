@@ -441,8 +441,8 @@ fi
 # --- the QEMU boards from their serial console (quick set; #15) ----------
 # Boot and first commands on both boards; on x86_64 keel-flash at the
 # desk, an update by YMODEM with reboot, trial and confirm, a crashing
-# node rolled back, mutual TLS through the forwarded port and two power
-# cuts.  make test-system runs every test on both boards
+# node rolled back, mutual TLS through the forwarded port, two power
+# cuts during an install and one during a chain import.  make test-system runs every test on both boards
 # (tests/system/run.sh), the watchdog's included.
 if [ -x build/tools/ptyexpect ] && [ -x build/tools/keel-bundle ]; then
     # shellcheck source=tests/system/lib.sh
@@ -456,6 +456,7 @@ if [ -x build/tools/ptyexpect ] && [ -x build/tools/keel-bundle ]; then
         sys_rollback_test qemu-x86_64
         sys_net_test qemu-x86_64
         sys_powercut_test qemu-x86_64 2
+        sys_powercut_test qemu-x86_64 1 chain
     fi
 else
     fail "system: ptyexpect or keel-bundle not built"

@@ -198,7 +198,7 @@ sys_watchdog_test() {
     fi
     # 15 s idle at the prompt: longer than the watchdog's 10 s, so a
     # node that did not kick it would be reset here.
-    sys_qemu "$board" "$f" "$o" -e 'keel> ' -x 'sleep 15' -s 'uptime\r' \
+    sys_qemu "$board" "$f" "$o" -e 'keel> ' -X 'sleep 15' -s 'uptime\r' \
         -e 'keel> ' -s 'update receive\r' -e 'start the YMODEM upload' \
         -x "sb -k $sys_dir/hang.kbn 2>$sys_dir/sb.err" -e 'keel> ' \
         -s 'reboot\r' -e 'trial out of tries' -e 'keel> ' \
@@ -218,28 +218,41 @@ sys_watchdog_test() {
     fi
 }
 
-# --- power cuts: QEMU killed during an install over the serial line -------
-# sys_powercut_test BOARD RUNS: RUNS times, SIGKILL QEMU at a random
-# moment while `update receive` takes a bundle (the transfer is the
-# install: chunks are written as they arrive), then boot again.  Every
-# time: the slot that boots is the good one (or, when the cut came
+# --- power cuts: QEMU killed during an install or a chain import ---------
+# sys_powercut_test BOARD RUNS [KIND]: RUNS times, SIGKILL QEMU at a
+# random moment while the node takes a file over the serial line --
+# KIND install (default): a bundle by `update receive`, written into
+# slot b as it arrives; KIND chain: a 4,001-trailer tfile by `chain
+# receive`, appended to the chain log as it arrives -- then boot again.
+# Every time: the slot that boots is the good one (or, when the cut came
 # after the install was complete, slot b on its trial), `store check`
-# is clean, a key committed before is there, the identity is the same.
-# KEEL_SYSTEM_SEED fixes the moments.
+# is clean, a key committed before and the identity are kept; after a
+# chain cut, what is stored of the chain verifies.  KEEL_SYSTEM_SEED
+# fixes the moments.
 sys_powercut_test() {
-    local board=$1 runs=$2 o=$sys_dir/pc.out base=$sys_dir/pc-base.img
-    local fp i d bad=0 cuts=0 after=0 pe_pid w win delays=""
+    local board=$1 runs=$2 kind=${3:-install} o=$sys_dir/pc.out
+    local base=$sys_dir/pc-base.img fp i d bad=0 cuts=0 after=0 pe_pid w win
+    local delays="" cmd file what
     cp "$sys_img/flash.img" "$base"
-    sys_bundle "$board" pc 0.2.0 2 "$sys_out/keel.stripped" || {
-        fail "system/$board: power cuts" "could not make the bundle"
-        return
-    }
+    if [ "$kind" = chain ]; then
+        cmd='chain receive' file=$sys_dir/pc.tf what="chain imports"
+        build/tools/keel-chaingen -n 4000 -o "$file" >/dev/null || {
+            fail "system/$board: power cuts ($kind)" "keel-chaingen failed"
+            return
+        }
+    else
+        cmd='update receive' file=$sys_dir/pc.kbn what="installs"
+        sys_bundle "$board" pc 0.2.0 2 "$sys_out/keel.stripped" || {
+            fail "system/$board: power cuts" "could not make the bundle"
+            return
+        }
+    fi
     sys_qemu "$board" "$base" "$o" -e 'keel> ' \
         -s 'store put keep.me committed-1\r' -e 'keel> ' -s 'id show\r' \
         -e 'generation:' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
     fp=$(sed -n 's/^fingerprint: \([0-9a-f]*\)$/\1/p' "$o" | head -n 1)
     if [ "$sys_rc" -ne 0 ] || [ -z "$fp" ]; then
-        fail "system/$board: power cuts" "the base image did not boot"
+        fail "system/$board: power cuts ($kind)" "the base image did not boot"
         sys_show "$o"
         return
     fi
@@ -253,8 +266,8 @@ sys_powercut_test() {
         cp "$base" "$sys_dir/pc.img"
         rm -f "$sys_dir/cut.pid" "$sys_dir/sb.pid"
         timeout $((SYS_WAIT * 2)) "$SYS_PE" -t "$SYS_WAIT" -e 'keel> ' \
-            -s 'update receive\r' -e 'start the YMODEM upload' \
-            -x "echo \$\$ >$sys_dir/sb.pid; exec sb -k $sys_dir/pc.kbn 2>/dev/null" \
+            -s "$cmd\\r" -e 'start the YMODEM upload' \
+            -x "echo \$\$ >$sys_dir/sb.pid; exec sb -k $file 2>/dev/null" \
             -e 'keel> ' -- bash scripts/qemu.sh "$board" \
             --flash "$sys_dir/pc.img" --serial stdio --restrict \
             --pidfile "$sys_dir/cut.pid" >"$sys_dir/cut.out" 2>&1 &
@@ -275,18 +288,20 @@ sys_powercut_test() {
             -s 'update status\r' -e 'keyring:' -e 'keel> ' \
             -s 'store check\r' -e 'store check:' -e 'keel> ' \
             -s 'store get keep.me\r' -e 'keel> ' -s 'id show\r' \
-            -e 'generation:' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
+            -e 'generation:' -e 'keel> ' -s 'chain verify\r' \
+            -e 'chain verify: ' -e 'keel> ' -X 'sleep 3' \
+            -s 'chain info\r' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
         if [ "$sys_rc" -ne 0 ] ||
             ! sys_has "$o" '^store check: 0 bad store records, 0 bad chain records' \
-                '^committed-1$' "^fingerprint: $fp\$"; then
+                '^committed-1$' "^fingerprint: $fp\$" \
+                'chain verify: (nothing stored|[0-9]+ trailers valid, weight matches)'; then
             bad=$((bad + 1))
             echo "    cut $i at ${d} ms: exit $sys_rc, lacks /$sys_missing/"
             sys_show "$o" 12
         elif grep -aq '^keel-boot: boot [0-9]*: starting slot a$' "$o" &&
             grep -aqE '^slot b: +(empty|installing|bad)' "$o"; then
-            echo "    cut $i at ${d} ms ($(grep -ac '^' "$sys_dir/cut.out")" \
-                "lines seen): slot a booted; $(grep -a '^slot b:' "$o" |
-                    cut -c1-40)"
+            echo "    cut $i at ${d} ms: slot a booted; $(grep -a '^slot b:' "$o" |
+                cut -c1-40); chain: $(grep -a -m1 -E '^stored:|chain verify: nothing' "$o")"
         elif grep -aq 'starting slot b on trial' "$o" &&
             grep -aqE '^slot b: +trial, version 0\.2\.0' "$o"; then
             after=$((after + 1)) # the install was complete: tried
@@ -298,12 +313,14 @@ sys_powercut_test() {
         fi
     done
     if [ "$bad" -eq 0 ]; then
-        ok "system/$board: $cuts power cuts (QEMU SIGKILLed at$delays ms" \
-            "into the transfer): the good slot booted every time ($after" \
-            "after a complete install: its trial), store check clean," \
-            "the committed key and the identity kept"
+        [ "$kind" = chain ] && after="slot b untouched" ||
+            after="$after after a complete install: its trial"
+        ok "system/$board: $cuts power cuts during $what (QEMU SIGKILLed" \
+            "at$delays ms into the transfer): the good slot booted every" \
+            "time ($after), store check clean, what is stored of the chain" \
+            "verifies, the committed key and the identity kept"
     else
-        fail "system/$board: power cuts" "$bad of $cuts went wrong" \
+        fail "system/$board: power cuts ($kind)" "$bad of $cuts went wrong" \
             "(moments:$delays ms; KEEL_SYSTEM_SEED=${KEEL_SYSTEM_SEED:-$$})"
     fi
 }
@@ -399,7 +416,7 @@ sys_net_test() {
 exit 0
 EOS
     timeout $((SYS_WAIT * 4)) "$SYS_PE" -t "$SYS_WAIT" -e 'keel> ' \
-        -s "peer trust add $gfp\r" -e 'keel> ' -x 'sleep 5' \
+        -s "peer trust add $gfp\r" -e 'keel> ' -X 'sleep 5' \
         -s 'net status\r' -e 'keel> ' -x "bash $d/client.sh good" \
         -x "bash $d/client.sh bad" -s 'peer refused\r' -e 'keel> ' \
         -s 'poweroff\r' -e 'powering off' -- bash scripts/qemu.sh "$board" \

@@ -3,7 +3,7 @@
 # serial console (tests/system/lib.sh), every test on every board.
 #
 # Environment: BOARDS (qemu-x86_64 qemu-aarch64), TESTS (flash_tool
-# boot update rollback watchdog net powercut), POWERCUT_RUNS (5; make
+# boot update rollback watchdog net powercut chaincut), POWERCUT_RUNS (5; make
 # test-system-powercut runs 20), KEEL_SYSTEM_SEED (the power cuts'
 # moments).  Needs `make image system-stubs` for each board (the
 # Makefile does it).  The last line is "N passed, N failed".
@@ -23,10 +23,12 @@ skip() { skipped=$((skipped + 1)); echo "SKIP - $1${2:+: ${*:2}}"; }
 
 for b in ${BOARDS:-qemu-x86_64 qemu-aarch64}; do
     sys_setup "$b" || continue
-    for t in ${TESTS:-flash_tool boot update rollback watchdog net powercut}; do
+    for t in ${TESTS:-flash_tool boot update rollback watchdog net powercut \
+        chaincut}; do
         t0=$(date +%s)
         case $t in
         powercut) sys_powercut_test "$b" "${POWERCUT_RUNS:-5}" ;;
+        chaincut) sys_powercut_test "$b" "${POWERCUT_RUNS:-5}" chain ;;
         *) "sys_${t}_test" "$b" ;;
         esac
         echo "    ($b $t: $(($(date +%s) - t0)) s)"
