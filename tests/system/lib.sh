@@ -265,7 +265,10 @@ sys_powercut_test() {
         delays="$delays $d"
         cp "$base" "$sys_dir/pc.img"
         rm -f "$sys_dir/cut.pid" "$sys_dir/sb.pid"
-        timeout $((SYS_WAIT * 2)) "$SYS_PE" -t "$SYS_WAIT" -e 'keel> ' \
+        : >"$sys_dir/cut.out" # never the last run's
+        # ptyexpect itself in the background (its -t bounds it), so that
+        # $! is its pid and it is the one stopped below.
+        "$SYS_PE" -t "$SYS_WAIT" -e 'keel> ' \
             -s "$cmd\\r" -e 'start the YMODEM upload' \
             -x "echo \$\$ >$sys_dir/sb.pid; exec sb -k $file 2>/dev/null" \
             -e 'keel> ' -- bash scripts/qemu.sh "$board" \
@@ -283,6 +286,7 @@ sys_powercut_test() {
         [ -z "$w" ] || kill -KILL "$w" 2>/dev/null || true
         kill -KILL "$pe_pid" 2>/dev/null || true
         wait "$pe_pid" 2>/dev/null || true
+        sys_stop "$sys_dir/cut.pid" # had it not written its pid in time
         cuts=$((cuts + 1))
         sys_qemu "$board" "$sys_dir/pc.img" "$o" -e 'keel> ' \
             -s 'update status\r' -e 'keyring:' -e 'keel> ' \
