@@ -454,7 +454,7 @@ $(eval $(call program,build/bench/chain_bench,bench,$(BENCH_CHAIN_SRCS),\
 # 127.0.0.1 beside them (tests/bench/net.sh).
 bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		build/bench/chain_bench all build/tools/conlat $(UT_OUT)/bench_log \
-		build/tools/ptyexpect bundle
+		build/tools/ptyexpect bundle build/tools/keel-chaingen
 	$(Q)$(UT_OUT)/bench_store
 	$(Q)$(UT_OUT)/bench_log build/bench-log.img; rm -f build/bench-log.img
 	$(Q)bash tests/bench/ymodem.sh $(OUT)/keel build/tools/ptyexpect \
@@ -465,6 +465,8 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 	$(Q)build/bench/chain_bench
 	$(Q)bash tests/bench/net.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/conlat
+	$(Q)bash tests/bench/sync.sh $(OUT)/keel build/tools/keel-wire \
+		build/tools/keel-chaingen
 
 # keel's install into a file-backed blk flash beside RAUC's into a
 # file-backed slot, in one run (tests/bench/rauc.sh); not part of make

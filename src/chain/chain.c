@@ -825,6 +825,14 @@ int
 chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
                const struct chain_opts *o, struct chain_import_res *res)
 {
+    return chain_rx_begin_at(rx, c, 0, size, o, res);
+}
+
+int
+chain_rx_begin_at(struct chain_rx *rx, struct chain *c, uint64_t first,
+                  uint64_t size, const struct chain_opts *o,
+                  struct chain_import_res *res)
+{
     memset(rx, 0, sizeof(*rx));
     rx->c = c;
     rx->o = *o;
@@ -833,7 +841,25 @@ chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
     rx->empty = c->count == 0;
     rx->fork = c->base;
     rx->size = size;
-    return import_size(c, size, res, &rx->n);
+    if (first == 0)
+        return import_size(c, size, res, &rx->n);
+    memset(res, 0, sizeof(*res));
+    if (size == 0 || size % TRAILER_LEN != 0)
+        return fail(c, -EINVAL,
+                    "a stream of %" PRIu64 " bytes is not whole "
+                    "trailers",
+                    size);
+    if (c->count == 0 || first < c->base || first > chain_tip_bnum(c))
+        return fail(c, -EINVAL,
+                    "a stream from %" PRIu64 " must begin at a stored "
+                    "trailer",
+                    first);
+    res->records = size / TRAILER_LEN;
+    rx->first = first;
+    rx->b = first;
+    rx->fork = first;
+    rx->n = first + size / TRAILER_LEN;
+    return 0;
 }
 
 /* The branch starts after rx->fork. */
@@ -887,6 +913,11 @@ rx_lead(struct chain_rx *rx, const uint8_t t[TRAILER_LEN])
         rx->phase = RX_DONE;
         return 0;
     }
+    if (rc > 0 && b == rx->first && b > 0)
+        return fail(c, -EINVAL,
+                    "the stream's first trailer %" PRIu64 " is not the "
+                    "stored one",
+                    b);
     if (rc > 0) {
         rc = rx_branch(rx);
         return rc < 0 ? rc : 1;

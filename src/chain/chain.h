@@ -157,7 +157,8 @@ struct chain_rx {
     struct chain_opts o;
     struct chain_import_res *res;
     uint64_t size, got;    /* bytes announced, taken */
-    uint64_t n, b;         /* trailers in the stream; bnum of c->io[0] */
+    uint64_t n, b;         /* bnum after the stream's last; of c->io[0] */
+    uint64_t first;        /* bnum of the stream's first trailer */
     uint64_t fork, k;      /* last trailer in common; first of the branch */
     size_t fill;           /* bytes waiting in c->io */
     uint32_t checked;      /* trailers in c->io validated */
@@ -168,6 +169,12 @@ struct chain_rx {
 };
 int chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
                    const struct chain_opts *o, struct chain_import_res *res);
+/* The same for a stream of trailers first.. (first > 0: a stored
+ * trailer, the last one known to be common, as sync finds it; the
+ * stream's first trailer must equal it), size bytes. */
+int chain_rx_begin_at(struct chain_rx *rx, struct chain *c, uint64_t first,
+                      uint64_t size, const struct chain_opts *o,
+                      struct chain_import_res *res);
 int chain_rx_put(struct chain_rx *rx, const void *p, size_t len);
 int chain_rx_end(struct chain_rx *rx, int complete);
 

@@ -49,7 +49,9 @@
     X(NET_S_IDLE_MS, "idle_ms", 30000, 1000, 600000)                           \
     X(NET_S_PING_MS, "ping_ms", 10000, 200, 300000)                            \
     X(NET_S_METRICS_PORT, "metrics_port", 0, 0, 65535)                         \
-    X(NET_S_SYNC_PORT, "sync_port", 0, 0, 65535)
+    X(NET_S_SYNC_PORT, "sync_port", 0, 0, 65535)                               \
+    X(NET_S_SYNC_POLL_S, "sync_poll_s", 60, 0, 86400)                          \
+    X(NET_S_SYNC_FORK_MAX, "sync_fork_max", 10000, 1, 1000000)
 
 #define NET_S_ENUM(id, name, def, lo, hi) id,
 enum net_setting { NET_SETTINGS(NET_S_ENUM) NET_S_COUNT };
@@ -203,6 +205,12 @@ int net_start(struct net *n, const char *spec, struct store *st,
 void net_poll(struct net *n);
 /* Milliseconds until net_poll() is next due, at most max_ms. */
 int net_next_timeout(int max_ms);
+
+/* A plain or TLS pcb: its callbacks cleared (nothing of ours is
+ * called again), and closed (aborted when lwIP cannot close it now). */
+struct altcp_pcb;
+void net_pcb_detach(struct altcp_pcb *pcb);
+void net_pcb_close(struct altcp_pcb *pcb);
 
 /* Settings. */
 const char *net_setting_name(int s);

@@ -126,14 +126,22 @@ refuse_early(struct net *n, const uint8_t ip[4], uint16_t port, int reason)
     net_logf(n, "net: refused %s before TLS: %s", a, net_reason_name(reason));
 }
 
-static void
-detach(struct altcp_pcb *pcb)
+void
+net_pcb_detach(struct altcp_pcb *pcb)
 {
     altcp_arg(pcb, NULL);
     altcp_recv(pcb, NULL);
     altcp_sent(pcb, NULL);
     altcp_err(pcb, NULL);
     altcp_poll(pcb, NULL, 0);
+}
+
+void
+net_pcb_close(struct altcp_pcb *pcb)
+{
+    net_pcb_detach(pcb);
+    if (altcp_close(pcb) != ERR_OK)
+        altcp_abort(pcb);
 }
 
 static void
@@ -204,7 +212,7 @@ link_end(struct peer_link *l, int reason, int graceful)
     struct altcp_pcb *pcb = l->pcb;
 
     if (pcb != NULL) {
-        detach(pcb);
+        net_pcb_detach(pcb);
         if (!graceful || altcp_close(pcb) != ERR_OK)
             altcp_abort(pcb);
     }
@@ -347,7 +355,7 @@ cb_err(void *arg, err_t err)
 static err_t
 abort_in_cb(struct peer_link *l, struct altcp_pcb *pcb, int reason)
 {
-    detach(pcb);
+    net_pcb_detach(pcb);
     l->pcb = NULL;
     altcp_abort(pcb);
     link_finish(l, reason);

@@ -245,6 +245,11 @@ h_import(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain import: a verify is running; wait for it");
         return -EBUSY;
     }
+    if (node->sync.rx_open) {
+        cmd_err(ctx, "chain import: a sync is storing trailers; wait for it "
+                     "('sync status')");
+        return -EBUSY;
+    }
     memset(&io, 0, sizeof(io));
     rc = node_file_open(&io.f, argv[0], NODE_FILE_ANY, "tfile", why,
                         sizeof(why));

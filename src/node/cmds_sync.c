@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "hal/clock.h"
@@ -32,10 +33,13 @@ h_status(struct cmd_ctx *ctx, int argc, char **argv)
                    "{\"state\":\"%s\",\"tip\":%" PRIu64 ",\"stored\":%" PRIu64
                    ",\"target\":%" PRIu64 ",\"peers\":%u,\"seeds\":%u,"
                    "\"fetched\":%" PRIu64 ",\"rate\":%.0f,\"serving\":%u,"
-                   "\"last\":",
+                   "\"seconds\":%.3f,\"bytes_in\":%" PRIu64
+                   ",\"proof_checks\":%" PRIu64 ",\"proof_ms\":%" PRIu64
+                   ",\"state_bytes\":%zu,\"last\":",
                    state_names[s->state], tip, c->count,
                    s->chosen >= 0 ? s->target : 0, s->ncand, s->nseeds,
-                   s->got_trailers, rate, (unsigned)s->port);
+                   s->got_trailers, rate, (unsigned)s->port, secs, s->got_bytes,
+                   s->proof_checks, s->proof_ms, sizeof(*s));
         cmd_json_str(ctx, s->why);
         cmd_printf(ctx, "}\n");
         return 0;
@@ -101,9 +105,9 @@ h_peers(struct cmd_ctx *ctx, int argc, char **argv)
         }
         cmd_printf(
             ctx,
-            "%u.%u.%u.%u:%u  tip %" PRIu64 "  %.16s  %s  %" PRIu64 " bytes\n",
+            "%u.%u.%u.%u:%u  tip %" PRIu64 "  %.16s  %s%s  %" PRIu64 " bytes\n",
             k->at.ip[0], k->at.ip[1], k->at.ip[2], k->at.ip[3],
-            (unsigned)k->at.port, k->tip, h,
+            (unsigned)k->at.port, k->tip, h, k->remembered ? "remembered:" : "",
             k->admitted ? "admitted" : sync_reason_name(k->reason), k->bytes);
     }
     if (ctx->json)
@@ -209,6 +213,55 @@ h_seeds_list(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+static int
+h_bad(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct sync *s = &node->sync;
+    int64_t now = hal_clock_wall();
+    unsigned shown = 0;
+
+    (void)argc;
+    (void)argv;
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+        char h[65], until[40];
+
+        if (b->kind == 0 || (now > 0 && b->until <= now))
+            continue;
+        if (b->until == INT64_MAX)
+            snprintf(until, sizeof(until), "until forgotten (clock unset)");
+        else
+            snprintf(until, sizeof(until), "for %" PRId64 " s more",
+                     b->until - (now > 0 ? now : 0));
+        if (b->kind == SYNC_BAD_PEER) {
+            cmd_printf(ctx, "peer  %u.%u.%u.%u:%u  %s  %s\n", b->ip[0],
+                       b->ip[1], b->ip[2], b->ip[3], (unsigned)b->port,
+                       sync_reason_name(b->reason), until);
+        } else {
+            lib_hex_encode(b->hash, 32, h);
+            cmd_printf(ctx, "chain %.16s  %s  %s\n", h,
+                       sync_reason_name(b->reason), until);
+        }
+        shown++;
+    }
+    if (shown == 0)
+        cmd_printf(ctx, "(nothing remembered)\n");
+    return 0;
+}
+
+static int
+h_forget(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+
+    (void)argc;
+    (void)argv;
+    sync_forget(&node->sync);
+    cmd_printf(ctx, "sync forget: the guard remembers nothing now\n");
+    return 0;
+}
+
 static const struct cmd seeds_cmds[] = {
     {"add", 1, 1, CMD_PRIV, "A.B.C.D[:PORT]",
      "a Mochimo peer to ask (port 2095 unless given)", h_seeds_add, NULL},
@@ -229,6 +282,12 @@ const struct cmd node_sync_cmds[] = {
      h_now, NULL},
     {"seeds", 0, 0, 0, "", "Mochimo peers to ask: add, remove, list", NULL,
      seeds_cmds},
+    {"bad", 0, 0, 0, "",
+     "what the guard remembers (peers that lied, refuted chains) and until "
+     "when",
+     h_bad, NULL},
+    {"forget", 0, 0, CMD_PRIV, "", "forget what the guard remembers", h_forget,
+     NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -255,6 +314,12 @@ node_sync_metrics(struct cmd_ctx *ctx, struct node *node)
                "keel_sync_runs_total{result=\"ok\"} %" PRIu64 "\n"
                "keel_sync_runs_total{result=\"failed\"} %" PRIu64 "\n",
                s->syncs_ok, s->syncs_failed);
+    cmd_printf(ctx,
+               "# HELP keel_sync_remembered_skips_total Peers not asked, or "
+               "chains not fetched, because the guard remembers them.\n"
+               "# TYPE keel_sync_remembered_skips_total counter\n"
+               "keel_sync_remembered_skips_total %" PRIu64 "\n",
+               s->skipped);
     cmd_printf(ctx,
                "# HELP keel_sync_served_bytes_total Bytes served to "
                "Mochimo peers.\n"

@@ -339,6 +339,11 @@ node_chain_receive(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "chain receive: a verify is running; wait for it");
         return -EBUSY;
     }
+    if (node->sync.rx_open) {
+        cmd_err(ctx, "chain receive: a sync is storing trailers; wait for it "
+                     "('sync status')");
+        return -EBUSY;
+    }
     memset(&s, 0, sizeof(s));
     s.c = &node->chain;
     s.o = (struct chain_opts){hal_clock_wall(), 1};

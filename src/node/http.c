@@ -36,13 +36,7 @@ client_end(struct node_http *h)
     if (c == NULL)
         return;
     h->client = NULL;
-    altcp_arg(c, NULL);
-    altcp_recv(c, NULL);
-    altcp_sent(c, NULL);
-    altcp_err(c, NULL);
-    altcp_poll(c, NULL, 0);
-    if (altcp_close(c) != ERR_OK)
-        altcp_abort(c);
+    net_pcb_close(c);
 }
 
 static void

@@ -354,7 +354,9 @@ main(int argc, char **argv)
         node_http_tick(&kp->node);
         if (kp->node.chain_rc == 0)
             sync_tick(&kp->node.sync, kp->node.net.up,
-                      (uint16_t)kp->node.net.set[NET_S_SYNC_PORT]);
+                      (uint16_t)kp->node.net.set[NET_S_SYNC_PORT],
+                      kp->node.net.set[NET_S_SYNC_POLL_S],
+                      kp->node.net.set[NET_S_SYNC_FORK_MAX]);
         node_update_tick(&kp->node);
         if (kp->node.verify.active) {
             struct cmd_ctx vctx = {

@@ -37,7 +37,7 @@ sync_reason_of(enum chain_reason r)
 
 static enum sync_reason
 proof_check_pf(const struct chain_profile *pf, const struct sync_cand *k,
-               uint64_t first, int64_t now)
+               uint64_t first, int64_t now, uint32_t *at)
 {
     const uint8_t *p = k->proof;
     struct chain_opts o = {now, 1};
@@ -48,9 +48,11 @@ proof_check_pf(const struct chain_profile *pf, const struct sync_cand *k,
         enum sync_reason r = sync_reason_of(chain_check(
             pf, p + (i - 1) * TRAILER_LEN, p + i * TRAILER_LEN, &o));
 
+        *at = i;
         if (r != SYNC_R_NONE)
             return r;
     }
+    *at = k->proof_n;
     p += (k->proof_n - 1) * TRAILER_LEN;
     if (lib_le64(p + 32) != k->tip || memcmp(p + 128, k->bhash, 32) != 0)
         return SYNC_R_TIP_MISMATCH;
@@ -65,6 +67,7 @@ sync_proof_check(const struct chain_profile *pf, struct sync_cand *k,
                  uint32_t len, int64_t now)
 {
     uint64_t first = k->tip + 1 >= SYNC_PROOF ? k->tip + 1 - SYNC_PROOF : 0;
+    uint32_t at = 0, at2 = 0;
     enum sync_reason r;
 
     if (len % TRAILER_LEN != 0 || len / TRAILER_LEN != k->tip - first + 1)
@@ -72,10 +75,16 @@ sync_proof_check(const struct chain_profile *pf, struct sync_cand *k,
     k->proof_n = len / TRAILER_LEN;
     k->proof_first = first;
     if (pf != NULL)
-        return proof_check_pf(pf, k, first, now);
-    r = proof_check_pf(&chain_mainnet, k, first, now);
-    if (r != SYNC_R_NONE &&
-        proof_check_pf(&chain_testnet, k, first, now) == SYNC_R_NONE)
-        r = SYNC_R_NONE;
+        return proof_check_pf(pf, k, first, now, &at);
+    /* either network: the reason is the one of the network the
+     * segment fits longest */
+    r = proof_check_pf(&chain_mainnet, k, first, now, &at);
+    if (r != SYNC_R_NONE) {
+        enum sync_reason r2 =
+            proof_check_pf(&chain_testnet, k, first, now, &at2);
+
+        if (r2 == SYNC_R_NONE || at2 > at)
+            r = r2;
+    }
     return r;
 }

@@ -9,13 +9,17 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/file.h"
+#include "hal/sys.h"
 #include "hal/rng.h"
+#include "keel_opts.h"
 #include "lib/crc16.h"
 #include "lib/klog.h"
 #include "lib/le.h"
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
+#include "net/net.h"
 #include "sync/sync.h"
 
 void
@@ -58,6 +62,89 @@ stamp(const struct sync *s, struct mpkt *h, uint16_t op)
         memcpy(h->pblockhash, c->tip, 32);
         sync_weight_bytes(&c->w, h->weight);
     }
+}
+
+/* ---- what is served: the chain, or a sim test's liar ---------------------
+ *
+ * Sim board only (KEEL_TEST_HOOKS), for tests/sync.sh: the node plays a
+ * lying Mochimo peer.  KEEL_SIM_SYNC_FILE=TFILE serves that file,
+ * unchecked, instead of the chain (its tip advertised);
+ * KEEL_SIM_SYNC_LIE names one wire lie: "weight" (advertise far more
+ * weight than the chain has), "crc" (every file packet with a bad CRC),
+ * "stall" (never answer HELLO), "oversize" (answer a TF with more
+ * trailers than asked), "short" (answer a TF with half the range). */
+#if KEEL_TEST_HOOKS
+static void
+lie_init(struct sync *s)
+{
+    const char *f = hal_sys_param("KEEL_SIM_SYNC_FILE");
+    const char *l = hal_sys_param("KEEL_SIM_SYNC_LIE");
+    uint8_t t[TRAILER_LEN];
+
+    s->lie = l == NULL                    ? 0
+             : strcmp(l, "weight") == 0   ? 1
+             : strcmp(l, "crc") == 0      ? 2
+             : strcmp(l, "stall") == 0    ? 3
+             : strcmp(l, "oversize") == 0 ? 4
+             : strcmp(l, "short") == 0    ? 5
+                                          : 0;
+    if (f == NULL || hal_file_open(&s->lie_f, f) != 0)
+        return;
+    s->lie_n = s->lie_f.size / TRAILER_LEN;
+    memset(&s->lie_w, 0, sizeof(s->lie_w));
+    for (uint64_t b = 0; b < s->lie_n; b++)
+        if (hal_file_read_at(&s->lie_f, b * TRAILER_LEN, t, TRAILER_LEN) == 0)
+            chain_weight_add(&s->lie_w, t);
+    s->lie_file = s->lie_n > 0;
+    klog(KLOG_WARN,
+         "sync: TEST HOOK: serving %s unchecked (%" PRIu64 " trailers)", f,
+         s->lie_n);
+}
+#endif
+
+static uint64_t
+srv_count(const struct sync *s)
+{
+    return s->lie_file ? s->lie_n : s->c->count;
+}
+
+static uint64_t
+srv_base(const struct sync *s)
+{
+    return s->lie_file ? 0 : s->c->base;
+}
+
+static int
+srv_read(struct sync *s, uint64_t b, uint8_t t[TRAILER_LEN])
+{
+#if KEEL_TEST_HOOKS
+    if (s->lie_file)
+        return b < s->lie_n ? hal_file_read_at(&s->lie_f, b * TRAILER_LEN, t,
+                                               TRAILER_LEN)
+                            : -ENOENT;
+#endif
+    return chain_read(s->c, b, t);
+}
+
+/* A served packet's header: the served tip. */
+static void
+srv_stamp(struct sync *s, struct mpkt *h, uint16_t op)
+{
+    stamp(s, h, op);
+#if KEEL_TEST_HOOKS
+    if (s->lie_file) {
+        uint8_t t[TRAILER_LEN];
+
+        if (srv_read(s, s->lie_n - 1, t) == 0) {
+            h->cblock = s->lie_n - 1;
+            memcpy(h->cblockhash, t + 128, 32);
+            memcpy(h->pblockhash, t, 32);
+            sync_weight_bytes(&s->lie_w, h->weight);
+        }
+    }
+    if (s->lie == 1)
+        h->weight[31] = 0x7f; /* 2^254 and more */
+#endif
 }
 
 static void
@@ -157,6 +244,8 @@ sync_seed_remove(struct sync *s, const struct sync_seed *x)
     return seeds_save(s);
 }
 
+static void guard_load(struct sync *s);
+
 void
 sync_init(struct sync *s, struct chain *c, struct store *st)
 {
@@ -164,8 +253,196 @@ sync_init(struct sync *s, struct chain *c, struct store *st)
     s->c = c;
     s->st = st;
     s->chosen = -1;
-    if (st != NULL)
+    s->fork_max = SYNC_FORK_MAX;
+    if (st != NULL) {
         seeds_load(s);
+        guard_load(s);
+    }
+#if KEEL_TEST_HOOKS
+    lie_init(s);
+#endif
+}
+
+/* ---- the guard's memory ------------------------------------------------
+ *
+ * Peers that lied (address, reason) and chains whose claim failed
+ * (weight, tip hash, reason), each until an expiry, in the store record
+ * sync.bad (FORMAT.md), so a reboot does not reset what the node
+ * learned: a remembered peer is not asked, a remembered chain is not
+ * fetched.  Bounded (SYNC_BAD_MAX; when full the entry that expires
+ * first goes).  Timeouts, refused connections and forks past the limit
+ * are not remembered: they are not lies. */
+
+static int
+is_lie(enum sync_reason r)
+{
+    /* a fork past sync_fork_max is this node's limit, not a lie */
+    return r != SYNC_R_NONE && r != SYNC_R_TIMEOUT && r != SYNC_R_CONNECT &&
+           r != SYNC_R_FORK && r != SYNC_R_REMEMBERED;
+}
+
+static int64_t
+guard_until(void)
+{
+    int64_t now = hal_clock_wall();
+
+    /* clock unset: kept until forgotten or pushed out */
+    return now > 0 ? now + SYNC_BAD_S : INT64_MAX;
+}
+
+static int
+guard_live(const struct sync_bad *b)
+{
+    int64_t now = hal_clock_wall();
+
+    return b->kind != 0 && (now <= 0 || b->until > now);
+}
+
+static void
+guard_save(struct sync *s)
+{
+    uint8_t buf[SYNC_BAD_MAX * SYNC_BAD_REC];
+    size_t n = 0;
+
+    if (s->st == NULL || !s->bad_dirty)
+        return;
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+        uint8_t *p = buf + n;
+
+        if (!guard_live(b))
+            continue;
+        p[0] = b->kind;
+        p[1] = b->reason;
+        memcpy(p + 2, b->ip, 4);
+        lib_put16(p + 6, b->port);
+        lib_put64(p + 8, (uint64_t)b->until);
+        memcpy(p + 16, b->hash, 32);
+        memcpy(p + 48, b->weight, 32);
+        n += SYNC_BAD_REC;
+    }
+    if (n == 0) {
+        int rc = store_del(s->st, SYNC_BAD_KEY);
+
+        s->bad_dirty = rc != 0 && rc != -ENOENT;
+    } else {
+        s->bad_dirty = store_put(s->st, SYNC_BAD_KEY, buf, n) != 0;
+    }
+}
+
+static void
+guard_load(struct sync *s)
+{
+    uint8_t buf[SYNC_BAD_MAX * SYNC_BAD_REC];
+    int n = store_get(s->st, SYNC_BAD_KEY, buf, sizeof(buf));
+
+    s->nbad = 0;
+    if (n <= 0 || n % SYNC_BAD_REC != 0)
+        return;
+    for (int i = 0; i < n / SYNC_BAD_REC; i++) {
+        const uint8_t *p = buf + i * SYNC_BAD_REC;
+        struct sync_bad *b = &s->bad[s->nbad];
+
+        if ((p[0] != SYNC_BAD_PEER && p[0] != SYNC_BAD_CHAIN) ||
+            p[1] >= SYNC_R_COUNT)
+            continue;
+        b->kind = p[0];
+        b->reason = p[1];
+        memcpy(b->ip, p + 2, 4);
+        b->port = lib_le16(p + 6);
+        b->until = (int64_t)lib_le64(p + 8);
+        memcpy(b->hash, p + 16, 32);
+        memcpy(b->weight, p + 48, 32);
+        s->nbad++;
+    }
+}
+
+static struct sync_bad *
+guard_slot(struct sync *s)
+{
+    unsigned pick = 0;
+
+    for (unsigned i = 0; i < s->nbad; i++)
+        if (!guard_live(&s->bad[i]))
+            return &s->bad[i];
+    if (s->nbad < SYNC_BAD_MAX)
+        return &s->bad[s->nbad++];
+    for (unsigned i = 1; i < s->nbad; i++)
+        if (s->bad[i].until < s->bad[pick].until)
+            pick = i;
+    return &s->bad[pick];
+}
+
+static const struct sync_bad *
+guard_peer(const struct sync *s, const struct sync_seed *at)
+{
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+
+        if (b->kind == SYNC_BAD_PEER && guard_live(b) &&
+            memcmp(b->ip, at->ip, 4) == 0 && b->port == at->port)
+            return b;
+    }
+    return NULL;
+}
+
+static const struct sync_bad *
+guard_chain(const struct sync *s, const uint8_t weight[32],
+            const uint8_t hash[32])
+{
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+
+        if (b->kind == SYNC_BAD_CHAIN && guard_live(b) &&
+            memcmp(b->hash, hash, 32) == 0 &&
+            memcmp(b->weight, weight, 32) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static void
+guard_add_peer(struct sync *s, const struct sync_cand *k, enum sync_reason r)
+{
+    struct sync_bad *b;
+
+    if (!is_lie(r) || guard_peer(s, &k->at) != NULL)
+        return;
+    b = guard_slot(s);
+    memset(b, 0, sizeof(*b));
+    b->kind = SYNC_BAD_PEER;
+    b->reason = (uint8_t)r;
+    memcpy(b->ip, k->at.ip, 4);
+    b->port = k->at.port;
+    b->until = guard_until();
+    s->bad_dirty = 1;
+}
+
+static void
+guard_add_chain(struct sync *s, const struct sync_cand *k, enum sync_reason r)
+{
+    uint8_t w[32];
+    struct sync_bad *b;
+
+    sync_weight_bytes(&k->w, w);
+    if (!is_lie(r) || guard_chain(s, w, k->bhash) != NULL)
+        return;
+    b = guard_slot(s);
+    memset(b, 0, sizeof(*b));
+    b->kind = SYNC_BAD_CHAIN;
+    b->reason = (uint8_t)r;
+    memcpy(b->hash, k->bhash, 32);
+    memcpy(b->weight, w, 32);
+    b->until = guard_until();
+    s->bad_dirty = 1;
+}
+
+void
+sync_forget(struct sync *s)
+{
+    s->nbad = 0;
+    s->bad_dirty = 1;
+    guard_save(s);
 }
 
 /* ---- serving ------------------------------------------------------------- */
@@ -179,13 +456,7 @@ served_end(struct sync_served *v)
     if (p == NULL)
         return;
     v->pcb = NULL;
-    altcp_arg(p, NULL);
-    altcp_recv(p, NULL);
-    altcp_sent(p, NULL);
-    altcp_err(p, NULL);
-    altcp_poll(p, NULL, 0);
-    if (altcp_close(p) != ERR_OK)
-        altcp_abort(p);
+    net_pcb_close(p);
 }
 
 static int
@@ -235,7 +506,7 @@ served_pump(struct sync_served *v)
                 break;
             if (v->t_off < TRAILER_LEN)
                 left -= v->t_off;
-            stamp(s, &h, MOP_SEND_FILE);
+            srv_stamp(s, &h, MOP_SEND_FILE);
             h.id1 = v->id1;
             h.id2 = v->id2;
             h.len =
@@ -252,7 +523,7 @@ served_pump(struct sync_served *v)
         }
         if (v->phase == 1) { /* payload */
             if (v->t_off == TRAILER_LEN) {
-                if (chain_read(s->c, v->next, v->t) != 0) {
+                if (srv_read(s, v->next, v->t) != 0) {
                     served_end(v); /* a trailer that no longer reads */
                     return;
                 }
@@ -280,7 +551,7 @@ served_pump(struct sync_served *v)
         {
             uint8_t tb[MPKT_TAIL];
 
-            mpkt_put_tail(tb, v->crc);
+            mpkt_put_tail(tb, s->lie == 2 ? v->crc ^ 1 : v->crc);
             if (out_write(v->pcb, tb, MPKT_TAIL) != 0)
                 break;
             s->served_bytes += MPKT_TAIL;
@@ -311,8 +582,8 @@ static void
 served_request(struct sync_served *v, const struct mpkt *q)
 {
     struct sync *s = v->s;
-    struct chain *c = s->c;
-    uint64_t tip = c->count > 0 ? chain_tip_bnum(c) : 0;
+    uint64_t count = srv_count(s), base = srv_base(s);
+    uint64_t tip = count > 0 ? base + count - 1 : 0;
     struct mpkt h;
 
     if (q->op < sizeof(s->served_req) / sizeof(s->served_req[0]))
@@ -320,20 +591,26 @@ served_request(struct sync_served *v, const struct mpkt *q)
     switch (q->op) {
     case MOP_TF: {
         uint64_t first = q->blocknum & 0xffffffffu;
-        uint64_t count = q->blocknum >> 32;
+        uint64_t n = q->blocknum >> 32;
 
-        if (count > MPKT_TF_MAX || (c->count > 0 && first < c->base)) {
+        if (n > MPKT_TF_MAX || (count > 0 && first < base)) {
             served_end(v); /* as the reference: closed unanswered */
             return;
         }
+        if (s->lie == 4 && first >= 50) { /* 50 more, before the range */
+            first -= 50;
+            n += 50;
+        } else if (s->lie == 5) {
+            n /= 2;
+        }
         v->next = first;
-        v->end = c->count == 0 || first > tip ? first
-                 : first + count > tip + 1    ? tip + 1
-                                              : first + count;
+        v->end = count == 0 || first > tip ? first
+                 : first + n > tip + 1     ? tip + 1
+                                           : first + n;
         break;
     }
     case MOP_GET_TFILE:
-        if (c->count == 0 || c->base != 0) {
+        if (count == 0 || base != 0) {
             served_end(v); /* no tfile from genesis to give */
             return;
         }
@@ -343,12 +620,12 @@ served_request(struct sync_served *v, const struct mpkt *q)
     case MOP_HASH: {
         uint8_t t[TRAILER_LEN];
 
-        if (c->count == 0 || q->blocknum < c->base || q->blocknum > tip ||
-            chain_read(c, q->blocknum, t) != 0) {
+        if (count == 0 || q->blocknum < base || q->blocknum > tip ||
+            srv_read(s, q->blocknum, t) != 0) {
             served_end(v); /* silence, as the reference */
             return;
         }
-        stamp(s, &h, MOP_HASH);
+        srv_stamp(s, &h, MOP_HASH);
         h.blocknum = q->blocknum;
         h.len = 32;
         served_send(v, &h, t + 128);
@@ -359,7 +636,7 @@ served_request(struct sync_served *v, const struct mpkt *q)
     case MOP_GET_IPL: {
         uint8_t ipl[MPKT_IPL_MAX * 4];
 
-        stamp(s, &h, MOP_SEND_IPL);
+        srv_stamp(s, &h, MOP_SEND_IPL);
         for (unsigned i = 0; i < s->nseeds && i < MPKT_IPL_MAX; i++)
             memcpy(ipl + 4 * i, s->seeds[i].ip, 4);
         h.len = (uint16_t)(4 * (s->nseeds < MPKT_IPL_MAX ? s->nseeds
@@ -389,9 +666,11 @@ served_packet(void *arg, const struct mpkt *q)
     struct mpkt h;
 
     if (v->state == 1) {
+        if (v->s->lie == 3)
+            return 1; /* the stall: never an answer */
         v->id1 = q->id1;
         v->id2 = random16();
-        stamp(v->s, &h, MOP_HELLO_ACK);
+        srv_stamp(v->s, &h, MOP_HELLO_ACK);
         served_send(v, &h, NULL);
         v->state = 2;
         v->t0 = hal_clock_ms();
@@ -492,9 +771,9 @@ serve_tick(struct sync *s, uint16_t want)
 
     for (unsigned i = 0; i < SYNC_SERVE_MAX; i++) {
         struct sync_served *v = &s->served[i];
-        uint64_t limit = v->state == 1   ? SYNC_HELLO_MS
-                         : v->state == 2 ? SYNC_REQ_MS
-                                         : 30000;
+        uint64_t limit = v->state == 1 && s->lie != 3 ? SYNC_HELLO_MS
+                         : v->state == 2              ? SYNC_REQ_MS
+                                                      : 30000;
 
         if (v->state != 0 && now - v->t0 > limit)
             served_end(v);
@@ -540,12 +819,7 @@ client_close(struct sync *s)
     if (p == NULL)
         return;
     s->pcb = NULL;
-    altcp_arg(p, NULL);
-    altcp_recv(p, NULL);
-    altcp_sent(p, NULL);
-    altcp_err(p, NULL);
-    if (altcp_close(p) != ERR_OK)
-        altcp_abort(p);
+    net_pcb_close(p);
 }
 
 /* The request ended: ok, or failed with reason r. */
@@ -613,8 +887,10 @@ client_packet(void *arg, const struct mpkt *h)
         s->ack = *h;
         s->ack_ok = 1;
         s->id2 = h->id2;
-        if (s->req_from_ack != NULL)
-            s->req_from_ack(s);
+        if (s->req_from_ack != NULL && s->req_from_ack(s) != 0) {
+            client_done(s, SYNC_R_REMEMBERED);
+            return 1;
+        }
         s->cstate = 3;
         if (client_send(s, &s->req) != 0)
             client_done(s, SYNC_R_CONNECT);
@@ -698,7 +974,7 @@ client_connected(void *arg, struct altcp_pcb *pcb, err_t err)
  * from the peer's HELLO_ACK); the answer goes into buf (cap bytes). */
 static int
 client_request(struct sync *s, const struct sync_seed *at,
-               const struct mpkt *req, void (*fix)(struct sync *), uint8_t *buf,
+               const struct mpkt *req, int (*fix)(struct sync *), uint8_t *buf,
                uint32_t cap)
 {
     struct mpkt_rx_ops ops = {.head = client_head,
@@ -749,14 +1025,18 @@ client_timeouts(struct sync *s)
 
 /* ---- scan: tips and proof segments --------------------------------------- */
 
-/* The proof request, made once the peer's HELLO_ACK told its tip. */
-static void
+/* The proof request, made once the peer's HELLO_ACK told its tip;
+ * nonzero (nothing asked) when the chain it claims is remembered. */
+static int
 proof_req(struct sync *s)
 {
+    if (guard_chain(s, s->ack.weight, s->ack.cblockhash) != NULL)
+        return 1;
     uint64_t tip = s->ack.cblock;
     uint64_t first = tip + 1 >= SYNC_PROOF ? tip + 1 - SYNC_PROOF : 0;
 
     s->req.blocknum = first | ((tip - first + 1) << 32);
+    return 0;
 }
 
 static void choose(struct sync *s);
@@ -775,6 +1055,18 @@ scan_next(struct sync *s)
     memset(k, 0, sizeof(*k));
     k->at = s->seeds[s->cur];
     s->ncand = s->cur + 1;
+    {
+        const struct sync_bad *b = guard_peer(s, &k->at);
+
+        if (b != NULL) { /* remembered: not asked */
+            k->reason = b->reason;
+            k->remembered = 1;
+            s->skipped++;
+            s->cur++;
+            scan_next(s);
+            return;
+        }
+    }
     stamp(s, &q, MOP_TF);
     client_request(s, &k->at, &q, proof_req, k->proof, sizeof(k->proof));
 }
@@ -787,6 +1079,7 @@ refuse(struct sync *s, struct sync_cand *k, enum sync_reason r)
     k->reason = (uint8_t)r;
     k->admitted = 0;
     s->refused[r]++;
+    guard_add_peer(s, k, r);
     ip_text(k->at.ip, k->at.port, at, sizeof(at));
     klog(KLOG_WARN,
          "sync: %s refused: %s (tip %" PRIu64 ", %" PRIu64
@@ -804,13 +1097,27 @@ scan_outcome(struct sync *s)
         memcpy(k->bhash, s->ack.cblockhash, 32);
         sync_weight_from(s->ack.weight, &k->w);
     }
-    if (s->fail != SYNC_R_NONE)
+    if (s->fail == SYNC_R_REMEMBERED) { /* its chain is remembered */
+        const struct sync_bad *b =
+            guard_chain(s, s->ack.weight, s->ack.cblockhash);
+
+        k->reason = b != NULL ? b->reason : SYNC_R_REMEMBERED;
+        k->remembered = 1;
+        s->skipped++;
+    } else if (s->fail != SYNC_R_NONE) {
         refuse(s, k, s->fail);
-    else if ((k->reason = (uint8_t)sync_proof_check(s->c->pf, k, s->file_len,
-                                                    hal_clock_wall())) != 0)
-        refuse(s, k, (enum sync_reason)k->reason);
-    else
-        k->admitted = 1;
+    } else {
+        uint64_t t0 = hal_clock_ms();
+
+        k->reason = (uint8_t)sync_proof_check(s->c->pf, k, s->file_len,
+                                              hal_clock_wall());
+        s->proof_ms += hal_clock_ms() - t0;
+        s->proof_checks++;
+        if (k->reason != 0)
+            refuse(s, k, (enum sync_reason)k->reason);
+        else
+            k->admitted = 1;
+    }
     s->cur++;
     scan_next(s);
 }
@@ -853,6 +1160,7 @@ finish(struct sync *s, int ok, const char *fmt, ...)
     va_end(ap);
     s->state = SYNC_IDLE;
     s->t_end = hal_clock_ms();
+    guard_save(s);
     if (ok)
         s->syncs_ok++;
     else
@@ -860,7 +1168,7 @@ finish(struct sync *s, int ok, const char *fmt, ...)
     klog(ok ? KLOG_INFO : KLOG_WARN, "sync: %s", s->why);
 }
 
-static void dl_next(struct sync *s);
+static void dl_begin(struct sync *s);
 
 /* The heaviest admitted chain; at equal weight the one more distinct
  * networks serve, then the larger hash. */
@@ -905,8 +1213,7 @@ choose(struct sync *s)
         return;
     }
     s->state = SYNC_DOWNLOAD;
-    s->got_trailers = 0;
-    dl_next(s);
+    dl_begin(s);
 }
 
 /* ---- download --------------------------------------------------------- */
@@ -918,38 +1225,175 @@ same_chain(const struct sync_cand *a, const struct sync_cand *b)
            memcmp(a->bhash, b->bhash, 32) == 0 && a->tip == b->tip;
 }
 
+/* The chosen chain's claim is false or cannot be followed: every peer
+ * that made it is refused with r, and the next-best chain chosen. */
 static void
-dl_next(struct sync *s)
+drop_chain(struct sync *s, enum sync_reason r)
 {
-    struct chain *c = s->c;
+    const struct sync_cand ch = s->cand[s->chosen];
+
+    if (s->rx_open) {
+        (void)chain_rx_end(&s->rx, 0);
+        s->rx_open = 0;
+    }
+    for (unsigned i = 0; i < s->ncand; i++)
+        if (s->cand[i].admitted && same_chain(&s->cand[i], &ch))
+            refuse(s, &s->cand[i], r);
+    /* A claim is remembered only when it is refuted by the chain
+     * itself: the stored chain ends at the claimed hash (the proof
+     * segment forced it) and its weight fell short, so no liar can get
+     * an honest claim remembered. */
+    if (r == SYNC_R_WEIGHT_SHORT)
+        guard_add_chain(s, &ch, r);
+    s->state = SYNC_SCAN;
+    choose(s);
+}
+
+/* Ask the next quorum member (in turn) for trailers [first, first +
+ * count).  0, or -ENOENT when no peer of the chosen chain is left. */
+static int
+ask_range(struct sync *s, uint64_t first, uint64_t count)
+{
     const struct sync_cand *ch = &s->cand[s->chosen];
-    uint64_t start = c->count > 0 ? chain_tip_bnum(c) : c->base;
-    uint64_t count = s->target - start + 1;
     int pick = -1;
     struct mpkt q;
 
     if (count > SYNC_RANGE)
         count = SYNC_RANGE;
-    /* the quorum: admitted peers serving the chosen chain, in turn */
     for (unsigned i = 1; i <= s->ncand && pick < 0; i++) {
         unsigned j = (s->cur + i) % s->ncand;
 
         if (s->cand[j].admitted && same_chain(&s->cand[j], ch))
             pick = (int)j;
     }
-    if (pick < 0) {
-        /* every peer of that chain failed: choose again */
-        s->state = SYNC_SCAN;
-        choose(s);
-        return;
-    }
+    if (pick < 0)
+        return -ENOENT;
     s->cur = (unsigned)pick;
-    s->dl_start = start;
+    s->dl_start = first;
     s->dl_count = (uint32_t)count;
     stamp(s, &q, MOP_TF);
-    q.blocknum = start | (count << 32);
+    q.blocknum = first | (count << 32);
     client_request(s, &s->cand[pick].at, &q, NULL, s->range,
                    (uint32_t)count * TRAILER_LEN);
+    return 0;
+}
+
+/* Open the stream into the chain from trailer first (stored and common,
+ * or 0 on an empty node) to the target. */
+static int
+stream_open(struct sync *s, uint64_t first)
+{
+    int rc = chain_rx_begin_at(
+        &s->rx, s->c, first, (s->target - first + 1) * TRAILER_LEN,
+        &(struct chain_opts){hal_clock_wall(), 1}, &s->res);
+
+    if (rc != 0) {
+        finish(s, 0, "cannot follow from %" PRIu64 ": %s", first, s->c->why);
+        return rc;
+    }
+    s->rx_open = 1;
+    s->dl_phase = 1;
+    s->stream_next = first;
+    return 0;
+}
+
+/* Start (or start again) the download of the chosen chain: on an empty
+ * node a stream from genesis; else first find where the chains part,
+ * one trailer at a time (a TF of 1): the tip (the common case: the peer
+ * extends this chain), then the deepest point followed, then halving
+ * the distance between a common trailer and a differing one. */
+static void
+dl_begin(struct sync *s)
+{
+    struct chain *c = s->c;
+    uint64_t tip;
+
+    if (s->rx_open) {
+        (void)chain_rx_end(&s->rx, 0);
+        s->rx_open = 0;
+    }
+    if (c->count == 0) {
+        if (stream_open(s, 0) == 0 && ask_range(s, 0, s->target + 1) != 0)
+            drop_chain(s, SYNC_R_NONE);
+        return;
+    }
+    tip = chain_tip_bnum(c);
+    if (tip > s->target) /* a heavier but shorter chain */
+        tip = s->target;
+    s->dl_phase = 0;
+    s->fork_hi = tip + 1; /* nothing known to differ yet */
+    s->fork_lo = tip > c->base + s->fork_max ? tip - s->fork_max : c->base;
+    s->probe_lo_known = 0;
+    if (ask_range(s, tip, 1) != 0)
+        drop_chain(s, SYNC_R_NONE);
+}
+
+static void
+dl_done(struct sync *s)
+{
+    struct chain *c = s->c;
+    struct sync_cand *k = &s->cand[s->cur];
+    int rc = chain_rx_end(&s->rx, 1);
+
+    s->rx_open = 0;
+    s->got_trailers += s->res.appended;
+    s->trailers_fetched += s->res.appended;
+    if (rc != 0) {
+        finish(s, 0, "following the chain failed: %s", c->why);
+        return;
+    }
+    if (s->res.bad != CHAIN_OK) {
+        refuse(s, k, sync_reason_of(s->res.bad));
+        dl_begin(s);
+        return;
+    }
+    if (s->res.kept || chain_weight_cmp(&c->w, &k->w) < 0) {
+        /* what was fetched is valid and kept (appended); the claim was
+         * not */
+        drop_chain(s, SYNC_R_WEIGHT_SHORT);
+        return;
+    }
+    finish(s, 1, "synced to tip %" PRIu64 " (%" PRIu64 " trailers new%s)",
+           chain_tip_bnum(c), s->got_trailers,
+           s->res.replaced ? ", a heavier fork replaced the stored branch"
+                           : "");
+}
+
+/* Feed the stream trailers [from, from + n) held at p. */
+static void
+dl_feed(struct sync *s, const uint8_t *p, uint64_t from, uint32_t n)
+{
+    struct sync_cand *k = &s->cand[s->cur];
+    int rc;
+
+    /* the proof segment, byte for byte at its own offset */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t at = from + i;
+
+        if (at >= k->proof_first && at < k->proof_first + k->proof_n &&
+            memcmp(p + (size_t)i * TRAILER_LEN,
+                   k->proof + (at - k->proof_first) * TRAILER_LEN,
+                   TRAILER_LEN) != 0) {
+            refuse(s, k, SYNC_R_TAIL);
+            if (ask_range(s, s->stream_next, s->target - s->stream_next + 1))
+                drop_chain(s, SYNC_R_NONE);
+            return;
+        }
+    }
+    rc = chain_rx_put(&s->rx, p, (size_t)n * TRAILER_LEN);
+    if (rc < 0) {
+        (void)chain_rx_end(&s->rx, 0);
+        s->rx_open = 0;
+        finish(s, 0, "following the chain failed: %s", s->c->why);
+        return;
+    }
+    s->stream_next = from + n;
+    if (rc == 1 || s->stream_next > s->target) {
+        dl_done(s);
+        return;
+    }
+    if (ask_range(s, s->stream_next, s->target - s->stream_next + 1) != 0)
+        drop_chain(s, SYNC_R_NONE);
 }
 
 static void
@@ -957,82 +1401,71 @@ dl_outcome(struct sync *s)
 {
     struct chain *c = s->c;
     struct sync_cand *k = &s->cand[s->cur];
-    const uint8_t *p = s->range;
-    uint64_t b = s->dl_start, bb;
     uint32_t n = s->file_len / TRAILER_LEN;
-    enum chain_reason r;
-    int rc;
 
+    if (s->fail == SYNC_R_NONE &&
+        (s->file_len % TRAILER_LEN != 0 || n == 0 ||
+         (n < s->dl_count && s->dl_start + n - 1 < k->tip)))
+        s->fail = SYNC_R_PROTOCOL; /* less than it advertised */
     if (s->fail != SYNC_R_NONE) {
+        /* another member of the quorum takes over the same range */
         refuse(s, k, s->fail);
-        dl_next(s);
+        if (ask_range(s, s->dl_start,
+                      s->dl_phase == 0 ? s->dl_count
+                                       : s->target - s->dl_start + 1) != 0)
+            drop_chain(s, SYNC_R_NONE);
         return;
     }
-    if (s->file_len % TRAILER_LEN != 0 || n == 0 ||
-        (n < s->dl_count && b + n - 1 < k->tip)) {
-        refuse(s, k, SYNC_R_PROTOCOL); /* less than it advertised */
-        dl_next(s);
+    if (s->dl_phase == 1) {
+        dl_feed(s, s->range, s->dl_start, n);
         return;
     }
-    if (c->count > 0) { /* the first is our tip: aligned? */
-        if (memcmp(p, c->tip, TRAILER_LEN) != 0) {
-            s->refused[SYNC_R_FORK]++;
-            finish(s, 0,
-                   "the chosen chain forks below this node's tip %" PRIu64
-                   "; following a fork is not done yet",
-                   chain_tip_bnum(c));
-            return;
-        }
-        p += TRAILER_LEN;
-        n--;
-        b++;
-    } else if (c->pf == NULL && chain_pick_network(c, p) != 0) {
-        refuse(s, k, SYNC_R_RULE); /* trailer 0 is no genesis */
-        dl_next(s);
-        return;
-    }
-    /* the proof segment, byte for byte at its own offset */
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t at = b + i;
+    /* finding the fork: is the probed trailer common? */
+    {
+        uint64_t b = s->dl_start;
+        uint8_t t[TRAILER_LEN];
+        int common =
+            chain_read(c, b, t) == 0 && memcmp(t, s->range, TRAILER_LEN) == 0;
 
-        if (at >= k->proof_first && at < k->proof_first + k->proof_n &&
-            memcmp(p + (size_t)i * TRAILER_LEN,
-                   k->proof + (at - k->proof_first) * TRAILER_LEN,
-                   TRAILER_LEN) != 0) {
-            refuse(s, k, SYNC_R_TAIL);
-            dl_next(s);
+        if (common && b == s->fork_hi - 1) { /* the tip, or just below
+                                                 a differing one */
+            if (b == s->target) {
+                drop_chain(s, SYNC_R_WEIGHT_SHORT); /* nothing new */
+                return;
+            }
+            if (stream_open(s, b) == 0 &&
+                ask_range(s, b, s->target - b + 1) != 0)
+                drop_chain(s, SYNC_R_NONE);
             return;
         }
-    }
-    rc = n > 0
-             ? chain_extend(c, p, n, &(struct chain_opts){hal_clock_wall(), 1},
-                            &r, &bb)
-             : 0;
-    if (rc < 0) {
-        finish(s, 0, "storing trailers failed: %s", c->why);
-        return;
-    }
-    s->got_trailers += (uint64_t)rc;
-    s->trailers_fetched += (uint64_t)rc;
-    if (n > 0 && r != CHAIN_OK) {
-        refuse(s, k, sync_reason_of(r));
-        dl_next(s);
-        return;
-    }
-    if (c->count > 0 && chain_tip_bnum(c) >= s->target) {
-        if (chain_weight_cmp(&c->w, &k->w) < 0) {
-            refuse(s, k, SYNC_R_WEIGHT_SHORT);
-            finish(s, 0,
-                   "reached tip %" PRIu64 " short of the advertised "
-                   "weight",
-                   chain_tip_bnum(c));
+        if (common) {
+            s->fork_lo = b;
+            s->probe_lo_known = 1;
+        } else if (b == s->fork_lo) {
+            s->refused[SYNC_R_FORK]++;
+            klog(KLOG_WARN,
+                 "sync: the chain of tip %" PRIu64 " forks deeper than %u "
+                 "below this node's tip (sync_fork_max), or from its base: "
+                 "not followed",
+                 s->target, (unsigned)s->fork_max);
+            drop_chain(s, SYNC_R_FORK); /* deeper than the limit, or
+                                           another chain */
+            return;
+        } else {
+            s->fork_hi = b;
+        }
+        /* the next probe: the deepest point first, then halfway */
+        b = !s->probe_lo_known ? s->fork_lo
+                               : s->fork_lo + (s->fork_hi - s->fork_lo) / 2;
+        if (s->probe_lo_known && s->fork_hi - s->fork_lo == 1) {
+            if (stream_open(s, s->fork_lo) == 0 &&
+                ask_range(s, s->fork_lo, s->target - s->fork_lo + 1) != 0)
+                drop_chain(s, SYNC_R_NONE);
             return;
         }
-        finish(s, 1, "synced to tip %" PRIu64 " (%" PRIu64 " trailers new)",
-               chain_tip_bnum(c), s->got_trailers);
-        return;
+        if (ask_range(s, b, 1) != 0)
+            drop_chain(s, SYNC_R_NONE);
     }
-    dl_next(s);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -1048,17 +1481,26 @@ sync_start(struct sync *s)
     s->ncand = 0;
     s->cur = 0;
     s->chosen = -1;
+    s->got_trailers = 0;
+    s->got_bytes = 0;
     s->why[0] = '\0';
     s->state = SYNC_SCAN;
     s->t_start = hal_clock_ms();
+    s->runs++;
     scan_next(s);
     return 0;
 }
 
 void
-sync_tick(struct sync *s, int up, uint16_t port)
+sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
+          uint32_t fork_max)
 {
+    s->fork_max = fork_max > 0 ? fork_max : SYNC_FORK_MAX;
     serve_tick(s, up ? port : 0);
+    /* following: poll again once a sync has run */
+    if (up && s->state == SYNC_IDLE && s->runs > 0 && poll_s > 0 &&
+        s->nseeds > 0 && hal_clock_ms() - s->t_end >= poll_s * 1000ull)
+        (void)sync_start(s);
     client_timeouts(s);
     if (!s->pending)
         return;

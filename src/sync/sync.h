@@ -35,13 +35,15 @@
 #include <stdint.h>
 
 #include "chain/chain.h"
+#include "hal/file.h"
 #include "sync/mpkt.h"
 
 #define SYNC_SEEDS_KEY "sync.seeds"
 #define SYNC_SEEDS_MAX 16
 #define SYNC_SERVE_MAX 4
-#define SYNC_PROOF 54   /* trailers of a proof segment (Mochimo's NTFTX) */
-#define SYNC_RANGE 1000 /* trailers per TF range */
+#define SYNC_PROOF 54       /* trailers of a proof segment (Mochimo's NTFTX) */
+#define SYNC_RANGE 1000     /* trailers per TF range */
+#define SYNC_FORK_MAX 10000 /* deepest fork followed (sync_fork_max) */
 #define SYNC_HELLO_MS 1000
 #define SYNC_REQ_MS 3000
 #define SYNC_CONNECT_MS 3000
@@ -62,7 +64,8 @@
     X(SYNC_R_OVERSIZE, "oversize")                                             \
     X(SYNC_R_PROTOCOL, "protocol")                                             \
     X(SYNC_R_CONNECT, "connect_failed")                                        \
-    X(SYNC_R_FORK, "fork_below_tip")
+    X(SYNC_R_FORK, "fork_below_tip")                                           \
+    X(SYNC_R_REMEMBERED, "remembered")
 
 #define SYNC_R_ENUM(id, name) id,
 enum sync_reason { SYNC_REASONS(SYNC_R_ENUM) SYNC_R_COUNT };
@@ -90,10 +93,29 @@ struct sync_cand {
     struct chain_weight w; /* advertised weight */
     uint8_t reason;        /* refused: enum sync_reason; 0: admitted */
     uint8_t admitted;
+    uint8_t remembered; /* refused by the guard's memory, not asked */
     uint8_t proof[SYNC_PROOF * TRAILER_LEN];
     uint64_t proof_first; /* bnum of proof's first trailer */
     uint32_t proof_n;     /* trailers in proof */
     uint64_t bytes;       /* fetched from it */
+};
+
+/* The guard's memory (store record sync.bad): a peer that lied, or a
+ * chain whose claim failed, until an expiry. */
+#define SYNC_BAD_KEY "sync.bad"
+#define SYNC_BAD_MAX 32
+#define SYNC_BAD_REC 80
+#define SYNC_BAD_S (24 * 3600) /* remembered this long (wall clock) */
+#define SYNC_BAD_PEER 1
+#define SYNC_BAD_CHAIN 2
+struct sync_bad {
+    uint8_t kind;   /* SYNC_BAD_PEER or SYNC_BAD_CHAIN; 0: free */
+    uint8_t reason; /* enum sync_reason */
+    uint8_t ip[4];  /* a peer: its address and port */
+    uint16_t port;
+    int64_t until;    /* wall clock; INT64_MAX: until forgotten */
+    uint8_t hash[32]; /* a chain: its tip hash and advertised weight */
+    uint8_t weight[32];
 };
 
 struct altcp_pcb;
@@ -135,9 +157,17 @@ struct sync {
     uint16_t id1, id2;
     struct mpkt_rx crx;
     struct mpkt req; /* the request to send after HELLO_ACK */
-    void (*req_from_ack)(struct sync *s); /* fills req in from ack */
+    int (*req_from_ack)(struct sync *s); /* fills req in from ack */
     uint64_t dl_start; /* the range asked: its first bnum, its count */
     uint32_t dl_count;
+    int dl_phase;         /* 0 finding the fork, 1 streaming */
+    uint64_t fork_lo;     /* the fork search: common (once known) */
+    uint64_t fork_hi;     /* differs (tip + 1: none known yet) */
+    int probe_lo_known;   /* fork_lo was found common */
+    uint64_t stream_next; /* the next trailer the stream wants */
+    int rx_open;          /* rx holds an import in progress */
+    struct chain_rx rx;   /* the download, into the chain (chain.h) */
+    struct chain_import_res res;
     struct mpkt ack; /* the peer's HELLO_ACK (its advertised tip) */
     int ack_ok;
     uint8_t *file; /* the answer's bytes so far (range or proof) */
@@ -153,21 +183,38 @@ struct sync {
     uint64_t got_trailers, got_bytes;
     char why[160]; /* the last outcome, in words */
     uint8_t range[SYNC_RANGE * TRAILER_LEN];
+    struct sync_bad bad[SYNC_BAD_MAX];
+    unsigned nbad;
+    int bad_dirty;    /* bad differs from the store */
+    uint64_t skipped; /* peers not asked: remembered */
+    /* sim tests only (KEEL_TEST_HOOKS): a lying peer (sync.c) */
+    int lie, lie_file;
+    struct hal_file lie_f;
+    uint64_t lie_n;
+    struct chain_weight lie_w;
     /* counters for metrics */
     uint64_t refused[SYNC_R_COUNT];
     uint64_t served_req[20];
     uint64_t served_bytes, serve_busy, trailers_fetched, bytes_fetched;
     uint64_t syncs_ok, syncs_failed;
+    uint64_t proof_ms, proof_checks; /* time checking proof segments */
+    uint32_t fork_max;               /* setting sync_fork_max */
+    uint64_t runs;                   /* syncs started */
 };
 
 /* Attach to the chain and the store (seeds); called once. */
 void sync_init(struct sync *s, struct chain *c, struct store *st);
 /* Keep the listener on port (0: off) and run timeouts and the state
- * machine; called from the event loop.  up: the network is up. */
-void sync_tick(struct sync *s, int up, uint16_t port);
+ * machine; called from the event loop.  up: the network is up.  Once a
+ * sync has run, another starts every poll_s seconds (0: never): the
+ * node follows the chain.  fork_max: the deepest fork followed. */
+void sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
+               uint32_t fork_max);
 /* Start a sync now (scan the seeds); -EBUSY when one runs, -ENOENT
  * without seeds. */
 int sync_start(struct sync *s);
+/* Forget what the guard remembers (store record sync.bad). */
+void sync_forget(struct sync *s);
 /* Seeds: parse "A.B.C.D[:PORT]", add/remove, saved to the store. */
 int sync_seed_parse(const char *text, struct sync_seed *out);
 int sync_seed_add(struct sync *s, const struct sync_seed *seed);

@@ -1266,7 +1266,9 @@ main(void)
     test_chain_damage();
     test_chain_powercut();
     /* the same again, streamed */
-    ut_suite = "chain-streamed";
+    /* (one suite for tests/run.sh; a failure's case name is the same
+     * in both runs, and this line says which run it came from) */
+    printf("  the import tests again, streamed (chain_rx_*):\n");
     streamed = 1;
     test_store_import();
     test_broken_variants();
