@@ -13,6 +13,11 @@
 # bounded by ptyexpect -t and timeout(1), every loop by its count.
 # shellcheck shell=bash
 
+# ok and fail take one message (tests/run.sh's print their first
+# argument): these join the words of theirs.
+sys_ok() { ok "$*"; }
+sys_fail() { fail "$1" "${*:2}"; }
+
 SYS_PE=build/tools/ptyexpect
 SYS_KB=build/tools/keel-bundle
 SYS_WAIT=${SYS_WAIT:-120} # seconds, for each thing awaited
@@ -83,14 +88,13 @@ sys_setup() {
     mkdir -p "$sys_dir"
     if ! command -v "qemu-system-$arch" >/dev/null || ! command -v sb \
         >/dev/null; then
-        skip "system/$board" "qemu-system-$arch or sb is not installed" \
-            "(scripts/setup.sh)"
+        skip "system/$board" "qemu-system-$arch or sb is not installed (scripts/setup.sh)"
         return 1
     fi
     if [ ! -s "$sys_img/flash.img" ] || [ ! -s "$sys_img/initramfs.cpio" ] ||
         [ ! -x "$sys_out/stub-crash" ] || [ ! -x "$sys_out/keel.stripped" ]
     then
-        fail "system/$board" "make image system-stubs BOARD=$board did not run"
+        sys_fail "system/$board" "make image system-stubs BOARD=$board did not run"
         return 1
     fi
     return 0
@@ -113,11 +117,11 @@ sys_boot_test() {
             '^selftest: ok$' '^fingerprint: [0-9a-f]{64}$' \
             '^running: +slot a$' '^slot a: +good, version' \
             '^keyring: +version 1, 2 of 3 keys'; then
-        ok "system/$board: keel-boot as /init boots slot a to keel>;" \
+        sys_ok "system/$board: keel-boot as /init boots slot a to keel>;" \
             "version, selftest, id show, update status answer; poweroff" \
             "stops the machine"
     else
-        fail "system/$board: boot" "exit $sys_rc, lacks /$sys_missing/"
+        sys_fail "system/$board: boot" "exit $sys_rc, lacks /$sys_missing/"
         sys_show "$o"
     fi
 }
@@ -127,7 +131,7 @@ sys_update_test() {
     local board=$1 o=$sys_dir/update.out f=$sys_dir/update.img
     cp "$sys_img/flash.img" "$f"
     if ! sys_bundle "$board" new 0.2.0 2 "$sys_out/keel.stripped"; then
-        fail "system/$board: update" "could not make the bundle"
+        sys_fail "system/$board: update" "could not make the bundle"
         return
     fi
     sys_qemu "$board" "$f" "$o" -e 'keel> ' -s 'update receive\r' \
@@ -149,12 +153,12 @@ sys_update_test() {
         # The power cuts fall within this transfer's time (and 2 s on).
         grep -ao 'received new.kbn ([0-9]* bytes in [0-9]*' "$o" |
             sed 's/.* in //' >"$sys_dir/xfer.s"
-        ok "system/$board: update by YMODEM on the serial line" \
+        sys_ok "system/$board: update by YMODEM on the serial line" \
             "($(grep -ao 'received new.kbn ([0-9]* bytes in [0-9.]* s' "$o" |
                 sed 's/.*(//')), reboot, trial boot, confirm; the next" \
             "boot runs slot b, counter 2"
     else
-        fail "system/$board: update" "exit $sys_rc, lacks /$sys_missing/"
+        sys_fail "system/$board: update" "exit $sys_rc, lacks /$sys_missing/"
         sys_show "$o" 20
     fi
 }
@@ -164,7 +168,7 @@ sys_rollback_test() {
     local board=$1 o=$sys_dir/rollback.out f=$sys_dir/rollback.img n
     cp "$sys_img/flash.img" "$f"
     if ! sys_bundle "$board" crash 0.3.0 1 "$sys_out/stub-crash"; then
-        fail "system/$board: rollback" "could not make the bundle"
+        sys_fail "system/$board: rollback" "could not make the bundle"
         return
     fi
     sys_qemu "$board" "$f" "$o" -e 'keel> ' -s 'update receive\r' \
@@ -179,10 +183,10 @@ sys_rollback_test() {
             '^running: +slot a$' '^slot b: +bad, version 0\.3\.0' \
             'keel-boot: boot [0-9]+: slot b died of signal 6 during its trial'
     then
-        ok "system/$board: a node crashing at start: 3 trials, each" \
+        sys_ok "system/$board: a node crashing at start: 3 trials, each" \
             "logged and rebooted, then slot b bad and slot a runs again"
     else
-        fail "system/$board: rollback" "exit $sys_rc, $n crashes seen," \
+        sys_fail "system/$board: rollback" "exit $sys_rc, $n crashes seen," \
             "lacks /$sys_missing/"
         sys_show "$o" 20
     fi
@@ -193,7 +197,7 @@ sys_watchdog_test() {
     local board=$1 o=$sys_dir/wd.out f=$sys_dir/wd.img n
     cp "$sys_img/flash.img" "$f"
     if ! sys_bundle "$board" hang 0.4.0 1 "$sys_out/stub-hang"; then
-        fail "system/$board: watchdog" "could not make the bundle"
+        sys_fail "system/$board: watchdog" "could not make the bundle"
         return
     fi
     # 15 s idle at the prompt: longer than the watchdog's 10 s, so a
@@ -209,10 +213,10 @@ sys_watchdog_test() {
         sys_has "$o" '^up 0d 00:00:(1[5-9]|[2-5][0-9])' \
             'stub: hanging' 'slot b: trial out of tries, marking it bad' \
             '^running: +slot a$' '^slot b: +bad, version 0\.4\.0'; then
-        ok "system/$board: watchdog: a live node keeps it fed (15 s idle);" \
+        sys_ok "system/$board: watchdog: a live node keeps it fed (15 s idle);" \
             "a hung trial is reset by it, 3 times, then rolled back"
     else
-        fail "system/$board: watchdog" "exit $sys_rc, $n resets logged," \
+        sys_fail "system/$board: watchdog" "exit $sys_rc, $n resets logged," \
             "lacks /$sys_missing/"
         sys_show "$o" 25
     fi
@@ -237,13 +241,13 @@ sys_powercut_test() {
     if [ "$kind" = chain ]; then
         cmd='chain receive' file=$sys_dir/pc.tf what="chain imports"
         build/tools/keel-chaingen -n 4000 -o "$file" >/dev/null || {
-            fail "system/$board: power cuts ($kind)" "keel-chaingen failed"
+            sys_fail "system/$board: power cuts ($kind)" "keel-chaingen failed"
             return
         }
     else
         cmd='update receive' file=$sys_dir/pc.kbn what="installs"
         sys_bundle "$board" pc 0.2.0 2 "$sys_out/keel.stripped" || {
-            fail "system/$board: power cuts" "could not make the bundle"
+            sys_fail "system/$board: power cuts" "could not make the bundle"
             return
         }
     fi
@@ -252,11 +256,12 @@ sys_powercut_test() {
         -e 'generation:' -e 'keel> ' -s 'poweroff\r' -e 'powering off'
     fp=$(sed -n 's/^fingerprint: \([0-9a-f]*\)$/\1/p' "$o" | head -n 1)
     if [ "$sys_rc" -ne 0 ] || [ -z "$fp" ]; then
-        fail "system/$board: power cuts ($kind)" "the base image did not boot"
+        sys_fail "system/$board: power cuts ($kind)" "the base image did not boot"
         sys_show "$o"
         return
     fi
-    RANDOM=${KEEL_SYSTEM_SEED:-$$}
+    # One seed gives each kind its own moments.
+    RANDOM=$((${KEEL_SYSTEM_SEED:-$$} + ${#kind} * 7919))
     # Cuts fall within the transfer as the update test timed it, and 2 s
     # past it (the end of the install); 15 s when it did not run.
     win=$(($(cat "$sys_dir/xfer.s" 2>/dev/null || echo 13) * 1000 + 2000))
@@ -319,12 +324,12 @@ sys_powercut_test() {
     if [ "$bad" -eq 0 ]; then
         [ "$kind" = chain ] && after="slot b untouched" ||
             after="$after after a complete install: its trial"
-        ok "system/$board: $cuts power cuts during $what (QEMU SIGKILLed" \
+        sys_ok "system/$board: $cuts power cuts during $what (QEMU SIGKILLed" \
             "at$delays ms into the transfer): the good slot booted every" \
             "time ($after), store check clean, what is stored of the chain" \
             "verifies, the committed key and the identity kept"
     else
-        fail "system/$board: power cuts ($kind)" "$bad of $cuts went wrong" \
+        sys_fail "system/$board: power cuts ($kind)" "$bad of $cuts went wrong" \
             "(moments:$delays ms; KEEL_SYSTEM_SEED=${KEEL_SYSTEM_SEED:-$$})"
     fi
 }
@@ -340,11 +345,11 @@ sys_flash_tool_test() {
         grep -q 'contents verify against boot control' "$o" &&
         grep -q ' bin/keel$' "$o" && grep -q '^keyring: *version 1, 2 of 3' "$o" &&
         grep -q '^floor: *counter 1' "$o" && ! grep -q 'sec\.id' "$o"; then
-        ok "keel-flash: inspect finds $board by its slot, slot a good and" \
+        sys_ok "keel-flash: inspect finds $board by its slot, slot a good and" \
             "verified, its files, the keyring and floor; no identity key" \
             "in the factory image"
     else
-        fail "keel-flash: inspect $board" "$(head -n 3 "$o")"
+        sys_fail "keel-flash: inspect $board" "$(head -n 3 "$o")"
     fi
     # A bundle with a flipped byte in its first signature: refused, and
     # no image is left behind.
@@ -357,10 +362,10 @@ sys_flash_tool_test() {
         ! $kf create --board sim --bundle "$sys_out/bundle.kbn" \
             --keyring build/keys/keyring -o "$d/y.img" >"$o" 2>&1 &&
         grep -q 'not a disk' "$o" && [ ! -e "$d/y.img" ]; then
-        ok "keel-flash: create refuses a tampered bundle and a board that" \
+        sys_ok "keel-flash: create refuses a tampered bundle and a board that" \
             "is not a disk, leaving no file"
     else
-        fail "keel-flash: create refusals" "$(head -n 2 "$o")"
+        sys_fail "keel-flash: create refusals" "$(head -n 2 "$o")"
     fi
     # The same inputs make the same initramfs, byte for byte.
     if $kf initramfs -o "$d/1.cpio" dir:/dev cdev:/dev/console=5:1 \
@@ -375,10 +380,10 @@ sys_flash_tool_test() {
         [ $(($(stat -c %s "$d/1.cpio") % 512)) -eq 0 ] &&
         ! $kf initramfs -o "$d/3.cpio" file:etc/x="$sys_img/init" \
             >/dev/null 2>&1; then
-        ok "keel-flash: the initramfs is the same bytes from the same" \
+        sys_ok "keel-flash: the initramfs is the same bytes from the same" \
             "inputs (newc, padded to 512); a relative path is refused"
     else
-        fail "keel-flash: initramfs"
+        sys_fail "keel-flash: initramfs"
     fi
 }
 
@@ -396,7 +401,7 @@ sys_net_test() {
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
             -nodes -keyout "$d/$k.key" -out "$d/$k.crt" -subj "/CN=$k" \
             -days 2 2>/dev/null || {
-            fail "system/$board: net" "openssl could not make keys"
+            sys_fail "system/$board: net" "openssl could not make keys"
             return
         }
     done
@@ -434,12 +439,12 @@ EOS
         grep -q "0102000008000000""4142434445464748" &&
         ! xxd -p "$d/bad.out" 2>/dev/null | tr -d '\n' | grep -q 01020000 &&
         sys_has "$o" '10\.0\.2\.15.*\(dhcp\)' " $bfp\$"; then
-        ok "system/$board: openssl s_client through 127.0.0.1:$port," \
+        sys_ok "system/$board: openssl s_client through 127.0.0.1:$port," \
             "forwarded to the node's peer port: a trusted key completes the" \
             "TLS handshake and its ping is answered; an untrusted one is" \
             "refused and named in 'peer refused'"
     else
-        fail "system/$board: net" "exit $sys_rc, port $port, lacks" \
+        sys_fail "system/$board: net" "exit $sys_rc, port $port, lacks" \
             "/$sys_missing/; good: $(xxd -p "$d/good.out" 2>/dev/null |
                 head -c 40); $(tail -n 1 "$d/good.err" 2>/dev/null)"
         sys_show "$o" 15
