@@ -3,7 +3,11 @@
 #   make              keel for the sim board, host architecture
 #   make run          set up what is missing, build, start keel
 #   make test         the test suite (unit tests under ASan/UBSan, static
-#                     and cross checks, format check)
+#                     and cross checks, format check, the QEMU boards'
+#                     quick system tests)
+#   make test-system  the QEMU boards from their serial console, in full
+#   make image BOARD=qemu-x86_64 (or qemu-aarch64): the flash image,
+#                     kernel and initramfs; make run BOARD=... boots it
 #   make cross        the sim board for aarch64 and armhf too
 #   make size         text/data/bss and stripped size of shipped binaries
 #   make bench        benchmarks; make bench-rauc: keel's install beside
@@ -18,9 +22,13 @@ KEEL_VERSION := 0.1.0
 BOARD ?= sim
 HOST_ARCH := $(shell uname -m | sed -e 's/^arm64$$/aarch64/' \
 	-e 's/^armv7.*/armhf/')
-ARCH ?= $(HOST_ARCH)
 
 include board/$(BOARD)/board.mk
+
+# The host's architecture when the board has it, else the board's first
+# (qemu-aarch64 on an x86_64 machine builds for aarch64).
+ARCH ?= $(if $(filter $(HOST_ARCH),$(BOARD_ARCHES)),$(HOST_ARCH),$(firstword \
+	$(BOARD_ARCHES)))
 
 ifeq ($(filter $(ARCH),$(BOARD_ARCHES)),)
 $(error ARCH=$(ARCH) is not one of $(BOARD_ARCHES) for board $(BOARD))
@@ -155,7 +163,9 @@ OUT := build/$(BOARD)-$(ARCH)
 .PHONY: all run test cross size format check-format clean setup unit FORCE \
 	powercut fuzz-store fuzz-keys fuzz-bundle fuzz-chain fuzz-chain-mount \
 	fuzz-identity fuzz-kar fuzz-net fuzz-peer-records fuzz-logring \
-	fuzz-ymodem bench bench-rauc soak-identity image bundle damage
+	fuzz-ymodem bench bench-rauc soak-identity image bundle damage \
+	run-board system-stubs system-images test-system \
+	test-system-powercut bench-boot
 
 all: $(OUT)/keel $(OUT)/keel-boot build/tools/keel-bundle \
 	build/tools/keel-chaingen build/tools/keel-wire
@@ -167,8 +177,12 @@ setup:
 	$(Q)bash scripts/setup.sh
 
 run: setup
+ifneq ($(KERNEL_PKG),)
+	$(Q)$(MAKE) --no-print-directory run-board
+else
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(OUT)/keel --flash $(OUT)/flash.img
+endif
 
 # ---- unit tests: host gcc with ASan and UBSan --------------------------------
 
@@ -491,6 +505,16 @@ TOOL_SRCS := src/tools/keel-bundle.c src/tools/boards.c src/update/format.c \
 	src/lib/crc32c.c $(HOST_HAL)
 $(eval $(call program,build/tools/keel-bundle,host,$(TOOL_SRCS),-lbearssl))
 
+# Flash images of the disk boards, and their initramfs (docs/BOARDS.md):
+# made and inspected with the device's own update and storage code.
+FLASH_TOOL_SRCS := src/tools/keel-flash.c src/tools/boards.c \
+	$(UPDATE_SRCS) src/boot/choose.c src/update/archive.c \
+	$(CRYPTO_SRCS) $(STORE_SRCS) hal/linux/blk.c hal/posix/clock.c \
+	$(HOST_HAL)
+$(eval $(call program,build/tools/keel-flash,host,$(FLASH_TOOL_SRCS),\
+	-lbearssl))
+$(OBJ_host)/src/tools/boards.o: build/gen/tool_boards.inc
+
 # A host test tool: drives keel on a pseudo-terminal (tests/tools/).
 $(eval $(call program,build/tools/ptyexpect,host,tests/tools/ptyexpect.c,))
 # A host test tool: keel's YMODEM against lrzsz on a pseudo-terminal
@@ -535,23 +559,83 @@ ROOTFS_FILES := $(filter-out rootfs/README.md,$(shell find rootfs -type f \
 
 # The slot image: keel, the release keyring and rootfs/, as a KAR1
 # archive; $(OUT)/rootfs holds the same files for running keel directly.
+# A board with STRIP_<arch> (the QEMU boards) ships keel without its
+# symbols; the sim board's image keeps them.
+IMAGE_KEEL := $(if $(STRIP_$(ARCH)),$(OUT)/keel.stripped,$(OUT)/keel)
+$(OUT)/keel.stripped: $(OUT)/keel
+	$(Q)$(STRIP_$(ARCH)) -o $@ $<
+
 image: $(OUT)/image.kar
-$(OUT)/image.kar: $(OUT)/keel $(KEYRING) build/tools/keel-bundle \
+$(OUT)/image.kar: $(IMAGE_KEEL) $(KEYRING) build/tools/keel-bundle \
 		$(ROOTFS_FILES)
 	$(Q)rm -rf $(OUT)/rootfs && mkdir -p $(OUT)/rootfs/etc/keel && \
 		cp $(KEYRING) $(OUT)/rootfs/etc/keel/keyring
-	$(Q)build/tools/keel-bundle archive $@ bin/keel=$(OUT)/keel \
+	$(Q)build/tools/keel-bundle archive $@ bin/keel=$(IMAGE_KEEL) \
 		etc/keel/keyring=$(KEYRING) \
 		$(foreach f,$(ROOTFS_FILES),$(patsubst rootfs/%,%,$(f))=$(f))
 # A signed bundle of the image: KEY is a comma-separated list of keys.
-bundle: $(OUT)/image.kar build/tools/keel-bundle
+bundle: $(OUT)/bundle.kbn
+$(OUT)/bundle.kbn: $(OUT)/image.kar build/tools/keel-bundle
 	$(Q)build/tools/keel-bundle create --payload $(OUT)/image.kar \
 		--board $(BOARD) --version $(IMAGE_VERSION) \
-		--counter $(IMAGE_COUNTER) -o $(OUT)/bundle.kbn
+		--counter $(IMAGE_COUNTER) -o $@
 	$(Q)for k in $(subst $(comma), ,$(KEY)); do \
-		build/tools/keel-bundle sign $(OUT)/bundle.kbn --key $$k || \
+		build/tools/keel-bundle sign $@ --key $$k || \
 		exit 1; done
 comma := ,
+
+# ---- the disk boards' image: kernel, initramfs, flash (docs/BOARDS.md) ---
+#
+# A board whose board.mk names KERNEL_PKG boots Debian's kernel
+# (scripts/kernel.sh) with an initramfs holding keel-boot as /init and
+# the driver modules; `make image` also writes build/BOARD/:
+#   flash.img       the disk a user writes with dd: the layout, slot a
+#                   holding the signed image and confirmed, the keyring,
+#                   an empty store (keel-flash create)
+#   initramfs.cpio  /init, /dev/console, the modules and their load order
+#   vmlinux|Image   the kernel QEMU boots; kernel.txt names its package,
+#                   version and SHA-256 (also /etc/keel/kernel inside)
+# `make run` boots a copy, run.img, made again whenever flash.img is
+# newer, on this terminal (scripts/qemu.sh; Ctrl-A X quits).
+ifneq ($(KERNEL_PKG),)
+IMG := build/$(BOARD)
+KDIR := build/kernel/$(KERNEL_DEB_ARCH)
+# The peer port forwarded from 127.0.0.1 by `make run` (0: none).
+PORT ?= 7950
+SERIAL ?= mux
+
+$(KDIR)/kernel.txt: scripts/kernel.sh board/$(BOARD)/board.mk
+	$(Q)bash scripts/kernel.sh $(KERNEL_DEB_ARCH) $(KERNEL_PKG) \
+		$(KERNEL_BOOT) $(KDIR) $(KERNEL_MODULES)
+$(IMG)/kernel.txt: $(KDIR)/kernel.txt
+	@mkdir -p $(dir $@)
+	$(Q)cp $(KDIR)/$(KERNEL_BOOT) $(IMG)/$(KERNEL_BOOT) && cp $< $@
+$(IMG)/init: $(OUT)/keel-boot
+	@mkdir -p $(dir $@)
+	$(Q)$(STRIP_$(ARCH)) -o $@ $<
+$(IMG)/initramfs.cpio: $(IMG)/init $(KDIR)/kernel.txt build/tools/keel-flash
+	$(Q)build/tools/keel-flash initramfs -o $@ dir:/dev dir:/proc \
+		dir:/sys dir:/run cdev:/dev/console=5:1 file:/init=$(IMG)/init \
+		tree:/lib/modules=$(KDIR)/modules \
+		file:/etc/keel/modules=$(KDIR)/modules.load \
+		file:/etc/keel/kernel=$(KDIR)/kernel.txt
+$(IMG)/flash.img: $(OUT)/bundle.kbn $(KEYRING) build/tools/keel-flash
+	@mkdir -p $(dir $@)
+	$(Q)build/tools/keel-flash create --board $(BOARD) \
+		--bundle $(OUT)/bundle.kbn --keyring $(KEYRING) -o $@
+$(IMG)/run.img: $(IMG)/flash.img
+	$(Q)cp $< $@
+image: $(IMG)/flash.img $(IMG)/initramfs.cpio $(IMG)/kernel.txt
+	@echo "image: $(IMG)/flash.img, $(IMG)/initramfs.cpio," \
+		"$(IMG)/$(KERNEL_BOOT); $$(cat $(IMG)/kernel.txt)"
+# The system tests' failing nodes (tests/system/stub.c), for this board.
+$(OUT)/stub-%: tests/system/stub.c
+	$(Q)$(CC_$(ARCH)) -std=c11 -Wall -Werror -Os -static -s \
+		-DSTUB_$(shell echo $* | tr a-z A-Z) -o $@ $<
+system-stubs: $(OUT)/stub-crash $(OUT)/stub-hang
+run-board: image $(IMG)/run.img
+	$(Q)bash scripts/qemu.sh $(BOARD) --port $(PORT) --serial $(SERIAL)
+endif
 
 # SIGKILL keel 1,000 times during identity creation and 1,000 during
 # rotation (make test runs 40 of each).
@@ -578,16 +662,53 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \
-		$(UT_OUT)/test_packet
+		$(UT_OUT)/test_packet build/tools/keel-flash
+	$(Q)$(MAKE) --no-print-directory system-images
 	$(Q)UNIT_TESTS="$(UNIT_TESTS)" BOARD=$(BOARD) \
 		ARCHES="$(BOARD_ARCHES)" POWERCUT_SAMPLE=$(POWERCUT_SAMPLE) \
 		bash tests/run.sh
 
+# ---- system tests: the QEMU boards from their serial console ------------
+#
+# tests/system/run.sh boots each board's flash.img in QEMU and drives it
+# over its serial line (tests/system/lib.sh): boot and first commands,
+# an update by YMODEM with reboot, trial and confirm, a crashing node
+# rolled back, the watchdog, mutual TLS through the port forwarded from
+# 127.0.0.1, power cuts during an install and a chain import
+# (POWERCUT_RUNS, 5 of each a board;
+# make test-system-powercut: 20).  make test runs a quick set.  The
+# boards' images are made one board after the other, after everything
+# else: a board's make must not build host tools beside another's.
+SYSTEM_BOARDS := qemu-x86_64 qemu-aarch64
+system-images:
+	$(Q)for b in $(SYSTEM_BOARDS); do \
+		$(MAKE) --no-print-directory BOARD=$$b image system-stubs \
+			>/dev/null || exit 1; done
+test-system: build/tools/ptyexpect build/tools/keel-bundle \
+		build/tools/keel-flash build/tools/keel-chaingen
+	$(Q)$(MAKE) --no-print-directory system-images
+	$(Q)BOARDS="$(SYSTEM_BOARDS)" bash tests/system/run.sh
+# Boot times under TCG and the memory floor (tests/bench/boot.sh; the
+# 64 MiB install at the floor takes about 15 minutes).
+bench-boot: build/tools/ptyexpect build/tools/keel-bundle \
+		build/tools/keel-flash
+	$(Q)$(MAKE) --no-print-directory system-images
+	$(Q)bash tests/bench/boot.sh $(SYSTEM_BOARDS)
+test-system-powercut: build/tools/ptyexpect build/tools/keel-bundle \
+		build/tools/keel-flash build/tools/keel-chaingen
+	$(Q)$(MAKE) --no-print-directory system-images
+	$(Q)BOARDS="$(SYSTEM_BOARDS)" TESTS="update powercut chaincut" \
+		POWERCUT_RUNS=$${POWERCUT_RUNS:-20} bash tests/system/run.sh
+
 # ---- size, format, clean -------------------------------------------------
 
-size: cross
+size: cross $(if $(KERNEL_PKG),image)
 	$(Q)bash scripts/size.sh $(foreach a,$(BOARD_ARCHES),\
 		build/$(BOARD)-$(a)/keel build/$(BOARD)-$(a)/keel-boot)
+ifneq ($(KERNEL_PKG),)
+	$(Q)bash scripts/size.sh --files $(OUT)/image.kar $(OUT)/bundle.kbn \
+		$(IMG)/init $(IMG)/initramfs.cpio $(IMG)/$(KERNEL_BOOT)
+endif
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard \
 	'*.c' '*.h' 2>/dev/null)

@@ -4,7 +4,10 @@
 # Idempotent: a second run checks what is there and returns in about a
 # second. Enables Debian source packages (deb-src) and the arm64/armhf
 # foreign architectures, then installs every Debian package the build,
-# the tests and the later issues (fuzzing, YMODEM, QEMU) need.
+# the tests and the later issues (fuzzing, YMODEM, QEMU) need.  The QEMU
+# boards' kernel comes from Debian's arm64/amd64 packages through apt
+# (scripts/kernel.sh): kmod's depmod makes their modules.dep, xz-utils
+# unpacks the amd64 bzImage.
 set -euo pipefail
 
 PKGS_NATIVE=(
@@ -16,6 +19,7 @@ PKGS_NATIVE=(
     openssl clang clang-format libclang-rt-14-dev
     socat lrzsz picocom qemu-system-x86 qemu-system-arm
     iproute2 ethtool dnsmasq-base prometheus
+    kmod xz-utils
 )
 PKGS_FOREIGN=(musl-dev:arm64 musl-dev:armhf)
 

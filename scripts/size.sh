@@ -2,6 +2,16 @@
 # Print text/data/bss and the stripped file size of each binary given.
 # Usage: scripts/size.sh BINARY...   (architecture read from the ELF)
 set -euo pipefail
+# scripts/size.sh --files FILE...: each file's size in bytes (the QEMU
+# boards' slot image, bundle, initramfs and kernel).
+if [ "${1:-}" = --files ]; then
+    shift
+    printf '%-36s %11s\n' file bytes
+    for f in "$@"; do
+        printf '%-36s %11s\n' "$f" "$(stat -c %s "$f")"
+    done
+    exit 0
+fi
 printf '%-28s %-8s %9s %7s %7s %11s\n' binary arch text data bss stripped
 for b in "$@"; do
     case $(file -b "$b") in

@@ -21,6 +21,34 @@
 #define KEEL_TEST_HOOKS 0
 #endif
 
+/* ---- the watchdog (hal/watchdog.h) ---- */
+#ifndef KEEL_WATCHDOG_S
+#define KEEL_WATCHDOG_S 30 /* seconds without a kick before a reset */
+#endif
+
+/* ---- Linux boards: where keel-boot, as /init, finds things ---- */
+#ifndef HAL_LINUX_FLASH_DEV
+#define HAL_LINUX_FLASH_DEV "/dev/vda" /* the disk that is the flash */
+#endif
+#ifndef HAL_LINUX_CONSOLE
+#define HAL_LINUX_CONSOLE "/dev/ttyS0" /* the node's console line */
+#endif
+#ifndef HAL_LINUX_CONSOLE_SPEED
+#define HAL_LINUX_CONSOLE_SPEED B115200 /* its bit rate (termios) */
+#endif
+#ifndef HAL_LINUX_NETIF
+#define HAL_LINUX_NETIF "eth0" /* the node's Ethernet (packet backend) */
+#endif
+#ifndef HAL_LINUX_WATCHDOG
+#define HAL_LINUX_WATCHDOG "/dev/watchdog0"
+#endif
+#ifndef HAL_LINUX_WORKDIR
+#define HAL_LINUX_WORKDIR "/run/keel" /* unpacked slots, on a tmpfs */
+#endif
+#ifndef HAL_LINUX_DEV_WAIT_MS
+#define HAL_LINUX_DEV_WAIT_MS 10000 /* for the flash device to appear */
+#endif
+
 /* ---- record store (store/store.h) ---- */
 #ifndef STORE_KEYS_MAX
 #define STORE_KEYS_MAX 256 /* distinct live keys */

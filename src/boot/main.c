@@ -37,6 +37,21 @@
  *                           write boot control either (no confirm, no
  *                           install) until an operator has looked.
  *
+ * As the system's first program (hal/init.h: /init of a Linux board's
+ * initramfs, PID 1) keel-boot takes no arguments: it brings the system
+ * up (kernel file systems, drivers, the network interface), arms the
+ * board's watchdog (hal/watchdog.h; every flash operation of stage 1
+ * kicks it, and it is handed to the node armed, with
+ * KEEL_WATCHDOG=1 in the node's environment), unpacks into the
+ * board's RAM work directory and runs the node with --console (the
+ * board's serial line) and KEEL_NET (its interface).  Every end of the
+ * node is then a real restart through reboot(2): a `reboot` at once, a
+ * failure after its log line is written (the next boot charges the
+ * trial, as it does after a watchdog reset); `poweroff` powers off.  In
+ * degraded mode, whose memory of failed slots is in RAM, failures are
+ * handled in the same process as above.  Nothing to boot, or a system
+ * that cannot start: the reason on the console, then power off.
+ *
  * keel-boot links BearSSL (SHA-256, ECDSA) and the storage code only, and
  * reaches the OS only through hal/os.h: no shell (it runs as /init where
  * there is none), and every path it makes is checked against its buffer
@@ -52,8 +67,11 @@
 #include "boot/choose.h"
 #include "hal/board.h"
 #include "hal/clock.h"
+#include "hal/init.h"
 #include "hal/os.h"
 #include "hal/sys.h"
+#include "hal/watchdog.h"
+#include "keel_opts.h"
 #include "lib/klog.h"
 #include "store/logring.h"
 #include "update/archive.h"
@@ -182,6 +200,8 @@ unpack(const struct hal_flash *slot, int s, const char *workdir,
 /* What one keel-boot run keeps between boots, in RAM only. */
 struct boot {
     const char *flash, *workdir;
+    int system;              /* the system's first program (hal/init.h) */
+    struct hal_init sys;     /* then: the board's console, network, ... */
     char dir[BOOT_PATH_MAX]; /* WORKDIR/slot-X of the slot chosen */
     int trial;               /* it boots on trial */
     int degraded;            /* boot control unreadable: chosen by
@@ -366,12 +386,58 @@ choose_degraded(struct boot *b, const struct hal_flash *part)
     }
 }
 
+/* A partition whose every operation kicks the watchdog first:
+ * verifying and unpacking a large slot may take longer than its
+ * timeout (a no-op on a board without one). */
+static int
+kick_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
+{
+    hal_watchdog_kick();
+    return hal_flash_read(f->dev, off, buf, len);
+}
+
+static int
+kick_prog(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    hal_watchdog_kick();
+    return hal_flash_prog(f->dev, off, buf, len);
+}
+
+static int
+kick_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
+{
+    hal_watchdog_kick();
+    return hal_flash_erase(f->dev, off, len);
+}
+
+static int
+kick_sync(const struct hal_flash *f)
+{
+    hal_watchdog_kick();
+    return hal_flash_sync(f->dev);
+}
+
+static int
+kick_write(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
+{
+    hal_watchdog_kick();
+    return hal_flash_write(f->dev, off, buf, len);
+}
+
+static const struct hal_flash_ops kick_ops = {
+    .read = kick_read,
+    .prog = kick_prog,
+    .erase = kick_erase,
+    .sync = kick_sync,
+    .write = kick_write,
+};
+
 /* Open the flash, choose a slot and unpack it; returns the slot or < 0
  * (told here or by the choice). */
 static int
 prepare(struct boot *b)
 {
-    struct hal_flash part[BOOT_PART_COUNT];
+    struct hal_flash raw[BOOT_PART_COUNT], part[BOOT_PART_COUNT];
     struct ctl *ctl = &b->ctl;
     const struct hal_flash *slots[2];
     struct bootctl bc;
@@ -380,11 +446,16 @@ prepare(struct boot *b)
 
     b->trial = 0;
     b->degraded = 0;
-    rc = hal_board_flash_open(b->flash, part, BOOT_PART_COUNT, &why);
+    rc = hal_board_flash_open(b->flash, raw, BOOT_PART_COUNT, &why);
     if (rc != 0) {
         klog(KLOG_WARN, "cannot open flash '%s': %s%s%s\n", b->flash,
              strerror(-rc), *why ? ": " : "", why);
         return rc;
+    }
+    for (int i = 0; i < BOOT_PART_COUNT; i++) {
+        part[i] = raw[i];
+        part[i].ops = &kick_ops;
+        part[i].dev = &raw[i];
     }
     b->log_ok = logring_mount(&b->log, &part[BOOT_PART_log], 0) == 0;
     if (b->pending[0] != '\0')
@@ -413,6 +484,62 @@ prepare(struct boot *b)
     return s;
 }
 
+/* Write the last run's end to the log now (prepare() does it on the
+ * next choice; a restart of the system comes first). */
+static void
+log_pending(struct boot *b)
+{
+    struct hal_flash part[BOOT_PART_COUNT];
+    const char *why;
+
+    if (b->pending[0] == '\0' ||
+        hal_board_flash_open(b->flash, part, BOOT_PART_COUNT, &why) != 0)
+        return;
+    b->log_ok = logring_mount(&b->log, &part[BOOT_PART_log], b->log.boot) == 0;
+    log_sink(b, LOG_WARN, b->pending);
+    b->pending[0] = '\0';
+    b->log_ok = 0;
+    hal_board_flash_close();
+}
+
+/* The system's first program cannot exit: it stops the machine. */
+static _Noreturn void
+system_stop(void)
+{
+    klog(KLOG_WARN, "powering off\n");
+    hal_sys_poweroff(1);
+}
+
+/* As the system's first program: bring the system up and take the
+ * board's watchdog.  Returns only when the system is usable. */
+static void
+system_start(struct boot *b)
+{
+    const char *why;
+    int rc;
+
+    /* The first line: where a boot's time from /init is counted. */
+    klog(KLOG_INFO, "keel %s stage 1, the system's init\n", KEEL_VERSION);
+    rc = hal_init_system(&b->sys, &why);
+    if (b->sys.kernel != NULL && b->sys.kernel[0] != '\0')
+        klog(KLOG_INFO, "kernel %s\n", b->sys.kernel);
+    if (rc != 0) {
+        klog(KLOG_WARN, "cannot start the system: %s: %s\n", why,
+             strerror(-rc));
+        system_stop();
+    }
+    klog(KLOG_INFO, "%u kernel modules loaded; flash %s\n", b->sys.modules,
+         b->sys.flash);
+    b->flash = b->sys.flash;
+    b->workdir = b->sys.workdir;
+    rc = hal_watchdog_open(KEEL_WATCHDOG_S);
+    if (rc == HAL_WATCHDOG_FIRED)
+        snprintf(b->pending, sizeof(b->pending),
+                 "the last boot ended in a watchdog reset");
+    else if (rc < 0)
+        klog(KLOG_INFO, "no watchdog (%s)\n", strerror(-rc));
+}
+
 static void
 usage(FILE *f)
 {
@@ -420,6 +547,79 @@ usage(FILE *f)
                "  --flash FILE    the board's flash image\n"
                "  --workdir DIR   where slots are unpacked (default: "
                "FILE.boot)\n");
+}
+
+/* keel-boot run by hand (or by a test): the flash and work directory
+ * from the arguments.  0, or the exit status of a usage error. */
+static int
+args(int argc, char **argv, const char **flash, const char **workdir,
+     char *wbuf, size_t wcap)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc)
+            *flash = argv[++i];
+        else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc)
+            *workdir = argv[++i];
+        else if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return -1;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (*flash == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    if (*workdir == NULL) {
+        if (path_fmt(wbuf, wcap, "%s.boot", *flash) != 0) {
+            klog(KLOG_INFO,
+                 "the flash path is too long for the default "
+                 "work directory FILE.boot; give a shorter --workdir\n");
+            return 2;
+        }
+        *workdir = wbuf;
+    }
+    return 0;
+}
+
+/* Run the chosen slot's keel and wait for its end. */
+static int
+run_node(struct boot *b, int s, char *prog, struct hal_os_exit *ex)
+{
+    char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
+         deg_env[] = "KEEL_BOOT_DEGRADED=1", wd_env[] = "KEEL_WATCHDOG=1",
+         boot_env[32], net_env[64];
+    char *env[8] = {slot_env, sup_env, boot_env};
+    char *args[8] = {prog, (char *)"--flash", (char *)b->flash,
+                     (char *)"--rootfs", b->dir};
+    int ne = 3, na = 5, rc;
+
+    slot_env[sizeof(slot_env) - 2] = slot_name(s);
+    snprintf(boot_env, sizeof(boot_env), "KEEL_LOG_BOOT=%u",
+             (unsigned)b->log.boot);
+    if (b->degraded)
+        env[ne++] = deg_env;
+    if (b->system) {
+        args[na++] = (char *)"--console";
+        args[na++] = (char *)b->sys.console;
+        env[ne++] = wd_env;
+        if (b->sys.net != NULL) {
+            snprintf(net_env, sizeof(net_env), "KEEL_NET=%s", b->sys.net);
+            env[ne++] = net_env;
+        }
+    }
+    env[ne] = NULL;
+    args[na] = NULL;
+    if (path_fmt(prog, BOOT_PATH_MAX, "%s/bin/keel", b->dir) != 0)
+        return -ENAMETOOLONG; /* checked at start: cannot happen */
+    /* The node takes the watchdog over, armed (hal/watchdog.h). */
+    hal_watchdog_release();
+    rc = hal_os_run(prog, args, env, ex);
+    if (b->system)
+        (void)hal_watchdog_open(KEEL_WATCHDOG_S);
+    return rc;
 }
 
 int
@@ -431,31 +631,22 @@ main(int argc, char **argv)
     int crashes = 0, rc;
 
     klog_prog("keel-boot");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc)
-            flash = argv[++i];
-        else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc)
-            workdir = argv[++i];
-        else if (strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
+    /* The one allocation: keel-boot's whole context, made at start. */
+    b = calloc(1, sizeof(*b));
+    if (b == NULL) {
+        klog(KLOG_WARN, "cannot allocate %zu bytes\n", sizeof(*b));
+        return 1;
     }
-    if (flash == NULL) {
-        usage(stderr);
-        return 2;
-    }
-    if (workdir == NULL) {
-        if (path_fmt(wbuf, sizeof(wbuf), "%s.boot", flash) != 0) {
-            klog(KLOG_INFO,
-                 "the flash path is too long for the default "
-                 "work directory FILE.boot; give a shorter --workdir\n");
-            return 2;
-        }
-        workdir = wbuf;
+    b->system = hal_init_is_system();
+    if (b->system) {
+        /* The kernel's command line, not an operator's: ignored. */
+        system_start(b);
+        flash = b->flash;
+        workdir = b->workdir;
+    } else {
+        rc = args(argc, argv, &flash, &workdir, wbuf, sizeof(wbuf));
+        if (rc != 0)
+            return rc < 0 ? 0 : rc;
     }
     /* The longest path made from it must fit, before anything is done. */
     if (path_fmt(prog, sizeof(prog), "%s/slot-a/bin/keel", workdir) != 0) {
@@ -468,12 +659,8 @@ main(int argc, char **argv)
     rc = hal_os_mkdir(workdir);
     if (rc != 0) {
         klog(KLOG_WARN, "cannot create %s: %s\n", workdir, strerror(-rc));
-        return 1;
-    }
-    /* The one allocation: keel-boot's whole context, made at start. */
-    b = calloc(1, sizeof(*b));
-    if (b == NULL) {
-        klog(KLOG_WARN, "cannot allocate %zu bytes\n", sizeof(*b));
+        if (b->system)
+            system_stop();
         return 1;
     }
     b->flash = flash;
@@ -481,9 +668,6 @@ main(int argc, char **argv)
     b->workdir = workdir;
     for (;;) {
         int s = prepare(b);
-        char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
-             deg_env[] = "KEEL_BOOT_DEGRADED=1", boot_env[32];
-        char *env[] = {slot_env, sup_env, boot_env, NULL, NULL};
         struct hal_os_exit ex;
 
         if (s < 0) {
@@ -498,33 +682,29 @@ main(int argc, char **argv)
                  : s == -ENOKEY ? "boot control corrupt and no keyring "
                                   "to verify a slot with"
                                 : strerror(-s));
+            if (b->system)
+                system_stop();
             return 1;
         }
-        slot_env[sizeof(slot_env) - 2] = slot_name(s);
-        snprintf(boot_env, sizeof(boot_env), "KEEL_LOG_BOOT=%u",
-                 (unsigned)b->log.boot);
-        if (b->degraded)
-            env[3] = deg_env;
-        if (path_fmt(prog, sizeof(prog), "%s/bin/keel", b->dir) != 0)
-            return 1; /* checked above: cannot happen */
-        {
-            char *args[] = {prog,          (char *)"--flash",
-                            (char *)flash, (char *)"--rootfs",
-                            b->dir,        NULL};
-
-            rc = hal_os_run(prog, args, env, &ex);
-        }
+        rc = run_node(b, s, prog, &ex);
         if (rc != 0) {
             klog(KLOG_WARN, "cannot start %s: %s\n", prog, strerror(-rc));
+            if (b->system)
+                system_stop();
             return 1;
         }
         if (ex.signal == 0 && ex.status == HAL_SYS_EXIT_REBOOT) {
             crashes = 0;
             klog(KLOG_INFO, "reboot\n");
+            if (b->system)
+                hal_sys_reboot();
             continue;
         }
-        if (ex.signal == 0 && ex.status == 0)
+        if (ex.signal == 0 && ex.status == 0) {
+            if (b->system)
+                hal_sys_poweroff(0);
             return 0;
+        }
         if (ex.signal != 0)
             snprintf(b->pending, sizeof(b->pending),
                      "boot %u: slot %c died of signal %d%s",
@@ -541,6 +721,13 @@ main(int argc, char **argv)
              * other verified slot. */
             b->failed[s] = 1;
             continue;
+        }
+        if (b->system) {
+            /* A clean start for the next try; its choice charges the
+             * trial, as after a watchdog reset. */
+            log_pending(b);
+            klog(KLOG_INFO, "rebooting\n");
+            hal_sys_reboot();
         }
         if (!b->trial && ++crashes >= BOOT_CRASHES_MAX) {
             klog(KLOG_WARN, "%d failures in a row; stopping\n", crashes);

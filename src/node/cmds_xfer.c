@@ -23,6 +23,7 @@
 #include "console/ymodem.h"
 #include "hal/clock.h"
 #include "hal/sys.h"
+#include "hal/watchdog.h"
 #include "lib/klog.h"
 #include "lib/why.h"
 #include "node/node.h"
@@ -59,6 +60,7 @@ io_poll(void *arg)
 {
     struct node *node = arg;
 
+    hal_watchdog_kick();
     net_poll(&node->net);
     node_update_tick(node);
     return 0;

@@ -21,6 +21,8 @@
 #include "hal/clock.h"
 #include "hal/poll.h"
 #include "hal/sys.h"
+#include "hal/watchdog.h"
+#include "keel_opts.h"
 #include "net/net.h"
 #include "lib/klog.h"
 #include "node/node.h"
@@ -98,6 +100,7 @@ node_poll(struct node *n)
     char c[64];
     int got, cancel = 0;
 
+    hal_watchdog_kick();
     net_poll(&n->net);
     node_http_tick(n);
     node_update_tick(n);
@@ -280,6 +283,14 @@ main(int argc, char **argv)
     }
 
     kp->node.start_ms = hal_clock_ms();
+    /* keel-boot, as a board's /init, handed the watchdog over armed
+     * (hal/watchdog.h); from here the event loop keeps it fed. */
+    if (hal_sys_param("KEEL_WATCHDOG") != NULL) {
+        int rc = hal_watchdog_open(KEEL_WATCHDOG_S);
+
+        if (rc < 0)
+            klog(KLOG_WARN, "watchdog: %s\n", strerror(-rc));
+    }
     if (open_flash(flash) != 0)
         return 1;
     int rc = hal_console_open(&kp->node.con, console);
@@ -338,6 +349,7 @@ main(int argc, char **argv)
                     ? hal_console_read(&kp->node.con, buf, sizeof(buf), 0)
                     : 0;
 
+        hal_watchdog_kick();
         net_poll(&kp->node.net);
         node_http_tick(&kp->node);
         if (kp->node.chain_rc == 0)

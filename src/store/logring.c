@@ -20,6 +20,10 @@ logring_sev_name(int sev)
     return sev >= 0 && sev <= LOG_DEBUG ? n[sev] : "?";
 }
 
+_Static_assert(LOG_HDR + LOG_TEXT_MAX <= LOG_PROG_MAX &&
+                   LOG_PROG_MAX <= sizeof(((struct logring *)0)->buf),
+               "a record padded to LOG_PROG_MAX must fit l->buf");
+
 static uint32_t
 hdr_len(const struct logring *l)
 {
@@ -122,7 +126,10 @@ logring_mount(struct logring *l, const struct hal_flash *f, uint32_t boot)
     l->sector_size = f->erase_size;
     while (l->sector_size < LOG_SECTOR_MIN)
         l->sector_size *= 2;
-    if (f->size % l->sector_size != 0 || f->prog_size > 64)
+    /* A sector header and every record, padded, fit l->buf: program
+     * units up to a disk sector (512 bytes, hal/linux/blk.h). */
+    if (f->size % l->sector_size != 0 || f->prog_size > LOG_PROG_MAX ||
+        (f->prog_size & (f->prog_size - 1)) != 0)
         return -EINVAL;
     l->nsec = (uint32_t)(f->size / l->sector_size);
     if (l->nsec < 2 || l->nsec > LOG_SECTORS_MAX)
@@ -167,14 +174,14 @@ static int
 open_next(struct logring *l)
 {
     uint32_t s = l->head < 0 ? 0 : ((uint32_t)l->head + 1) % l->nsec;
-    uint8_t h[64];
+    uint8_t *h = l->buf; /* free: the record is made after this */
     int rc;
 
     rc = hal_flash_erase(l->f, sec_off(l, s), l->sector_size);
     if (rc != 0)
         return rc;
     l->erases++;
-    memset(h, l->f->erased, sizeof(h));
+    memset(h, l->f->erased, hdr_len(l));
     memcpy(h, sec_magic, 4);
     lib_put32(h + 4, l->head_sseq + 1);
     lib_put32(h + 8, lib_crc32c(0, h, 8));

@@ -37,6 +37,7 @@
 #define LOG_HDR 20
 #define LOG_SECTOR_MIN 4096 /* sectors group erase blocks to this */
 #define LOG_SECTORS_MAX 1024
+#define LOG_PROG_MAX 512 /* largest program unit (a disk sector) */
 
 enum log_severity { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -58,7 +59,9 @@ struct logring {
     uint32_t last_boot; /* the highest boot number found at mount */
     uint32_t torn;      /* torn records or headers found at mount */
     uint64_t appends, bytes, erases;
-    uint8_t buf[LOG_HDR + LOG_TEXT_MAX + 64]; /* one padded record */
+    /* one padded record, or a sector header: at most LOG_PROG_MAX, or
+     * LOG_HDR + LOG_TEXT_MAX rounded up to a program unit */
+    uint8_t buf[LOG_HDR + LOG_TEXT_MAX + 64];
 };
 
 /* Scan the partition.  boot 0: this boot is the highest found + 1;

@@ -7,7 +7,11 @@
  * board.h can define its own.  No include guard: it is meant to be
  * included again for every board.
  */
-{BOARD_NAME, BOARD_FLASH_ERASE, {BOARD_PARTITIONS(TOOL_BOARD_PART)}},
+{BOARD_NAME,
+ BOARD_FLASH_SIZE,
+ BOARD_FLASH_ERASE,
+ BOARD_FLASH_PROG,
+ {BOARD_PARTITIONS(TOOL_BOARD_PART)}},
 #undef BOARD_NAME
 #undef BOARD_FLASH_SIZE
 #undef BOARD_FLASH_ERASE

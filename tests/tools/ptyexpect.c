@@ -16,6 +16,10 @@
  * standard output, as a transcript.  After the last step ptyexpect reads
  * until the program closes the terminal (again bounded) and reaps it.
  *
+ * `-T FILE` (before the steps) writes to FILE, as each wait is met, a
+ * line "MS TEXT": milliseconds since the program was started, and the
+ * text awaited -- how a benchmark times a boot from its console.
+ *
  * Exit status: the program's own status when every step was met; 124 when
  * a wait timed out (the program is killed, the missing TEXT named on
  * standard error); 125 on a usage or system error.
@@ -287,8 +291,9 @@ main(int argc, char **argv)
     struct step *steps = calloc((size_t)argc, sizeof(*steps));
     int nsteps = 0, timeout_s = 30, i, master, status;
     struct winsize ws = {24, 80, 0, 0};
+    FILE *times = NULL;
     pid_t pid;
-    long deadline;
+    long deadline, t0;
 
     out = malloc(OUT_MAX);
     if (steps == NULL || out == NULL)
@@ -296,6 +301,10 @@ main(int argc, char **argv)
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
             timeout_s = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "-T") == 0 && i + 1 < argc) {
+            times = fopen(argv[++i], "w");
+            if (times == NULL)
+                die(argv[i]);
         } else if ((strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-s") == 0 ||
                     strcmp(argv[i], "-x") == 0 || strcmp(argv[i], "-X") == 0) &&
                    i + 1 < argc) {
@@ -311,8 +320,9 @@ main(int argc, char **argv)
         }
     }
     if (i + 1 >= argc || strcmp(argv[i], "--") != 0 || timeout_s <= 0) {
-        fprintf(stderr, "usage: ptyexpect [-t SECONDS] [-e TEXT | -s KEYS | "
-                        "-x COMMAND | -X COMMAND]... -- PROGRAM [ARG...]\n");
+        fprintf(stderr, "usage: ptyexpect [-t SECONDS] [-T FILE] [-e TEXT | "
+                        "-s KEYS | -x COMMAND | -X COMMAND]... -- PROGRAM "
+                        "[ARG...]\n");
         return 125;
     }
 
@@ -320,6 +330,7 @@ main(int argc, char **argv)
     if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
         die("posix_openpt");
     ioctl(master, TIOCSWINSZ, &ws);
+    t0 = now_ms();
     pid = fork();
     if (pid < 0)
         die("fork");
@@ -389,7 +400,13 @@ main(int argc, char **argv)
             waitpid(pid, NULL, 0);
             return 124;
         }
+        if (times != NULL) {
+            fprintf(times, "%ld %.*s\n", now_ms() - t0, (int)s->len, s->text);
+            fflush(times);
+        }
     }
+    if (times != NULL)
+        fclose(times);
     /* Read until every holder of the terminal has closed it, then reap. */
     deadline = now_ms() + timeout_s * 1000L;
     while (now_ms() < deadline && pump(master, 100) == 0)

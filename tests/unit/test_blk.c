@@ -2,7 +2,7 @@
  * tests/unit/test_blk.c - the blk flash backend: geometry, creation,
  * program/read/erase, windows, block partitions (write in place, one
  * sync), kinds kept apart, persistence, bad paths, and the record store
- * running on it.
+ * and the log ring running on it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,12 +12,28 @@
 #include <unistd.h>
 
 #include "linux/blk.h"
+#include "store/logring.h"
 #include "store/store.h"
 #include "ut.h"
 
 #define ES 4096u
 
 static char path[64];
+
+struct cnt {
+    int n;
+    char last[LOG_TEXT_MAX + 1];
+};
+
+static int
+count_rec(void *arg, const struct log_rec *r)
+{
+    struct cnt *c = arg;
+
+    c->n++;
+    snprintf(c->last, sizeof(c->last), "%s", r->text);
+    return 0;
+}
 
 int
 main(void)
@@ -138,6 +154,38 @@ main(void)
     UT_CHECK_EQ(store_get(&st, "on.disk", buf, sizeof(buf)), 3);
     UT_CHECK(memcmp(buf, "yes", 3) == 0);
     blk_flash_close(&d);
+
+    UT_CASE("the log ring takes 512-byte units: a record a unit, kept "
+            "across a reopen, the next boot in a new sector");
+    {
+        static struct logring lr;
+        struct cnt c = {0};
+        uint8_t raw[BLK_PROG_SIZE];
+
+        UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
+        blk_flash_partition(&d, &p, "log", 32 * ES, 16 * ES, HAL_FLASH_RAW);
+        UT_CHECK_EQ(hal_flash_erase(&p, 0, 16 * ES), 0);
+        UT_CHECK_EQ(logring_mount(&lr, &p, 0), 0);
+        UT_CHECK_EQ(logring_append(&lr, LOG_INFO, 0, "first"), 0);
+        UT_CHECK_EQ(logring_append(&lr, LOG_WARN, 0, "second"), 0);
+        UT_CHECK_EQ(lr.bytes, 2 * BLK_PROG_SIZE);
+        /* the header's unit, then one unit per record, then erased */
+        UT_CHECK_EQ(hal_flash_read(&p, 2 * BLK_PROG_SIZE, raw, sizeof(raw)), 0);
+        UT_CHECK(raw[0] != 0xff && raw[BLK_PROG_SIZE - 1] == 0xff);
+        UT_CHECK_EQ(hal_flash_read(&p, 3 * BLK_PROG_SIZE, raw, sizeof(raw)), 0);
+        UT_CHECK(raw[0] == 0xff && raw[BLK_PROG_SIZE - 1] == 0xff);
+        blk_flash_close(&d);
+        UT_CHECK_EQ(blk_flash_open(&d, path, 0, ES, 0), 0);
+        blk_flash_partition(&d, &p, "log", 32 * ES, 16 * ES, HAL_FLASH_RAW);
+        UT_CHECK_EQ(logring_mount(&lr, &p, 0), 0);
+        UT_CHECK_EQ(lr.boot, 2);
+        UT_CHECK_EQ(logring_append(&lr, LOG_INFO, 0, "boot two"), 0);
+        UT_CHECK_EQ(logring_walk(&lr, count_rec, &c), 3);
+        UT_CHECK_EQ(c.n, 3);
+        UT_CHECK(strcmp(c.last, "boot two") == 0);
+        UT_CHECK_EQ(lr.torn, 0);
+        blk_flash_close(&d);
+    }
 
     unlink(path);
     return ut_done();

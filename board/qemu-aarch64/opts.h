@@ -1,0 +1,15 @@
+/*
+ * board/qemu-aarch64/opts.h - the QEMU aarch64 board's overrides of
+ * keel_opts.h: where keel-boot, as /init, finds the flash, the console
+ * (the PL011 UART) and the network, and a watchdog timeout short enough
+ * for tests that wait for it (i6300esb takes 1 to 2046 s).
+ */
+#ifndef BOARD_QEMU_AARCH64_OPTS_H
+#define BOARD_QEMU_AARCH64_OPTS_H
+
+#define HAL_LINUX_FLASH_DEV "/dev/vda"
+#define HAL_LINUX_CONSOLE "/dev/ttyAMA0"
+#define HAL_LINUX_NETIF "eth0"
+#define KEEL_WATCHDOG_S 10
+
+#endif
