@@ -103,18 +103,25 @@ md2_block(struct md2 *m, const uint8_t blk[16])
     }
     for (int k = 0; k < MD2_AHEAD; k++)
         MD2_PREFETCH_ROW(x[2 * k]);
+    /* Two pairs an iteration: the loop's own work then shares the
+     * chain's cycles better (about 1% of a peach check).  48 is a
+     * multiple of 4, so a round is twelve iterations. */
     for (uint32_t r = 0; r < 18; r++) {
-        for (int k = 0; k < 48; k += 2) {
-            uint32_t a = x[k], b = x[k + 1];
-            const uint8_t *row = md2_t + (a << 8);
+        for (int k = 0; k < 48; k += 4) {
+            uint32_t a = x[k], b = x[k + 1], c = x[k + 2], d = x[k + 3];
+            const uint8_t *row = md2_t + (a << 8), *row2 = md2_t + (c << 8);
             int ahead = k + 2 * MD2_AHEAD;
 
-            /* the pair that far ahead, in this round or (its bytes
+            /* the pairs that far ahead, in this round or (their bytes
              * already final) the next */
             MD2_PREFETCH_ROW(x[ahead < 48 ? ahead : ahead - 48]);
+            MD2_PREFETCH_ROW(x[ahead + 2 < 48 ? ahead + 2 : ahead + 2 - 48]);
             x[k] = a ^ md2_s[t];
             t = b ^ row[t];
             x[k + 1] = t;
+            x[k + 2] = c ^ md2_s[t];
+            t = d ^ row2[t];
+            x[k + 3] = t;
         }
         t = (t + r) & 0xff;
     }
