@@ -89,7 +89,8 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	$(UPDATE_SRCS) src/node/cmds_update.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
-	src/sync/mpkt.c src/sync/proof.c src/sync/sync.c src/node/cmds_sync.c \
+	src/sync/mpkt.c src/sync/proof.c src/sync/book.c src/sync/sync.c \
+	src/node/cmds_sync.c \
 	$(HAL_SRCS)
 
 DEPS_SRC := build/src
@@ -193,7 +194,7 @@ UT_OUT := build/test
 
 # Each unit test: its program and the sources it links.
 UNIT_TESTS := flash_sim console store blk crypto identity update chain \
-	formats boot file frame trust simwire gate unlock ymodem mpkt
+	formats boot file frame trust simwire gate unlock ymodem mpkt book
 UT_SRCS_flash_sim := tests/unit/test_flash_sim.c hal/sim/flash_sim.c
 UT_SRCS_file := tests/unit/test_file.c hal/posix/file.c hal/posix/io.c
 UT_SRCS_crypto := tests/unit/test_crypto.c $(CRYPTO_SRCS) $(HOST_HAL)
@@ -234,6 +235,7 @@ UT_SRCS_simwire := tests/unit/test_simwire.c $(NET_HAL)
 # which tests/net_packet.sh makes around it.
 UT_SRCS_packet := tests/unit/test_packet.c $(NET_HAL)
 UT_SRCS_mpkt := tests/unit/test_mpkt.c src/sync/mpkt.c src/lib/crc16.c
+UT_SRCS_book := tests/unit/test_book.c src/sync/book.c
 UT_SRCS_ymodem := tests/unit/test_ymodem.c src/console/ymodem.c \
 	src/lib/why.c src/lib/crc16.c
 UT_SRCS_console := tests/unit/test_console.c src/console/line.c src/lib/hex.c \
@@ -382,6 +384,12 @@ $(eval $(call fuzz_run,sync,$(UT_OUT)/fuzz_sync,20000,\
 	$(UT_OUT)/mkseed_sync build/fuzz/sync.tf build/fuzz/sync-corpus/seed))
 $(eval $(call program,$(UT_OUT)/fuzz_peer_records,fuzz,$(FUZZ_PEERREC_SRCS),\
 	-lbearssl))
+# The peer table, the guard's memory, the seeds and peer lists
+# (sync/book.c): what sync reads back from flash and from a peer.
+$(eval $(call program,$(UT_OUT)/fuzz_sync_book,fuzz,\
+	tests/fuzz/fuzz_sync_book.c src/sync/book.c,))
+$(eval $(call fuzz_run,sync-book,$(UT_OUT)/fuzz_sync_book,4096,\
+	bash tests/fuzz/bookseeds.sh build/fuzz/sync-book-corpus))
 YMODEM_SRCS := src/console/ymodem.c src/lib/why.c src/lib/crc16.c
 $(eval $(call program,$(UT_OUT)/fuzz_ymodem,fuzz,tests/fuzz/fuzz_ymodem.c \
 	$(YMODEM_SRCS),))
@@ -658,7 +666,7 @@ test: unit cross bundle $(UT_OUT)/powercut-san $(UT_OUT)/logcut $(UT_OUT)/fuzz_s
 		$(UT_OUT)/fuzz_identity $(UT_OUT)/fuzz_kar $(UT_OUT)/fuzz_frame \
 		$(UT_OUT)/fuzz_peer_records $(UT_OUT)/fuzz_logring \
 		$(UT_OUT)/fuzz_ymodem $(UT_OUT)/mkseed_ymodem \
-		$(UT_OUT)/fuzz_sync $(UT_OUT)/mkseed_sync \
+		$(UT_OUT)/fuzz_sync $(UT_OUT)/mkseed_sync $(UT_OUT)/fuzz_sync_book \
 		build/tools/ptyexpect build/tools/ymodem_pty \
 		build/tools/damage-points $(UT_OUT)/fuzz_chain_mount \
 		build/fuzz/chain-mount-corpus/seed build/tools/keel-wire \

@@ -139,6 +139,9 @@ build/tools/keel-chaingen -n 120 -d 1 -o "$tmp/sync.tf" >/dev/null 2>&1
 build/test/mkseed_sync "$tmp/sync.tf" "$tmp/sync-seeds/seed" >/dev/null 2>&1
 fuzz_smoke fuzz_sync 20000 20000 "$tmp/sync-seeds" \
     "from an honest peer's proof segment"
+bash tests/fuzz/bookseeds.sh "$tmp/book-seeds"
+fuzz_smoke fuzz_sync_book 50000 4096 "$tmp/book-seeds" \
+    "from a peer table, guard, seeds and peer list by hand"
 
 # --- the shipped binaries are static --------------------------------------
 for a in $ARCHES; do
