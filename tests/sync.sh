@@ -59,8 +59,8 @@ sync_tests() {
         fail "sync: to the served tip" "$(tr '\n' ' ' <<<"$v") / $(q c 'sync status' | tr '\n' ' ')"
     fi
     v=$(q b "sync peers")
-    if grep -q '^10.78.0.1:2095  tip 2600 .* admitted' <<<"$v" &&
-        grep -q '^10.78.0.9:2095  tip 0 .* \(connect_failed\|timeout\)' <<<"$v" &&
+    if grep -q '^10.78.0.1:2095  seed  tip 2600 .* admitted' <<<"$v" &&
+        grep -q '^10.78.0.9:2095  seed  tip 0 .* \(connect_failed\|timeout\)' <<<"$v" &&
         [ "$(metric b 'keel_sync_trailers_fetched_total')" = 2601 ] &&
         [ "$(metric a 'keel_sync_served_bytes_total')" -gt $((160 * 4000)) ]; then
         ok "sync: a seed that does not answer is refused with its reason; fetched and served counters add up"
@@ -144,14 +144,14 @@ sync_tests() {
     refused_with 22 proof_of_work 9500
     refused_with 23 proof_of_work 9500
     refused_with 24 proof_of_work 9500
-    refused_with 25 bad_link 175000
+    refused_with 25 bad_link 176000
     refused_with 26 protocol 9500
     refused_with 27 timeout 0
     refused_with 28 oversize 3000
     refused_with 29 no_proof 5000
     if [ -z "$bad" ] && grep -q '^10.78.0.1:2095 .* admitted' "$tmp/v.peers" &&
         [ "$(metric v 'keel_sync_refused_total{reason="proof_of_work"}')" = 3 ]; then
-        ok "sync: each liar is refused with its reason; bytes fetched from each are bounded (a proof segment, or one range; a stall costs nothing)"
+        ok "sync: each liar is refused with its reason; bytes fetched from each are bounded (a proof segment, or probes, a peer list and one range; a stall costs nothing)"
     else
         fail "sync: liar reasons" "$bad"
     fi
@@ -208,7 +208,280 @@ sync_tests() {
     else
         fail "sync: forget"
     fi
+    sync_peer_tests
     net_cleanup
+}
+
+# Peers beyond the seeds (on the hub and nodes of sync_tests): peer
+# lists, a list of invented addresses, FOUND pushes, a peer that
+# vanishes mid-download, a chain that grows during a sync.
+# node_gone NAME...: stop the nodes and delete their flash images (each
+# is 128 MiB on disk: a scenario keeps only the nodes it needs).
+node_gone() {
+    local name p
+    for name in "$@"; do # every console ends first: they stop together
+        eval "exec ${NODE_FD[$name]}>&-"
+        unset "NODE_FD[$name]"
+    done
+    for name in "$@"; do
+        p=${NODE_PID[$name]}
+        for _ in $(seq 50); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+        rm -f "$tmp/$name.img"
+    done
+}
+
+sync_peer_tests() {
+    local v n_asked n_from first second
+    # a (honest), p1 (a sybil) and t (a broken tfile) stay for later
+    node_gone b c v h2 w p2 p3 r z o h f
+    $cg -n 3000 -d 1 --seed 5 -o "$tmp/c3.dat" >/dev/null 2>&1 &&
+        cmp -s "$tmp/c-full.dat" <(head -c $((160 * 2801)) "$tmp/c3.dat") ||
+        { fail "sync: keel-chaingen (3000)"; return 0; }
+    # s1 serves the chain and names a (honest) and l (its own list is 64
+    # invented addresses) as its seeds; n knows only s1.
+    node_start s1 10.78.0.61 || { fail "sync: s1 did not start"; return 0; }
+    node_start l 10.78.0.50 KEEL_SIM_SYNC_LIE=ipl ||
+        { fail "sync: l did not start"; return 0; }
+    node_start n 10.78.0.70 || { fail "sync: n did not start"; return 0; }
+    for v in s1 l; do
+        q "$v" "chain import $tmp/c-full.dat" >/dev/null
+        q "$v" "net config set sync_port 2095" >/dev/null
+    done
+    q s1 "sync seeds add 10.78.0.1" >/dev/null
+    q s1 "sync seeds add 10.78.0.50" >/dev/null
+    q n "sync seeds add 10.78.0.61" >/dev/null
+    q n "net config set sync_port 2095" >/dev/null
+    q n "net config set sync_poll_s 0" >/dev/null
+    q n "sync now" >/dev/null
+    sync_wait n
+    v=$(q n "sync peers")
+    printf '%s\n' "$v" >"$tmp/n.peers"
+    n_asked=$(grep -c '^10\.78\.0\.\(1[5-9][0-9]\|2[01][0-9]\):2095  peer .* \(timeout\|connect_failed\|closed\)' <<<"$v")
+    n_from=$(q n "sync peers --json" | grep -o '"from":"10.78.0.50"' | wc -l)
+    if q n "chain info" | grep -q '^tip: *2800 ' &&
+        grep -q '^10.78.0.1:2095  peer .* admitted' <<<"$v" &&
+        grep -q '^10.78.0.50:2095  peer .* admitted' <<<"$v" &&
+        [ "$n_asked" -ge 1 ] && [ "$n_asked" -le 6 ] &&
+        [ "$n_from" -le 16 ] &&
+        [ "$(grep -c 'pinklisted' <<<"$v")" = "$n_asked" ]; then
+        ok "sync: peer lists widen the seeds (a, l found through s1); of 64 invented addresses 16 are taken, $n_asked asked (at most 8 never-answered a sync) and pinklisted; the honest tip is reached"
+    else
+        fail "sync: peer lists" "asked $n_asked, from l $n_from: $(tr '\n' ' ' <<<"$v")"
+    fi
+    # the table is on flash: after a restart the same entries, the same
+    # pinklist; the next sync asks other never-answered addresses only
+    first=$(grep -o '^10\.78\.0\.[0-9]*:2095  peer .* \(timeout\|connect_failed\|closed\)' "$tmp/n.peers" | cut -d' ' -f1 | sort)
+    node_stop n
+    node_start n "" || { fail "sync: n did not restart"; return 0; }
+    v=$(q n "sync peers")
+    if grep -q "^peer table: $(grep -o '^peer table: [0-9]*' "$tmp/n.peers" | grep -o '[0-9]*$') known" <<<"$v" &&
+        [ "$(grep -c pinklisted <<<"$v")" = "$n_asked" ]; then
+        q n "sync now" >/dev/null
+        sync_wait n
+        second=$(q n "sync peers" | grep -o '^10\.78\.0\.[0-9]*:2095  peer .* \(timeout\|connect_failed\|closed\)' | cut -d' ' -f1 | sort)
+        if [ -n "$second" ] && [ -z "$(comm -12 <(echo "$first") <(echo "$second"))" ] &&
+            [ "$(wc -l <<<"$second")" -le 8 ]; then
+            ok "sync: the peer table survives a restart (entries and pinklist); the next sync leaves pinklisted addresses alone"
+        else
+            fail "sync: pinklist after restart" "first: $first / second: $second"
+        fi
+    else
+        fail "sync: peer table after restart" "$(tr '\n' ' ' <<<"$v")"
+    fi
+    # --- a sybil group of 20 (sy1..sy20 at .100-.119 serve one
+    # fabricated heavier chain without valid proof of work), named in the
+    # list of l2 (64 addresses from .100 on); s1 names l2.  n4 knows s1
+    # only, and syncs three times.
+    node_start l2 10.78.0.51 KEEL_SIM_SYNC_LIE=ipl KEEL_SIM_SYNC_IPL_BASE=100 ||
+        { fail "sync: l2 did not start"; return 0; }
+    q l2 "chain import $tmp/c-full.dat" >/dev/null
+    q l2 "net config set sync_port 2095" >/dev/null
+    for ((i = 1; i <= 20; i++)); do
+        node_start "sy$i" "10.78.0.$((99 + i))" KEEL_SIM_SYNC_FILE="$tmp/fake.dat" ||
+            { fail "sync: sy$i did not start"; return 0; }
+        q "sy$i" "net config set sync_port 2095" >/dev/null
+    done
+    q s1 "sync seeds add 10.78.0.51" >/dev/null
+    node_start n4 10.78.0.71 || { fail "sync: n4 did not start"; return 0; }
+    q n4 "sync seeds add 10.78.0.61" >/dev/null
+    q n4 "net config set sync_poll_s 0" >/dev/null
+    local run per worst=0 asked="" bad=""
+    for run in 1 2 3; do
+        q n4 "sync now" >/dev/null
+        sync_wait n4
+        v=$(q n4 "sync peers")
+        per=$(grep -c '^10\.78\.0\.1[01][0-9]:2095  peer .* [1-9][0-9]* bytes$' <<<"$v")
+        [ "$per" -gt "$worst" ] && worst=$per
+        asked="$asked $(grep -o '^10\.78\.0\.1[01][0-9]:2095  peer .* [1-9][0-9]* bytes$' <<<"$v" | cut -d' ' -f1)"
+        while read -r line; do
+            [ -n "$line" ] || continue
+            [[ "$line" == *" proof_of_work "* ]] &&
+                [ "$(awk '{print $(NF-1)}' <<<"$line")" -le 9500 ] ||
+                bad="$bad [$line]"
+        done < <(grep '^10\.78\.0\.1[01][0-9]:2095  peer .* [1-9][0-9]* bytes$' <<<"$v")
+    done
+    local n_sy n_dist n_bad
+    n_sy=$(tr ' ' '\n' <<<"$asked" | grep -c .)
+    n_dist=$(tr ' ' '\n' <<<"$asked" | grep . | sort -u | wc -l)
+    n_bad=$(q n4 "sync bad" | grep -c '^peer  10\.78\.0\.1[01][0-9]:2095  proof_of_work')
+    if q n4 "chain info" | grep -q '^tip: *2800 ' && [ -z "$bad" ] &&
+        [ "$n_sy" -ge 1 ] && [ "$n_sy" = "$n_dist" ] && [ "$n_bad" = "$n_dist" ] &&
+        [ "$worst" -le 8 ] &&
+        [ "$(q n4 'sync peers --json' | grep -o '"from":"10.78.0.51"' | wc -l)" -le 32 ]; then
+        ok "sync: a sybil group of 20 in a peer list: 16 addresses a list and at most 32 never-answered from one source enter the table, at most 8 new peers are asked a sync ($worst), each sybil is asked once ($n_dist over three syncs), costs one proof segment and is remembered; the honest tip is reached"
+    else
+        fail "sync: sybil group" "asked $n_sy ($n_dist distinct), remembered $n_bad, worst run $worst, bad:$bad"
+    fi
+    node_gone sy{1..20} l l2 n4 s1
+    # --- FOUND: a proved push starts a sync at once (no polling); a push
+    # whose segment fails proof of work is refused and remembered
+    q a "chain import $tmp/c3.dat" >/dev/null
+    q a "sync push 10.78.0.70" >/dev/null
+    for ((i = 0; i < 40; i++)); do
+        q n "chain info" | grep -q '^tip: *3000 ' && break
+        sleep 0.5
+    done
+    if q n "chain info" | grep -q '^tip: *3000 ' &&
+        [ "$(metric n 'keel_sync_found_total{result="proved"}')" = 1 ]; then
+        ok "sync: a FOUND push from a peer with a heavier proved chain starts a sync: the node reaches its tip without polling"
+    else
+        fail "sync: FOUND honest" "$(q n 'sync status' | tr '\n' ' ')"
+    fi
+    q p1 "sync push 10.78.0.70" >/dev/null
+    for ((i = 0; i < 20; i++)); do
+        [ "$(metric n 'keel_sync_found_total{result="refused"}')" = 1 ] && break
+        sleep 0.5
+    done
+    if [ "$(metric n 'keel_sync_found_total{result="refused"}')" = 1 ] &&
+        q n "sync bad" | grep -q '^peer  10.78.0.22:2095  proof_of_work' &&
+        q n "chain info" | grep -q '^tip: *3000 '; then
+        ok "sync: a FOUND push whose proof segment fails proof of work is refused and its sender remembered"
+    else
+        fail "sync: FOUND liar" "$(q n 'sync bad' | tr '\n' ' ')"
+    fi
+    # --- a peer that vanishes mid-download, beside an honest one; and a
+    # chain that grows during the sync (g advertises 2,900, then serves
+    # 3,000: the node takes the 2,900 it chose, then follows)
+    node_start x 10.78.0.80 KEEL_SIM_SYNC_LIE=vanish \
+        KEEL_SIM_SYNC_FILE="$tmp/c3.dat" || { fail "sync: x did not start"; return 0; }
+    node_start g 10.78.0.81 KEEL_SIM_SYNC_LIE=grow \
+        KEEL_SIM_SYNC_FILE="$tmp/c3.dat" || { fail "sync: g did not start"; return 0; }
+    node_start m 10.78.0.82 || { fail "sync: m did not start"; return 0; }
+    for v in x g; do q "$v" "net config set sync_port 2095" >/dev/null; done
+    q m "sync seeds add 10.78.0.80" >/dev/null
+    q m "sync seeds add 10.78.0.1" >/dev/null
+    q m "net config set sync_poll_s 0" >/dev/null
+    q m "sync now" >/dev/null
+    sync_wait m
+    v=$(q m "sync peers")
+    if q m "chain info" | grep -q '^tip: *3000 ' &&
+        grep -q '^10.78.0.80:2095  seed .* closed' <<<"$v" &&
+        ! q m "sync bad" | grep -q '10.78.0.80'; then
+        ok "sync: a peer that vanishes mid-download: its range goes to the other peer, the tip is reached, and going away is not held as a lie"
+    else
+        fail "sync: vanishing peer" "$(tr '\n' ' ' <<<"$v")"
+    fi
+    node_start gw 10.78.0.83 || { fail "sync: gw did not start"; return 0; }
+    q gw "sync seeds add 10.78.0.81" >/dev/null
+    q gw "sync now" >/dev/null
+    sync_wait gw
+    first=$(q gw "chain info" | sed -n 's/^tip: *\([0-9]*\) .*/\1/p')
+    q gw "net config set sync_poll_s 1" >/dev/null
+    for ((i = 0; i < 40; i++)); do
+        q gw "chain info" | grep -q '^tip: *3000 ' && break
+        sleep 0.5
+    done
+    if [ "$first" = 2900 ] && q gw "chain info" | grep -q '^tip: *3000 '; then
+        ok "sync: a chain that grows during the sync: the chosen tip is reached, the growth is followed by the next poll"
+    else
+        fail "sync: growing chain" "first $first; $(q gw 'sync status' | tr '\n' ' ')"
+    fi
+    node_gone x g m gw n p1
+    # --- a trailer that failed is remembered by its hash: t and t2 serve
+    # the same broken tfile; r2 finds the break at 500 in a range from
+    # one, and refuses the range from 499 of the other unchecked
+    node_start t2 10.78.0.31 KEEL_SIM_SYNC_FILE="$tmp/tamper.dat" ||
+        { fail "sync: t2 did not start"; return 0; }
+    q t2 "net config set sync_port 2095" >/dev/null
+    node_start r2 10.78.0.84 || { fail "sync: r2 did not start"; return 0; }
+    q r2 "sync seeds add 10.78.0.25" >/dev/null
+    q r2 "sync seeds add 10.78.0.31" >/dev/null
+    q r2 "net config set sync_poll_s 0" >/dev/null
+    q r2 "sync now" >/dev/null
+    sync_wait r2
+    v=$(q r2 "sync peers")
+    if [ "$(metric r2 'keel_sync_ranges_remembered_total')" = 1 ] &&
+        [ "$(grep -c '^10.78.0.\(25\|31\):2095  seed .* bad_link ' <<<"$v")" = 2 ] &&
+        q r2 "sync bad" | grep -q '^trailer 500  [0-9a-f]*  bad_link'; then
+        ok "sync: a trailer that failed is remembered by its hash: the same trailer from another peer, in another range, is refused without being checked"
+    else
+        fail "sync: remembered range" "$(tr '\n' ' ' <<<"$v") / $(q r2 'sync bad' | tr '\n' ' ')"
+    fi
+    node_gone t t2 r2
+    sync_checkpoint_test
+}
+
+# The checkpoint signed into the running firmware's manifest: a node
+# with no chain starts there and fetches only what follows it.  The
+# bundle is signed by a 1-of-1 keyring of the test's own; the node runs
+# "from slot a" (KEEL_SLOT, as keel-boot would start it).
+sync_checkpoint_test() {
+    local kb=build/tools/keel-bundle k=$tmp/ck v bh wt
+    mkdir -p "$k/rootfs/etc/keel"
+    openssl ecparam -name prime256v1 -genkey -noout -out "$k/k1.pem" 2>/dev/null
+    $kb keyring create --threshold 1 -o "$k/keyring" "$k/k1.pem" >/dev/null &&
+        cp "$k/keyring" "$k/rootfs/etc/keel/keyring" ||
+        { fail "sync: checkpoint keyring"; return 0; }
+    NODE_ROOTFS=$k/rootfs node_start ck 10.78.0.90 ||
+        { fail "sync: ck did not start"; return 0; }
+    # the checkpoint: block 2000 of the served chain, as chain info says
+    head -c $((160 * 2001)) "$tmp/c3.dat" >"$k/c2000.dat"
+    q ck "chain import $k/c2000.dat" >/dev/null
+    v=$(q ck "chain info --json")
+    bh=$(sed -n 's/.*"tip_hash":"\([0-9a-f]*\)".*/\1/p' <<<"$v")
+    wt=$(sed -n 's/.*"weight":"\([0-9a-f]*\)".*/\1/p' <<<"$v")
+    q ck "chain reset --force" >/dev/null
+    $kb archive "$k/ck.kar" bin/keel="$KEEL" etc/keel/keyring="$k/keyring" \
+        >/dev/null &&
+        $kb create --payload "$k/ck.kar" --board "$BOARD" --version 0.3.0 \
+            --counter 1 --checkpoint "testnet:2000:$bh:$wt" \
+            -o "$k/ck.kbn" >/dev/null &&
+        $kb sign "$k/ck.kbn" --key "$k/k1.pem" >/dev/null ||
+        { fail "sync: checkpoint bundle"; return 0; }
+    q ck "update install $k/ck.kbn" >"$k/install.out"
+    node_stop ck
+    # slot b holds nothing: no checkpoint, and nothing written
+    NODE_ROOTFS=$k/rootfs node_start ck "" KEEL_SLOT=b ||
+        { fail "sync: ck did not restart"; return 0; }
+    v=$(q ck "chain info")
+    node_stop ck
+    if ! grep -q 'none yet' <<<"$v" ||
+        ! grep -q "checkpoint is not used: the running slot b does not verify" "$tmp/ck.err"; then
+        fail "sync: a slot that does not verify gives no checkpoint" "$(tr '\n' ' ' <<<"$v")"
+    fi
+    NODE_ROOTFS=$k/rootfs node_start ck "" KEEL_SLOT=a ||
+        { fail "sync: ck did not restart"; return 0; }
+    q ck "sync seeds add 10.78.0.1" >/dev/null
+    q ck "net config set sync_poll_s 0" >/dev/null
+    q ck "sync now" >/dev/null
+    sync_wait ck
+    v=$(q ck "chain info")
+    if grep -q '^installed 0.3.0 (counter 1) into slot a' "$k/install.out" &&
+        grep -q 'starting at the checkpoint signed into the running firmware: testnet block 2000' "$tmp/ck.err" &&
+        grep -q '^checkpoint: bnum 2000 ' <<<"$v" &&
+        grep -q '^stored: *2000 \.\. 3000 (1001 trailers)' <<<"$v" &&
+        [ "$(metric ck keel_sync_trailers_fetched_total)" = 1001 ] &&
+        q ck "sync status" | grep -q '^last: *synced to tip 3000'; then
+        ok "sync: a node with no chain starts at the checkpoint signed into its firmware's manifest and fetches only the 1,001 trailers from it (none below); a slot that does not verify gives none"
+    else
+        fail "sync: from the firmware's checkpoint" "$(tr '\n' ' ' <<<"$v") / $(q ck 'sync status' | tr '\n' ' ')"
+    fi
+    node_gone ck
 }
 
 sync_tests

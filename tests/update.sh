@@ -57,10 +57,10 @@ if $kb create --payload "$u/good.kar" --board "$BOARD" --version 0.2.1 \
     $kb sign "$u/ck.kbn" --key "$u/k3.pem" >/dev/null &&
     $kb verify "$u/ck.kbn" --keyring "$u/keyring" >/dev/null 2>&1 &&
     $kb inspect "$u/ck.kbn" --json |
-    grep -q "\"checkpoint\":{\"bnum\":1000,\"bhash\":\"$bh\",\"weight\":\"$wt\"}" &&
+    grep -q "\"checkpoint\":{\"bnum\":1000,\"bhash\":\"$bh\",\"weight\":\"$wt\",\"network\":\"mainnet\"}" &&
     ! $kb create --payload "$u/good.kar" --board "$BOARD" --version 0.2.1 \
         --counter 1 --checkpoint "1000:$bh:3e6" -o "$u/x.kbn" 2>"$tmp/out" &&
-    grep -q 'checkpoint wants BNUM:BHASH:WEIGHT' "$tmp/out" &&
+    grep -q 'checkpoint wants \[NET:\]BNUM:BHASH:WEIGHT' "$tmp/out" &&
     [ ! -e "$u/x.kbn" ]; then
     ok "keel-bundle: a signed chain checkpoint in the manifest; a bad one refused"
 else

@@ -849,7 +849,10 @@ chain_rx_begin_at(struct chain_rx *rx, struct chain *c, uint64_t first,
                     "a stream of %" PRIu64 " bytes is not whole "
                     "trailers",
                     size);
-    if (c->count == 0 || first < c->base || first > chain_tip_bnum(c))
+    /* a stored trailer, or the checkpoint an empty device starts at */
+    if (c->count == 0
+            ? !(c->pf != NULL && c->from_checkpoint && first == c->base)
+            : first < c->base || first > chain_tip_bnum(c))
         return fail(c, -EINVAL,
                     "a stream from %" PRIu64 " must begin at a stored "
                     "trailer",

@@ -170,8 +170,10 @@ struct chain_rx {
 int chain_rx_begin(struct chain_rx *rx, struct chain *c, uint64_t size,
                    const struct chain_opts *o, struct chain_import_res *res);
 /* The same for a stream of trailers first.. (first > 0: a stored
- * trailer, the last one known to be common, as sync finds it; the
- * stream's first trailer must equal it), size bytes. */
+ * trailer, the last one known to be common, as sync finds it, and the
+ * stream's first trailer must equal it; or, on an empty device started
+ * at a checkpoint, the checkpoint's bnum, and the stream's first
+ * trailer must carry its bhash), size bytes. */
 int chain_rx_begin_at(struct chain_rx *rx, struct chain *c, uint64_t first,
                       uint64_t size, const struct chain_opts *o,
                       struct chain_import_res *res);

@@ -13,6 +13,7 @@
 #include "hal/sys.h"
 #include "node/files.h"
 #include "lib/klog.h"
+#include "lib/le.h"
 #include "node/node.h"
 
 #define KEY_CONFIRM_AFTER "update.confirm_after_s"
@@ -173,6 +174,44 @@ node_confirm_after(struct node *node)
                                                         : CONFIRM_AFTER_DEFAULT;
 }
 
+/* A device with no chain yet starts it at the checkpoint signed into
+ * the running firmware's manifest, if there is one: history below it is
+ * trusted with the firmware and never fetched (docs/SYNC.md). */
+static void
+chain_from_firmware(struct node *node)
+{
+    struct update *u = &node->upd;
+    struct chain *c = &node->chain;
+    uint8_t ck[UPD_CHECKPOINT_LEN], net;
+    struct chain_weight w;
+    int rc;
+
+    if (node->chain_rc != 0 || c->pf != NULL || c->count > 0 ||
+        u->running < 0 || u->st == NULL || node->ctl_rc != 0)
+        return;
+    rc = update_running_checkpoint(u, ck, &net);
+    if (rc == -ENOENT)
+        return;
+    if (rc != 0) {
+        klog(KLOG_WARN, "chain: the firmware's checkpoint is not used: %s\n",
+             u->why);
+        return;
+    }
+    for (int i = 0; i < 8; i++)
+        w.w[i] = lib_le32(ck + 40 + 4 * i);
+    rc = chain_set_checkpoint(
+        c, net == UPD_NET_TESTNET ? &chain_testnet : &chain_mainnet,
+        lib_le64(ck), ck + 8, &w);
+    if (rc != 0) {
+        klog(KLOG_WARN, "chain: the firmware's checkpoint: %s\n", c->why);
+        return;
+    }
+    klog(KLOG_INFO,
+         "chain: starting at the checkpoint signed into the running "
+         "firmware: %s block %" PRIu64 "\n",
+         c->pf->name, c->base);
+}
+
 void
 node_update_init(struct node *node)
 {
@@ -201,6 +240,7 @@ node_update_init(struct node *node)
     if (node->rootfs != NULL && u->st != NULL && node->ctl_rc == 0)
         keyring_seed(node);
     node_update_check_trust(node);
+    chain_from_firmware(node);
 }
 
 void

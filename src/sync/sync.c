@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "hal/clock.h"
 #include "hal/file.h"
 #include "hal/sys.h"
@@ -18,6 +20,7 @@
 #include "lib/le.h"
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
+#include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "net/net.h"
 #include "sync/sync.h"
@@ -72,7 +75,13 @@ stamp(const struct sync *s, struct mpkt *h, uint16_t op)
  * KEEL_SIM_SYNC_LIE names one wire lie: "weight" (advertise far more
  * weight than the chain has), "crc" (every file packet with a bad CRC),
  * "stall" (never answer HELLO), "oversize" (answer a TF with more
- * trailers than asked), "short" (answer a TF with half the range). */
+ * trailers than asked), "short" (answer a TF with half the range),
+ * "ipl" (answer GET_IPL with 64 invented addresses on its own /24, from
+ * host KEEL_SIM_SYNC_IPL_BASE on, 150 by default),
+ * "vanish" (honest until the first TF that is not a proof segment,
+ * then reset and gone for good), "grow" (an honest file that grows by
+ * 100 trailers once a proof segment has been served: a chain that grows
+ * during a sync). */
 #if KEEL_TEST_HOOKS
 static void
 lie_init(struct sync *s)
@@ -87,7 +96,15 @@ lie_init(struct sync *s)
              : strcmp(l, "stall") == 0    ? 3
              : strcmp(l, "oversize") == 0 ? 4
              : strcmp(l, "short") == 0    ? 5
+             : strcmp(l, "ipl") == 0      ? 6
+             : strcmp(l, "vanish") == 0   ? 7
+             : strcmp(l, "grow") == 0     ? 8
                                           : 0;
+    {
+        const char *b = hal_sys_param("KEEL_SIM_SYNC_IPL_BASE");
+
+        s->lie_ipl_base = b != NULL ? (uint8_t)atoi(b) : 150;
+    }
     if (f == NULL || hal_file_open(&s->lie_f, f) != 0)
         return;
     s->lie_n = s->lie_f.size / TRAILER_LEN;
@@ -105,6 +122,8 @@ lie_init(struct sync *s)
 static uint64_t
 srv_count(const struct sync *s)
 {
+    if (s->lie_file && s->lie == 8 && !s->grown && s->lie_n > 100)
+        return s->lie_n - 100;
     return s->lie_file ? s->lie_n : s->c->count;
 }
 
@@ -135,11 +154,17 @@ srv_stamp(struct sync *s, struct mpkt *h, uint16_t op)
     if (s->lie_file) {
         uint8_t t[TRAILER_LEN];
 
-        if (srv_read(s, s->lie_n - 1, t) == 0) {
-            h->cblock = s->lie_n - 1;
+        if (srv_read(s, srv_count(s) - 1, t) == 0) {
+            h->cblock = srv_count(s) - 1;
             memcpy(h->cblockhash, t + 128, 32);
             memcpy(h->pblockhash, t, 32);
-            sync_weight_bytes(&s->lie_w, h->weight);
+            struct chain_weight w = s->lie_w;
+
+            /* the part not served yet does not count */
+            for (uint64_t b = srv_count(s); b < s->lie_n; b++)
+                if (srv_read(s, b, t) == 0)
+                    chain_weight_sub(&w, t);
+            sync_weight_bytes(&w, h->weight);
         }
     }
     if (s->lie == 1)
@@ -163,31 +188,76 @@ seeds_load(struct sync *s)
     uint8_t b[SYNC_SEEDS_MAX * 6];
     int n = store_get(s->st, SYNC_SEEDS_KEY, b, sizeof(b));
 
-    s->nseeds = 0;
-    if (n <= 0 || n % 6 != 0)
-        return;
-    for (int i = 0; i < n / 6; i++) {
-        memcpy(s->seeds[i].ip, b + 6 * i, 4);
-        s->seeds[i].port = lib_le16(b + 6 * i + 4);
-        s->nseeds++;
-    }
+    s->nseeds = n > 0 ? sync_seeds_decode(b, (size_t)n, s->seeds) : 0;
 }
 
 static int
 seeds_save(struct sync *s)
 {
     uint8_t b[SYNC_SEEDS_MAX * 6];
+    size_t n = sync_seeds_encode(s->seeds, s->nseeds, b);
 
-    for (unsigned i = 0; i < s->nseeds; i++) {
-        memcpy(b + 6 * i, s->seeds[i].ip, 4);
-        lib_put16(b + 6 * i + 4, s->seeds[i].port);
-    }
-    if (s->nseeds == 0) {
+    if (n == 0) {
         int rc = store_del(s->st, SYNC_SEEDS_KEY);
 
         return rc == -ENOENT ? 0 : rc;
     }
-    return store_put(s->st, SYNC_SEEDS_KEY, b, 6 * s->nseeds);
+    return store_put(s->st, SYNC_SEEDS_KEY, b, n);
+}
+
+/* ---- the peer table on flash (book.h) ------------------------------------- */
+
+static void
+book_load(struct sync *s)
+{
+    uint8_t b[SYNC_PEERS_HDR + SYNC_PEERS_HALF * SYNC_PEER_REC];
+    const char *keys[2] = {SYNC_PEERS_KEY0, SYNC_PEERS_KEY1};
+    unsigned skipped = 0;
+
+    memset(&s->book, 0, sizeof(s->book));
+    for (int h = 0; h < 2; h++) {
+        int n = store_get(s->st, keys[h], b, sizeof(b));
+
+        if (n > 0 && sync_book_decode(&s->book, b, (size_t)n, &skipped) < 0)
+            klog(KLOG_WARN, "sync: store record %s is damaged: not used",
+                 keys[h]);
+    }
+    if (skipped > 0)
+        klog(KLOG_WARN, "sync: %u peer table entries were not valid: dropped",
+             skipped);
+}
+
+/* Write the table when an entry came or went or was pinklisted; when
+ * only scores and times moved, at most once an hour (flash wear). */
+static void
+book_save(struct sync *s, int force)
+{
+    uint8_t b[SYNC_PEERS_HDR + SYNC_PEERS_HALF * SYNC_PEER_REC];
+    const char *keys[2] = {SYNC_PEERS_KEY0, SYNC_PEERS_KEY1};
+    uint64_t now = hal_clock_ms();
+    int rc = 0;
+
+    if (s->st == NULL ||
+        !(s->book.dirty || force ||
+          (s->book.soft_dirty && now - s->book_saved >= 3600 * 1000ull)))
+        return;
+    for (int h = 0; h < 2 && rc == 0; h++) {
+        size_t n = sync_book_encode(&s->book, h, b);
+
+        if (n == SYNC_PEERS_HDR) {
+            rc = store_del(s->st, keys[h]);
+            rc = rc == -ENOENT ? 0 : rc;
+        } else {
+            rc = store_put(s->st, keys[h], b, n);
+        }
+    }
+    if (rc != 0) {
+        klog(KLOG_WARN, "sync: cannot save the peer table: %s", strerror(-rc));
+        return;
+    }
+    s->book.dirty = 0;
+    s->book.soft_dirty = 0;
+    s->book_saved = now;
 }
 
 int
@@ -254,8 +324,11 @@ sync_init(struct sync *s, struct chain *c, struct store *st)
     s->st = st;
     s->chosen = -1;
     s->fork_max = SYNC_FORK_MAX;
+    for (unsigned i = 0; i < SYNC_INFLIGHT; i++)
+        s->conn[i].s = s;
     if (st != NULL) {
         seeds_load(s);
+        book_load(s);
         guard_load(s);
     }
 #if KEEL_TEST_HOOKS
@@ -278,7 +351,7 @@ is_lie(enum sync_reason r)
 {
     /* a fork past sync_fork_max is this node's limit, not a lie */
     return r != SYNC_R_NONE && r != SYNC_R_TIMEOUT && r != SYNC_R_CONNECT &&
-           r != SYNC_R_FORK && r != SYNC_R_REMEMBERED;
+           r != SYNC_R_FORK && r != SYNC_R_REMEMBERED && r != SYNC_R_CLOSED;
 }
 
 static int64_t
@@ -306,21 +379,11 @@ guard_save(struct sync *s)
 
     if (s->st == NULL || !s->bad_dirty)
         return;
-    for (unsigned i = 0; i < s->nbad; i++) {
-        const struct sync_bad *b = &s->bad[i];
-        uint8_t *p = buf + n;
-
-        if (!guard_live(b))
-            continue;
-        p[0] = b->kind;
-        p[1] = b->reason;
-        memcpy(p + 2, b->ip, 4);
-        lib_put16(p + 6, b->port);
-        lib_put64(p + 8, (uint64_t)b->until);
-        memcpy(p + 16, b->hash, 32);
-        memcpy(p + 48, b->weight, 32);
-        n += SYNC_BAD_REC;
-    }
+    for (unsigned i = 0; i < s->nbad; i++)
+        if (guard_live(&s->bad[i])) {
+            sync_bad_encode1(&s->bad[i], buf + n);
+            n += SYNC_BAD_REC;
+        }
     if (n == 0) {
         int rc = store_del(s->st, SYNC_BAD_KEY);
 
@@ -335,26 +398,14 @@ guard_load(struct sync *s)
 {
     uint8_t buf[SYNC_BAD_MAX * SYNC_BAD_REC];
     int n = store_get(s->st, SYNC_BAD_KEY, buf, sizeof(buf));
+    unsigned skipped = 0;
 
-    s->nbad = 0;
-    if (n <= 0 || n % SYNC_BAD_REC != 0)
-        return;
-    for (int i = 0; i < n / SYNC_BAD_REC; i++) {
-        const uint8_t *p = buf + i * SYNC_BAD_REC;
-        struct sync_bad *b = &s->bad[s->nbad];
-
-        if ((p[0] != SYNC_BAD_PEER && p[0] != SYNC_BAD_CHAIN) ||
-            p[1] >= SYNC_R_COUNT)
-            continue;
-        b->kind = p[0];
-        b->reason = p[1];
-        memcpy(b->ip, p + 2, 4);
-        b->port = lib_le16(p + 6);
-        b->until = (int64_t)lib_le64(p + 8);
-        memcpy(b->hash, p + 16, 32);
-        memcpy(b->weight, p + 48, 32);
-        s->nbad++;
-    }
+    s->nbad =
+        n > 0 ? sync_bad_decode(buf, (size_t)n, s->bad, SYNC_R_COUNT, &skipped)
+              : 0;
+    if (skipped > 0)
+        klog(KLOG_WARN, "sync: %u entries of %s were not valid: dropped",
+             skipped, SYNC_BAD_KEY);
 }
 
 static struct sync_bad *
@@ -437,6 +488,66 @@ guard_add_chain(struct sync *s, const struct sync_cand *k, enum sync_reason r)
     s->bad_dirty = 1;
 }
 
+/* A trailer that failed, remembered by the SHA-256 of its bytes after
+ * those of the trailer before it (what it was checked against) and its
+ * bnum: the same pair is refused unchecked from any peer that sends it.
+ * Only pairs within one range are remembered and matched. */
+static void
+pair_hash(const uint8_t *prev, const uint8_t *t, uint8_t out[32])
+{
+    struct crypto_sha256 h;
+
+    crypto_sha256_init(&h);
+    crypto_sha256_update(&h, prev, TRAILER_LEN);
+    crypto_sha256_update(&h, t, TRAILER_LEN);
+    crypto_sha256_final(&h, out);
+}
+
+/* A remembered trailer among the n at p (bnum from on), or NULL. */
+static const struct sync_bad *
+guard_trailer_in(const struct sync *s, const uint8_t *p, uint64_t from,
+                 uint32_t n)
+{
+    for (unsigned i = 0; i < s->nbad; i++) {
+        const struct sync_bad *b = &s->bad[i];
+        uint64_t at = lib_le64(b->weight);
+        uint8_t h[32];
+
+        if (b->kind != SYNC_BAD_RANGE || !guard_live(b) || at <= from ||
+            at >= from + n)
+            continue;
+        pair_hash(p + (size_t)(at - from - 1) * TRAILER_LEN,
+                  p + (size_t)(at - from) * TRAILER_LEN, h);
+        if (memcmp(h, b->hash, 32) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+/* Remember trailer bad (which failed for r) of the n at p, from on. */
+static void
+guard_add_trailer(struct sync *s, const uint8_t *p, uint64_t from, uint32_t n,
+                  uint64_t bad, enum sync_reason r)
+{
+    struct sync_bad *b;
+    uint8_t h[32];
+
+    if (!is_lie(r) || bad <= from || bad >= from + n ||
+        guard_trailer_in(s, p, from, n) != NULL)
+        return;
+    pair_hash(p + (size_t)(bad - from - 1) * TRAILER_LEN,
+              p + (size_t)(bad - from) * TRAILER_LEN, h);
+    b = guard_slot(s);
+    memset(b, 0, sizeof(*b));
+    b->kind = SYNC_BAD_RANGE;
+    b->reason = (uint8_t)r;
+    memcpy(b->hash, h, 32);
+    lib_put64(b->weight, bad);
+    lib_put32(b->weight + 8, 1);
+    b->until = guard_until();
+    s->bad_dirty = 1;
+}
+
 void
 sync_forget(struct sync *s)
 {
@@ -453,6 +564,8 @@ served_end(struct sync_served *v)
     struct altcp_pcb *p = v->pcb;
 
     v->state = 0;
+    if (v->s != NULL && v->s->found_owner == v)
+        v->s->found_owner = NULL;
     if (p == NULL)
         return;
     v->pcb = NULL;
@@ -568,13 +681,93 @@ static long
 served_head(void *arg, const struct mpkt *h)
 {
     struct sync_served *v = arg;
+    struct sync *s = v->s;
 
     if (v->state == 1)
         return h->op == MOP_HELLO ? 0 : -1;
-    /* the request: both ids, no payload (what keel serves takes none) */
-    if (v->state == 2 && h->id1 == v->id1 && h->id2 == v->id2)
-        return 0;
-    return -1;
+    if (v->state != 2 || h->id1 != v->id1 || h->id2 != v->id2)
+        return -1;
+    /* a pushed block: its proof segment, one push checked at a time and
+     * at most one a second (each costs SYNC_PROOF proofs of work) */
+    if (h->op == MOP_FOUND) {
+        uint64_t now = hal_clock_ms();
+
+        if (s->found_owner != NULL ||
+            (s->found_t != 0 && now - s->found_t < SYNC_FOUND_MS)) {
+            s->found_dropped++;
+            return -1;
+        }
+        s->found_owner = v;
+        s->found_t = now;
+        v->found_len = 0;
+        return SYNC_PROOF * TRAILER_LEN;
+    }
+    return 0; /* the other requests keel serves take no payload */
+}
+
+static int
+served_body(void *arg, const uint8_t *p, size_t n)
+{
+    struct sync_served *v = arg;
+    struct sync *s = v->s;
+
+    if (s->found_owner != v || v->found_len + n > sizeof(s->found_k.proof))
+        return -1;
+    memcpy(s->found_k.proof + v->found_len, p, n);
+    v->found_len += (uint32_t)n;
+    return 0;
+}
+
+/* A FOUND push: checked like any scanned peer's proof segment; a proved
+ * chain heavier than this node's starts a sync, with the pusher in the
+ * peer table; a segment that fails is a lie, remembered. */
+static void
+found_check(struct sync *s, struct sync_served *v, const struct mpkt *q)
+{
+    struct sync_cand *k = &s->found_k;
+    char at[32];
+    uint64_t t0 = hal_clock_ms();
+
+    memset(k, 0, offsetof(struct sync_cand, proof));
+    memcpy(k->at.ip, v->ip, 4);
+    k->at.port = s->port; /* a network's peers share one port */
+    k->tip = q->cblock;
+    memcpy(k->bhash, q->cblockhash, 32);
+    sync_weight_from(q->weight, &k->w);
+    k->bytes = q->len;
+    ip_text(k->at.ip, k->at.port, at, sizeof(at));
+    if (guard_peer(s, &k->at) != NULL ||
+        guard_chain(s, q->weight, q->cblockhash) != NULL) {
+        s->found_dropped++;
+        s->skipped++;
+        return;
+    }
+    k->reason =
+        (uint8_t)sync_proof_check(s->c->pf, k, q->len, hal_clock_wall());
+    s->proof_ms += hal_clock_ms() - t0;
+    s->proof_checks++;
+    if (k->reason != SYNC_R_NONE) {
+        s->found_refused++;
+        s->refused[k->reason]++;
+        guard_add_peer(s, k, (enum sync_reason)k->reason);
+        sync_book_lied(&s->book,
+                       sync_book_find(&s->book, k->at.ip, k->at.port));
+        guard_save(s);
+        klog(KLOG_WARN, "sync: FOUND from %s refused: %s", at,
+             sync_reason_name(k->reason));
+        return;
+    }
+    s->found_ok++;
+    if (s->c->count > 0 && chain_weight_cmp(&k->w, &s->c->w) <= 0)
+        return; /* proved, and nothing new */
+    if (seed_find(s, &k->at) < 0)
+        (void)sync_book_learn(&s->book, k->at.ip, k->at.port, SYNC_SRC_FOUND,
+                              k->at.ip);
+    s->kick = 1;
+    klog(KLOG_INFO,
+         "sync: FOUND from %s proves a heavier chain (tip %" PRIu64
+         "): syncing",
+         at, k->tip);
 }
 
 /* The one request, answered. */
@@ -597,6 +790,13 @@ served_request(struct sync_served *v, const struct mpkt *q)
             served_end(v); /* as the reference: closed unanswered */
             return;
         }
+        if (s->lie == 7 && (n != SYNC_PROOF || first + n != count)) {
+            s->vanished = 1; /* gone, mid-download: reset (served_recv) */
+            v->state = 5;
+            return;
+        }
+        if (s->lie == 8 && n == SYNC_PROOF && first + n == count)
+            s->grown = 1; /* from the next request on, 100 more */
         if (s->lie == 4 && first >= 50) { /* 50 more, before the range */
             first -= 50;
             n += 50;
@@ -634,19 +834,31 @@ served_request(struct sync_served *v, const struct mpkt *q)
         return;
     }
     case MOP_GET_IPL: {
-        uint8_t ipl[MPKT_IPL_MAX * 4];
+        /* the seeds, then peers that answered honestly */
+        uint8_t ipl[MPKT_IPL_MAX][4];
+        unsigned n = 0;
 
         srv_stamp(s, &h, MOP_SEND_IPL);
-        for (unsigned i = 0; i < s->nseeds && i < MPKT_IPL_MAX; i++)
-            memcpy(ipl + 4 * i, s->seeds[i].ip, 4);
-        h.len = (uint16_t)(4 * (s->nseeds < MPKT_IPL_MAX ? s->nseeds
-                                                         : MPKT_IPL_MAX));
-        if (h.len > sizeof(v->out) - MPKT_HDR - MPKT_TAIL)
-            h.len = (uint16_t)((sizeof(v->out) - MPKT_HDR - MPKT_TAIL) / 4 * 4);
-        served_send(v, &h, ipl);
+        for (unsigned i = 0; i < s->nseeds && n < MPKT_IPL_MAX; i++)
+            memcpy(ipl[n++], s->seeds[i].ip, 4);
+        n += sync_book_good(&s->book, ipl + n, MPKT_IPL_MAX - n);
+#if KEEL_TEST_HOOKS
+        if (s->lie == 6 && netif_default != NULL) /* 64 invented */
+            for (n = 0; n < MPKT_IPL_MAX; n++) {
+                memcpy(ipl[n], &ip_2_ip4(&netif_default->ip_addr)->addr, 3);
+                ipl[n][3] = (uint8_t)(s->lie_ipl_base + n);
+            }
+#endif
+        h.len = (uint16_t)(4 * n);
+        served_send(v, &h, ipl[0]);
         served_end(v);
         return;
     }
+    case MOP_FOUND:
+        if (s->found_owner == v && v->found_len == q->len)
+            found_check(s, v, q);
+        served_end(v);
+        return;
     default:
         served_end(v); /* not served */
         return;
@@ -706,6 +918,12 @@ served_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
             }
     }
     pbuf_free(p);
+    if (v->state == 5) { /* a test's vanishing peer: reset */
+        v->pcb = NULL;
+        v->state = 0;
+        altcp_abort(pcb);
+        return ERR_ABRT;
+    }
     return ERR_OK;
 }
 
@@ -730,6 +948,8 @@ served_err(void *arg, err_t err)
     if (v != NULL) {
         v->pcb = NULL;
         v->state = 0;
+        if (v->s != NULL && v->s->found_owner == v)
+            v->s->found_owner = NULL;
     }
 }
 
@@ -738,10 +958,15 @@ served_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 {
     struct sync *s = arg;
     struct sync_served *v = NULL;
-    struct mpkt_rx_ops ops = {.head = served_head, .end = served_packet};
+    struct mpkt_rx_ops ops = {
+        .head = served_head, .body = served_body, .end = served_packet};
 
     if (err != ERR_OK || pcb == NULL)
         return ERR_VAL;
+    if (s->vanished) { /* a test's vanished peer answers nothing */
+        altcp_abort(pcb);
+        return ERR_ABRT;
+    }
     for (unsigned i = 0; i < SYNC_SERVE_MAX && v == NULL; i++)
         if (s->served[i].state == 0)
             v = &s->served[i];
@@ -755,6 +980,12 @@ served_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     v->pcb = pcb;
     v->state = 1;
     v->t0 = hal_clock_ms();
+    {
+        const ip_addr_t *ra = altcp_get_ip(pcb, 0);
+
+        if (ra != NULL && IP_IS_V4(ra))
+            memcpy(v->ip, &ip_2_ip4(ra)->addr, 4);
+    }
     ops.arg = v;
     mpkt_rx_init(&v->rx, &ops);
     altcp_arg(pcb, v);
@@ -808,127 +1039,148 @@ serve_tick(struct sync *s, uint16_t want)
     }
 }
 
-/* ---- the client: one request at a time ----------------------------------- */
+/* ---- the client: requests, SYNC_INFLIGHT at once ------------------------- */
 
 static void
-client_close(struct sync *s)
+conn_close(struct sync_conn *q)
 {
-    struct altcp_pcb *p = s->pcb;
+    struct altcp_pcb *p = q->pcb;
 
-    s->cstate = 0;
+    q->cstate = 0;
     if (p == NULL)
         return;
-    s->pcb = NULL;
+    q->pcb = NULL;
     net_pcb_close(p);
 }
 
 /* The request ended: ok, or failed with reason r. */
 static void
-client_done(struct sync *s, enum sync_reason r)
+conn_done(struct sync_conn *q, enum sync_reason r)
 {
-    client_close(s);
-    s->fail = r;
-    s->pending = 1;
+    conn_close(q);
+    q->fail = r;
+    q->pending = 1;
 }
 
 static int
-client_send(struct sync *s, struct mpkt *h)
+conn_send(struct sync_conn *q, struct mpkt *h)
 {
+    struct sync *s = q->s;
     uint8_t b[MPKT_HDR + MPKT_TAIL];
+    const uint8_t *out = b;
+    size_t n;
 
-    h->id1 = s->id1;
-    h->id2 = s->id2;
-    h->len = 0;
-    mpkt_encode(b, h, NULL);
-    if (altcp_write(s->pcb, b, sizeof(b), TCP_WRITE_FLAG_COPY) != ERR_OK)
+    h->id1 = q->id1;
+    h->id2 = q->id2;
+    if (h->op == MOP_FOUND && q->job == SYNC_JOB_FOUND) {
+        /* the push: its payload waits in s->push (sync_push) */
+        h->len = SYNC_PROOF * TRAILER_LEN;
+        mpkt_put_head(s->push, h);
+        n = MPKT_HDR + (size_t)h->len;
+        mpkt_put_tail(s->push + n, lib_crc16(0, s->push, n));
+        n += MPKT_TAIL;
+        out = s->push;
+    } else {
+        h->len = 0;
+        n = mpkt_encode(b, h, NULL);
+    }
+    if (altcp_write(q->pcb, out, n, TCP_WRITE_FLAG_COPY) != ERR_OK)
         return -1;
-    altcp_output(s->pcb);
+    altcp_output(q->pcb);
     return 0;
 }
 
 static long
-client_head(void *arg, const struct mpkt *h)
+conn_head(void *arg, const struct mpkt *h)
 {
-    struct sync *s = arg;
+    struct sync_conn *q = arg;
+    long room = (long)(q->file_cap - q->file_len);
 
-    if (s->cstate == 2) /* HELLO_ACK: our id1 back, no payload */
-        return h->op == MOP_HELLO_ACK && h->id1 == s->id1 ? 0 : -1;
-    if (h->id1 != s->id1 || h->id2 != s->id2)
+    if (q->cstate == 2) /* HELLO_ACK: our id1 back, no payload */
+        return h->op == MOP_HELLO_ACK && h->id1 == q->id1 ? 0 : -1;
+    if (h->id1 != q->id1 || h->id2 != q->id2)
         return -1;
-    if (s->req.op == MOP_HASH)
+    if (q->req.op == MOP_HASH)
         return h->op == MOP_HASH ? 32 : -1;
+    if (q->req.op == MOP_GET_IPL) /* at most 64 addresses */
+        return h->op == MOP_SEND_IPL ? room : -1;
     if (h->op != MOP_SEND_FILE)
         return -1;
     /* a file answer never holds more than was asked */
-    return (long)(s->file_cap - s->file_len) < (long)MPKT_LEN_MAX
-               ? (long)(s->file_cap - s->file_len)
-               : (long)MPKT_LEN_MAX;
+    return room < (long)MPKT_LEN_MAX ? room : (long)MPKT_LEN_MAX;
 }
 
 static int
-client_body(void *arg, const uint8_t *p, size_t n)
+conn_body(void *arg, const uint8_t *p, size_t n)
 {
-    struct sync *s = arg;
+    struct sync_conn *q = arg;
 
-    if (s->file_len + n > s->file_cap)
+    if (q->file_len + n > q->file_cap)
         return -1;
-    memcpy(s->file + s->file_len, p, n);
-    s->file_len += (uint32_t)n;
+    memcpy(q->file + q->file_len, p, n);
+    q->file_len += (uint32_t)n;
     return 0;
 }
 
 static int
-client_packet(void *arg, const struct mpkt *h)
+conn_packet(void *arg, const struct mpkt *h)
 {
-    struct sync *s = arg;
+    struct sync_conn *q = arg;
 
-    s->t_req = hal_clock_ms(); /* the next packet's own 5 s */
-    if (s->cstate == 2) {
-        s->ack = *h;
-        s->ack_ok = 1;
-        s->id2 = h->id2;
-        if (s->req_from_ack != NULL && s->req_from_ack(s) != 0) {
-            client_done(s, SYNC_R_REMEMBERED);
+    q->t_req = hal_clock_ms(); /* the next packet's own 5 s */
+    if (q->cstate == 2) {
+        q->ack = *h;
+        q->ack_ok = 1;
+        q->id2 = h->id2;
+        if (q->req_from_ack != NULL && q->req_from_ack(q) != 0) {
+            conn_done(q, SYNC_R_REMEMBERED);
             return 1;
         }
-        s->cstate = 3;
-        if (client_send(s, &s->req) != 0)
-            client_done(s, SYNC_R_CONNECT);
+        q->cstate = 3;
+        if (conn_send(q, &q->req) != 0)
+            conn_done(q, SYNC_R_CONNECT);
         return 0;
     }
-    if (s->req.op == MOP_HASH || h->len < MPKT_LEN_MAX) {
-        s->file_done = 1;
-        client_done(s, SYNC_R_NONE);
+    if (q->req.op == MOP_HASH || q->req.op == MOP_GET_IPL ||
+        h->len < MPKT_LEN_MAX) {
+        q->file_done = 1;
+        conn_done(q, SYNC_R_NONE);
         return 1;
     }
     return 0;
 }
 
 static err_t
-client_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+conn_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-    struct sync *s = arg;
+    struct sync_conn *q = arg;
+    struct sync *s;
 
     (void)err;
-    if (s == NULL || s->pcb != pcb) {
+    if (q == NULL || q->pcb != pcb) {
         if (p != NULL)
             pbuf_free(p);
         altcp_abort(pcb);
         return ERR_ABRT;
     }
+    s = q->s;
     if (p == NULL) { /* closed before the answer was whole */
-        client_done(s, s->cstate == 3 && s->file_len > 0 ? SYNC_R_PROTOCOL
-                                                         : SYNC_R_PROTOCOL);
+        /* a push has no answer: the peer closes once it has it; else a
+         * peer that went away (not held as a lie: an answer cut short
+         * proves nothing false) */
+        conn_done(q, q->job == SYNC_JOB_FOUND && q->cstate == 3
+                         ? SYNC_R_NONE
+                         : SYNC_R_CLOSED);
         return ERR_OK;
     }
     altcp_recved(pcb, p->tot_len);
-    for (struct pbuf *q = p; q != NULL && s->pcb == pcb; q = q->next) {
-        s->got_bytes += q->len;
-        if (s->cur < SYNC_SEEDS_MAX)
-            s->cand[s->cur].bytes += q->len;
-        if (mpkt_rx_feed(&s->crx, q->payload, q->len) < 0) {
-            client_done(s, s->crx.err == MPKT_E_LEN ? SYNC_R_OVERSIZE
-                                                    : SYNC_R_PROTOCOL);
+    for (struct pbuf *b = p; b != NULL && q->pcb == pcb; b = b->next) {
+        s->got_bytes += b->len;
+        if (q->k < s->ncand)
+            s->cand[q->k].bytes += b->len;
+        if (mpkt_rx_feed(&q->crx, b->payload, b->len) < 0) {
+            conn_done(q, q->crx.err == MPKT_E_LEN ? SYNC_R_OVERSIZE
+                                                  : SYNC_R_PROTOCOL);
             break;
         }
     }
@@ -937,90 +1189,159 @@ client_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 }
 
 static void
-client_err(void *arg, err_t err)
+conn_err(void *arg, err_t err)
 {
-    struct sync *s = arg;
+    struct sync_conn *q = arg;
 
-    if (s == NULL)
-        return;
-    s->pcb = NULL;
-    s->cstate = 0;
-    s->fail = s->ack_ok ? SYNC_R_PROTOCOL : SYNC_R_CONNECT;
-    s->pending = 1;
     (void)err;
+    if (q == NULL)
+        return;
+    q->pcb = NULL;
+    q->cstate = 0;
+    q->fail = q->ack_ok ? SYNC_R_CLOSED : SYNC_R_CONNECT;
+    q->pending = 1;
 }
 
 static err_t
-client_connected(void *arg, struct altcp_pcb *pcb, err_t err)
+conn_connected(void *arg, struct altcp_pcb *pcb, err_t err)
 {
-    struct sync *s = arg;
+    struct sync_conn *q = arg;
     struct mpkt h;
 
     (void)pcb;
     if (err != ERR_OK) {
-        client_done(s, SYNC_R_CONNECT);
+        conn_done(q, SYNC_R_CONNECT);
         return ERR_OK;
     }
-    s->cstate = 2;
-    s->t_req = hal_clock_ms();
-    s->id2 = 0;
-    stamp(s, &h, MOP_HELLO);
-    if (client_send(s, &h) != 0)
-        client_done(s, SYNC_R_CONNECT);
+    q->cstate = 2;
+    q->t_req = hal_clock_ms();
+    q->id2 = 0;
+    stamp(q->s, &h, MOP_HELLO);
+    if (conn_send(q, &h) != 0)
+        conn_done(q, SYNC_R_CONNECT);
     return ERR_OK;
 }
 
-/* Ask peer at for req (after HELLO; fix, if given, fills the request in
- * from the peer's HELLO_ACK); the answer goes into buf (cap bytes). */
-static int
-client_request(struct sync *s, const struct sync_seed *at,
-               const struct mpkt *req, int (*fix)(struct sync *), uint8_t *buf,
-               uint32_t cap)
+static struct sync_conn *
+conn_free(struct sync *s)
 {
-    struct mpkt_rx_ops ops = {.head = client_head,
-                              .body = client_body,
-                              .end = client_packet,
-                              .arg = s};
+    for (unsigned i = 0; i < SYNC_INFLIGHT; i++)
+        if (!s->conn[i].busy)
+            return &s->conn[i];
+    return NULL;
+}
+
+static unsigned
+conns_busy(const struct sync *s)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < SYNC_INFLIGHT; i++)
+        n += s->conn[i].busy != 0;
+    return n;
+}
+
+/* Ask candidate k for req (after HELLO; fix, if given, fills the
+ * request in from the peer's HELLO_ACK); the answer goes into buf (cap
+ * bytes).  The outcome comes back through q->pending. */
+static void
+conn_request_at(struct sync_conn *q, const struct sync_seed *at, unsigned k,
+                enum sync_job job, const struct mpkt *req,
+                int (*fix)(struct sync_conn *), uint8_t *buf, uint32_t cap)
+{
+    struct sync *s = q->s;
+    struct mpkt_rx_ops ops = {
+        .head = conn_head, .body = conn_body, .end = conn_packet, .arg = q};
     ip_addr_t a;
 
-    s->req = *req;
-    s->req_from_ack = fix;
-    s->file = buf;
-    s->file_cap = cap;
-    s->file_len = 0;
-    s->file_done = 0;
-    s->ack_ok = 0;
-    s->pending = 0;
-    s->fail = SYNC_R_NONE;
-    s->id1 = random16();
-    s->id2 = 0;
-    mpkt_rx_init(&s->crx, &ops);
-    s->pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
-    if (s->pcb == NULL) {
-        client_done(s, SYNC_R_CONNECT);
-        return -ENOMEM;
+    q->busy = 1;
+    q->job = job;
+    q->k = k;
+    q->req = *req;
+    q->req_from_ack = fix;
+    q->file = buf;
+    q->file_cap = cap;
+    q->file_len = 0;
+    q->file_done = 0;
+    q->ack_ok = 0;
+    q->pending = 0;
+    q->fail = SYNC_R_NONE;
+    q->id1 = random16();
+    q->id2 = 0;
+    if (k < s->ncand)
+        s->cand[k].asked = 1;
+    mpkt_rx_init(&q->crx, &ops);
+    q->pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (q->pcb == NULL) {
+        conn_done(q, SYNC_R_CONNECT);
+        return;
     }
     IP_ADDR4(&a, at->ip[0], at->ip[1], at->ip[2], at->ip[3]);
-    altcp_arg(s->pcb, s);
-    altcp_recv(s->pcb, client_recv);
-    altcp_err(s->pcb, client_err);
-    s->cstate = 1;
-    s->t_req = hal_clock_ms();
-    if (altcp_connect(s->pcb, &a, at->port, client_connected) != ERR_OK) {
-        client_done(s, SYNC_R_CONNECT);
-        return -EIO;
-    }
-    return 0;
+    altcp_arg(q->pcb, q);
+    altcp_recv(q->pcb, conn_recv);
+    altcp_err(q->pcb, conn_err);
+    q->cstate = 1;
+    q->t_req = hal_clock_ms();
+    if (altcp_connect(q->pcb, &a, at->port, conn_connected) != ERR_OK)
+        conn_done(q, SYNC_R_CONNECT);
+}
+
+/* The same, to candidate k. */
+static void
+conn_request(struct sync_conn *q, unsigned k, enum sync_job job,
+             const struct mpkt *req, int (*fix)(struct sync_conn *),
+             uint8_t *buf, uint32_t cap)
+{
+    conn_request_at(q, &q->s->cand[k].at, k, job, req, fix, buf, cap);
 }
 
 static void
-client_timeouts(struct sync *s)
+conns_timeouts(struct sync *s)
 {
     uint64_t now = hal_clock_ms();
-    uint64_t limit = s->cstate <= 2 ? SYNC_CONNECT_MS : SYNC_PACKET_MS;
 
-    if (s->cstate != 0 && now - s->t_req > limit)
-        client_done(s, SYNC_R_TIMEOUT);
+    for (unsigned i = 0; i < SYNC_INFLIGHT; i++) {
+        struct sync_conn *q = &s->conn[i];
+        uint64_t limit = q->cstate <= 2 ? SYNC_CONNECT_MS : SYNC_PACKET_MS;
+
+        if (q->cstate != 0 && now - q->t_req > limit)
+            conn_done(q, SYNC_R_TIMEOUT);
+    }
+}
+
+/* ---- candidates: seeds and the peer table -------------------------------- */
+
+static int
+cand_add(struct sync *s, const struct sync_seed *at, int seed)
+{
+    struct sync_cand *k;
+
+    if (s->ncand >= SYNC_CAND_MAX)
+        return -ENOSPC;
+    for (unsigned i = 0; i < s->ncand; i++)
+        if (memcmp(s->cand[i].at.ip, at->ip, 4) == 0 &&
+            s->cand[i].at.port == at->port)
+            return -EEXIST;
+    k = &s->cand[s->ncand++];
+    memset(k, 0, sizeof(*k));
+    k->at = *at;
+    k->seed = (uint8_t)seed;
+    return 0;
+}
+
+static int
+book_of(const struct sync *s, const struct sync_cand *k)
+{
+    return k->seed ? -1 : sync_book_find(&s->book, k->at.ip, k->at.port);
+}
+
+/* This node's own address (not asked, not learned). */
+static int
+is_self(const uint8_t ip[4])
+{
+    const struct netif *nf = netif_default;
+
+    return nf != NULL && memcmp(&ip_2_ip4(&nf->ip_addr)->addr, ip, 4) == 0;
 }
 
 /* ---- scan: tips and proof segments --------------------------------------- */
@@ -1028,58 +1349,77 @@ client_timeouts(struct sync *s)
 /* The proof request, made once the peer's HELLO_ACK told its tip;
  * nonzero (nothing asked) when the chain it claims is remembered. */
 static int
-proof_req(struct sync *s)
+proof_req(struct sync_conn *q)
 {
-    if (guard_chain(s, s->ack.weight, s->ack.cblockhash) != NULL)
-        return 1;
-    uint64_t tip = s->ack.cblock;
+    uint64_t tip = q->ack.cblock;
     uint64_t first = tip + 1 >= SYNC_PROOF ? tip + 1 - SYNC_PROOF : 0;
 
-    s->req.blocknum = first | ((tip - first + 1) << 32);
+    if (guard_chain(q->s, q->ack.weight, q->ack.cblockhash) != NULL)
+        return 1;
+    q->req.blocknum = first | ((tip - first + 1) << 32);
     return 0;
 }
 
 static void choose(struct sync *s);
 
+/* Keep up to SYNC_INFLIGHT requests out: proof segments of the
+ * candidates in order, then peer lists of admitted peers; when nothing
+ * is out and nothing is left, choose. */
 static void
-scan_next(struct sync *s)
+scan_pump(struct sync *s)
 {
-    struct sync_cand *k;
-    struct mpkt q;
+    struct sync_conn *q;
+    struct mpkt m;
 
-    if (s->cur >= s->nseeds) {
-        choose(s);
-        return;
-    }
-    k = &s->cand[s->cur];
-    memset(k, 0, sizeof(*k));
-    k->at = s->seeds[s->cur];
-    s->ncand = s->cur + 1;
-    {
-        const struct sync_bad *b = guard_peer(s, &k->at);
+    while (s->state == SYNC_SCAN && (q = conn_free(s)) != NULL) {
+        int pick = -1;
 
-        if (b != NULL) { /* remembered: not asked */
-            k->reason = b->reason;
-            k->remembered = 1;
-            s->skipped++;
-            s->cur++;
-            scan_next(s);
-            return;
+        if (s->scan_i < s->ncand) {
+            struct sync_cand *k = &s->cand[s->scan_i];
+            const struct sync_bad *b = guard_peer(s, &k->at);
+
+            s->scan_i++;
+            if (b != NULL) { /* remembered: not asked */
+                k->reason = b->reason;
+                k->remembered = 1;
+                s->skipped++;
+                continue;
+            }
+            stamp(s, &m, MOP_TF);
+            conn_request(q, (unsigned)(k - s->cand), SYNC_JOB_PROOF, &m,
+                         proof_req, k->proof, sizeof(k->proof));
+            continue;
         }
+        /* peer lists: from peers whose chain was proved, a few a sync */
+        for (unsigned i = 0; i < s->ncand && pick < 0; i++)
+            if (s->cand[i].admitted && !s->cand[i].ipl_asked)
+                pick = (int)i;
+        if (pick < 0 || s->ipl_n >= SYNC_IPL_ASK || s->ncand >= SYNC_CAND_MAX)
+            break;
+        s->cand[pick].ipl_asked = 1;
+        s->ipl_n++;
+        stamp(s, &m, MOP_GET_IPL);
+        conn_request(q, (unsigned)pick, SYNC_JOB_IPL, &m, NULL, q->ipl,
+                     sizeof(q->ipl));
     }
-    stamp(s, &q, MOP_TF);
-    client_request(s, &k->at, &q, proof_req, k->proof, sizeof(k->proof));
+    if (s->state == SYNC_SCAN && conns_busy(s) == 0 && s->scan_i >= s->ncand)
+        choose(s);
 }
 
 static void
 refuse(struct sync *s, struct sync_cand *k, enum sync_reason r)
 {
     char at[32];
+    int bi = book_of(s, k);
 
     k->reason = (uint8_t)r;
     k->admitted = 0;
     s->refused[r]++;
     guard_add_peer(s, k, r);
+    if (is_lie(r))
+        sync_book_lied(&s->book, bi);
+    else if (r == SYNC_R_TIMEOUT || r == SYNC_R_CONNECT || r == SYNC_R_CLOSED)
+        sync_book_failed(&s->book, bi, hal_clock_wall(), hal_clock_ms());
     ip_text(k->at.ip, k->at.port, at, sizeof(at));
     klog(KLOG_WARN,
          "sync: %s refused: %s (tip %" PRIu64 ", %" PRIu64
@@ -1088,38 +1428,86 @@ refuse(struct sync *s, struct sync_cand *k, enum sync_reason r)
 }
 
 static void
-scan_outcome(struct sync *s)
+scan_outcome(struct sync *s, struct sync_conn *q)
 {
-    struct sync_cand *k = &s->cand[s->cur];
+    struct sync_cand *k = &s->cand[q->k];
 
-    if (s->ack_ok) {
-        k->tip = s->ack.cblock;
-        memcpy(k->bhash, s->ack.cblockhash, 32);
-        sync_weight_from(s->ack.weight, &k->w);
+    if (q->ack_ok) {
+        k->tip = q->ack.cblock;
+        memcpy(k->bhash, q->ack.cblockhash, 32);
+        sync_weight_from(q->ack.weight, &k->w);
     }
-    if (s->fail == SYNC_R_REMEMBERED) { /* its chain is remembered */
+    if (q->fail == SYNC_R_REMEMBERED) { /* its chain is remembered */
         const struct sync_bad *b =
-            guard_chain(s, s->ack.weight, s->ack.cblockhash);
+            guard_chain(s, q->ack.weight, q->ack.cblockhash);
 
         k->reason = b != NULL ? b->reason : SYNC_R_REMEMBERED;
         k->remembered = 1;
         s->skipped++;
-    } else if (s->fail != SYNC_R_NONE) {
-        refuse(s, k, s->fail);
+    } else if (q->fail != SYNC_R_NONE) {
+        refuse(s, k, q->fail);
     } else {
         uint64_t t0 = hal_clock_ms();
 
-        k->reason = (uint8_t)sync_proof_check(s->c->pf, k, s->file_len,
+        k->reason = (uint8_t)sync_proof_check(s->c->pf, k, q->file_len,
                                               hal_clock_wall());
         s->proof_ms += hal_clock_ms() - t0;
         s->proof_checks++;
-        if (k->reason != 0)
+        if (k->reason != 0) {
             refuse(s, k, (enum sync_reason)k->reason);
-        else
+        } else {
             k->admitted = 1;
+            sync_book_answered(&s->book, book_of(s, k), 1, hal_clock_wall());
+        }
     }
-    s->cur++;
-    scan_next(s);
+}
+
+/* A peer list from an admitted peer: at most SYNC_IPL_TAKE new
+ * addresses into the table (on the peer's port: Mochimo's lists carry
+ * none, a network uses one), and into this sync while it has room for
+ * peers never heard from (SYNC_NEW_PER_RUN). */
+static void
+ipl_outcome(struct sync *s, struct sync_conn *q)
+{
+    struct sync_cand *k = &s->cand[q->k];
+    uint8_t a[64][4];
+    unsigned taken = 0;
+    int n;
+
+    n = q->fail == SYNC_R_NONE ? sync_ipl_parse(q->ipl, q->file_len, a)
+                               : -EPROTO;
+    if (n < 0) {
+        s->ipl_refused++;
+        return;
+    }
+    for (int i = 0; i < n && taken < SYNC_IPL_TAKE; i++) {
+        struct sync_seed at;
+        int known, bi;
+
+        memcpy(at.ip, a[i], 4);
+        at.port = k->at.port;
+        if (is_self(at.ip) || seed_find(s, &at) >= 0)
+            continue;
+        known = sync_book_find(&s->book, at.ip, at.port) >= 0;
+        bi = sync_book_learn(&s->book, at.ip, at.port, SYNC_SRC_IPL, k->at.ip);
+        if (bi < 0)
+            continue;
+        if (!known) {
+            taken++;
+            s->learned++;
+            k->learned++;
+        }
+        if (sync_book_pinked(&s->book.p[bi], hal_clock_wall(), hal_clock_ms()))
+            continue;
+        if (!(s->book.p[bi].flags & SYNC_PF_ANSWERED)) {
+            if (s->fresh >= SYNC_NEW_PER_RUN)
+                continue;
+            if (cand_add(s, &at, 0) == 0)
+                s->fresh++;
+        } else {
+            (void)cand_add(s, &at, 0);
+        }
+    }
 }
 
 /* Distinct /24 networks among the admitted peers serving k's chain. */
@@ -1160,14 +1548,17 @@ finish(struct sync *s, int ok, const char *fmt, ...)
     va_end(ap);
     s->state = SYNC_IDLE;
     s->t_end = hal_clock_ms();
+    for (unsigned i = 0; i < s->ncand; i++)
+        s->bytes_by[s->cand[i].admitted ? 0 : s->cand[i].reason] +=
+            s->cand[i].bytes;
     guard_save(s);
+    book_save(s, 0);
     if (ok)
         s->syncs_ok++;
     else
         s->syncs_failed++;
     klog(ok ? KLOG_INFO : KLOG_WARN, "sync: %s", s->why);
 }
-
 static void dl_begin(struct sync *s);
 
 /* The heaviest admitted chain; at equal weight the one more distinct
@@ -1273,8 +1664,8 @@ ask_range(struct sync *s, uint64_t first, uint64_t count)
     s->dl_count = (uint32_t)count;
     stamp(s, &q, MOP_TF);
     q.blocknum = first | (count << 32);
-    client_request(s, &s->cand[pick].at, &q, NULL, s->range,
-                   (uint32_t)count * TRAILER_LEN);
+    conn_request(&s->conn[0], (unsigned)pick, SYNC_JOB_RANGE, &q, NULL,
+                 s->range, (uint32_t)count * TRAILER_LEN);
     return 0;
 }
 
@@ -1313,7 +1704,19 @@ dl_begin(struct sync *s)
         s->rx_open = 0;
     }
     if (c->count == 0) {
-        if (stream_open(s, 0) == 0 && ask_range(s, 0, s->target + 1) != 0)
+        /* from genesis, or from the checkpoint an empty device starts
+         * at (the firmware's: history below it is not fetched) */
+        uint64_t from = c->pf != NULL && c->from_checkpoint ? c->base : 0;
+
+        if (s->target < from) {
+            finish(s, 0,
+                   "the heaviest proved chain (tip %" PRIu64
+                   ") ends below the checkpoint %" PRIu64,
+                   s->target, from);
+            return;
+        }
+        if (stream_open(s, from) == 0 &&
+            ask_range(s, from, s->target - from + 1) != 0)
             drop_chain(s, SYNC_R_NONE);
         return;
     }
@@ -1343,6 +1746,10 @@ dl_done(struct sync *s)
         return;
     }
     if (s->res.bad != CHAIN_OK) {
+        /* the invalid trailer (with the one before it) is refused
+         * unchecked from now on, whoever sends it */
+        guard_add_trailer(s, s->range, s->dl_start, s->dl_got, s->res.bad_bnum,
+                          sync_reason_of(s->res.bad));
         refuse(s, k, sync_reason_of(s->res.bad));
         dl_begin(s);
         return;
@@ -1397,19 +1804,30 @@ dl_feed(struct sync *s, const uint8_t *p, uint64_t from, uint32_t n)
 }
 
 static void
-dl_outcome(struct sync *s)
+dl_outcome(struct sync *s, struct sync_conn *q)
 {
     struct chain *c = s->c;
     struct sync_cand *k = &s->cand[s->cur];
-    uint32_t n = s->file_len / TRAILER_LEN;
+    uint32_t n = q->file_len / TRAILER_LEN;
+    enum sync_reason fail = q->fail;
 
-    if (s->fail == SYNC_R_NONE &&
-        (s->file_len % TRAILER_LEN != 0 || n == 0 ||
+    if (fail == SYNC_R_NONE &&
+        (q->file_len % TRAILER_LEN != 0 || n == 0 ||
          (n < s->dl_count && s->dl_start + n - 1 < k->tip)))
-        s->fail = SYNC_R_PROTOCOL; /* less than it advertised */
-    if (s->fail != SYNC_R_NONE) {
+        fail = SYNC_R_PROTOCOL; /* less than it advertised */
+    if (fail == SYNC_R_NONE && s->dl_phase == 1) {
+        const struct sync_bad *b;
+
+        s->dl_got = n;
+        b = guard_trailer_in(s, s->range, s->dl_start, n);
+        if (b != NULL) { /* a trailer that failed before */
+            s->ranges_remembered++;
+            fail = (enum sync_reason)b->reason;
+        }
+    }
+    if (fail != SYNC_R_NONE) {
         /* another member of the quorum takes over the same range */
-        refuse(s, k, s->fail);
+        refuse(s, k, fail);
         if (ask_range(s, s->dl_start,
                       s->dl_phase == 0 ? s->dl_count
                                        : s->target - s->dl_start + 1) != 0)
@@ -1468,26 +1886,89 @@ dl_outcome(struct sync *s)
     }
 }
 
+/* ---- pushing this node's tip -------------------------------------------- */
+
+int
+sync_push(struct sync *s, const struct sync_seed *to)
+{
+    uint64_t count = srv_count(s), base = srv_base(s), first;
+    struct sync_conn *q;
+    struct mpkt m;
+
+    if (s->push_busy || s->state == SYNC_DOWNLOAD)
+        return -EBUSY;
+    if (count < SYNC_PROOF)
+        return -ENOENT;
+    q = conn_free(s);
+    if (q == NULL)
+        return -EBUSY;
+    first = base + count - SYNC_PROOF;
+    for (unsigned i = 0; i < SYNC_PROOF; i++)
+        if (srv_read(s, first + i,
+                     s->push + MPKT_HDR + (size_t)i * TRAILER_LEN) != 0)
+            return -EIO;
+    srv_stamp(s, &m, MOP_FOUND);
+    s->push_to = *to;
+    s->push_busy = 1;
+    s->push_result = SYNC_R_NONE;
+    s->pushes++;
+    conn_request_at(q, to, SYNC_CAND_MAX, SYNC_JOB_FOUND, &m, NULL, NULL, 0);
+    return 0;
+}
+
+static void
+push_outcome(struct sync *s, struct sync_conn *q)
+{
+    char at[32];
+
+    s->push_busy = 0;
+    s->push_result = q->fail;
+    ip_text(s->push_to.ip, s->push_to.port, at, sizeof(at));
+    if (q->fail == SYNC_R_NONE)
+        klog(KLOG_INFO, "sync: pushed the tip to %s (FOUND)", at);
+    else
+        klog(KLOG_WARN, "sync: push to %s failed: %s", at,
+             sync_reason_name(q->fail));
+}
+
 /* ---- the loop ----------------------------------------------------------- */
 
 int
 sync_start(struct sync *s)
 {
+    int pick[SYNC_CAND_MAX];
+    unsigned n;
+
     if (s->state != SYNC_IDLE)
         return -EBUSY;
-    if (s->nseeds == 0)
-        return -ENOENT;
-    memset(s->cand, 0, sizeof(s->cand));
     s->ncand = 0;
+    s->scan_i = 0;
+    s->fresh = 0;
+    s->ipl_n = 0;
     s->cur = 0;
     s->chosen = -1;
+    for (unsigned i = 0; i < s->nseeds; i++)
+        (void)cand_add(s, &s->seeds[i], 1);
+    n = sync_book_pick(&s->book, hal_clock_wall(), hal_clock_ms(),
+                       SYNC_CAND_MAX - s->ncand, SYNC_NEW_PER_RUN, pick);
+    for (unsigned i = 0; i < n; i++) {
+        const struct sync_peer *e = &s->book.p[pick[i]];
+        struct sync_seed at;
+
+        memcpy(at.ip, e->ip, 4);
+        at.port = e->port;
+        if (cand_add(s, &at, 0) == 0 && !(e->flags & SYNC_PF_ANSWERED))
+            s->fresh++;
+    }
+    if (s->ncand == 0)
+        return -ENOENT;
     s->got_trailers = 0;
     s->got_bytes = 0;
     s->why[0] = '\0';
     s->state = SYNC_SCAN;
     s->t_start = hal_clock_ms();
     s->runs++;
-    scan_next(s);
+    scan_pump(s);
     return 0;
 }
 
@@ -1497,16 +1978,31 @@ sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
 {
     s->fork_max = fork_max > 0 ? fork_max : SYNC_FORK_MAX;
     serve_tick(s, up ? port : 0);
-    /* following: poll again once a sync has run */
-    if (up && s->state == SYNC_IDLE && s->runs > 0 && poll_s > 0 &&
-        s->nseeds > 0 && hal_clock_ms() - s->t_end >= poll_s * 1000ull)
-        (void)sync_start(s);
-    client_timeouts(s);
-    if (!s->pending)
-        return;
-    s->pending = 0;
+    /* a proved push, or following: poll again once a sync has run */
+    if (up && s->state == SYNC_IDLE &&
+        (s->kick || (s->runs > 0 && poll_s > 0 &&
+                     hal_clock_ms() - s->t_end >= poll_s * 1000ull))) {
+        s->kick = 0;
+        if (sync_start(s) == -ENOENT)
+            s->t_end = hal_clock_ms(); /* nobody to ask: wait a poll */
+    }
+    conns_timeouts(s);
+    for (unsigned i = 0; i < SYNC_INFLIGHT; i++) {
+        struct sync_conn *q = &s->conn[i];
+
+        if (!q->pending)
+            continue;
+        q->pending = 0;
+        q->busy = 0;
+        if (q->job == SYNC_JOB_FOUND)
+            push_outcome(s, q);
+        else if (s->state == SYNC_SCAN && q->job == SYNC_JOB_PROOF)
+            scan_outcome(s, q);
+        else if (s->state == SYNC_SCAN && q->job == SYNC_JOB_IPL)
+            ipl_outcome(s, q);
+        else if (s->state == SYNC_DOWNLOAD && q->job == SYNC_JOB_RANGE)
+            dl_outcome(s, q);
+    }
     if (s->state == SYNC_SCAN)
-        scan_outcome(s);
-    else if (s->state == SYNC_DOWNLOAD)
-        dl_outcome(s);
+        scan_pump(s);
 }

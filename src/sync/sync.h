@@ -36,11 +36,14 @@
 
 #include "chain/chain.h"
 #include "hal/file.h"
+#include "sync/book.h"
 #include "sync/mpkt.h"
 
-#define SYNC_SEEDS_KEY "sync.seeds"
-#define SYNC_SEEDS_MAX 16
 #define SYNC_SERVE_MAX 4
+#define SYNC_INFLIGHT 4     /* scan requests in flight at once */
+#define SYNC_CAND_MAX 32    /* peers asked in one sync */
+#define SYNC_IPL_ASK 4      /* peers asked for their peer list per sync */
+#define SYNC_FOUND_MS 1000  /* at most one FOUND checked a second */
 #define SYNC_PROOF 54       /* trailers of a proof segment (Mochimo's NTFTX) */
 #define SYNC_RANGE 1000     /* trailers per TF range */
 #define SYNC_FORK_MAX 10000 /* deepest fork followed (sync_fork_max) */
@@ -65,7 +68,8 @@
     X(SYNC_R_PROTOCOL, "protocol")                                             \
     X(SYNC_R_CONNECT, "connect_failed")                                        \
     X(SYNC_R_FORK, "fork_below_tip")                                           \
-    X(SYNC_R_REMEMBERED, "remembered")
+    X(SYNC_R_REMEMBERED, "remembered")                                         \
+    X(SYNC_R_CLOSED, "closed")
 
 #define SYNC_R_ENUM(id, name) id,
 enum sync_reason { SYNC_REASONS(SYNC_R_ENUM) SYNC_R_COUNT };
@@ -80,11 +84,6 @@ enum sync_state {
     SYNC_DOWNLOAD, /* fetching ranges of the chosen chain */
 };
 
-struct sync_seed {
-    uint8_t ip[4];
-    uint16_t port;
-};
-
 /* A peer that answered a scan. */
 struct sync_cand {
     struct sync_seed at;
@@ -94,28 +93,14 @@ struct sync_cand {
     uint8_t reason;        /* refused: enum sync_reason; 0: admitted */
     uint8_t admitted;
     uint8_t remembered; /* refused by the guard's memory, not asked */
+    uint8_t seed;       /* a seed (else from the peer table) */
+    uint8_t asked;      /* a request went out */
+    uint8_t ipl_asked;  /* asked for its peer list */
+    uint8_t learned;    /* addresses its peer list added */
     uint8_t proof[SYNC_PROOF * TRAILER_LEN];
     uint64_t proof_first; /* bnum of proof's first trailer */
     uint32_t proof_n;     /* trailers in proof */
     uint64_t bytes;       /* fetched from it */
-};
-
-/* The guard's memory (store record sync.bad): a peer that lied, or a
- * chain whose claim failed, until an expiry. */
-#define SYNC_BAD_KEY "sync.bad"
-#define SYNC_BAD_MAX 32
-#define SYNC_BAD_REC 80
-#define SYNC_BAD_S (24 * 3600) /* remembered this long (wall clock) */
-#define SYNC_BAD_PEER 1
-#define SYNC_BAD_CHAIN 2
-struct sync_bad {
-    uint8_t kind;   /* SYNC_BAD_PEER or SYNC_BAD_CHAIN; 0: free */
-    uint8_t reason; /* enum sync_reason */
-    uint8_t ip[4];  /* a peer: its address and port */
-    uint16_t port;
-    int64_t until;    /* wall clock; INT64_MAX: until forgotten */
-    uint8_t hash[32]; /* a chain: its tip hash and advertised weight */
-    uint8_t weight[32];
 };
 
 struct altcp_pcb;
@@ -128,7 +113,9 @@ struct sync_served {
     int state; /* 0 free, 1 wait HELLO, 2 wait request, 3 sending, 4 done */
     uint64_t t0;
     uint16_t id1, id2;
+    uint8_t ip[4]; /* the client's address */
     struct mpkt_rx rx;
+    uint32_t found_len; /* FOUND payload bytes taken (into s->found) */
     /* a file answer: trailers [next, end) in packets of up to 64 KiB */
     uint64_t next, end;
     uint32_t pkt_left; /* payload bytes left in the current packet */
@@ -140,6 +127,35 @@ struct sync_served {
     uint8_t out[MPKT_HDR + 64 * 4 + MPKT_TAIL]; /* a short answer */
 };
 
+/* One connection of the client: one request and its answer. */
+enum sync_job {
+    SYNC_JOB_PROOF = 1,
+    SYNC_JOB_IPL,
+    SYNC_JOB_RANGE,
+    SYNC_JOB_FOUND
+};
+struct sync_conn {
+    struct sync *s;
+    struct altcp_pcb *pcb;
+    int cstate; /* 0 none, 1 connecting, 2 HELLO sent, 3 request sent */
+    int busy;   /* a job is out (until its outcome is handled) */
+    enum sync_job job;
+    unsigned k; /* the candidate asked */
+    uint64_t t_req;
+    uint16_t id1, id2;
+    struct mpkt_rx crx;
+    struct mpkt req; /* the request to send after HELLO_ACK */
+    int (*req_from_ack)(struct sync_conn *c); /* fills req in from ack */
+    struct mpkt ack; /* the peer's HELLO_ACK (its advertised tip) */
+    int ack_ok;
+    uint8_t *file; /* the answer's bytes so far (range or proof) */
+    uint32_t file_cap, file_len;
+    int file_done;
+    int pending; /* the outcome not yet handled */
+    enum sync_reason fail;
+    uint8_t ipl[MPKT_IPL_MAX * 4]; /* a SEND_IPL answer */
+};
+
 struct sync {
     struct chain *c;
     struct store *st;
@@ -149,15 +165,15 @@ struct sync {
     struct sync_served served[SYNC_SERVE_MAX];
     struct sync_seed seeds[SYNC_SEEDS_MAX];
     unsigned nseeds;
+    struct sync_book book; /* the peer table (book.h) */
+    uint64_t book_saved;   /* when it was last written (monotonic ms) */
     /* the client */
     enum sync_state state;
-    struct altcp_pcb *pcb;
-    int cstate; /* 0 none, 1 connecting, 2 HELLO sent, 3 request sent */
-    uint64_t t_req, t_start, t_end;
-    uint16_t id1, id2;
-    struct mpkt_rx crx;
-    struct mpkt req; /* the request to send after HELLO_ACK */
-    int (*req_from_ack)(struct sync *s); /* fills req in from ack */
+    struct sync_conn conn[SYNC_INFLIGHT]; /* the download uses conn[0] */
+    uint64_t t_start, t_end;
+    unsigned scan_i;   /* the next candidate to ask for its proof */
+    unsigned fresh;    /* never-answered peers asked this run */
+    unsigned ipl_n;    /* peer lists asked this run */
     uint64_t dl_start; /* the range asked: its first bnum, its count */
     uint32_t dl_count;
     int dl_phase;         /* 0 finding the fork, 1 streaming */
@@ -168,27 +184,34 @@ struct sync {
     int rx_open;          /* rx holds an import in progress */
     struct chain_rx rx;   /* the download, into the chain (chain.h) */
     struct chain_import_res res;
-    struct mpkt ack; /* the peer's HELLO_ACK (its advertised tip) */
-    int ack_ok;
-    uint8_t *file; /* the answer's bytes so far (range or proof) */
-    uint32_t file_cap, file_len;
-    int file_done;
-    int pending; /* the connection's outcome not yet handled */
-    enum sync_reason fail;
-    unsigned cur; /* seed being scanned / candidate downloading from */
-    struct sync_cand cand[SYNC_SEEDS_MAX];
+    unsigned cur; /* candidate downloading from */
+    struct sync_cand cand[SYNC_CAND_MAX];
     unsigned ncand;
     int chosen;      /* index in cand, or -1 */
     uint64_t target; /* the chosen tip */
     uint64_t got_trailers, got_bytes;
     char why[160]; /* the last outcome, in words */
     uint8_t range[SYNC_RANGE * TRAILER_LEN];
+    uint32_t dl_got; /* trailers the range being fed holds */
     struct sync_bad bad[SYNC_BAD_MAX];
     unsigned nbad;
     int bad_dirty;    /* bad differs from the store */
     uint64_t skipped; /* peers not asked: remembered */
+    /* FOUND pushes: one checked at a time, at most one a second */
+    struct sync_cand found_k; /* the pusher's claim and segment */
+    struct sync_served *found_owner;
+    uint64_t found_t;
+    int kick; /* a proved push: sync now */
+    /* this node's own push: FOUND with its last SYNC_PROOF trailers */
+    uint8_t push[MPKT_HDR + SYNC_PROOF * TRAILER_LEN + MPKT_TAIL];
+    struct sync_seed push_to;
+    int push_busy;
+    enum sync_reason push_result; /* the last push's outcome */
+    uint64_t pushes;
+    uint64_t found_ok, found_refused, found_dropped;
     /* sim tests only (KEEL_TEST_HOOKS): a lying peer (sync.c) */
-    int lie, lie_file;
+    int lie, lie_file, vanished, grown;
+    uint8_t lie_ipl_base;
     struct hal_file lie_f;
     uint64_t lie_n;
     struct chain_weight lie_w;
@@ -198,6 +221,12 @@ struct sync {
     uint64_t served_bytes, serve_busy, trailers_fetched, bytes_fetched;
     uint64_t syncs_ok, syncs_failed;
     uint64_t proof_ms, proof_checks; /* time checking proof segments */
+    uint64_t learned, ipl_refused;   /* peer-list addresses taken, lists
+                                        refused */
+    uint64_t ranges_remembered;      /* ranges refused: a trailer in them
+                                        failed before */
+    uint64_t bytes_by[SYNC_R_COUNT]; /* fetched, by the peer's outcome
+                                        (0: used) */
     uint32_t fork_max;               /* setting sync_fork_max */
     uint64_t runs;                   /* syncs started */
 };
@@ -210,9 +239,14 @@ void sync_init(struct sync *s, struct chain *c, struct store *st);
  * node follows the chain.  fork_max: the deepest fork followed. */
 void sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
                uint32_t fork_max);
-/* Start a sync now (scan the seeds); -EBUSY when one runs, -ENOENT
- * without seeds. */
+/* Start a sync now (scan the seeds and the peer table); -EBUSY when one
+ * runs, -ENOENT without seeds or peers. */
 int sync_start(struct sync *s);
+/* Push this node's tip to a Mochimo peer (FOUND with the last
+ * SYNC_PROOF trailers), as a node that found or accepted a block does.
+ * -EBUSY while a push or a download runs, -ENOENT with too short a
+ * chain. */
+int sync_push(struct sync *s, const struct sync_seed *to);
 /* Forget what the guard remembers (store record sync.bad). */
 void sync_forget(struct sync *s);
 /* Seeds: parse "A.B.C.D[:PORT]", add/remove, saved to the store. */

@@ -6,7 +6,7 @@
  *   keel-bundle archive OUT DEST=SRC...        slot payload (KAR1)
  *   keel-bundle create --payload F --board B[,B] --version X.Y.Z
  *               --counter N [--chunk BYTES] [--keyring NEW]
- *               [--created UNIX] [--checkpoint BNUM:BHASH:WEIGHT]
+ *               [--created UNIX] [--checkpoint [NET:]BNUM:BHASH:WEIGHT]
  *               -o OUT                            unsigned bundle
  *   keel-bundle sign BUNDLE --key KEY.pem         add a signature
  *   keel-bundle digest BUNDLE [--manifest OUT]    SHA-256 to sign; or the
@@ -100,7 +100,7 @@ usage(void)
             "--version X.Y.Z --counter N\n"
             "                   [--chunk BYTES] [--keyring NEW] [--created "
             "UNIX]\n"
-            "                   [--checkpoint BNUM:BHASH:WEIGHT] -o OUT\n"
+            "                   [--checkpoint [NET:]BNUM:BHASH:WEIGHT] -o OUT\n"
             "       keel-bundle sign BUNDLE --key KEY.pem\n"
             "       keel-bundle digest BUNDLE [--manifest OUT]\n"
             "       keel-bundle attach-signature BUNDLE SIG.der --key "
@@ -445,14 +445,25 @@ parse_version(const char *s, struct upd_version *v)
     return 0;
 }
 
-/* "BNUM:BHASH:WEIGHT" into the manifest's 72 bytes: bnum (u64 LE, a
- * decimal number by dec_parse's rules), the bhash as its bytes, the
+/* "[NET:]BNUM:BHASH:WEIGHT" into the manifest's 72 bytes: bnum (u64 LE,
+ * a decimal number by dec_parse's rules), the bhash as its bytes, the
  * weight as a 256-bit little-endian integer (the hex is the number, most
- * significant digit first, as `chain info` prints it). */
+ * significant digit first, as `chain info` prints it); NET is mainnet
+ * (the default) or testnet. */
 static int
-checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN])
+checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN], uint8_t *net)
 {
-    const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    const char *c1, *c2;
+
+    *net = UPD_NET_MAINNET;
+    if (strncmp(arg, "mainnet:", 8) == 0) {
+        arg += 8;
+    } else if (strncmp(arg, "testnet:", 8) == 0) {
+        arg += 8;
+        *net = UPD_NET_TESTNET;
+    }
+    c1 = strchr(arg, ':');
+    c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     uint8_t w[32];
     uint64_t bnum;
 
@@ -469,8 +480,10 @@ checkpoint_parse(const char *arg, uint8_t out[UPD_CHECKPOINT_LEN])
 
 /* The checkpoint as text or JSON; "none" or null when there is none. */
 static void
-checkpoint_print(const uint8_t *ck, int json)
+checkpoint_print(const uint8_t *ck, uint8_t net, int json)
 {
+    const char *nn = net == UPD_NET_TESTNET ? "testnet" : "mainnet";
+
     if (ck == NULL) {
         printf(json ? "null" : "none");
         return;
@@ -481,7 +494,10 @@ checkpoint_print(const uint8_t *ck, int json)
     printf(json ? "\",\"weight\":\"" : " weight ");
     for (int i = 31; i >= 0; i--)
         printf("%02x", ck[40 + i]);
-    printf(json ? "\"}" : "");
+    if (json)
+        printf("\",\"network\":\"%s\"}", nn);
+    else
+        printf(" (%s)", nn);
 }
 
 static int
@@ -581,8 +597,9 @@ cmd_create(int argc, char **argv)
         m.keyring_len = (uint32_t)krl;
     }
     if (ckf != NULL) {
-        if (checkpoint_parse(ckf, ck) != 0)
-            return usage_error("--checkpoint wants BNUM:BHASH:WEIGHT (BNUM "
+        if (checkpoint_parse(ckf, ck, &m.checkpoint_net) != 0)
+            return usage_error("--checkpoint wants [NET:]BNUM:BHASH:WEIGHT "
+                               "(NET mainnet or testnet, BNUM "
                                "a decimal number from 0 to %" PRIu64 ", "
                                "BHASH and WEIGHT 64 hex digits each, as "
                                "'chain info' prints them), got '%s'",
@@ -754,7 +771,7 @@ cmd_inspect(int argc, char **argv)
         hex(stdout, b.digest, 32);
         printf("\",\"keyring\":%s,\"checkpoint\":",
                b.m.keyring ? "true" : "false");
-        checkpoint_print(b.m.checkpoint, 1);
+        checkpoint_print(b.m.checkpoint, b.m.checkpoint_net, 1);
         printf(",\"signatures\":[");
         for (int i = 0; i < b.nsig; i++) {
             printf("%s\"", i ? "," : "");
@@ -776,7 +793,7 @@ cmd_inspect(int argc, char **argv)
     hex(stdout, b.digest, 32);
     printf("\nkeyring:     %s\ncheckpoint:  ",
            b.m.keyring ? "carries a new keyring" : "none");
-    checkpoint_print(b.m.checkpoint, 0);
+    checkpoint_print(b.m.checkpoint, b.m.checkpoint_net, 0);
     printf("\nsignatures:  %d\n", b.nsig);
     for (int i = 0; i < b.nsig; i++) {
         printf("  key ");

@@ -22,6 +22,7 @@ _Static_assert(UPD_COUNTER_MAX == 4294967295u, "update the why string");
 #define KR_FIXED 20
 #define F_KEYRING 0x01
 #define F_CHECKPOINT 0x02
+#define F_CK_TESTNET 0x04 /* the checkpoint is on keel's test network */
 
 static int
 bad(const char **why, const char *w)
@@ -225,7 +226,10 @@ upd_manifest_encode(const struct upd_manifest *m, uint8_t *out, size_t cap)
     memcpy(out, man_magic, 4);
     out[4] = 1;
     out[5] = (uint8_t)((m->keyring ? F_KEYRING : 0) |
-                       (m->checkpoint ? F_CHECKPOINT : 0));
+                       (m->checkpoint ? F_CHECKPOINT : 0) |
+                       (m->checkpoint && m->checkpoint_net == UPD_NET_TESTNET
+                            ? F_CK_TESTNET
+                            : 0));
     out[6] = m->nboards;
     lib_put32(out + 8, m->version.major);
     lib_put32(out + 12, m->version.minor);
@@ -276,7 +280,8 @@ upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
     fl = p[5];
     if (p[4] != 1)
         return bad(why, "unsupported manifest version");
-    if ((fl & ~(F_KEYRING | F_CHECKPOINT)) != 0 || p[7] != 0)
+    if ((fl & ~(F_KEYRING | F_CHECKPOINT | F_CK_TESTNET)) != 0 || p[7] != 0 ||
+        ((fl & F_CK_TESTNET) && !(fl & F_CHECKPOINT)))
         return bad(why, "manifest has unknown flags or reserved bytes set");
     m->nboards = p[6];
     if (m->nboards == 0 || m->nboards > UPD_BOARDS_MAX)
@@ -346,6 +351,8 @@ upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
         if (n + UPD_CHECKPOINT_LEN > len)
             return bad(why, "manifest truncated in its checkpoint");
         m->checkpoint = p + n;
+        m->checkpoint_net =
+            (fl & F_CK_TESTNET) ? UPD_NET_TESTNET : UPD_NET_MAINNET;
         n += UPD_CHECKPOINT_LEN;
     }
     if (n != len)

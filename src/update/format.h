@@ -80,7 +80,11 @@ struct upd_manifest {
     const uint8_t *keyring;    /* NULL or keyring_len bytes */
     uint32_t keyring_len;
     const uint8_t *checkpoint; /* NULL or UPD_CHECKPOINT_LEN bytes */
+    uint8_t checkpoint_net;    /* its network: UPD_NET_MAINNET or
+                                  UPD_NET_TESTNET (keel's own) */
 };
+#define UPD_NET_MAINNET 0
+#define UPD_NET_TESTNET 1
 
 struct upd_sig {
     uint8_t key_id[32];

@@ -888,3 +888,37 @@ update_rollback(struct update *u)
                     "writing boot control failed; nothing changed");
     return 0;
 }
+
+int
+update_running_checkpoint(struct update *u, uint8_t out[UPD_CHECKPOINT_LEN],
+                          uint8_t *net)
+{
+    struct upd_keyring k;
+    struct upd_floor f;
+    struct upd_slot_info info;
+    struct upd_manifest m;
+    const char *why;
+    char w[160];
+    int r = u->running, rc;
+
+    if (r < 0 || r > 1)
+        return tell(u, UPD_R_NONE, -EINVAL, "not running from a slot");
+    if ((rc = update_keyring(u, &k)) != 0)
+        return rc;
+    rc = update_floor_sync(u, &f);
+    if (rc != 0 && rc != -EBADMSG)
+        return tell(u, UPD_R_NONE, rc, "cannot read the trust floor");
+    if (update_slot_verify_signed(u->slot[r], &k, u->board, f.arb, &info,
+                                  u->work, w, sizeof(w)) != UPD_VERIFIED)
+        return tell(u, UPD_R_NONE, -EPERM,
+                    "the running slot %c does not verify: %s", slot_name(r), w);
+    /* the manifest the check just hashed and verified, in u->work */
+    rc = upd_manifest_decode(u->work->man, info.manifest_len, &m, &why);
+    if (rc != 0)
+        return tell(u, UPD_R_NONE, -EBADMSG, "the running manifest: %s", why);
+    if (m.checkpoint == NULL)
+        return -ENOENT;
+    memcpy(out, m.checkpoint, UPD_CHECKPOINT_LEN);
+    *net = m.checkpoint_net;
+    return 0;
+}

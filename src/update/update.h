@@ -138,6 +138,17 @@ int update_floor_sync(struct update *u, struct upd_floor *f);
  * 0, or -EPERM / -EINVAL / -EIO with u->why set. */
 int update_keyring_rotate(struct update *u, const uint8_t *p, size_t len);
 
+/* The chain checkpoint signed into the running slot's manifest
+ * (FORMAT.md): the slot is verified by its own signatures against the
+ * device keyring and the trust floor first (every chunk re-hashed), so
+ * the checkpoint is as trusted as the firmware.  0 with the 72 bytes in
+ * out and the network in *net (UPD_NET_*); -ENOENT when the manifest
+ * carries none; -EINVAL (not running from a slot), -EPERM (the slot
+ * does not verify) or a keyring error, with u->why set.  Reads the
+ * whole slot: for a device with no chain yet, once. */
+int update_running_checkpoint(struct update *u, uint8_t out[UPD_CHECKPOINT_LEN],
+                              uint8_t *net);
+
 /* Store the image's keyring, the len bytes of its keyring file at p
  * (called name in messages), when the store holds none yet (first boot
  * of an image), and raise the trust floor to it.  A device that trusted

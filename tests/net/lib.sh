@@ -62,6 +62,7 @@ node_start() {
     net=${NODE_NET:-simwire:$tmp/wire.sock,port=$name}
     [ "$net" = none ] && net=
     env "$@" "$KEEL" --flash "$tmp/$name.img" ${net:+--net "$net"} \
+        ${NODE_ROOTFS:+--rootfs "$NODE_ROOTFS"} \
         <"$tmp/$name.in" >>"$tmp/$name.log" 2>>"$tmp/$name.err" &
     NODE_PID[$name]=$!
     NET_PIDS+=($!)

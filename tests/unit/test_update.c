@@ -537,6 +537,38 @@ test_decoders(void)
     UT_CHECK_EQ(upd_manifest_decode(man, (size_t)ml + 1, &m, &why), -EBADMSG);
     UT_CHECK(strstr(why, "trailing") != NULL);
 
+    UT_CASE("a checkpoint names its network (flag 0x04: keel's testnet)");
+    {
+        struct upd_manifest m2;
+        uint8_t ck[UPD_CHECKPOINT_LEN], t[2048];
+        int tl;
+
+        memset(ck, 0x42, sizeof(ck));
+        memset(&m2, 0, sizeof(m2));
+        UT_CHECK_EQ(upd_manifest_decode(man, (size_t)ml, &m2, &why), 0);
+        m2.keyring = NULL;
+        m2.keyring_len = 0;
+        m2.checkpoint = ck;
+        m2.checkpoint_net = UPD_NET_TESTNET;
+        tl = upd_manifest_encode(&m2, t, sizeof(t));
+        UT_CHECK(tl > 0);
+        UT_CHECK_EQ(t[5], 0x06);
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)tl, &m2, &why), 0);
+        UT_CHECK_EQ(m2.checkpoint_net, UPD_NET_TESTNET);
+        UT_CHECK(m2.checkpoint != NULL &&
+                 memcmp(m2.checkpoint, ck, sizeof(ck)) == 0);
+        m2.checkpoint_net = UPD_NET_MAINNET;
+        tl = upd_manifest_encode(&m2, t, sizeof(t));
+        UT_CHECK_EQ(t[5], 0x02);
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)tl, &m2, &why), 0);
+        UT_CHECK_EQ(m2.checkpoint_net, UPD_NET_MAINNET);
+        /* the network flag without a checkpoint is refused */
+        m2.checkpoint = NULL;
+        tl = upd_manifest_encode(&m2, t, sizeof(t));
+        t[5] |= 0x04;
+        UT_CHECK_EQ(upd_manifest_decode(t, (size_t)tl, &m2, &why), -EBADMSG);
+    }
+
     UT_CASE("decoders refuse non-canonical manifests and keyrings");
     {
         uint8_t t[2048];
