@@ -13,7 +13,8 @@
  * Blocks are standard (peach at the difficulty), pseudo every K, and NG
  * every 256th; times end well before now.  --break makes block BNUM
  * violate RULE once (phash, bnum, mfee, tcount, time-eq, time-gap,
- * time0, difficulty, bhash, haiku, pow, ng-fields, ng-copy, pseudo-gap);
+ * time0, difficulty, bhash, haiku, pow, ng-fields, ng-copy, pseudo-gap,
+ * and ng-mroot for mainnet);
  * --fork-at mints a different branch from height H (to import after the
  * main one: the heavier wins).  Prints the tip and the chain weight.
  */
