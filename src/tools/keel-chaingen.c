@@ -115,8 +115,8 @@ main(int argc, char **argv)
     if (!have_n || outp == NULL || g.difficulty > 24 ||
         (g.brk != GEN_OK && (g.brk_at == 0 || g.brk_at > g.blocks)))
         return usage();
-    if (g.brk == GEN_NG_MROOT && (!g.mainnet || g.brk_at >= chain_mainnet.v30 ||
-                                  (g.brk_at & 0xff) == 0xff)) {
+    if (g.brk == GEN_NG_MROOT &&
+        (!g.mainnet || g.brk_at >= chain_mainnet.v30)) {
         /* only below v3 is an mroot in an NG or pseudo-block a fault */
         fprintf(stderr, "keel-chaingen: ng-mroot needs --profile mainnet "
                         "and --at below 657152\n");
