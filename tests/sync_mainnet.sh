@@ -13,7 +13,8 @@
 # the log fills, CHAIN.md "Full log"), so a node that has imported it
 # cannot serve it from genesis.  The empty node therefore syncs from a
 # sim node serving the whole file (KEEL_SIM_SYNC_FILE, honest: no lie),
-# as a reference node serves its whole tfile; a node holding the first
+# as a reference node serves its whole tfile, then follows a heavier
+# fork from 659,001 (another such node); a node holding the first
 # 658,001 syncs the rest from the keel node that imported the chain.
 
 # mn_wait NODE: until its sync is idle again (at most 120 s).
@@ -109,6 +110,31 @@ sync_mainnet_tests() {
         ok "sync_mainnet: an empty node syncs 660,001 mainnet-shaped trailers over simwire, to the same tip, weight and bytes (from $base)"
     else
         fail "sync_mainnet: sync from empty" "$(tr '\n' ' ' <<<"$v") base ${base:-?}"
+    fi
+    # a heavier fork from 659,001 (600 blocks at difficulty 2 against
+    # 1,000 at 1): b finds the fork point and replaces its branch
+    local fk=$cache/fork.dat
+    if [ ! -s "$fk" ]; then
+        $cg --profile mainnet -n 659600 -d 1 --pseudo-every 50 --seed 3 \
+            --fork-at 659001 --fork-difficulty 2 --fork-seed 8 \
+            -o "$fk" >"$cache/fork.txt" 2>&1 ||
+            { fail "sync_mainnet: keel-chaingen (fork)" "$(cat "$cache/fork.txt")"; net_cleanup; return 0; }
+    fi
+    node_start f 10.79.0.5 KEEL_SIM_SYNC_FILE="$fk" ||
+        { fail "sync_mainnet: node f did not start"; net_cleanup; return 0; }
+    q f "net config set sync_port 2095" >/dev/null
+    q b "sync seeds add 10.79.0.5" >/dev/null
+    t0=$(mn_now)
+    q b "sync now" >/dev/null
+    mn_wait b
+    t1=$(mn_since "$t0")
+    v=$(q b "sync status")
+    echo "# sync_mainnet: the heavier fork from 659001 replaced the branch in $t1 s"
+    if grep -q "^last: *synced to tip 659600 (600 trailers new, a heavier fork replaced the stored branch)" <<<"$v" &&
+        q b "chain info" | grep -q "^weight: *$(awk '{print $NF}' "$cache/fork.txt")"; then
+        ok "sync_mainnet: a heavier fork 1,000 below the tip, past v3: the fork point is found and the branch replaced"
+    else
+        fail "sync_mainnet: fork" "$(tr '\n' ' ' <<<"$v")"
     fi
     # a node holding the chain to 658,000 follows a keel node that
     # imported it (and serves what it keeps)
