@@ -8,7 +8,7 @@
 #
 # The chain (660,001 trailers, 105.6 MB) is minted once per run into
 # $tmp/mainnet-chain and reused.  The sim board's chain log (29 MiB)
-# holds about 190,000 trailers: an import or a sync of this chain keeps
+# holds about 172,000 trailers: an import or a sync of this chain keeps
 # the recent part and the full weight (the oldest history is trimmed as
 # the log fills, CHAIN.md "Full log"), so a node that has imported it
 # cannot serve it from genesis.  The empty node therefore syncs from a
