@@ -329,12 +329,14 @@ fuzz-$(1): $(2)
 		build/fuzz/$(1)-corpus
 endef
 
+# The chain workloads (a sync's appends and reorg) link the chain.
 PC_SRCS := tests/powercut/powercut.c $(STORE_SRCS) hal/sim/flash_sim.c \
-	hal/posix/clock.c
+	hal/posix/clock.c $(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) \
+	$(HOST_HAL)
 # Optimised for the exhaustive run; the sampled run in make test uses
 # the sanitized build.
-$(eval $(call program,$(UT_OUT)/powercut,host,$(PC_SRCS),))
-$(eval $(call program,$(UT_OUT)/powercut-san,san,$(PC_SRCS),))
+$(eval $(call program,$(UT_OUT)/powercut,host,$(PC_SRCS),-lbearssl -lb2))
+$(eval $(call program,$(UT_OUT)/powercut-san,san,$(PC_SRCS),-lbearssl -lb2))
 # The log ring's own power-cut rig (every operation, each way it fails).
 $(eval $(call program,$(UT_OUT)/logcut,san,tests/powercut/logcut.c \
 	src/store/logring.c src/lib/crc32c.c hal/sim/flash_sim.c,))

@@ -398,6 +398,15 @@ else
     fail "sync: keel or keel-wire not built"
 fi
 
+# --- a mainnet-shaped chain (660,001 trailers) imported and synced (#14) ----
+if [ -x "$k" ] && [ -x build/tools/keel-wire ] &&
+    [ -x build/tools/keel-chaingen ]; then
+    # shellcheck source=tests/sync_mainnet.sh
+    . tests/sync_mainnet.sh
+else
+    fail "sync_mainnet: keel, keel-wire or keel-chaingen not built"
+fi
+
 # --- files over the console by YMODEM, lrzsz on the other end (#16) -------
 if [ -x "$k" ] && [ -x build/tools/ptyexpect ]; then
     # shellcheck source=tests/receive.sh

@@ -21,7 +21,7 @@
 /* bootctl: two erase blocks, one per copy of boot control.
  * store:   record store (keys, config, counters), ~2 MiB.
  * log:     the log ring, 1 MiB.
- * chain:   the tfile, 29 MiB (about 190,000 trailers).
+ * chain:   the tfile, 29 MiB (176-byte slots: about 172,000 trailers).
  * slot_a, slot_b: update slots, 48 MiB each. */
 #define BOARD_PARTITIONS(P)                                                    \
     P(bootctl, 0x0000000, 0x0002000, RECORDS)                                  \

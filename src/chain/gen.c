@@ -27,6 +27,7 @@ static const struct {
     [GEN_NG_FIELDS] = {"ng-fields", CHAIN_R_NG_FIELDS},
     [GEN_NG_COPY] = {"ng-copy", CHAIN_R_NG_COPY},
     [GEN_PSEUDO_GAP] = {"pseudo-gap", CHAIN_R_PSEUDO_GAP},
+    [GEN_NG_MROOT] = {"ng-mroot", CHAIN_R_NG_MROOT},
 };
 
 const char *
@@ -82,7 +83,8 @@ int
 chaingen_run(const struct chaingen *g,
              int (*out)(void *arg, const uint8_t t[TRAILER_LEN]), void *arg)
 {
-    const struct chain_profile *pf = &chain_testnet;
+    const struct chain_profile *pf =
+        g->mainnet ? &chain_mainnet : &chain_testnet;
     uint8_t p[TRAILER_LEN], t[TRAILER_LEN];
     uint32_t rs = g->seed ? g->seed : 1;
 
@@ -102,11 +104,19 @@ chaingen_run(const struct chaingen *g,
         memcpy(tt.phash, pt.bhash, 32);
         tt.bnum = n;
         if ((n & 0xff) == 0) {
-            /* NG block: copies the previous times and difficulty */
+            /* NG block: copies the previous times and difficulty (and
+             * before v3 carries no mroot) */
             tt.time0 = pt.time0;
             tt.difficulty = pt.difficulty;
             tt.stime = pt.stime;
-            crypto_sha256(&n, sizeof(n), tt.mroot);
+            if (n >= pf->v30)
+                crypto_sha256(&n, sizeof(n), tt.mroot);
+        } else if (n < pf->v30) {
+            /* mainnet below v3: pseudo-blocks only, 949 s apart; the
+             * difficulty stays at genesis's 0 (949 s is slow) */
+            tt.time0 = pt.stime;
+            tt.difficulty = chain_next_difficulty(pf, &pt);
+            tt.stime = tt.time0 + 949;
         } else if (g->pseudo_every && n % g->pseudo_every == 0) {
             tt.time0 = pt.stime;
             tt.difficulty = chain_next_difficulty(pf, &pt);
@@ -144,6 +154,8 @@ chaingen_run(const struct chaingen *g,
                 break;
             case GEN_TIME0:
                 tt.time0--;
+                if (n < pf->v30) /* a pseudo-block keeps its gap */
+                    tt.stime--;
                 break;
             case GEN_DIFF:
                 tt.difficulty++;
@@ -156,6 +168,9 @@ chaingen_run(const struct chaingen *g,
                 break;
             case GEN_PSEUDO_GAP:
                 tt.stime--;
+                break;
+            case GEN_NG_MROOT:
+                tt.mroot[0] ^= 1;
                 break;
             default:
                 break;

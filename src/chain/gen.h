@@ -12,6 +12,16 @@
  * it.  The NG and pseudo breaks need brk_at at such a block, and "pow"
  * a difficulty above 0.  The clock rule (stime in the future) depends on
  * the validating device's clock, not on the chain: tests set the clock.
+ *
+ * With mainnet set, the chain has the shape real Mochimo peers serve
+ * (docs/CHAIN.md "Test chains"): the real mainnet genesis, then, below
+ * v3 (0xa0700), only pseudo-blocks (949 s apart, difficulty 0, no mroot)
+ * and the NG blocks that copy them; from 0xa0700 on the blocks above
+ * (standard blocks mined with peach at the target difficulty, a
+ * pseudo-block every pseudo_every, NG blocks), under v3's rules.  It
+ * validates under chain_mainnet.  blocks is the tip's bnum in both
+ * modes; below v3 only the NG and pseudo breaks (and phash, bnum, time0,
+ * difficulty, bhash, ng-mroot) make sense.
  */
 #ifndef CHAIN_GEN_H
 #define CHAIN_GEN_H
@@ -36,6 +46,7 @@ enum chaingen_break {
     GEN_NG_FIELDS,
     GEN_NG_COPY,
     GEN_PSEUDO_GAP,
+    GEN_NG_MROOT, /* an mroot in an NG or pseudo-block before v3 */
     GEN__COUNT
 };
 
@@ -49,6 +60,7 @@ struct chaingen {
     uint32_t fork_seed;
     enum chaingen_break brk;
     uint64_t brk_at; /* the block that breaks brk */
+    int mainnet;     /* 1: mainnet-shaped (above); 0: testnet */
 };
 
 const char *chaingen_break_name(enum chaingen_break b);

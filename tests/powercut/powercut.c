@@ -17,6 +17,18 @@
  * power returns: inside the recovery the mount performs (finishing an
  * interrupted compaction's erase) and the first writes behind a fence.
  *
+ * The chain workloads (issue #14) drive the chain's streamed importer
+ * exactly as a sync does (src/sync/sync.c: chain_rx_begin_at from the
+ * last trailer in common, TF ranges of 1,000 trailers each put whole,
+ * chain_rx_end): an append of 2,500 trailers after the stored tip, and a
+ * heavier fork that replaces the stored branch's last 1,000 trailers
+ * with 1,500.  After each cut the stored chain must be a valid prefix:
+ * the old chain, or the old chain and whole batches of CHAIN_BATCH (an
+ * append), or the whole new branch (a reorg), never a mix, byte for byte
+ * the minted trailers, with the weight they add up to.  Then the sync
+ * runs again from the stored tip, as the next sync would, and must reach
+ * the target.
+ *
  * Prints "powercut: <W> workloads, <N> cut points, <M> violations" and
  * exits non-zero on any violation.
  */
@@ -25,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/chain.h"
+#include "chain/gen.h"
 #include "sim/flash_sim.h"
 #include "store/clog.h"
 #include "store/ctl.h"
@@ -618,6 +632,276 @@ run(size_t w, long cut, int mode, long second)
     return cut < 0 ? ops : 0;
 }
 
+/* ---- chain workloads: a sync's appends and reorg -------------------- */
+
+/* Room for the reorg's branch beside the stored chain (CHAIN.md). */
+static const struct geo chain_nor = {4096, 16, 8 * 16384u, 320 * 4096u,
+                                     2 * 4096u};
+static const struct geo chain_nand = {16384, 2048, 8 * 16384u, 96 * 16384u,
+                                      2 * 16384u};
+#define SYNC_TF 1000 /* trailers per TF range (sync.h SYNC_RANGE) */
+
+/* What the chain workloads import: a testnet chain at difficulty 0 (its
+ * proofs are their haiku: a sync checks them all), and a fork of it. */
+struct tfile {
+    uint8_t *p;
+    uint64_t n; /* trailers */
+};
+static struct tfile ch_a; /* 0..3700 */
+static struct tfile ch_f; /* ch_a to 2000, then another branch to 3500 */
+static struct chain chn;
+static struct chain_rx crx;
+
+static int
+tf_put(void *arg, const uint8_t t[TRAILER_LEN])
+{
+    struct tfile *f = arg;
+
+    memcpy(f->p + f->n * TRAILER_LEN, t, TRAILER_LEN);
+    f->n++;
+    return 0;
+}
+
+static void
+tf_mint(struct tfile *f, uint64_t blocks, uint64_t fork_at)
+{
+    struct chaingen g = {blocks, 0, 7, 21, fork_at, 0, 9, GEN_OK, 0, 0};
+
+    f->p = malloc((blocks + 1) * TRAILER_LEN);
+    f->n = 0;
+    if (f->p == NULL || chaingen_run(&g, tf_put, f) != 0) {
+        fprintf(stderr, "powercut: minting a chain failed\n");
+        exit(2);
+    }
+}
+
+static const struct {
+    const char *name;
+    int reorg;
+    const struct geo *geo;
+} chain_workloads[] = {
+    {"chain-sync-append-2500", 0, &chain_nor},
+    {"chain-sync-reorg-1500", 1, &chain_nor},
+    {"nand-chain-sync-append-2500", 0, &chain_nand},
+    {"nand-chain-sync-reorg-1500", 1, &chain_nand},
+};
+#define NCHAIN (sizeof(chain_workloads) / sizeof(chain_workloads[0]))
+#define APP_FROM 1200u /* the append: stored 0..1200, then to 3700 */
+#define APP_TO 3700u
+#define REORG_OLD 3000u  /* the reorg: stored ch_a 0..3000 ... */
+#define REORG_FORK 2000u /* ... ch_f from 2001 on, to 3500 */
+#define REORG_NEW 3500u
+
+static int
+chain_mount(void)
+{
+    int rc = mount_all();
+
+    return rc == 0 ? chain_open(&chn, &rig.log, &rig.st) : rc;
+}
+
+/* Stream trailers [first, last] of f into the chain as a sync does:
+ * chain_rx_begin_at from first (0: from genesis, on an empty chain), the
+ * ranges of SYNC_TF trailers from first, each put whole, chain_rx_end.
+ * 0, or < 0 (a cut; the stream abandoned, as sync abandons it). */
+static int
+chain_sync(const struct tfile *f, uint64_t first, uint64_t last)
+{
+    static const struct chain_opts o = {1900000000, 1};
+    struct chain_import_res res;
+    uint64_t b = first;
+    int rc = chain_rx_begin_at(&crx, &chn, first,
+                               (last - first + 1) * TRAILER_LEN, &o, &res);
+
+    for (; rc == 0 && b <= last; b += SYNC_TF) {
+        uint64_t n = last - b + 1 < SYNC_TF ? last - b + 1 : SYNC_TF;
+
+        rc =
+            chain_rx_put(&crx, f->p + b * TRAILER_LEN, (size_t)n * TRAILER_LEN);
+    }
+    if (rc != 0) {
+        (void)chain_rx_end(&crx, 0);
+        return rc < 0 ? rc : -EBADMSG; /* 1: a trailer refused */
+    }
+    rc = chain_rx_end(&crx, 1);
+    if (rc == 0 && (res.bad != CHAIN_OK || res.kept))
+        return -EBADMSG;
+    return rc;
+}
+
+/* 1: the stored chain is f's trailers 0..tip exactly, and the weight
+ * recorded is theirs. */
+static int
+chain_is(const struct tfile *f, uint64_t tip)
+{
+    uint8_t t[TRAILER_LEN];
+    struct chain_weight w;
+
+    if (chn.pf != &chain_testnet || chn.count == 0 || chn.base != 0 ||
+        chain_tip_bnum(&chn) != tip || chn.lost != 0)
+        return 0;
+    memset(&w, 0, sizeof(w));
+    for (uint64_t b = 0; b <= tip; b++) {
+        if (chain_read(&chn, b, t) != 0 ||
+            memcmp(t, f->p + b * TRAILER_LEN, TRAILER_LEN) != 0)
+            return 0;
+        chain_weight_add(&w, t);
+    }
+    return chain_weight_cmp(&w, &chn.w) == 0;
+}
+
+/* After a cut: the old chain, or the old chain and whole batches (an
+ * append), or all of the new branch (a reorg), never a mix. */
+static long seen_old, seen_part, seen_new; /* what the cuts left */
+
+static int
+chain_prefix_ok(int reorg)
+{
+    uint64_t tip;
+    int ok;
+
+    if (chn.count == 0)
+        return 0;
+    tip = chain_tip_bnum(&chn);
+    if (reorg)
+        ok = (tip == REORG_OLD && chain_is(&ch_a, REORG_OLD)) ||
+             (tip == REORG_NEW && chain_is(&ch_f, REORG_NEW));
+    else
+        ok = tip >= APP_FROM && tip <= APP_TO &&
+             ((tip - APP_FROM) % CHAIN_BATCH == 0 || tip == APP_TO) &&
+             chain_is(&ch_a, tip);
+    if (ok) {
+        if (tip == (reorg ? REORG_OLD : APP_FROM))
+            seen_old++;
+        else if (tip == (reorg ? REORG_NEW : APP_TO))
+            seen_new++;
+        else
+            seen_part++;
+    }
+    return ok;
+}
+
+/* The sync again, as the next one would run it: from the stored tip (an
+ * append), or from the fork point while the old branch stands. */
+static int
+chain_resume(int reorg)
+{
+    uint64_t tip = chain_tip_bnum(&chn);
+
+    if (reorg)
+        return tip == REORG_NEW ? 0 : chain_sync(&ch_f, REORG_FORK, REORG_NEW);
+    return tip == APP_TO ? 0 : chain_sync(&ch_a, tip, APP_TO);
+}
+
+/* Mount after power returns, perhaps failing again inside the mount's
+ * recovery (a second cut armed): up to three tries. */
+static int
+chain_remount(void)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        sim_flash_power_on(&rig.dev);
+        if (chain_mount() == 0)
+            return 0;
+        if (!rig.dev.dead)
+            return -1;
+    }
+    return -1;
+}
+
+/* Chain workload w with a cut at operation cut (-1: none), and a second
+ * one second operations after power returns (-1: none).  Returns the
+ * flash operations of the uncut sync. */
+static long
+chain_run(size_t w, long cut, int mode, long second)
+{
+    const char *name = chain_workloads[w].name;
+    int reorg = chain_workloads[w].reorg, rc;
+    uint64_t base;
+
+    if (rig_open(chain_workloads[w].geo) != 0 || chain_mount() != 0) {
+        violation(name, cut, mode, "fresh mount failed");
+        return -1;
+    }
+    /* the stored chain, uncut */
+    if (chain_sync(&ch_a, 0, reorg ? REORG_OLD : APP_FROM) != 0) {
+        violation(name, cut, mode, "storing the chain to start from failed");
+        sim_flash_close(&rig.dev);
+        return -1;
+    }
+    base = sim_flash_ops(&rig.dev);
+    if (cut >= 0)
+        sim_flash_cut_after(&rig.dev, (uint64_t)cut + base,
+                            (enum sim_flash_torn)mode,
+                            (uint32_t)(cut * 7 + mode + 1));
+    rc = reorg ? chain_sync(&ch_f, REORG_FORK, REORG_NEW)
+               : chain_sync(&ch_a, APP_FROM, APP_TO);
+    if (rc != 0 && !rig.dev.dead) {
+        char msg[300];
+
+        snprintf(msg, sizeof(msg), "the sync failed: %d (%s)", rc, chn.why);
+        violation(name, cut, mode, msg);
+        sim_flash_close(&rig.dev);
+        return -1;
+    }
+    if (cut < 0) {
+        long ops = (long)(sim_flash_ops(&rig.dev) - base);
+
+        if (chain_mount() != 0 ||
+            !chain_is(reorg ? &ch_f : &ch_a, reorg ? REORG_NEW : APP_TO))
+            violation(name, cut, mode, "uncut: the target is not stored");
+        sim_flash_close(&rig.dev);
+        return ops;
+    }
+    /* power returns (perhaps to fail again in the recovery or the next
+     * sync): a valid prefix, then the next sync reaches the target */
+    for (int round = 0; round < 3; round++) {
+        if (rig.dev.dead) {
+            sim_flash_power_on(&rig.dev);
+            if (second >= 0) {
+                sim_flash_cut_after(&rig.dev,
+                                    (uint64_t)second + sim_flash_ops(&rig.dev),
+                                    (enum sim_flash_torn)mode,
+                                    (uint32_t)(second * 13 + mode + 5));
+                second = -1;
+            }
+        }
+        if (chain_remount() != 0) {
+            violation(name, cut, mode, "remount failed");
+            break;
+        }
+        if (!chain_prefix_ok(reorg)) {
+            char msg[160];
+
+            snprintf(msg, sizeof(msg),
+                     "stored chain is not a valid prefix: tip %llu, %llu "
+                     "trailers, lost %llu",
+                     (unsigned long long)chain_tip_bnum(&chn),
+                     (unsigned long long)chn.count,
+                     (unsigned long long)chn.lost);
+            violation(name, cut, mode, msg);
+            break;
+        }
+        rc = chain_resume(reorg);
+        if (rc == 0) {
+            if (chain_mount() != 0 ||
+                !chain_is(reorg ? &ch_f : &ch_a, reorg ? REORG_NEW : APP_TO))
+                violation(name, cut, mode,
+                          "the sync after the cut did not reach the target");
+            break;
+        }
+        if (!rig.dev.dead) {
+            char msg[300];
+
+            snprintf(msg, sizeof(msg), "the sync after the cut failed: %d (%s)",
+                     rc, chn.why);
+            violation(name, cut, mode, msg);
+            break;
+        }
+    }
+    sim_flash_close(&rig.dev);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -685,7 +969,40 @@ main(int argc, char **argv)
         points += n;
         fflush(stdout);
     }
+    tf_mint(&ch_a, APP_TO, 0);
+    tf_mint(&ch_f, REORG_NEW, REORG_FORK + 1);
+    for (size_t w = 0; w < NCHAIN; w++) {
+        long ops, n = 0;
+
+        if (only && strcmp(only, chain_workloads[w].name) != 0)
+            continue;
+        ops = chain_run(w, -1, 0, -1);
+        if (ops < 0)
+            continue;
+        seen_old = seen_part = seen_new = 0;
+        for (long k = one >= 0 ? one : (long)(w % (size_t)sample);
+             k < (one >= 0 ? one + 1 : ops); k += one >= 0 ? 1 : sample)
+            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
+                chain_run(w, k, mode, -1);
+                n++;
+                for (long m = 0; m < doubles && (k / sample) % dsample == 0;
+                     m++) {
+                    chain_run(w, k, mode, m);
+                    n++;
+                }
+            }
+        printf("powercut: %-28s %6ld flash ops, %6ld cut points\n",
+               chain_workloads[w].name, ops, n);
+        if (verbose || one >= 0)
+            printf("  after a cut: the old chain %ld times, old + whole "
+                   "batches %ld, the new one %ld\n",
+                   seen_old, seen_part, seen_new);
+        points += n;
+        fflush(stdout);
+    }
+    free(ch_a.p);
+    free(ch_f.p);
     printf("powercut: %zu workloads, %ld cut points, %ld violations\n",
-           only ? (size_t)1 : NWORK, points, violations);
+           only ? (size_t)1 : NWORK + NCHAIN, points, violations);
     return violations == 0 ? 0 : 1;
 }

@@ -912,6 +912,183 @@ test_broken_variants(void)
     }
 }
 
+/* ---- mainnet-shaped chains (keel-chaingen --profile mainnet) ---- */
+
+/* chaingen_run's out: check each trailer against the one before under a
+ * profile's rules, proofs of work included, without keeping the chain
+ * (660,000 trailers are 105 MB). */
+struct ckr {
+    const struct chain_profile *pf;
+    uint8_t prev[TRAILER_LEN];
+    uint64_t n, pows, pseudo_pre, ng_pre;
+    enum chain_reason bad;
+    uint64_t bad_bnum;
+    struct chain_weight w;
+    /* past v3, one standard block and one pseudo-block tampered with
+     * (bhash; a haiku that misses, rehashed; a pseudo gap of 237,
+     * rehashed): what the rules say of each (-1: not met yet) */
+    int r_bhash, r_pow, r_gap;
+    uint32_t rs;
+};
+
+static uint32_t
+ckr_rnd(void *arg)
+{
+    uint32_t *s = arg;
+
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+/* Tamper with copies of t (bnum b, valid after prev) past v3. */
+static void
+ckr_tamper(struct ckr *k, uint64_t b, const uint8_t t[TRAILER_LEN])
+{
+    const struct chain_opts o = {1900000000, 1};
+    uint8_t u[TRAILER_LEN];
+
+    if (b < k->pf->v30 || (b & 0xff) == 0)
+        return;
+    memcpy(u, t, TRAILER_LEN);
+    if (lib_le32(t + 48) != 0 && t[56] > 0 && k->r_pow < 0) {
+        u[140] ^= 1;
+        k->r_bhash = chain_check(k->pf, k->prev, u, &o);
+        memcpy(u, t, TRAILER_LEN);
+        for (int i = 0; i < 1000; i++) {
+            trigg_generate(ckr_rnd, &k->rs, u + 92);
+            trigg_generate(ckr_rnd, &k->rs, u + 108);
+            if (peach_check(u, NULL) == PEACH_MISS)
+                break;
+        }
+        crypto_sha256(u, 128, u + 128);
+        k->r_pow = chain_check(k->pf, k->prev, u, &o);
+    } else if (lib_le32(t + 48) == 0 && k->r_gap < 0) {
+        lib_put32(u + 124, lib_le32(u + 124) - 1);
+        crypto_sha256(u, 128, u + 128);
+        k->r_gap = chain_check(k->pf, k->prev, u, &o);
+    }
+}
+
+static int
+ckr_put(void *arg, const uint8_t t[TRAILER_LEN])
+{
+    struct ckr *k = arg;
+    uint64_t b = lib_le64(t + 32);
+
+    if (k->n == 0) {
+        uint8_t g[TRAILER_LEN];
+
+        chain_genesis(k->pf, g);
+        if (memcmp(g, t, TRAILER_LEN) != 0 && k->bad == CHAIN_OK) {
+            k->bad = CHAIN_R_GENESIS;
+            k->bad_bnum = 0;
+        }
+    } else if (k->bad == CHAIN_OK) {
+        enum chain_reason r =
+            chain_check(k->pf, k->prev, t, &(struct chain_opts){1900000000, 1});
+
+        if (r != CHAIN_OK) {
+            k->bad = r;
+            k->bad_bnum = b;
+        } else {
+            ckr_tamper(k, b, t);
+        }
+        if (b >= k->pf->v30 && (b & 0xff) != 0 && lib_le32(t + 48) != 0 &&
+            t[56] > 0)
+            k->pows++; /* a peach check that decides (difficulty > 0) */
+        if (b < k->pf->v30 && (b & 0xff) == 0)
+            k->ng_pre++;
+        else if (b < k->pf->v30 && lib_le32(t + 48) == 0 &&
+                 lib_le32(t + 124) - lib_le32(t + 52) == 949)
+            k->pseudo_pre++;
+    }
+    chain_weight_add(&k->w, t);
+    memcpy(k->prev, t, TRAILER_LEN);
+    k->n++;
+    return 0;
+}
+
+static struct ckr
+mint_check(uint64_t blocks, enum chaingen_break brk, uint64_t at)
+{
+    struct chaingen g = {blocks, 1, 25, 3, 0, 0, 0, brk, at, 1};
+    struct ckr k;
+
+    memset(&k, 0, sizeof(k));
+    k.pf = &chain_mainnet;
+    k.r_bhash = k.r_pow = k.r_gap = -1;
+    k.rs = 77;
+    if (chaingen_run(&g, ckr_put, &k) != 0)
+        abort();
+    return k;
+}
+
+static void
+test_mainnet_shaped(void)
+{
+    const uint64_t v3 = chain_mainnet.v30;
+    static const struct {
+        enum chaingen_break b;
+        uint64_t at;
+        enum chain_reason want; /* CHAIN_OK: accepted as the rules say */
+    } pre[] = {
+        {GEN_PSEUDO_GAP, 1001, CHAIN_R_PSEUDO_GAP}, /* 949 s before v3 */
+        {GEN_NG_COPY, 512, CHAIN_R_NG_COPY},
+        {GEN_NG_FIELDS, 768, CHAIN_R_NG_FIELDS},
+        {GEN_NG_MROOT, 0x4400, CHAIN_R_NG_MROOT},
+        {GEN_NG_MROOT, 3001, CHAIN_R_NG_MROOT},
+        {GEN_TIME0, 0x5001, CHAIN_R_TIME0},
+        {GEN_TIME0, 0x4321, CHAIN_OK}, /* no time0 link up to 0x4321 */
+        {GEN_DIFF, 0x9001, CHAIN_R_DIFF},
+        {GEN_PHASH, 3000, CHAIN_R_PHASH},
+        {GEN_BHASH, 2000, CHAIN_OK}, /* no bhash rule before v3 */
+    };
+    int wrong = 0;
+
+    UT_CASE("mainnet-shaped chain: real genesis, pseudo and NG blocks to "
+            "0xa0700, peach past it; valid under mainnet's rules, and past "
+            "v3 a wrong bhash, a proof that misses and a pseudo gap of 237 "
+            "refused");
+    {
+        struct ckr k = mint_check(v3 + 100, GEN_OK, 0);
+
+        UT_CHECK_EQ(k.bad, CHAIN_OK);
+        UT_CHECK_EQ(k.n, v3 + 101);
+        UT_CHECK_EQ(k.ng_pre, v3 / 256 - 1);
+        UT_CHECK_EQ(k.pseudo_pre, v3 - v3 / 256);
+        UT_CHECK(k.pows >= 80); /* proofs at difficulty 1 past v3 */
+        UT_CHECK_EQ(lib_le64(k.prev + 32), v3 + 100);
+        /* weight: 1 a trailer below v3 but the 0x..ff ones, then 2^d */
+        UT_CHECK(k.w.w[0] > v3 - v3 / 256 && k.w.w[0] < v3 - v3 / 256 + 300);
+        UT_CHECK(k.w.w[1] == 0 && k.w.w[7] == 0);
+        /* past v3 the rules bite: bhash, proof of work, the 238 s gap */
+        UT_CHECK_EQ(k.r_bhash, CHAIN_R_BHASH);
+        UT_CHECK_EQ(k.r_pow, CHAIN_R_POW);
+        UT_CHECK_EQ(k.r_gap, CHAIN_R_PSEUDO_GAP);
+        if (k.bad != CHAIN_OK)
+            printf("  refused at %llu: %s\n", (unsigned long long)k.bad_bnum,
+                   chain_reason_str(k.bad));
+    }
+
+    UT_CASE("mainnet-shaped chain: a broken trailer before v3 is refused "
+            "with its reason (bhash and an early time0 are not rules "
+            "there)");
+    for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        struct ckr k = mint_check(pre[i].at + 300, pre[i].b, pre[i].at);
+
+        if (k.bad != pre[i].want ||
+            (pre[i].want != CHAIN_OK && k.bad_bnum != pre[i].at)) {
+            printf("  %s at %llu: %s at %llu\n", chaingen_break_name(pre[i].b),
+                   (unsigned long long)pre[i].at, chain_reason_str(k.bad),
+                   (unsigned long long)k.bad_bnum);
+            wrong++;
+        }
+    }
+    UT_CHECK_EQ(wrong, 0);
+}
+
 /* A log far smaller than the chain, and many mounts (runs): appends keep
  * working by trimming the oldest history, the weight kept whole. */
 static void
@@ -1341,6 +1518,7 @@ main(void)
     test_difficulty_weight();
     test_store_import();
     test_broken_variants();
+    test_mainnet_shaped();
     test_chain_full();
     test_chain_damage();
     test_chain_powercut();
