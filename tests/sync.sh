@@ -424,6 +424,43 @@ sync_peer_tests() {
     fi
     node_gone t t2 r2
     sync_checkpoint_test
+    sync_link_test
+}
+
+# Over keel's mutual-TLS peer links: lk has no seed; it is linked to a
+# (the honest chain) and to ly (a trusted node serving a chain whose
+# proof of work fails).  The same requests run as link frames.
+sync_link_test() {
+    local v fa fy fk
+    node_start lk 10.78.0.91 || { fail "sync: lk did not start"; return 0; }
+    node_start ly 10.78.0.92 KEEL_SIM_SYNC_FILE="$tmp/fake.dat" ||
+        { fail "sync: ly did not start"; return 0; }
+    fa=$(fp a) fy=$(fp ly) fk=$(fp lk)
+    q a "peer trust add $fk" >/dev/null
+    q ly "peer trust add $fk" >/dev/null
+    q lk "peer trust add $fa" >/dev/null
+    q lk "peer trust add $fy" >/dev/null
+    q lk "peer connect 10.78.0.1" >/dev/null
+    q lk "peer connect 10.78.0.92" >/dev/null
+    q lk "net config set sync_poll_s 0" >/dev/null
+    if ! wait_links lk 2 15; then
+        fail "sync: links" "$(q lk 'peer list' | tr '\n' ' ')"
+        node_gone lk ly
+        return 0
+    fi
+    q lk "sync now" >/dev/null
+    sync_wait lk
+    v=$(q lk "sync peers")
+    if q lk "chain info" | grep -q '^tip: *3000 ' &&
+        [ "$(grep -c '^link [0-9]*  link  tip 3000 .* admitted' <<<"$v")" = 1 ] &&
+        [ "$(grep -c '^link [0-9]*  link  tip 2700 .* proof_of_work' <<<"$v")" = 1 ] &&
+        [ "$(metric a keel_sync_link_sessions_total)" -ge 2 ] &&
+        q lk "sync bad" | grep -q 'nothing remembered'; then
+        ok "sync: over mutual-TLS peer links, as link frames: a node with no seed syncs from a linked keel node; a linked node's fabricated chain is refused by proof of work (the trust list, not the guard, governs links)"
+    else
+        fail "sync: over peer links" "$(tr '\n' ' ' <<<"$v")"
+    fi
+    node_gone lk ly
 }
 
 # The checkpoint signed into the running firmware's manifest: a node

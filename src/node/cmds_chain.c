@@ -319,7 +319,7 @@ node_chain_report(struct cmd_ctx *ctx, const char *cmd, const char *what,
     else
         cmd_printf(ctx,
                    "%s: %" PRIu64 " trailers read, %" PRIu64
-                   " committed%s; tip %" PRIu64 " (%.1f s)\n",
+                   " committed%s; tip %" PRIu64 " (%.2f s)\n",
                    cmd, r->records, r->appended,
                    r->replaced ? " (a heavier fork replaced the stored one)"
                                : "",

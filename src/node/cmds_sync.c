@@ -183,21 +183,28 @@ h_peers(struct cmd_ctx *ctx, int argc, char **argv)
                        "%s{\"ip\":\"%u.%u.%u.%u\",\"port\":%u,\"tip\":%" PRIu64
                        ",\"hash\":\"%s\",\"weight\":\"%s\",\"admitted\":%s,"
                        "\"reason\":\"%s\",\"bytes\":%" PRIu64
-                       ",\"seed\":%s,\"asked\":%s,\"learned\":%u}",
+                       ",\"seed\":%s,\"asked\":%s,\"learned\":%u,"
+                       "\"link\":%" PRId64 "}",
                        i ? "," : "", k->at.ip[0], k->at.ip[1], k->at.ip[2],
                        k->at.ip[3], (unsigned)k->at.port, k->tip, h, w,
                        k->admitted ? "true" : "false",
                        sync_reason_name(k->reason), k->bytes,
                        k->seed ? "true" : "false", k->asked ? "true" : "false",
-                       (unsigned)k->learned);
+                       (unsigned)k->learned,
+                       k->on_link ? (int64_t)k->link : (int64_t)-1);
             continue;
         }
+        if (k->on_link)
+            cmd_printf(ctx, "link %" PRIu32, k->link);
+        else
+            cmd_printf(ctx, "%u.%u.%u.%u:%u", k->at.ip[0], k->at.ip[1],
+                       k->at.ip[2], k->at.ip[3], (unsigned)k->at.port);
         cmd_printf(ctx,
-                   "%u.%u.%u.%u:%u  %s  tip %" PRIu64 "  %.16s  %s%s  %" PRIu64
-                   " bytes\n",
-                   k->at.ip[0], k->at.ip[1], k->at.ip[2], k->at.ip[3],
-                   (unsigned)k->at.port, k->seed ? "seed" : "peer", k->tip, h,
-                   k->remembered ? "remembered:" : "",
+                   "  %s  tip %" PRIu64 "  %.16s  %s%s  %" PRIu64 " bytes\n",
+                   k->seed      ? "seed"
+                   : k->on_link ? "link"
+                                : "peer",
+                   k->tip, h, k->remembered ? "remembered:" : "",
                    !k->asked && !k->remembered ? "not asked"
                    : k->admitted               ? "admitted"
                                                : sync_reason_name(k->reason),
@@ -492,6 +499,12 @@ node_sync_metrics(struct cmd_ctx *ctx, struct node *node)
                "# TYPE keel_sync_ranges_remembered_total counter\n"
                "keel_sync_ranges_remembered_total %" PRIu64 "\n",
                s->ranges_remembered);
+    cmd_printf(ctx,
+               "# HELP keel_sync_link_sessions_total Sync sessions served "
+               "to keel nodes over peer links.\n"
+               "# TYPE keel_sync_link_sessions_total counter\n"
+               "keel_sync_link_sessions_total %" PRIu64 "\n",
+               s->link_sessions);
     cmd_printf(ctx,
                "# HELP keel_sync_served_bytes_total Bytes served to "
                "Mochimo peers.\n"

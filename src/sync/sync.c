@@ -558,24 +558,106 @@ sync_forget(struct sync *s)
 
 /* ---- serving ------------------------------------------------------------- */
 
+static int link_flush(struct sync_served *v);
+
 static void
 served_end(struct sync_served *v)
 {
     struct altcp_pcb *p = v->pcb;
+    struct sync *s = v->s;
 
+    /* a link session sends what it staged first (serve_tick retries
+     * while the link has no room, for at most the answer's 30 s) */
+    if (v->on_link && v->lfill > 0 && v->state != 0 &&
+        link_flush(v) == -EAGAIN && hal_clock_ms() - v->t0 < 30000) {
+        v->state = 4;
+        return;
+    }
     v->state = 0;
-    if (v->s != NULL && v->s->found_owner == v)
-        v->s->found_owner = NULL;
+    if (s != NULL && s->found_owner == v)
+        s->found_owner = NULL;
+    if (v->on_link) { /* the end of the session: a frame of its id alone */
+        uint8_t b[2];
+
+        lib_put16(b, v->sess);
+        if (s->links.send != NULL)
+            (void)s->links.send(s->links.arg, v->link, SYNC_LINK_S2C, b, 2);
+        v->on_link = 0;
+        v->lfill = 0;
+        return;
+    }
     if (p == NULL)
         return;
     v->pcb = NULL;
     net_pcb_close(p);
 }
 
+/* ---- where an answer goes: the TCP connection, or link frames ------------ */
+
 static int
 out_write(struct altcp_pcb *p, const void *b, size_t n)
 {
     return altcp_write(p, b, (u16_t)n, TCP_WRITE_FLAG_COPY) == ERR_OK ? 0 : -1;
+}
+
+static int
+srv_alive(const struct sync_served *v)
+{
+    return v->state != 0 && (v->on_link || v->pcb != NULL);
+}
+
+/* Send what is staged for a link session: 0, or -EAGAIN (the link has
+ * no room now; kept), or < 0 (the link is gone: the session ends). */
+static int
+link_flush(struct sync_served *v)
+{
+    struct sync *s = v->s;
+    int rc;
+
+    if (v->lfill == 0)
+        return 0;
+    lib_put16(v->lbuf, v->sess);
+    rc = s->links.send(s->links.arg, v->link, SYNC_LINK_S2C, v->lbuf,
+                       2 + v->lfill);
+    if (rc == 0)
+        v->lfill = 0;
+    else if (rc != -EAGAIN) {
+        v->on_link = 0; /* gone: nothing more to send it */
+        v->lfill = 0;
+        v->state = 0;
+    }
+    return rc;
+}
+
+static size_t
+sink_room(struct sync_served *v)
+{
+    if (!v->on_link)
+        return altcp_sndbuf(v->pcb);
+    if (SYNC_LINK_MAX - v->lfill < MPKT_HDR + MPKT_TAIL)
+        (void)link_flush(v); /* room for a header or a tail, at least */
+    return v->state != 0 ? SYNC_LINK_MAX - v->lfill : 0;
+}
+
+static int
+sink_write(struct sync_served *v, const void *b, size_t n)
+{
+    if (!v->on_link)
+        return out_write(v->pcb, b, n);
+    if (n > SYNC_LINK_MAX - v->lfill)
+        return -1;
+    memcpy(v->lbuf + 2 + v->lfill, b, n);
+    v->lfill += (uint32_t)n;
+    return 0;
+}
+
+static void
+sink_output(struct sync_served *v)
+{
+    if (!v->on_link)
+        altcp_output(v->pcb);
+    else
+        (void)link_flush(v);
 }
 
 /* Send a whole short packet (at most sizeof(v->out)). */
@@ -587,11 +669,11 @@ served_send(struct sync_served *v, struct mpkt *h, const uint8_t *payload)
     h->id1 = v->id1;
     h->id2 = v->id2;
     n = mpkt_encode(v->out, h, payload);
-    if (altcp_sndbuf(v->pcb) < n || out_write(v->pcb, v->out, n) != 0) {
+    if (sink_room(v) < n || sink_write(v, v->out, n) != 0) {
         served_end(v);
         return;
     }
-    altcp_output(v->pcb);
+    sink_output(v);
 }
 
 /* Write as much of the file answer as the send buffer takes: a header,
@@ -603,8 +685,8 @@ served_pump(struct sync_served *v)
 {
     struct sync *s = v->s;
 
-    while (v->pcb != NULL && v->state == 3) {
-        size_t room = altcp_sndbuf(v->pcb), k;
+    while (srv_alive(v) && v->state == 3) {
+        size_t room = sink_room(v), k;
 
         if (v->phase == 0) { /* a header */
             uint64_t left = (v->end - v->next) * TRAILER_LEN;
@@ -625,7 +707,7 @@ served_pump(struct sync_served *v)
             h.len =
                 left >= MPKT_LEN_MAX ? (uint16_t)MPKT_LEN_MAX : (uint16_t)left;
             mpkt_put_head(hb, &h);
-            if (out_write(v->pcb, hb, MPKT_HDR) != 0)
+            if (sink_write(v, hb, MPKT_HDR) != 0)
                 break;
             v->crc = lib_crc16(0, hb, MPKT_HDR);
             v->pkt_left = h.len;
@@ -647,7 +729,7 @@ served_pump(struct sync_served *v)
                 k = v->pkt_left;
             if (k > room)
                 k = room;
-            if (k == 0 || out_write(v->pcb, v->t + v->t_off, k) != 0)
+            if (k == 0 || sink_write(v, v->t + v->t_off, k) != 0)
                 break;
             v->crc = lib_crc16(v->crc, v->t + v->t_off, k);
             v->t_off += (uint32_t)k;
@@ -665,16 +747,18 @@ served_pump(struct sync_served *v)
             uint8_t tb[MPKT_TAIL];
 
             mpkt_put_tail(tb, s->lie == 2 ? v->crc ^ 1 : v->crc);
-            if (out_write(v->pcb, tb, MPKT_TAIL) != 0)
+            if (sink_write(v, tb, MPKT_TAIL) != 0)
                 break;
             s->served_bytes += MPKT_TAIL;
             v->phase = 0;
         }
     }
-    if (v->pcb != NULL)
-        altcp_output(v->pcb);
-    if (v->pcb != NULL && v->state == 4)
-        served_end(v); /* lwIP sends what is queued, then FIN */
+    if (srv_alive(v))
+        sink_output(v);
+    /* lwIP sends what is queued, then FIN; a link session ends once all
+     * is sent (serve_tick retries what the link had no room for) */
+    if (srv_alive(v) && v->state == 4 && (!v->on_link || v->lfill == 0))
+        served_end(v);
 }
 
 static long
@@ -691,6 +775,9 @@ served_head(void *arg, const struct mpkt *h)
      * at most one a second (each costs SYNC_PROOF proofs of work) */
     if (h->op == MOP_FOUND) {
         uint64_t now = hal_clock_ms();
+
+        if (v->on_link)
+            return -1; /* pushes come from Mochimo peers, over TCP */
 
         if (s->found_owner != NULL ||
             (s->found_t != 0 && now - s->found_t < SYNC_FOUND_MS)) {
@@ -975,7 +1062,7 @@ served_accept(void *arg, struct altcp_pcb *pcb, err_t err)
         altcp_abort(pcb);
         return ERR_ABRT;
     }
-    memset(v, 0, sizeof(*v));
+    memset(v, 0, offsetof(struct sync_served, lbuf));
     v->s = s;
     v->pcb = pcb;
     v->state = 1;
@@ -1006,7 +1093,14 @@ serve_tick(struct sync *s, uint16_t want)
                          : v->state == 2              ? SYNC_REQ_MS
                                                       : 30000;
 
-        if (v->state != 0 && now - v->t0 > limit)
+        if (v->state != 0 && now - v->t0 > limit) {
+            served_end(v);
+            continue;
+        }
+        /* a link session goes on as its link takes frames */
+        if (v->on_link && v->state == 3)
+            served_pump(v);
+        else if (v->on_link && v->state == 4)
             served_end(v);
     }
     if (want == s->port)
@@ -1045,7 +1139,16 @@ static void
 conn_close(struct sync_conn *q)
 {
     struct altcp_pcb *p = q->pcb;
+    struct sync *s = q->s;
 
+    if (q->on_link) { /* the end of the session: a frame of its id alone */
+        uint8_t b[2];
+
+        lib_put16(b, q->sess);
+        if (q->cstate != 0 && s->links.send != NULL)
+            (void)s->links.send(s->links.arg, q->link, SYNC_LINK_C2S, b, 2);
+        q->on_link = 0;
+    }
     q->cstate = 0;
     if (p == NULL)
         return;
@@ -1083,6 +1186,18 @@ conn_send(struct sync_conn *q, struct mpkt *h)
     } else {
         h->len = 0;
         n = mpkt_encode(b, h, NULL);
+    }
+    if (q->on_link) { /* one frame: the session id, the packet */
+        uint8_t f[2 + MPKT_HDR + MPKT_TAIL];
+
+        if (n > sizeof(f) - 2 || s->links.send == NULL)
+            return -1; /* a push is not sent over links */
+        lib_put16(f, q->sess);
+        memcpy(f + 2, out, n);
+        return s->links.send(s->links.arg, q->link, SYNC_LINK_C2S, f,
+                             (uint32_t)(n + 2)) == 0
+                   ? 0
+                   : -1;
     }
     if (altcp_write(q->pcb, out, n, TCP_WRITE_FLAG_COPY) != ERR_OK)
         return -1;
@@ -1150,11 +1265,27 @@ conn_packet(void *arg, const struct mpkt *h)
     return 0;
 }
 
+/* Bytes of the answer, from TCP or a link: < 0 when they ended it. */
+static int
+conn_feed(struct sync_conn *q, const void *p, size_t n)
+{
+    struct sync *s = q->s;
+
+    s->got_bytes += n;
+    if (q->k < s->ncand)
+        s->cand[q->k].bytes += n;
+    if (mpkt_rx_feed(&q->crx, p, n) < 0) {
+        conn_done(q,
+                  q->crx.err == MPKT_E_LEN ? SYNC_R_OVERSIZE : SYNC_R_PROTOCOL);
+        return -1;
+    }
+    return 0;
+}
+
 static err_t
 conn_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct sync_conn *q = arg;
-    struct sync *s;
 
     (void)err;
     if (q == NULL || q->pcb != pcb) {
@@ -1163,7 +1294,6 @@ conn_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
         altcp_abort(pcb);
         return ERR_ABRT;
     }
-    s = q->s;
     if (p == NULL) { /* closed before the answer was whole */
         /* a push has no answer: the peer closes once it has it; else a
          * peer that went away (not held as a lie: an answer cut short
@@ -1174,16 +1304,9 @@ conn_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
         return ERR_OK;
     }
     altcp_recved(pcb, p->tot_len);
-    for (struct pbuf *b = p; b != NULL && q->pcb == pcb; b = b->next) {
-        s->got_bytes += b->len;
-        if (q->k < s->ncand)
-            s->cand[q->k].bytes += b->len;
-        if (mpkt_rx_feed(&q->crx, b->payload, b->len) < 0) {
-            conn_done(q, q->crx.err == MPKT_E_LEN ? SYNC_R_OVERSIZE
-                                                  : SYNC_R_PROTOCOL);
+    for (struct pbuf *b = p; b != NULL && q->pcb == pcb; b = b->next)
+        if (conn_feed(q, b->payload, b->len) < 0)
             break;
-        }
-    }
     pbuf_free(p);
     return ERR_OK;
 }
@@ -1271,6 +1394,20 @@ conn_request_at(struct sync_conn *q, const struct sync_seed *at, unsigned k,
     if (k < s->ncand)
         s->cand[k].asked = 1;
     mpkt_rx_init(&q->crx, &ops);
+    if (k < s->ncand && s->cand[k].on_link) {
+        /* a keel node on a peer link: the session starts at HELLO */
+        struct mpkt h;
+
+        q->on_link = 1;
+        q->link = s->cand[k].link;
+        q->sess = random16();
+        q->cstate = 2;
+        q->t_req = hal_clock_ms();
+        stamp(s, &h, MOP_HELLO);
+        if (conn_send(q, &h) != 0)
+            conn_done(q, SYNC_R_CONNECT);
+        return;
+    }
     q->pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
     if (q->pcb == NULL) {
         conn_done(q, SYNC_R_CONNECT);
@@ -1332,7 +1469,9 @@ cand_add(struct sync *s, const struct sync_seed *at, int seed)
 static int
 book_of(const struct sync *s, const struct sync_cand *k)
 {
-    return k->seed ? -1 : sync_book_find(&s->book, k->at.ip, k->at.port);
+    return k->seed || k->on_link
+               ? -1
+               : sync_book_find(&s->book, k->at.ip, k->at.port);
 }
 
 /* This node's own address (not asked, not learned). */
@@ -1376,7 +1515,8 @@ scan_pump(struct sync *s)
 
         if (s->scan_i < s->ncand) {
             struct sync_cand *k = &s->cand[s->scan_i];
-            const struct sync_bad *b = guard_peer(s, &k->at);
+            const struct sync_bad *b =
+                k->on_link ? NULL : guard_peer(s, &k->at);
 
             s->scan_i++;
             if (b != NULL) { /* remembered: not asked */
@@ -1392,7 +1532,8 @@ scan_pump(struct sync *s)
         }
         /* peer lists: from peers whose chain was proved, a few a sync */
         for (unsigned i = 0; i < s->ncand && pick < 0; i++)
-            if (s->cand[i].admitted && !s->cand[i].ipl_asked)
+            if (s->cand[i].admitted && !s->cand[i].ipl_asked &&
+                !s->cand[i].on_link)
                 pick = (int)i;
         if (pick < 0 || s->ipl_n >= SYNC_IPL_ASK || s->ncand >= SYNC_CAND_MAX)
             break;
@@ -1415,12 +1556,16 @@ refuse(struct sync *s, struct sync_cand *k, enum sync_reason r)
     k->reason = (uint8_t)r;
     k->admitted = 0;
     s->refused[r]++;
-    guard_add_peer(s, k, r);
+    if (!k->on_link) /* a linked node is the trust list's business */
+        guard_add_peer(s, k, r);
     if (is_lie(r))
         sync_book_lied(&s->book, bi);
     else if (r == SYNC_R_TIMEOUT || r == SYNC_R_CONNECT || r == SYNC_R_CLOSED)
         sync_book_failed(&s->book, bi, hal_clock_wall(), hal_clock_ms());
-    ip_text(k->at.ip, k->at.port, at, sizeof(at));
+    if (k->on_link)
+        snprintf(at, sizeof(at), "link %" PRIu32, k->link);
+    else
+        ip_text(k->at.ip, k->at.port, at, sizeof(at));
     klog(KLOG_WARN,
          "sync: %s refused: %s (tip %" PRIu64 ", %" PRIu64
          " bytes fetched from it)",
@@ -1526,7 +1671,8 @@ nets_serving(const struct sync *s, const struct sync_cand *k)
         for (unsigned j = 0; j < i && !seen; j++) {
             const struct sync_cand *b = &s->cand[j];
 
-            seen = b->admitted && chain_weight_cmp(&b->w, &k->w) == 0 &&
+            seen = b->admitted && !a->on_link && !b->on_link &&
+                   chain_weight_cmp(&b->w, &k->w) == 0 &&
                    memcmp(b->bhash, k->bhash, 32) == 0 &&
                    memcmp(b->at.ip, a->at.ip, 3) == 0;
         }
@@ -1538,6 +1684,8 @@ nets_serving(const struct sync *s, const struct sync_cand *k)
 static void finish(struct sync *s, int ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void dl_abort(struct sync *s);
+
 static void
 finish(struct sync *s, int ok, const char *fmt, ...)
 {
@@ -1546,6 +1694,7 @@ finish(struct sync *s, int ok, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(s->why, sizeof(s->why), fmt, ap);
     va_end(ap);
+    dl_abort(s);
     s->state = SYNC_IDLE;
     s->t_end = hal_clock_ms();
     for (unsigned i = 0; i < s->ncand; i++)
@@ -1616,6 +1765,24 @@ same_chain(const struct sync_cand *a, const struct sync_cand *b)
            memcmp(a->bhash, b->bhash, 32) == 0 && a->tip == b->tip;
 }
 
+/* Stop every range in flight (the download ends or starts again). */
+static void
+dl_abort(struct sync *s)
+{
+    for (unsigned i = 0; i < SYNC_DL_SLOTS; i++) {
+        struct sync_conn *q = &s->conn[i];
+
+        if (q->busy && q->job == SYNC_JOB_RANGE) {
+            conn_close(q);
+            q->busy = 0;
+            q->pending = 0;
+        }
+        s->dl[i].busy = 0;
+        s->dl[i].done = 0;
+        s->dl[i].need = 0;
+    }
+}
+
 /* The chosen chain's claim is false or cannot be followed: every peer
  * that made it is refused with r, and the next-best chain chosen. */
 static void
@@ -1623,6 +1790,7 @@ drop_chain(struct sync *s, enum sync_reason r)
 {
     const struct sync_cand ch = s->cand[s->chosen];
 
+    dl_abort(s);
     if (s->rx_open) {
         (void)chain_rx_end(&s->rx, 0);
         s->rx_open = 0;
@@ -1640,33 +1808,87 @@ drop_chain(struct sync *s, enum sync_reason r)
     choose(s);
 }
 
-/* Ask the next quorum member (in turn) for trailers [first, first +
- * count).  0, or -ENOENT when no peer of the chosen chain is left. */
+/* Ask the next quorum member (in turn) that has no other range in
+ * flight for the range of download slot i: a lone member is asked for
+ * one range at a time, and its range is checked as soon as it is the
+ * next to feed, so a member that lies costs one range.  0 (asked, or
+ * waiting for a member to be free: d->need stays), or -ENOENT when no
+ * peer of the chosen chain is left. */
 static int
-ask_range(struct sync *s, uint64_t first, uint64_t count)
+slot_try(struct sync *s, unsigned i)
 {
     const struct sync_cand *ch = &s->cand[s->chosen];
-    int pick = -1;
+    struct sync_dl *d = &s->dl[i];
+    int pick = -1, any = 0;
     struct mpkt q;
 
-    if (count > SYNC_RANGE)
-        count = SYNC_RANGE;
-    for (unsigned i = 1; i <= s->ncand && pick < 0; i++) {
-        unsigned j = (s->cur + i) % s->ncand;
+    for (unsigned j = 1; j <= s->ncand && pick < 0; j++) {
+        unsigned c = (s->cur + j) % s->ncand;
+        int out = 0;
 
-        if (s->cand[j].admitted && same_chain(&s->cand[j], ch))
-            pick = (int)j;
+        if (!s->cand[c].admitted || !same_chain(&s->cand[c], ch))
+            continue;
+        any = 1;
+        for (unsigned o = 0; o < SYNC_DL_SLOTS && !out; o++)
+            out = o != i && s->dl[o].busy && !s->dl[o].need && !s->dl[o].done &&
+                  s->dl[o].k == c;
+        if (!out)
+            pick = (int)c;
     }
-    if (pick < 0)
+    if (!any)
         return -ENOENT;
+    if (pick < 0)
+        return 0; /* every member has a range out: later */
     s->cur = (unsigned)pick;
-    s->dl_start = first;
-    s->dl_count = (uint32_t)count;
+    d->k = (unsigned)pick;
+    d->need = 0;
     stamp(s, &q, MOP_TF);
-    q.blocknum = first | (count << 32);
-    conn_request(&s->conn[0], (unsigned)pick, SYNC_JOB_RANGE, &q, NULL,
-                 s->range, (uint32_t)count * TRAILER_LEN);
+    q.blocknum = d->first | ((uint64_t)d->count << 32);
+    conn_request(&s->conn[i], (unsigned)pick, SYNC_JOB_RANGE, &q, NULL,
+                 s->range[i], d->count * TRAILER_LEN);
     return 0;
+}
+
+/* Download slot i takes trailers [first, first + count). */
+static int
+slot_ask(struct sync *s, unsigned i, uint64_t first, uint64_t count)
+{
+    struct sync_dl *d = &s->dl[i];
+
+    d->first = first;
+    d->count = (uint32_t)(count > SYNC_RANGE ? SYNC_RANGE : count);
+    d->got = 0;
+    d->busy = 1;
+    d->done = 0;
+    d->need = 1;
+    return slot_try(s, i);
+}
+
+/* While streaming, keep every slot asking: ranges waiting for a free
+ * member first (the earlier ranges), then the next range. */
+static void
+dl_pump(struct sync *s)
+{
+    for (unsigned i = 0; i < SYNC_DL_SLOTS; i++) {
+        if (s->state != SYNC_DOWNLOAD || s->dl_phase != 1)
+            return;
+        if (s->dl[i].busy && s->dl[i].need && !s->conn[i].busy &&
+            slot_try(s, i) != 0) {
+            drop_chain(s, SYNC_R_NONE);
+            return;
+        }
+    }
+    for (unsigned i = 0; i < SYNC_DL_SLOTS; i++) {
+        if (s->state != SYNC_DOWNLOAD || s->dl_phase != 1)
+            return;
+        if (s->dl[i].busy || s->conn[i].busy || s->dl_next > s->target)
+            continue;
+        if (slot_ask(s, i, s->dl_next, s->target - s->dl_next + 1) != 0) {
+            drop_chain(s, SYNC_R_NONE);
+            return;
+        }
+        s->dl_next += s->dl[i].count;
+    }
 }
 
 /* Open the stream into the chain from trailer first (stored and common,
@@ -1685,20 +1907,24 @@ stream_open(struct sync *s, uint64_t first)
     s->rx_open = 1;
     s->dl_phase = 1;
     s->stream_next = first;
+    s->dl_next = first;
+    dl_pump(s);
     return 0;
 }
 
 /* Start (or start again) the download of the chosen chain: on an empty
  * node a stream from genesis; else first find where the chains part,
- * one trailer at a time (a TF of 1): the tip (the common case: the peer
- * extends this chain), then the deepest point followed, then halving
- * the distance between a common trailer and a differing one. */
+ * one trailer at a time (a TF of 1, in slot 0): the tip (the common
+ * case: the peer extends this chain), then the deepest point followed,
+ * then halving the distance between a common trailer and a differing
+ * one. */
 static void
 dl_begin(struct sync *s)
 {
     struct chain *c = s->c;
     uint64_t tip;
 
+    dl_abort(s);
     if (s->rx_open) {
         (void)chain_rx_end(&s->rx, 0);
         s->rx_open = 0;
@@ -1715,9 +1941,7 @@ dl_begin(struct sync *s)
                    s->target, from);
             return;
         }
-        if (stream_open(s, from) == 0 &&
-            ask_range(s, from, s->target - from + 1) != 0)
-            drop_chain(s, SYNC_R_NONE);
+        (void)stream_open(s, from);
         return;
     }
     tip = chain_tip_bnum(c);
@@ -1727,7 +1951,7 @@ dl_begin(struct sync *s)
     s->fork_hi = tip + 1; /* nothing known to differ yet */
     s->fork_lo = tip > c->base + s->fork_max ? tip - s->fork_max : c->base;
     s->probe_lo_known = 0;
-    if (ask_range(s, tip, 1) != 0)
+    if (slot_ask(s, 0, tip, 1) != 0)
         drop_chain(s, SYNC_R_NONE);
 }
 
@@ -1735,9 +1959,12 @@ static void
 dl_done(struct sync *s)
 {
     struct chain *c = s->c;
-    struct sync_cand *k = &s->cand[s->cur];
-    int rc = chain_rx_end(&s->rx, 1);
+    struct sync_dl *d = &s->dl[s->dl_fed];
+    struct sync_cand *k = &s->cand[d->k];
+    int rc;
 
+    dl_abort(s);
+    rc = chain_rx_end(&s->rx, 1);
     s->rx_open = 0;
     s->got_trailers += s->res.appended;
     s->trailers_fetched += s->res.appended;
@@ -1748,8 +1975,8 @@ dl_done(struct sync *s)
     if (s->res.bad != CHAIN_OK) {
         /* the invalid trailer (with the one before it) is refused
          * unchecked from now on, whoever sends it */
-        guard_add_trailer(s, s->range, s->dl_start, s->dl_got, s->res.bad_bnum,
-                          sync_reason_of(s->res.bad));
+        guard_add_trailer(s, s->range[s->dl_fed], d->first, d->got,
+                          s->res.bad_bnum, sync_reason_of(s->res.bad));
         refuse(s, k, sync_reason_of(s->res.bad));
         dl_begin(s);
         return;
@@ -1766,60 +1993,143 @@ dl_done(struct sync *s)
                            : "");
 }
 
-/* Feed the stream trailers [from, from + n) held at p. */
-static void
-dl_feed(struct sync *s, const uint8_t *p, uint64_t from, uint32_t n)
+/* Feed the stream the range in slot i (its turn: it begins at
+ * stream_next).  0 when the download goes on, 1 when it ended or
+ * started again, 2 when the range is asked again from another member. */
+static int
+dl_feed(struct sync *s, unsigned i)
 {
-    struct sync_cand *k = &s->cand[s->cur];
+    struct sync_dl *d = &s->dl[i];
+    struct sync_cand *k = &s->cand[d->k];
+    const uint8_t *p = s->range[i];
     int rc;
 
     /* the proof segment, byte for byte at its own offset */
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t at = from + i;
+    for (uint32_t j = 0; j < d->got; j++) {
+        uint64_t at = d->first + j;
 
         if (at >= k->proof_first && at < k->proof_first + k->proof_n &&
-            memcmp(p + (size_t)i * TRAILER_LEN,
+            memcmp(p + (size_t)j * TRAILER_LEN,
                    k->proof + (at - k->proof_first) * TRAILER_LEN,
                    TRAILER_LEN) != 0) {
             refuse(s, k, SYNC_R_TAIL);
-            if (ask_range(s, s->stream_next, s->target - s->stream_next + 1))
+            if (slot_ask(s, i, d->first, d->count) != 0) {
                 drop_chain(s, SYNC_R_NONE);
-            return;
+                return 1;
+            }
+            return 2; /* the same range from another member, later */
         }
     }
-    rc = chain_rx_put(&s->rx, p, (size_t)n * TRAILER_LEN);
+    rc = chain_rx_put(&s->rx, p, (size_t)d->got * TRAILER_LEN);
+    s->dl_fed = i;
+    d->busy = 0;
+    d->done = 0;
     if (rc < 0) {
+        dl_abort(s);
         (void)chain_rx_end(&s->rx, 0);
         s->rx_open = 0;
         finish(s, 0, "following the chain failed: %s", s->c->why);
-        return;
+        return 1;
     }
-    s->stream_next = from + n;
+    s->stream_next = d->first + d->got;
     if (rc == 1 || s->stream_next > s->target) {
         dl_done(s);
+        return 1;
+    }
+    return 0;
+}
+
+/* Feed every range whose turn has come, then ask for more. */
+static void
+dl_drain(struct sync *s)
+{
+    for (;;) {
+        int next = -1, rc;
+
+        for (unsigned i = 0; i < SYNC_DL_SLOTS && next < 0; i++)
+            if (s->dl[i].busy && s->dl[i].done &&
+                s->dl[i].first == s->stream_next)
+                next = (int)i;
+        if (next < 0)
+            break;
+        rc = dl_feed(s, (unsigned)next);
+        if (rc == 1)
+            return;
+        if (rc == 2)
+            break;
+    }
+    dl_pump(s);
+}
+
+/* A probe answered while finding the fork (slot 0). */
+static void
+dl_probe(struct sync *s)
+{
+    struct chain *c = s->c;
+    uint64_t b = s->dl[0].first;
+    uint8_t t[TRAILER_LEN];
+    int common =
+        chain_read(c, b, t) == 0 && memcmp(t, s->range[0], TRAILER_LEN) == 0;
+
+    s->dl[0].busy = 0;
+    if (common && b == s->fork_hi - 1) { /* the tip, or just below a
+                                            differing one */
+        if (b == s->target) {
+            drop_chain(s, SYNC_R_WEIGHT_SHORT); /* nothing new */
+            return;
+        }
+        (void)stream_open(s, b);
         return;
     }
-    if (ask_range(s, s->stream_next, s->target - s->stream_next + 1) != 0)
+    if (common) {
+        s->fork_lo = b;
+        s->probe_lo_known = 1;
+    } else if (b == s->fork_lo) {
+        s->refused[SYNC_R_FORK]++;
+        klog(KLOG_WARN,
+             "sync: the chain of tip %" PRIu64 " forks deeper than %u "
+             "below this node's tip (sync_fork_max), or from its base: "
+             "not followed",
+             s->target, (unsigned)s->fork_max);
+        drop_chain(s, SYNC_R_FORK); /* deeper than the limit, or another
+                                       chain */
+        return;
+    } else {
+        s->fork_hi = b;
+    }
+    /* the next probe: the deepest point first, then halfway */
+    b = !s->probe_lo_known ? s->fork_lo
+                           : s->fork_lo + (s->fork_hi - s->fork_lo) / 2;
+    if (s->probe_lo_known && s->fork_hi - s->fork_lo == 1) {
+        (void)stream_open(s, s->fork_lo);
+        return;
+    }
+    if (slot_ask(s, 0, b, 1) != 0)
         drop_chain(s, SYNC_R_NONE);
 }
 
 static void
 dl_outcome(struct sync *s, struct sync_conn *q)
 {
-    struct chain *c = s->c;
-    struct sync_cand *k = &s->cand[s->cur];
+    unsigned i = (unsigned)(q - s->conn);
+    struct sync_dl *d;
+    struct sync_cand *k;
     uint32_t n = q->file_len / TRAILER_LEN;
     enum sync_reason fail = q->fail;
 
-    if (fail == SYNC_R_NONE &&
-        (q->file_len % TRAILER_LEN != 0 || n == 0 ||
-         (n < s->dl_count && s->dl_start + n - 1 < k->tip)))
+    if (i >= SYNC_DL_SLOTS || !s->dl[i].busy)
+        return; /* a range of a download that started again */
+    d = &s->dl[i];
+    k = &s->cand[d->k];
+    /* a range is whole: the chosen tip is the target, and no range
+     * passes it */
+    if (fail == SYNC_R_NONE && (q->file_len % TRAILER_LEN != 0 || n == 0 ||
+                                (s->dl_phase == 1 && n != d->count)))
         fail = SYNC_R_PROTOCOL; /* less than it advertised */
     if (fail == SYNC_R_NONE && s->dl_phase == 1) {
-        const struct sync_bad *b;
+        const struct sync_bad *b =
+            guard_trailer_in(s, s->range[i], d->first, n);
 
-        s->dl_got = n;
-        b = guard_trailer_in(s, s->range, s->dl_start, n);
         if (b != NULL) { /* a trailer that failed before */
             s->ranges_remembered++;
             fail = (enum sync_reason)b->reason;
@@ -1828,62 +2138,19 @@ dl_outcome(struct sync *s, struct sync_conn *q)
     if (fail != SYNC_R_NONE) {
         /* another member of the quorum takes over the same range */
         refuse(s, k, fail);
-        if (ask_range(s, s->dl_start,
-                      s->dl_phase == 0 ? s->dl_count
-                                       : s->target - s->dl_start + 1) != 0)
+        if (slot_ask(s, i, d->first, d->count) != 0)
             drop_chain(s, SYNC_R_NONE);
+        else if (s->dl_phase == 1)
+            dl_pump(s);
         return;
     }
-    if (s->dl_phase == 1) {
-        dl_feed(s, s->range, s->dl_start, n);
+    d->got = n;
+    if (s->dl_phase == 0) {
+        dl_probe(s);
         return;
     }
-    /* finding the fork: is the probed trailer common? */
-    {
-        uint64_t b = s->dl_start;
-        uint8_t t[TRAILER_LEN];
-        int common =
-            chain_read(c, b, t) == 0 && memcmp(t, s->range, TRAILER_LEN) == 0;
-
-        if (common && b == s->fork_hi - 1) { /* the tip, or just below
-                                                 a differing one */
-            if (b == s->target) {
-                drop_chain(s, SYNC_R_WEIGHT_SHORT); /* nothing new */
-                return;
-            }
-            if (stream_open(s, b) == 0 &&
-                ask_range(s, b, s->target - b + 1) != 0)
-                drop_chain(s, SYNC_R_NONE);
-            return;
-        }
-        if (common) {
-            s->fork_lo = b;
-            s->probe_lo_known = 1;
-        } else if (b == s->fork_lo) {
-            s->refused[SYNC_R_FORK]++;
-            klog(KLOG_WARN,
-                 "sync: the chain of tip %" PRIu64 " forks deeper than %u "
-                 "below this node's tip (sync_fork_max), or from its base: "
-                 "not followed",
-                 s->target, (unsigned)s->fork_max);
-            drop_chain(s, SYNC_R_FORK); /* deeper than the limit, or
-                                           another chain */
-            return;
-        } else {
-            s->fork_hi = b;
-        }
-        /* the next probe: the deepest point first, then halfway */
-        b = !s->probe_lo_known ? s->fork_lo
-                               : s->fork_lo + (s->fork_hi - s->fork_lo) / 2;
-        if (s->probe_lo_known && s->fork_hi - s->fork_lo == 1) {
-            if (stream_open(s, s->fork_lo) == 0 &&
-                ask_range(s, s->fork_lo, s->target - s->fork_lo + 1) != 0)
-                drop_chain(s, SYNC_R_NONE);
-            return;
-        }
-        if (ask_range(s, b, 1) != 0)
-            drop_chain(s, SYNC_R_NONE);
-    }
+    d->done = 1;
+    dl_drain(s);
 }
 
 /* ---- pushing this node's tip -------------------------------------------- */
@@ -1931,6 +2198,97 @@ push_outcome(struct sync *s, struct sync_conn *q)
              sync_reason_name(q->fail));
 }
 
+/* ---- over peer links ------------------------------------------------------ */
+
+void
+sync_set_links(struct sync *s, const struct sync_link_ops *ops)
+{
+    if (ops != NULL)
+        s->links = *ops;
+    else
+        memset(&s->links, 0, sizeof(s->links));
+}
+
+/* A frame for a session this node serves: a new session takes a free
+ * slot (none: ended at once, counted busy), its bytes go to the same
+ * packet receiver a TCP connection feeds. */
+static void
+link_serve(struct sync *s, uint32_t link, uint16_t sess, const uint8_t *p,
+           uint32_t n)
+{
+    struct sync_served *v = NULL;
+    struct mpkt_rx_ops ops = {
+        .head = served_head, .body = served_body, .end = served_packet};
+
+    for (unsigned i = 0; i < SYNC_SERVE_MAX && v == NULL; i++)
+        if (s->served[i].state != 0 && s->served[i].on_link &&
+            s->served[i].link == link && s->served[i].sess == sess)
+            v = &s->served[i];
+    if (n == 0) { /* the client ended it */
+        if (v != NULL) {
+            v->on_link = 0; /* nothing more to send it */
+            v->lfill = 0;
+            served_end(v);
+        }
+        return;
+    }
+    if (v == NULL) {
+        for (unsigned i = 0; i < SYNC_SERVE_MAX && v == NULL; i++)
+            if (s->served[i].state == 0)
+                v = &s->served[i];
+        if (v == NULL) {
+            uint8_t b[2];
+
+            s->serve_busy++;
+            lib_put16(b, sess);
+            (void)s->links.send(s->links.arg, link, SYNC_LINK_S2C, b, 2);
+            return;
+        }
+        memset(v, 0, offsetof(struct sync_served, lbuf));
+        v->s = s;
+        v->on_link = 1;
+        v->link = link;
+        v->sess = sess;
+        v->state = 1;
+        v->t0 = hal_clock_ms();
+        ops.arg = v;
+        mpkt_rx_init(&v->rx, &ops);
+        s->link_sessions++;
+    }
+    if ((v->state == 1 || v->state == 2) && mpkt_rx_feed(&v->rx, p, n) < 0)
+        served_end(v); /* bad CRC, wrong id: ended without a word */
+}
+
+void
+sync_link_frame(struct sync *s, uint32_t link, int dir, const uint8_t *p,
+                uint32_t len)
+{
+    uint16_t sess;
+
+    if (len < 2 || len > 2 + SYNC_LINK_MAX || s->links.send == NULL)
+        return;
+    sess = lib_le16(p);
+    if (dir == SYNC_LINK_C2S) {
+        link_serve(s, link, sess, p + 2, len - 2);
+        return;
+    }
+    for (unsigned i = 0; i < SYNC_INFLIGHT; i++) {
+        struct sync_conn *q = &s->conn[i];
+
+        if (!q->on_link || q->link != link || q->sess != sess || q->cstate == 0)
+            continue;
+        if (len == 2) { /* the server ended it */
+            q->on_link = 0;
+            conn_done(q, q->job == SYNC_JOB_FOUND && q->cstate == 3
+                             ? SYNC_R_NONE
+                             : SYNC_R_CLOSED);
+        } else {
+            (void)conn_feed(q, p + 2, len - 2);
+        }
+        return;
+    }
+}
+
 /* ---- the loop ----------------------------------------------------------- */
 
 int
@@ -1959,6 +2317,18 @@ sync_start(struct sync *s)
         at.port = e->port;
         if (cand_add(s, &at, 0) == 0 && !(e->flags & SYNC_PF_ANSWERED))
             s->fresh++;
+    }
+    if (s->links.ids != NULL) { /* the keel nodes on peer links */
+        uint32_t ids[SYNC_CAND_MAX];
+        int nl = s->links.ids(s->links.arg, ids, SYNC_CAND_MAX);
+
+        for (int i = 0; i < nl && s->ncand < SYNC_CAND_MAX; i++) {
+            struct sync_cand *k = &s->cand[s->ncand++];
+
+            memset(k, 0, sizeof(*k));
+            k->on_link = 1;
+            k->link = ids[i];
+        }
     }
     if (s->ncand == 0)
         return -ENOENT;

@@ -23,10 +23,11 @@
  * A peer whose range fails is marked with its reason and not asked
  * again this run.
  *
- * One request is in flight at a time (this version); every wait is
- * bounded; nothing here blocks.  Memory: struct sync is part of the
- * node's one allocation, about 300 KiB (a range buffer of 160,000 bytes
- * and a proof segment of 8,640 bytes for each of the 16 seeds).
+ * The scan keeps SYNC_INFLIGHT requests out, the download
+ * SYNC_DL_SLOTS ranges; every wait is bounded; nothing here blocks.
+ * Memory: struct sync is part of the node's one allocation, about
+ * 650 KiB (two range buffers of 160,000 bytes, a proof segment of 8,640
+ * bytes for each of 32 candidates, four link staging buffers of 4 KiB).
  */
 #ifndef SYNC_SYNC_H
 #define SYNC_SYNC_H
@@ -41,6 +42,7 @@
 
 #define SYNC_SERVE_MAX 4
 #define SYNC_INFLIGHT 4     /* scan requests in flight at once */
+#define SYNC_DL_SLOTS 2     /* download ranges in flight at once */
 #define SYNC_CAND_MAX 32    /* peers asked in one sync */
 #define SYNC_IPL_ASK 4      /* peers asked for their peer list per sync */
 #define SYNC_FOUND_MS 1000  /* at most one FOUND checked a second */
@@ -97,6 +99,8 @@ struct sync_cand {
     uint8_t asked;      /* a request went out */
     uint8_t ipl_asked;  /* asked for its peer list */
     uint8_t learned;    /* addresses its peer list added */
+    uint8_t on_link;    /* a keel node on a peer link (link; no address) */
+    uint32_t link;
     uint8_t proof[SYNC_PROOF * TRAILER_LEN];
     uint64_t proof_first; /* bnum of proof's first trailer */
     uint32_t proof_n;     /* trailers in proof */
@@ -106,6 +110,26 @@ struct sync_cand {
 struct altcp_pcb;
 struct sync;
 
+/* Sync over keel's mutual-TLS peer links (docs/SYNC.md "Over peer
+ * links"): the same packets, carried in link frames instead of a TCP
+ * connection.  A frame's payload is a u16 session id (little-endian,
+ * chosen by the client) and at most SYNC_LINK_MAX bytes of the Mochimo
+ * byte stream; a frame with no bytes after the id ends the session.
+ * The node wires the links in (sync_set_links); without them sync uses
+ * plain TCP only. */
+#define SYNC_LINK_MAX 4086 /* a frame: 4,088 bytes at most (net/frame.h) */
+#define SYNC_LINK_C2S 0    /* client to server */
+#define SYNC_LINK_S2C 1    /* server to client */
+struct sync_link_ops {
+    /* Send one frame (dir SYNC_LINK_*) on link: 0, -EAGAIN (no room
+     * now: try again later), or another < 0 (the link is gone). */
+    int (*send)(void *arg, uint32_t link, int dir, const uint8_t *p,
+                uint32_t len);
+    /* The links up: how many ids went into ids (at most max). */
+    int (*ids)(void *arg, uint32_t *ids, int max);
+    void *arg;
+};
+
 /* One connection we serve. */
 struct sync_served {
     struct sync *s;
@@ -113,7 +137,12 @@ struct sync_served {
     int state; /* 0 free, 1 wait HELLO, 2 wait request, 3 sending, 4 done */
     uint64_t t0;
     uint16_t id1, id2;
-    uint8_t ip[4]; /* the client's address */
+    uint8_t ip[4];   /* the client's address */
+    uint8_t on_link; /* over a peer link (else TCP) */
+    uint16_t sess;   /* the link session's id */
+    uint32_t link;
+    uint32_t lfill; /* bytes in lbuf after the session id, not sent */
+    uint8_t lbuf[2 + SYNC_LINK_MAX];
     struct mpkt_rx rx;
     uint32_t found_len; /* FOUND payload bytes taken (into s->found) */
     /* a file answer: trailers [next, end) in packets of up to 64 KiB */
@@ -137,8 +166,11 @@ enum sync_job {
 struct sync_conn {
     struct sync *s;
     struct altcp_pcb *pcb;
-    int cstate; /* 0 none, 1 connecting, 2 HELLO sent, 3 request sent */
-    int busy;   /* a job is out (until its outcome is handled) */
+    int cstate;      /* 0 none, 1 connecting, 2 HELLO sent, 3 request sent */
+    int busy;        /* a job is out (until its outcome is handled) */
+    uint8_t on_link; /* over a peer link (else TCP) */
+    uint16_t sess;   /* the link session's id */
+    uint32_t link;
     enum sync_job job;
     unsigned k; /* the candidate asked */
     uint64_t t_req;
@@ -165,17 +197,30 @@ struct sync {
     struct sync_served served[SYNC_SERVE_MAX];
     struct sync_seed seeds[SYNC_SEEDS_MAX];
     unsigned nseeds;
-    struct sync_book book; /* the peer table (book.h) */
-    uint64_t book_saved;   /* when it was last written (monotonic ms) */
+    struct sync_book book;      /* the peer table (book.h) */
+    struct sync_link_ops links; /* peer links (send NULL: none) */
+    uint64_t link_sessions;     /* served over links */
+    uint64_t book_saved;        /* when it was last written (monotonic ms) */
     /* the client */
     enum sync_state state;
-    struct sync_conn conn[SYNC_INFLIGHT]; /* the download uses conn[0] */
+    struct sync_conn conn[SYNC_INFLIGHT]; /* the download: conn[0..1] */
     uint64_t t_start, t_end;
-    unsigned scan_i;   /* the next candidate to ask for its proof */
-    unsigned fresh;    /* never-answered peers asked this run */
-    unsigned ipl_n;    /* peer lists asked this run */
-    uint64_t dl_start; /* the range asked: its first bnum, its count */
-    uint32_t dl_count;
+    unsigned scan_i; /* the next candidate to ask for its proof */
+    unsigned fresh;  /* never-answered peers asked this run */
+    unsigned ipl_n;  /* peer lists asked this run */
+    /* the download: SYNC_DL_SLOTS ranges in flight (slot i on conn[i]),
+     * fed to the chain in order */
+    struct sync_dl {
+        uint64_t first; /* the range: its first bnum, its count */
+        uint32_t count;
+        uint32_t got; /* trailers it brought */
+        unsigned k;   /* the candidate asked */
+        uint8_t busy; /* asked, not fed yet */
+        uint8_t done; /* arrived, waiting for its turn */
+        uint8_t need; /* not asked yet: every member has a range out */
+    } dl[SYNC_DL_SLOTS];
+    uint64_t dl_next;     /* the first trailer not asked yet */
+    unsigned dl_fed;      /* the slot fed last */
     int dl_phase;         /* 0 finding the fork, 1 streaming */
     uint64_t fork_lo;     /* the fork search: common (once known) */
     uint64_t fork_hi;     /* differs (tip + 1: none known yet) */
@@ -191,8 +236,7 @@ struct sync {
     uint64_t target; /* the chosen tip */
     uint64_t got_trailers, got_bytes;
     char why[160]; /* the last outcome, in words */
-    uint8_t range[SYNC_RANGE * TRAILER_LEN];
-    uint32_t dl_got; /* trailers the range being fed holds */
+    uint8_t range[SYNC_DL_SLOTS][SYNC_RANGE * TRAILER_LEN];
     struct sync_bad bad[SYNC_BAD_MAX];
     unsigned nbad;
     int bad_dirty;    /* bad differs from the store */
@@ -239,8 +283,13 @@ void sync_init(struct sync *s, struct chain *c, struct store *st);
  * node follows the chain.  fork_max: the deepest fork followed. */
 void sync_tick(struct sync *s, int up, uint16_t port, uint32_t poll_s,
                uint32_t fork_max);
-/* Start a sync now (scan the seeds and the peer table); -EBUSY when one
- * runs, -ENOENT without seeds or peers. */
+/* The peer links sync may use (the node's; NULL: none). */
+void sync_set_links(struct sync *s, const struct sync_link_ops *ops);
+/* A sync frame that arrived on link (dir SYNC_LINK_*), payload p. */
+void sync_link_frame(struct sync *s, uint32_t link, int dir, const uint8_t *p,
+                     uint32_t len);
+/* Start a sync now (scan the seeds, the peer table and the keel nodes
+ * on peer links); -EBUSY when one runs, -ENOENT with nobody to ask. */
 int sync_start(struct sync *s);
 /* Push this node's tip to a Mochimo peer (FOUND with the last
  * SYNC_PROOF trailers), as a node that found or accepted a block does.
