@@ -50,7 +50,7 @@ STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 # trust floor, a slot's checks; the installer (update.c) is the node's.
 UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \
 	src/update/floor.c src/update/slot.c src/update/audit.c
-UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c
+UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c src/update/quarantine.c
 # The hardware SHA-256 path is one file per architecture (crypto/arch/):
 # host-built programs (unit tests, fuzzers) take the host's, and
 # $(call for_arch,ARCH,SRCS) swaps in another's.
@@ -86,7 +86,7 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/http.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
-	$(UPDATE_SRCS) src/node/cmds_update.c \
+	$(UPDATE_SRCS) src/node/cmds_update.c src/node/p2p.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
 	src/sync/mpkt.c src/sync/proof.c src/sync/sync.c src/node/cmds_sync.c \
