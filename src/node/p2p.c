@@ -675,8 +675,8 @@ on_chunk(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
         w->badmask |= 1u << w->src;
         klog(KLOG_WARN,
              "p2p: chunk %" PRIu32 " of bundle %s from peer %s does not "
-             "match the signed manifest (%u of %d bad chunks): asked of "
-             "another peer\n",
+             "match the signed manifest (%u bad from it; dropped at %d): "
+             "asked of another peer\n",
              idx, hex8(f->hash, hx), hex8(s->fp, fx), s->bad, P2P_BAD_MAX);
         if (s->bad >= P2P_BAD_MAX && !banned(p, s->fp, f->hash)) {
             ban_add(p, s->fp, f->hash);
@@ -792,7 +792,10 @@ pick(struct p2p *p, const struct p2p_win *w)
         s = src_of(p, pe->fp);
         if (banned(p, pe->fp, f->hash) || (s >= 0 && (w->badmask & (1u << s))))
             continue;
+        /* fewest requests out, then a peer still fetching before one
+         * that holds it all (spare the origin), then fewest bytes */
         score = (uint64_t)pe->inflight << 56;
+        score += a->have == a->nchunks ? UINT64_C(1) << 48 : 0;
         score += s >= 0 ? p->src[s].bytes : 0;
         if (score < best_score) {
             best = pe;
@@ -1140,6 +1143,18 @@ fetch_manifest(struct node *node)
     return 0;
 }
 
+static int
+find_ad(struct p2p *p, const uint8_t hash[32], struct p2p_ad *out)
+{
+    for (int i = 0; i < NET_LINKS; i++)
+        for (int k = 0; p->peer[i].link != 0 && k < p->peer[i].nads; k++)
+            if (memcmp(p->peer[i].ad[k].hash, hash, 32) == 0) {
+                *out = p->peer[i].ad[k];
+                return 1;
+            }
+    return 0;
+}
+
 int
 p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
           size_t from_len, struct cmd_ctx *ctx)
@@ -1175,29 +1190,28 @@ p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
     f->from_len = from_len;
     for (int i = 0; i < P2P_SOURCES; i++)
         p->src[i].bad = 0;
-    if (hash == NULL) {
-        if (p2p_best(node, &f->ad) != 0) {
-            snprintf(f->why, sizeof(f->why),
-                     "no linked peer announces a newer bundle for board "
-                     "'%s' that this node would take ('update peers')",
-                     u->board);
-            return -ENOENT;
-        }
-        found = 1;
-    } else {
-        for (int i = 0; i < NET_LINKS && !found; i++)
-            for (int k = 0; p->peer[i].link != 0 && k < p->peer[i].nads; k++)
-                if (memcmp(p->peer[i].ad[k].hash, hash, 32) == 0) {
-                    f->ad = p->peer[i].ad[k];
-                    found = 1;
-                    break;
-                }
-        if (!found) {
-            snprintf(f->why, sizeof(f->why),
-                     "no linked peer announces bundle %s ('update peers')",
-                     hex8(hash, hx));
-            return -ENOENT;
-        }
+    /* A peer that just linked announces within P2P_ANNOUNCE_MS: wait
+     * that long (twice) for the bundle asked for. */
+    for (uint64_t t0 = now_ms();;) {
+        found = hash == NULL ? p2p_best(node, &f->ad) == 0
+                             : find_ad(p, hash, &f->ad);
+        if (found || now_ms() - t0 > 2 * P2P_ANNOUNCE_MS)
+            break;
+        if (wait_step(node))
+            break;
+    }
+    if (!found && hash == NULL) {
+        snprintf(f->why, sizeof(f->why),
+                 "no linked peer announces a newer bundle for board "
+                 "'%s' that this node would take ('update peers')",
+                 u->board);
+        return -ENOENT;
+    }
+    if (!found) {
+        snprintf(f->why, sizeof(f->why),
+                 "no linked peer announces bundle %s ('update peers')",
+                 hex8(hash, hx));
+        return -ENOENT;
     }
     memcpy(f->hash, f->ad.hash, 32);
     rc = upd_quar_check(u->st, f->hash);
