@@ -20,7 +20,7 @@
 p2p_tests() {
     local KEEL=build/$BOARD-$HOST_ARCH/keel WIRE=build/tools/keel-wire
     local KBOOT=build/$BOARD-$HOST_ARCH/keel-boot KB=build/tools/keel-bundle
-    local tmp=$tmp/p2p n m v i fpa fpd fpx hbig hold hmid hbad ids
+    local tmp=$tmp/p2p n m v fpa fpd fpx hbig hold hmid hbad
     local -A FP
     mkdir -p "$tmp"
     # shellcheck source=tests/net/lib.sh

@@ -590,7 +590,14 @@ update_install(struct update *u, const struct upd_src *src)
     f = u->slot[t];
     po = upd_slot_payload_off_in(f, hd.manifest_len);
     saved = bc;
-    if (u->resume && src->skip != NULL && bc.slot[t].state == SLOT_INSTALLING &&
+    /* A fetch cut by a reboot leaves the slot INSTALLING; one whose
+     * source failed (lost links, cancelled) leaves it BAD as truncated
+     * or cancelled: either way its chunks are checked again below. */
+    if (u->resume && src->skip != NULL &&
+        (bc.slot[t].state == SLOT_INSTALLING ||
+         (bc.slot[t].state == SLOT_BAD &&
+          (bc.slot[t].result == UPD_R_TRUNCATED ||
+           bc.slot[t].result == UPD_R_CANCELLED))) &&
         bc.slot[t].manifest_len == hd.manifest_len &&
         crypto_ct_diff(bc.slot[t].manifest_hash, u->man_hash, 32) == 0 &&
         u->man.nchunks > 0)

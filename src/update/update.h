@@ -94,7 +94,8 @@ struct update {
     uint8_t man_hash[32];
     /* Resume (set by the caller, for a source with skip): when boot
      * control says the target slot is INSTALLING this very manifest
-     * (a fetch cut by a reboot or a lost link), the chunks already in
+     * (a fetch cut by a reboot), or BAD with it as truncated or
+     * cancelled (a fetch whose peers went away), the chunks already in
      * the slot that still match the manifest are kept, back to an erase
      * block boundary, and the install goes on after them.  resumed: the
      * chunks so kept by the last install. */
