@@ -478,6 +478,8 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		build/tools/conlat
 	$(Q)bash tests/bench/sync.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/keel-chaingen
+	$(Q)bash tests/bench/p2p.sh $(OUT)/keel build/tools/keel-wire \
+		build/tools/keel-bundle
 
 # keel's install into a file-backed blk flash beside RAUC's into a
 # file-backed slot, in one run (tests/bench/rauc.sh); not part of make

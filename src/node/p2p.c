@@ -418,7 +418,7 @@ on_request(struct node *node, uint32_t link, unsigned type, const uint8_t *b,
         return;
     }
     s->q[k].kind = type == FRAME_P2P_MAN_REQ ? 1 : 2;
-    s->q[k].held = (uint8_t)hi;
+    memcpy(s->q[k].hash, b, 32);
     s->q[k].idx = type == FRAME_P2P_MAN_REQ ? 0 : idx;
     s->q[k].off = type == FRAME_P2P_MAN_REQ ? idx : 0;
 }
@@ -502,7 +502,10 @@ serve_pump(struct node *node)
         /* bounded: at most 64 frames per link per call */
         while (s->q[0].kind != 0 && sent < 64) {
             struct p2p_serve_req *r = &s->q[0];
-            struct p2p_held *h = &p->held[r->held];
+            /* by hash: a fetch that ends moves its bundle from held[1]
+             * to held[0] under a queued request */
+            int hi = held_of(p, r->hash);
+            struct p2p_held *h = hi >= 0 ? &p->held[hi] : NULL;
             uint32_t total, n, hl = 40;
             const uint8_t *src;
             int rc;
@@ -510,7 +513,10 @@ serve_pump(struct node *node)
             if (s->win_bytes + FRAME_HDR + FRAME_KEEP_MAX > bmax ||
                 s->win_frames + 1 > fmax)
                 break; /* paced: the rest in the next window */
-            if (!h->valid) {
+            if (h == NULL || (r->kind == 2 && r->idx >= h->ad.have)) {
+                send_nak(node, s->link, r->hash,
+                         r->kind == 1 ? IDX_MANIFEST : r->idx,
+                         P2P_NAK_NOT_HELD);
                 serve_pop(s);
                 continue;
             }
@@ -520,7 +526,7 @@ serve_pump(struct node *node)
                 src = h->blob + r->off;
                 lib_put32(fr + 32, total);
             } else {
-                struct p2p_cache *c = cache_get(node, r->held, r->idx);
+                struct p2p_cache *c = cache_get(node, hi, r->idx);
 
                 if (c == NULL) {
                     send_nak(node, s->link, h->ad.hash, r->idx,

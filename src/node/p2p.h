@@ -116,7 +116,7 @@ struct p2p_held {
 
 struct p2p_serve_req {
     uint8_t kind; /* 0 free, 1 manifest, 2 chunk */
-    uint8_t held;
+    uint8_t hash[32];
     uint32_t idx, off;
 };
 
