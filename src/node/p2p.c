@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keel_opts.h"
+
 #include "hal/clock.h"
 #include "hal/poll.h"
 #include "hal/sys.h"
@@ -482,7 +484,13 @@ serve_pump(struct node *node)
     uint32_t bmax = node->net.set[NET_S_BYTES_PER_S] / 4 * 3,
              fmax = node->net.set[NET_S_FRAMES_PER_S] / 4 * 3;
     static uint8_t fr[FRAME_KEEP_MAX];
+#if KEEL_TEST_HOOKS
+    /* Sim board only: a lying peer for tests/p2p.sh, which flips a byte
+     * of every chunk after its own verify on read. */
     int corrupt = hal_sys_param("KEEL_SIM_P2P_CORRUPT") != NULL;
+#else
+    const int corrupt = 0;
+#endif
 
     for (int i = 0; i < NET_LINKS; i++) {
         struct p2p_serve *s = &p->serve[i];

@@ -24,9 +24,9 @@
 
 #include "update/bootctl.h"
 
-/* code, name: outcomes first (1..7), then the refusals (8..27), then
- * outcomes added later (28..30), then refusals again (31..): append
- * only. */
+/* code, name: outcomes first (1..7), then the refusals (8..28), then
+ * outcomes added later (29..30), then refusals again (31..): append
+ * only (docs/FORMAT.md lists them). */
 #define UPD_REASONS(X)                                                         \
     X(UPD_R_NONE, "none")                                                      \
     X(UPD_R_INSTALLING, "installing")                                          \
