@@ -26,6 +26,7 @@
 #include "boot/choose.h"
 #include "hal/clock.h"
 #include "lib/le.h"
+#include "update/quarantine.h"
 #include "update/update.h"
 #include "ut.h"
 #include "ut_store.h"
@@ -1827,6 +1828,86 @@ test_degraded(void)
     sim_flash_close(&dev);
 }
 
+/* ---- the quarantine list's record (issue #17) ---- */
+
+static void
+test_quarantine(void)
+{
+    struct upd_quar q, back;
+    uint8_t rec[UPD_QUAR_REC_MAX];
+    size_t n;
+    int accepted = 0;
+
+    UT_CASE("quarantine list: round trip, every truncation and bad byte "
+            "refused");
+    memset(&q, 0, sizeof(q));
+    q.n = 2;
+    memset(q.e[0].hash, 0xab, 32);
+    q.e[0].when = 1790000000;
+    snprintf(q.e[0].reason, sizeof(q.e[0].reason), "suspected tampering");
+    memset(q.e[1].hash, 0x01, 32);
+    q.e[1].automatic = 1;
+    n = upd_quar_encode(&q, rec);
+    UT_CHECK_EQ(n, 6 + 2 * 42 + strlen("suspected tampering"));
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), 0);
+    UT_CHECK_EQ(back.n, 2);
+    UT_CHECK_EQ(back.e[0].when, 1790000000);
+    UT_CHECK(strcmp(back.e[0].reason, "suspected tampering") == 0);
+    UT_CHECK_EQ(back.e[1].automatic, 1);
+    UT_CHECK_EQ(upd_quar_find(&back, q.e[1].hash), 1);
+    for (size_t l = 0; l < n; l++)
+        accepted += upd_quar_decode(rec, l, &back) == 0;
+    UT_CHECK_EQ(accepted, 0);
+    rec[n] = 0;
+    UT_CHECK_EQ(upd_quar_decode(rec, n + 1, &back), -EBADMSG);
+    rec[0] ^= 1; /* magic */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[0] ^= 1;
+    rec[6 + 40] = 2; /* automatic is 0 or 1 */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[6 + 40] = 0;
+    rec[6 + 42] = 0x07; /* a control byte in the reason */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[6 + 42] = 's';
+    rec[4] = UPD_QUAR_MAX + 1; /* too many entries */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[4] = 2;
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), 0);
+
+    UT_CASE("quarantine list: a quarantined bundle is refused at the "
+            "manifest, the slot untouched; released, it installs");
+    {
+        struct spec s = base_spec();
+        uint8_t h[32];
+        struct bootctl bc0, bc1;
+
+        dev_new();
+        build(&s);
+        crypto_sha256(bundle + UPD_HDR_LEN,
+                      (size_t)lib_le32(bundle + 12) /* manifest length */, h);
+        power_on(-1);
+        UT_CHECK_EQ(upd_quar_add(&st, h, "test", 0, 0), 0);
+        UT_CHECK_EQ(upd_quar_check(&st, h), 1);
+        bootctl_load(&ctl, &bc0);
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK_EQ(upd.reason, UPD_R_QUARANTINED);
+        bootctl_load(&ctl, &bc1);
+        UT_CHECK(memcmp(&bc0, &bc1, sizeof(bc0)) == 0);
+        power_on(-1); /* across a reboot */
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK_EQ(upd_quar_release(&st, h), 0);
+        UT_CHECK_EQ(upd_quar_release(&st, h), -ENOENT);
+        UT_CHECK_EQ(install(), 0);
+        /* a damaged list fails closed */
+        store_put(&st, UPD_QUAR_KEY, "junk", 4);
+        UT_CHECK(upd_quar_check(&st, h) < 0);
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK_EQ(upd_quar_release(&st, h), 0); /* rewrites it empty */
+        UT_CHECK_EQ(upd_quar_check(&st, h), 0);
+        sim_flash_close(&dev);
+    }
+}
+
 /* ---- resume (peer fetch, issue #17) ---- */
 
 /* A source that can skip, as the peer fetch is: counts the payload
@@ -2291,5 +2372,6 @@ main(int argc, char **argv)
     test_degraded();
     test_powercut();
     test_resume();
+    test_quarantine();
     return ut_done();
 }
