@@ -119,7 +119,7 @@ if [ -n "${P2P_BENCH_DEBUG:-}" ]; then
     grep -h -E "^fetch|^fetched|source" "$tmp"/f?.log >&2
     for n in "${nodes[@]}"; do
         echo "== $n" >&2
-        q "$n" metrics | grep -E '^keel_p2p_(chunks|serve_busy|served_chunks|source)' >&2
+        q "$n" metrics | grep -E '^keel_p2p_(chunks_total.result=.timeout|served_chunks)|^keel_net_frames_dropped_total.dir=.rx' >&2
     done
 fi
 
