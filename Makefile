@@ -353,7 +353,7 @@ FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
 FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/net/frame.c
 FUZZ_PEERREC_SRCS := tests/fuzz/fuzz_peer_records.c src/net/trust.c \
-	src/console/unlock.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
+	src/console/unlock.c src/update/quarantine.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
 	$(HOST_HAL)
 $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
