@@ -50,7 +50,8 @@ STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 # trust floor, a slot's checks; the installer (update.c) is the node's.
 UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \
 	src/update/floor.c src/update/slot.c src/update/audit.c
-UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c src/update/quarantine.c
+UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c src/update/quarantine.c \
+	src/update/p2pwire.c
 # The hardware SHA-256 path is one file per architecture (crypto/arch/):
 # host-built programs (unit tests, fuzzers) take the host's, and
 # $(call for_arch,ARCH,SRCS) swaps in another's.
@@ -353,7 +354,7 @@ FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
 FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/net/frame.c
 FUZZ_PEERREC_SRCS := tests/fuzz/fuzz_peer_records.c src/net/trust.c \
-	src/console/unlock.c src/update/quarantine.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
+	src/console/unlock.c src/update/quarantine.c src/update/p2pwire.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
 	$(HOST_HAL)
 $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))

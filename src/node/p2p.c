@@ -127,72 +127,19 @@ peer_ad(const struct p2p_peer *pe, const uint8_t hash[32])
 
 /* ---- announce ---------------------------------------------------------- */
 
-static size_t
-ad_encode(const struct p2p_ad *a, uint8_t *o)
-{
-    size_t bl = strlen(a->board);
-
-    memcpy(o, a->hash, 32);
-    lib_put32(o + 32, a->v.major);
-    lib_put32(o + 36, a->v.minor);
-    lib_put32(o + 40, a->v.patch);
-    lib_put64(o + 44, a->counter);
-    lib_put64(o + 52, a->size);
-    lib_put32(o + 60, a->chunk_size);
-    lib_put32(o + 64, a->nchunks);
-    lib_put32(o + 68, a->have);
-    o[72] = (uint8_t)bl;
-    memcpy(o + 73, a->board, bl);
-    return 73 + bl;
-}
-
-/* Decode one entry at p (n bytes left): its length, or -EBADMSG. */
-static int
-ad_decode(const uint8_t *p, size_t n, struct p2p_ad *a)
-{
-    size_t bl;
-
-    if (n < 73)
-        return -EBADMSG;
-    bl = p[72];
-    if (bl == 0 || bl > UPD_BOARD_LEN_MAX || n - 73 < bl)
-        return -EBADMSG;
-    memset(a, 0, sizeof(*a));
-    memcpy(a->hash, p, 32);
-    a->v.major = lib_le32(p + 32);
-    a->v.minor = lib_le32(p + 36);
-    a->v.patch = lib_le32(p + 40);
-    a->counter = lib_le64(p + 44);
-    a->size = lib_le64(p + 52);
-    a->chunk_size = lib_le32(p + 60);
-    a->nchunks = lib_le32(p + 64);
-    a->have = lib_le32(p + 68);
-    memcpy(a->board, p + 73, bl);
-    for (size_t i = 0; i < bl; i++)
-        if (a->board[i] <= 0x20 || a->board[i] > 0x7e)
-            return -EBADMSG;
-    if (a->chunk_size < UPD_CHUNK_MIN || a->chunk_size > UPD_CHUNK_MAX ||
-        a->nchunks > UPD_CHUNKS_MAX || a->have > a->nchunks ||
-        a->size > (uint64_t)a->nchunks * a->chunk_size)
-        return -EBADMSG;
-    return (int)(73 + bl);
-}
-
 static void
 announce_to(struct node *node, uint32_t link)
 {
     struct p2p *p = &node->p2p;
-    uint8_t b[2 + 2 * (73 + UPD_BOARD_LEN_MAX)];
-    size_t n = 2;
+    struct p2p_ad ads[2];
+    uint8_t b[P2P_ANNOUNCE_MAX];
+    unsigned n = 0;
 
-    b[0] = 1;
-    b[1] = 0;
     for (int i = 0; i < 2; i++)
-        if (p->held[i].valid) {
-            n += ad_encode(&p->held[i].ad, b + n);
-            b[1]++;
-        }
-    (void)net_send(&node->net, link, FRAME_P2P_ANNOUNCE, b, (uint32_t)n);
+        if (p->held[i].valid)
+            ads[n++] = p->held[i].ad;
+    (void)net_send(&node->net, link, FRAME_P2P_ANNOUNCE, b,
+                   (uint32_t)p2p_announce_encode(ads, n, b));
 }
 
 static void
@@ -212,28 +159,19 @@ on_announce(struct node *node, uint32_t link, const uint8_t *fp,
 {
     struct p2p *p = &node->p2p;
     struct p2p_peer *pe = peer_of(p, link), tmp;
-    size_t off = 2;
+    unsigned n;
     int fresh = pe == NULL;
 
-    if (len < 2 || b[0] != 1 || b[1] > 2)
-        return;
     memset(&tmp, 0, sizeof(tmp));
-    for (int i = 0; i < b[1]; i++) {
-        int r = ad_decode(b + off, len - off, &tmp.ad[i]);
-
-        if (r < 0)
-            return; /* malformed: ignored whole */
-        off += (size_t)r;
-    }
-    if (off != len)
-        return;
+    if (p2p_announce_decode(b, len, tmp.ad, &n) != 0)
+        return; /* malformed: ignored whole */
     if (pe == NULL)
         pe = peer_of(p, 0);
     if (pe == NULL)
         return;
     tmp.link = link;
     memcpy(tmp.fp, fp, TRUST_FP_LEN);
-    tmp.nads = b[1];
+    tmp.nads = (uint8_t)n;
     tmp.inflight = fresh ? 0 : pe->inflight;
     *pe = tmp;
     if (fresh)

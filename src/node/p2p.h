@@ -48,6 +48,7 @@
 
 #include "net/net.h"
 #include "update/format.h"
+#include "update/p2pwire.h"
 #include "update/update.h"
 
 #define P2P_WIN 8                   /* chunks requested or held */
@@ -74,15 +75,6 @@ enum p2p_nak {
     P2P_NAK_QUARANTINED,
     P2P_NAK_CORRUPT,
     P2P_NAK_BUSY,
-};
-
-/* A bundle a node holds, as announced. */
-struct p2p_ad {
-    uint8_t hash[32];
-    struct upd_version v;
-    uint64_t counter, size;
-    uint32_t chunk_size, nchunks, have;
-    char board[UPD_BOARD_LEN_MAX + 1];
 };
 
 struct p2p_peer {
