@@ -50,7 +50,8 @@ STORE_SRCS := src/store/store.c src/store/clog.c src/store/ctl.c \
 # trust floor, a slot's checks; the installer (update.c) is the node's.
 UPDATE_CORE_SRCS := src/update/format.c src/update/bootctl.c \
 	src/update/floor.c src/update/slot.c src/update/audit.c
-UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c
+UPDATE_SRCS := $(UPDATE_CORE_SRCS) src/update/update.c src/update/quarantine.c \
+	src/update/p2pwire.c
 # The hardware SHA-256 path is one file per architecture (crypto/arch/):
 # host-built programs (unit tests, fuzzers) take the host's, and
 # $(call for_arch,ARCH,SRCS) swaps in another's.
@@ -86,7 +87,7 @@ NODE_SRCS := src/node/main.c src/node/bringup.c src/node/jobs.c \
 	src/node/http.c $(CRYPTO_SRCS) \
 	$(STORE_SRCS) src/node/cmds_store.c \
 	src/identity/identity.c src/node/cmds_id.c \
-	$(UPDATE_SRCS) src/node/cmds_update.c \
+	$(UPDATE_SRCS) src/node/cmds_update.c src/node/p2p.c \
 	$(CHAIN_SRCS) src/node/cmds_chain.c \
 	src/net/lwip_port.c src/net/tls.c $(NET_SRCS) src/node/cmds_net.c \
 	src/sync/mpkt.c src/sync/proof.c src/sync/book.c src/sync/sync.c \
@@ -357,7 +358,7 @@ FUZZ_ID_SRCS := tests/fuzz/fuzz_identity.c src/identity/identity.c \
 FUZZ_KAR_SRCS := tests/fuzz/fuzz_kar.c src/update/archive.c
 FUZZ_FRAME_SRCS := tests/fuzz/fuzz_frame.c src/net/frame.c
 FUZZ_PEERREC_SRCS := tests/fuzz/fuzz_peer_records.c src/net/trust.c \
-	src/console/unlock.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
+	src/console/unlock.c src/update/quarantine.c src/update/p2pwire.c $(CRYPTO_SRCS) $(STORE_SRCS) hal/posix/clock.c \
 	$(HOST_HAL)
 $(eval $(call program,$(UT_OUT)/fuzz_store_mount,fuzz,$(FUZZ_STORE_SRCS),))
 $(eval $(call program,$(UT_OUT)/fuzz_keyparse,fuzz,$(FUZZ_KEY_SRCS),-lbearssl))
@@ -488,6 +489,8 @@ bench: $(UT_OUT)/bench_store build/bench/crypto_bench build/bench/update_bench \
 		build/tools/conlat
 	$(Q)bash tests/bench/sync.sh $(OUT)/keel build/tools/keel-wire \
 		build/tools/keel-chaingen
+	$(Q)bash tests/bench/p2p.sh $(OUT)/keel build/tools/keel-wire \
+		build/tools/keel-bundle
 
 # keel's install into a file-backed blk flash beside RAUC's into a
 # file-backed slot, in one run (tests/bench/rauc.sh); not part of make

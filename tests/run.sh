@@ -390,6 +390,14 @@ else
     fail "net_kernel: $k not built"
 fi
 
+# --- peer bundle distribution on simwire (#17) -----------------------------
+if [ -x "$k" ] && [ -x build/tools/keel-wire ]; then
+    # shellcheck source=tests/p2p.sh
+    . tests/p2p.sh
+else
+    fail "p2p: keel or keel-wire not built"
+fi
+
 # --- following the Mochimo chain over its own protocol (#14) ---------------
 if [ -x "$k" ] && [ -x build/tools/keel-wire ]; then
     # shellcheck source=tests/sync.sh

@@ -30,14 +30,25 @@
  * keeps its payload (1: handed over whole in the link's buffer, which
  * holds FRAME_KEEP_MAX bytes) or counts and skips it (0: "discard",
  * what `peer bench` sends to measure a link).
- *   ping: u64 sender's clock (ms), echoed by pong, up to 64 bytes. */
+ *   ping: u64 sender's clock (ms), echoed by pong, up to 64 bytes.
+ *   p2p_*: peer bundle distribution (issue #17, node/p2p.h and
+ *   docs/FORMAT.md "Peer bundle frames"): what a node holds, the signed
+ *   manifest and the chunks of a bundle, in pieces of at most
+ *   FRAME_KEEP_MAX bytes. */
 #define FRAME_TYPES(X)                                                         \
     X(FRAME_PING, 1, "ping", 64, 1)                                            \
     X(FRAME_PONG, 2, "pong", 64, 1)                                            \
-    X(FRAME_DISCARD, 3, "discard", 0, 0)
+    X(FRAME_DISCARD, 3, "discard", 0, 0)                                       \
+    X(FRAME_P2P_ANNOUNCE, 4, "p2p_announce", 512, 1)                           \
+    X(FRAME_P2P_MAN_REQ, 5, "p2p_manifest_req", 36, 1)                         \
+    X(FRAME_P2P_MAN_REP, 6, "p2p_manifest", FRAME_KEEP_MAX, 1)                 \
+    X(FRAME_P2P_CHUNK_REQ, 7, "p2p_chunk_req", 36, 1)                          \
+    X(FRAME_P2P_CHUNK_REP, 8, "p2p_chunk", FRAME_KEEP_MAX, 1)                  \
+    X(FRAME_P2P_NAK, 9, "p2p_nak", 37, 1)
 
-/* The largest payload of a type that is kept. */
-#define FRAME_KEEP_MAX 64
+/* The largest payload of a type that is kept (a piece of a chunk): a
+ * whole frame fits one TLS record (max_frag_len 4096, net/cert.c). */
+#define FRAME_KEEP_MAX (4096 - FRAME_HDR)
 
 #define FRAME_T_ENUM(name, code, text, max, keep) name = code,
 enum frame_type { FRAME_TYPES(FRAME_T_ENUM) };

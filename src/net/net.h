@@ -160,8 +160,19 @@ struct net_counters {
     uint64_t links_opened, links_closed, rotations_accepted;
 };
 
+/* What the node layers on the links: frames of the p2p types
+ * (FRAME_P2P_*) are handed to frame() whole, after the link's rate
+ * checks, with the link's id and the peer's fingerprint; it may answer
+ * with net_send().  NULL: those frames are counted and dropped. */
+struct net_app {
+    void (*frame)(void *arg, uint32_t link, const uint8_t fp[TRUST_FP_LEN],
+                  unsigned type, const uint8_t *p, uint32_t len);
+    void *arg;
+};
+
 struct net {
     struct hal_net hw;
+    struct net_app app;
     struct netif nif;
     struct store *st;
     struct identity *id;
@@ -235,6 +246,18 @@ void net_stop(struct net *n);
 int net_ping(struct net *n, uint32_t link_id);
 /* Send bytes of discard frames on a link, then time a ping. */
 int net_bench(struct net *n, uint32_t link_id, uint64_t bytes);
+
+/* Send one frame of type (len <= FRAME_KEEP_MAX) on link id, whole:
+ * 0, -EAGAIN (its send buffer cannot take it now: try after the next
+ * net_poll), -ENOENT / -ENOTCONN (no such link up), -EINVAL. */
+int net_send(struct net *n, uint32_t link_id, unsigned type, const void *p,
+             uint32_t len);
+/* 1 when link id is up, with its peer's fingerprint in fp. */
+int net_link_up(const struct net *n, uint32_t link_id,
+                uint8_t fp[TRUST_FP_LEN]);
+
+/* The ids of the links up (at most max): their count. */
+int net_link_ids(const struct net *n, uint32_t *ids, int max);
 
 /* lwIP's heap use now and at most, in bytes; links up. */
 void net_mem(size_t *used, size_t *max, size_t *avail);

@@ -37,7 +37,7 @@
 #define BACKOFF_MAX_MS 60000
 #define STABLE_MS 10000 /* a link up this long resets its dial's backoff */
 #define LISTEN_BACKLOG 8
-#define TXBUF 4096 /* one frame written at a time: at most one record */
+#define TXBUF (FRAME_HDR + FRAME_KEEP_MAX) /* one frame written at a time */
 
 extern const uint8_t net_rot_oid[];
 extern const size_t net_rot_oid_len;
@@ -415,8 +415,13 @@ on_frame(struct peer_link *l)
             }
         }
         break;
+    case FRAME_DISCARD:
+        break; /* counted */
     default:
-        break; /* discard: counted */
+        if (n->app.frame != NULL && l->fp_known)
+            n->app.frame(n->app.arg, l->id, l->fp, l->rx.type, l->rxbuf,
+                         l->rx.len);
+        break;
     }
     return 0;
 }
@@ -930,6 +935,44 @@ net_ping(struct net *n, uint32_t id)
     if (l->state != LINK_UP)
         return -ENOTCONN;
     return send_ping(l, now_ms());
+}
+
+int
+net_send(struct net *n, uint32_t id, unsigned type, const void *p, uint32_t len)
+{
+    struct peer_link *l = link_by_id(n, id);
+
+    if (l == NULL)
+        return -ENOENT;
+    if (len > FRAME_KEEP_MAX)
+        return -EINVAL;
+    return link_send(l, type, p, len);
+}
+
+int
+net_link_up(const struct net *n, uint32_t id, uint8_t fp[TRUST_FP_LEN])
+{
+    for (int i = 0; i < NET_LINKS; i++) {
+        const struct peer_link *l = &n->link[i];
+
+        if (l->state == LINK_UP && l->id == id && l->fp_known) {
+            if (fp != NULL)
+                memcpy(fp, l->fp, TRUST_FP_LEN);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
+net_link_ids(const struct net *n, uint32_t *ids, int max)
+{
+    int k = 0;
+
+    for (int i = 0; i < NET_LINKS && k < max; i++)
+        if (n->link[i].state == LINK_UP && n->link[i].fp_known)
+            ids[k++] = n->link[i].id;
+    return k;
 }
 
 int

@@ -20,6 +20,9 @@
 #include "node/files.h"
 #include "console/progress.h"
 #include "node/node.h"
+#include "lib/hex.h"
+#include "lib/klog.h"
+#include "update/quarantine.h"
 
 static int
 file_read(void *arg, void *buf, size_t len)
@@ -101,6 +104,7 @@ h_install(struct cmd_ctx *ctx, int argc, char **argv)
     node->upd.progress = progress;
     node->upd.progress_arg = &pc;
     rc = update_install(&node->upd, &src);
+    p2p_refresh(node);
     if (rc >= 0 && f.pos < f.size) {
         /* Bytes after the payload: the slot is fine, but say so. */
         cmd_printf(ctx,
@@ -571,6 +575,433 @@ h_metrics(struct cmd_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+/* ---- peer distribution (node/p2p.h) --------------------------------- */
+
+static void
+ver_str(char *out, size_t cap, const struct upd_version *v)
+{
+    snprintf(out, cap, "%" PRIu32 ".%" PRIu32 ".%" PRIu32, v->major, v->minor,
+             v->patch);
+}
+
+/* `update peers`: who holds what. */
+static int
+h_peers(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct p2p *p = &node->p2p;
+    int n = 0;
+
+    (void)argc;
+    (void)argv;
+    if (ctx->json)
+        cmd_printf(ctx, "{\"policy\":\"%s\",\"peers\":[",
+                   p2p_policy_name(p->policy));
+    for (int i = 0; i < NET_LINKS; i++) {
+        const struct p2p_peer *pe = &p->peer[i];
+        char fx[2 * TRUST_FP_LEN + 1];
+
+        if (pe->link == 0)
+            continue;
+        lib_hex_encode(pe->fp, TRUST_FP_LEN, fx);
+        if (ctx->json) {
+            cmd_printf(ctx,
+                       "%s{\"link\":%" PRIu32 ",\"fingerprint\":\"%s\","
+                       "\"bundles\":[",
+                       n ? "," : "", pe->link, fx);
+        } else {
+            cmd_printf(ctx, "link %" PRIu32 "  %.16s  %s\n", pe->link, fx,
+                       pe->nads ? "" : "(holds no bundle)");
+        }
+        for (int k = 0; k < pe->nads; k++) {
+            const struct p2p_ad *a = &pe->ad[k];
+            char v[40], hx[65];
+
+            ver_str(v, sizeof(v), &a->v);
+            lib_hex_encode(a->hash, 32, hx);
+            if (ctx->json)
+                cmd_printf(ctx,
+                           "%s{\"manifest\":\"%s\",\"version\":\"%s\","
+                           "\"counter\":%" PRIu64 ",\"board\":\"%s\","
+                           "\"size\":%" PRIu64 ",\"chunks\":%" PRIu32
+                           ",\"have\":%" PRIu32 "}",
+                           k ? "," : "", hx, v, a->counter, a->board, a->size,
+                           a->nchunks, a->have);
+            else
+                cmd_printf(
+                    ctx,
+                    "  %s  counter %" PRIu64 "  board %s  %" PRIu64
+                    " bytes  chunks %" PRIu32 "/%" PRIu32 "  manifest %.16s\n",
+                    v, a->counter, a->board, a->size, a->have, a->nchunks, hx);
+        }
+        if (ctx->json)
+            cmd_printf(ctx, "]}");
+        n++;
+    }
+    if (ctx->json)
+        cmd_printf(ctx, "]}\n");
+    else if (n == 0)
+        cmd_printf(ctx, "no linked peer has announced itself "
+                        "('peer list' shows the links)\n");
+    return 0;
+}
+
+/* `update fetch [--from PEER] [MANIFEST-HASH]` */
+static int
+h_fetch(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct p2p *p = &node->p2p;
+    uint8_t from[TRUST_FP_LEN], hash[32];
+    size_t from_len = 0;
+    int have_hash = 0, rc = need_update(ctx);
+    uint64_t t0 = hal_clock_ms(), ms;
+
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            l = strlen(argv[++i]);
+            if (l < 4 || l % 2 != 0 || l > 2 * TRUST_FP_LEN ||
+                lib_hex_decode(argv[i], l, from, sizeof(from)) < 0) {
+                cmd_err(ctx,
+                        "update fetch: --from wants a peer's fingerprint "
+                        "(at least 4 hex digits, as 'update peers' "
+                        "shows), got '%s'",
+                        argv[i]);
+                return -EINVAL;
+            }
+            from_len = l / 2;
+        } else if (l == 64 && lib_hex_decode(argv[i], 64, hash, 32) == 32) {
+            have_hash = 1;
+        } else {
+            cmd_err(ctx,
+                    "update fetch: unexpected '%s' (usage: update fetch "
+                    "[--from PEER] [MANIFEST-HASH])",
+                    argv[i]);
+            return -EINVAL;
+        }
+    }
+    rc = p2p_fetch(node, have_hash ? hash : NULL, from, from_len, ctx);
+    if (rc < 0) {
+        cmd_err(ctx, "update fetch: %s", p->f.why);
+        return rc;
+    }
+    ms = hal_clock_ms() - t0;
+    {
+        const struct upd_manifest *m = &node->upd.man;
+        unsigned nsrc = 0;
+
+        for (int i = 0; i < P2P_SOURCES; i++)
+            nsrc += p->src[i].used && p->src[i].bytes > 0;
+        cmd_printf(ctx,
+                   "fetched %" PRIu32 ".%" PRIu32 ".%" PRIu32
+                   " (counter %" PRIu64 ") into slot %c: %" PRIu64
+                   " bytes from peers in %.1f s (%.1f MB/s), %" PRIu32
+                   " chunks resumed; 'reboot' to try it\n",
+                   m->version.major, m->version.minor, m->version.patch,
+                   m->counter, slot_name(rc), p->f.bytes, (double)ms / 1e3,
+                   ms ? (double)p->f.bytes / 1e3 / (double)ms : 0.0,
+                   node->upd.resumed);
+        (void)nsrc;
+        for (int i = 0; i < P2P_SOURCES; i++) {
+            char fx[17];
+
+            if (!p->src[i].used)
+                continue;
+            lib_hex_encode(p->src[i].fp, 8, fx);
+            cmd_printf(ctx,
+                       "  source %s: %" PRIu64 " bytes, %" PRIu64
+                       " chunks ok, %" PRIu64 " bad, %" PRIu64
+                       " timed out (since start)\n",
+                       fx, p->src[i].bytes, p->src[i].ok, p->src[i].bad_hash,
+                       p->src[i].timeouts);
+        }
+    }
+    return 0;
+}
+
+static int
+parse_hash(struct cmd_ctx *ctx, const char *cmd, const char *s, uint8_t h[32])
+{
+    if (strlen(s) != 64 || lib_hex_decode(s, 64, h, 32) != 32) {
+        cmd_err(ctx,
+                "%s: '%s' is not a manifest hash (64 hex digits, as "
+                "'update peers' or 'update status --json' show)",
+                cmd, s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* `update quarantine HASH --reason TEXT | list | release HASH` */
+static int
+h_quarantine(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct upd_quar q;
+    uint8_t h[32];
+    char hx[65];
+    int rc = need_update(ctx);
+
+    if (rc != 0)
+        return rc;
+    if (strcmp(argv[0], "list") == 0) {
+        rc = upd_quar_load(node->upd.st, &q);
+        if (rc != 0) {
+            cmd_err(ctx,
+                    "update quarantine list: the list is damaged (%s): "
+                    "nothing is fetched, served or installed until "
+                    "'update quarantine release HASH' rewrites it",
+                    strerror(-rc));
+            return rc;
+        }
+        if (ctx->json)
+            cmd_printf(ctx, "{\"quarantined\":[");
+        for (unsigned i = 0; i < q.n; i++) {
+            lib_hex_encode(q.e[i].hash, 32, hx);
+            if (ctx->json) {
+                cmd_printf(ctx,
+                           "%s{\"manifest\":\"%s\",\"when\":%lld,"
+                           "\"automatic\":%s,\"reason\":",
+                           i ? "," : "", hx, (long long)q.e[i].when,
+                           q.e[i].automatic ? "true" : "false");
+                cmd_json_str(ctx, q.e[i].reason);
+                cmd_printf(ctx, "}");
+            } else {
+                cmd_printf(ctx, "%s  %lld  %s%s\n", hx, (long long)q.e[i].when,
+                           q.e[i].automatic ? "(automatic) " : "",
+                           q.e[i].reason);
+            }
+        }
+        if (ctx->json)
+            cmd_printf(ctx, "]}\n");
+        else if (q.n == 0)
+            cmd_printf(ctx, "no bundle is quarantined\n");
+        return 0;
+    }
+    rc = cmd_priv(ctx, "update quarantine");
+    if (rc != 0)
+        return rc;
+    if (strcmp(argv[0], "release") == 0) {
+        if (argc != 2)
+            goto usage;
+        rc = parse_hash(ctx, "update quarantine release", argv[1], h);
+        if (rc != 0)
+            return rc;
+        rc = upd_quar_release(node->upd.st, h);
+        if (rc == -ENOENT) {
+            cmd_err(ctx,
+                    "update quarantine release: %.16s... is not "
+                    "quarantined",
+                    argv[1]);
+            return rc;
+        }
+        if (rc != 0) {
+            cmd_err(ctx, "update quarantine release: store write failed: %s",
+                    strerror(-rc));
+            return rc;
+        }
+        klog(KLOG_INFO, "update: bundle %.16s released from quarantine\n",
+             argv[1]);
+        cmd_printf(ctx, "released %s from quarantine\n", argv[1]);
+        p2p_refresh(node);
+        return 0;
+    }
+    if (argc != 3 || strcmp(argv[1], "--reason") != 0 || argv[2][0] == '\0')
+        goto usage;
+    rc = parse_hash(ctx, "update quarantine", argv[0], h);
+    if (rc != 0)
+        return rc;
+    rc = upd_quar_add(node->upd.st, h, argv[2], 0, hal_clock_wall());
+    if (rc != 0) {
+        cmd_err(ctx, "update quarantine: %s",
+                rc == -ENOSPC ? "the list is full (16): release one first"
+                              : strerror(-rc));
+        return rc;
+    }
+    klog(KLOG_WARN, "update: bundle %.16s quarantined: %s\n", argv[0], argv[2]);
+    cmd_printf(ctx,
+               "quarantined %s: neither fetched, served nor installed on "
+               "this node\n",
+               argv[0]);
+    p2p_refresh(node);
+    return 0;
+usage:
+    cmd_err(ctx, "usage: update quarantine MANIFEST-HASH --reason TEXT | "
+                 "list | release MANIFEST-HASH");
+    return -EINVAL;
+}
+
+/* `update verify-all [--json] [--fix]`: both slots against boot control,
+ * their signatures against the current keyring. */
+static int
+h_verify_all(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    struct bootctl bc;
+    struct upd_keyring k;
+    int fix = 0, bad = 0, kr, rc = need_update(ctx);
+    int verdict[2] = {0, 0}; /* 0 empty, 1 good, 2 corrupt, 3 unsigned,
+                                4 incomplete */
+    char why[2][160];
+
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--fix") == 0)
+            fix = 1;
+        else {
+            cmd_err(ctx, "update verify-all: unexpected '%s'", argv[i]);
+            return -EINVAL;
+        }
+    }
+    if (fix && (rc = cmd_priv(ctx, "update verify-all")) != 0)
+        return rc;
+    rc = bootctl_load(&node->ctl, &bc);
+    if (rc != 0) {
+        cmd_err(ctx, "update verify-all: boot control unreadable");
+        return rc;
+    }
+    kr = update_keyring(&node->upd, &k);
+    for (int s = 0; s < 2; s++) {
+        const struct bc_slot *b = &bc.slot[s];
+        struct upd_slot_info info;
+        char w[120];
+
+        why[s][0] = '\0';
+        if (b->state == SLOT_EMPTY)
+            continue;
+        if (b->state == SLOT_INSTALLING) {
+            verdict[s] = 4;
+            snprintf(why[s], sizeof(why[s]),
+                     "being written (a fetch or install did not finish)");
+            continue;
+        }
+        if (update_slot_verify(node->upd.slot[s], b, &node->upd_work, w,
+                               sizeof(w)) != UPD_VERIFIED) {
+            verdict[s] = 2;
+            snprintf(why[s], sizeof(why[s]), "%s", w);
+            klog(KLOG_WARN, "update: verify-all: slot %c is corrupt: %s\n",
+                 slot_name(s), w);
+            continue;
+        }
+        if (kr != 0 || update_slot_verify_signed(
+                           node->upd.slot[s], &k, node->upd.board, 0, &info,
+                           &node->upd_work, w, sizeof(w)) != UPD_VERIFIED) {
+            verdict[s] = 3;
+            snprintf(why[s], sizeof(why[s]), "%.150s",
+                     kr != 0 ? node->upd.why : w);
+            continue;
+        }
+        verdict[s] = 1;
+    }
+    {
+        static const char *const vn[] = {"empty", "good", "corrupt", "unsigned",
+                                         "incomplete"};
+
+        if (ctx->json)
+            cmd_printf(ctx, "{\"slots\":{");
+        for (int s = 0; s < 2; s++) {
+            bad += verdict[s] == 2 || verdict[s] == 3;
+            if (ctx->json) {
+                cmd_printf(ctx, "%s\"%c\":{\"state\":\"%s\",\"verdict\":\"%s\"",
+                           s ? "," : "", slot_name(s),
+                           slot_state_name(bc.slot[s].state), vn[verdict[s]]);
+                if (verdict[s] != 0) {
+                    cmd_printf(ctx, ",\"manifest\":\"");
+                    cmd_hex(ctx, bc.slot[s].manifest_hash, 32);
+                    cmd_printf(ctx, "\"");
+                }
+                if (why[s][0]) {
+                    cmd_printf(ctx, ",\"why\":");
+                    cmd_json_str(ctx, why[s]);
+                }
+                cmd_printf(ctx, "}");
+            } else {
+                cmd_printf(ctx, "slot %c: %-8s %s%s%s\n", slot_name(s),
+                           slot_state_name(bc.slot[s].state), vn[verdict[s]],
+                           why[s][0] ? ": " : "", why[s]);
+            }
+        }
+        if (ctx->json)
+            cmd_printf(ctx, "},\"fetching\":%s}\n",
+                       node->p2p.f.active ? "true" : "false");
+    }
+    if (!fix)
+        return bad ? -EBADMSG : 0;
+    for (int s = 0; s < 2; s++) {
+        struct bootctl saved = bc;
+        uint8_t h[32];
+
+        if (verdict[s] != 2)
+            continue;
+        if (s == node->upd.running) {
+            cmd_err(ctx,
+                    "update verify-all --fix: slot %c is the running "
+                    "slot: not touched (install a good bundle into "
+                    "the other slot, then reboot)",
+                    slot_name(s));
+            continue;
+        }
+        memcpy(h, bc.slot[s].manifest_hash, 32);
+        upd_slot_set(&bc, s, SLOT_BAD, UPD_R_READBACK);
+        if (bc.primary == s)
+            bc.primary = BOOTCTL_NONE;
+        rc = bootctl_save(&node->ctl, &bc);
+        if (rc != 0) {
+            cmd_err(ctx, "update verify-all --fix: writing boot control "
+                         "failed");
+            return -EIO;
+        }
+        upd_audit_bootctl(&node->upd_audit, &saved, &bc);
+        cmd_printf(ctx,
+                   "slot %c marked bad; fetching its bundle again from "
+                   "peers\n",
+                   slot_name(s));
+        p2p_refresh(node);
+        rc = p2p_fetch(node, h, NULL, 0, ctx);
+        if (rc < 0) {
+            cmd_err(ctx, "update verify-all --fix: %s", node->p2p.f.why);
+            return rc;
+        }
+        cmd_printf(ctx, "slot %c repaired from peers (%" PRIu64 " bytes)\n",
+                   slot_name(rc), node->p2p.f.bytes);
+        bad--;
+    }
+    return bad > 0 ? -EBADMSG : 0;
+}
+
+/* `update auto-fetch [off|fetch-only|fetch-and-install]` */
+static int
+h_auto_fetch(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    struct node *node = ctx->node;
+    int rc;
+
+    if (argc == 0) {
+        cmd_printf(ctx, "update.auto_fetch: %s\n",
+                   p2p_policy_name(node->p2p.policy));
+        return 0;
+    }
+    if ((rc = cmd_priv(ctx, "update auto-fetch")) != 0)
+        return rc;
+    rc = p2p_policy_set(node, argv[0]);
+    if (rc == -EINVAL)
+        cmd_err(ctx,
+                "update auto-fetch: '%s' is not off, fetch-only or "
+                "fetch-and-install",
+                argv[0]);
+    else if (rc != 0)
+        cmd_err(ctx, "update auto-fetch: store write failed: %s",
+                strerror(-rc));
+    else
+        cmd_printf(ctx, "update.auto_fetch: %s\n", argv[0]);
+    return rc;
+}
+
 const struct cmd node_update_cmds[] = {
     {"install", 1, 1, CMD_PRIV, "FILE",
      "verify a signed bundle, then write it to the inactive slot", h_install,
@@ -595,5 +1026,21 @@ const struct cmd node_update_cmds[] = {
      "update events since start: refusals, slot changes, counter", h_log, NULL},
     {"metrics", 0, 0, 0, "", "update counters in Prometheus text format",
      h_metrics, NULL},
+    {"peers", 0, 0, CMD_JSON, "[--json]",
+     "linked peers and the bundles they announce", h_peers, NULL},
+    {"fetch", 0, 3, CMD_PRIV, "[--from PEER] [MANIFEST-HASH]",
+     "fetch the newest bundle peers announce (or that one), verified chunk "
+     "by chunk, into the inactive slot",
+     h_fetch, NULL},
+    {"quarantine", 1, 3, CMD_JSON,
+     "MANIFEST-HASH --reason TEXT | list [--json] | release MANIFEST-HASH",
+     "block a bundle: neither fetched, served nor installed (persisted)",
+     h_quarantine, NULL},
+    {"verify-all", 0, 1, CMD_JSON, "[--json] [--fix]",
+     "re-hash both slots against their manifests and the keyring; --fix "
+     "marks a corrupt inactive slot bad and fetches it again",
+     h_verify_all, NULL},
+    {"auto-fetch", 0, 1, 0, "[off|fetch-only|fetch-and-install]",
+     "show or set update.auto_fetch (default fetch-only)", h_auto_fetch, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

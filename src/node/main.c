@@ -104,6 +104,7 @@ node_poll(struct node *n)
     net_poll(&n->net);
     node_http_tick(n);
     node_update_tick(n);
+    p2p_tick(n, 0);
     if (!n->con.interactive)
         return 0; /* a script's next bytes are its next commands */
     while ((got = hal_console_read(&n->con, c, sizeof(c), 0)) > 0)
@@ -316,6 +317,7 @@ main(int argc, char **argv)
                   &kp->node.id) != 0)
         klog(KLOG_INFO, "network '%s': %s\n", kp->node.net_spec,
              kp->node.net.why);
+    p2p_init(&kp->node);
     if (strcmp(kp->node.con.path, "stdio") != 0)
         klog(KLOG_INFO, "console on %s\n", kp->node.con.path);
 
@@ -358,6 +360,7 @@ main(int argc, char **argv)
                       kp->node.net.set[NET_S_SYNC_POLL_S],
                       kp->node.net.set[NET_S_SYNC_FORK_MAX]);
         node_update_tick(&kp->node);
+        p2p_tick(&kp->node, 1);
         if (kp->node.verify.active) {
             struct cmd_ctx vctx = {
                 .write = con_out,

@@ -99,6 +99,7 @@ node_metrics(struct cmd_ctx *ctx, int argc, char **argv)
     chain_metrics(ctx, node);
     identity_metrics(ctx, node);
     node_update_metrics(ctx, node);
+    node_p2p_metrics(ctx, node);
     node_unlock_metrics(ctx, node);
     node_log_metrics(ctx, node);
     node_net_metrics(ctx, node);

@@ -1,9 +1,10 @@
 /*
  * node/node.h - the running node: its flash, console and command table.
  *
- * One instance, allocated once by main() at start (at most 340 KiB: the
- * store, the chain with its import buffer and the update's chunk and
- * manifest buffers are most of it); handlers reach it through
+ * One instance, allocated once by main() at start (at most 1.3 MiB: peer
+ * bundle distribution's window, chunk cache and manifests are about
+ * 900 KiB of it, the store, the chain with its import buffer and the
+ * update's chunk and manifest buffers most of the rest); handlers reach it through
  * cmd_ctx.node.  Nothing allocates after that.
  */
 #ifndef NODE_NODE_H
@@ -23,6 +24,7 @@
 #include "net/net.h"
 #include "sync/sync.h"
 #include "node/http.h"
+#include "node/p2p.h"
 #include "update/update.h"
 #include "store/clog.h"
 #include "store/ctl.h"
@@ -102,6 +104,7 @@ struct node {
     unsigned degraded;      /* NODE_DEG_* bits: damage found and reported */
     int boot_degraded;      /* keel-boot booted us without boot control */
     uint32_t damage_events; /* times damage was found since start */
+    struct p2p p2p;         /* peer bundle distribution (node/p2p.h) */
 };
 
 /* Record damage (a NODE_DEG_* bit): counted, and `status` says DEGRADED. */

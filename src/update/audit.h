@@ -24,8 +24,9 @@
 
 #include "update/bootctl.h"
 
-/* code, name: outcomes first (1..7), then the refusals (8..27), then
- * outcomes added later (28..): append only. */
+/* code, name: outcomes first (1..7), then the refusals (8..28), then
+ * outcomes added later (29..30), then refusals again (31..): append
+ * only (docs/FORMAT.md lists them). */
 #define UPD_REASONS(X)                                                         \
     X(UPD_R_NONE, "none")                                                      \
     X(UPD_R_INSTALLING, "installing")                                          \
@@ -57,7 +58,8 @@
     X(UPD_R_FLASH_ERROR, "flash_error")                                        \
     X(UPD_R_KEYRING_ROLLBACK, "keyring_rollback")                              \
     X(UPD_R_BOOT_UNPACK, "boot_unpack")                                        \
-    X(UPD_R_RECOVERED, "recovered")
+    X(UPD_R_RECOVERED, "recovered")                                            \
+    X(UPD_R_QUARANTINED, "quarantined")
 
 #define UPD_R_ENUM(code, name) code,
 enum upd_reason { UPD_REASONS(UPD_R_ENUM) UPD_R_COUNT };

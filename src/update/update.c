@@ -13,6 +13,7 @@
 #include "lib/le.h"
 #include "lib/why.h"
 #include "update/floor.h"
+#include "update/quarantine.h"
 #include "update/update.h"
 
 static int fail(struct update *u, int reason, int rc, const char *fmt, ...)
@@ -403,6 +404,22 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
                    ? fail(u, UPD_R_TOO_LARGE, -E2BIG, "manifest: %s", why)
                    : fail(u, UPD_R_BAD_MANIFEST, -EINVAL, "manifest: %s", why);
     crypto_sha256(manbuf, hd->manifest_len, u->man_hash);
+    rc = upd_quar_check(u->st, u->man_hash);
+    if (rc != 0) {
+        char hx[17];
+
+        for (int i = 0; i < 8; i++)
+            snprintf(hx + 2 * i, 3, "%02x", u->man_hash[i]);
+        return rc > 0 ? fail(u, UPD_R_QUARANTINED, -EPERM,
+                             "bundle %s... is quarantined on this node "
+                             "('update quarantine list')",
+                             hx)
+                      : fail(u, UPD_R_QUARANTINED, -EPERM,
+                             "the quarantine list cannot be read (%s): "
+                             "nothing installs until 'update quarantine "
+                             "release' rewrites it",
+                             strerror(-rc));
+    }
     rc = read_full(src, sigbuf, hd->sigs_len);
     if (rc != 0)
         return fail(u, UPD_R_TRUNCATED, -EINVAL,
@@ -520,6 +537,39 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     return UPD_VERIFIED;
 }
 
+/* Resuming into slot f (payload at po): how many leading chunks are in
+ * the slot already and match the manifest, taken back to an erase
+ * block boundary on raw flash (the block holding the first chunk that
+ * does not match is erased again before it is written). */
+static uint32_t
+resume_point(struct update *u, const struct hal_flash *f, uint32_t po)
+{
+    uint8_t *chunk = u->work->chunk;
+    uint64_t off = 0;
+    uint32_t i;
+
+    for (i = 0; i < u->man.nchunks; i++) {
+        uint32_t len = (uint32_t)(u->man.payload_size - off < u->man.chunk_size
+                                      ? u->man.payload_size - off
+                                      : u->man.chunk_size);
+        uint8_t h[32];
+
+        if (hal_flash_read(f, po + off, chunk, len) != 0)
+            break;
+        crypto_sha256(chunk, len, h);
+        if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) != 0)
+            break;
+        off += len;
+    }
+    if (i == u->man.nchunks)
+        i--; /* the last one is written again with the header after it */
+    if (f->kind == HAL_FLASH_RAW)
+        while (i > 0 &&
+               (po + (uint64_t)i * u->man.chunk_size) % f->erase_size != 0)
+            i--;
+    return i;
+}
+
 int
 update_install(struct update *u, const struct upd_src *src)
 {
@@ -529,16 +579,29 @@ update_install(struct update *u, const struct upd_src *src)
     struct bootctl bc, saved;
     const struct hal_flash *f;
     uint64_t erased = 0, off = 0;
-    uint32_t po;
+    uint32_t po, first = 0;
     int t = 0, rc, checked, verified = -EPERM;
 
     u->why[0] = '\0';
+    u->resumed = 0;
     checked = check_bundle(u, src, &hd, &bc, &t, newk);
     if (checked != UPD_VERIFIED)
         return checked < 0 ? checked : -EPERM;
     f = u->slot[t];
     po = upd_slot_payload_off_in(f, hd.manifest_len);
     saved = bc;
+    /* A fetch cut by a reboot leaves the slot INSTALLING; one whose
+     * source failed (lost links, cancelled) leaves it BAD as truncated
+     * or cancelled: either way its chunks are checked again below. */
+    if (u->resume && src->skip != NULL &&
+        (bc.slot[t].state == SLOT_INSTALLING ||
+         (bc.slot[t].state == SLOT_BAD &&
+          (bc.slot[t].result == UPD_R_TRUNCATED ||
+           bc.slot[t].result == UPD_R_CANCELLED))) &&
+        bc.slot[t].manifest_len == hd.manifest_len &&
+        crypto_ct_diff(bc.slot[t].manifest_hash, u->man_hash, 32) == 0 &&
+        u->man.nchunks > 0)
+        first = resume_point(u, f, po);
 
     /* 2. The slot is now being written: never bootable until READY. */
     bc.slot[t] = (struct bc_slot){
@@ -567,7 +630,20 @@ update_install(struct update *u, const struct upd_src *src)
             goto io;
         erased += f->erase_size;
     }
-    for (uint32_t i = 0; i < u->man.nchunks; i++) {
+    if (first > 0) {
+        /* Resume: the chunks below first stay as they are (they match
+         * the manifest); erasing goes on from the boundary after them. */
+        off = (uint64_t)first * u->man.chunk_size;
+        erased = po + off;
+        if (src->skip(src->arg, off) != 0) {
+            mark_bad(u, &saved, &bc, t, UPD_R_CANCELLED);
+            return fail(u, UPD_R_CANCELLED, -ECANCELED,
+                        "the source could not resume; slot %c marked bad",
+                        slot_name(t));
+        }
+        u->resumed = first;
+    }
+    for (uint32_t i = first; i < u->man.nchunks; i++) {
         uint32_t len = (uint32_t)(u->man.payload_size - off < u->man.chunk_size
                                       ? u->man.payload_size - off
                                       : u->man.chunk_size);

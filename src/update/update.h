@@ -22,6 +22,9 @@
  *     every chunk again;
  *  4. stores a new keyring if the bundle carried one, and marks the
  *     slot READY for a trial boot.
+ * A bundle whose manifest hash is on the quarantine list
+ * (update/quarantine.h) is refused in step 1 (reason quarantined), as
+ * is every bundle while that list cannot be read.
  * Any failure after step 1 leaves the slot BAD; the running slot is
  * never written.  One chunk of payload is in RAM at a time
  * (UPD_CHUNK_BUF at most).
@@ -60,6 +63,11 @@ struct upd_src {
     /* Read up to len bytes; returns the count (0 at the end) or < 0. */
     int (*read)(void *arg, void *buf, size_t len);
     void *arg;
+    /* NULL, or: the installer resumes and will not read the next n
+     * payload bytes (they are in the slot already, verified); 0 or < 0
+     * to stop.  Called once, after the signatures, before any payload
+     * byte is read.  Only a source with skip may resume (u->resume). */
+    int (*skip)(void *arg, uint64_t n);
 };
 
 struct upd_progress {
@@ -84,6 +92,15 @@ struct update {
     int restored;             /* the last keyring file restored a lost one */
     struct upd_manifest man;
     uint8_t man_hash[32];
+    /* Resume (set by the caller, for a source with skip): when boot
+     * control says the target slot is INSTALLING this very manifest
+     * (a fetch cut by a reboot), or BAD with it as truncated or
+     * cancelled (a fetch whose peers went away), the chunks already in
+     * the slot that still match the manifest are kept, back to an erase
+     * block boundary, and the install goes on after them.  resumed: the
+     * chunks so kept by the last install. */
+    int resume;
+    uint32_t resumed;
 };
 
 /* Install a bundle.  Returns the slot written (0 or 1), or a negative

@@ -53,7 +53,8 @@ hub() {
 
 # node_start NAME IP [ENV=VALUE...]: a node with flash $tmp/NAME.img on
 # the hub as port NAME (or on $NODE_NET when set; "none": no network),
-# address IP/24 (none when empty).  Returns when its first prompt is out.
+# address IP/24 (none when empty); $NODE_ARGS are added to keel's command
+# line.  Returns when its first prompt is out.
 node_start() {
     local name=$1 ip=$2 fd net
     shift 2
@@ -61,7 +62,8 @@ node_start() {
     mkfifo "$tmp/$name.in"
     net=${NODE_NET:-simwire:$tmp/wire.sock,port=$name}
     [ "$net" = none ] && net=
-    env "$@" "$KEEL" --flash "$tmp/$name.img" ${net:+--net "$net"} \
+    # shellcheck disable=SC2086 # NODE_ARGS: words on purpose
+    env "$@" "$KEEL" --flash "$tmp/$name.img" ${net:+--net "$net"} ${NODE_ARGS:-} \
         ${NODE_ROOTFS:+--rootfs "$NODE_ROOTFS"} \
         <"$tmp/$name.in" >>"$tmp/$name.log" 2>>"$tmp/$name.err" &
     NODE_PID[$name]=$!

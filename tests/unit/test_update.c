@@ -26,6 +26,7 @@
 #include "boot/choose.h"
 #include "hal/clock.h"
 #include "lib/le.h"
+#include "update/quarantine.h"
 #include "update/update.h"
 #include "ut.h"
 #include "ut_store.h"
@@ -1859,6 +1860,242 @@ test_degraded(void)
     sim_flash_close(&dev);
 }
 
+/* ---- the quarantine list's record (issue #17) ---- */
+
+static void
+test_quarantine(void)
+{
+    struct upd_quar q, back;
+    uint8_t rec[UPD_QUAR_REC_MAX];
+    size_t n;
+    int accepted = 0;
+
+    UT_CASE("quarantine list: round trip, every truncation and bad byte "
+            "refused");
+    memset(&q, 0, sizeof(q));
+    q.n = 2;
+    memset(q.e[0].hash, 0xab, 32);
+    q.e[0].when = 1790000000;
+    snprintf(q.e[0].reason, sizeof(q.e[0].reason), "suspected tampering");
+    memset(q.e[1].hash, 0x01, 32);
+    q.e[1].automatic = 1;
+    n = upd_quar_encode(&q, rec);
+    UT_CHECK_EQ(n, 6 + 2 * 42 + strlen("suspected tampering"));
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), 0);
+    UT_CHECK_EQ(back.n, 2);
+    UT_CHECK_EQ(back.e[0].when, 1790000000);
+    UT_CHECK(strcmp(back.e[0].reason, "suspected tampering") == 0);
+    UT_CHECK_EQ(back.e[1].automatic, 1);
+    UT_CHECK_EQ(upd_quar_find(&back, q.e[1].hash), 1);
+    for (size_t l = 0; l < n; l++)
+        accepted += upd_quar_decode(rec, l, &back) == 0;
+    UT_CHECK_EQ(accepted, 0);
+    rec[n] = 0;
+    UT_CHECK_EQ(upd_quar_decode(rec, n + 1, &back), -EBADMSG);
+    rec[0] ^= 1; /* magic */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[0] ^= 1;
+    rec[6 + 40] = 2; /* automatic is 0 or 1 */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[6 + 40] = 0;
+    rec[6 + 42] = 0x07; /* a control byte in the reason */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[6 + 42] = 's';
+    rec[4] = UPD_QUAR_MAX + 1; /* too many entries */
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), -EBADMSG);
+    rec[4] = 2;
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &back), 0);
+
+    UT_CASE("quarantine list: a quarantined bundle is refused at the "
+            "manifest, the slot untouched; released, it installs");
+    {
+        struct spec s = base_spec();
+        uint8_t h[32];
+        struct bootctl bc0, bc1;
+
+        dev_new();
+        build(&s);
+        crypto_sha256(bundle + UPD_HDR_LEN,
+                      (size_t)lib_le32(bundle + 12) /* manifest length */, h);
+        power_on(-1);
+        UT_CHECK_EQ(upd_quar_add(&st, h, "test", 0, 0), 0);
+        UT_CHECK_EQ(upd_quar_check(&st, h), 1);
+        bootctl_load(&ctl, &bc0);
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK_EQ(upd.reason, UPD_R_QUARANTINED);
+        bootctl_load(&ctl, &bc1);
+        UT_CHECK(memcmp(&bc0, &bc1, sizeof(bc0)) == 0);
+        power_on(-1); /* across a reboot */
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK_EQ(upd_quar_release(&st, h), 0);
+        UT_CHECK_EQ(upd_quar_release(&st, h), -ENOENT);
+        UT_CHECK_EQ(install(), 0);
+        /* a damaged list fails closed */
+        store_put(&st, UPD_QUAR_KEY, "junk", 4);
+        UT_CHECK(upd_quar_check(&st, h) < 0);
+        UT_CHECK_EQ(install(), -EPERM);
+        UT_CHECK_EQ(upd_quar_release(&st, h), 0); /* rewrites it empty */
+        UT_CHECK_EQ(upd_quar_check(&st, h), 0);
+        sim_flash_close(&dev);
+    }
+}
+
+/* ---- resume (peer fetch, issue #17) ---- */
+
+/* A source that can skip, as the peer fetch is: counts the payload
+ * bytes it was asked for. */
+struct skip_src {
+    struct mem_src m;
+    size_t head;     /* header + manifest + signatures */
+    size_t pay_read; /* payload bytes read */
+    uint64_t skipped;
+};
+
+static int
+skip_read(void *arg, void *buf, size_t len)
+{
+    struct skip_src *k = arg;
+    size_t before = k->m.off;
+    int n = mem_read(&k->m, buf, len);
+
+    if (n > 0 && k->m.off > k->head)
+        k->pay_read += k->m.off - (before > k->head ? before : k->head);
+    return n;
+}
+
+static int
+skip_skip(void *arg, uint64_t n)
+{
+    struct skip_src *k = arg;
+
+    k->m.off += (size_t)n;
+    k->skipped += n;
+    return 0;
+}
+
+static int
+install_resumable(struct skip_src *k)
+{
+    struct upd_src src = {skip_read, k, skip_skip};
+    struct upd_header h;
+    const char *why;
+
+    memset(k, 0, sizeof(*k));
+    k->m.p = bundle;
+    k->m.len = blen;
+    upd_header_decode(bundle, &h, &why);
+    k->head = UPD_HDR_LEN + h.manifest_len + h.sigs_len;
+    return update_install(&upd, &src);
+}
+
+static uint8_t rs_start[DEV_SIZE + DEV_SIZE / 16 / 8];
+
+static void
+test_resume(void)
+{
+    static const enum sim_flash_torn modes[3] = {SIM_TORN_NONE, SIM_TORN_PREFIX,
+                                                 SIM_TORN_BITS};
+    struct spec s;
+    struct skip_src k;
+    struct bootctl bc;
+    uint64_t base, total;
+    long bad = 0, resumed = 0, runs = 0;
+    char why[120];
+    int rc;
+
+    UT_CASE("resume: an install cut short goes on after the chunks in the "
+            "slot that match the manifest");
+    dev_new();
+    provision();
+    s = base_spec();
+    s.v.minor = 1;
+    s.counter = 2;
+    s.payload = 200000; /* 13 chunks */
+    build(&s);
+    power_on(0);
+    upd.progress = NULL;
+    cancel_after = -1;
+    sim_flash_save(&dev, rs_start);
+    base = sim_flash_ops(&dev);
+    UT_CHECK_EQ(install_resumable(&k), 1);
+    total = sim_flash_ops(&dev) - base;
+    UT_CHECK_EQ(k.skipped, 0);
+
+    /* Cut at every flash operation of the first install, three tear
+     * modes; the second install resumes and must end with slot b
+     * verified, reading from the source only what it did not keep. */
+    UT_CASE("resume: a power cut at every flash operation of a fetch, then "
+            "the fetch again: slot b verifies");
+    for (uint64_t c = 0; c < total; c++)
+        for (int mi = 0; mi < 3; mi++) {
+            sim_flash_restore(&dev, rs_start);
+            power_on(0);
+            upd.progress = NULL;
+            base = sim_flash_ops(&dev);
+            sim_flash_cut_after(&dev, base + c, modes[mi],
+                                (uint32_t)c * 11 + 5);
+            upd.resume = 1;
+            (void)install_resumable(&k);
+            sim_flash_power_off(&dev, modes[mi], (uint32_t)c * 3 + 1);
+            power_on(0);
+            upd.progress = NULL;
+            upd.resume = 1;
+            rc = install_resumable(&k);
+            runs++;
+            resumed += upd.resumed > 0;
+            if (rc != 1 || bootctl_load(&ctl, &bc) != 0 ||
+                bc.slot[1].state != SLOT_READY ||
+                update_slot_verify(slotp(1), &bc.slot[1], &work, why,
+                                   sizeof(why)) != UPD_VERIFIED ||
+                k.skipped != (uint64_t)upd.resumed * CHUNK ||
+                k.pay_read + k.skipped != s.payload) {
+                if (bad++ < 5)
+                    printf("  cut %llu mode %d: rc %d '%s', resumed %u, "
+                           "read %zu skipped %llu\n",
+                           (unsigned long long)c, mi, rc, upd.why, upd.resumed,
+                           k.pay_read, (unsigned long long)k.skipped);
+            }
+        }
+    printf("  %ld cut runs over %llu operations, %ld resumed after "
+           "verified chunks\n",
+           runs, (unsigned long long)total, resumed);
+    UT_CHECK_EQ(bad, 0);
+    UT_CHECK(resumed > runs / 2);
+
+    UT_CASE("resume: a chunk damaged in the slot is written again, never "
+            "kept");
+    sim_flash_restore(&dev, rs_start);
+    power_on(0);
+    upd.progress = NULL;
+    base = sim_flash_ops(&dev);
+    sim_flash_cut_after(&dev, base + total - 3, SIM_TORN_NONE, 1);
+    (void)install_resumable(&k);
+    sim_flash_power_on(&dev);
+    {
+        /* one bit of chunk 0 flips in the device's image (saved,
+         * changed, restored: what rot on the chip would do) */
+        static uint8_t img[sizeof(rs_start)];
+        uint32_t po;
+
+        bootctl_load(&ctl, &bc);
+        po = upd_slot_payload_off_in(slotp(1), bc.slot[1].manifest_len);
+        sim_flash_save(&dev, img);
+        img[CTL_SIZE + STORE_SIZE + SLOT_SIZE + po + 3] ^= 0x10;
+        sim_flash_restore(&dev, img);
+    }
+    power_on(0);
+    upd.progress = NULL;
+    upd.resume = 1;
+    UT_CHECK_EQ(install_resumable(&k), 1);
+    UT_CHECK_EQ(upd.resumed, 0);
+    bootctl_load(&ctl, &bc);
+    UT_CHECK_EQ(
+        update_slot_verify(slotp(1), &bc.slot[1], &work, why, sizeof(why)),
+        UPD_VERIFIED);
+    upd.resume = 0;
+    sim_flash_close(&dev);
+}
+
 /* ---- power cuts ---- */
 
 enum pc_op {
@@ -2166,5 +2403,7 @@ main(int argc, char **argv)
     test_boot_unpack();
     test_degraded();
     test_powercut();
+    test_resume();
+    test_quarantine();
     return ut_done();
 }

@@ -1,0 +1,95 @@
+/*
+ * update/p2pwire.c - the announce's bytes (p2pwire.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lib/le.h"
+#include "update/p2pwire.h"
+
+static size_t
+ad_encode(const struct p2p_ad *a, uint8_t *o)
+{
+    size_t bl = strlen(a->board);
+
+    memcpy(o, a->hash, 32);
+    lib_put32(o + 32, a->v.major);
+    lib_put32(o + 36, a->v.minor);
+    lib_put32(o + 40, a->v.patch);
+    lib_put64(o + 44, a->counter);
+    lib_put64(o + 52, a->size);
+    lib_put32(o + 60, a->chunk_size);
+    lib_put32(o + 64, a->nchunks);
+    lib_put32(o + 68, a->have);
+    o[72] = (uint8_t)bl;
+    memcpy(o + 73, a->board, bl);
+    return 73 + bl;
+}
+
+/* Decode one entry at p (n bytes left): its length, or -EBADMSG. */
+static int
+ad_decode(const uint8_t *p, size_t n, struct p2p_ad *a)
+{
+    size_t bl;
+
+    if (n < 73)
+        return -EBADMSG;
+    bl = p[72];
+    if (bl == 0 || bl > UPD_BOARD_LEN_MAX || n - 73 < bl)
+        return -EBADMSG;
+    memset(a, 0, sizeof(*a));
+    memcpy(a->hash, p, 32);
+    a->v.major = lib_le32(p + 32);
+    a->v.minor = lib_le32(p + 36);
+    a->v.patch = lib_le32(p + 40);
+    a->counter = lib_le64(p + 44);
+    a->size = lib_le64(p + 52);
+    a->chunk_size = lib_le32(p + 60);
+    a->nchunks = lib_le32(p + 64);
+    a->have = lib_le32(p + 68);
+    memcpy(a->board, p + 73, bl);
+    for (size_t i = 0; i < bl; i++)
+        if (a->board[i] <= 0x20 || a->board[i] > 0x7e)
+            return -EBADMSG;
+    if (a->chunk_size < UPD_CHUNK_MIN || a->chunk_size > UPD_CHUNK_MAX ||
+        a->nchunks > UPD_CHUNKS_MAX || a->have > a->nchunks ||
+        a->size > (uint64_t)a->nchunks * a->chunk_size)
+        return -EBADMSG;
+    return (int)(73 + bl);
+}
+
+size_t
+p2p_announce_encode(const struct p2p_ad *ads, unsigned n, uint8_t *out)
+{
+    size_t len = 2;
+
+    out[0] = 1;
+    out[1] = 0;
+    for (unsigned i = 0; i < n && i < 2; i++) {
+        len += ad_encode(&ads[i], out + len);
+        out[1]++;
+    }
+    return len;
+}
+
+int
+p2p_announce_decode(const uint8_t *p, size_t len, struct p2p_ad ads[2],
+                    unsigned *n)
+{
+    size_t off = 2;
+
+    *n = 0;
+    if (len < 2 || p[0] != 1 || p[1] > 2)
+        return -EBADMSG;
+    for (unsigned i = 0; i < p[1]; i++) {
+        int r = ad_decode(p + off, len - off, &ads[i]);
+
+        if (r < 0)
+            return -EBADMSG;
+        off += (size_t)r;
+    }
+    if (off != len)
+        return -EBADMSG;
+    *n = p[1];
+    return 0;
+}

@@ -1,0 +1,329 @@
+# tests/p2p.sh - peer bundle distribution on a simwire hub (issue #17;
+# sourced by tests/run.sh, which defines ok, fail, skip and $tmp).
+#
+# Five nodes linked each to each; node d serves corrupted chunks (the
+# sim-only KEEL_SIM_P2P_CORRUPT hook) and node e's anti-rollback counter
+# is 3 (a bundle confirmed under keel-boot before the test).  a installs
+# a 32 MiB release; b, c, d and e fetch it on their own (auto_fetch
+# fetch-only), from several peers, d is marked and dropped, and every
+# slot ends with the same verified bundle.  Then: a bundle signed by a
+# key not in the keyring (served by a sixth node, x) and one with an
+# older counter are refused at the manifest with no chunk requested; a
+# link dropped mid-fetch and a node killed mid-fetch (a power cut) end
+# with correct slots, the latter resumed from its verified chunks; a
+# quarantine holds across a reboot; `update verify-all` finds a flipped
+# bit and `--fix` repairs it from peers.  Every process is stopped by
+# its id (tests/net/lib.sh).  No check depends on wall-clock time; the
+# waits are bounded.
+# shellcheck shell=bash
+
+p2p_tests() {
+    local KEEL=build/$BOARD-$HOST_ARCH/keel WIRE=build/tools/keel-wire
+    local KBOOT=build/$BOARD-$HOST_ARCH/keel-boot KB=build/tools/keel-bundle
+    local tmp=$tmp/p2p n m v fpa fpd fpx hbig hold hmid hbad
+    local -A FP
+    mkdir -p "$tmp"
+    # shellcheck source=tests/net/lib.sh
+    source tests/net/lib.sh
+    if ! command -v socat >/dev/null; then
+        skip "p2p" "socat is not installed (scripts/setup.sh installs it)"
+        return 0
+    fi
+
+    # --- keys, keyrings, bundles -----------------------------------------
+    openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/k1.pem" 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/k9.pem" 2>/dev/null
+    mkdir -p "$tmp/root/etc/keel" "$tmp/root9/etc/keel"
+    $KB keyring create --threshold 1 -o "$tmp/root/etc/keel/keyring" \
+        "$tmp/k1.pem" >/dev/null
+    $KB keyring create --threshold 1 -o "$tmp/root9/etc/keel/keyring" \
+        "$tmp/k9.pem" >/dev/null
+    # mk NAME VERSION COUNTER PAYLOAD KEY
+    mk() {
+        $KB create --payload "$4" --board "$BOARD" --version "$2" \
+            --counter "$3" -o "$tmp/$1.kbn" >/dev/null &&
+            $KB sign "$tmp/$1.kbn" --key "$5" >/dev/null &&
+            $KB inspect "$tmp/$1.kbn" --json |
+            sed -n 's/.*"manifest_sha256":"\([0-9a-f]*\)".*/\1/p'
+    }
+    head -c $((32 << 20)) /dev/urandom >"$tmp/big.bin"
+    head -c $((1 << 20)) /dev/urandom >"$tmp/mid.bin"
+    head -c $((1 << 20)) /dev/urandom >"$tmp/old.bin"
+    $KB archive "$tmp/c3.kar" bin/keel="$KEEL" \
+        etc/keel/keyring="$tmp/root/etc/keel/keyring" >/dev/null
+    mk c3 0.1.0 3 "$tmp/c3.kar" "$tmp/k1.pem" >/dev/null
+    hbig=$(mk big 0.3.0 5 "$tmp/big.bin" "$tmp/k1.pem")
+    hold=$(mk old 0.4.0 1 "$tmp/old.bin" "$tmp/k1.pem")
+    hmid=$(mk mid 0.5.0 6 "$tmp/mid.bin" "$tmp/k1.pem")
+    hbad=$(mk bad 0.9.0 9 "$tmp/mid.bin" "$tmp/k9.pem")
+    if [ ${#hbig} -ne 64 ] || [ ${#hold} -ne 64 ] || [ ${#hmid} -ne 64 ] ||
+        [ ${#hbad} -ne 64 ]; then
+        fail "p2p: bundles not made" "big '$hbig' old '$hold'"
+        return 0
+    fi
+
+    # e: counter 3 confirmed under keel-boot before the test
+    printf 'update install %s\n' "$tmp/c3.kbn" |
+        timeout 60 "$KEEL" --flash "$tmp/e.img" --rootfs "$tmp/root" \
+            >"$tmp/e-prep.log" 2>&1
+    printf 'update confirm\n' |
+        timeout 60 "$KBOOT" --flash "$tmp/e.img" >>"$tmp/e-prep.log" 2>&1
+    if ! grep -q 'confirmed: slot a is good' "$tmp/e-prep.log"; then
+        fail "p2p: node e's counter 3 not confirmed" "$(tail -n 3 "$tmp/e-prep.log")"
+        return 0
+    fi
+
+    hub_start || { fail "p2p: the hub did not start"; return 0; }
+    trap 'net_cleanup' RETURN
+    for n in a:1 b:2 c:3 d:4 e:5; do
+        if [ "${n%:*}" = d ]; then
+            NODE_ARGS="--rootfs $tmp/root" node_start d 10.78.0.4 \
+                KEEL_SIM_P2P_CORRUPT=1 || { fail "p2p: node d"; return 0; }
+        else
+            NODE_ARGS="--rootfs $tmp/root" node_start "${n%:*}" \
+                "10.78.0.${n#*:}" || { fail "p2p: node ${n%:*}"; return 0; }
+        fi
+    done
+    for n in a b c d e; do
+        FP[$n]=$(fp $n)
+        q $n "net config set ping_ms 1000" >/dev/null
+        q $n "update auto-fetch off" >/dev/null
+    done
+    for n in a b c d e; do
+        for m in a b c d e; do
+            [ $n = $m ] || q $n "peer trust add ${FP[$m]}" >/dev/null
+        done
+    done
+    local -A IP=([a]=1 [b]=2 [c]=3 [d]=4 [e]=5)
+    for n in a b c d; do
+        for m in b c d e; do
+            [[ "$m" > "$n" ]] || continue
+            q $n "peer connect 10.78.0.${IP[$m]}" >/dev/null
+        done
+    done
+    for n in a b c d e; do
+        wait_links $n 4 20 || { fail "p2p: links of $n" "$(links_up $n)"; return 0; }
+    done
+    fpa=${FP[a]} fpd=${FP[d]}
+
+    # --- a 32 MiB release spreads over the fleet -------------------------
+    # bytes: what each node fetched before (all of it, and from a)
+    local -A B0 A0
+    sumsrc() { q "$1" metrics | grep '^keel_p2p_source_bytes_total' |
+        awk '{s += $NF} END {print s + 0}'; }
+    for n in b c d e; do
+        B0[$n]=$(sumsrc $n)
+        A0[$n]=$(metric $n "keel_p2p_source_bytes_total{peer=\"${fpa:0:16}\"}")
+    done
+    v=$(q a "update install $tmp/big.kbn")
+    if [[ "$v" != *"installed 0.3.0"* ]]; then
+        fail "p2p: a installs the release" "$v"
+        return 0
+    fi
+    # the fleet takes it on its own (the default policy, fetch-only)
+    for n in b c d e; do
+        q $n "update auto-fetch fetch-only" >/dev/null
+    done
+    for n in b c d e; do
+        wait_log $n "bundle ${hbig:0:16} fetched into slot" 90 err ||
+            fail "p2p: $n did not fetch the release" "$(grep p2p "$tmp/$n.err" | tail -n 3)"
+    done
+    local same=1 spread=1 nfrom nall others=0 spread_msg=""
+    for n in b c d e; do
+        v=$(q $n "update status --json")
+        [[ "$v" == *"\"state\":\"ready\""*"\"manifest\":\"$hbig\""* ]] || same=0
+        v=$(q $n "update verify-all --json")
+        [[ "$v" == *'"verdict":"good"'* ]] || same=0
+        nfrom=$(metric $n "keel_p2p_source_bytes_total{peer=\"${fpa:0:16}\"}")
+        nfrom=$((${nfrom:-0} - ${A0[$n]:-0}))
+        nall=$(($(sumsrc $n) - ${B0[$n]}))
+        [ "$nall" -ge $((32 << 20)) ] || spread=0
+        [ "$nfrom" -lt "$nall" ] && others=$((others + 1))
+        spread_msg+=" $n:$((nfrom >> 20))/$((nall >> 20))MiB"
+    done
+    # In-order writes let the node ahead of the others take only from a
+    # (nobody else has its next chunk yet): the spread asked of the fleet
+    # is that the nodes behind take from each other (docs/P2P.md).
+    [ $others -ge 2 ] || spread=0
+    if [ $same = 1 ]; then
+        ok "p2p: four nodes fetch a 32 MiB release and verify the same slot"
+    else
+        fail "p2p: fleet slots" "$v"
+    fi
+    if [ $spread = 1 ]; then
+        ok "p2p: the load spreads: $others of 4 nodes took part of it from peers other than a (from a:$spread_msg)"
+    else
+        fail "p2p: load spread" "from a:$spread_msg"
+    fi
+    for n in a b c d e; do
+        q $n "update auto-fetch off" >/dev/null
+    done
+
+    # --- refused at the manifest: a key not in the keyring -------------------
+    NODE_ARGS="--rootfs $tmp/root9" node_start x 10.78.0.9 ||
+        { fail "p2p: node x"; return 0; }
+    fpx=$(fp x)
+    q x "update auto-fetch off" >/dev/null
+    q x "peer trust add ${FP[b]}" >/dev/null
+    q b "peer trust add $fpx" >/dev/null
+    v=$(q x "update install $tmp/bad.kbn")
+    q x "peer connect 10.78.0.2" >/dev/null
+    wait_links x 1 20 || fail "p2p: x links to b"
+    for _ in $(seq 40); do
+        q b "update peers" | grep -q "0.9.0" && break
+        sleep 0.25
+    done
+    local ok0
+    ok0=$(metric b 'keel_p2p_chunks_total{result="ok"}')
+    v=$(q b "update fetch $hbad")
+    if [[ "$v" == *"keys not in the keyring"*"refused at the manifest, no chunk requested"* ]] &&
+        [ "$(metric x keel_p2p_served_chunks_total)" = 0 ] &&
+        [ "$(metric b 'keel_p2p_chunks_total{result="ok"}')" = "$ok0" ] &&
+        grep -q "refused unknown_key" "$tmp/b.err"; then
+        ok "p2p: a bundle signed by a key not in the keyring is refused at the manifest, no chunk requested"
+    else
+        fail "p2p: unknown key" "$v"
+    fi
+    node_stop x
+
+    # --- refused at the manifest: an older security counter -------------------
+    v=$(q a "update install $tmp/old.kbn")
+    for _ in $(seq 40); do
+        q e "update peers" | grep -q "0.4.0" && break
+        sleep 0.25
+    done
+    local served0
+    served0=$(metric a keel_p2p_served_chunks_total)
+    v=$(q e "update fetch $hold")
+    if [[ "$v" == *"security counter 1 is below the anti-rollback counter 3"*"no chunk requested"* ]] &&
+        [ "$(metric a keel_p2p_served_chunks_total)" = "$served0" ] &&
+        grep -q "refused counter_rollback" "$tmp/e.err"; then
+        ok "p2p: an older counter is refused at the manifest, no chunk requested"
+    else
+        fail "p2p: older counter" "$v"
+    fi
+
+
+    # --- a peer serving corrupted chunks (d: KEEL_SIM_P2P_CORRUPT) ----------
+    # d fetches the bundle a holds, then b fetches it from both: d's
+    # chunks fail their hash, d is marked and dropped after three, the
+    # rest comes from a, and update_install() never saw a bad chunk.
+    q d "update fetch $hold" >/dev/null
+    for _ in $(seq 40); do
+        [ "$(q b "update peers" | grep -c "0.4.0 .*chunks 16/16")" = 2 ] && break
+        sleep 0.25
+    done
+    local bad0 rej
+    bad0=$(metric b 'keel_p2p_chunks_total{result="bad_hash"}')
+    v=$(q b "update fetch $hold")
+    rej=$(metric b 'keel_update_rejected_total{reason="chunk_hash"}')
+    if [[ "$v" == *"fetched 0.4.0"* ]] &&
+        [ "$(metric b 'keel_p2p_chunks_total{result="bad_hash"}')" -ge $((bad0 + 3)) ] &&
+        [ "${rej:-0}" = 0 ] &&
+        grep -q "from peer ${fpd:0:16} does not match" "$tmp/b.err" &&
+        grep -q "peer ${fpd:0:16} dropped for bundle ${hold:0:16}" "$tmp/b.err" &&
+        [[ "$(q b "update verify-all")" == *"slot a: ready    good"* ]]; then
+        ok "p2p: a corrupting peer is marked and dropped; the bundle completes from the others, no bad chunk reached a slot"
+    else
+        fail "p2p: corrupting peer" "$v $(grep p2p "$tmp/b.err" | tail -n 2)"
+    fi
+
+    # --- a power cut (kill) mid-fetch: the next fetch resumes ----------------
+    # a serves slowly (its pacing follows its own byte limit) so the cut
+    # lands in the middle; the checks count chunks, not time.
+    q a "net config set bytes_per_s 65536" >/dev/null
+    q a "update install $tmp/mid.kbn" >/dev/null
+    for _ in $(seq 40); do
+        q b "update peers" | grep -q "0.5.0" && break
+        sleep 0.25
+    done
+    served0=$(metric a keel_p2p_served_chunks_total)
+    printf 'update fetch %s\n' "$hmid" >&"${NODE_FD[b]}"
+    for _ in $(seq 200); do
+        v=$(metric a keel_p2p_served_chunks_total)
+        [ $((v - served0)) -ge 3 ] && break
+        sleep 0.1
+    done
+    kill -9 "${NODE_PID[b]}" 2>/dev/null
+    q a "net config set bytes_per_s 8388608" >/dev/null
+    { wait "${NODE_PID[b]}"; } 2>/dev/null
+    eval "exec ${NODE_FD[b]}>&-"
+    NODE_ARGS="--rootfs $tmp/root" node_start b "" || { fail "p2p: b again"; return 0; }
+    wait_links b 4 20 || fail "p2p: b links again" "$(links_up b)"
+    for _ in $(seq 40); do
+        q b "update peers" | grep -q "0.5.0" && break
+        sleep 0.25
+    done
+    v=$(q b "update fetch $hmid")
+    m=$(sed -n 's/.*, \([0-9]*\) chunks resumed.*/\1/p' <<<"$v")
+    if [ "${m:-0}" -ge 1 ] && [ "$m" -lt 15 ] &&
+        [[ "$(q b "update verify-all")" == *"slot a: ready    good"* ]]; then
+        ok "p2p: a fetch cut by a power cut resumes after $m verified chunks and ends good"
+    else
+        fail "p2p: resume after a cut" "$v"
+    fi
+
+    # --- a link lost mid-fetch: the fetch goes on when it is back ----------
+    local lid
+    q a "net config set bytes_per_s 131072" >/dev/null
+    served0=$(metric a keel_p2p_served_chunks_total)
+    printf 'update fetch --from %s %s\n' "${fpa:0:16}" "$hmid" >&"${NODE_FD[c]}"
+    for _ in $(seq 200); do
+        v=$(metric a keel_p2p_served_chunks_total)
+        [ $((v - served0)) -ge 4 ] && break
+        sleep 0.1
+    done
+    lid=$(q a "update peers --json" |
+        grep -o "\"link\":[0-9]*,\"fingerprint\":\"${FP[c]}\"" |
+        sed 's/"link":\([0-9]*\),.*/\1/')
+    q a "peer drop $lid" >/dev/null
+    if wait_log c "bundle ${hmid:0:16} fetched into slot" 60 err &&
+        [[ "$(q c "update verify-all")" == *"slot a: ready    good"* ]] &&
+        grep -q "closed: dropped" "$tmp/a.err"; then
+        ok "p2p: a link dropped mid-fetch comes back and the fetch ends good"
+    else
+        fail "p2p: link loss" "link '$lid' $(grep p2p "$tmp/c.err" | tail -n 2)"
+    fi
+    q a "net config set bytes_per_s 8388608" >/dev/null
+
+    # --- quarantine: not fetched, served or installed, across a reboot ------
+    q b "update quarantine $hmid --reason 'held for the test'" >/dev/null
+    q e "update quarantine $hmid --reason 'held for the test'" >/dev/null
+    node_stop e
+    NODE_ARGS="--rootfs $tmp/root" node_start e "" || { fail "p2p: e again"; return 0; }
+    wait_links e 4 20 || fail "p2p: e links again"
+    sleep 0.5
+    local qf qi qs
+    qf=$(q e "update fetch $hmid")
+    qi=$(q e "update install $tmp/mid.kbn")
+    qs=$(q d "update peers --json" | grep -o "\"fingerprint\":\"${FP[b]}\",\"bundles\":\[[^]]*\]")
+    if q e "update quarantine list" | grep -q "^$hmid .*held for the test" &&
+        [[ "$qf" == *"quarantined on this node: not fetched"* ]] &&
+        [[ "$qi" == *"is quarantined on this node"* ]] &&
+        [[ -n "$qs" && "$qs" != *"$hmid"* ]]; then
+        ok "p2p: a quarantined bundle is neither fetched, installed nor served, across a reboot"
+    else
+        fail "p2p: quarantine" "fetch '$qf' install '$qi' b announces '$qs'"
+    fi
+
+    # --- verify-all finds a flipped bit; --fix repairs it from peers -------
+    node_stop c
+    printf '\xff' | dd of="$tmp/c.img" bs=1 seek=$((0x2000000 + 8192 + 100)) \
+        conv=notrunc 2>/dev/null
+    NODE_ARGS="--rootfs $tmp/root" node_start c "" || { fail "p2p: c again"; return 0; }
+    wait_links c 4 20 || fail "p2p: c links again"
+    sleep 0.5
+    v=$(q c "update verify-all")
+    m=$(q c "update verify-all --fix")
+    if [[ "$v" == *"slot a: ready    corrupt: chunk 0"* ]] &&
+        [[ "$m" == *"slot a repaired from peers"* ]] &&
+        [[ "$(q c "update verify-all --json")" == *'"a":{"state":"ready","verdict":"good"'* ]]; then
+        ok "p2p: verify-all finds a flipped bit in the inactive slot; --fix repairs it from peers"
+    else
+        fail "p2p: verify-all" "$v / $m"
+    fi
+
+    net_cleanup
+}
+
+p2p_tests
