@@ -34,7 +34,10 @@
  *   p2p_*: peer bundle distribution (issue #17, node/p2p.h and
  *   docs/FORMAT.md "Peer bundle frames"): what a node holds, the signed
  *   manifest and the chunks of a bundle, in pieces of at most
- *   FRAME_KEEP_MAX bytes. */
+ *   FRAME_KEEP_MAX bytes.
+ *   sync_*: Mochimo's sync requests between keel nodes (issue #14,
+ *   sync/sync.h "Over peer links"): a u16 session id and the byte
+ *   stream a TCP connection would carry, client to server and back. */
 #define FRAME_TYPES(X)                                                         \
     X(FRAME_PING, 1, "ping", 64, 1)                                            \
     X(FRAME_PONG, 2, "pong", 64, 1)                                            \
@@ -44,7 +47,9 @@
     X(FRAME_P2P_MAN_REP, 6, "p2p_manifest", FRAME_KEEP_MAX, 1)                 \
     X(FRAME_P2P_CHUNK_REQ, 7, "p2p_chunk_req", 36, 1)                          \
     X(FRAME_P2P_CHUNK_REP, 8, "p2p_chunk", FRAME_KEEP_MAX, 1)                  \
-    X(FRAME_P2P_NAK, 9, "p2p_nak", 37, 1)
+    X(FRAME_P2P_NAK, 9, "p2p_nak", 37, 1)                                      \
+    X(FRAME_SYNC_C2S, 10, "sync_c2s", FRAME_KEEP_MAX, 1)                       \
+    X(FRAME_SYNC_S2C, 11, "sync_s2c", FRAME_KEEP_MAX, 1)
 
 /* The largest payload of a type that is kept (a piece of a chunk): a
  * whole frame fits one TLS record (max_frag_len 4096, net/cert.c). */

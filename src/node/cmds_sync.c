@@ -11,6 +11,7 @@
 #include "hal/clock.h"
 #include "lib/hex.h"
 #include "lib/le.h"
+#include "net/frame.h"
 #include "node/node.h"
 
 static const char *const state_names[] = {"idle", "scanning", "downloading"};
@@ -436,6 +437,46 @@ const struct cmd node_sync_cmds[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
+
+/* ---- sync over the node's peer links ---------------------------------- */
+
+static int
+link_send(void *arg, uint32_t link, int dir, const uint8_t *p, uint32_t len)
+{
+    struct node *node = arg;
+
+    return net_send(&node->net, link,
+                    dir == SYNC_LINK_S2C ? FRAME_SYNC_S2C : FRAME_SYNC_C2S, p,
+                    len);
+}
+
+static int
+link_ids(void *arg, uint32_t *ids, int max)
+{
+    struct node *node = arg;
+
+    return net_link_ids(&node->net, ids, max);
+}
+
+/* A quarter of what a link may carry (peer distribution paces itself
+ * to three quarters, docs/P2P.md). */
+static void
+link_share(void *arg, uint32_t *bytes, uint32_t *frames)
+{
+    struct node *node = arg;
+
+    *bytes = node->net.set[NET_S_BYTES_PER_S] / 4;
+    *frames = node->net.set[NET_S_FRAMES_PER_S] / 4;
+}
+
+void
+node_sync_links(struct node *node)
+{
+    struct sync_link_ops ops = {
+        .send = link_send, .ids = link_ids, .share = link_share, .arg = node};
+
+    sync_set_links(&node->sync, &ops);
+}
 
 void
 node_sync_metrics(struct cmd_ctx *ctx, struct node *node)

@@ -318,6 +318,7 @@ main(int argc, char **argv)
         klog(KLOG_INFO, "network '%s': %s\n", kp->node.net_spec,
              kp->node.net.why);
     p2p_init(&kp->node);
+    node_sync_links(&kp->node);
     if (strcmp(kp->node.con.path, "stdio") != 0)
         klog(KLOG_INFO, "console on %s\n", kp->node.con.path);
 

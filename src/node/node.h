@@ -129,6 +129,8 @@ extern const struct cmd node_op_cmds[];
 extern const struct cmd node_log_cmds[];
 extern const struct cmd node_sync_cmds[];
 void node_sync_metrics(struct cmd_ctx *ctx, struct node *node);
+/* Let sync use the peer links (frames sync_c2s, sync_s2c). */
+void node_sync_links(struct node *node);
 /* Mount the log partition and send every klog() line there too. */
 void node_log_init(struct node *node);
 void node_log_metrics(struct cmd_ctx *ctx, struct node *node);

@@ -716,6 +716,12 @@ on_frame(void *arg, uint32_t link, const uint8_t fp[TRUST_FP_LEN],
     case FRAME_P2P_NAK:
         on_nak(node, link, b, len);
         break;
+    case FRAME_SYNC_C2S:
+    case FRAME_SYNC_S2C: /* sync's own (sync/sync.h) */
+        sync_link_frame(&node->sync, link,
+                        type == FRAME_SYNC_S2C ? SYNC_LINK_S2C : SYNC_LINK_C2S,
+                        b, len);
+        break;
     default:
         break;
     }

@@ -608,17 +608,54 @@ srv_alive(const struct sync_served *v)
 
 /* Send what is staged for a link session: 0, or -EAGAIN (the link has
  * no room now; kept), or < 0 (the link is gone: the session ends). */
+/* The pacing window of a link: its own, or the stalest one. */
+static struct sync_pace *
+pace_of(struct sync *s, uint32_t link)
+{
+    struct sync_pace *e = &s->pace[0];
+
+    for (unsigned i = 0; i < SYNC_SERVE_MAX; i++) {
+        if (s->pace[i].link == link)
+            return &s->pace[i];
+        if (s->pace[i].t < e->t)
+            e = &s->pace[i];
+    }
+    memset(e, 0, sizeof(*e));
+    e->link = link;
+    return e;
+}
+
 static int
 link_flush(struct sync_served *v)
 {
     struct sync *s = v->s;
+    struct sync_pace *e;
+    uint32_t bytes = UINT32_MAX, frames = UINT32_MAX;
+    uint64_t now = hal_clock_ms();
     int rc;
 
     if (v->lfill == 0)
         return 0;
+    /* sync's share of the link, by the second (sync.h) */
+    if (s->links.share != NULL)
+        s->links.share(s->links.arg, &bytes, &frames);
+    e = pace_of(s, v->link);
+    if (now - e->t >= 1000) {
+        e->t = now;
+        e->bytes = 0;
+        e->frames = 0;
+    }
+    if (e->bytes + 2 + v->lfill > bytes || e->frames + 1 > frames) {
+        s->link_paced++;
+        return -EAGAIN;
+    }
     lib_put16(v->lbuf, v->sess);
     rc = s->links.send(s->links.arg, v->link, SYNC_LINK_S2C, v->lbuf,
                        2 + v->lfill);
+    if (rc == 0) {
+        e->bytes += 2 + v->lfill;
+        e->frames++;
+    }
     if (rc == 0)
         v->lfill = 0;
     else if (rc != -EAGAIN) {

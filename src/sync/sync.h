@@ -127,6 +127,9 @@ struct sync_link_ops {
                 uint32_t len);
     /* The links up: how many ids went into ids (at most max). */
     int (*ids)(void *arg, uint32_t *ids, int max);
+    /* sync's share of a link each second: bytes and frames (a link
+     * that carries more is ended by its receiver's rate checks). */
+    void (*share)(void *arg, uint32_t *bytes, uint32_t *frames);
     void *arg;
 };
 
@@ -199,8 +202,13 @@ struct sync {
     unsigned nseeds;
     struct sync_book book;      /* the peer table (book.h) */
     struct sync_link_ops links; /* peer links (send NULL: none) */
-    uint64_t link_sessions;     /* served over links */
-    uint64_t book_saved;        /* when it was last written (monotonic ms) */
+    struct sync_pace {          /* what was sent on a link this second */
+        uint32_t link, bytes, frames;
+        uint64_t t;
+    } pace[SYNC_SERVE_MAX];
+    uint64_t link_paced;    /* frames held back by the share */
+    uint64_t link_sessions; /* served over links */
+    uint64_t book_saved;    /* when it was last written (monotonic ms) */
     /* the client */
     enum sync_state state;
     struct sync_conn conn[SYNC_INFLIGHT]; /* the download: conn[0..1] */
