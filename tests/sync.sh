@@ -8,11 +8,11 @@
 # work), then downloads in TF ranges to the same tip.  A seed that is
 # not there is refused with a reason; the served counters add up.
 
-# sync_wait NODE: until its sync is idle again (at most 60 s).
-sync_wait() {
+# tip_wait NODE TIP SECONDS: until the node's chain reaches TIP.
+tip_wait() {
     local i
-    for ((i = 0; i < 120; i++)); do
-        q "$1" "sync status" | grep -q '^state: *idle' && return 0
+    for ((i = 0; i < 2 * $3; i++)); do
+        q "$1" "chain info" | grep -q "^tip: *$2 " && return 0
         sleep 0.5
     done
     return 1
@@ -79,11 +79,7 @@ sync_tests() {
     q b "net config set sync_poll_s 2" >/dev/null
     q c "net config set sync_poll_s 0" >/dev/null
     q a "chain import $tmp/c-full.dat" >/dev/null
-    for ((i = 0; i < 60; i++)); do
-        q b "chain info" | grep -q '^tip: *2800 ' && break
-        sleep 0.5
-    done
-    if q b "chain info" | grep -q '^tip: *2800 ' &&
+    if tip_wait b 2800 30 &&
         q b "sync status" | grep -q '^last: *synced to tip 2800 (200 trailers new)'; then
         ok "sync: a node that has synced follows: it polls and appends what the served chain grew by"
     else
@@ -215,26 +211,6 @@ sync_tests() {
 # Peers beyond the seeds (on the hub and nodes of sync_tests): peer
 # lists, a list of invented addresses, FOUND pushes, a peer that
 # vanishes mid-download, a chain that grows during a sync.
-# node_gone NAME...: stop the nodes and delete their flash images (each
-# is 128 MiB on disk: a scenario keeps only the nodes it needs).
-node_gone() {
-    local name p
-    for name in "$@"; do # every console ends first: they stop together
-        eval "exec ${NODE_FD[$name]}>&-"
-        unset "NODE_FD[$name]"
-    done
-    for name in "$@"; do
-        p=${NODE_PID[$name]}
-        for _ in $(seq 50); do
-            kill -0 "$p" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-        rm -f "$tmp/$name.img"
-    done
-}
-
 sync_peer_tests() {
     local v n_asked n_from first second
     # a (honest), p1 (a sybil) and t (a broken tfile) stay for later
@@ -293,6 +269,7 @@ sync_peer_tests() {
     else
         fail "sync: peer table after restart" "$(tr '\n' ' ' <<<"$v")"
     fi
+    node_gone l # its invented list has made its point
     # --- a sybil group of 20 (sy1..sy20 at .100-.119 serve one
     # fabricated heavier chain without valid proof of work), named in the
     # list of l2 (64 addresses from .100 on); s1 names l2.  n4 knows s1
@@ -337,16 +314,12 @@ sync_peer_tests() {
     else
         fail "sync: sybil group" "asked $n_sy ($n_dist distinct), remembered $n_bad, worst run $worst, bad:$bad"
     fi
-    node_gone sy{1..20} l l2 n4 s1
+    node_gone sy{1..20} l2 n4 s1
     # --- FOUND: a proved push starts a sync at once (no polling); a push
     # whose segment fails proof of work is refused and remembered
     q a "chain import $tmp/c3.dat" >/dev/null
     q a "sync push 10.78.0.70" >/dev/null
-    for ((i = 0; i < 40; i++)); do
-        q n "chain info" | grep -q '^tip: *3000 ' && break
-        sleep 0.5
-    done
-    if q n "chain info" | grep -q '^tip: *3000 ' &&
+    if tip_wait n 3000 20 &&
         [ "$(metric n 'keel_sync_found_total{result="proved"}')" = 1 ]; then
         ok "sync: a FOUND push from a peer with a heavier proved chain starts a sync: the node reaches its tip without polling"
     else
@@ -392,11 +365,7 @@ sync_peer_tests() {
     sync_wait gw
     first=$(q gw "chain info" | sed -n 's/^tip: *\([0-9]*\) .*/\1/p')
     q gw "net config set sync_poll_s 1" >/dev/null
-    for ((i = 0; i < 40; i++)); do
-        q gw "chain info" | grep -q '^tip: *3000 ' && break
-        sleep 0.5
-    done
-    if [ "$first" = 2900 ] && q gw "chain info" | grep -q '^tip: *3000 '; then
+    if tip_wait gw 3000 20 && [ "$first" = 2900 ]; then
         ok "sync: a chain that grows during the sync: the chosen tip is reached, the growth is followed by the next poll"
     else
         fail "sync: growing chain" "first $first; $(q gw 'sync status' | tr '\n' ' ')"

@@ -17,16 +17,6 @@
 # fork from 659,001 (another such node); a node holding the first
 # 658,001 syncs the rest from the keel node that imported the chain.
 
-# mn_wait NODE: until its sync is idle again (at most 120 s).
-mn_wait() {
-    local i
-    for ((i = 0; i < 240; i++)); do
-        q "$1" "sync status" | grep -q '^state: *idle' && return 0
-        sleep 0.5
-    done
-    return 1
-}
-
 # mn_now: seconds since the epoch, to the millisecond; mn_since T0:
 # seconds since T0 (figures printed only: nothing here fails on time).
 mn_now() {
@@ -97,7 +87,7 @@ sync_mainnet_tests() {
     q b "sync seeds add 10.79.0.2" >/dev/null
     t0=$(mn_now)
     q b "sync now" >/dev/null
-    mn_wait b
+    sync_wait b 120
     t1=$(mn_since "$t0")
     v=$(q b "sync status")
     echo "# sync_mainnet: an empty node synced $((tip + 1)) trailers in $t1 s (wall, polled every 0.5 s)"
@@ -126,7 +116,7 @@ sync_mainnet_tests() {
     q b "sync seeds add 10.79.0.5" >/dev/null
     t0=$(mn_now)
     q b "sync now" >/dev/null
-    mn_wait b
+    sync_wait b 120
     t1=$(mn_since "$t0")
     v=$(q b "sync status")
     echo "# sync_mainnet: the heavier fork from 659001 replaced the branch in $t1 s"
@@ -145,7 +135,7 @@ sync_mainnet_tests() {
     q c "sync seeds add 10.79.0.1" >/dev/null
     t0=$(mn_now)
     q c "sync now" >/dev/null
-    mn_wait c
+    sync_wait c 120
     t1=$(mn_since "$t0")
     v=$(q c "sync status")
     echo "# sync_mainnet: a node at 658000 synced the rest in $t1 s"

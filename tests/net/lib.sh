@@ -74,17 +74,49 @@ node_start() {
     [ -z "$ip" ] || q "$name" "net config ip $ip 255.255.255.0" >/dev/null
 }
 
-# node_stop NAME: end its console (it powers off) and reap it.
-node_stop() {
-    local name=$1 p=${NODE_PID[$1]}
-    eval "exec ${NODE_FD[$name]}>&-"
-    unset "NODE_FD[$name]"
+# node_close NAME: end its console (it powers off).
+node_close() {
+    eval "exec ${NODE_FD[$1]}>&-"
+    unset "NODE_FD[$1]"
+}
+
+# node_reap NAME: wait for it (5 s at most, then kill) and reap it.
+node_reap() {
+    local p=${NODE_PID[$1]}
     for _ in $(seq 50); do
         kill -0 "$p" 2>/dev/null || break
         sleep 0.1
     done
     kill "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
+}
+
+# node_stop NAME: end its console and reap it.
+node_stop() {
+    node_close "$1"
+    node_reap "$1"
+}
+
+# node_gone NAME...: stop the nodes together and delete their flash
+# images (128 MiB each on disk: a scenario keeps only the nodes it
+# needs).
+node_gone() {
+    local name
+    for name in "$@"; do node_close "$name"; done
+    for name in "$@"; do
+        node_reap "$name"
+        rm -f "$tmp/$name.img"
+    done
+}
+
+# sync_wait NODE [SECONDS]: until its sync is idle again (60 s at most).
+sync_wait() {
+    local i
+    for ((i = 0; i < 2 * ${2:-60}; i++)); do
+        q "$1" "sync status" | grep -q '^state: *idle' && return 0
+        sleep 0.5
+    done
+    return 1
 }
 
 # wait_log NAME TEXT SECONDS [FILE]: until TEXT (fixed string) is in the
