@@ -12,7 +12,8 @@
 # link dropped mid-fetch and a node killed mid-fetch (a power cut) end
 # with correct slots, the latter resumed from its verified chunks; a
 # quarantine holds across a reboot; `update verify-all` finds a flipped
-# bit and `--fix` repairs it from peers.  Every process is stopped by
+# bit and `--fix` repairs it from peers; with fetch-and-install a node
+# fetches on its own and reboots.  Every process is stopped by
 # its id (tests/net/lib.sh).  No check depends on wall-clock time; the
 # waits are bounded.
 # shellcheck shell=bash
@@ -321,6 +322,28 @@ p2p_tests() {
         ok "p2p: verify-all finds a flipped bit in the inactive slot; --fix repairs it from peers"
     else
         fail "p2p: verify-all" "$v / $m"
+    fi
+
+    # --- fetch-and-install: d fetches what a announces, then reboots -------
+    # (not under keel-boot, the sim node re-executes itself: same pid)
+    local boots
+    boots=$(grep -c '^keel: boot ' "$tmp/d.err")
+    q d "update auto-fetch fetch-and-install" >/dev/null
+    if wait_log d "fetch-and-install: rebooting into slot a" 60 err; then
+        for _ in $(seq 100); do
+            [ "$(grep -c '^keel: boot ' "$tmp/d.err")" -gt "$boots" ] && break
+            sleep 0.1
+        done
+        wait_log d 'keel> ' 20 || true
+        sleep 0.5
+    fi
+    v=$(q d "update status --json")
+    if grep -q "bundle ${hmid:0:16} fetched into slot a" "$tmp/d.err" &&
+        [ "$(grep -c '^keel: boot ' "$tmp/d.err")" -gt "$boots" ] &&
+        [[ "$v" == *"\"manifest\":\"$hmid\""* ]]; then
+        ok "p2p: fetch-and-install fetches a newer bundle on its own, then reboots with it ready for its trial"
+    else
+        fail "p2p: fetch-and-install" "$(grep p2p "$tmp/d.err" | tail -n 2)"
     fi
 
     net_cleanup
