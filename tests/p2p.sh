@@ -5,8 +5,9 @@
 # sim-only KEEL_SIM_P2P_CORRUPT hook) and node e's anti-rollback counter
 # is 3 (a bundle confirmed under keel-boot before the test).  a installs
 # a 32 MiB release; b, c, d and e fetch it on their own (auto_fetch
-# fetch-only), from several peers, d is marked and dropped, and every
-# slot ends with the same verified bundle.  Then: a bundle signed by a
+# fetch-only), from several peers, and every slot ends with the same
+# verified bundle.  Then: b fetches a bundle a and d hold, d's chunks
+# fail, d is marked and dropped, the rest comes from a; a bundle signed by a
 # key not in the keyring (served by a sixth node, x) and one with an
 # older counter are refused at the manifest with no chunk requested; a
 # link dropped mid-fetch and a node killed mid-fetch (a power cut) end
