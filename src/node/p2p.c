@@ -1176,30 +1176,63 @@ p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
         return -EPERM;
     }
     f->active = 1;
-    rc = fetch_manifest(node);
-    if (rc == 0) {
+    /* The manifest: bytes that do not hash to what the peer announced
+     * mark that peer (dropped for this bundle) and are asked of another,
+     * a few times at most. */
+    for (int attempt = 0;; attempt++) {
+        struct p2p_peer *pe;
+        int bad;
+
+        rc = fetch_manifest(node);
+        if (rc != 0)
+            break;
         ml = lib_le32(f->blob);
         sl = lib_le32(f->blob + 4);
-        if ((uint64_t)ml + sl + 8 != f->blob_len || ml > UPD_MANIFEST_MAX)
-            rc = -EBADMSG;
-        if (rc == 0)
+        bad = (uint64_t)ml + sl + 8 != f->blob_len || ml > UPD_MANIFEST_MAX;
+        if (!bad) {
             crypto_sha256(f->blob + 8, ml, mh);
-        if (rc == 0 && crypto_ct_diff(mh, f->hash, 32) != 0)
+            bad = crypto_ct_diff(mh, f->hash, 32) != 0;
+        }
+        if (!bad)
+            break;
+        p->refused_manifest++;
+        pe = peer_of(p, f->man_link);
+        if (pe != NULL) {
+            char fx[17];
+
+            ban_add(p, pe->fp, f->hash);
+            klog(KLOG_WARN,
+                 "p2p: peer %s served a manifest for bundle %s that does "
+                 "not match its hash: dropped for this bundle\n",
+                 hex8(pe->fp, fx), hex8(f->hash, hx));
+        }
+        if (pe == NULL || attempt >= 3) {
             rc = -EBADMSG;
-        if (rc == 0 && upd_manifest_decode(f->blob + 8, ml, &f->man, &why) != 0)
-            rc = -EBADMSG;
-        if (rc == 0 && (f->man.chunk_size > UPD_CHUNK_BUF ||
-                        f->man.chunk_size < UPD_CHUNK_MIN))
-            rc = -E2BIG;
-        if (rc != 0) {
-            p->refused_manifest++;
             snprintf(f->why, sizeof(f->why),
                      "the manifest served for bundle %s does not match its "
-                     "hash or is malformed: refused, no chunk requested",
+                     "hash: refused, no chunk requested",
                      hex8(f->hash, hx));
-            klog(KLOG_WARN, "p2p: %s\n", f->why);
+            break;
         }
+        f->blob_len = f->blob_got = 0;
     }
+    if (rc == 0 && upd_manifest_decode(f->blob + 8, ml, &f->man, &why) != 0) {
+        rc = -EBADMSG;
+        snprintf(f->why, sizeof(f->why),
+                 "the signed manifest of bundle %s is malformed (%s): "
+                 "refused, no chunk requested",
+                 hex8(f->hash, hx), why);
+    }
+    if (rc == 0 && (f->man.chunk_size > UPD_CHUNK_BUF ||
+                    f->man.chunk_size < UPD_CHUNK_MIN)) {
+        rc = -E2BIG;
+        snprintf(f->why, sizeof(f->why),
+                 "bundle %s has chunks of %u bytes, more than this device "
+                 "takes (%u): refused, no chunk requested",
+                 hex8(f->hash, hx), (unsigned)f->man.chunk_size, UPD_CHUNK_BUF);
+    }
+    if (rc != 0)
+        klog(KLOG_WARN, "p2p: %s\n", f->why);
     if (rc != 0) {
         f->active = 0;
         p->fetches_failed++;
