@@ -14,7 +14,8 @@
 # with correct slots, the latter resumed from its verified chunks; a
 # quarantine holds across a reboot; `update verify-all` finds a flipped
 # bit and `--fix` repairs it from peers; with fetch-and-install a node
-# fetches on its own and reboots.  Every process is stopped by
+# fetches on its own and reboots; a peer serving a manifest that does
+# not match its announce is dropped and another asked.  Every process is stopped by
 # its id (tests/net/lib.sh).  No check depends on wall-clock time; the
 # waits are bounded.
 # shellcheck shell=bash
@@ -345,6 +346,37 @@ p2p_tests() {
         ok "p2p: fetch-and-install fetches a newer bundle on its own, then reboots with it ready for its trial"
     else
         fail "p2p: fetch-and-install" "$(grep p2p "$tmp/d.err" | tail -n 2)"
+    fi
+
+    # --- a peer serving a bad manifest is dropped; another serves it -------
+    local fy fz v2
+    NODE_ARGS="--rootfs $tmp/root" node_start y 10.78.0.10 \
+        KEEL_SIM_P2P_CORRUPT=manifest || { fail "p2p: node y"; return 0; }
+    NODE_ARGS="--rootfs $tmp/root" node_start z 10.78.0.11 ||
+        { fail "p2p: node z"; return 0; }
+    fy=$(fp y) fz=$(fp z)
+    for n in y z; do q $n "update auto-fetch off" >/dev/null; done
+    q y "update install $tmp/mid.kbn" >/dev/null
+    q y "peer trust add $fz" >/dev/null
+    q a "peer trust add $fz" >/dev/null
+    q z "peer trust add $fy" >/dev/null
+    q z "peer trust add ${FP[a]}" >/dev/null
+    q z "peer connect 10.78.0.10" >/dev/null
+    q z "peer connect 10.78.0.1" >/dev/null
+    wait_links z 2 20 || fail "p2p: z links" "$(links_up z)"
+    for _ in $(seq 40); do
+        [ "$(q z "update peers" | grep -c "0.5.0")" = 2 ] && break
+        sleep 0.25
+    done
+    v=$(q z "update fetch --from ${fy:0:8} $hmid")
+    v2=$(q z "update fetch $hmid")
+    if [[ "$v" == *"every peer that announces it was dropped"* ]] &&
+        grep -q "peer ${fy:0:16} served a manifest for bundle ${hmid:0:16} that does not match its hash" "$tmp/z.err" &&
+        [ "$(metric y keel_p2p_served_chunks_total)" = 0 ] &&
+        [[ "$v2" == *"fetched 0.5.0"* ]]; then
+        ok "p2p: a peer serving a manifest that does not match is dropped for the bundle; another serves it"
+    else
+        fail "p2p: bad manifest" "$v / $v2"
     fi
 
     net_cleanup

@@ -424,8 +424,10 @@ serve_pump(struct node *node)
     static uint8_t fr[FRAME_KEEP_MAX];
 #if KEEL_TEST_HOOKS
     /* Sim board only: a lying peer for tests/p2p.sh, which flips a byte
-     * of every chunk after its own verify on read. */
-    int corrupt = hal_sys_param("KEEL_SIM_P2P_CORRUPT") != NULL;
+     * of every chunk after its own verify on read ("manifest": of every
+     * manifest it serves instead). */
+    const char *cv = hal_sys_param("KEEL_SIM_P2P_CORRUPT");
+    int corrupt = cv == NULL ? 0 : strcmp(cv, "manifest") == 0 ? 1 : 2;
 #else
     const int corrupt = 0;
 #endif
@@ -487,8 +489,8 @@ serve_pump(struct node *node)
             lib_put32(fr + 36, r->off);
             n = total - r->off < P2P_PIECE ? total - r->off : P2P_PIECE;
             memcpy(fr + hl, src, n);
-            if (corrupt && r->kind == 2 && r->off == 0 && n > 0)
-                fr[hl] ^= 0x5a; /* sim test hook: a lying peer */
+            if (corrupt == r->kind && r->off == 0 && n > 8)
+                fr[hl + (r->kind == 1 ? 8 : 0)] ^= 0x5a; /* test hook */
             rc =
                 net_send(&node->net, s->link,
                          r->kind == 1 ? FRAME_P2P_MAN_REP : FRAME_P2P_CHUNK_REP,
@@ -1055,18 +1057,29 @@ fetch_manifest(struct node *node)
             f->man_link = 0;
         if (f->man_link == 0) {
             struct p2p_peer *best = NULL;
+            int holders = 0, dropped = 0;
 
             for (int i = 0; i < NET_LINKS; i++) {
                 struct p2p_peer *pe = &p->peer[i];
 
                 if (pe->link == 0 || peer_ad(pe, f->hash) == NULL ||
-                    banned(p, pe->fp, f->hash) ||
                     (f->from_len > 0 &&
                      memcmp(pe->fp, f->from, f->from_len) != 0))
                     continue;
+                holders++;
+                if (banned(p, pe->fp, f->hash)) {
+                    dropped++;
+                    continue;
+                }
                 /* round robin over the holders, by try */
                 if (best == NULL || (tried % 2 == 1))
                     best = pe;
+            }
+            if (holders > 0 && dropped == holders) {
+                fetch_fail(node, -EBADMSG, "%s",
+                           "every peer that announces it was dropped for "
+                           "it (a bad manifest or bad chunks)");
+                return f->failed;
             }
             if (best != NULL) {
                 uint8_t rq[36];
