@@ -15,7 +15,8 @@
 # quarantine holds across a reboot; `update verify-all` finds a flipped
 # bit and `--fix` repairs it from peers; with fetch-and-install a node
 # fetches on its own and reboots; a peer serving a manifest that does
-# not match its announce is dropped and another asked.  Every process is stopped by
+# not match its announce is dropped and another asked; a chunk that
+# fails from every source quarantines its bundle.  Every process is stopped by
 # its id (tests/net/lib.sh).  No check depends on wall-clock time; the
 # waits are bounded.
 # shellcheck shell=bash
@@ -377,6 +378,26 @@ p2p_tests() {
         ok "p2p: a peer serving a manifest that does not match is dropped for the bundle; another serves it"
     else
         fail "p2p: bad manifest" "$v / $v2"
+    fi
+
+    # --- a chunk that fails from every source: quarantined on its own ----
+    # w links only to d, which corrupts every chunk it serves.
+    local fw
+    NODE_ARGS="--rootfs $tmp/root" node_start w 10.78.0.12 ||
+        { fail "p2p: node w"; return 0; }
+    fw=$(fp w)
+    q w "update auto-fetch off" >/dev/null
+    q w "peer trust add $fpd" >/dev/null
+    q d "peer trust add $fw" >/dev/null
+    q w "peer connect 10.78.0.4" >/dev/null
+    wait_links w 1 20 || fail "p2p: w links" "$(links_up w)"
+    v=$(q w "update fetch $hmid")
+    if [[ "$v" == *"failed its hash from every source"*"quarantined"* ]] &&
+        q w "update quarantine list" | grep -q "^$hmid .*(automatic) automatic: chunk 0" &&
+        [[ "$(q w "update verify-all")" != *"good"* ]]; then
+        ok "p2p: a chunk that fails from every source quarantines the bundle on its own; nothing bad in a slot"
+    else
+        fail "p2p: automatic quarantine" "$v"
     fi
 
     net_cleanup
