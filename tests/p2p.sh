@@ -379,6 +379,8 @@ p2p_tests() {
     else
         fail "p2p: bad manifest" "$v / $v2"
     fi
+    node_stop y
+    node_stop z
 
     # --- a chunk that fails from every source: quarantined on its own ----
     # w links only to d, which corrupts every chunk it serves.
