@@ -5,14 +5,18 @@
 # sim-only KEEL_SIM_P2P_CORRUPT hook) and node e's anti-rollback counter
 # is 3 (a bundle confirmed under keel-boot before the test).  a installs
 # a 32 MiB release; b, c, d and e fetch it on their own (auto_fetch
-# fetch-only), from several peers, d is marked and dropped, and every
-# slot ends with the same verified bundle.  Then: a bundle signed by a
+# fetch-only), from several peers, and every slot ends with the same
+# verified bundle.  Then: b fetches a bundle a and d hold, d's chunks
+# fail, d is marked and dropped, the rest comes from a; a bundle signed by a
 # key not in the keyring (served by a sixth node, x) and one with an
 # older counter are refused at the manifest with no chunk requested; a
 # link dropped mid-fetch and a node killed mid-fetch (a power cut) end
 # with correct slots, the latter resumed from its verified chunks; a
 # quarantine holds across a reboot; `update verify-all` finds a flipped
-# bit and `--fix` repairs it from peers.  Every process is stopped by
+# bit and `--fix` repairs it from peers; with fetch-and-install a node
+# fetches on its own and reboots; a peer serving a manifest that does
+# not match its announce is dropped and another asked; a chunk that
+# fails from every source quarantines its bundle.  Every process is stopped by
 # its id (tests/net/lib.sh).  No check depends on wall-clock time; the
 # waits are bounded.
 # shellcheck shell=bash
@@ -321,6 +325,81 @@ p2p_tests() {
         ok "p2p: verify-all finds a flipped bit in the inactive slot; --fix repairs it from peers"
     else
         fail "p2p: verify-all" "$v / $m"
+    fi
+
+    # --- fetch-and-install: d fetches what a announces, then reboots -------
+    # (not under keel-boot, the sim node re-executes itself: same pid)
+    local boots
+    boots=$(grep -c '^keel: boot ' "$tmp/d.err")
+    q d "update auto-fetch fetch-and-install" >/dev/null
+    if wait_log d "fetch-and-install: rebooting into slot a" 60 err; then
+        for _ in $(seq 100); do
+            [ "$(grep -c '^keel: boot ' "$tmp/d.err")" -gt "$boots" ] && break
+            sleep 0.1
+        done
+        wait_log d 'keel> ' 20 || true
+        sleep 0.5
+    fi
+    v=$(q d "update status --json")
+    if grep -q "bundle ${hmid:0:16} fetched into slot a" "$tmp/d.err" &&
+        [ "$(grep -c '^keel: boot ' "$tmp/d.err")" -gt "$boots" ] &&
+        [[ "$v" == *"\"manifest\":\"$hmid\""* ]]; then
+        ok "p2p: fetch-and-install fetches a newer bundle on its own, then reboots with it ready for its trial"
+    else
+        fail "p2p: fetch-and-install" "$(grep p2p "$tmp/d.err" | tail -n 2)"
+    fi
+
+    # --- a peer serving a bad manifest is dropped; another serves it -------
+    local fy fz v2
+    NODE_ARGS="--rootfs $tmp/root" node_start y 10.78.0.10 \
+        KEEL_SIM_P2P_CORRUPT=manifest || { fail "p2p: node y"; return 0; }
+    NODE_ARGS="--rootfs $tmp/root" node_start z 10.78.0.11 ||
+        { fail "p2p: node z"; return 0; }
+    fy=$(fp y) fz=$(fp z)
+    for n in y z; do q $n "update auto-fetch off" >/dev/null; done
+    q y "update install $tmp/mid.kbn" >/dev/null
+    q y "peer trust add $fz" >/dev/null
+    q a "peer trust add $fz" >/dev/null
+    q z "peer trust add $fy" >/dev/null
+    q z "peer trust add ${FP[a]}" >/dev/null
+    q z "peer connect 10.78.0.10" >/dev/null
+    q z "peer connect 10.78.0.1" >/dev/null
+    wait_links z 2 20 || fail "p2p: z links" "$(links_up z)"
+    for _ in $(seq 40); do
+        [ "$(q z "update peers" | grep -c "0.5.0")" = 2 ] && break
+        sleep 0.25
+    done
+    v=$(q z "update fetch --from ${fy:0:8} $hmid")
+    v2=$(q z "update fetch $hmid")
+    if [[ "$v" == *"every peer that announces it was dropped"* ]] &&
+        grep -q "peer ${fy:0:16} served a manifest for bundle ${hmid:0:16} that does not match its hash" "$tmp/z.err" &&
+        [ "$(metric y keel_p2p_served_chunks_total)" = 0 ] &&
+        [[ "$v2" == *"fetched 0.5.0"* ]]; then
+        ok "p2p: a peer serving a manifest that does not match is dropped for the bundle; another serves it"
+    else
+        fail "p2p: bad manifest" "$v / $v2"
+    fi
+    node_stop y
+    node_stop z
+
+    # --- a chunk that fails from every source: quarantined on its own ----
+    # w links only to d, which corrupts every chunk it serves.
+    local fw
+    NODE_ARGS="--rootfs $tmp/root" node_start w 10.78.0.12 ||
+        { fail "p2p: node w"; return 0; }
+    fw=$(fp w)
+    q w "update auto-fetch off" >/dev/null
+    q w "peer trust add $fpd" >/dev/null
+    q d "peer trust add $fw" >/dev/null
+    q w "peer connect 10.78.0.4" >/dev/null
+    wait_links w 1 20 || fail "p2p: w links" "$(links_up w)"
+    v=$(q w "update fetch $hmid")
+    if [[ "$v" == *"failed its hash from every source"*"quarantined"* ]] &&
+        q w "update quarantine list" | grep -q "^$hmid .*(automatic) automatic: chunk 0" &&
+        [[ "$(q w "update verify-all")" != *"good"* ]]; then
+        ok "p2p: a chunk that fails from every source quarantines the bundle on its own; nothing bad in a slot"
+    else
+        fail "p2p: automatic quarantine" "$v"
     fi
 
     net_cleanup

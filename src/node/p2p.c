@@ -424,8 +424,10 @@ serve_pump(struct node *node)
     static uint8_t fr[FRAME_KEEP_MAX];
 #if KEEL_TEST_HOOKS
     /* Sim board only: a lying peer for tests/p2p.sh, which flips a byte
-     * of every chunk after its own verify on read. */
-    int corrupt = hal_sys_param("KEEL_SIM_P2P_CORRUPT") != NULL;
+     * of every chunk after its own verify on read ("manifest": of every
+     * manifest it serves instead). */
+    const char *cv = hal_sys_param("KEEL_SIM_P2P_CORRUPT");
+    int corrupt = cv == NULL ? 0 : strcmp(cv, "manifest") == 0 ? 1 : 2;
 #else
     const int corrupt = 0;
 #endif
@@ -487,8 +489,8 @@ serve_pump(struct node *node)
             lib_put32(fr + 36, r->off);
             n = total - r->off < P2P_PIECE ? total - r->off : P2P_PIECE;
             memcpy(fr + hl, src, n);
-            if (corrupt && r->kind == 2 && r->off == 0 && n > 0)
-                fr[hl] ^= 0x5a; /* sim test hook: a lying peer */
+            if (corrupt == r->kind && r->off == 0 && n > 8)
+                fr[hl + (r->kind == 1 ? 8 : 0)] ^= 0x5a; /* test hook */
             rc =
                 net_send(&node->net, s->link,
                          r->kind == 1 ? FRAME_P2P_MAN_REP : FRAME_P2P_CHUNK_REP,
@@ -1061,18 +1063,29 @@ fetch_manifest(struct node *node)
             f->man_link = 0;
         if (f->man_link == 0) {
             struct p2p_peer *best = NULL;
+            int holders = 0, dropped = 0;
 
             for (int i = 0; i < NET_LINKS; i++) {
                 struct p2p_peer *pe = &p->peer[i];
 
                 if (pe->link == 0 || peer_ad(pe, f->hash) == NULL ||
-                    banned(p, pe->fp, f->hash) ||
                     (f->from_len > 0 &&
                      memcmp(pe->fp, f->from, f->from_len) != 0))
                     continue;
+                holders++;
+                if (banned(p, pe->fp, f->hash)) {
+                    dropped++;
+                    continue;
+                }
                 /* round robin over the holders, by try */
                 if (best == NULL || (tried % 2 == 1))
                     best = pe;
+            }
+            if (holders > 0 && dropped == holders) {
+                fetch_fail(node, -EBADMSG, "%s",
+                           "every peer that announces it was dropped for "
+                           "it (a bad manifest or bad chunks)");
+                return f->failed;
             }
             if (best != NULL) {
                 uint8_t rq[36];
@@ -1182,30 +1195,63 @@ p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
         return -EPERM;
     }
     f->active = 1;
-    rc = fetch_manifest(node);
-    if (rc == 0) {
+    /* The manifest: bytes that do not hash to what the peer announced
+     * mark that peer (dropped for this bundle) and are asked of another,
+     * a few times at most. */
+    for (int attempt = 0;; attempt++) {
+        struct p2p_peer *pe;
+        int bad;
+
+        rc = fetch_manifest(node);
+        if (rc != 0)
+            break;
         ml = lib_le32(f->blob);
         sl = lib_le32(f->blob + 4);
-        if ((uint64_t)ml + sl + 8 != f->blob_len || ml > UPD_MANIFEST_MAX)
-            rc = -EBADMSG;
-        if (rc == 0)
+        bad = (uint64_t)ml + sl + 8 != f->blob_len || ml > UPD_MANIFEST_MAX;
+        if (!bad) {
             crypto_sha256(f->blob + 8, ml, mh);
-        if (rc == 0 && crypto_ct_diff(mh, f->hash, 32) != 0)
+            bad = crypto_ct_diff(mh, f->hash, 32) != 0;
+        }
+        if (!bad)
+            break;
+        p->refused_manifest++;
+        pe = peer_of(p, f->man_link);
+        if (pe != NULL) {
+            char fx[17];
+
+            ban_add(p, pe->fp, f->hash);
+            klog(KLOG_WARN,
+                 "p2p: peer %s served a manifest for bundle %s that does "
+                 "not match its hash: dropped for this bundle\n",
+                 hex8(pe->fp, fx), hex8(f->hash, hx));
+        }
+        if (pe == NULL || attempt >= 3) {
             rc = -EBADMSG;
-        if (rc == 0 && upd_manifest_decode(f->blob + 8, ml, &f->man, &why) != 0)
-            rc = -EBADMSG;
-        if (rc == 0 && (f->man.chunk_size > UPD_CHUNK_BUF ||
-                        f->man.chunk_size < UPD_CHUNK_MIN))
-            rc = -E2BIG;
-        if (rc != 0) {
-            p->refused_manifest++;
             snprintf(f->why, sizeof(f->why),
                      "the manifest served for bundle %s does not match its "
-                     "hash or is malformed: refused, no chunk requested",
+                     "hash: refused, no chunk requested",
                      hex8(f->hash, hx));
-            klog(KLOG_WARN, "p2p: %s\n", f->why);
+            break;
         }
+        f->blob_len = f->blob_got = 0;
     }
+    if (rc == 0 && upd_manifest_decode(f->blob + 8, ml, &f->man, &why) != 0) {
+        rc = -EBADMSG;
+        snprintf(f->why, sizeof(f->why),
+                 "the signed manifest of bundle %s is malformed (%s): "
+                 "refused, no chunk requested",
+                 hex8(f->hash, hx), why);
+    }
+    if (rc == 0 && (f->man.chunk_size > UPD_CHUNK_BUF ||
+                    f->man.chunk_size < UPD_CHUNK_MIN)) {
+        rc = -E2BIG;
+        snprintf(f->why, sizeof(f->why),
+                 "bundle %s has chunks of %u bytes, more than this device "
+                 "takes (%u): refused, no chunk requested",
+                 hex8(f->hash, hx), (unsigned)f->man.chunk_size, UPD_CHUNK_BUF);
+    }
+    if (rc != 0)
+        klog(KLOG_WARN, "p2p: %s\n", f->why);
     if (rc != 0) {
         f->active = 0;
         p->fetches_failed++;
