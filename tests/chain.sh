@@ -173,4 +173,22 @@ else
     fail "chain: Ctrl-C on a pty" "exit $rc"
     sed 's/^/    /' "$tmp/out.txt" | tail -n 8
 fi
+
+# What is typed while a long command runs is kept, and runs after it,
+# as a terminal's typeahead (node_poll): a command typed during the
+# import runs once the import has committed.
+build/tools/ptyexpect -t 120 -e 'keel> ' -s "chain import $c/d1.dat\r" \
+    -e 'd1.dat\r' -s 'chain info --json\r' -e '"count":' \
+    -e 'keel> ' -s 'poweroff\r' \
+    -- $(runner "$a") "$k" --flash "$f" >"$tmp/out" 2>&1
+rc=$?
+tr -d '\r' <"$tmp/out" >"$tmp/out.txt"
+if [ "$rc" -eq 0 ] &&
+    [ "$(grep -n 'committed; tip' "$tmp/out.txt" | cut -d: -f1)" -lt \
+        "$(grep -n '"count":' "$tmp/out.txt" | cut -d: -f1)" ] 2>/dev/null; then
+    ok "chain: a command typed during a long import is kept and runs after it (typeahead)"
+else
+    fail "chain: typeahead on a pty" "exit $rc"
+    sed 's/^/    /' "$tmp/out.txt" | tail -n 8
+fi
 rm -rf "$c"

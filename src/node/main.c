@@ -108,9 +108,22 @@ node_poll(struct node *n)
     if (!n->con.interactive)
         return 0; /* a script's next bytes are its next commands */
     while ((got = hal_console_read(&n->con, c, sizeof(c), 0)) > 0)
-        for (int i = 0; i < got; i++)
-            cancel |= c[i] == 3;
+        for (int i = 0; i < got; i++) {
+            if (c[i] == 3)
+                cancel = 1;
+            else if (n->ahead_n < sizeof(n->ahead))
+                n->ahead[n->ahead_n++] = c[i];
+        }
     return cancel;
+}
+
+void
+node_sync_tick(struct node *n)
+{
+    if (n->chain_rc == 0)
+        sync_tick(&n->sync, n->net.up, (uint16_t)n->net.set[NET_S_SYNC_PORT],
+                  n->net.set[NET_S_SYNC_POLL_S],
+                  n->net.set[NET_S_SYNC_FORK_MAX]);
 }
 
 static void
@@ -345,21 +358,25 @@ main(int argc, char **argv)
         prompt();
 
     while (!kp->node.stop) {
-        int ready =
-            hal_poll(&kp->node.con, &kp->node.net.hw,
-                     kp->node.verify.active ? 0 : net_next_timeout(100));
-        int n = ready > 0 && (ready & HAL_POLL_CONSOLE)
+        int ready = hal_poll(&kp->node.con, &kp->node.net.hw,
+                             kp->node.verify.active || kp->node.ahead_n > 0
+                                 ? 0
+                                 : net_next_timeout(100));
+        int n;
+
+        if (kp->node.ahead_n > 0) { /* typed during a long command */
+            n = (int)kp->node.ahead_n;
+            memcpy(buf, kp->node.ahead, (size_t)n);
+            kp->node.ahead_n = 0;
+        } else {
+            n = ready > 0 && (ready & HAL_POLL_CONSOLE)
                     ? hal_console_read(&kp->node.con, buf, sizeof(buf), 0)
                     : 0;
-
+        }
         hal_watchdog_kick();
         net_poll(&kp->node.net);
         node_http_tick(&kp->node);
-        if (kp->node.chain_rc == 0)
-            sync_tick(&kp->node.sync, kp->node.net.up,
-                      (uint16_t)kp->node.net.set[NET_S_SYNC_PORT],
-                      kp->node.net.set[NET_S_SYNC_POLL_S],
-                      kp->node.net.set[NET_S_SYNC_FORK_MAX]);
+        node_sync_tick(&kp->node);
         node_update_tick(&kp->node);
         p2p_tick(&kp->node, 1);
         if (kp->node.verify.active) {

@@ -89,6 +89,10 @@ struct node {
     uint64_t start_ms;
     unsigned failures; /* commands that failed (script exit status) */
     int stop;          /* 1: power off after the current command */
+    /* what an operator typed while a long command ran (node_poll):
+     * read as the next input once it ends */
+    char ahead[256];
+    unsigned ahead_n;
     int stop_status;
     int reboot;
     struct net net;        /* the network and peer links (net/net.h) */
@@ -192,9 +196,13 @@ int node_status(struct cmd_ctx *ctx, int argc, char **argv);
  * for a command that runs long (install, chain import) to call between
  * its steps.  On an interactive console it also reads what was typed
  * meanwhile: 1 when that held a Ctrl-C (the command should stop), else
- * 0; the other bytes are dropped.  A script's input is not read: its
- * next bytes are its next commands. */
+ * 0; the other bytes are kept (256 at most, more are dropped) and read
+ * as the next input when the command ends, as a terminal's typeahead.
+ * A script's input is not read: its next bytes are its next commands. */
 int node_poll(struct node *node);
+/* Sync's turn of the main loop (sync/sync.h); also run by a long
+ * command that does not touch the chain (a peer fetch). */
+void node_sync_tick(struct node *node);
 
 /* Mount the store, the chain log and the control block, then load (or
  * on first boot make) the identity; reports problems on stderr and

@@ -821,6 +821,7 @@ static int
 wait_step(struct node *node)
 {
     (void)hal_poll(NULL, &node->net.hw, 5);
+    node_sync_tick(node); /* a fetch leaves the chain to sync */
     return node_poll(node);
 }
 
