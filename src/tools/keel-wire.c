@@ -27,8 +27,9 @@
  * together with the other unnamed ones.
  *
  * One thread, one ppoll(2) loop, nothing blocks: a port whose socket is
- * full loses the frame (counted), a port that goes away is removed and
- * its MACs forgotten.  Every table is bounded.  SIGTERM and SIGINT end
+ * full has its frames wait in order (KW_OUTQ at most, then they are lost
+ * and counted), a port that goes away is removed and its MACs
+ * forgotten.  Every table is bounded.  SIGTERM and SIGINT end
  * the hub cleanly; both sockets (and the pid file) are removed.
  */
 #include <errno.h>
@@ -58,6 +59,7 @@
 #define KW_HOLD_MS 1000    /* a frame held for reorder waits no longer */
 #define KW_HELLO_MS 5000   /* a new port says hello within this */
 #define KW_BURST 64        /* frames read from one port per turn */
+#define KW_OUTQ 128        /* frames waiting for a port whose socket is full */
 #define KW_CTL_MAX 8       /* control connections */
 #define KW_LINE_MAX 1024   /* a control line */
 #define KW_REPLY_MAX 65536 /* a control reply (ports with their MACs) */
@@ -81,6 +83,10 @@ struct kw_port {
     int held; /* 1: hold is a frame held back for reorder */
     int64_t held_at;
     struct kw_frame hold;
+    /* frames its socket had no room for, in order (allocated when first
+     * needed, KW_OUTQ at most) */
+    struct kw_frame *outq;
+    unsigned oq_head, oq_len;
 };
 
 struct kw_delayed {
@@ -260,6 +266,8 @@ kw_port_free(struct kw *w, struct kw_port *p, const char *why)
                 why, kw_nports(w) - 1);
     if (p->held)
         w->st.d_gone++;
+    w->st.d_gone += p->oq_len;
+    free(p->outq);
     close(p->fd);
     memset(p, 0, sizeof(*p));
     p->fd = -1;
@@ -319,25 +327,74 @@ kw_group(struct kw *w, const struct kw_port *p)
 
 /* ---- the way out: reorder, delay, the socket ----------------------------- */
 
+/* One frame to the port's socket: 1 sent, 0 no room now, -1 gone. */
+static int
+kw_sock_send(struct kw *w, struct kw_port *p, const uint8_t *b, size_t len)
+{
+    ssize_t r = send(p->fd, b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+    if (r == (ssize_t)len) {
+        w->st.forwarded++;
+        return 1;
+    }
+    if (r >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+        return 0;
+    p->dead = 1;
+    return -1;
+}
+
+/* Send what waits for the port, in order, as far as its socket takes. */
+static void
+kw_flush(struct kw *w, struct kw_port *p)
+{
+    while (p->oq_len > 0 && !p->dead) {
+        const struct kw_frame *f = &p->outq[p->oq_head];
+        int rc = kw_sock_send(w, p, f->b, f->len);
+
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            w->st.d_gone += p->oq_len;
+            p->oq_len = 0;
+            return;
+        }
+        p->oq_head = (p->oq_head + 1) % KW_OUTQ;
+        p->oq_len--;
+    }
+}
+
 static void
 kw_out(struct kw *w, struct kw_port *p, const uint8_t *b, size_t len)
 {
-    ssize_t r;
+    struct kw_frame *f;
 
     if (p->dead) {
         w->st.d_gone++;
         return;
     }
-    r = send(p->fd, b, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (r == (ssize_t)len) {
-        w->st.forwarded++;
-    } else if (r >= 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
-               errno == ENOBUFS) {
-        w->st.d_slow++; /* a slow port never holds up the hub */
-    } else {
-        w->st.d_gone++;
-        p->dead = 1;
+    if (p->oq_len == 0) {
+        int rc = kw_sock_send(w, p, b, len);
+
+        if (rc != 0) {
+            w->st.d_gone += rc < 0;
+            return;
+        }
     }
+    /* its socket is full (or frames wait before this one): the frame
+     * waits too, up to KW_OUTQ; a slow port never holds up the hub */
+    if (p->outq == NULL &&
+        (p->outq = malloc(KW_OUTQ * sizeof(*p->outq))) == NULL) {
+        w->st.d_slow++;
+        return;
+    }
+    if (p->oq_len == KW_OUTQ) {
+        w->st.d_slow++;
+        return;
+    }
+    f = &p->outq[(p->oq_head + p->oq_len) % KW_OUTQ];
+    memcpy(f->b, b, len);
+    f->len = (uint16_t)len;
+    p->oq_len++;
 }
 
 /* Reorder: a held frame goes right after the next one to its port. */
@@ -970,7 +1027,9 @@ kw_loop(struct kw *w, const sigset_t *unblocked)
                 continue;
             pslot[np] = i;
             pid[np++] = w->ports[i].id;
-            pf[k++] = (struct pollfd){.fd = w->ports[i].fd, .events = POLLIN};
+            pf[k++] = (struct pollfd){
+                .fd = w->ports[i].fd,
+                .events = (short)(POLLIN | (w->ports[i].oq_len ? POLLOUT : 0))};
         }
         r = ppoll(pf, (nfds_t)k, to < 0 ? NULL : &ts, unblocked);
         if (r < 0) {
@@ -983,6 +1042,9 @@ kw_loop(struct kw *w, const sigset_t *unblocked)
         for (int i = 0; i < np; i++) {
             struct kw_port *p = &w->ports[pslot[i]];
 
+            if (p->fd >= 0 && p->id == pid[i] &&
+                (pf[2 + KW_CTL_MAX + i].revents & POLLOUT))
+                kw_flush(w, p);
             if (p->fd >= 0 && p->id == pid[i] &&
                 (pf[2 + KW_CTL_MAX + i].revents & (POLLIN | POLLHUP | POLLERR)))
                 kw_port_read(w, p, now);
