@@ -217,6 +217,8 @@ UT_SRCS_store := tests/unit/test_store.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/posix/clock.c
 UT_SRCS_formats := tests/unit/test_formats.c $(STORE_SRCS) $(CHAIN_SRCS) \
 	src/chain/gen.c src/identity/identity.c $(UPDATE_CORE_SRCS) \
+	src/update/quarantine.c src/update/p2pwire.c src/sync/book.c \
+	src/sync/mpkt.c src/lib/crc16.c src/net/frame.c \
 	$(CRYPTO_SRCS) hal/sim/flash_sim.c $(HOST_HAL) hal/posix/clock.c
 UT_SRCS_frame := tests/unit/test_frame.c src/net/frame.c
 UT_SRCS_unlock := tests/unit/test_unlock.c src/console/unlock.c \

@@ -18,12 +18,18 @@
 #include "chain/chain.h"
 #include "chain/gen.h"
 #include "identity/identity.h"
+#include "lib/le.h"
+#include "net/frame.h"
 #include "store/clog.h"
 #include "store/ctl.h"
 #include "store/store.h"
+#include "sync/book.h"
+#include "sync/mpkt.h"
 #include "update/bootctl.h"
 #include "update/audit.h"
 #include "update/floor.h"
+#include "update/p2pwire.h"
+#include "update/quarantine.h"
 #include "update/slot.h"
 #include "ut.h"
 #include "ut_golden.h"
@@ -233,6 +239,122 @@ test_identity_bytes(void)
                 -EBADMSG);
 }
 
+/* Sync's records (sync/book.h): the peer table's half, the guard's
+ * memory (a peer, a chain, a trailer), the seeds; a SEND_IPL and a
+ * sync frame on a peer link (a session id, then a HELLO packet). */
+static void
+test_sync_bytes(void)
+{
+    static struct sync_book b, back;
+    uint8_t rec[SYNC_PEERS_HDR + SYNC_PEERS_HALF * SYNC_PEER_REC];
+    uint8_t bad[3 * SYNC_BAD_REC], seeds[SYNC_SEEDS_MAX * 6];
+    uint8_t fr[FRAME_HDR + 2 + MPKT_HDR + MPKT_TAIL];
+    struct sync_bad g[3], gb[SYNC_BAD_MAX];
+    struct sync_seed sd[2] = {{{10, 78, 0, 1}, 2095}, {{192, 168, 1, 9}, 2096}};
+    const uint8_t from[4] = {10, 78, 0, 61};
+    struct mpkt h;
+    size_t n;
+
+    UT_CASE("golden: sync peer table, guard, seeds; a sync link frame");
+    memset(&b, 0, sizeof(b));
+    UT_CHECK_EQ(sync_book_learn(&b, (const uint8_t *)"\x0a\x4e\x00\x01", 2095,
+                                SYNC_SRC_IPL, from),
+                0);
+    UT_CHECK_EQ(sync_book_learn(&b, (const uint8_t *)"\x0a\x4e\x00\x96", 2095,
+                                SYNC_SRC_IPL, from),
+                1);
+    sync_book_answered(&b, 0, 1, 1790000000);
+    sync_book_failed(&b, 1, 1790000100, 0);
+    n = sync_book_encode(&b, 0, rec);
+    UT_CHECK_EQ(n, SYNC_PEERS_HDR + 2 * SYNC_PEER_REC);
+    ut_golden("sync-peers.bin", rec, n);
+    memset(&back, 0, sizeof(back));
+    UT_CHECK_EQ(sync_book_decode(&back, rec, n, NULL), 2);
+    UT_CHECK(back.p[1].pink_until == 1790000100 + SYNC_PINK_S &&
+             back.p[0].score == 2);
+
+    memset(g, 0, sizeof(g));
+    g[0].kind = SYNC_BAD_PEER;
+    g[0].reason = 5; /* proof_of_work */
+    memcpy(g[0].ip, "\x0a\x4e\x00\x16", 4);
+    g[0].port = 2095;
+    g[0].until = 1790086400;
+    g[1].kind = SYNC_BAD_CHAIN;
+    g[1].reason = 7; /* weight_short */
+    memset(g[1].hash, 0x36, 32);
+    g[1].weight[31] = 0x7f;
+    g[1].until = INT64_MAX;
+    g[2].kind = SYNC_BAD_RANGE;
+    g[2].reason = 2; /* bad_link */
+    memset(g[2].hash, 0xe5, 32);
+    lib_put64(g[2].weight, 500);
+    lib_put32(g[2].weight + 8, 1);
+    g[2].until = 1790086400;
+    for (int i = 0; i < 3; i++)
+        sync_bad_encode1(&g[i], bad + i * SYNC_BAD_REC);
+    ut_golden("sync-bad.bin", bad, sizeof(bad));
+    UT_CHECK_EQ(sync_bad_decode(bad, sizeof(bad), gb, 16, NULL), 3);
+    UT_CHECK(memcmp(&gb[2], &g[2], sizeof(g[2])) == 0);
+
+    n = sync_seeds_encode(sd, 2, seeds);
+    ut_golden("sync-seeds.bin", seeds, n);
+
+    memset(&h, 0, sizeof(h));
+    h.version = MPKT_VERSION;
+    h.net = MPKT_NET;
+    h.id1 = 0x1234;
+    h.op = MOP_HELLO;
+    UT_CHECK_EQ(frame_encode(fr, FRAME_SYNC_C2S, 2 + MPKT_HDR + MPKT_TAIL), 0);
+    lib_put16(fr + FRAME_HDR, 0xbeef);
+    UT_CHECK_EQ(mpkt_encode(fr + FRAME_HDR + 2, &h, NULL),
+                MPKT_HDR + MPKT_TAIL);
+    ut_golden("frame-sync-c2s.bin", fr, sizeof(fr));
+}
+
+/* Peer distribution's records (update/quarantine.h, update/p2pwire.h):
+ * a quarantine list of two, an announce of one bundle. */
+static void
+test_p2p_bytes(void)
+{
+    static struct upd_quar q, qb;
+    uint8_t rec[UPD_QUAR_REC_MAX], ann[P2P_ANNOUNCE_MAX];
+    struct p2p_ad ad, adb[2];
+    unsigned nb;
+    size_t n;
+
+    UT_CASE("golden: quarantine list and a p2p announce");
+    memset(&q, 0, sizeof(q));
+    q.n = 2;
+    memset(q.e[0].hash, 0xa1, 32);
+    q.e[0].when = 1790000000;
+    snprintf(q.e[0].reason, sizeof(q.e[0].reason), "bad release");
+    memset(q.e[1].hash, 0xb2, 32);
+    q.e[1].when = 0;
+    q.e[1].automatic = 1;
+    snprintf(q.e[1].reason, sizeof(q.e[1].reason), "every source failed");
+    n = upd_quar_encode(&q, rec);
+    ut_golden("upd-quarantine.bin", rec, n);
+    UT_CHECK_EQ(upd_quar_decode(rec, n, &qb), 0);
+    UT_CHECK(qb.n == 2 && qb.e[1].automatic == 1 &&
+             strcmp(qb.e[0].reason, "bad release") == 0);
+
+    memset(&ad, 0, sizeof(ad));
+    memset(ad.hash, 0xc3, 32);
+    ad.v.major = 0;
+    ad.v.minor = 3;
+    ad.v.patch = 1;
+    ad.counter = 2;
+    ad.size = 32u << 20;
+    ad.chunk_size = 65536;
+    ad.nchunks = 512;
+    ad.have = 100;
+    snprintf(ad.board, sizeof(ad.board), "sim");
+    n = p2p_announce_encode(&ad, 1, ann);
+    ut_golden("p2p-announce.bin", ann, n);
+    UT_CHECK_EQ(p2p_announce_decode(ann, n, adb, &nb), 0);
+    UT_CHECK(nb == 1 && adb[0].have == 100 && adb[0].nchunks == 512);
+}
+
 /* The context sizes the module headers state hold (a header that says
  * "at most N" must stay true as the structs change). */
 _Static_assert(sizeof(struct store) <= 36 * 1024, "store.h: 36 KiB");
@@ -255,5 +377,7 @@ main(int argc, char **argv)
     test_ctl_bytes();
     test_chain_state_bytes();
     test_identity_bytes();
+    test_sync_bytes();
+    test_p2p_bytes();
     return ut_done();
 }
