@@ -421,7 +421,7 @@ serve_pump(struct node *node)
     uint64_t now = now_ms();
     uint32_t bmax = node->net.set[NET_S_BYTES_PER_S] / 4 * 3,
              fmax = node->net.set[NET_S_FRAMES_PER_S] / 4 * 3;
-    static uint8_t fr[FRAME_KEEP_MAX];
+    uint8_t *fr = p->fr;
 #if KEEL_TEST_HOOKS
     /* Sim board only: a lying peer for tests/p2p.sh, which flips a byte
      * of every chunk after its own verify on read ("manifest": of every
@@ -962,13 +962,11 @@ fetch_progress(void *arg, const struct upd_progress *pr)
     return 0;
 }
 
-static struct fetch_prog *cur_prog;
-
 static int
 progress_cb(void *arg, const struct upd_progress *pr)
 {
     struct node *node = arg;
-    struct fetch_prog *fp = cur_prog;
+    struct fetch_prog *fp = node->p2p.prog;
     uint64_t now = now_ms();
 
     (void)fetch_progress(node, pr);
@@ -1269,7 +1267,7 @@ p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
     upd_header_encode(&hd, f->hdr);
     memset(&prog, 0, sizeof(prog));
     prog.ctx = ctx;
-    cur_prog = &prog;
+    p->prog = &prog;
     u->resume = 1;
     u->progress = progress_cb;
     u->progress_arg = node;
@@ -1281,7 +1279,7 @@ p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
     rc = update_install(u, &src);
     u->resume = 0;
     u->progress = NULL;
-    cur_prog = NULL;
+    p->prog = NULL;
     p->held[1].valid = 0;
     if (rc < 0) {
         if (!f->chunks) {

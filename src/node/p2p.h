@@ -46,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/frame.h"
 #include "net/net.h"
 #include "update/format.h"
 #include "update/p2pwire.h"
@@ -156,8 +157,11 @@ struct p2p_fetch {
     char why[240];
 };
 
+struct fetch_prog;
 struct p2p {
     int policy;
+    uint8_t fr[FRAME_KEEP_MAX]; /* a frame being served */
+    struct fetch_prog *prog;    /* the progress line of the fetch */
     uint64_t t_ann, t_check;
     struct p2p_peer peer[NET_LINKS];
     struct p2p_source src[P2P_SOURCES];
