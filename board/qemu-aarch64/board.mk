@@ -16,7 +16,8 @@ RUN_aarch64 := qemu-aarch64-static
 STRIP_aarch64 := aarch64-linux-gnu-strip
 
 HAL_SRCS := hal/linux/board.c hal/linux/blk.c hal/sim/console.c \
-	hal/posix/clock.c hal/posix/rng.c hal/linux/sys.c hal/linux/os.c \
+	hal/posix/clock.c hal/posix/rng.c hal/linux/sys.c hal/posix/sysid.c \
+	hal/linux/os.c \
 	hal/posix/param.c hal/posix/file.c hal/posix/io.c hal/posix/poll.c \
 	hal/linux/net.c hal/linux/net_packet.c hal/linux/watchdog.c \
 	hal/linux/init.c

@@ -19,7 +19,8 @@ RUN_aarch64 := qemu-aarch64-static
 RUN_armhf := qemu-arm-static
 
 HAL_SRCS := hal/sim/board.c hal/sim/flash_sim.c hal/linux/blk.c hal/sim/console.c hal/posix/clock.c \
-	hal/posix/rng.c hal/sim/sys.c hal/linux/os.c hal/posix/param.c \
+	hal/posix/rng.c hal/sim/sys.c hal/posix/sysid.c hal/linux/os.c \
+	hal/posix/param.c \
 	hal/posix/file.c hal/posix/io.c hal/posix/poll.c hal/sim/net.c \
 	hal/linux/net_simwire.c hal/linux/net_packet.c hal/sim/watchdog.c \
 	hal/sim/init.c

@@ -1,6 +1,6 @@
 /*
- * hal/linux/sys.c - a Linux board: name, architecture, reboot, power off
- * (hal/sys.h).
+ * hal/linux/sys.c - a Linux board: reboot and power off (hal/sys.h;
+ * the name and architecture are hal/posix/sysid.c).
  *
  * Only the system's first program (keel-boot as /init, PID 1) calls
  * reboot(2).  The node runs under it and returns to it with exit status
@@ -13,7 +13,6 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
-#include "board.h"
 #include "hal/sys.h"
 
 void
@@ -21,26 +20,6 @@ hal_sys_init(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-}
-
-const char *
-hal_sys_board(void)
-{
-    return BOARD_NAME;
-}
-
-const char *
-hal_sys_arch(void)
-{
-#if defined(__x86_64__)
-    return "x86_64";
-#elif defined(__aarch64__)
-    return "aarch64";
-#elif defined(__arm__)
-    return "armhf";
-#else
-    return "unknown";
-#endif
 }
 
 /* As PID 1: everything written reaches the disk, then the kernel stops

@@ -1,5 +1,6 @@
 /*
- * hal/sim/sys.c - the sim board: name, architecture, reboot, power off.
+ * hal/sim/sys.c - the sim board: reboot, power off (name and
+ * architecture: hal/posix/sysid.c).
  *
  * Reboot under keel-boot (KEEL_BOOT_SUPERVISED set) exits with
  * HAL_SYS_EXIT_REBOOT so that keel-boot chooses a slot again; run alone,
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "board.h"
 #include "hal/sys.h"
 
 static char **sys_argv;
@@ -19,26 +19,6 @@ hal_sys_init(int argc, char **argv)
 {
     (void)argc;
     sys_argv = argv;
-}
-
-const char *
-hal_sys_board(void)
-{
-    return BOARD_NAME;
-}
-
-const char *
-hal_sys_arch(void)
-{
-#if defined(__x86_64__)
-    return "x86_64";
-#elif defined(__aarch64__)
-    return "aarch64";
-#elif defined(__arm__)
-    return "armhf";
-#else
-    return "unknown";
-#endif
 }
 
 _Noreturn void
