@@ -902,11 +902,47 @@ chain_run(size_t w, long cut, int mode, long second)
     return 0;
 }
 
+/* How workload w (run by fn; ops flash operations) is cut: at every
+ * sample-th operation, or only at one (>= 0), in each tear mode; with
+ * pairs on every dsample-th cut point (always on the one asked for): a
+ * second cut in the first `doubles` operations after power returns
+ * (the mount's recovery and the first writes behind a fence).  Returns
+ * the cut points. */
+struct cut_plan {
+    long sample, dsample, doubles, one;
+};
+
+static long
+cut_all(long (*fn)(size_t, long, int, long), size_t w, long ops,
+        const struct cut_plan *cp)
+{
+    long n = 0, first, end, step;
+
+    first = cp->one >= 0 ? cp->one : (long)(w % (size_t)cp->sample);
+    end = cp->one >= 0 ? cp->one + 1 : ops;
+    step = cp->one >= 0 ? 1 : cp->sample;
+    for (long k = first; k < end; k += step)
+        for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
+            fn(w, k, mode, -1);
+            n++;
+            if (cp->one < 0 && (k / cp->sample) % cp->dsample != 0)
+                continue;
+            for (long m = 0; m < cp->doubles; m++) {
+                if (verbose && cp->one >= 0)
+                    printf("-- cut %ld mode %d second %ld\n", k, mode, m);
+                fn(w, k, mode, m);
+                n++;
+            }
+        }
+    return n;
+}
+
 int
 main(int argc, char **argv)
 {
     long sample = 1, points = 0, one = -1, doubles = 0, dsample = 1;
     const char *only = NULL;
+    struct cut_plan cp;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--sample") == 0 && i + 1 < argc)
@@ -931,6 +967,7 @@ main(int argc, char **argv)
         sample = 1;
     if (dsample < 1)
         dsample = 1;
+    cp = (struct cut_plan){sample, dsample, doubles, one};
     for (size_t w = 0; w < NWORK; w++) {
         long ops, n = 0;
 
@@ -939,31 +976,11 @@ main(int argc, char **argv)
         ops = run(w, -1, 0, -1);
         if (ops < 0)
             continue;
+        n = cut_all(run, w, ops, &cp);
         if (one >= 0) {
-            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
-                run(w, one, mode, -1);
-                for (long m = 0; m < doubles; m++) {
-                    if (verbose)
-                        printf("-- cut %ld mode %d second %ld\n", one, mode, m);
-                    run(w, one, mode, m);
-                }
-            }
-            points += 3 * (1 + doubles);
+            points += n;
             continue;
         }
-        for (long k = (long)(w % (size_t)sample); k < ops; k += sample)
-            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
-                run(w, k, mode, -1);
-                n++;
-                /* Pairs: a second cut in the first M operations after
-                 * power returns (the mount's recovery and the first
-                 * writes behind a fence). */
-                for (long m = 0; m < doubles && (k / sample) % dsample == 0;
-                     m++) {
-                    run(w, k, mode, m);
-                    n++;
-                }
-            }
         printf("powercut: %-28s %6ld flash ops, %6ld cut points\n",
                workloads[w].name, ops, n);
         points += n;
@@ -980,17 +997,7 @@ main(int argc, char **argv)
         if (ops < 0)
             continue;
         seen_old = seen_part = seen_new = 0;
-        for (long k = one >= 0 ? one : (long)(w % (size_t)sample);
-             k < (one >= 0 ? one + 1 : ops); k += one >= 0 ? 1 : sample)
-            for (int mode = SIM_TORN_NONE; mode <= SIM_TORN_BITS; mode++) {
-                chain_run(w, k, mode, -1);
-                n++;
-                for (long m = 0; m < doubles && (k / sample) % dsample == 0;
-                     m++) {
-                    chain_run(w, k, mode, m);
-                    n++;
-                }
-            }
+        n = cut_all(chain_run, w, ops, &cp);
         printf("powercut: %-28s %6ld flash ops, %6ld cut points\n",
                chain_workloads[w].name, ops, n);
         if (verbose || one >= 0)
