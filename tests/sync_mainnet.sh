@@ -26,6 +26,17 @@ mn_since() {
     awk -v a="$1" -v b="$(mn_now)" 'BEGIN { printf "%.1f", b - a }'
 }
 
+# mn_sync NODE: sync now and wait (120 s at most); t1 is how long it
+# took, v the node's sync status after.
+mn_sync() {
+    local t0
+    t0=$(mn_now)
+    q "$1" "sync now" >/dev/null
+    sync_wait "$1" 120
+    t1=$(mn_since "$t0")
+    v=$(q "$1" "sync status")
+}
+
 sync_mainnet_tests() {
     local KEEL=build/$BOARD-$HOST_ARCH/keel WIRE=build/tools/keel-wire
     local cg=build/tools/keel-chaingen v t0 t1 w base m
@@ -85,11 +96,7 @@ sync_mainnet_tests() {
     node_start b 10.79.0.3 ||
         { fail "sync_mainnet: node b did not start"; net_cleanup; return 0; }
     q b "sync seeds add 10.79.0.2" >/dev/null
-    t0=$(mn_now)
-    q b "sync now" >/dev/null
-    sync_wait b 120
-    t1=$(mn_since "$t0")
-    v=$(q b "sync status")
+    mn_sync b
     echo "# sync_mainnet: an empty node synced $((tip + 1)) trailers in $t1 s (wall, polled every 0.5 s)"
     base=$(q b "chain info" | sed -n 's/^stored: *\([0-9]*\) .*/\1/p')
     q b "chain export $tmp/b.dat" >/dev/null
@@ -114,11 +121,7 @@ sync_mainnet_tests() {
         { fail "sync_mainnet: node f did not start"; net_cleanup; return 0; }
     q f "net config set sync_port 2095" >/dev/null
     q b "sync seeds add 10.79.0.5" >/dev/null
-    t0=$(mn_now)
-    q b "sync now" >/dev/null
-    sync_wait b 120
-    t1=$(mn_since "$t0")
-    v=$(q b "sync status")
+    mn_sync b
     echo "# sync_mainnet: the heavier fork from 659001 replaced the branch in $t1 s"
     if grep -q "^last: *synced to tip 659600 (600 trailers new, a heavier fork replaced the stored branch)" <<<"$v" &&
         q b "chain info" | grep -q "^weight: *$(awk '{print $NF}' "$cache/fork.txt")"; then
@@ -133,11 +136,7 @@ sync_mainnet_tests() {
         { fail "sync_mainnet: node c did not start"; net_cleanup; return 0; }
     q c "chain import $tmp/head.dat" >/dev/null
     q c "sync seeds add 10.79.0.1" >/dev/null
-    t0=$(mn_now)
-    q c "sync now" >/dev/null
-    sync_wait c 120
-    t1=$(mn_since "$t0")
-    v=$(q c "sync status")
+    mn_sync c
     echo "# sync_mainnet: a node at 658000 synced the rest in $t1 s"
     if grep -q "^last: *synced to tip $tip (2000 trailers new)" <<<"$v" &&
         q c "chain info" | grep -q "^weight: *$w"; then
