@@ -343,38 +343,12 @@ ro_read(const struct hal_flash *f, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
-static int
-ro_prog(const struct hal_flash *f, uint64_t off, const void *buf, size_t len)
-{
-    (void)f;
-    (void)off;
-    (void)buf;
-    (void)len;
-    return -EROFS;
-}
-
-static int
-ro_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
-{
-    (void)f;
-    (void)off;
-    (void)len;
-    return -EROFS;
-}
-
-static int
-ro_sync(const struct hal_flash *f)
-{
-    (void)f;
-    return 0;
-}
-
 static const struct hal_flash_ops ro_ops = {
     .read = ro_read,
-    .prog = ro_prog,
-    .erase = ro_erase,
-    .sync = ro_sync,
-    .write = ro_prog,
+    .prog = hal_flash_refuse_prog,
+    .erase = hal_flash_refuse_erase,
+    .sync = hal_flash_no_sync,
+    .write = hal_flash_refuse_prog,
 };
 
 static void

@@ -153,4 +153,34 @@ hal_flash_sync(const struct hal_flash *f)
     return f->ops->sync(f);
 }
 
+/* The ops of a flash that cannot be written (a read-only view: keel-
+ * boot's degraded choice, keel-flash inspect): every program, erase and
+ * block write is refused with -EROFS; a sync has nothing to do. */
+static inline int
+hal_flash_refuse_prog(const struct hal_flash *f, uint64_t off, const void *buf,
+                      size_t len)
+{
+    (void)f;
+    (void)off;
+    (void)buf;
+    (void)len;
+    return -EROFS;
+}
+
+static inline int
+hal_flash_refuse_erase(const struct hal_flash *f, uint64_t off, uint64_t len)
+{
+    (void)f;
+    (void)off;
+    (void)len;
+    return -EROFS;
+}
+
+static inline int
+hal_flash_no_sync(const struct hal_flash *f)
+{
+    (void)f;
+    return 0;
+}
+
 #endif
