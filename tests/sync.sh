@@ -443,7 +443,7 @@ sync_checkpoint_test() {
     $kb keyring create --threshold 1 -o "$k/keyring" "$k/k1.pem" >/dev/null &&
         cp "$k/keyring" "$k/rootfs/etc/keel/keyring" ||
         { fail "sync: checkpoint keyring"; return 0; }
-    NODE_ROOTFS=$k/rootfs node_start ck 10.78.0.90 ||
+    NODE_ARGS="--rootfs $k/rootfs" node_start ck 10.78.0.90 ||
         { fail "sync: ck did not start"; return 0; }
     # the checkpoint: block 2000 of the served chain, as chain info says
     head -c $((160 * 2001)) "$tmp/c3.dat" >"$k/c2000.dat"
@@ -462,7 +462,7 @@ sync_checkpoint_test() {
     q ck "update install $k/ck.kbn" >"$k/install.out"
     node_stop ck
     # slot b holds nothing: no checkpoint, and nothing written
-    NODE_ROOTFS=$k/rootfs node_start ck "" KEEL_SLOT=b ||
+    NODE_ARGS="--rootfs $k/rootfs" node_start ck "" KEEL_SLOT=b ||
         { fail "sync: ck did not restart"; return 0; }
     v=$(q ck "chain info")
     node_stop ck
@@ -470,7 +470,7 @@ sync_checkpoint_test() {
         ! grep -q "checkpoint is not used: the running slot b does not verify" "$tmp/ck.err"; then
         fail "sync: a slot that does not verify gives no checkpoint" "$(tr '\n' ' ' <<<"$v")"
     fi
-    NODE_ROOTFS=$k/rootfs node_start ck "" KEEL_SLOT=a ||
+    NODE_ARGS="--rootfs $k/rootfs" node_start ck "" KEEL_SLOT=a ||
         { fail "sync: ck did not restart"; return 0; }
     q ck "sync seeds add 10.78.0.1" >/dev/null
     q ck "net config set sync_poll_s 0" >/dev/null

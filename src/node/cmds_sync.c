@@ -540,6 +540,31 @@ node_sync_metrics(struct cmd_ctx *ctx, struct node *node)
                "# TYPE keel_sync_ranges_remembered_total counter\n"
                "keel_sync_ranges_remembered_total %" PRIu64 "\n",
                s->ranges_remembered);
+    {
+        static const struct {
+            unsigned op;
+            const char *name;
+        } ops[] = {{MOP_TF, "tf"},
+                   {MOP_HASH, "hash"},
+                   {MOP_GET_IPL, "get_ipl"},
+                   {MOP_GET_TFILE, "get_tfile"},
+                   {MOP_FOUND, "found"}};
+
+        cmd_printf(ctx, "# HELP keel_sync_served_requests_total Requests "
+                        "of Mochimo peers and linked nodes served, by "
+                        "opcode.\n"
+                        "# TYPE keel_sync_served_requests_total counter\n");
+        for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+            cmd_printf(
+                ctx, "keel_sync_served_requests_total{op=\"%s\"} %" PRIu64 "\n",
+                ops[i].name, s->served_req[ops[i].op]);
+        cmd_printf(ctx,
+                   "# HELP keel_sync_serve_busy_total Clients turned away: "
+                   "every serving slot was taken.\n"
+                   "# TYPE keel_sync_serve_busy_total counter\n"
+                   "keel_sync_serve_busy_total %" PRIu64 "\n",
+                   s->serve_busy);
+    }
     cmd_printf(ctx,
                "# HELP keel_sync_link_sessions_total Sync sessions served "
                "to keel nodes over peer links.\n"

@@ -645,10 +645,8 @@ link_flush(struct sync_served *v)
         e->bytes = 0;
         e->frames = 0;
     }
-    if (e->bytes + 2 + v->lfill > bytes || e->frames + 1 > frames) {
-        s->link_paced++;
+    if (e->bytes + 2 + v->lfill > bytes || e->frames + 1 > frames)
         return -EAGAIN;
-    }
     lib_put16(v->lbuf, v->sess);
     rc = s->links.send(s->links.arg, v->link, SYNC_LINK_S2C, v->lbuf,
                        2 + v->lfill);

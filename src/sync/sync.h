@@ -194,8 +194,7 @@ struct sync_conn {
 struct sync {
     struct chain *c;
     struct store *st;
-    uint16_t port;      /* serving on; 0: not */
-    uint16_t want_port; /* setting */
+    uint16_t port; /* serving on; 0: not */
     struct altcp_pcb *listener;
     struct sync_served served[SYNC_SERVE_MAX];
     struct sync_seed seeds[SYNC_SEEDS_MAX];
@@ -206,7 +205,6 @@ struct sync {
         uint32_t link, bytes, frames;
         uint64_t t;
     } pace[SYNC_SERVE_MAX];
-    uint64_t link_paced;    /* frames held back by the share */
     uint64_t link_sessions; /* served over links */
     uint64_t book_saved;    /* when it was last written (monotonic ms) */
     /* the client */
@@ -270,7 +268,7 @@ struct sync {
     /* counters for metrics */
     uint64_t refused[SYNC_R_COUNT];
     uint64_t served_req[20];
-    uint64_t served_bytes, serve_busy, trailers_fetched, bytes_fetched;
+    uint64_t served_bytes, serve_busy, trailers_fetched;
     uint64_t syncs_ok, syncs_failed;
     uint64_t proof_ms, proof_checks; /* time checking proof segments */
     uint64_t learned, ipl_refused;   /* peer-list addresses taken, lists

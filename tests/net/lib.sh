@@ -64,7 +64,6 @@ node_start() {
     [ "$net" = none ] && net=
     # shellcheck disable=SC2086 # NODE_ARGS: words on purpose
     env "$@" "$KEEL" --flash "$tmp/$name.img" ${net:+--net "$net"} ${NODE_ARGS:-} \
-        ${NODE_ROOTFS:+--rootfs "$NODE_ROOTFS"} \
         <"$tmp/$name.in" >>"$tmp/$name.log" 2>>"$tmp/$name.err" &
     NODE_PID[$name]=$!
     NET_PIDS+=($!)
