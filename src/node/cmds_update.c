@@ -81,6 +81,20 @@ need_update(struct cmd_ctx *ctx)
     return 0;
 }
 
+/* A fetch from peers owns the inactive slot while it runs. */
+static int
+slot_free(struct cmd_ctx *ctx, const char *cmd)
+{
+    if (!p2p_fetching(ctx->node))
+        return 0;
+    cmd_err(ctx,
+            "%s: a fetch from peers is writing the inactive slot; wait "
+            "for it ('update fetch' shows it) or stop it ('update fetch "
+            "--cancel'); no slot touched",
+            cmd);
+    return -EBUSY;
+}
+
 static int
 h_install(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -92,6 +106,8 @@ h_install(struct cmd_ctx *ctx, int argc, char **argv)
     int rc = need_update(ctx);
 
     (void)argc;
+    if (rc == 0)
+        rc = slot_free(ctx, "update install");
     if (rc != 0)
         return rc;
     /* No size limit here: the bundle's header says how much is read,
@@ -584,7 +600,9 @@ ver_str(char *out, size_t cap, const struct upd_version *v)
              v->patch);
 }
 
-/* `update peers`: who holds what. */
+static void fetch_line(struct cmd_ctx *ctx, struct node *node);
+
+/* `update peers`: who holds what, and the running fetch. */
 static int
 h_peers(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -638,15 +656,67 @@ h_peers(struct cmd_ctx *ctx, int argc, char **argv)
             cmd_printf(ctx, "]}");
         n++;
     }
-    if (ctx->json)
-        cmd_printf(ctx, "]}\n");
-    else if (n == 0)
-        cmd_printf(ctx, "no linked peer has announced itself "
-                        "('peer list' shows the links)\n");
+    if (ctx->json) {
+        cmd_printf(ctx, "]");
+        if (p2p_fetching(node))
+            cmd_printf(ctx,
+                       ",\"fetch\":{\"state\":%d,\"have\":%" PRIu32
+                       ",\"chunks\":%" PRIu32 ",\"bytes\":%" PRIu64 "}",
+                       p->f.state, p->fu.ra.have_n,
+                       p->f.state == P2P_F_CHUNKS ? p->fu.man.nchunks : 0,
+                       p->f.bytes);
+        cmd_printf(ctx, "}\n");
+    } else {
+        if (n == 0)
+            cmd_printf(ctx, "no linked peer has announced itself "
+                            "('peer list' shows the links)\n");
+        fetch_line(ctx, node);
+    }
     return 0;
 }
 
-/* `update fetch [--from PEER] [MANIFEST-HASH]` */
+/* Where the running fetch stands: bytes, rate, sources, ETA. */
+static void
+fetch_line(struct cmd_ctx *ctx, struct node *node)
+{
+    struct p2p *p = &node->p2p;
+    const struct p2p_fetch *f = &p->f;
+    static const char *const st[] = {"idle", "waiting for an announce",
+                                     "fetching the manifest",
+                                     "fetching chunks"};
+    uint64_t ms = hal_clock_ms() - f->t0, total = 0, done = 0;
+    unsigned nsrc = 0;
+    char hx[17];
+
+    if (f->state == P2P_F_CHUNKS) {
+        total = p->fu.man.payload_size;
+        done = (uint64_t)p->fu.ra.have_n * p->fu.man.chunk_size;
+        done = done > total ? total : done;
+    }
+    for (int i = 0; i < NET_LINKS; i++)
+        nsrc += p->peer[i].link != 0 && p->peer[i].inflight > 0;
+    lib_hex_encode(f->hash, 8, hx);
+    hx[16] = '\0';
+    if (f->state == P2P_F_IDLE)
+        return;
+    cmd_printf(ctx, "fetch %s: %s%s",
+               f->any && f->state == P2P_F_WAIT ? "-" : hx, st[f->state],
+               f->automatic ? " (automatic)" : "");
+    if (f->state == P2P_F_CHUNKS) {
+        double rate = ms ? (double)f->bytes / 1e3 / (double)ms : 0.0;
+
+        cmd_printf(ctx,
+                   ", %" PRIu64 " of %" PRIu64 " bytes (%" PRIu32
+                   " kept from before), %.1f MB/s, %u sources",
+                   done, total, p->fu.ra.kept, rate, nsrc);
+        if (rate > 0)
+            cmd_printf(ctx, ", about %.0f s left",
+                       (double)(total - done) / 1e3 / rate / 1e3);
+    }
+    cmd_printf(ctx, "\n");
+}
+
+/* `update fetch [--from PEER] [--background] [MANIFEST-HASH] | --cancel` */
 static int
 h_fetch(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -654,7 +724,7 @@ h_fetch(struct cmd_ctx *ctx, int argc, char **argv)
     struct p2p *p = &node->p2p;
     uint8_t from[TRUST_FP_LEN], hash[32];
     size_t from_len = 0;
-    int have_hash = 0, rc = need_update(ctx);
+    int have_hash = 0, bg = 0, rc = need_update(ctx);
     uint64_t t0 = hal_clock_ms(), ms;
 
     if (rc != 0)
@@ -662,7 +732,16 @@ h_fetch(struct cmd_ctx *ctx, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         size_t l = strlen(argv[i]);
 
-        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--cancel") == 0 && argc == 1) {
+            if (p2p_fetch_cancel(node) != 0) {
+                cmd_err(ctx, "update fetch --cancel: no fetch is running");
+                return -ENOENT;
+            }
+            cmd_printf(ctx, "fetch cancelled: %s\n", p->f.why);
+            return 0;
+        } else if (strcmp(argv[i], "--background") == 0) {
+            bg = 1;
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
             l = strlen(argv[++i]);
             if (l < 4 || l % 2 != 0 || l > 2 * TRUST_FP_LEN ||
                 lib_hex_decode(argv[i], l, from, sizeof(from)) < 0) {
@@ -679,10 +758,25 @@ h_fetch(struct cmd_ctx *ctx, int argc, char **argv)
         } else {
             cmd_err(ctx,
                     "update fetch: unexpected '%s' (usage: update fetch "
-                    "[--from PEER] [MANIFEST-HASH])",
+                    "[--from PEER] [--background] [MANIFEST-HASH] | "
+                    "--cancel)",
                     argv[i]);
             return -EINVAL;
         }
+    }
+    if (bg) {
+        rc = p2p_fetch_start(node, have_hash ? hash : NULL, from, from_len, 0);
+        if (rc != 0) {
+            cmd_err(ctx, "update fetch: %s", p->f.why);
+            return rc;
+        }
+        cmd_printf(ctx, "fetch started in the background ('update peers' shows "
+                        "it, 'update fetch' waits for it)\n");
+        return 0;
+    }
+    if (p2p_fetching(node) && !have_hash && from_len == 0) {
+        cmd_printf(ctx, "waiting for the running fetch (Ctrl-C stops it)\n");
+        fetch_line(ctx, node);
     }
     rc = p2p_fetch(node, have_hash ? hash : NULL, from, from_len, ctx);
     if (rc < 0) {
@@ -691,21 +785,17 @@ h_fetch(struct cmd_ctx *ctx, int argc, char **argv)
     }
     ms = hal_clock_ms() - t0;
     {
-        const struct upd_manifest *m = &node->upd.man;
-        unsigned nsrc = 0;
+        const struct upd_manifest *m = &p->fu.man;
 
-        for (int i = 0; i < P2P_SOURCES; i++)
-            nsrc += p->src[i].used && p->src[i].bytes > 0;
         cmd_printf(ctx,
                    "fetched %" PRIu32 ".%" PRIu32 ".%" PRIu32
                    " (counter %" PRIu64 ") into slot %c: %" PRIu64
                    " bytes from peers in %.1f s (%.1f MB/s), %" PRIu32
-                   " chunks resumed; 'reboot' to try it\n",
+                   " chunks kept from before; 'reboot' to try it\n",
                    m->version.major, m->version.minor, m->version.patch,
                    m->counter, slot_name(rc), p->f.bytes, (double)ms / 1e3,
                    ms ? (double)p->f.bytes / 1e3 / (double)ms : 0.0,
-                   node->upd.resumed);
-        (void)nsrc;
+                   p->fu.ra.kept);
         for (int i = 0; i < P2P_SOURCES; i++) {
             char fx[17];
 
@@ -928,7 +1018,7 @@ h_verify_all(struct cmd_ctx *ctx, int argc, char **argv)
         }
         if (ctx->json)
             cmd_printf(ctx, "},\"fetching\":%s}\n",
-                       node->p2p.f.active ? "true" : "false");
+                       p2p_fetching(node) ? "true" : "false");
     }
     if (!fix)
         return bad ? -EBADMSG : 0;
@@ -1028,9 +1118,10 @@ const struct cmd node_update_cmds[] = {
      h_metrics, NULL},
     {"peers", 0, 0, CMD_JSON, "[--json]",
      "linked peers and the bundles they announce", h_peers, NULL},
-    {"fetch", 0, 3, CMD_PRIV, "[--from PEER] [MANIFEST-HASH]",
+    {"fetch", 0, 4, CMD_PRIV,
+     "[--from PEER] [--background] [MANIFEST-HASH] | --cancel",
      "fetch the newest bundle peers announce (or that one), verified chunk "
-     "by chunk, into the inactive slot",
+     "by chunk, into the inactive slot; without --background, wait for it",
      h_fetch, NULL},
     {"quarantine", 1, 3, CMD_JSON,
      "MANIFEST-HASH --reason TEXT | list [--json] | release MANIFEST-HASH",

@@ -152,6 +152,12 @@ node_update_receive(struct cmd_ctx *ctx, int argc, char **argv)
         cmd_err(ctx, "update receive: storage not mounted; nothing received");
         return -EIO;
     }
+    if (p2p_fetching(node)) {
+        cmd_err(ctx, "update receive: a fetch from peers is writing the "
+                     "inactive slot; wait for it or stop it ('update "
+                     "fetch --cancel'); nothing received");
+        return -EBUSY;
+    }
     cmd_printf(ctx, "update receive: start the YMODEM upload now (e.g. "
                     "'sb BUNDLE' or 'sz --ymodem BUNDLE'); Ctrl-X x5 "
                     "cancels\n");

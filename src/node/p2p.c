@@ -12,6 +12,7 @@
 
 #include "hal/clock.h"
 #include "hal/poll.h"
+#include "hal/rng.h"
 #include "hal/sys.h"
 #include "lib/hex.h"
 #include "lib/klog.h"
@@ -245,6 +246,8 @@ held_load(struct node *node)
     h->ad.chunk_size = h->man.chunk_size;
     h->ad.nchunks = h->man.nchunks;
     h->ad.have = h->man.nchunks;
+    for (uint32_t i = 0; i < h->man.nchunks; i++)
+        h->ad.bits[i / 8] |= (uint8_t)(1u << (i % 8));
     snprintf(h->ad.board, sizeof(h->ad.board), "%s", node->upd.board);
     h->valid = 1;
 }
@@ -319,14 +322,16 @@ on_request(struct node *node, uint32_t link, unsigned type, const uint8_t *b,
            uint32_t len)
 {
     struct p2p *p = &node->p2p;
+    struct p2p_req rq;
     uint32_t idx;
     int hi, k;
     struct p2p_serve *s;
     char hx[17];
 
-    if (len != 36)
+    if (p2p_req_decode(b, len, &rq) != 0)
         return;
-    idx = lib_le32(b + 32);
+    b = rq.hash;
+    idx = rq.idx;
     hi = held_of(p, b);
     if (hi < 0) {
         int q = upd_quar_check(node->upd.st, b);
@@ -340,7 +345,7 @@ on_request(struct node *node, uint32_t link, unsigned type, const uint8_t *b,
                  q != 0 ? P2P_NAK_QUARANTINED : P2P_NAK_NOT_HELD);
         return;
     }
-    if (type == FRAME_P2P_CHUNK_REQ && idx >= p->held[hi].ad.have) {
+    if (type == FRAME_P2P_CHUNK_REQ && !p2p_ad_has(&p->held[hi].ad, idx)) {
         send_nak(node, link, b, idx, P2P_NAK_NOT_HELD);
         return;
     }
@@ -461,7 +466,7 @@ serve_pump(struct node *node)
             if (s->win_bytes + FRAME_HDR + FRAME_KEEP_MAX > bmax ||
                 s->win_frames + 1 > fmax)
                 break; /* paced: the rest in the next window */
-            if (h == NULL || (r->kind == 2 && r->idx >= h->ad.have)) {
+            if (h == NULL || (r->kind == 2 && !p2p_ad_has(&h->ad, r->idx))) {
                 send_nak(node, s->link, r->hash,
                          r->kind == 1 ? IDX_MANIFEST : r->idx,
                          P2P_NAK_NOT_HELD);
@@ -518,6 +523,12 @@ serve_pump(struct node *node)
 
 /* ---- fetching ------------------------------------------------------------ */
 
+int
+p2p_fetching(const struct node *node)
+{
+    return node->p2p.f.state != P2P_F_IDLE;
+}
+
 static void
 peer_done(struct p2p *p, uint32_t link)
 {
@@ -527,24 +538,43 @@ peer_done(struct p2p *p, uint32_t link)
         pe->inflight--;
 }
 
+/* A linked peer this fetch may ask (announces the bundle, not dropped
+ * for it, matches --from): its announce, or NULL. */
+static const struct p2p_ad *
+usable(struct p2p *p, const struct p2p_peer *pe)
+{
+    struct p2p_fetch *f = &p->f;
+    const struct p2p_ad *a;
+
+    if (pe->link == 0 || (a = peer_ad(pe, f->hash)) == NULL ||
+        a->nchunks != p->fu.man.nchunks)
+        return NULL;
+    if (f->from_len > 0 && memcmp(pe->fp, f->from, f->from_len) != 0)
+        return NULL;
+    if (banned(p, pe->fp, f->hash))
+        return NULL;
+    return a;
+}
+
 /* Every peer that announces chunk i of the bundle has failed it: 1. */
 static int
-all_sources_failed(struct p2p *p, const struct p2p_win *w)
+all_sources_failed(struct p2p *p, uint32_t i)
 {
     struct p2p_fetch *f = &p->f;
     int holders = 0, failed = 0;
 
-    for (int i = 0; i < NET_LINKS; i++) {
-        const struct p2p_peer *pe = &p->peer[i];
+    for (int k = 0; k < NET_LINKS; k++) {
+        const struct p2p_peer *pe = &p->peer[k];
         const struct p2p_ad *a;
         int s;
 
         if (pe->link == 0 || (a = peer_ad(pe, f->hash)) == NULL ||
-            a->have <= w->idx)
+            !p2p_ad_has(a, i))
             continue;
         holders++;
         s = src_of(p, pe->fp);
-        if (banned(p, pe->fp, f->hash) || (s >= 0 && (w->badmask & (1u << s))))
+        if (banned(p, pe->fp, f->hash) ||
+            (s >= 0 && (f->badmask[i] & (1u << s))))
             failed++;
     }
     return holders > 0 && failed == holders;
@@ -577,35 +607,40 @@ auto_quarantine(struct node *node, uint32_t idx)
                "%s: the bundle is quarantined ('update quarantine list')", r);
 }
 
+/* What this node serves of the bundle it fetches: the chunks in the
+ * slot, verified (update_ra_put), as its bitmap. */
 static void
-on_chunk(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
+held_fetch_sync(struct node *node, int force)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_held *h = &p->held[1];
+    uint64_t now = now_ms();
+
+    if (!h->valid)
+        return;
+    memcpy(h->ad.bits, p->fu.ra.have, sizeof(h->ad.bits));
+    h->ad.have = p->fu.ra.have_n;
+    if (force || now - p->f.t_ann >= P2P_ANN_FAST_MS) {
+        p->f.t_ann = now;
+        announce_all(node);
+    }
+}
+
+/* Chunk w->idx arrived whole: verified and written by update_ra_put(),
+ * or its source marked. */
+static void
+chunk_done(struct node *node, struct p2p_win *w)
 {
     struct p2p *p = &node->p2p;
     struct p2p_fetch *f = &p->f;
-    struct p2p_win *w = NULL;
-    uint32_t idx, off, n;
-    uint8_t h[32];
+    uint32_t idx = w->idx;
+    int rc;
     char hx[17], fx[17];
 
-    if (!f->active || !f->chunks || len < 40 || memcmp(b, f->hash, 32) != 0)
-        return;
-    idx = lib_le32(b + 32);
-    off = lib_le32(b + 36);
-    n = len - 40;
-    for (unsigned i = 0; i < f->nwin; i++)
-        if (f->w[i].state == 1 && f->w[i].idx == idx && f->w[i].link == link)
-            w = &f->w[i];
-    if (w == NULL || off != w->got || n > w->len - w->got)
-        return; /* late (timed out), or not what was asked: dropped */
-    memcpy(f->buf[w - f->w] + off, b + 40, n);
-    w->got += n;
-    w->t = now_ms(); /* the request is alive */
-    if (w->got < w->len)
-        return;
-    peer_done(p, link);
-    crypto_sha256(f->buf[w - f->w], w->len, h);
-    if (crypto_ct_diff(h, f->man.chunk_hash + (size_t)idx * 32, 32) == 0) {
-        w->state = 2;
+    w->state = 0;
+    peer_done(p, w->link);
+    rc = update_ra_put(&p->fu, idx, w->buf, w->len);
+    if (rc == 0) {
         p->chunks_ok++;
         f->bytes += w->len;
         f->t_progress = now_ms();
@@ -613,12 +648,16 @@ on_chunk(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
             p->src[w->src].ok++;
             p->src[w->src].bytes += w->len;
         }
+        held_fetch_sync(node, 0);
+        return;
+    }
+    if (rc != -EBADMSG) {
+        fetch_fail(node, rc, "%s", p->fu.why);
         return;
     }
     /* Source marking: counted, logged, asked of another. */
     p->chunks_bad++;
     p->verify_failed++;
-    w->state = 0;
     if (w->src < 0)
         return;
     {
@@ -626,11 +665,11 @@ on_chunk(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
 
         s->bad_hash++;
         s->bad++;
-        w->badmask |= 1u << w->src;
+        f->badmask[idx] |= 1u << w->src;
         klog(KLOG_WARN,
              "p2p: chunk %" PRIu32 " of bundle %s from peer %s does not "
-             "match the signed manifest (%u bad from it; dropped at %d): "
-             "asked of another peer\n",
+             "match the signed manifest, not written (%u bad from it; "
+             "dropped at %d): asked of another peer\n",
              idx, hex8(f->hash, hx), hex8(s->fp, fx), s->bad, P2P_BAD_MAX);
         if (s->bad >= P2P_BAD_MAX && !banned(p, s->fp, f->hash)) {
             ban_add(p, s->fp, f->hash);
@@ -640,28 +679,49 @@ on_chunk(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
                  fx, hx, P2P_BAN_S, P2P_BAD_MAX);
         }
     }
-    if (all_sources_failed(p, w))
+    if (all_sources_failed(p, idx))
         auto_quarantine(node, idx);
+}
+
+static void
+on_chunk(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
+{
+    struct p2p_fetch *f = &node->p2p.f;
+    struct p2p_piece pc;
+    struct p2p_win *w = NULL;
+
+    if (f->state != P2P_F_CHUNKS || p2p_piece_decode(b, len, &pc) != 0 ||
+        memcmp(pc.hash, f->hash, 32) != 0)
+        return;
+    for (unsigned i = 0; i < f->nwin; i++)
+        if (f->w[i].state == 1 && f->w[i].idx == pc.which &&
+            f->w[i].link == link)
+            w = &f->w[i];
+    if (w == NULL || pc.off != w->got || pc.n > w->len - w->got)
+        return; /* late (timed out), or not what was asked: dropped */
+    memcpy(w->buf + pc.off, pc.data, pc.n);
+    w->got += pc.n;
+    w->t = now_ms(); /* the request is alive */
+    if (w->got == w->len)
+        chunk_done(node, w);
 }
 
 static void
 on_manifest(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
 {
     struct p2p_fetch *f = &node->p2p.f;
-    uint32_t total, off, n;
+    struct p2p_piece pc;
 
-    if (!f->active || f->chunks || len < 40 || link != f->man_link ||
-        memcmp(b, f->hash, 32) != 0)
+    if (f->state != P2P_F_MAN || link != f->man_link ||
+        p2p_piece_decode(b, len, &pc) != 0 || memcmp(pc.hash, f->hash, 32) != 0)
         return;
-    total = lib_le32(b + 32);
-    off = lib_le32(b + 36);
-    n = len - 40;
-    if (total < 8 || total > P2P_BLOB_MAX || off != f->blob_got ||
-        n > total - off || (f->blob_len != 0 && total != f->blob_len))
+    if (pc.which < 8 || pc.which > P2P_BLOB_MAX || pc.off != f->blob_got ||
+        pc.n > pc.which - pc.off ||
+        (f->blob_len != 0 && pc.which != f->blob_len))
         return;
-    f->blob_len = total;
-    memcpy(f->blob + off, b + 40, n);
-    f->blob_got += n;
+    f->blob_len = pc.which;
+    memcpy(f->blob + pc.off, pc.data, pc.n);
+    f->blob_got += pc.n;
     f->t_man = now_ms();
 }
 
@@ -671,12 +731,12 @@ on_nak(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
     struct p2p *p = &node->p2p;
     struct p2p_fetch *f = &p->f;
     struct p2p_peer *pe = peer_of(p, link);
-    uint32_t idx;
+    struct p2p_nak_msg m;
 
-    if (!f->active || len != 37 || memcmp(b, f->hash, 32) != 0)
+    if (f->state == P2P_F_IDLE || p2p_nak_decode(b, len, &m) != 0 ||
+        memcmp(m.hash, f->hash, 32) != 0)
         return;
-    idx = lib_le32(b + 32);
-    if (idx == IDX_MANIFEST) {
+    if (m.idx == IDX_MANIFEST) {
         if (link == f->man_link)
             f->man_link = 0; /* asked of another */
         return;
@@ -684,13 +744,13 @@ on_nak(struct node *node, uint32_t link, const uint8_t *b, uint32_t len)
     for (unsigned i = 0; i < f->nwin; i++) {
         struct p2p_win *w = &f->w[i];
 
-        if (w->state != 1 || w->idx != idx || w->link != link)
+        if (w->state != 1 || w->idx != m.idx || w->link != link)
             continue;
         w->state = 0;
         peer_done(p, link);
-        if (b[36] != P2P_NAK_BUSY && w->src >= 0)
-            w->badmask |= 1u << w->src; /* not from this one again */
-        if (b[36] == P2P_NAK_QUARANTINED && pe != NULL)
+        if (m.reason != P2P_NAK_BUSY && w->src >= 0)
+            f->badmask[m.idx] |= 1u << w->src; /* not from this one again */
+        if (m.reason == P2P_NAK_QUARANTINED && pe != NULL)
             pe->nads = 0; /* it will not serve this bundle */
     }
 }
@@ -729,31 +789,29 @@ on_frame(void *arg, uint32_t link, const uint8_t fp[TRUST_FP_LEN],
     }
 }
 
-/* A peer to ask for chunk w->idx: the one with the fewest requests
- * out, then the fewest bytes given in this fetch (the load spreads). */
+/* A peer to ask for chunk i: among those that hold it, have room and
+ * have not failed it, the one with the fewest requests out, then one
+ * still fetching before one that holds it all (spare the origin), then
+ * the one that gave the fewest bytes (the load spreads). */
 static struct p2p_peer *
-pick(struct p2p *p, const struct p2p_win *w)
+pick(struct p2p *p, uint32_t i)
 {
     struct p2p_fetch *f = &p->f;
     struct p2p_peer *best = NULL;
     uint64_t best_score = UINT64_MAX;
 
-    for (int i = 0; i < NET_LINKS; i++) {
-        struct p2p_peer *pe = &p->peer[i];
+    for (int k = 0; k < NET_LINKS; k++) {
+        struct p2p_peer *pe = &p->peer[k];
         const struct p2p_ad *a;
         int s;
         uint64_t score;
 
-        if (pe->link == 0 || pe->inflight >= P2P_PEER_INFLIGHT ||
-            (a = peer_ad(pe, f->hash)) == NULL || a->have <= w->idx)
-            continue;
-        if (f->from_len > 0 && memcmp(pe->fp, f->from, f->from_len) != 0)
+        if (pe->inflight >= P2P_PEER_INFLIGHT || (a = usable(p, pe)) == NULL ||
+            !p2p_ad_has(a, i))
             continue;
         s = src_of(p, pe->fp);
-        if (banned(p, pe->fp, f->hash) || (s >= 0 && (w->badmask & (1u << s))))
+        if (s >= 0 && (f->badmask[i] & (1u << s)))
             continue;
-        /* fewest requests out, then a peer still fetching before one
-         * that holds it all (spare the origin), then fewest bytes */
         score = (uint64_t)pe->inflight << 56;
         score += a->have == a->nchunks ? UINT64_C(1) << 48 : 0;
         score += s >= 0 ? p->src[s].bytes : 0;
@@ -765,50 +823,98 @@ pick(struct p2p *p, const struct p2p_win *w)
     return best;
 }
 
+static int
+in_flight(const struct p2p_fetch *f, uint32_t i)
+{
+    for (unsigned k = 0; k < f->nwin; k++)
+        if (f->w[k].state == 1 && f->w[k].idx == i)
+            return 1;
+    return 0;
+}
+
+/* The next chunk to ask for and whom: rarest first (fewest linked
+ * holders), ties from this fetch's random start onwards; 0, or -ENOENT
+ * when no missing chunk has a peer with room. */
+static int
+choose(struct p2p *p, uint32_t *out, struct p2p_peer **pe_out)
+{
+    struct p2p_fetch *f = &p->f;
+    uint32_t n = p->fu.man.nchunks;
+    int best_cnt = 256;
+
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (f->start + k) % n;
+        struct p2p_peer *pe;
+
+        if (f->cnt[i] == 0 || f->cnt[i] >= best_cnt ||
+            update_ra_has(&p->fu, i) || in_flight(f, i))
+            continue;
+        pe = pick(p, i);
+        if (pe == NULL)
+            continue;
+        best_cnt = f->cnt[i];
+        *out = i;
+        *pe_out = pe;
+        if (best_cnt == 1)
+            break;
+    }
+    return best_cnt < 256 ? 0 : -ENOENT;
+}
+
 static void
-fetch_pump(struct node *node)
+chunks_pump(struct node *node)
 {
     struct p2p *p = &node->p2p;
     struct p2p_fetch *f = &p->f;
     uint64_t now = now_ms();
+    uint32_t n = p->fu.man.nchunks;
+    int counted = 0;
 
-    if (!f->active || !f->chunks || f->failed)
-        return;
-    for (uint32_t i = f->next; i < f->next + f->nwin && i < f->man.nchunks;
-         i++) {
-        struct p2p_win *w = &f->w[i % f->nwin];
+    for (unsigned k = 0; k < f->nwin; k++) {
+        struct p2p_win *w = &f->w[k];
+
+        if (w->state == 1 && (now - w->t > P2P_REQ_MS ||
+                              !net_link_up(&node->net, w->link, NULL))) {
+            if (net_link_up(&node->net, w->link, NULL)) {
+                p->chunks_timeout++;
+                if (w->src >= 0)
+                    p->src[w->src].timeouts++;
+            }
+            peer_done(p, w->link);
+            w->state = 0;
+        }
+    }
+    for (unsigned k = 0; k < f->nwin; k++) {
+        struct p2p_win *w = &f->w[k];
         struct p2p_peer *pe;
+        uint32_t i;
         uint8_t rq[36];
 
-        if (w->state == 2 || (w->state == 1 && w->idx == i)) {
-            if (w->state == 1 && (now - w->t > P2P_REQ_MS ||
-                                  !net_link_up(&node->net, w->link, NULL))) {
-                if (net_link_up(&node->net, w->link, NULL)) {
-                    p->chunks_timeout++;
-                    if (w->src >= 0)
-                        p->src[w->src].timeouts++;
-                }
-                peer_done(p, w->link);
-                w->state = 0;
-            }
-            if (w->state != 0)
-                continue;
-        }
-        if (w->idx != i) {
-            w->idx = i;
-            w->badmask = 0;
-        }
-        w->len = chunk_len(&f->man, i);
-        w->got = 0;
-        pe = pick(p, w);
-        if (pe == NULL)
+        if (w->state != 0)
             continue;
+        if (!counted) {
+            /* linked holders per chunk, once a pump */
+            memset(f->cnt, 0, n);
+            for (int q = 0; q < NET_LINKS; q++) {
+                const struct p2p_ad *a = usable(p, &p->peer[q]);
+
+                for (uint32_t c = 0; a != NULL && c < n; c++)
+                    if (p2p_ad_has(a, c) && f->cnt[c] < 255)
+                        f->cnt[c]++;
+            }
+            counted = 1;
+        }
+        if (choose(p, &i, &pe) != 0)
+            break;
         memcpy(rq, f->hash, 32);
         lib_put32(rq + 32, i);
         if (net_send(&node->net, pe->link, FRAME_P2P_CHUNK_REQ, rq,
                      sizeof(rq)) != 0)
-            continue;
+            break;
         w->state = 1;
+        w->idx = i;
+        w->len = chunk_len(&p->fu.man, i);
+        w->got = 0;
         w->link = pe->link;
         w->src = src_of(p, pe->fp);
         w->t = now;
@@ -816,191 +922,25 @@ fetch_pump(struct node *node)
     }
 }
 
-/* One turn of the event loop inside a fetch: 1 when Ctrl-C was typed. */
+/* update_ra_begin()'s source: the header, then the manifest and the
+ * signature blocks as the peer served them. */
 static int
-wait_step(struct node *node)
+man_read(void *arg, void *buf, size_t len)
 {
-    (void)hal_poll(NULL, &node->net.hw, 5);
-    node_sync_tick(node); /* a fetch leaves the chain to sync */
-    return node_poll(node);
-}
+    struct p2p_fetch *f = arg;
+    uint32_t total = UPD_HDR_LEN + f->blob_len - 8, n;
 
-/* The fetch's bundle is the one update_install() writes now: serve its
- * verified chunks too. */
-static void
-chunks_begin(struct node *node)
-{
-    struct p2p *p = &node->p2p;
-    struct p2p_fetch *f = &p->f;
-    struct p2p_held *h = &p->held[1];
-    struct bootctl bc;
-    uint32_t ml = lib_le32(f->blob);
-
-    f->chunks = 1;
-    f->t_progress = now_ms();
-    held_load(node); /* the target slot is INSTALLING now */
-    memset(h, 0, sizeof(*h));
-    if (node->ctl_rc != 0 || bootctl_load(&node->ctl, &bc) != 0)
-        return;
-    for (int s = 0; s < 2; s++)
-        if (bc.slot[s].state == SLOT_INSTALLING &&
-            memcmp(bc.slot[s].manifest_hash, f->hash, 32) == 0) {
-            h->slot = s;
-            h->po = upd_slot_payload_off_in(node->upd.slot[s], ml);
-            h->blob = f->blob;
-            h->blob_len = f->blob_len;
-            h->man = f->man;
-            h->ad = f->ad;
-            h->ad.have = 0;
-            h->valid = 1;
-        }
-}
-
-static int
-src_read(void *arg, void *buf, size_t len)
-{
-    struct node *node = arg;
-    struct p2p_fetch *f = &node->p2p.f;
-    uint64_t hl = UPD_HDR_LEN + (uint64_t)f->blob_len - 8, off;
-    uint32_t i, o, n;
-    struct p2p_win *w;
-
-    if (f->pos < UPD_HDR_LEN) {
-        n = (uint32_t)(UPD_HDR_LEN - f->pos);
-        n = n < len ? n : (uint32_t)len;
-        memcpy(buf, f->hdr + f->pos, n);
-        f->pos += n;
-        return (int)n;
-    }
-    if (f->pos < hl) {
-        n = (uint32_t)(hl - f->pos);
-        n = n < len ? n : (uint32_t)len;
-        memcpy(buf, f->blob + 8 + (f->pos - UPD_HDR_LEN), n);
-        f->pos += n;
-        return (int)n;
-    }
-    if (!f->chunks)
-        chunks_begin(node);
-    off = f->pos - hl;
-    if (off >= f->man.payload_size)
+    if (f->pos >= total)
         return 0;
-    i = (uint32_t)(off / f->man.chunk_size);
-    o = (uint32_t)(off % f->man.chunk_size);
-    f->next = i;
-    w = &f->w[i % f->nwin];
-    /* bounded: every turn waits at most a few ms, and the fetch stops
-     * after P2P_STALL_MS without a verified chunk */
-    while (!(w->state == 2 && w->idx == i)) {
-        fetch_pump(node);
-        if (w->state == 2 && w->idx == i)
-            break;
-        if (f->failed)
-            return f->failed;
-        if (now_ms() - f->t_progress > P2P_STALL_MS) {
-            fetch_fail(node, -ETIMEDOUT,
-                       "no verified chunk from any peer for %s; the "
-                       "verified chunks stay in the slot, 'update fetch' "
-                       "resumes after them",
-                       "20 s");
-            return f->failed;
-        }
-        if (wait_step(node)) {
-            fetch_fail(node, -ECANCELED, "%s", "cancelled (Ctrl-C)");
-            return f->failed;
-        }
+    n = total - f->pos < len ? total - f->pos : (uint32_t)len;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t o = f->pos + k;
+
+        ((uint8_t *)buf)[k] =
+            o < UPD_HDR_LEN ? f->hdr[o] : f->blob[8 + (o - UPD_HDR_LEN)];
     }
-    n = w->len - o;
-    n = n < len ? n : (uint32_t)len;
-    memcpy(buf, f->buf[w - f->w] + o, n);
     f->pos += n;
-    if (o + n == w->len) {
-        w->state = 0;
-        f->next = i + 1;
-    }
     return (int)n;
-}
-
-static int
-src_skip(void *arg, uint64_t n)
-{
-    struct node *node = arg;
-    struct p2p_fetch *f = &node->p2p.f;
-
-    if (!f->chunks)
-        chunks_begin(node);
-    f->pos += n;
-    f->next = (uint32_t)(n / f->man.chunk_size);
-    f->have = f->next;
-    if (node->p2p.held[1].valid)
-        node->p2p.held[1].ad.have = f->have;
-    return 0;
-}
-
-struct fetch_prog {
-    struct cmd_ctx *ctx;
-    struct progress bar;
-    int begun;
-    uint64_t t_ann;
-};
-
-static int
-fetch_progress(void *arg, const struct upd_progress *pr)
-{
-    struct node *node = arg;
-    struct p2p *p = &node->p2p;
-    struct p2p_fetch *f = &p->f;
-    uint64_t now = now_ms();
-
-    f->written = pr->done;
-    f->have = pr->done >= pr->total ? f->man.nchunks
-                                    : (uint32_t)(pr->done / f->man.chunk_size);
-    if (p->held[1].valid && p->held[1].ad.have != f->have) {
-        p->held[1].ad.have = f->have;
-        if (now - p->t_ann >= 500)
-            announce_all(node);
-    }
-    return 0;
-}
-
-static int
-progress_cb(void *arg, const struct upd_progress *pr)
-{
-    struct node *node = arg;
-    struct fetch_prog *fp = node->p2p.prog;
-    uint64_t now = now_ms();
-
-    (void)fetch_progress(node, pr);
-    if (fp == NULL || fp->ctx == NULL)
-        return 0;
-    if (!fp->begun) {
-        progress_begin(&fp->bar, fp->ctx, "fetch", "bytes", pr->total,
-                       node->con.interactive, node->p2p.f.t0);
-        fp->begun = 1;
-    }
-    if (pr->done == pr->total)
-        progress_end(&fp->bar, pr->done, now);
-    else
-        progress_update(&fp->bar, pr->done, now);
-    return 0;
-}
-
-static int
-ref_slot(struct node *node, struct bootctl *bc)
-{
-    int ref = -1;
-
-    if (node->ctl_rc != 0 || bootctl_load(&node->ctl, bc) != 0)
-        return -2;
-    for (int s = 0; s < 2; s++) {
-        int st = bc->slot[s].state;
-
-        if (st != SLOT_GOOD && st != SLOT_READY && st != SLOT_TRIAL)
-            continue;
-        if (ref < 0 ||
-            upd_version_cmp(&bc->slot[s].version, &bc->slot[ref].version) > 0)
-            ref = s;
-    }
-    return ref;
 }
 
 int
@@ -1010,10 +950,19 @@ p2p_best(struct node *node, struct p2p_ad *out)
     struct bootctl bc;
     struct upd_floor fl;
     const struct p2p_ad *best = NULL;
-    int ref = ref_slot(node, &bc);
+    int ref = -1;
 
-    if (ref < -1)
+    if (node->ctl_rc != 0 || bootctl_load(&node->ctl, &bc) != 0)
         return -EIO;
+    for (int s = 0; s < 2; s++) {
+        int st = bc.slot[s].state;
+
+        if (st != SLOT_GOOD && st != SLOT_READY && st != SLOT_TRIAL)
+            continue;
+        if (ref < 0 ||
+            upd_version_cmp(&bc.slot[s].version, &bc.slot[ref].version) > 0)
+            ref = s;
+    }
     (void)upd_floor_load(&node->ctl, node->upd.st, &fl);
     if (fl.arb > bc.arb)
         bc.arb = fl.arb;
@@ -1043,76 +992,6 @@ p2p_best(struct node *node, struct p2p_ad *out)
     return 0;
 }
 
-/* The manifest with its signature blocks, from a peer that holds the
- * bundle: 0, or the fetch fails. */
-static int
-fetch_manifest(struct node *node)
-{
-    struct p2p *p = &node->p2p;
-    struct p2p_fetch *f = &p->f;
-    uint64_t t0 = now_ms();
-    uint32_t tried = 0;
-
-    f->man_link = 0;
-    while (f->blob_len == 0 || f->blob_got < f->blob_len) {
-        uint64_t now = now_ms();
-
-        if (f->man_link != 0 && (!net_link_up(&node->net, f->man_link, NULL) ||
-                                 now - f->t_man > P2P_REQ_MS))
-            f->man_link = 0;
-        if (f->man_link == 0) {
-            struct p2p_peer *best = NULL;
-            int holders = 0, dropped = 0;
-
-            for (int i = 0; i < NET_LINKS; i++) {
-                struct p2p_peer *pe = &p->peer[i];
-
-                if (pe->link == 0 || peer_ad(pe, f->hash) == NULL ||
-                    (f->from_len > 0 &&
-                     memcmp(pe->fp, f->from, f->from_len) != 0))
-                    continue;
-                holders++;
-                if (banned(p, pe->fp, f->hash)) {
-                    dropped++;
-                    continue;
-                }
-                /* round robin over the holders, by try */
-                if (best == NULL || (tried % 2 == 1))
-                    best = pe;
-            }
-            if (holders > 0 && dropped == holders) {
-                fetch_fail(node, -EBADMSG, "%s",
-                           "every peer that announces it was dropped for "
-                           "it (a bad manifest or bad chunks)");
-                return f->failed;
-            }
-            if (best != NULL) {
-                uint8_t rq[36];
-
-                memcpy(rq, f->hash, 32);
-                lib_put32(rq + 32, 0);
-                f->blob_len = f->blob_got = 0;
-                if (net_send(&node->net, best->link, FRAME_P2P_MAN_REQ, rq,
-                             sizeof(rq)) == 0) {
-                    f->man_link = best->link;
-                    f->t_man = now;
-                    tried++;
-                }
-            }
-        }
-        if (now - t0 > P2P_STALL_MS) {
-            fetch_fail(node, -ETIMEDOUT, "%s",
-                       "no peer served the manifest within 20 s");
-            return f->failed;
-        }
-        if (wait_step(node)) {
-            fetch_fail(node, -ECANCELED, "%s", "cancelled (Ctrl-C)");
-            return f->failed;
-        }
-    }
-    return 0;
-}
-
 static int
 find_ad(struct p2p *p, const uint8_t hash[32], struct p2p_ad *out)
 {
@@ -1125,96 +1004,114 @@ find_ad(struct p2p *p, const uint8_t hash[32], struct p2p_ad *out)
     return 0;
 }
 
-int
-p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
-          size_t from_len, struct cmd_ctx *ctx)
+/* The fetch is over with rc (the slot, or < 0 with f->why). */
+static void
+fetch_end(struct node *node, int rc)
 {
     struct p2p *p = &node->p2p;
     struct p2p_fetch *f = &p->f;
-    struct update *u = &node->upd;
-    struct upd_src src = {src_read, node, src_skip};
-    struct upd_header hd;
-    struct fetch_prog prog;
-    const char *why;
-    uint8_t mh[32];
-    uint32_t ml, sl;
     char hx[17];
-    int rc, found = 0;
 
-    if (f->active)
-        return -EBUSY;
-    memset(f, 0, offsetof(struct p2p_fetch, blob));
-    f->blob_len = f->blob_got = 0;
-    memset(&f->man, 0, sizeof(f->man));
-    f->pos = 0;
-    f->next = f->have = 0;
-    f->nwin = 0;
+    if (f->state == P2P_F_CHUNKS && rc < 0)
+        update_ra_stop(&p->fu, f->failed == -ECANCELED ? UPD_R_CANCELLED
+                                                       : UPD_R_TRUNCATED);
+    for (unsigned k = 0; k < f->nwin; k++)
+        if (f->w[k].state == 1)
+            peer_done(p, f->w[k].link);
     memset(f->w, 0, sizeof(f->w));
-    f->t0 = f->t_progress = now_ms();
-    f->bytes = f->written = 0;
-    f->failed = 0;
-    f->why[0] = '\0';
-    if (from_len > TRUST_FP_LEN)
-        from_len = TRUST_FP_LEN;
-    memcpy(f->from, from, from_len);
-    f->from_len = from_len;
-    for (int i = 0; i < P2P_SOURCES; i++)
-        p->src[i].bad = 0;
-    /* A peer that just linked announces within P2P_ANNOUNCE_MS: wait
-     * that long (twice) for the bundle asked for. */
-    for (uint64_t t0 = now_ms();;) {
-        found = hash == NULL ? p2p_best(node, &f->ad) == 0
-                             : find_ad(p, hash, &f->ad);
-        if (found || now_ms() - t0 > 2 * P2P_ANNOUNCE_MS)
-            break;
-        if (wait_step(node))
-            break;
+    f->state = P2P_F_IDLE;
+    f->result = rc;
+    p->held[1].valid = 0;
+    if (rc < 0) {
+        klog(KLOG_WARN, "p2p: fetch of bundle %s failed: %s\n",
+             hex8(f->hash, hx), f->why);
+        p->fetches_failed++;
+    } else {
+        p->fetches_ok++;
+        klog(KLOG_INFO,
+             "p2p: bundle %s fetched into slot %c (%" PRIu64
+             " bytes from peers, %" PRIu32 " chunks kept from before)\n",
+             hex8(f->hash, hx), slot_name(rc), f->bytes, p->fu.ra.kept);
     }
-    if (!found && hash == NULL) {
-        snprintf(f->why, sizeof(f->why),
-                 "no linked peer announces a newer bundle for board "
-                 "'%s' that this node would take ('update peers')",
-                 u->board);
-        return -ENOENT;
+    p2p_refresh(node);
+    if (rc >= 0 && f->automatic && p->policy == P2P_FETCH_INSTALL) {
+        klog(KLOG_INFO,
+             "p2p: fetch-and-install: rebooting into slot %c for its "
+             "trial\n",
+             slot_name(rc));
+        node->reboot = 1;
+        node->stop = 1;
     }
-    if (!found) {
-        snprintf(f->why, sizeof(f->why),
-                 "no linked peer announces bundle %s ('update peers')",
-                 hex8(hash, hx));
-        return -ENOENT;
-    }
-    memcpy(f->hash, f->ad.hash, 32);
-    rc = upd_quar_check(u->st, f->hash);
-    if (rc != 0) {
-        snprintf(f->why, sizeof(f->why),
-                 "bundle %s is quarantined on this node: not fetched "
-                 "('update quarantine list')",
-                 hex8(f->hash, hx));
-        klog(KLOG_INFO, "p2p: refused to fetch: %s\n", f->why);
-        return -EPERM;
-    }
-    f->active = 1;
-    /* The manifest: bytes that do not hash to what the peer announced
-     * mark that peer (dropped for this bundle) and are asked of another,
-     * a few times at most. */
-    for (int attempt = 0;; attempt++) {
-        struct p2p_peer *pe;
-        int bad;
+}
 
-        rc = fetch_manifest(node);
-        if (rc != 0)
-            break;
-        ml = lib_le32(f->blob);
-        sl = lib_le32(f->blob + 4);
-        bad = (uint64_t)ml + sl + 8 != f->blob_len || ml > UPD_MANIFEST_MAX;
-        if (!bad) {
-            crypto_sha256(f->blob + 8, ml, mh);
-            bad = crypto_ct_diff(mh, f->hash, 32) != 0;
+/* Ask a holder for the manifest (round robin over the holders, by
+ * try): 0, or the fetch fails. */
+static void
+man_ask(struct node *node, uint64_t now)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_fetch *f = &p->f;
+    struct p2p_peer *best = NULL;
+    int holders = 0, dropped = 0, seen = 0;
+    uint8_t rq[36];
+
+    for (int i = 0; i < NET_LINKS; i++) {
+        struct p2p_peer *pe = &p->peer[i];
+
+        if (pe->link == 0 || peer_ad(pe, f->hash) == NULL ||
+            (f->from_len > 0 && memcmp(pe->fp, f->from, f->from_len) != 0))
+            continue;
+        holders++;
+        if (banned(p, pe->fp, f->hash)) {
+            dropped++;
+            continue;
         }
-        if (!bad)
-            break;
+        if (best == NULL || seen++ == (int)(f->man_tries % NET_LINKS))
+            best = pe;
+    }
+    if (holders > 0 && dropped == holders) {
+        fetch_fail(node, -EBADMSG, "%s",
+                   "every peer that announces it was dropped for it (a bad "
+                   "manifest or bad chunks)");
+        return;
+    }
+    if (best == NULL)
+        return;
+    memcpy(rq, f->hash, 32);
+    lib_put32(rq + 32, 0);
+    f->blob_len = f->blob_got = 0;
+    if (net_send(&node->net, best->link, FRAME_P2P_MAN_REQ, rq, sizeof(rq)) ==
+        0) {
+        f->man_link = best->link;
+        f->t_man = now;
+        f->man_tries++;
+    }
+}
+
+/* The manifest is here: check it is the one announced, then let
+ * update_ra_begin() check it against the keyring and the device before
+ * any chunk is asked. */
+static void
+man_done(struct node *node)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_fetch *f = &p->f;
+    struct update *u = &p->fu;
+    struct upd_header hd;
+    uint32_t ml = lib_le32(f->blob), sl = lib_le32(f->blob + 4);
+    uint8_t mh[32];
+    char hx[17];
+    int rc;
+
+    if ((uint64_t)ml + sl + 8 == f->blob_len && ml <= UPD_MANIFEST_MAX) {
+        crypto_sha256(f->blob + 8, ml, mh);
+        rc = crypto_ct_diff(mh, f->hash, 32) != 0;
+    } else
+        rc = 1;
+    if (rc != 0) {
+        struct p2p_peer *pe = peer_of(p, f->man_link);
+
         p->refused_manifest++;
-        pe = peer_of(p, f->man_link);
         if (pe != NULL) {
             char fx[17];
 
@@ -1224,90 +1121,291 @@ p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
                  "not match its hash: dropped for this bundle\n",
                  hex8(pe->fp, fx), hex8(f->hash, hx));
         }
-        if (pe == NULL || attempt >= 3) {
-            rc = -EBADMSG;
+        f->man_link = 0;
+        f->blob_len = f->blob_got = 0;
+        if (++f->man_bad > 3) {
             snprintf(f->why, sizeof(f->why),
                      "the manifest served for bundle %s does not match its "
                      "hash: refused, no chunk requested",
                      hex8(f->hash, hx));
-            break;
+            fetch_end(node, -EBADMSG);
         }
-        f->blob_len = f->blob_got = 0;
+        return;
     }
-    if (rc == 0 && upd_manifest_decode(f->blob + 8, ml, &f->man, &why) != 0) {
-        rc = -EBADMSG;
-        snprintf(f->why, sizeof(f->why),
-                 "the signed manifest of bundle %s is malformed (%s): "
-                 "refused, no chunk requested",
-                 hex8(f->hash, hx), why);
+    /* the fetch's own update, configured as the node's */
+    {
+        struct upd_work *w = &p->fwork;
+
+        *u = node->upd;
+        u->work = w;
+        u->progress = NULL;
     }
-    if (rc == 0 && (f->man.chunk_size > UPD_CHUNK_BUF ||
-                    f->man.chunk_size < UPD_CHUNK_MIN)) {
-        rc = -E2BIG;
-        snprintf(f->why, sizeof(f->why),
-                 "bundle %s has chunks of %u bytes, more than this device "
-                 "takes (%u): refused, no chunk requested",
-                 hex8(f->hash, hx), (unsigned)f->man.chunk_size, UPD_CHUNK_BUF);
-    }
-    if (rc != 0)
-        klog(KLOG_WARN, "p2p: %s\n", f->why);
-    if (rc != 0) {
-        f->active = 0;
-        p->fetches_failed++;
-        return rc;
-    }
-    f->nwin = P2P_WIN_BYTES / f->man.chunk_size;
-    if (f->nwin > P2P_WIN)
-        f->nwin = P2P_WIN;
-    for (unsigned i = 0; i < f->nwin; i++)
-        f->buf[i] = p->arena + (size_t)i * f->man.chunk_size;
     hd.manifest_len = ml;
     hd.sigs_len = sl;
-    hd.payload_len = f->man.payload_size;
-    upd_header_encode(&hd, f->hdr);
-    memset(&prog, 0, sizeof(prog));
-    prog.ctx = ctx;
-    p->prog = &prog;
-    u->resume = 1;
-    u->progress = progress_cb;
-    u->progress_arg = node;
-    klog(KLOG_INFO,
-         "p2p: fetching bundle %s (%" PRIu32 ".%" PRIu32 ".%" PRIu32
-         ", counter %" PRIu64 ", %" PRIu64 " bytes)\n",
-         hex8(f->hash, hx), f->ad.v.major, f->ad.v.minor, f->ad.v.patch,
-         f->ad.counter, f->ad.size);
-    rc = update_install(u, &src);
-    u->resume = 0;
-    u->progress = NULL;
-    p->prog = NULL;
-    p->held[1].valid = 0;
-    if (rc < 0) {
-        if (!f->chunks) {
+    hd.payload_len = 0;
+    {
+        /* the payload length is the manifest's: read it from there */
+        struct upd_manifest m;
+        const char *why;
+
+        if (upd_manifest_decode(f->blob + 8, ml, &m, &why) != 0) {
             p->refused_manifest++;
             snprintf(f->why, sizeof(f->why),
-                     "%.190s; refused at the manifest, no chunk requested",
-                     u->why);
-        } else if (f->failed == 0)
-            snprintf(f->why, sizeof(f->why), "%.200s", u->why);
-        else {
-            char w[sizeof(f->why)];
-
-            snprintf(w, sizeof(w), "%s", f->why);
-            snprintf(f->why, sizeof(f->why), "%.100s (%.50s)", w, u->why);
+                     "the signed manifest of bundle %s is malformed (%s): "
+                     "refused, no chunk requested",
+                     hex8(f->hash, hx), why);
+            fetch_end(node, -EBADMSG);
+            return;
         }
-        klog(KLOG_WARN, "p2p: fetch of bundle %s failed: %s\n",
-             hex8(f->hash, hx), f->why);
-        p->fetches_failed++;
-    } else {
-        p->fetches_ok++;
-        klog(KLOG_INFO,
-             "p2p: bundle %s fetched into slot %c (%" PRIu64
-             " bytes from peers, %" PRIu32 " chunks resumed)\n",
-             hex8(f->hash, hx), slot_name(rc), f->bytes, u->resumed);
+        hd.payload_len = m.payload_size;
     }
-    f->active = 0;
-    p2p_refresh(node);
-    return rc;
+    upd_header_encode(&hd, f->hdr);
+    f->pos = 0;
+    {
+        struct upd_src src = {man_read, f};
+
+        rc = update_ra_begin(u, &src);
+    }
+    if (rc < 0) {
+        p->refused_manifest++;
+        snprintf(f->why, sizeof(f->why),
+                 "%.190s; refused at the manifest, no chunk requested", u->why);
+        fetch_end(node, rc);
+        return;
+    }
+    f->nwin = P2P_WIN_BYTES / u->man.chunk_size;
+    if (f->nwin > P2P_WIN)
+        f->nwin = P2P_WIN;
+    memset(f->w, 0, sizeof(f->w));
+    for (unsigned i = 0; i < f->nwin; i++)
+        f->w[i].buf = p->arena + (size_t)i * u->man.chunk_size;
+    memset(f->badmask, 0, sizeof(f->badmask));
+    {
+        uint32_t r = 0;
+
+        (void)hal_rng_fill(&r, sizeof(r));
+        f->start = u->man.nchunks ? r % u->man.nchunks : 0;
+    }
+    f->state = P2P_F_CHUNKS;
+    f->t_progress = now_ms();
+    /* serve what is verified of it from now on */
+    {
+        struct p2p_held *h = &p->held[1];
+
+        memset(h, 0, sizeof(*h));
+        h->slot = rc;
+        h->po = u->ra.po;
+        h->blob = f->blob;
+        h->blob_len = f->blob_len;
+        h->man = u->man;
+        /* what the signed manifest says, not what a peer announced */
+        memcpy(h->ad.hash, f->hash, 32);
+        h->ad.v = u->man.version;
+        h->ad.counter = u->man.counter;
+        h->ad.size = u->man.payload_size;
+        h->ad.chunk_size = u->man.chunk_size;
+        h->ad.nchunks = u->man.nchunks;
+        snprintf(h->ad.board, sizeof(h->ad.board), "%s", node->upd.board);
+        h->valid = 1;
+    }
+    held_load(node); /* the target slot is INSTALLING now */
+    klog(KLOG_INFO,
+         "p2p: fetching bundle %s (%" PRIu32 ".%" PRIu32 ".%" PRIu32
+         ", counter %" PRIu64 ", %" PRIu64 " bytes, %" PRIu32
+         " chunks already in slot %c)\n",
+         hex8(f->hash, hx), f->ad.v.major, f->ad.v.minor, f->ad.v.patch,
+         f->ad.counter, f->ad.size, u->ra.kept, slot_name(rc));
+    held_fetch_sync(node, 1);
+}
+
+/* One step of the running fetch, from p2p_tick(). */
+static void
+fetch_step(struct node *node)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_fetch *f = &p->f;
+    uint64_t now = now_ms();
+    char hx[17];
+
+    if (f->state == P2P_F_IDLE)
+        return;
+    if (f->failed) {
+        fetch_end(node, f->failed);
+        return;
+    }
+    switch (f->state) {
+    case P2P_F_WAIT: {
+        int found =
+            f->any ? p2p_best(node, &f->ad) == 0 : find_ad(p, f->hash, &f->ad);
+
+        if (found) {
+            memcpy(f->hash, f->ad.hash, 32);
+            if (upd_quar_check(node->upd.st, f->hash) != 0) {
+                snprintf(f->why, sizeof(f->why),
+                         "bundle %s is quarantined on this node: not "
+                         "fetched ('update quarantine list')",
+                         hex8(f->hash, hx));
+                klog(KLOG_INFO, "p2p: refused to fetch: %s\n", f->why);
+                fetch_end(node, -EPERM);
+                return;
+            }
+            f->state = P2P_F_MAN;
+            f->t_man = now;
+            f->man_link = 0;
+        } else if (now - f->t0 > P2P_WAIT_MS) {
+            if (f->any)
+                snprintf(f->why, sizeof(f->why),
+                         "no linked peer announces a newer bundle for board "
+                         "'%s' that this node would take ('update peers')",
+                         node->upd.board);
+            else
+                snprintf(f->why, sizeof(f->why),
+                         "no linked peer announces bundle %s ('update peers')",
+                         hex8(f->hash, hx));
+            fetch_end(node, -ENOENT);
+        }
+        return;
+    }
+    case P2P_F_MAN:
+        if (f->blob_len != 0 && f->blob_got == f->blob_len) {
+            man_done(node);
+            return;
+        }
+        if (f->man_link != 0 && (!net_link_up(&node->net, f->man_link, NULL) ||
+                                 now - f->t_man > P2P_REQ_MS))
+            f->man_link = 0;
+        if (f->man_link == 0)
+            man_ask(node, now);
+        if (!f->failed && now - f->t0 > P2P_WAIT_MS + P2P_STALL_MS)
+            fetch_fail(node, -ETIMEDOUT, "%s",
+                       "no peer served the manifest within 20 s");
+        return;
+    case P2P_F_CHUNKS:
+        if (p->fu.ra.have_n == p->fu.man.nchunks) {
+            int rc = update_ra_end(&p->fu);
+
+            if (rc < 0)
+                snprintf(f->why, sizeof(f->why), "%.200s", p->fu.why);
+            fetch_end(node, rc);
+            return;
+        }
+        if (!p->fu.ra.active) {
+            fetch_fail(node, -EIO, "%.200s", p->fu.why);
+            return;
+        }
+        chunks_pump(node);
+        if (now - f->t_progress > P2P_STALL_MS)
+            fetch_fail(node, -ETIMEDOUT,
+                       "no verified chunk from any peer for %s; the "
+                       "verified chunks stay in the slot, 'update fetch' "
+                       "goes on after them",
+                       "20 s");
+        return;
+    default:
+        return;
+    }
+}
+
+int
+p2p_fetch_start(struct node *node, const uint8_t *hash, const uint8_t *from,
+                size_t from_len, int automatic)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_fetch *f = &p->f;
+    char hx[17];
+
+    if (f->state != P2P_F_IDLE) {
+        snprintf(f->why, sizeof(f->why), "%s",
+                 "a fetch is running ('update fetch' waits for it, "
+                 "'update fetch --cancel' stops it)");
+        return -EBUSY;
+    }
+    if (hash != NULL && upd_quar_check(node->upd.st, hash) != 0) {
+        snprintf(f->why, sizeof(f->why),
+                 "bundle %s is quarantined on this node: not fetched "
+                 "('update quarantine list')",
+                 hex8(hash, hx));
+        klog(KLOG_INFO, "p2p: refused to fetch: %s\n", f->why);
+        return -EPERM;
+    }
+    f->state = P2P_F_WAIT;
+    f->automatic = automatic;
+    f->any = hash == NULL;
+    if (hash != NULL)
+        memcpy(f->hash, hash, 32);
+    f->seq++;
+    f->result = 0;
+    f->blob_len = f->blob_got = f->man_link = f->man_tries = f->man_bad = 0;
+    f->nwin = 0;
+    memset(f->w, 0, sizeof(f->w));
+    f->t0 = f->t_progress = now_ms();
+    f->t_ann = 0;
+    f->bytes = 0;
+    f->failed = 0;
+    f->why[0] = '\0';
+    if (from_len > TRUST_FP_LEN)
+        from_len = TRUST_FP_LEN;
+    memcpy(f->from, from, from_len);
+    f->from_len = from_len;
+    for (int i = 0; i < P2P_SOURCES; i++)
+        p->src[i].bad = 0;
+    fetch_step(node); /* a peer already announced: ask at once */
+    return 0;
+}
+
+int
+p2p_fetch_cancel(struct node *node)
+{
+    struct p2p_fetch *f = &node->p2p.f;
+
+    if (f->state == P2P_F_IDLE)
+        return -ENOENT;
+    fetch_fail(node, -ECANCELED, "%s", "cancelled");
+    fetch_step(node);
+    return 0;
+}
+
+int
+p2p_fetch(struct node *node, const uint8_t *hash, const uint8_t *from,
+          size_t from_len, struct cmd_ctx *ctx)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_fetch *f = &p->f;
+    struct progress bar;
+    int begun = 0, rc = 0;
+    uint32_t seq;
+
+    if (f->state == P2P_F_IDLE || hash != NULL || from_len > 0)
+        rc = p2p_fetch_start(node, hash, from, from_len, 0);
+    if (rc != 0)
+        return rc;
+    seq = f->seq;
+    /* bounded: the fetch ends by itself (P2P_STALL_MS without a chunk) */
+    while (f->state != P2P_F_IDLE && f->seq == seq) {
+        uint64_t now;
+
+        (void)hal_poll(NULL, &node->net.hw, 5);
+        node_sync_tick(node); /* a fetch leaves the chain to sync */
+        if (node_poll(node))
+            (void)p2p_fetch_cancel(node);
+        now = now_ms();
+        if (ctx != NULL && f->state == P2P_F_CHUNKS) {
+            uint64_t done = (uint64_t)p->fu.ra.have_n * p->fu.man.chunk_size;
+
+            if (done > p->fu.man.payload_size)
+                done = p->fu.man.payload_size;
+            if (!begun) {
+                progress_begin(&bar, ctx, "fetch", "bytes",
+                               p->fu.man.payload_size, node->con.interactive,
+                               f->t0);
+                begun = 1;
+            }
+            progress_update(&bar, done, now);
+        }
+    }
+    if (begun && f->result >= 0)
+        progress_end(&bar, p->fu.man.payload_size, now_ms());
+    return f->result;
 }
 
 /* ---- policy, tick, metrics ------------------------------------------------ */
@@ -1372,9 +1470,10 @@ p2p_tick(struct node *node, int may_fetch)
             !net_link_up(&node->net, p->peer[i].link, NULL))
             memset(&p->peer[i], 0, sizeof(p->peer[i]));
     serve_pump(node);
-    fetch_pump(node);
+    fetch_step(node);
     if (now - p->t_ann >= P2P_ANNOUNCE_MS) {
-        if (!p->f.active && now - p->t_check >= 5 * P2P_ANNOUNCE_MS) {
+        if (p->f.state == P2P_F_IDLE &&
+            now - p->t_check >= 5 * P2P_ANNOUNCE_MS) {
             struct p2p_held h0 = p->held[0];
 
             /* boot control may have changed (an install, a rollback) */
@@ -1386,11 +1485,10 @@ p2p_tick(struct node *node, int may_fetch)
         }
         announce_all(node);
     }
-    if (may_fetch && p->policy != P2P_OFF && !p->f.active &&
+    if (may_fetch && p->policy != P2P_OFF && p->f.state == P2P_F_IDLE &&
         node->store_rc == 0 && node->ctl_rc == 0) {
         struct p2p_ad ad;
         char hx[17];
-        int rc;
 
         if (p2p_best(node, &ad) != 0)
             return;
@@ -1400,18 +1498,10 @@ p2p_tick(struct node *node, int may_fetch)
         memcpy(p->auto_hash, ad.hash, 32);
         klog(KLOG_INFO,
              "p2p: automatic fetch (%s) of %" PRIu32 ".%" PRIu32 ".%" PRIu32
-             " (bundle %s)\n",
+             " (bundle %s), in the background\n",
              p2p_policy_name(p->policy), ad.v.major, ad.v.minor, ad.v.patch,
              hex8(ad.hash, hx));
-        rc = p2p_fetch(node, ad.hash, NULL, 0, NULL);
-        if (rc >= 0 && p->policy == P2P_FETCH_INSTALL) {
-            klog(KLOG_INFO,
-                 "p2p: fetch-and-install: rebooting into slot %c for "
-                 "its trial\n",
-                 slot_name(rc));
-            node->reboot = 1;
-            node->stop = 1;
-        }
+        (void)p2p_fetch_start(node, ad.hash, NULL, 0, 1);
     }
 }
 

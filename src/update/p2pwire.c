@@ -1,11 +1,24 @@
 /*
- * update/p2pwire.c - the announce's bytes (p2pwire.h).
+ * update/p2pwire.c - the bytes of the peer bundle frames (p2pwire.h).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "lib/le.h"
 #include "update/p2pwire.h"
+
+static uint32_t
+bits_len(uint32_t nchunks)
+{
+    return (nchunks + 7) / 8;
+}
+
+/* The bitmap goes on the wire only for a bundle held in part. */
+static int
+partial(const struct p2p_ad *a)
+{
+    return a->have > 0 && a->have < a->nchunks;
+}
 
 static size_t
 ad_encode(const struct p2p_ad *a, uint8_t *o)
@@ -23,7 +36,10 @@ ad_encode(const struct p2p_ad *a, uint8_t *o)
     lib_put32(o + 68, a->have);
     o[72] = (uint8_t)bl;
     memcpy(o + 73, a->board, bl);
-    return 73 + bl;
+    if (!partial(a))
+        return 73 + bl;
+    memcpy(o + 73 + bl, a->bits, bits_len(a->nchunks));
+    return 73 + bl + bits_len(a->nchunks);
 }
 
 /* Decode one entry at p (n bytes left): its length, or -EBADMSG. */
@@ -55,7 +71,29 @@ ad_decode(const uint8_t *p, size_t n, struct p2p_ad *a)
         a->nchunks > UPD_CHUNKS_MAX || a->have > a->nchunks ||
         a->size > (uint64_t)a->nchunks * a->chunk_size)
         return -EBADMSG;
-    return (int)(73 + bl);
+    if (!partial(a)) {
+        /* none, or all */
+        for (uint32_t i = 0; a->have != 0 && i < a->nchunks; i++)
+            a->bits[i / 8] |= (uint8_t)(1u << (i % 8));
+        return (int)(73 + bl);
+    }
+    {
+        uint32_t bn = bits_len(a->nchunks), pop = 0;
+
+        if (n - 73 - bl < bn)
+            return -EBADMSG;
+        memcpy(a->bits, p + 73 + bl, bn);
+        for (uint32_t i = 0; i < bn * 8; i++) {
+            int b = (a->bits[i / 8] >> (i % 8)) & 1;
+
+            if (b && i >= a->nchunks)
+                return -EBADMSG; /* a chunk past the end */
+            pop += (uint32_t)b;
+        }
+        if (pop != a->have)
+            return -EBADMSG;
+        return (int)(73 + bl + bn);
+    }
 }
 
 size_t
@@ -63,7 +101,7 @@ p2p_announce_encode(const struct p2p_ad *ads, unsigned n, uint8_t *out)
 {
     size_t len = 2;
 
-    out[0] = 1;
+    out[0] = P2P_ANNOUNCE_V;
     out[1] = 0;
     for (unsigned i = 0; i < n && i < 2; i++) {
         len += ad_encode(&ads[i], out + len);
@@ -79,7 +117,7 @@ p2p_announce_decode(const uint8_t *p, size_t len, struct p2p_ad ads[2],
     size_t off = 2;
 
     *n = 0;
-    if (len < 2 || p[0] != 1 || p[1] > 2)
+    if (len < 2 || p[0] != P2P_ANNOUNCE_V || p[1] > 2)
         return -EBADMSG;
     for (unsigned i = 0; i < p[1]; i++) {
         int r = ad_decode(p + off, len - off, &ads[i]);
@@ -91,5 +129,39 @@ p2p_announce_decode(const uint8_t *p, size_t len, struct p2p_ad ads[2],
     if (off != len)
         return -EBADMSG;
     *n = p[1];
+    return 0;
+}
+
+int
+p2p_req_decode(const uint8_t *p, size_t len, struct p2p_req *r)
+{
+    if (len != 36)
+        return -EBADMSG;
+    memcpy(r->hash, p, 32);
+    r->idx = lib_le32(p + 32);
+    return 0;
+}
+
+int
+p2p_piece_decode(const uint8_t *p, size_t len, struct p2p_piece *pc)
+{
+    if (len < 40 || len > 40 + P2P_PIECE_MAX)
+        return -EBADMSG;
+    memcpy(pc->hash, p, 32);
+    pc->which = lib_le32(p + 32);
+    pc->off = lib_le32(p + 36);
+    pc->data = p + 40;
+    pc->n = (uint32_t)(len - 40);
+    return 0;
+}
+
+int
+p2p_nak_decode(const uint8_t *p, size_t len, struct p2p_nak_msg *m)
+{
+    if (len != 37 || p[36] < P2P_NAK_NOT_HELD || p[36] > P2P_NAK_BUSY)
+        return -EBADMSG;
+    memcpy(m->hash, p, 32);
+    m->idx = lib_le32(p + 32);
+    m->reason = p[36];
     return 0;
 }

@@ -537,151 +537,22 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     return UPD_VERIFIED;
 }
 
-/* Resuming into slot f (payload at po): how many leading chunks are in
- * the slot already and match the manifest, taken back to an erase
- * block boundary on raw flash (the block holding the first chunk that
- * does not match is erased again before it is written). */
-static uint32_t
-resume_point(struct update *u, const struct hal_flash *f, uint32_t po)
-{
-    uint8_t *chunk = u->work->chunk;
-    uint64_t off = 0;
-    uint32_t i;
-
-    for (i = 0; i < u->man.nchunks; i++) {
-        uint32_t len = (uint32_t)(u->man.payload_size - off < u->man.chunk_size
-                                      ? u->man.payload_size - off
-                                      : u->man.chunk_size);
-        uint8_t h[32];
-
-        if (hal_flash_read(f, po + off, chunk, len) != 0)
-            break;
-        crypto_sha256(chunk, len, h);
-        if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) != 0)
-            break;
-        off += len;
-    }
-    if (i == u->man.nchunks)
-        i--; /* the last one is written again with the header after it */
-    if (f->kind == HAL_FLASH_RAW)
-        while (i > 0 &&
-               (po + (uint64_t)i * u->man.chunk_size) % f->erase_size != 0)
-            i--;
-    return i;
-}
-
-int
-update_install(struct update *u, const struct upd_src *src)
+/* Steps 3 and 4 of an install whose every chunk is in slot t: the
+ * manifest and the slot header, one sync, the read-back, a new keyring,
+ * READY.  checked: the verdict of step 1.  The slot BAD on failure. */
+static int
+finish(struct update *u, int t, const struct upd_header *hdp,
+       struct bootctl *bcp, struct bootctl *savedp, int checked,
+       uint64_t erased)
 {
     struct upd_keyring *newk = &u->work->next;
     uint8_t *chunk = u->work->chunk;
-    struct upd_header hd;
-    struct bootctl bc, saved;
-    const struct hal_flash *f;
-    uint64_t erased = 0, off = 0;
-    uint32_t po, first = 0;
-    int t = 0, rc, checked, verified = -EPERM;
+    const struct upd_header hd = *hdp;
+    const struct hal_flash *f = u->slot[t];
+    struct bootctl bc = *bcp, saved = *savedp;
+    uint32_t po = upd_slot_payload_off_in(f, hd.manifest_len);
+    int rc, verified = -EPERM;
 
-    u->why[0] = '\0';
-    u->resumed = 0;
-    checked = check_bundle(u, src, &hd, &bc, &t, newk);
-    if (checked != UPD_VERIFIED)
-        return checked < 0 ? checked : -EPERM;
-    f = u->slot[t];
-    po = upd_slot_payload_off_in(f, hd.manifest_len);
-    saved = bc;
-    /* A fetch cut by a reboot leaves the slot INSTALLING; one whose
-     * source failed (lost links, cancelled) leaves it BAD as truncated
-     * or cancelled: either way its chunks are checked again below. */
-    if (u->resume && src->skip != NULL &&
-        (bc.slot[t].state == SLOT_INSTALLING ||
-         (bc.slot[t].state == SLOT_BAD &&
-          (bc.slot[t].result == UPD_R_TRUNCATED ||
-           bc.slot[t].result == UPD_R_CANCELLED))) &&
-        bc.slot[t].manifest_len == hd.manifest_len &&
-        crypto_ct_diff(bc.slot[t].manifest_hash, u->man_hash, 32) == 0 &&
-        u->man.nchunks > 0)
-        first = resume_point(u, f, po);
-
-    /* 2. The slot is now being written: never bootable until READY. */
-    bc.slot[t] = (struct bc_slot){
-        .state = SLOT_INSTALLING,
-        .result = UPD_R_INSTALLING,
-        .version = u->man.version,
-        .counter = u->man.counter,
-        .payload_size = u->man.payload_size,
-        .manifest_len = hd.manifest_len,
-    };
-    memcpy(bc.slot[t].manifest_hash, u->man_hash, 32);
-    if (bc.primary == t)
-        bc.primary = BOOTCTL_NONE;
-    rc = save_bc(u, &saved, &bc);
-    if (rc != 0)
-        return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
-    /* On raw flash the old slot header and manifest are erased before
-     * any payload is written.  A block partition keeps them until the
-     * new header is written over them; until then boot control says
-     * INSTALLING, and a check of the slot on its own (degraded boot)
-     * finds the old signed image, whole or with chunks that no longer
-     * match its manifest. */
-    while (f->kind == HAL_FLASH_RAW && erased < po) {
-        rc = hal_flash_erase(f, erased, f->erase_size);
-        if (rc != 0)
-            goto io;
-        erased += f->erase_size;
-    }
-    if (first > 0) {
-        /* Resume: the chunks below first stay as they are (they match
-         * the manifest); erasing goes on from the boundary after them. */
-        off = (uint64_t)first * u->man.chunk_size;
-        erased = po + off;
-        if (src->skip(src->arg, off) != 0) {
-            mark_bad(u, &saved, &bc, t, UPD_R_CANCELLED);
-            return fail(u, UPD_R_CANCELLED, -ECANCELED,
-                        "the source could not resume; slot %c marked bad",
-                        slot_name(t));
-        }
-        u->resumed = first;
-    }
-    for (uint32_t i = first; i < u->man.nchunks; i++) {
-        uint32_t len = (uint32_t)(u->man.payload_size - off < u->man.chunk_size
-                                      ? u->man.payload_size - off
-                                      : u->man.chunk_size);
-        uint8_t h[32];
-
-        rc = read_full(src, chunk, len);
-        if (rc != 0) {
-            mark_bad(u, &saved, &bc, t, UPD_R_TRUNCATED);
-            return fail(u, UPD_R_TRUNCATED, -EINVAL,
-                        "bundle truncated in chunk %" PRIu32 " of %" PRIu32
-                        "; slot %c marked bad",
-                        i, u->man.nchunks, slot_name(t));
-        }
-        crypto_sha256(chunk, len, h);
-        if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) != 0) {
-            mark_bad(u, &saved, &bc, t, UPD_R_CHUNK_HASH);
-            return fail(u, UPD_R_CHUNK_HASH, -EBADMSG,
-                        "chunk %" PRIu32 " of %" PRIu32
-                        " does not match the signed manifest; nothing "
-                        "after it written, slot %c marked bad",
-                        i, u->man.nchunks, slot_name(t));
-        }
-        rc = slot_write(f, po + off, chunk, len, &erased);
-        if (rc != 0)
-            goto io;
-        off += len;
-        if (u->progress != NULL) {
-            struct upd_progress p = {off, u->man.payload_size};
-
-            if (u->progress(u->progress_arg, &p) != 0) {
-                mark_bad(u, &saved, &bc, t, UPD_R_CANCELLED);
-                return fail(u, UPD_R_CANCELLED, -ECANCELED,
-                            "cancelled; slot %c marked bad, the running "
-                            "slot is untouched",
-                            slot_name(t));
-            }
-        }
-    }
     {
         /* 3. The manifest, then the slot header naming it, with the
          * signature blocks behind it (one program: the header is what
@@ -747,6 +618,387 @@ io:
     mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
     return fail(u, UPD_R_FLASH_ERROR, -EIO, "flash error writing slot %c: %s",
                 slot_name(t), strerror(-rc));
+}
+
+int
+update_install(struct update *u, const struct upd_src *src)
+{
+    struct upd_keyring *newk = &u->work->next;
+    uint8_t *chunk = u->work->chunk;
+    struct upd_header hd;
+    struct bootctl bc, saved;
+    const struct hal_flash *f;
+    uint64_t erased = 0, off = 0;
+    uint32_t po;
+    int t = 0, rc, checked;
+
+    u->why[0] = '\0';
+    checked = check_bundle(u, src, &hd, &bc, &t, newk);
+    if (checked != UPD_VERIFIED)
+        return checked < 0 ? checked : -EPERM;
+    f = u->slot[t];
+    po = upd_slot_payload_off_in(f, hd.manifest_len);
+    saved = bc;
+    /* 2. The slot is now being written: never bootable until READY. */
+    bc.slot[t] = (struct bc_slot){
+        .state = SLOT_INSTALLING,
+        .result = UPD_R_INSTALLING,
+        .version = u->man.version,
+        .counter = u->man.counter,
+        .payload_size = u->man.payload_size,
+        .manifest_len = hd.manifest_len,
+    };
+    memcpy(bc.slot[t].manifest_hash, u->man_hash, 32);
+    if (bc.primary == t)
+        bc.primary = BOOTCTL_NONE;
+    rc = save_bc(u, &saved, &bc);
+    if (rc != 0)
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
+    /* On raw flash the old slot header and manifest are erased before
+     * any payload is written.  A block partition keeps them until the
+     * new header is written over them; until then boot control says
+     * INSTALLING, and a check of the slot on its own (degraded boot)
+     * finds the old signed image, whole or with chunks that no longer
+     * match its manifest. */
+    while (f->kind == HAL_FLASH_RAW && erased < po) {
+        rc = hal_flash_erase(f, erased, f->erase_size);
+        if (rc != 0)
+            goto io;
+        erased += f->erase_size;
+    }
+    for (uint32_t i = 0; i < u->man.nchunks; i++) {
+        uint32_t len = (uint32_t)(u->man.payload_size - off < u->man.chunk_size
+                                      ? u->man.payload_size - off
+                                      : u->man.chunk_size);
+        uint8_t h[32];
+
+        rc = read_full(src, chunk, len);
+        if (rc != 0) {
+            mark_bad(u, &saved, &bc, t, UPD_R_TRUNCATED);
+            return fail(u, UPD_R_TRUNCATED, -EINVAL,
+                        "bundle truncated in chunk %" PRIu32 " of %" PRIu32
+                        "; slot %c marked bad",
+                        i, u->man.nchunks, slot_name(t));
+        }
+        crypto_sha256(chunk, len, h);
+        if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) != 0) {
+            mark_bad(u, &saved, &bc, t, UPD_R_CHUNK_HASH);
+            return fail(u, UPD_R_CHUNK_HASH, -EBADMSG,
+                        "chunk %" PRIu32 " of %" PRIu32
+                        " does not match the signed manifest; nothing "
+                        "after it written, slot %c marked bad",
+                        i, u->man.nchunks, slot_name(t));
+        }
+        rc = slot_write(f, po + off, chunk, len, &erased);
+        if (rc != 0)
+            goto io;
+        off += len;
+        if (u->progress != NULL) {
+            struct upd_progress p = {off, u->man.payload_size};
+
+            if (u->progress(u->progress_arg, &p) != 0) {
+                mark_bad(u, &saved, &bc, t, UPD_R_CANCELLED);
+                return fail(u, UPD_R_CANCELLED, -ECANCELED,
+                            "cancelled; slot %c marked bad, the running "
+                            "slot is untouched",
+                            slot_name(t));
+            }
+        }
+    }
+    return finish(u, t, &hd, &bc, &saved, checked, erased);
+io:
+    mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
+    return fail(u, UPD_R_FLASH_ERROR, -EIO, "flash error writing slot %c: %s",
+                slot_name(t), strerror(-rc));
+}
+
+/* ---- an install in any order ----------------------------------------- */
+
+static uint32_t
+chunk_len_of(const struct upd_manifest *m, uint32_t i)
+{
+    uint64_t off = (uint64_t)i * m->chunk_size;
+
+    return (uint32_t)(m->payload_size - off < m->chunk_size
+                          ? m->payload_size - off
+                          : m->chunk_size);
+}
+
+static int
+bit(const uint8_t *m, uint32_t i)
+{
+    return (m[i / 8] >> (i % 8)) & 1;
+}
+
+static void
+bit_set(uint8_t *m, uint32_t i, int v)
+{
+    if (v)
+        m[i / 8] |= (uint8_t)(1u << (i % 8));
+    else
+        m[i / 8] &= (uint8_t) ~(1u << (i % 8));
+}
+
+/* Boot control as it is now, with slot t still this install's
+ * INSTALLING: 0, or -ESTALE (changed under it) / -EIO. */
+static int
+ra_bc(struct update *u, struct bootctl *bc)
+{
+    const struct bc_slot *s;
+
+    if (bootctl_load(u->ctl, bc) != 0)
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control unreadable");
+    s = &bc->slot[u->ra.t];
+    if (s->state != SLOT_INSTALLING ||
+        s->manifest_len != u->ra.hd.manifest_len ||
+        crypto_ct_diff(s->manifest_hash, u->man_hash, 32) != 0)
+        return fail(u, UPD_R_CANCELLED, -ESTALE,
+                    "slot %c changed under the install (now %s)",
+                    slot_name(u->ra.t), slot_state_name(s->state));
+    return 0;
+}
+
+int
+update_ra_begin(struct update *u, const struct upd_src *src)
+{
+    struct upd_ra *r = &u->ra;
+    struct bootctl bc, saved;
+    const struct hal_flash *f;
+    uint64_t erased = 0;
+    uint32_t unit_bytes;
+    int t = 0, rc, checked, resume;
+
+    u->why[0] = '\0';
+    memset(r, 0, sizeof(*r));
+    checked = check_bundle(u, src, &r->hd, &bc, &t, &u->work->next);
+    if (checked != UPD_VERIFIED)
+        return checked < 0 ? checked : -EPERM;
+    f = u->slot[t];
+    r->t = t;
+    r->po = upd_slot_payload_off_in(f, r->hd.manifest_len);
+    unit_bytes = u->man.chunk_size;
+    if (f->kind == HAL_FLASH_RAW && f->erase_size > unit_bytes) {
+        /* both powers of two: an erase block holds whole chunks */
+        if (f->erase_size % unit_bytes != 0 || r->po % f->erase_size != 0)
+            return fail(u, UPD_R_TOO_LARGE, -EINVAL,
+                        "chunks of %" PRIu32 " bytes do not tile erase "
+                        "blocks of %" PRIu32 " bytes",
+                        u->man.chunk_size, (uint32_t)f->erase_size);
+        unit_bytes = (uint32_t)f->erase_size;
+    }
+    r->unit = unit_bytes / u->man.chunk_size;
+    saved = bc;
+    /* Any slot of this very manifest that is not bootable (a fetch cut
+     * short, or a slot found corrupt and marked bad): its chunks are
+     * checked one by one against the signed manifest below, so which
+     * reason it has does not matter. */
+    resume =
+        (bc.slot[t].state == SLOT_INSTALLING || bc.slot[t].state == SLOT_BAD) &&
+        bc.slot[t].manifest_len == r->hd.manifest_len &&
+        crypto_ct_diff(bc.slot[t].manifest_hash, u->man_hash, 32) == 0;
+    if (resume) {
+        /* Verify on read: a chunk is kept when its bytes hash right; a
+         * unit only when every chunk in it does (the others in it may
+         * be torn: they are erased with it). */
+        uint8_t *chunk = u->work->chunk;
+
+        for (uint32_t i = 0; i < u->man.nchunks; i++) {
+            uint32_t len = chunk_len_of(&u->man, i);
+            uint8_t h[32];
+
+            if (hal_flash_read(f, r->po + (uint64_t)i * u->man.chunk_size,
+                               chunk, len) != 0)
+                continue;
+            crypto_sha256(chunk, len, h);
+            if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) == 0)
+                bit_set(r->have, i, 1);
+        }
+        for (uint32_t k = 0; k * r->unit < u->man.nchunks; k++) {
+            uint32_t a = k * r->unit, all = 1;
+
+            for (uint32_t i = a; i < a + r->unit && i < u->man.nchunks; i++)
+                all &= (uint32_t)bit(r->have, i);
+            for (uint32_t i = a; i < a + r->unit && i < u->man.nchunks; i++)
+                bit_set(r->have, i, (int)all);
+            bit_set(r->ready, k, (int)all);
+        }
+        for (uint32_t i = 0; i < u->man.nchunks; i++)
+            r->have_n += (uint32_t)bit(r->have, i);
+        r->kept = r->have_n;
+    }
+    bc.slot[t] = (struct bc_slot){
+        .state = SLOT_INSTALLING,
+        .result = UPD_R_INSTALLING,
+        .version = u->man.version,
+        .counter = u->man.counter,
+        .payload_size = u->man.payload_size,
+        .manifest_len = r->hd.manifest_len,
+    };
+    memcpy(bc.slot[t].manifest_hash, u->man_hash, 32);
+    if (bc.primary == t)
+        bc.primary = BOOTCTL_NONE;
+    if (save_bc(u, &saved, &bc) != 0)
+        return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
+    /* The old slot header and manifest go first (as update_install). */
+    while (f->kind == HAL_FLASH_RAW && erased < r->po) {
+        rc = hal_flash_erase(f, erased, f->erase_size);
+        if (rc != 0) {
+            mark_bad(u, &saved, &bc, t, UPD_R_FLASH_ERROR);
+            return fail(u, UPD_R_FLASH_ERROR, -EIO,
+                        "flash error erasing slot %c: %s", slot_name(t),
+                        strerror(-rc));
+        }
+        erased += f->erase_size;
+    }
+    r->active = 1;
+    return t;
+}
+
+/* The install is over with reason (the slot BAD), if boot control still
+ * names it. */
+static void
+ra_bad(struct update *u, int reason)
+{
+    struct bootctl bc, saved;
+
+    u->ra.active = 0;
+    if (ra_bc(u, &bc) != 0)
+        return;
+    saved = bc;
+    mark_bad(u, &saved, &bc, u->ra.t, reason);
+}
+
+int
+update_ra_put(struct update *u, uint32_t i, uint8_t *p, uint32_t len)
+{
+    struct upd_ra *r = &u->ra;
+    const struct hal_flash *f = u->slot[r->t];
+    uint32_t k;
+    uint8_t h[32];
+    int rc;
+
+    if (!r->active || i >= u->man.nchunks || len != chunk_len_of(&u->man, i))
+        return -EINVAL;
+    if (bit(r->have, i))
+        return 0;
+    crypto_sha256(p, len, h);
+    if (crypto_ct_diff(h, u->man.chunk_hash + (size_t)i * 32, 32) != 0)
+        return -EBADMSG; /* nothing written: the caller asks elsewhere */
+    k = i / r->unit;
+    if (f->kind == HAL_FLASH_RAW && !bit(r->ready, k)) {
+        /* its erase unit, once: every chunk in it is missing (a unit
+         * with a chunk kept or written is ready) */
+        uint64_t a = r->po + (uint64_t)k * r->unit * u->man.chunk_size,
+                 e = a + (uint64_t)r->unit * u->man.chunk_size,
+                 end = r->po + u->man.payload_size;
+
+        end += (f->erase_size - end % f->erase_size) % f->erase_size;
+        for (; a < e && a < end; a += f->erase_size) {
+            rc = hal_flash_erase(f, a, f->erase_size);
+            if (rc != 0)
+                goto io;
+        }
+        bit_set(r->ready, k, 1);
+    }
+    {
+        /* slot_write pads the last chunk to the program unit; with the
+         * erase done above it programs only */
+        uint64_t off = r->po + (uint64_t)i * u->man.chunk_size,
+                 erased = UINT64_MAX;
+
+        rc = slot_write(f, off, p, len, &erased);
+        if (rc != 0)
+            goto io;
+    }
+    bit_set(r->have, i, 1);
+    r->have_n++;
+    return 0;
+io:
+    ra_bad(u, UPD_R_FLASH_ERROR);
+    return fail(u, UPD_R_FLASH_ERROR, -EIO, "flash error writing slot %c: %s",
+                slot_name(r->t), strerror(-rc));
+}
+
+/* The header, manifest and signatures of the install again, from the
+ * work buffers check_bundle() filled (it reads them back into the same
+ * places): for the second check in update_ra_end(). */
+struct ra_again {
+    struct update *u;
+    uint8_t hb[UPD_HDR_LEN];
+    size_t off;
+};
+
+static int
+ra_again_read(void *arg, void *buf, size_t len)
+{
+    struct ra_again *a = arg;
+    const struct upd_header *hd = &a->u->ra.hd;
+    size_t ml = hd->manifest_len, sl = hd->sigs_len, o = a->off, n;
+    const uint8_t *from;
+
+    if (o < UPD_HDR_LEN) {
+        from = a->hb + o;
+        n = UPD_HDR_LEN - o;
+    } else if (o < UPD_HDR_LEN + ml) {
+        from = a->u->work->man + (o - UPD_HDR_LEN);
+        n = UPD_HDR_LEN + ml - o;
+    } else if (o < UPD_HDR_LEN + ml + sl) {
+        from = a->u->work->sigraw + (o - UPD_HDR_LEN - ml);
+        n = UPD_HDR_LEN + ml + sl - o;
+    } else
+        return 0;
+    n = n < len ? n : len;
+    memmove(buf, from, n);
+    a->off += n;
+    return (int)n;
+}
+
+int
+update_ra_end(struct update *u)
+{
+    struct upd_ra *r = &u->ra;
+    struct ra_again again = {.u = u};
+    const struct upd_src src = {ra_again_read, &again};
+    struct upd_header hd;
+    struct bootctl bc, saved;
+    int rc, t = -1, checked;
+
+    if (!r->active)
+        return -EINVAL;
+    if (r->have_n != u->man.nchunks)
+        return fail(u, UPD_R_TRUNCATED, -EINVAL,
+                    "%" PRIu32 " of %" PRIu32 " chunks held: not complete",
+                    r->have_n, u->man.nchunks);
+    rc = ra_bc(u, &bc);
+    if (rc != 0) {
+        r->active = 0;
+        return rc;
+    }
+    /* Step 1 once more, right before the slot is finished: a keyring
+     * rotated or a counter raised while the chunks came in counts. */
+    upd_header_encode(&r->hd, again.hb);
+    checked = check_bundle(u, &src, &hd, &bc, &t, &u->work->next);
+    if (checked != UPD_VERIFIED || t != r->t) {
+        int reason = checked != UPD_VERIFIED ? u->reason : UPD_R_CANCELLED;
+        char w[sizeof(u->why)];
+
+        snprintf(w, sizeof(w), "%s", u->why);
+        ra_bad(u, reason);
+        return fail(u, reason, checked != UPD_VERIFIED ? checked : -ESTALE,
+                    "checked again at the end: %.150s; slot %c marked bad",
+                    checked != UPD_VERIFIED ? w : "the target slot changed",
+                    slot_name(r->t));
+    }
+    saved = bc;
+    r->active = 0;
+    return finish(u, r->t, &r->hd, &bc, &saved, checked, r->po);
+}
+
+void
+update_ra_stop(struct update *u, int reason)
+{
+    if (u->ra.active)
+        ra_bad(u, reason);
 }
 
 int

@@ -29,7 +29,7 @@
  * never written.  One chunk of payload is in RAM at a time
  * (UPD_CHUNK_BUF at most).
  *
- * Memory: struct update is caller-allocated, at most 1 KiB, and points
+ * Memory: struct update is caller-allocated, at most 2 KiB, and points
  * at the caller's struct upd_work (slot.h) and struct upd_audit (at
  * most 5 KiB, audit.h); nothing is static.
  *
@@ -63,11 +63,6 @@ struct upd_src {
     /* Read up to len bytes; returns the count (0 at the end) or < 0. */
     int (*read)(void *arg, void *buf, size_t len);
     void *arg;
-    /* NULL, or: the installer resumes and will not read the next n
-     * payload bytes (they are in the slot already, verified); 0 or < 0
-     * to stop.  Called once, after the signatures, before any payload
-     * byte is read.  Only a source with skip may resume (u->resume). */
-    int (*skip)(void *arg, uint64_t n);
 };
 
 struct upd_progress {
@@ -92,15 +87,17 @@ struct update {
     int restored;             /* the last keyring file restored a lost one */
     struct upd_manifest man;
     uint8_t man_hash[32];
-    /* Resume (set by the caller, for a source with skip): when boot
-     * control says the target slot is INSTALLING this very manifest
-     * (a fetch cut by a reboot), or BAD with it as truncated or
-     * cancelled (a fetch whose peers went away), the chunks already in
-     * the slot that still match the manifest are kept, back to an erase
-     * block boundary, and the install goes on after them.  resumed: the
-     * chunks so kept by the last install. */
-    int resume;
-    uint32_t resumed;
+    /* An install whose chunks arrive in any order (update_ra_*). */
+    struct upd_ra {
+        int active, t;
+        uint32_t po;     /* payload offset in the slot */
+        uint32_t unit;   /* chunks per erase unit (RAW) */
+        uint32_t have_n; /* chunks in the slot, verified */
+        uint32_t kept;   /* of them, kept from before by begin */
+        struct upd_header hd;
+        uint8_t have[(UPD_CHUNKS_MAX + 7) / 8];  /* chunk i verified */
+        uint8_t ready[(UPD_CHUNKS_MAX + 7) / 8]; /* unit k erased or kept */
+    } ra;
 };
 
 /* Install a bundle.  Returns the slot written (0 or 1), or a negative
@@ -109,6 +106,51 @@ struct update {
  * (wrong board), -EBADMSG (a chunk's hash), -ECANCELED, -EBUSY (a trial
  * is pending), -EIO (flash). */
 int update_install(struct update *u, const struct upd_src *src);
+
+/* An install whose chunks arrive in any order, from several sources (a
+ * fetch from peers, node/p2p.h).  The same checks and the same slot as
+ * update_install(), in three steps:
+ *
+ * update_ra_begin(): src gives the header, manifest and signatures only
+ * (step 1 of update_install(), every check before the slot is touched).
+ * The slot becomes INSTALLING.  When boot control already says the
+ * target slot is INSTALLING this very manifest (a fetch cut by a power
+ * cut or a reboot), or BAD with it (a fetch whose sources went away, a
+ * slot found corrupt), every chunk in the slot is hashed again and
+ * those that match are kept (u->ra.have, u->ra.kept) - on RAW flash
+ * only whole erase units whose every chunk matches; any other unit is
+ * erased again before its first chunk is written.  Returns the slot (0
+ * or 1) or a refusal as update_install() does.
+ *
+ * update_ra_put(): chunk i (len bytes at p, with room for padding to the
+ * program unit up to the chunk size) is hashed against the signed
+ * manifest and only then written at its place in the slot (its erase
+ * unit is erased first on RAW flash, once).  0 (also for a chunk already
+ * held); -EBADMSG when the hash does not match (nothing written, the
+ * install goes on: ask another source); -EINVAL (not a chunk of it);
+ * -EIO on a flash error (the slot is marked BAD, the install is over).
+ *
+ * update_ra_end(): every chunk held: the manifest and slot header are
+ * written, the slot synced, read back and checked whole, a new keyring
+ * stored, and the slot marked READY.  Returns the slot or an error (the
+ * slot BAD).  update_ra_stop(): give up (reason UPD_R_TRUNCATED or
+ * UPD_R_CANCELLED): the slot is marked BAD with that reason, its
+ * verified chunks stay for the next begin.
+ *
+ * Boot control is read again before every write of it: an operator's
+ * confirm meanwhile stays; a target slot changed under the install ends
+ * it (-ESTALE).  Nothing is kept in RAM that flash does not also say:
+ * after a power cut, begin finds the verified chunks by their hashes. */
+int update_ra_begin(struct update *u, const struct upd_src *src);
+int update_ra_put(struct update *u, uint32_t i, uint8_t *p, uint32_t len);
+int update_ra_end(struct update *u);
+void update_ra_stop(struct update *u, int reason);
+
+static inline int
+update_ra_has(const struct update *u, uint32_t i)
+{
+    return (u->ra.have[i / 8] >> (i % 8)) & 1;
+}
 
 /* Rebuild a control block whose two copies are both corrupt (ctl_mount
  * gave -EBADMSG), from what can be verified, by an operator's decision

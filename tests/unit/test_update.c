@@ -1940,159 +1940,246 @@ test_quarantine(void)
     }
 }
 
-/* ---- resume (peer fetch, issue #17) ---- */
+/* ---- an install in any order (peer fetch, issue #17) ---- */
 
-/* A source that can skip, as the peer fetch is: counts the payload
- * bytes it was asked for. */
-struct skip_src {
-    struct mem_src m;
-    size_t head;     /* header + manifest + signatures */
-    size_t pay_read; /* payload bytes read */
-    uint64_t skipped;
-};
-
+/* The bundle's header + manifest + signatures, as update_ra_begin()
+ * reads them; the payload at *pay. */
 static int
-skip_read(void *arg, void *buf, size_t len)
+ra_begin(const uint8_t **pay)
 {
-    struct skip_src *k = arg;
-    size_t before = k->m.off;
-    int n = mem_read(&k->m, buf, len);
+    struct upd_header h;
+    const char *why;
+    struct mem_src m;
+    struct upd_src src = {mem_read, &m};
 
-    if (n > 0 && k->m.off > k->head)
-        k->pay_read += k->m.off - (before > k->head ? before : k->head);
-    return n;
+    upd_header_decode(bundle, &h, &why);
+    m.p = bundle;
+    m.len = UPD_HDR_LEN + h.manifest_len + h.sigs_len;
+    m.off = 0;
+    *pay = bundle + m.len;
+    return update_ra_begin(&upd, &src);
 }
 
-static int
-skip_skip(void *arg, uint64_t n)
+/* Chunk k of a scrambled order of n: a fixed permutation (stride
+ * coprime with n). */
+static uint32_t
+ra_order(uint32_t k, uint32_t n)
 {
-    struct skip_src *k = arg;
+    uint32_t stride = 7;
 
-    k->m.off += (size_t)n;
-    k->skipped += n;
+    while (n % stride == 0)
+        stride += 2;
+    return (k * stride + 3) % n;
+}
+
+/* Put every chunk not held, scrambled; returns the first error, and the
+ * chunks put in *put. */
+static int
+ra_fill(const uint8_t *pay, uint32_t *put)
+{
+    static uint8_t cb[CHUNK];
+    uint32_t n = upd.man.nchunks;
+
+    *put = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = ra_order(k, n);
+        uint64_t off = (uint64_t)i * CHUNK;
+        uint32_t len = (uint32_t)(upd.man.payload_size - off < CHUNK
+                                      ? upd.man.payload_size - off
+                                      : CHUNK);
+        int rc;
+
+        if (update_ra_has(&upd, i))
+            continue;
+        memcpy(cb, pay + off, len);
+        rc = update_ra_put(&upd, i, cb, len);
+        if (rc != 0)
+            return rc;
+        (*put)++;
+    }
     return 0;
 }
 
+/* Slot t verifies against boot control, which says READY. */
 static int
-install_resumable(struct skip_src *k)
+ra_ready(int t)
 {
-    struct upd_src src = {skip_read, k, skip_skip};
-    struct upd_header h;
-    const char *why;
+    struct bootctl bc;
+    char why[120];
 
-    memset(k, 0, sizeof(*k));
-    k->m.p = bundle;
-    k->m.len = blen;
-    upd_header_decode(bundle, &h, &why);
-    k->head = UPD_HDR_LEN + h.manifest_len + h.sigs_len;
-    return update_install(&upd, &src);
+    return bootctl_load(&ctl, &bc) == 0 && bc.slot[t].state == SLOT_READY &&
+           update_slot_verify(slotp(t), &bc.slot[t], &work, why, sizeof(why)) ==
+               UPD_VERIFIED;
 }
 
 static uint8_t rs_start[DEV_SIZE + DEV_SIZE / 16 / 8];
 
 static void
-test_resume(void)
+test_ra(void)
 {
     static const enum sim_flash_torn modes[3] = {SIM_TORN_NONE, SIM_TORN_PREFIX,
                                                  SIM_TORN_BITS};
+    static uint8_t cb[CHUNK], before[CHUNK], after[CHUNK];
     struct spec s;
-    struct skip_src k;
-    struct bootctl bc;
-    uint64_t base, total;
+    const uint8_t *pay;
+    uint64_t base, total[2];
+    uint32_t put;
     long bad = 0, resumed = 0, runs = 0;
-    char why[120];
     int rc;
 
-    UT_CASE("resume: an install cut short goes on after the chunks in the "
-            "slot that match the manifest");
+    UT_CASE("ra: chunks in any order, each verified before it is written; "
+            "a tampered chunk is refused and nothing of it written");
     dev_new();
     provision();
     s = base_spec();
     s.v.minor = 1;
     s.counter = 2;
-    s.payload = 200000; /* 13 chunks */
+    s.payload = 200000; /* 13 chunks, the last short */
     build(&s);
     power_on(0);
-    upd.progress = NULL;
-    cancel_after = -1;
     sim_flash_save(&dev, rs_start);
-    base = sim_flash_ops(&dev);
-    UT_CHECK_EQ(install_resumable(&k), 1);
-    total = sim_flash_ops(&dev) - base;
-    UT_CHECK_EQ(k.skipped, 0);
+    UT_CHECK_EQ(ra_begin(&pay), 1);
+    UT_CHECK_EQ(upd.ra.kept, 0);
+    {
+        /* chunk 5 with one byte changed: refused, its place untouched */
+        uint32_t po = upd.ra.po;
 
-    /* Cut at every flash operation of the first install, three tear
-     * modes; the second install resumes and must end with slot b
-     * verified, reading from the source only what it did not keep. */
-    UT_CASE("resume: a power cut at every flash operation of a fetch, then "
-            "the fetch again: slot b verifies");
-    for (uint64_t c = 0; c < total; c++)
-        for (int mi = 0; mi < 3; mi++) {
-            sim_flash_restore(&dev, rs_start);
-            power_on(0);
-            upd.progress = NULL;
-            base = sim_flash_ops(&dev);
-            sim_flash_cut_after(&dev, base + c, modes[mi],
-                                (uint32_t)c * 11 + 5);
-            upd.resume = 1;
-            (void)install_resumable(&k);
-            sim_flash_power_off(&dev, modes[mi], (uint32_t)c * 3 + 1);
-            power_on(0);
-            upd.progress = NULL;
-            upd.resume = 1;
-            rc = install_resumable(&k);
-            runs++;
-            resumed += upd.resumed > 0;
-            if (rc != 1 || bootctl_load(&ctl, &bc) != 0 ||
-                bc.slot[1].state != SLOT_READY ||
-                update_slot_verify(slotp(1), &bc.slot[1], &work, why,
-                                   sizeof(why)) != UPD_VERIFIED ||
-                k.skipped != (uint64_t)upd.resumed * CHUNK ||
-                k.pay_read + k.skipped != s.payload) {
-                if (bad++ < 5)
-                    printf("  cut %llu mode %d: rc %d '%s', resumed %u, "
-                           "read %zu skipped %llu\n",
-                           (unsigned long long)c, mi, rc, upd.why, upd.resumed,
-                           k.pay_read, (unsigned long long)k.skipped);
+        memcpy(cb, pay + 5 * CHUNK, CHUNK);
+        cb[100] ^= 1;
+        hal_flash_read(slotp(1), po + 5 * CHUNK, before, CHUNK);
+        base = sim_flash_ops(&dev);
+        UT_CHECK_EQ(update_ra_put(&upd, 5, cb, CHUNK), -EBADMSG);
+        UT_CHECK_EQ(sim_flash_ops(&dev), base);
+        hal_flash_read(slotp(1), po + 5 * CHUNK, after, CHUNK);
+        UT_CHECK(memcmp(before, after, CHUNK) == 0);
+        UT_CHECK(!update_ra_has(&upd, 5));
+        /* not a chunk of it, or the wrong length */
+        UT_CHECK_EQ(update_ra_put(&upd, 13, cb, CHUNK), -EINVAL);
+        UT_CHECK_EQ(update_ra_put(&upd, 0, cb, CHUNK - 1), -EINVAL);
+    }
+    UT_CHECK_EQ(update_ra_end(&upd), -EINVAL); /* not complete */
+    UT_CHECK_EQ(ra_fill(pay, &put), 0);
+    UT_CHECK_EQ(put, 13);
+    UT_CHECK_EQ(ra_fill(pay, &put), 0); /* all held: nothing more */
+    UT_CHECK_EQ(put, 0);
+    UT_CHECK_EQ(update_ra_end(&upd), 1);
+    UT_CHECK(ra_ready(1));
+
+    UT_CASE("ra: refused at the manifest (unknown key, older counter): the "
+            "slot is not touched");
+    {
+        struct spec o = s;
+        o.signers[0] = 3; /* a key not in the keyring, and one that is */
+        o.signers[1] = 0;
+        sim_flash_restore(&dev, rs_start);
+        power_on(0);
+        build(&o);
+        base = sim_flash_ops(&dev);
+        UT_CHECK_EQ(ra_begin(&pay), -EPERM);
+        UT_CHECK_EQ(sim_flash_ops(&dev), base);
+        UT_CHECK(!upd.ra.active);
+        o = s;
+        o.counter = 0;
+        build(&o);
+        UT_CHECK_EQ(ra_begin(&pay), -ESTALE);
+        UT_CHECK_EQ(sim_flash_ops(&dev), base);
+        build(&s);
+    }
+
+    /* Cut at every flash operation of a fetch in any order, three tear
+     * modes, raw and block slots; the fetch again must end with slot b
+     * verified, putting only the chunks it did not keep. */
+    for (int blk = 0; blk < 2; blk++) {
+        UT_CASE(blk ? "ra: a power cut at every flash operation of a fetch "
+                      "into a block slot, then the fetch again"
+                    : "ra: a power cut at every flash operation of a fetch "
+                      "into a raw slot, then the fetch again");
+        slots_in = blk ? SLOTS_BLK : SLOTS_RAW;
+        sim_flash_restore(&dev, rs_start);
+        power_on(0);
+        upd.progress = NULL;
+        base = sim_flash_ops(&dev);
+        UT_CHECK_EQ(ra_begin(&pay), 1);
+        UT_CHECK_EQ(ra_fill(pay, &put), 0);
+        UT_CHECK_EQ(update_ra_end(&upd), 1);
+        total[blk] = sim_flash_ops(&dev) - base;
+        for (uint64_t c = 0; c < total[blk]; c++)
+            for (int mi = 0; mi < 3; mi++) {
+                uint32_t kept;
+
+                sim_flash_restore(&dev, rs_start);
+                power_on(0);
+                upd.progress = NULL;
+                base = sim_flash_ops(&dev);
+                sim_flash_cut_after(&dev, base + c, modes[mi],
+                                    (uint32_t)c * 11 + 5);
+                if (ra_begin(&pay) == 1 && ra_fill(pay, &put) == 0)
+                    (void)update_ra_end(&upd);
+                sim_flash_power_off(&dev, modes[mi], (uint32_t)c * 3 + 1);
+                power_on(0);
+                upd.progress = NULL;
+                rc = ra_begin(&pay);
+                kept = upd.ra.kept;
+                if (rc == 1 && ra_fill(pay, &put) == 0)
+                    rc = update_ra_end(&upd);
+                runs++;
+                resumed += kept > 0;
+                if (rc != 1 || !ra_ready(1) || kept + put != 13) {
+                    if (bad++ < 5)
+                        printf("  cut %llu mode %d: rc %d '%s', kept %u, "
+                               "put %u\n",
+                               (unsigned long long)c, mi, rc, upd.why,
+                               (unsigned)kept, (unsigned)put);
+                }
             }
-        }
-    printf("  %ld cut runs over %llu operations, %ld resumed after "
+    }
+    printf("  %ld cut runs over %llu + %llu operations, %ld went on after "
            "verified chunks\n",
-           runs, (unsigned long long)total, resumed);
+           runs, (unsigned long long)total[0], (unsigned long long)total[1],
+           resumed);
     UT_CHECK_EQ(bad, 0);
     UT_CHECK(resumed > runs / 2);
+    slots_in = SLOTS_RAW;
 
-    UT_CASE("resume: a chunk damaged in the slot is written again, never "
-            "kept");
+    UT_CASE("ra: a chunk damaged in the slot is fetched again, never kept; "
+            "the others are kept");
     sim_flash_restore(&dev, rs_start);
     power_on(0);
-    upd.progress = NULL;
-    base = sim_flash_ops(&dev);
-    sim_flash_cut_after(&dev, base + total - 3, SIM_TORN_NONE, 1);
-    (void)install_resumable(&k);
-    sim_flash_power_on(&dev);
+    UT_CHECK_EQ(ra_begin(&pay), 1);
+    UT_CHECK_EQ(ra_fill(pay, &put), 0);
+    update_ra_stop(&upd, UPD_R_CANCELLED); /* as a fetch cancelled */
     {
-        /* one bit of chunk 0 flips in the device's image (saved,
-         * changed, restored: what rot on the chip would do) */
+        /* one bit of chunk 2 flips in the device's image */
         static uint8_t img[sizeof(rs_start)];
-        uint32_t po;
 
-        bootctl_load(&ctl, &bc);
-        po = upd_slot_payload_off_in(slotp(1), bc.slot[1].manifest_len);
         sim_flash_save(&dev, img);
-        img[CTL_SIZE + STORE_SIZE + SLOT_SIZE + po + 3] ^= 0x10;
+        img[CTL_SIZE + STORE_SIZE + SLOT_SIZE + upd.ra.po + 2 * CHUNK + 3] ^=
+            0x10;
         sim_flash_restore(&dev, img);
     }
     power_on(0);
-    upd.progress = NULL;
-    upd.resume = 1;
-    UT_CHECK_EQ(install_resumable(&k), 1);
-    UT_CHECK_EQ(upd.resumed, 0);
-    bootctl_load(&ctl, &bc);
-    UT_CHECK_EQ(
-        update_slot_verify(slotp(1), &bc.slot[1], &work, why, sizeof(why)),
-        UPD_VERIFIED);
-    upd.resume = 0;
+    UT_CHECK_EQ(ra_begin(&pay), 1);
+    UT_CHECK_EQ(upd.ra.kept, 12);
+    UT_CHECK(!update_ra_has(&upd, 2));
+    UT_CHECK_EQ(ra_fill(pay, &put), 0);
+    UT_CHECK_EQ(put, 1);
+    UT_CHECK_EQ(update_ra_end(&upd), 1);
+    UT_CHECK(ra_ready(1));
+
+    UT_CASE("ra: boot control changed under the install ends it");
+    sim_flash_restore(&dev, rs_start);
+    power_on(0);
+    UT_CHECK_EQ(ra_begin(&pay), 1);
+    UT_CHECK_EQ(ra_fill(pay, &put), 0);
+    {
+        struct bootctl bc;
+
+        bootctl_load(&ctl, &bc);
+        upd_slot_set(&bc, 1, SLOT_BAD, UPD_R_READBACK);
+        bootctl_save(&ctl, &bc);
+    }
+    UT_CHECK_EQ(update_ra_end(&upd), -ESTALE);
+    UT_CHECK(!ra_ready(1));
     sim_flash_close(&dev);
 }
 
@@ -2403,7 +2490,7 @@ main(int argc, char **argv)
     test_boot_unpack();
     test_degraded();
     test_powercut();
-    test_resume();
+    test_ra();
     test_quarantine();
     return ut_done();
 }
