@@ -11,7 +11,8 @@
 # key not in the keyring (served by a sixth node, x) and one with an
 # older counter are refused at the manifest with no chunk requested; a
 # link dropped mid-fetch and a node killed mid-fetch (a power cut) end
-# with correct slots, the latter resumed from its verified chunks; a
+# with correct slots, the latter resumed from its verified chunks (and
+# b still remembers d as dropped after that reboot); a
 # quarantine holds across a reboot; `update verify-all` finds a flipped
 # bit and `--fix` repairs it from peers; with fetch-and-install a node
 # fetches on its own and reboots; a peer serving a manifest that does
@@ -254,6 +255,12 @@ p2p_tests() {
     eval "exec ${NODE_FD[b]}>&-"
     NODE_ARGS="--rootfs $tmp/root" node_start b "" || { fail "p2p: b again"; return 0; }
     wait_links b 4 20 || fail "p2p: b links again" "$(links_up b)"
+    v=$(q b "update peers")
+    if [[ "$v" == *"dropped: peer ${fpd:0:16} for bundle ${hold:0:16}"* ]]; then
+        ok "p2p: a peer dropped for bad chunks stays dropped across a reboot"
+    else
+        fail "p2p: drop across a reboot" "$v"
+    fi
     for _ in $(seq 40); do
         q b "update peers" | grep -q "0.5.0" && break
         sleep 0.25

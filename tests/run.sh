@@ -119,7 +119,7 @@ mkdir -p "$tmp/logring"
 fuzz_smoke fuzz_logring 20000 16384 "$tmp/logring" "from nothing: garbage rings"
 bash tests/fuzz/peerseeds.sh "$tmp/peerrec"
 fuzz_smoke fuzz_peer_records 50000 4096 "$tmp/peerrec" \
-    "from the golden trust and dial lists"
+    "from the golden records and frames"
 mkdir -p "$tmp/idrec"
 cp tests/vectors/formats/identity-record.bin "$tmp/idrec/"
 fuzz_smoke fuzz_identity 3000 1024 "$tmp/idrec" "from the golden record"

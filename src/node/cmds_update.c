@@ -656,6 +656,35 @@ h_peers(struct cmd_ctx *ctx, int argc, char **argv)
             cmd_printf(ctx, "]}");
         n++;
     }
+    {
+        /* peers dropped for a bundle (bad chunks), remembered on flash */
+        uint64_t now = hal_clock_ms();
+        int nb = 0;
+
+        for (int i = 0; i < P2P_BANS; i++) {
+            const struct p2p_ban *b = &p->ban[i];
+            char fx[65], hx[65];
+
+            if (b->until_ms == 0 || b->until_ms <= now)
+                continue;
+            lib_hex_encode(b->fp, 32, fx);
+            lib_hex_encode(b->hash, 32, hx);
+            if (ctx->json)
+                cmd_printf(ctx,
+                           "%s{\"peer\":\"%s\",\"manifest\":\"%s\","
+                           "\"left_s\":%" PRIu64 "}",
+                           nb ? "," : "],\"dropped\":[", fx, hx,
+                           (b->until_ms - now) / 1000);
+            else
+                cmd_printf(ctx,
+                           "dropped: peer %.16s for bundle %.16s (bad "
+                           "chunks), %" PRIu64 " s left\n",
+                           fx, hx, (b->until_ms - now) / 1000);
+            nb++;
+        }
+        if (ctx->json && nb == 0)
+            cmd_printf(ctx, "],\"dropped\":[");
+    }
     if (ctx->json) {
         cmd_printf(ctx, "]");
         if (p2p_fetching(node))

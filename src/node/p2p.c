@@ -23,6 +23,9 @@
 
 #define IDX_MANIFEST 0xffffffffu
 
+_Static_assert(TRUST_FP_LEN == sizeof(((struct p2p_ban_rec *)0)->fp),
+               "p2p.bans holds whole fingerprints");
+
 static uint64_t
 now_ms(void)
 {
@@ -90,10 +93,78 @@ banned(struct p2p *p, const uint8_t fp[TRUST_FP_LEN], const uint8_t hash[32])
     return 0;
 }
 
+/* The drops on flash (p2p.bans), so a reboot does not give a peer that
+ * sent bad chunks three more.  A failed write is logged: the drop holds
+ * in RAM. */
 static void
-ban_add(struct p2p *p, const uint8_t fp[TRUST_FP_LEN], const uint8_t hash[32])
+bans_save(struct node *node)
 {
+    struct p2p *p = &node->p2p;
+    struct p2p_ban_rec r[P2P_BANS];
+    uint8_t b[P2P_BANS_REC_MAX];
+    unsigned n = 0;
+    size_t len;
+
+    for (int i = 0; i < P2P_BANS; i++) {
+        if (p->ban[i].until_ms == 0)
+            continue;
+        memcpy(r[n].fp, p->ban[i].fp, 32);
+        memcpy(r[n].hash, p->ban[i].hash, 32);
+        r[n].until = p->ban[i].until_wall;
+        n++;
+    }
+    len = p2p_bans_encode(r, n, b);
+    if (node->upd.st == NULL ||
+        store_put(node->upd.st, P2P_BANS_KEY, b, len) != 0)
+        klog(KLOG_WARN, "p2p: the dropped peers could not be stored; they "
+                        "are remembered until the next start\n");
+}
+
+/* At start: the drops that have not expired, by the wall clock; one
+ * stored while the clock was unset, or seen from a clock that went
+ * back, lasts its full time from now. */
+static void
+bans_load(struct node *node)
+{
+    struct p2p *p = &node->p2p;
+    struct p2p_ban_rec r[P2P_BANS];
+    uint8_t b[P2P_BANS_REC_MAX];
+    int64_t now = hal_clock_wall();
+    unsigned n;
+    int len = node->upd.st != NULL
+                  ? store_get(node->upd.st, P2P_BANS_KEY, b, sizeof(b))
+                  : -ENOENT;
+
+    if (len <= 0)
+        return;
+    if (p2p_bans_decode(b, (size_t)len, r, &n) != 0) {
+        klog(KLOG_WARN,
+             "p2p: %s is damaged: no peer is remembered as "
+             "dropped\n",
+             P2P_BANS_KEY);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        int64_t left = r[i].until - now;
+
+        if (r[i].until != 0 && now >= UPD_CLOCK_SANE && left <= 0)
+            continue; /* expired */
+        if (r[i].until == 0 || now < UPD_CLOCK_SANE || left > P2P_BAN_S)
+            left = P2P_BAN_S;
+        memcpy(p->ban[i].fp, r[i].fp, 32);
+        memcpy(p->ban[i].hash, r[i].hash, 32);
+        p->ban[i].until_ms = now_ms() + (uint64_t)left * 1000;
+        p->ban[i].until_wall = now >= UPD_CLOCK_SANE ? now + left : 0;
+    }
+}
+
+static void
+ban_add(struct node *node, const uint8_t fp[TRUST_FP_LEN],
+        const uint8_t hash[32])
+{
+    struct p2p *p = &node->p2p;
     struct p2p_ban *b = &p->ban[0];
+    int64_t wall = hal_clock_wall();
 
     for (int i = 0; i < P2P_BANS; i++) {
         if (p->ban[i].until_ms == 0) {
@@ -106,6 +177,8 @@ ban_add(struct p2p *p, const uint8_t fp[TRUST_FP_LEN], const uint8_t hash[32])
     memcpy(b->fp, fp, TRUST_FP_LEN);
     memcpy(b->hash, hash, 32);
     b->until_ms = now_ms() + (uint64_t)P2P_BAN_S * 1000;
+    b->until_wall = wall >= UPD_CLOCK_SANE ? wall + P2P_BAN_S : 0;
+    bans_save(node);
 }
 
 static struct p2p_peer *
@@ -672,7 +745,7 @@ chunk_done(struct node *node, struct p2p_win *w)
              "dropped at %d): asked of another peer\n",
              idx, hex8(f->hash, hx), hex8(s->fp, fx), s->bad, P2P_BAD_MAX);
         if (s->bad >= P2P_BAD_MAX && !banned(p, s->fp, f->hash)) {
-            ban_add(p, s->fp, f->hash);
+            ban_add(node, s->fp, f->hash);
             klog(KLOG_WARN,
                  "p2p: peer %s dropped for bundle %s for %d s after %d "
                  "bad chunks\n",
@@ -1115,7 +1188,7 @@ man_done(struct node *node)
         if (pe != NULL) {
             char fx[17];
 
-            ban_add(p, pe->fp, f->hash);
+            ban_add(node, pe->fp, f->hash);
             klog(KLOG_WARN,
                  "p2p: peer %s served a manifest for bundle %s that does "
                  "not match its hash: dropped for this bundle\n",
@@ -1454,6 +1527,7 @@ p2p_init(struct node *node)
     }
     node->net.app.frame = on_frame;
     node->net.app.arg = node;
+    bans_load(node);
     held_load(node);
 }
 

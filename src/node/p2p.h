@@ -73,7 +73,7 @@
 #define P2P_ANNOUNCE_MS 2000        /* announce at least this often */
 #define P2P_BAN_S 3600              /* a dropped peer, for a bundle */
 #define P2P_SOURCES 32              /* peers counted (by key) */
-#define P2P_BANS 16
+#define P2P_BANS P2P_BANS_MAX /* remembered, on flash (p2p.bans) */
 #define P2P_PIECE P2P_PIECE_MAX /* bytes of data per frame */
 #define P2P_BLOB_MAX (8 + UPD_MANIFEST_MAX + UPD_SIGS_MAX * UPD_SIG_LEN)
 #define P2P_KEY_POLICY "update.auto_fetch"
@@ -96,7 +96,8 @@ struct p2p_source {
 
 struct p2p_ban {
     uint8_t fp[TRUST_FP_LEN], hash[32];
-    uint64_t until_ms; /* 0: free */
+    uint64_t until_ms;  /* 0: free */
+    int64_t until_wall; /* the same on the wall clock (0: unset) */
 };
 
 /* One bundle this node serves: 0 its slot's, 1 the one being fetched. */

@@ -165,3 +165,39 @@ p2p_nak_decode(const uint8_t *p, size_t len, struct p2p_nak_msg *m)
     m->reason = p[36];
     return 0;
 }
+
+size_t
+p2p_bans_encode(const struct p2p_ban_rec *b, unsigned n, uint8_t *out)
+{
+    size_t len = 2;
+
+    out[0] = 1;
+    out[1] = 0;
+    for (unsigned i = 0; i < n && i < P2P_BANS_MAX; i++) {
+        memcpy(out + len, b[i].fp, 32);
+        memcpy(out + len + 32, b[i].hash, 32);
+        lib_put64(out + len + 64, (uint64_t)b[i].until);
+        len += 72;
+        out[1]++;
+    }
+    return len;
+}
+
+int
+p2p_bans_decode(const uint8_t *p, size_t len,
+                struct p2p_ban_rec b[P2P_BANS_MAX], unsigned *n)
+{
+    *n = 0;
+    if (len < 2 || p[0] != 1 || p[1] > P2P_BANS_MAX ||
+        len != 2 + (size_t)p[1] * 72)
+        return -EBADMSG;
+    for (unsigned i = 0; i < p[1]; i++) {
+        const uint8_t *e = p + 2 + (size_t)i * 72;
+
+        memcpy(b[i].fp, e, 32);
+        memcpy(b[i].hash, e + 32, 32);
+        b[i].until = (int64_t)lib_le64(e + 64);
+    }
+    *n = p[1];
+    return 0;
+}

@@ -83,6 +83,26 @@ size_t p2p_announce_encode(const struct p2p_ad *ads, unsigned n, uint8_t *out);
 int p2p_announce_decode(const uint8_t *p, size_t len, struct p2p_ad ads[2],
                         unsigned *n);
 
+/* p2p.bans in the store: peers dropped for a bundle after bad chunks,
+ * kept across reboots.  u8 version 1, u8 count (<= P2P_BANS_MAX), count
+ * entries of 72 bytes: the peer's key fingerprint (32), the manifest
+ * hash (32), until (i64, seconds since 1970; 0: the clock was unset,
+ * the drop lasts its full time from the next start).  Decode refuses
+ * another version, a count over the maximum, a length that is not the
+ * count's. */
+#define P2P_BANS_MAX 16
+#define P2P_BANS_REC_MAX (2 + P2P_BANS_MAX * 72)
+#define P2P_BANS_KEY "p2p.bans"
+
+struct p2p_ban_rec {
+    uint8_t fp[32], hash[32];
+    int64_t until;
+};
+
+size_t p2p_bans_encode(const struct p2p_ban_rec *b, unsigned n, uint8_t *out);
+int p2p_bans_decode(const uint8_t *p, size_t len,
+                    struct p2p_ban_rec b[P2P_BANS_MAX], unsigned *n);
+
 /* The other frames' payloads: 0, or -EBADMSG (a wrong length, a piece
  * over P2P_PIECE_MAX, a reason out of range).  What the numbers mean
  * against the bundle (an index, an offset) the receiver checks. */

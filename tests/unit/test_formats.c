@@ -29,6 +29,7 @@
 #include "update/audit.h"
 #include "update/floor.h"
 #include "update/p2pwire.h"
+#include "update/update.h"
 #include "update/quarantine.h"
 #include "update/slot.h"
 #include "ut.h"
@@ -322,7 +323,7 @@ test_p2p_bytes(void)
     unsigned nb;
     size_t n;
 
-    UT_CASE("golden: quarantine list and a p2p announce");
+    UT_CASE("golden: quarantine list, a p2p announce, the stored drops");
     memset(&q, 0, sizeof(q));
     q.n = 2;
     memset(q.e[0].hash, 0xa1, 32);
@@ -347,12 +348,35 @@ test_p2p_bytes(void)
     ad.size = 32u << 20;
     ad.chunk_size = 65536;
     ad.nchunks = 512;
-    ad.have = 100;
+    ad.have = 100; /* chunks 0, 5, 10, ... 495: held out of order */
+    for (uint32_t i = 0; i < 500; i += 5)
+        ad.bits[i / 8] |= (uint8_t)(1u << (i % 8));
     snprintf(ad.board, sizeof(ad.board), "sim");
     n = p2p_announce_encode(&ad, 1, ann);
     ut_golden("p2p-announce.bin", ann, n);
     UT_CHECK_EQ(p2p_announce_decode(ann, n, adb, &nb), 0);
     UT_CHECK(nb == 1 && adb[0].have == 100 && adb[0].nchunks == 512);
+    UT_CHECK(p2p_ad_has(&adb[0], 495) && !p2p_ad_has(&adb[0], 496) &&
+             !p2p_ad_has(&adb[0], 500));
+
+    {
+        /* two peers dropped, one while the clock was unset */
+        struct p2p_ban_rec br[2], bb[P2P_BANS_MAX];
+        uint8_t rb[P2P_BANS_REC_MAX];
+        unsigned bn;
+
+        memset(br, 0, sizeof(br));
+        memset(br[0].fp, 0xd4, 32);
+        memset(br[0].hash, 0xc3, 32);
+        br[0].until = 1790003600;
+        memset(br[1].fp, 0xe5, 32);
+        memset(br[1].hash, 0xc3, 32);
+        n = p2p_bans_encode(br, 2, rb);
+        ut_golden("p2p-bans.bin", rb, n);
+        UT_CHECK_EQ(p2p_bans_decode(rb, n, bb, &bn), 0);
+        UT_CHECK(bn == 2 && bb[0].until == 1790003600 && bb[1].until == 0);
+        UT_CHECK_EQ(p2p_bans_decode(rb, n - 1, bb, &bn), -EBADMSG);
+    }
 }
 
 /* The context sizes the module headers state hold (a header that says
@@ -365,6 +389,7 @@ _Static_assert(sizeof(struct identity) <= 1024, "identity.h: 1 KiB");
 _Static_assert(sizeof(struct identity_work) <= 5 * 1024, "identity.h: 5 KiB");
 _Static_assert(sizeof(struct upd_work) <= 201 * 1024, "slot.h: 201 KiB");
 _Static_assert(sizeof(struct upd_audit) <= 5 * 1024, "audit.h: 5 KiB");
+_Static_assert(sizeof(struct update) <= 2 * 1024, "update.h: 2 KiB");
 
 int
 main(int argc, char **argv)
