@@ -73,8 +73,8 @@
 #define P2P_ANNOUNCE_MS 2000        /* announce at least this often */
 #define P2P_BAN_S 3600              /* a dropped peer, for a bundle */
 #define P2P_SOURCES 32              /* peers counted (by key) */
-#define P2P_BANS P2P_BANS_MAX /* remembered, on flash (p2p.bans) */
-#define P2P_PIECE P2P_PIECE_MAX /* bytes of data per frame */
+#define P2P_BANS P2P_BANS_MAX       /* remembered, on flash (p2p.bans) */
+#define P2P_PIECE P2P_PIECE_MAX     /* bytes of data per frame */
 #define P2P_BLOB_MAX (8 + UPD_MANIFEST_MAX + UPD_SIGS_MAX * UPD_SIG_LEN)
 #define P2P_KEY_POLICY "update.auto_fetch"
 
