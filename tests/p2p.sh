@@ -15,7 +15,8 @@
 # b still remembers d as dropped after that reboot); a
 # quarantine holds across a reboot; `update verify-all` finds a flipped
 # bit and `--fix` repairs it from peers; with fetch-and-install a node
-# fetches on its own and reboots; a peer serving a manifest that does
+# fetches on its own and reboots (and, under keel-boot, boots the
+# fetched slot on trial); a peer serving a manifest that does
 # not match its announce is dropped and another asked; a chunk that
 # fails from every source quarantines its bundle.  Every process is stopped by
 # its id (tests/net/lib.sh).  No check depends on wall-clock time; the
@@ -408,6 +409,53 @@ p2p_tests() {
     else
         fail "p2p: automatic quarantine" "$v"
     fi
+
+    node_stop w
+
+    # --- fetch-and-install under keel-boot: the fetched slot boots ------
+    # k runs under keel-boot (--net passed on to its node) from a slot
+    # holding keel itself; a announces 0.6.0, also keel in a signed
+    # archive.  k fetches it on its own, its node ends for the reboot,
+    # keel-boot boots slot b on trial, and the operator confirms it.
+    local hc6 kboots
+    $KB archive "$tmp/c6.kar" bin/keel="$KEEL" \
+        etc/keel/keyring="$tmp/root/etc/keel/keyring" >/dev/null
+    hc6=$(mk c6 0.6.0 7 "$tmp/c6.kar" "$tmp/k1.pem")
+    printf 'update install %s\n' "$tmp/c3.kbn" |
+        timeout 60 "$KEEL" --flash "$tmp/k.img" --rootfs "$tmp/root" \
+            >"$tmp/k-prep.log" 2>&1
+    printf 'update confirm\n' |
+        timeout 60 "$KBOOT" --flash "$tmp/k.img" >>"$tmp/k-prep.log" 2>&1
+    if ! grep -q 'confirmed: slot a is good' "$tmp/k-prep.log" ||
+        ! KEEL=$KBOOT node_start k 10.78.0.13; then
+        fail "p2p: node k under keel-boot" "$(tail -n 3 "$tmp/k-prep.log")"
+        net_cleanup
+        return 0
+    fi
+    q k "update auto-fetch off" >/dev/null
+    q k "peer trust add ${FP[a]}" >/dev/null
+    q a "peer trust add $(fp k)" >/dev/null
+    q a "update install $tmp/c6.kbn" >/dev/null
+    q k "peer connect 10.78.0.1" >/dev/null
+    wait_links k 1 20 || fail "p2p: k links" "$(links_up k)"
+    kboots=$(grep -c '^keel: boot ' "$tmp/k.err")
+    q k "update auto-fetch fetch-and-install" >/dev/null
+    if wait_log k "fetch-and-install: rebooting into slot b" 60 err; then
+        for _ in $(seq 100); do
+            [ "$(grep -c '^keel: boot ' "$tmp/k.err")" -gt "$kboots" ] && break
+            sleep 0.1
+        done
+        wait_log k 'keel> ' 20 || true
+        sleep 0.5
+    fi
+    v=$(q k "update confirm")
+    if grep -q "bundle ${hc6:0:16} fetched into slot b" "$tmp/k.err" &&
+        [[ "$v" == *"confirmed: slot b is good"* ]]; then
+        ok "p2p: fetch-and-install under keel-boot: the fetched slot boots on trial and is confirmed"
+    else
+        fail "p2p: fetch-and-install under keel-boot" "$v $(grep 'p2p\|keel-boot' "$tmp/k.err" | tail -n 3)"
+    fi
+    node_stop k
 
     net_cleanup
 }

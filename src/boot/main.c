@@ -517,23 +517,28 @@ system_start(struct boot *b)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: keel-boot --flash FILE [--workdir DIR]\n"
+    fprintf(f, "usage: keel-boot --flash FILE [--workdir DIR] [--net SPEC]\n"
                "  --flash FILE    the board's flash image\n"
                "  --workdir DIR   where slots are unpacked (default: "
-               "FILE.boot)\n");
+               "FILE.boot)\n"
+               "  --net SPEC      the node's network (KEEL_NET, as keel's "
+               "--net)\n");
 }
 
 /* keel-boot run by hand (or by a test): the flash and work directory
  * from the arguments.  0, or the exit status of a usage error. */
 static int
 args(int argc, char **argv, const char **flash, const char **workdir,
-     char *wbuf, size_t wcap)
+     const char **net, char *wbuf, size_t wcap)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc)
             *flash = argv[++i];
         else if (strcmp(argv[i], "--workdir") == 0 && i + 1 < argc)
             *workdir = argv[++i];
+        else if (strcmp(argv[i], "--net") == 0 && i + 1 < argc &&
+                 strlen(argv[i + 1]) < 140)
+            *net = argv[++i];
         else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return -1;
@@ -564,7 +569,7 @@ run_node(struct boot *b, int s, char *prog, struct hal_os_exit *ex)
 {
     char slot_env[] = "KEEL_SLOT=a", sup_env[] = "KEEL_BOOT_SUPERVISED=1",
          deg_env[] = "KEEL_BOOT_DEGRADED=1", wd_env[] = "KEEL_WATCHDOG=1",
-         boot_env[32], net_env[64];
+         boot_env[32], net_env[160];
     char *env[8] = {slot_env, sup_env, boot_env};
     char *args[8] = {prog, (char *)"--flash", (char *)b->flash,
                      (char *)"--rootfs", b->dir};
@@ -579,10 +584,11 @@ run_node(struct boot *b, int s, char *prog, struct hal_os_exit *ex)
         args[na++] = (char *)"--console";
         args[na++] = (char *)b->sys.console;
         env[ne++] = wd_env;
-        if (b->sys.net != NULL) {
-            snprintf(net_env, sizeof(net_env), "KEEL_NET=%s", b->sys.net);
-            env[ne++] = net_env;
-        }
+    }
+    if (b->sys.net != NULL) {
+        /* the board's interface, or --net by hand */
+        snprintf(net_env, sizeof(net_env), "KEEL_NET=%s", b->sys.net);
+        env[ne++] = net_env;
     }
     env[ne] = NULL;
     args[na] = NULL;
@@ -618,7 +624,8 @@ main(int argc, char **argv)
         flash = b->flash;
         workdir = b->workdir;
     } else {
-        rc = args(argc, argv, &flash, &workdir, wbuf, sizeof(wbuf));
+        rc =
+            args(argc, argv, &flash, &workdir, &b->sys.net, wbuf, sizeof(wbuf));
         if (rc != 0)
             return rc < 0 ? 0 : rc;
     }
