@@ -15,6 +15,9 @@
 #                           (keel_peer_bytes_total{dir="in"}: headers,
 #                           chunk pieces, requests, announces, pings)
 #                           per payload byte delivered, one-source run
+#   origin_share            chunk bytes s1 served in the one-source run
+#                           / the 4 x 32 MiB the fetchers took (1.000:
+#                           all from the origin; 0.25: each byte once)
 #   wire_bytes_per_payload_byte   the same with what TLS (29 bytes per
 #                           record of at most 4096, AES-GCM) and
 #                           TCP/IPv4/Ethernet (54 bytes per 1460-byte
@@ -109,8 +112,10 @@ fleet() {
 loc=$(q s1 "update install $tmp/r1.kbn" |
     sed -n 's/^installed .* in \([0-9.]*\) s;.*/\1/p')
 b0=$(peer_in)
+o0=$(metric s1 keel_p2p_served_bytes_total)
 t1=$(fleet 0.2.0) || exit 1
 b1=$(peer_in)
+o1=$(metric s1 keel_p2p_served_bytes_total)
 q s1 "update install $tmp/r2.kbn" >/dev/null
 q s2 "update install $tmp/r2.kbn" >/dev/null
 t2=$(fleet 0.3.0) || exit 1
@@ -124,6 +129,7 @@ if [ -n "${P2P_BENCH_DEBUG:-}" ]; then
 fi
 
 awk -v loc="$loc" -v t1="$t1" -v t2="$t2" -v bytes=$((b1 - b0)) \
+    -v origin=$((${o1:-0} - ${o0:-0})) \
     -v pay=$((4 * (32 << 20))) 'BEGIN {
     mb = 32 * 1048576 / 1e6
     lm = mb / loc; fm = mb / t1
@@ -139,4 +145,5 @@ awk -v loc="$loc" -v t1="$t1" -v t2="$t2" -v bytes=$((b1 - b0)) \
     printf "bench p2p.fleet_vs_local_install %.3f\n", fm / lm
     printf "bench p2p.frame_bytes_per_payload_byte %.4f\n", fr
     printf "bench p2p.wire_bytes_per_payload_byte %.4f\n", wire
+    printf "bench p2p.origin_share %.3f\n", origin / pay
 }'
