@@ -1016,6 +1016,28 @@ man_read(void *arg, void *buf, size_t len)
     return (int)n;
 }
 
+/* The bundle failed on this node: a slot holding it was rolled back,
+ * ran out of trial boots, or did not verify or unpack at boot.  An
+ * automatic fetch of it again would reboot into the same failure once
+ * per start (fetch-and-install: a loop); the operator may still fetch
+ * it by its hash. */
+static int
+failed_here(const struct bootctl *bc, const uint8_t hash[32])
+{
+    for (int s = 0; s < 2; s++) {
+        const struct bc_slot *x = &bc->slot[s];
+
+        if (x->state == SLOT_BAD &&
+            (x->result == UPD_R_ROLLED_BACK ||
+             x->result == UPD_R_TRIAL_EXHAUSTED ||
+             x->result == UPD_R_BOOT_VERIFY ||
+             x->result == UPD_R_BOOT_UNPACK) &&
+            memcmp(x->manifest_hash, hash, 32) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int
 p2p_best(struct node *node, struct p2p_ad *out)
 {
@@ -1054,7 +1076,8 @@ p2p_best(struct node *node, struct p2p_ad *out)
                 continue;
             if (best != NULL && upd_version_cmp(&a->v, &best->v) <= 0)
                 continue;
-            if (upd_quar_check(node->upd.st, a->hash) != 0)
+            if (upd_quar_check(node->upd.st, a->hash) != 0 ||
+                failed_here(&bc, a->hash))
                 continue;
             best = a;
         }
