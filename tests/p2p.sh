@@ -26,7 +26,7 @@
 p2p_tests() {
     local KEEL=build/$BOARD-$HOST_ARCH/keel WIRE=build/tools/keel-wire
     local KBOOT=build/$BOARD-$HOST_ARCH/keel-boot KB=build/tools/keel-bundle
-    local tmp=$tmp/p2p n m v fpa fpd fpx hbig hold hmid hbad
+    local tmp=$tmp/p2p n m v fpa fpd hbig hold hmid hbad
     local -A FP
     mkdir -p "$tmp"
     # shellcheck source=tests/net/lib.sh
@@ -35,6 +35,13 @@ p2p_tests() {
         skip "p2p" "socat is not installed (scripts/setup.sh installs it)"
         return 0
     fi
+
+    # link_pair A B IP: A and B trust each other, A dials B at IP
+    link_pair() {
+        q "$1" "peer trust add $(fp "$2")" >/dev/null
+        q "$2" "peer trust add $(fp "$1")" >/dev/null
+        q "$1" "peer connect $3" >/dev/null
+    }
 
     # --- keys, keyrings, bundles -----------------------------------------
     openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/k1.pem" 2>/dev/null
@@ -168,12 +175,9 @@ p2p_tests() {
     # --- refused at the manifest: a key not in the keyring -------------------
     NODE_ARGS="--rootfs $tmp/root9" node_start x 10.78.0.9 ||
         { fail "p2p: node x"; return 0; }
-    fpx=$(fp x)
     q x "update auto-fetch off" >/dev/null
-    q x "peer trust add ${FP[b]}" >/dev/null
-    q b "peer trust add $fpx" >/dev/null
     v=$(q x "update install $tmp/bad.kbn")
-    q x "peer connect 10.78.0.2" >/dev/null
+    link_pair x b 10.78.0.2
     wait_links x 1 20 || fail "p2p: x links to b"
     for _ in $(seq 40); do
         q b "update peers" | grep -q "0.9.0" && break
@@ -358,20 +362,16 @@ p2p_tests() {
     fi
 
     # --- a peer serving a bad manifest is dropped; another serves it -------
-    local fy fz v2
+    local fy v2
     NODE_ARGS="--rootfs $tmp/root" node_start y 10.78.0.10 \
         KEEL_SIM_P2P_CORRUPT=manifest || { fail "p2p: node y"; return 0; }
     NODE_ARGS="--rootfs $tmp/root" node_start z 10.78.0.11 ||
         { fail "p2p: node z"; return 0; }
-    fy=$(fp y) fz=$(fp z)
+    fy=$(fp y)
     for n in y z; do q $n "update auto-fetch off" >/dev/null; done
     q y "update install $tmp/mid.kbn" >/dev/null
-    q y "peer trust add $fz" >/dev/null
-    q a "peer trust add $fz" >/dev/null
-    q z "peer trust add $fy" >/dev/null
-    q z "peer trust add ${FP[a]}" >/dev/null
-    q z "peer connect 10.78.0.10" >/dev/null
-    q z "peer connect 10.78.0.1" >/dev/null
+    link_pair z y 10.78.0.10
+    link_pair z a 10.78.0.1
     wait_links z 2 20 || fail "p2p: z links" "$(links_up z)"
     for _ in $(seq 40); do
         [ "$(q z "update peers" | grep -c "0.5.0")" = 2 ] && break
@@ -392,14 +392,10 @@ p2p_tests() {
 
     # --- a chunk that fails from every source: quarantined on its own ----
     # w links only to d, which corrupts every chunk it serves.
-    local fw
     NODE_ARGS="--rootfs $tmp/root" node_start w 10.78.0.12 ||
         { fail "p2p: node w"; return 0; }
-    fw=$(fp w)
     q w "update auto-fetch off" >/dev/null
-    q w "peer trust add $fpd" >/dev/null
-    q d "peer trust add $fw" >/dev/null
-    q w "peer connect 10.78.0.4" >/dev/null
+    link_pair w d 10.78.0.4
     wait_links w 1 20 || fail "p2p: w links" "$(links_up w)"
     v=$(q w "update fetch $hmid")
     if [[ "$v" == *"failed its hash from every source"*"quarantined"* ]] &&
@@ -433,10 +429,8 @@ p2p_tests() {
         return 0
     fi
     q k "update auto-fetch off" >/dev/null
-    q k "peer trust add ${FP[a]}" >/dev/null
-    q a "peer trust add $(fp k)" >/dev/null
     q a "update install $tmp/c6.kbn" >/dev/null
-    q k "peer connect 10.78.0.1" >/dev/null
+    link_pair k a 10.78.0.1
     wait_links k 1 20 || fail "p2p: k links" "$(links_up k)"
     # k_reboot: after k's node ended for a reboot, until its next prompt
     k_reboot() {

@@ -41,16 +41,6 @@ hex8(const uint8_t *h, char out[17])
     return out;
 }
 
-static uint32_t
-chunk_len(const struct upd_manifest *m, uint32_t i)
-{
-    uint64_t off = (uint64_t)i * m->chunk_size;
-
-    return (uint32_t)(m->payload_size - off < m->chunk_size
-                          ? m->payload_size - off
-                          : m->chunk_size);
-}
-
 /* ---- sources and bans ------------------------------------------------ */
 
 static int
@@ -452,7 +442,7 @@ cache_get(struct node *node, int hi, uint32_t idx)
     struct p2p_cache *c;
     uint8_t mh[32];
     char hx[17];
-    uint32_t len = chunk_len(&h->man, idx);
+    uint32_t len = upd_chunk_len(&h->man, idx);
 
     for (int i = 0; i < P2P_CACHE; i++) {
         c = &p->cache[i];
@@ -986,7 +976,7 @@ chunks_pump(struct node *node)
             break;
         w->state = 1;
         w->idx = i;
-        w->len = chunk_len(&p->fu.man, i);
+        w->len = upd_chunk_len(&p->fu.man, i);
         w->got = 0;
         w->link = pe->link;
         w->src = src_of(p, pe->fp);

@@ -869,9 +869,7 @@ cmd_verify(int argc, char **argv)
     }
     for (uint32_t i = 0; i < b.m.nchunks; i++) {
         uint64_t off = (uint64_t)i * b.m.chunk_size;
-        size_t l = (size_t)(b.m.payload_size - off < b.m.chunk_size
-                                ? b.m.payload_size - off
-                                : b.m.chunk_size);
+        size_t l = upd_chunk_len(&b.m, i);
         uint8_t h[32];
 
         crypto_sha256(b.payload + off, l, h);

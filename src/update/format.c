@@ -471,3 +471,13 @@ upd_version_cmp(const struct upd_version *a, const struct upd_version *b)
         return a->patch < b->patch ? -1 : 1;
     return 0;
 }
+
+uint32_t
+upd_chunk_len(const struct upd_manifest *m, uint32_t i)
+{
+    uint64_t off = (uint64_t)i * m->chunk_size;
+
+    return (uint32_t)(m->payload_size - off < m->chunk_size
+                          ? m->payload_size - off
+                          : m->chunk_size);
+}

@@ -98,6 +98,9 @@ void upd_header_encode(const struct upd_header *h, uint8_t out[UPD_HDR_LEN]);
 
 /* Manifest: encode returns its length, or -ENOBUFS / -EINVAL. */
 int upd_manifest_encode(const struct upd_manifest *m, uint8_t *out, size_t cap);
+/* The length of chunk i (< m->nchunks): the chunk size, the last one
+ * what is left of the payload. */
+uint32_t upd_chunk_len(const struct upd_manifest *m, uint32_t i);
 int upd_manifest_decode(const uint8_t *p, size_t len, struct upd_manifest *m,
                         const char **why);
 

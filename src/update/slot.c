@@ -125,9 +125,7 @@ slot_chunks_check(const struct hal_flash *slot, const struct upd_manifest *m,
     uint8_t h[32];
 
     for (uint32_t i = 0; i < m->nchunks; i++) {
-        uint32_t len = (uint32_t)(m->payload_size - off < m->chunk_size
-                                      ? m->payload_size - off
-                                      : m->chunk_size);
+        uint32_t len = upd_chunk_len(m, i);
 
         if (hal_flash_read(slot, po + off, w->chunk, len) != 0) {
             snprintf(why, wcap, "chunk %" PRIu32 " unreadable", i);

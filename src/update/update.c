@@ -537,6 +537,24 @@ check_bundle(struct update *u, const struct upd_src *src, struct upd_header *hd,
     return UPD_VERIFIED;
 }
 
+/* Slot t in bc becomes INSTALLING u's bundle (manifest of ml bytes):
+ * never bootable until READY, and no longer primary. */
+static void
+installing(const struct update *u, struct bootctl *bc, int t, uint32_t ml)
+{
+    bc->slot[t] = (struct bc_slot){
+        .state = SLOT_INSTALLING,
+        .result = UPD_R_INSTALLING,
+        .version = u->man.version,
+        .counter = u->man.counter,
+        .payload_size = u->man.payload_size,
+        .manifest_len = ml,
+    };
+    memcpy(bc->slot[t].manifest_hash, u->man_hash, 32);
+    if (bc->primary == t)
+        bc->primary = BOOTCTL_NONE;
+}
+
 /* Steps 3 and 4 of an install whose every chunk is in slot t: the
  * manifest and the slot header, one sync, the read-back, a new keyring,
  * READY.  checked: the verdict of step 1.  The slot BAD on failure. */
@@ -640,17 +658,7 @@ update_install(struct update *u, const struct upd_src *src)
     po = upd_slot_payload_off_in(f, hd.manifest_len);
     saved = bc;
     /* 2. The slot is now being written: never bootable until READY. */
-    bc.slot[t] = (struct bc_slot){
-        .state = SLOT_INSTALLING,
-        .result = UPD_R_INSTALLING,
-        .version = u->man.version,
-        .counter = u->man.counter,
-        .payload_size = u->man.payload_size,
-        .manifest_len = hd.manifest_len,
-    };
-    memcpy(bc.slot[t].manifest_hash, u->man_hash, 32);
-    if (bc.primary == t)
-        bc.primary = BOOTCTL_NONE;
+    installing(u, &bc, t, hd.manifest_len);
     rc = save_bc(u, &saved, &bc);
     if (rc != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
@@ -667,9 +675,7 @@ update_install(struct update *u, const struct upd_src *src)
         erased += f->erase_size;
     }
     for (uint32_t i = 0; i < u->man.nchunks; i++) {
-        uint32_t len = (uint32_t)(u->man.payload_size - off < u->man.chunk_size
-                                      ? u->man.payload_size - off
-                                      : u->man.chunk_size);
+        uint32_t len = upd_chunk_len(&u->man, i);
         uint8_t h[32];
 
         rc = read_full(src, chunk, len);
@@ -713,16 +719,6 @@ io:
 }
 
 /* ---- an install in any order ----------------------------------------- */
-
-static uint32_t
-chunk_len_of(const struct upd_manifest *m, uint32_t i)
-{
-    uint64_t off = (uint64_t)i * m->chunk_size;
-
-    return (uint32_t)(m->payload_size - off < m->chunk_size
-                          ? m->payload_size - off
-                          : m->chunk_size);
-}
 
 static int
 bit(const uint8_t *m, uint32_t i)
@@ -803,7 +799,7 @@ update_ra_begin(struct update *u, const struct upd_src *src)
         uint8_t *chunk = u->work->chunk;
 
         for (uint32_t i = 0; i < u->man.nchunks; i++) {
-            uint32_t len = chunk_len_of(&u->man, i);
+            uint32_t len = upd_chunk_len(&u->man, i);
             uint8_t h[32];
 
             if (hal_flash_read(f, r->po + (uint64_t)i * u->man.chunk_size,
@@ -826,17 +822,7 @@ update_ra_begin(struct update *u, const struct upd_src *src)
             r->have_n += (uint32_t)bit(r->have, i);
         r->kept = r->have_n;
     }
-    bc.slot[t] = (struct bc_slot){
-        .state = SLOT_INSTALLING,
-        .result = UPD_R_INSTALLING,
-        .version = u->man.version,
-        .counter = u->man.counter,
-        .payload_size = u->man.payload_size,
-        .manifest_len = r->hd.manifest_len,
-    };
-    memcpy(bc.slot[t].manifest_hash, u->man_hash, 32);
-    if (bc.primary == t)
-        bc.primary = BOOTCTL_NONE;
+    installing(u, &bc, t, r->hd.manifest_len);
     if (save_bc(u, &saved, &bc) != 0)
         return fail(u, UPD_R_FLASH_ERROR, -EIO, "boot control write failed");
     /* The old slot header and manifest go first (as update_install). */
@@ -877,7 +863,7 @@ update_ra_put(struct update *u, uint32_t i, uint8_t *p, uint32_t len)
     uint8_t h[32];
     int rc;
 
-    if (!r->active || i >= u->man.nchunks || len != chunk_len_of(&u->man, i))
+    if (!r->active || i >= u->man.nchunks || len != upd_chunk_len(&u->man, i))
         return -EINVAL;
     if (bit(r->have, i))
         return 0;
