@@ -391,6 +391,77 @@ _Static_assert(sizeof(struct upd_work) <= 201 * 1024, "slot.h: 201 KiB");
 _Static_assert(sizeof(struct upd_audit) <= 5 * 1024, "audit.h: 5 KiB");
 _Static_assert(sizeof(struct update) <= 2 * 1024, "update.h: 2 KiB");
 
+/* The peer bundle decoders with truncated, oversized and garbage
+ * input: refused, nothing read past the length. */
+static void
+test_p2p_refusals(void)
+{
+    static uint8_t b[FRAME_KEEP_MAX + 64];
+    struct p2p_ad ad, adb[2];
+    struct p2p_req rq;
+    struct p2p_piece pc;
+    struct p2p_nak_msg nk;
+    struct p2p_ban_rec br[P2P_BANS_MAX];
+    uint8_t ann[P2P_ANNOUNCE_MAX];
+    unsigned nb;
+    size_t n;
+
+    UT_CASE("p2p decoders: truncated, oversized and garbage input refused");
+    memset(b, 0x5a, sizeof(b));
+    UT_CHECK_EQ(p2p_req_decode(b, 35, &rq), -EBADMSG);
+    UT_CHECK_EQ(p2p_req_decode(b, 37, &rq), -EBADMSG);
+    UT_CHECK_EQ(p2p_req_decode(b, 36, &rq), 0);
+    UT_CHECK_EQ(p2p_piece_decode(b, 39, &pc), -EBADMSG);
+    UT_CHECK_EQ(p2p_piece_decode(b, 40 + P2P_PIECE_MAX + 1, &pc), -EBADMSG);
+    UT_CHECK_EQ(p2p_piece_decode(b, 40 + P2P_PIECE_MAX, &pc), 0);
+    UT_CHECK(pc.n == P2P_PIECE_MAX && pc.data == b + 40);
+    UT_CHECK_EQ(p2p_nak_decode(b, 36, &nk), -EBADMSG);
+    UT_CHECK_EQ(p2p_nak_decode(b, 38, &nk), -EBADMSG);
+    b[36] = 0;
+    UT_CHECK_EQ(p2p_nak_decode(b, 37, &nk), -EBADMSG); /* no reason 0 */
+    b[36] = P2P_NAK_BUSY + 1;
+    UT_CHECK_EQ(p2p_nak_decode(b, 37, &nk), -EBADMSG);
+    b[36] = P2P_NAK_CORRUPT;
+    UT_CHECK_EQ(p2p_nak_decode(b, 37, &nk), 0);
+    UT_CHECK_EQ(p2p_bans_decode(b, sizeof(b), br, &nb), -EBADMSG);
+
+    /* an announce of 10 chunks, 3 held: every cut of it is refused, and
+     * so is a bitmap whose count or extent is wrong */
+    memset(&ad, 0, sizeof(ad));
+    memset(ad.hash, 0x11, 32);
+    ad.size = 10 * 4096 - 7;
+    ad.chunk_size = 4096;
+    ad.nchunks = 10;
+    ad.have = 3;
+    ad.bits[0] = 0x25; /* 0, 2, 5 */
+    snprintf(ad.board, sizeof(ad.board), "sim");
+    n = p2p_announce_encode(&ad, 1, ann);
+    UT_CHECK_EQ(n, 2 + 73 + 3 + 2);
+    for (size_t k = 0; k < n; k++)
+        UT_CHECK_EQ(p2p_announce_decode(ann, k, adb, &nb), -EBADMSG);
+    memcpy(b, ann, n);
+    b[n] = 0;
+    UT_CHECK_EQ(p2p_announce_decode(b, n + 1, adb, &nb), -EBADMSG);
+    UT_CHECK_EQ(p2p_announce_decode(ann, n, adb, &nb), 0);
+    ann[n - 1] = 0x04; /* chunk 10 of 10: past the end */
+    UT_CHECK_EQ(p2p_announce_decode(ann, n, adb, &nb), -EBADMSG);
+    ann[n - 1] = 0;
+    ann[n - 2] = 0x27; /* four held, three said */
+    UT_CHECK_EQ(p2p_announce_decode(ann, n, adb, &nb), -EBADMSG);
+    ann[0] = 1; /* version 1 */
+    ann[n - 2] = 0x25;
+    UT_CHECK_EQ(p2p_announce_decode(ann, n, adb, &nb), -EBADMSG);
+    for (int g = 0; g < 256; g++) {
+        /* garbage: whatever decodes must say what it holds truly */
+        for (size_t k = 0; k < sizeof(ann); k++)
+            ann[k] = (uint8_t)(k * 131 + (size_t)g * 17 + (k >> 3));
+        ann[0] = P2P_ANNOUNCE_V;
+        ann[1] = 1;
+        if (p2p_announce_decode(ann, 2 + 73 + 8, adb, &nb) == 0)
+            UT_CHECK(adb[0].have <= adb[0].nchunks);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -404,5 +475,6 @@ main(int argc, char **argv)
     test_identity_bytes();
     test_sync_bytes();
     test_p2p_bytes();
+    test_p2p_refusals();
     return ut_done();
 }
