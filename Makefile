@@ -332,9 +332,11 @@ fuzz-$(1): $(2)
 		build/fuzz/$(1)-corpus
 endef
 
-# The chain workloads (a sync's appends and reorg) link the chain.
+# The chain workloads (a sync's appends and reorg) link the chain; the
+# fetch workloads (an update from peers, in any order) the installer.
 PC_SRCS := tests/powercut/powercut.c $(STORE_SRCS) hal/sim/flash_sim.c \
 	hal/posix/clock.c $(CHAIN_SRCS) src/chain/gen.c $(CRYPTO_SRCS) \
+	$(UPDATE_CORE_SRCS) src/update/update.c src/update/quarantine.c \
 	$(HOST_HAL)
 # Optimised for the exhaustive run; the sampled run in make test uses
 # the sanitized build.

@@ -146,7 +146,9 @@ ctl_write(struct ctl *c, const void *buf, size_t len)
     uint32_t seq = c->newest < 0 ? 1 : c->seq + 1;
     int rc;
 
-    if (len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size)
+    /* the copy is built in c->buf, padded to the program unit */
+    if (len > CTL_PAYLOAD_MAX || CTL_HDR_SIZE + len > c->f->erase_size ||
+        hal_flash_pad(c->f, CTL_HDR_SIZE + (uint32_t)len) > sizeof(c->buf))
         return -EINVAL;
     /* The older copy first: until it verifies, the other copy still
      * holds the current value. */

@@ -53,7 +53,9 @@ int ctl_read(struct ctl *c, void *buf, size_t cap);
 
 /* Write a new payload to the older copy and read it back, then to the
  * other copy.  Returns 0 once the first copy verified (a failure of the
- * second is counted in mirror_failed), -EINVAL (too long), -EIO (the
+ * second is counted in mirror_failed), -EINVAL (too long, or its copy
+ * padded to the program unit is larger than buf: any payload on a
+ * 16-byte unit, up to 1,008 bytes on 512, none on 2 KiB pages), -EIO (the
  * flash failed or the read-back differed; the previous value is still
  * the newest). */
 int ctl_write(struct ctl *c, const void *buf, size_t len);

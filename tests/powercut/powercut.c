@@ -29,6 +29,15 @@
  * runs again from the stored tip, as the next sync would, and must reach
  * the target.
  *
+ * The fetch workloads drive an update from peers as src/node/p2p.c does
+ * (update_ra_begin, the chunks of a signed v2 put in a scrambled order,
+ * update_ra_end) into slot b, while slot a holds a confirmed v1; on NOR
+ * and on 64 KiB erase blocks of four chunks.  After each cut slot a must
+ * still be GOOD, primary and whole, and slot b bootable only whole; then
+ * the fetch again keeps what begin verifies (at least every erase unit
+ * written whole before the cut, never part of one) and puts only the
+ * rest, and slot b must end READY and whole.
+ *
  * Prints "powercut: <W> workloads, <N> cut points, <M> violations" and
  * exits non-zero on any violation.
  */
@@ -43,6 +52,7 @@
 #include "store/clog.h"
 #include "store/ctl.h"
 #include "store/store.h"
+#include "update/update.h"
 
 /* Two devices: NOR (4 KiB blocks, 16-byte program unit) and NAND (2 KiB
  * pages, the program unit, in 16 KiB blocks: small blocks keep a run
@@ -902,6 +912,365 @@ chain_run(size_t w, long cut, int mode, long second)
     return 0;
 }
 
+/* ---- the fetch workload: an update from peers, in any order ---------- */
+
+/* A device with boot control, the store (the keyring) and two RAW
+ * slots: a holds v1, GOOD and primary; b a v1.1 whose trial failed
+ * (BAD).  v2 is fetched into b as src/node/p2p.c does: update_ra_begin
+ * from the bundle's head, every chunk put in a scrambled order,
+ * update_ra_end. */
+#define F_CHUNK 16384u
+#define F_N 15u /* chunks; the last one short */
+#define F_PAYLOAD (14 * F_CHUNK + 5000)
+#define F_SLOT (384 * 1024u)
+
+static const struct {
+    const char *name;
+    uint32_t erase, prog;
+} fetch_workloads[] = {
+    {"fetch-v2-any-order", 4096, 16},
+    /* four chunks to an erase block: begin keeps whole blocks only */
+    {"fetch-v2-64k-erase-blocks", 65536, 512},
+};
+#define NFETCH (sizeof(fetch_workloads) / sizeof(fetch_workloads[0]))
+
+static struct hal_flash fslot[2];
+static struct update fu;
+static struct upd_work fwork;
+static struct crypto_eckey fkey;
+static uint8_t fkr[UPD_KEYRING_MAX], *fstart; /* the device before */
+static int fkrlen;
+static uint8_t fb[3][F_PAYLOAD + 4096], fmh[3][32]; /* v1, v1.1, v2 */
+static size_t fhead[3];                             /* header..signatures */
+static uint64_t fs[F_N], fe[F_N]; /* uncut: chunk i's put is ops [fs, fe) */
+static long f_kept, f_dropped, f_ready; /* over the cuts */
+
+/* Bundle b (v1.b, counter 1, 1 and 2), signed by the one release key. */
+static void
+f_build(int b)
+{
+    static uint8_t pl[F_PAYLOAD], hashes[F_N * 32];
+    struct upd_manifest m = {.nboards = 1,
+                             .boards = {"sim"},
+                             .version = {1, (uint32_t)b, 0},
+                             .counter = b == 2 ? 2 : 1,
+                             .created = 1790000000,
+                             .payload_size = F_PAYLOAD,
+                             .chunk_size = F_CHUNK,
+                             .nchunks = F_N,
+                             .chunk_hash = hashes};
+    struct upd_header h = {0, UPD_SIG_LEN, F_PAYLOAD};
+    uint8_t *man = fb[b] + UPD_HDR_LEN, spki[CRYPTO_SPKI_LEN];
+    struct upd_sig sg;
+    int ml;
+
+    fill(pl, (int)F_PAYLOAD, (uint32_t)b * 7919u + 1);
+    for (uint32_t i = 0; i < F_N; i++)
+        crypto_sha256(pl + i * F_CHUNK,
+                      i + 1 < F_N ? F_CHUNK : F_PAYLOAD - i * F_CHUNK,
+                      hashes + i * 32);
+    ml = upd_manifest_encode(&m, man, 2048);
+    if (ml < 0) {
+        fprintf(stderr, "powercut: encoding a manifest failed\n");
+        exit(2);
+    }
+    h.manifest_len = (uint32_t)ml;
+    upd_header_encode(&h, fb[b]);
+    crypto_sha256(man, (size_t)ml, fmh[b]);
+    crypto_spki_encode(fkey.pub, spki);
+    upd_key_id(spki, sg.key_id);
+    sg.len = (uint8_t)crypto_ec_sign(&fkey, fmh[b], sg.der);
+    upd_sig_encode(&sg, man + ml);
+    fhead[b] = UPD_HDR_LEN + (size_t)ml + UPD_SIG_LEN;
+    memcpy(fb[b] + fhead[b], pl, F_PAYLOAD);
+}
+
+struct fsrc {
+    const uint8_t *p;
+    size_t n, off;
+};
+
+static int
+f_read(void *arg, void *buf, size_t len)
+{
+    struct fsrc *m = arg;
+    size_t n = m->n - m->off < len ? m->n - m->off : len;
+
+    memcpy(buf, m->p + m->off, n);
+    m->off += n;
+    return (int)n;
+}
+
+/* Power is on: mount, and the node's update context (running from a). */
+static int
+f_mount(void)
+{
+    int rc = store_mount(&rig.st, &rig.pstore);
+
+    if (rc == 0 && (rc = ctl_mount(&rig.ctl, &rig.pctl)) == -ENOENT)
+        rc = 0;
+    fu = (struct update){.st = &rig.st,
+                         .ctl = &rig.ctl,
+                         .slot = {&fslot[0], &fslot[1]},
+                         .board = "sim",
+                         .running = 0,
+                         .work = &fwork};
+    return rc;
+}
+
+/* update_install() of bundle b whole (the setup); the slot or < 0. */
+static int
+f_install(int b)
+{
+    struct fsrc m = {fb[b], fhead[b] + F_PAYLOAD, 0};
+    const struct upd_src s = {f_read, &m};
+
+    return update_install(&fu, &s);
+}
+
+/* Boot control moves slot s to state (as keel-boot does: a trial boot,
+ * a trial that failed). */
+static int
+f_set(int s, enum slot_state state)
+{
+    struct bootctl bc;
+
+    if (bootctl_load(&rig.ctl, &bc) != 0)
+        return -1;
+    upd_slot_set(&bc, s, state, UPD_R_TRIAL_BOOT);
+    return bootctl_save(&rig.ctl, &bc);
+}
+
+/* The device of fetch workload w, set up once and saved in fstart. */
+static int
+f_setup(size_t w)
+{
+    uint64_t e = fetch_workloads[w].erase, ctl = 2 * e,
+             store = 8 * (e < STORE_SECTOR_MIN ? STORE_SECTOR_MIN : e);
+    struct sim_flash_geom g = {ctl + store + 2 * F_SLOT, (uint32_t)e,
+                               fetch_workloads[w].prog, 0xff};
+    int rc;
+
+    if (sim_flash_open_mem(&rig.dev, &g) != 0)
+        return -1;
+    sim_flash_partition(&rig.dev, &rig.pctl, "bootctl", 0, ctl);
+    sim_flash_partition(&rig.dev, &rig.pstore, "store", ctl, store);
+    for (int s = 0; s < 2; s++)
+        sim_flash_partition(&rig.dev, &fslot[s], s ? "slot_b" : "slot_a",
+                            ctl + store + s * F_SLOT, F_SLOT);
+    /* v1 into a (the first install), booted on trial and confirmed;
+     * v1.1 into b, its trial failed */
+    rc = f_mount() != 0 ||
+         store_put(&rig.st, UPD_KEY_KEYRING, fkr, (size_t)fkrlen) != 0;
+    fu.running = -1;
+    rc = rc || f_install(0) != 0 || f_set(0, SLOT_TRIAL) != 0;
+    fu.running = 0;
+    rc = rc || update_confirm(&fu) != 0 || f_install(1) != 1 ||
+         f_set(1, SLOT_BAD) != 0;
+    if (rc) {
+        fprintf(stderr, "powercut: %s: setting up failed: %s\n",
+                fetch_workloads[w].name, fu.why);
+        sim_flash_close(&rig.dev);
+        return -1;
+    }
+    fstart = realloc(fstart, sim_flash_state_size(&rig.dev));
+    if (fstart == NULL)
+        exit(2);
+    sim_flash_save(&rig.dev, fstart);
+    return 0;
+}
+
+/* Invariants after power returns: boot control reads, slot a is v1,
+ * GOOD, primary and whole; slot b is bootable only as v2, whole.  1:
+ * slot b is READY (the fetch is done), 0, or -1 (a violation). */
+static int
+f_check(const char *name, long cut, int mode)
+{
+    struct bootctl bc;
+    char why[120] = "", msg[200];
+    int sb;
+
+    if (bootctl_load(&rig.ctl, &bc) != 0) {
+        violation(name, cut, mode, "boot control unreadable");
+        return -1;
+    }
+    if (bc.primary != 0 || bc.slot[0].state != SLOT_GOOD ||
+        memcmp(bc.slot[0].manifest_hash, fmh[0], 32) != 0 ||
+        update_slot_verify(&fslot[0], &bc.slot[0], &fwork, why, sizeof(why)) !=
+            UPD_VERIFIED) {
+        snprintf(msg, sizeof(msg),
+                 "slot a is not v1 GOOD primary whole: %s, primary %d %s",
+                 slot_state_name(bc.slot[0].state), bc.primary, why);
+        violation(name, cut, mode, msg);
+        return -1;
+    }
+    sb = bc.slot[1].state;
+    if (sb != SLOT_READY && sb != SLOT_GOOD && sb != SLOT_TRIAL)
+        return 0;
+    if (sb != SLOT_READY || memcmp(bc.slot[1].manifest_hash, fmh[2], 32) ||
+        update_slot_verify(&fslot[1], &bc.slot[1], &fwork, why, sizeof(why)) !=
+            UPD_VERIFIED) {
+        snprintf(msg, sizeof(msg), "slot b is %s but not v2 whole: %s",
+                 slot_state_name(sb), why);
+        violation(name, cut, mode, msg);
+        return -1;
+    }
+    return 1;
+}
+
+static int
+f_begin(void)
+{
+    struct fsrc m = {fb[2], fhead[2], 0};
+    const struct upd_src s = {f_read, &m};
+
+    return update_ra_begin(&fu, &s);
+}
+
+/* The chunks not held, in a scrambled order, then update_ra_end: the
+ * slot or < 0, the chunks put in *put; span: note each put's flash
+ * operations from base (the uncut run). */
+static int
+f_fill_end(uint32_t *put, uint64_t base, int span)
+{
+    static uint8_t cb[F_CHUNK];
+    int rc = 0;
+
+    *put = 0;
+    for (uint32_t k = 0; rc == 0 && k < F_N; k++) {
+        uint32_t i = (k * 7 + 3) % F_N,
+                 len = i + 1 < F_N ? F_CHUNK : F_PAYLOAD - i * F_CHUNK;
+
+        if (update_ra_has(&fu, i))
+            continue;
+        memcpy(cb, fb[2] + fhead[2] + i * F_CHUNK, len);
+        if (span)
+            fs[i] = sim_flash_ops(&rig.dev) - base;
+        rc = update_ra_put(&fu, i, cb, len);
+        if (span)
+            fe[i] = sim_flash_ops(&rig.dev) - base;
+        *put += rc == 0;
+    }
+    return rc == 0 ? update_ra_end(&fu) : rc;
+}
+
+/* What begin may keep after a cut at op cut: at least every erase unit
+ * whose chunks were all written before it, at most those whose chunks
+ * had all begun; never part of a unit.  Counts the chunks kept, and
+ * those written whole but dropped with a unit not whole. */
+static void
+f_kept_ok(const char *name, long cut, int mode)
+{
+    uint32_t lo = 0, hi = 0, u = fu.ra.unit;
+    char msg[120];
+
+    for (uint32_t a = 0; a < F_N; a += u) {
+        uint32_t n = a + u < F_N ? u : F_N - a, done = 1, begun = 1, has = 0;
+
+        for (uint32_t i = a; i < a + n; i++) {
+            f_dropped += fe[i] <= (uint64_t)cut && !update_ra_has(&fu, i);
+            done &= fe[i] <= (uint64_t)cut;
+            begun &= fs[i] <= (uint64_t)cut;
+            has += (uint32_t)update_ra_has(&fu, i);
+        }
+        lo += done ? n : 0;
+        hi += begun ? n : 0;
+        if (has != 0 && has != n) {
+            snprintf(msg, sizeof(msg),
+                     "begin kept %u of the %u chunks of erase unit %u", has, n,
+                     a / u);
+            violation(name, cut, mode, msg);
+        }
+    }
+    if (fu.ra.kept < lo || fu.ra.kept > hi) {
+        snprintf(msg, sizeof(msg), "begin kept %u chunks, not %u..%u",
+                 fu.ra.kept, lo, hi);
+        violation(name, cut, mode, msg);
+    }
+    f_kept += fu.ra.kept;
+}
+
+/* Fetch workload w with a cut at operation cut (-1: none) and a second
+ * one second operations after power returns (-1: none).  After each
+ * cut: the invariants, then the fetch again (as the node's next
+ * attempt), which keeps what begin verified and puts only the rest.
+ * Returns the flash operations of the uncut fetch. */
+static long
+fetch_run(size_t w, long cut, int mode, long second)
+{
+    const char *name = fetch_workloads[w].name;
+    uint64_t base;
+    uint32_t put = 0;
+    char msg[300];
+    int rc, again = 0, first = 1;
+
+    sim_flash_restore(&rig.dev, fstart);
+    if (f_mount() != 0) {
+        violation(name, cut, mode, "mount failed");
+        return -1;
+    }
+    base = sim_flash_ops(&rig.dev);
+    if (cut >= 0)
+        sim_flash_cut_after(&rig.dev, (uint64_t)cut + base,
+                            (enum sim_flash_torn)mode,
+                            (uint32_t)(cut * 7 + mode + 1));
+    rc = f_begin();
+    rc = rc == 1 ? f_fill_end(&put, base, cut < 0) : rc;
+    if (cut < 0) {
+        snprintf(msg, sizeof(msg), "uncut: %d, %u chunks put (%s)", rc, put,
+                 fu.why);
+        if (rc != 1 || put != F_N || f_check(name, cut, mode) != 1)
+            violation(name, cut, mode, msg);
+        return (long)(sim_flash_ops(&rig.dev) - base);
+    }
+    for (int round = 0; round < 3; round++) {
+        if (rc < 0 && !rig.dev.dead) {
+            snprintf(msg, sizeof(msg), "the fetch failed: %d (%s)", rc, fu.why);
+            violation(name, cut, mode, msg);
+            return 0;
+        }
+        if (rig.dev.dead) {
+            sim_flash_power_on(&rig.dev);
+            if (second >= 0)
+                sim_flash_cut_after(&rig.dev,
+                                    (uint64_t)second + sim_flash_ops(&rig.dev),
+                                    (enum sim_flash_torn)mode,
+                                    (uint32_t)(second * 13 + mode + 5));
+            second = -1;
+        }
+        if (f_mount() != 0 || rig.dev.dead) {
+            if (rig.dev.dead)
+                continue;
+            violation(name, cut, mode, "remount failed");
+            return 0;
+        }
+        rc = f_check(name, cut, mode);
+        if (rc != 0 || again) {
+            f_ready += rc > 0 && !again;
+            if (rc == 0)
+                violation(name, cut, mode,
+                          "the fetch again ended, slot b is not READY");
+            return 0;
+        }
+        /* the fetch again (the first begin after the cut is checked) */
+        rc = f_begin();
+        if (rc == 1 && first) {
+            f_kept_ok(name, cut, mode);
+            first = 0;
+        }
+        rc = rc == 1 ? f_fill_end(&put, 0, 0) : rc;
+        again = rc == 1;
+        if (again && put != F_N - fu.ra.kept) {
+            snprintf(msg, sizeof(msg), "the fetch again put %u chunks, kept %u",
+                     put, fu.ra.kept);
+            violation(name, cut, mode, msg);
+            return 0;
+        }
+    }
+    violation(name, cut, mode, "the fetch never ended");
+    return 0;
+}
+
 /* How workload w (run by fn; ops flash operations) is cut: at every
  * sample-th operation, or only at one (>= 0), in each tear mode; with
  * pairs on every dsample-th cut point (always on the one asked for): a
@@ -1009,7 +1378,41 @@ main(int argc, char **argv)
     }
     free(ch_a.p);
     free(ch_f.p);
+    {
+        /* the release key, the device keyring naming it, the bundles */
+        struct upd_keyring kr = {.version = 1, .threshold = 1, .nkeys = 1};
+
+        crypto_sha256("keel powercut release key", 25, fkey.priv);
+        if (crypto_ec_from_priv(&fkey) != 0)
+            exit(2);
+        crypto_spki_encode(fkey.pub, kr.spki[0]);
+        fkrlen = upd_keyring_encode(&kr, fkr, sizeof(fkr));
+        for (int b = 0; b < 3; b++)
+            f_build(b);
+    }
+    for (size_t w = 0; w < NFETCH; w++) {
+        long ops, n;
+
+        if (only && strcmp(only, fetch_workloads[w].name) != 0)
+            continue;
+        if (f_setup(w) != 0) {
+            violations++;
+            continue;
+        }
+        ops = fetch_run(w, -1, 0, -1);
+        f_kept = f_dropped = f_ready = 0;
+        n = ops < 0 ? 0 : cut_all(fetch_run, w, ops, &cp);
+        /* after the cuts: the chunks the next begin kept, those written
+         * whole it dropped (with their erase unit), the fetches done */
+        printf("powercut: %-28s %6ld flash ops, %6ld cut points; kept %ld, "
+               "dropped %ld, done %ld\n",
+               fetch_workloads[w].name, ops, n, f_kept, f_dropped, f_ready);
+        points += n;
+        sim_flash_close(&rig.dev);
+        fflush(stdout);
+    }
+    free(fstart);
     printf("powercut: %zu workloads, %ld cut points, %ld violations\n",
-           only ? (size_t)1 : NWORK + NCHAIN, points, violations);
+           only ? (size_t)1 : NWORK + NCHAIN + NFETCH, points, violations);
     return violations == 0 ? 0 : 1;
 }

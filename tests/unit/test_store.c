@@ -406,6 +406,29 @@ test_ctl(void)
     UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 1);
     UT_CHECK_EQ(b[0], 'A');
     sim_flash_close(&dev);
+
+    UT_CASE("control block: a copy padded past its buffer is refused, not "
+            "written past it (512-byte units, 2 KiB pages)");
+    {
+        static const struct sim_flash_geom g512 = {2 * 16384, 16384, 512, 0xff},
+                                           g2k = {2 * 16384, 16384, 2048, 0xff};
+        uint8_t p[CTL_PAYLOAD_MAX];
+
+        memset(p, 0x5a, sizeof(p));
+        sim_flash_open_mem(&dev, &g512);
+        sim_flash_partition(&dev, &pctl, "ctl", 0, 2 * 16384);
+        ctl_mount(&ctl, &pctl);
+        UT_CHECK_EQ(ctl_write(&ctl, p, 1024 - CTL_HDR_SIZE), 0);
+        UT_CHECK_EQ(ctl_write(&ctl, p, 1024 - CTL_HDR_SIZE + 1), -EINVAL);
+        UT_CHECK_EQ(ctl_read(&ctl, b, sizeof(b)), 1024 - CTL_HDR_SIZE);
+        sim_flash_close(&dev);
+        sim_flash_open_mem(&dev, &g2k);
+        sim_flash_partition(&dev, &pctl, "ctl", 0, 2 * 16384);
+        ctl_mount(&ctl, &pctl);
+        UT_CHECK_EQ(ctl_write(&ctl, "x", 1), -EINVAL);
+        UT_CHECK_EQ(ctl_mount(&ctl, &pctl), -ENOENT);
+        sim_flash_close(&dev);
+    }
 }
 
 static void
