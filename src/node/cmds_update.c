@@ -140,7 +140,7 @@ h_install(struct cmd_ctx *ctx, int argc, char **argv)
 
         cmd_printf(ctx,
                    "installed %" PRIu32 ".%" PRIu32 ".%" PRIu32
-                   " (counter %" PRIu64 ") into slot %c in %.1f s; "
+                   " (counter %" PRIu64 ") into slot %c in %.2f s; "
                    "'reboot' to try it\n",
                    m->version.major, m->version.minor, m->version.patch,
                    m->counter, slot_name(rc), (double)ms / 1e3);
