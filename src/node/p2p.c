@@ -242,6 +242,9 @@ on_announce(struct node *node, uint32_t link, const uint8_t *fp,
         announce_to(node, link); /* a new peer learns ours at once */
 }
 
+static void fetch_fail(struct node *node, int rc, const char *fmt,
+                       const char *a);
+
 /* ---- what this node holds -------------------------------------------- */
 
 static void
@@ -324,6 +327,13 @@ p2p_refresh(struct node *node)
     held_load(node);
     if (h1 && upd_quar_check(node->upd.st, p->held[1].ad.hash) != 0)
         p->held[1].valid = 0;
+    if (p->f.state == P2P_F_MAN || p->f.state == P2P_F_CHUNKS) {
+        /* quarantined while it is fetched: it stops here, not at the
+         * end's check */
+        if (upd_quar_check(node->upd.st, p->f.hash) != 0)
+            fetch_fail(node, -EPERM, "%s",
+                       "the bundle was quarantined during the fetch");
+    }
     announce_all(node);
 }
 
