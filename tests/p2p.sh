@@ -171,6 +171,13 @@ p2p_tests() {
     for n in a b c d e; do
         q $n "update auto-fetch off" >/dev/null
     done
+    v=$(q b "update fetch $hbig")
+    if [[ "$v" == *"is in slot "*" already (ready): nothing to fetch"* ]] &&
+        [[ "$(q b "update peers")" != *"fetch "* ]]; then
+        ok "p2p: a bundle a slot holds already is not fetched again"
+    else
+        fail "p2p: fetch of a held bundle" "$v"
+    fi
 
     # --- refused at the manifest: a key not in the keyring -------------------
     NODE_ARGS="--rootfs $tmp/root9" node_start x 10.78.0.9 ||

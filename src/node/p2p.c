@@ -1016,6 +1016,21 @@ man_read(void *arg, void *buf, size_t len)
     return (int)n;
 }
 
+/* A slot holds this bundle whole already (good, ready or on trial): the
+ * slot, or -1. */
+static int
+held_here(const struct bootctl *bc, const uint8_t hash[32])
+{
+    for (int s = 0; s < 2; s++) {
+        int st = bc->slot[s].state;
+
+        if ((st == SLOT_GOOD || st == SLOT_READY || st == SLOT_TRIAL) &&
+            memcmp(bc->slot[s].manifest_hash, hash, 32) == 0)
+            return s;
+    }
+    return -1;
+}
+
 /* The bundle failed on this node: a slot holding it was rolled back,
  * ran out of trial boots, or did not verify or unpack at boot.  An
  * automatic fetch of it again would reboot into the same failure once
@@ -1076,8 +1091,10 @@ p2p_best(struct node *node, struct p2p_ad *out)
                 continue;
             if (best != NULL && upd_version_cmp(&a->v, &best->v) <= 0)
                 continue;
+            /* a peer's announce is not trusted for the version: what
+             * a slot holds already is never fetched again */
             if (upd_quar_check(node->upd.st, a->hash) != 0 ||
-                failed_here(&bc, a->hash))
+                failed_here(&bc, a->hash) || held_here(&bc, a->hash) >= 0)
                 continue;
             best = a;
         }
@@ -1415,6 +1432,20 @@ p2p_fetch_start(struct node *node, const uint8_t *hash, const uint8_t *from,
                  "a fetch is running ('update fetch' waits for it, "
                  "'update fetch --cancel' stops it)");
         return -EBUSY;
+    }
+    if (hash != NULL && node->ctl_rc == 0) {
+        struct bootctl bc;
+        int s;
+
+        if (bootctl_load(&node->ctl, &bc) == 0 &&
+            (s = held_here(&bc, hash)) >= 0) {
+            snprintf(f->why, sizeof(f->why),
+                     "bundle %s is in slot %c already (%s): nothing to "
+                     "fetch",
+                     hex8(hash, hx), slot_name(s),
+                     slot_state_name(bc.slot[s].state));
+            return -EEXIST;
+        }
     }
     if (hash != NULL && upd_quar_check(node->upd.st, hash) != 0) {
         snprintf(f->why, sizeof(f->why),

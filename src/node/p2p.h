@@ -210,7 +210,10 @@ void p2p_refresh(struct node *node);
 /* Start a fetch of a bundle: hash (NULL: the newest a peer announces
  * that this node would take), from peers whose fingerprint starts with
  * from (from_len bytes; 0: any).  It runs in p2p_tick().  0, or -EBUSY
- * (one is running), -EPERM (quarantined) with node->p2p.f.why set. */
+ * (one is running), -EEXIST (a slot holds it already, good, ready or on
+ * trial), -EPERM (quarantined) with node->p2p.f.why set.  The newest
+ * bundle (hash NULL) is never one a slot holds already or that failed
+ * on this node (rolled back, out of trials, refused at boot). */
 int p2p_fetch_start(struct node *node, const uint8_t *hash, const uint8_t *from,
                     size_t from_len, int automatic);
 /* Stop the running fetch (its verified chunks stay in the slot, for
