@@ -717,6 +717,8 @@ fetch_line(struct cmd_ctx *ctx, struct node *node)
     unsigned nsrc = 0;
     char hx[17];
 
+    if (f->state == P2P_F_IDLE)
+        return;
     if (f->state == P2P_F_CHUNKS) {
         total = p->fu.man.payload_size;
         done = (uint64_t)p->fu.ra.have_n * p->fu.man.chunk_size;
@@ -726,8 +728,6 @@ fetch_line(struct cmd_ctx *ctx, struct node *node)
         nsrc += p->peer[i].link != 0 && p->peer[i].inflight > 0;
     lib_hex_encode(f->hash, 8, hx);
     hx[16] = '\0';
-    if (f->state == P2P_F_IDLE)
-        return;
     cmd_printf(ctx, "fetch %s: %s%s",
                f->any && f->state == P2P_F_WAIT ? "-" : hx, st[f->state],
                f->automatic ? " (automatic)" : "");
