@@ -1158,44 +1158,40 @@ fetch_end(struct node *node, int rc)
 }
 
 /* Ask a holder for the manifest (round robin over the holders, by
- * try): 0, or the fetch fails. */
+ * try); when every holder was dropped for it, the fetch fails. */
 static void
 man_ask(struct node *node, uint64_t now)
 {
     struct p2p *p = &node->p2p;
     struct p2p_fetch *f = &p->f;
-    struct p2p_peer *best = NULL;
-    int holders = 0, dropped = 0, seen = 0;
+    struct p2p_peer *can[NET_LINKS], *pe;
+    int holders = 0, n = 0;
     uint8_t rq[36];
 
     for (int i = 0; i < NET_LINKS; i++) {
-        struct p2p_peer *pe = &p->peer[i];
-
+        pe = &p->peer[i];
         if (pe->link == 0 || peer_ad(pe, f->hash) == NULL ||
             (f->from_len > 0 && memcmp(pe->fp, f->from, f->from_len) != 0))
             continue;
         holders++;
-        if (banned(p, pe->fp, f->hash)) {
-            dropped++;
-            continue;
-        }
-        if (best == NULL || seen++ == (int)(f->man_tries % NET_LINKS))
-            best = pe;
+        if (!banned(p, pe->fp, f->hash))
+            can[n++] = pe;
     }
-    if (holders > 0 && dropped == holders) {
+    if (holders > 0 && n == 0) {
         fetch_fail(node, -EBADMSG, "%s",
                    "every peer that announces it was dropped for it (a bad "
                    "manifest or bad chunks)");
         return;
     }
-    if (best == NULL)
+    if (n == 0)
         return;
+    pe = can[f->man_tries % (uint32_t)n]; /* round robin, by try */
     memcpy(rq, f->hash, 32);
     lib_put32(rq + 32, 0);
     f->blob_len = f->blob_got = 0;
-    if (net_send(&node->net, best->link, FRAME_P2P_MAN_REQ, rq, sizeof(rq)) ==
+    if (net_send(&node->net, pe->link, FRAME_P2P_MAN_REQ, rq, sizeof(rq)) ==
         0) {
-        f->man_link = best->link;
+        f->man_link = pe->link;
         f->t_man = now;
         f->man_tries++;
     }
