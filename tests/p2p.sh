@@ -36,6 +36,15 @@ p2p_tests() {
         return 0
     fi
 
+    # peers_wait NODE TEXT SECONDS: until 'update peers' on NODE shows TEXT
+    peers_wait() {
+        local i
+        for ((i = 0; i < $3 * 4; i++)); do
+            q "$1" "update peers" | grep -q -- "$2" && return 0
+            sleep 0.25
+        done
+        return 1
+    }
     # link_pair A B IP: A and B trust each other, A dials B at IP
     link_pair() {
         q "$1" "peer trust add $(fp "$2")" >/dev/null
@@ -186,10 +195,7 @@ p2p_tests() {
     v=$(q x "update install $tmp/bad.kbn")
     link_pair x b 10.78.0.2
     wait_links x 1 20 || fail "p2p: x links to b"
-    for _ in $(seq 40); do
-        q b "update peers" | grep -q "0.9.0" && break
-        sleep 0.25
-    done
+    peers_wait b "0.9.0" 10
     local ok0
     ok0=$(metric b 'keel_p2p_chunks_total{result="ok"}')
     v=$(q b "update fetch $hbad")
@@ -205,10 +211,7 @@ p2p_tests() {
 
     # --- refused at the manifest: an older security counter -------------------
     v=$(q a "update install $tmp/old.kbn")
-    for _ in $(seq 40); do
-        q e "update peers" | grep -q "0.4.0" && break
-        sleep 0.25
-    done
+    peers_wait e "0.4.0" 10
     local served0
     served0=$(metric a keel_p2p_served_chunks_total)
     v=$(q e "update fetch $hold")
@@ -250,10 +253,7 @@ p2p_tests() {
     # lands in the middle; the checks count chunks, not time.
     q a "net config set bytes_per_s 65536" >/dev/null
     q a "update install $tmp/mid.kbn" >/dev/null
-    for _ in $(seq 40); do
-        q b "update peers" | grep -q "0.5.0" && break
-        sleep 0.25
-    done
+    peers_wait b "0.5.0" 10
     served0=$(metric a keel_p2p_served_chunks_total)
     printf 'update fetch %s\n' "$hmid" >&"${NODE_FD[b]}"
     for _ in $(seq 200); do
@@ -273,10 +273,7 @@ p2p_tests() {
     else
         fail "p2p: drop across a reboot" "$v"
     fi
-    for _ in $(seq 40); do
-        q b "update peers" | grep -q "0.5.0" && break
-        sleep 0.25
-    done
+    peers_wait b "0.5.0" 10
     v=$(q b "update fetch $hmid")
     m=$(sed -n 's/.*, \([0-9]*\) chunks kept from before.*/\1/p' <<<"$v")
     if [ "${m:-0}" -ge 1 ] && [ "$m" -lt 15 ] &&
@@ -316,10 +313,7 @@ p2p_tests() {
     local mq=1
     q a "net config set bytes_per_s 65536" >/dev/null
     q e "update fetch --background --from ${fpa:0:16} $hmid" >/dev/null
-    for _ in $(seq 100); do
-        q e "update peers" | grep -q "fetching chunks" && break
-        sleep 0.1
-    done
+    peers_wait e "fetching chunks" 10
     q e "update quarantine $hmid --reason 'held for the test'" >/dev/null
     wait_log e "the bundle was quarantined during the fetch" 10 err && mq=0
     q a "net config set bytes_per_s 8388608" >/dev/null

@@ -532,6 +532,30 @@ model_init(struct model *m)
         m->len[k] = -1;
 }
 
+/* Arm a cut at operation at from now (at < 0: none), torn by mode;
+ * returns the operations counted so far. */
+static uint64_t
+arm(long at, int mode, uint32_t seed)
+{
+    uint64_t base = sim_flash_ops(&rig.dev);
+
+    if (at >= 0)
+        sim_flash_cut_after(&rig.dev, (uint64_t)at + base,
+                            (enum sim_flash_torn)mode, seed);
+    return base;
+}
+
+/* Power back on after a cut, arming the paired second cut once
+ * (*second >= 0: that many operations from now). */
+static void
+repower(long *second, int mode)
+{
+    sim_flash_power_on(&rig.dev);
+    if (*second >= 0)
+        (void)arm(*second, mode, (uint32_t)(*second * 13 + mode + 5));
+    *second = -1;
+}
+
 /* Run workload w with a cut at operation cut (-1: none) and, when
  * second >= 0, another one second operations after power returns - in
  * the recovery the remount does, or in the steps after it.  Returns the
@@ -548,10 +572,7 @@ run(size_t w, long cut, int mode, long second)
         violation(name, cut, mode, "fresh mount failed");
         return -1;
     }
-    if (cut >= 0)
-        sim_flash_cut_after(&rig.dev, (uint64_t)cut + sim_flash_ops(&rig.dev),
-                            (enum sim_flash_torn)mode,
-                            (uint32_t)(cut * 7 + mode + 1));
+    (void)arm(cut, mode, (uint32_t)(cut * 7 + mode + 1));
     for (;;) {
         int rc = 0, mounted = 0;
 
@@ -595,14 +616,7 @@ run(size_t w, long cut, int mode, long second)
         next = cur;
         model_apply(&next, &o);
         for (int tries = 0; tries < 3 && !mounted; tries++) {
-            sim_flash_power_on(&rig.dev);
-            if (second >= 0) {
-                sim_flash_cut_after(&rig.dev,
-                                    (uint64_t)second + sim_flash_ops(&rig.dev),
-                                    (enum sim_flash_torn)mode,
-                                    (uint32_t)(second * 13 + mode + 5));
-                second = -1;
-            }
+            repower(&second, mode);
             mounted = mount_all() == 0;
             if (!mounted && !rig.dev.dead)
                 break;
@@ -838,11 +852,7 @@ chain_run(size_t w, long cut, int mode, long second)
         sim_flash_close(&rig.dev);
         return -1;
     }
-    base = sim_flash_ops(&rig.dev);
-    if (cut >= 0)
-        sim_flash_cut_after(&rig.dev, (uint64_t)cut + base,
-                            (enum sim_flash_torn)mode,
-                            (uint32_t)(cut * 7 + mode + 1));
+    base = arm(cut, mode, (uint32_t)(cut * 7 + mode + 1));
     rc = reorg ? chain_sync(&ch_f, REORG_FORK, REORG_NEW)
                : chain_sync(&ch_a, APP_FROM, APP_TO);
     if (rc != 0 && !rig.dev.dead) {
@@ -865,16 +875,8 @@ chain_run(size_t w, long cut, int mode, long second)
     /* power returns (perhaps to fail again in the recovery or the next
      * sync): a valid prefix, then the next sync reaches the target */
     for (int round = 0; round < 3; round++) {
-        if (rig.dev.dead) {
-            sim_flash_power_on(&rig.dev);
-            if (second >= 0) {
-                sim_flash_cut_after(&rig.dev,
-                                    (uint64_t)second + sim_flash_ops(&rig.dev),
-                                    (enum sim_flash_torn)mode,
-                                    (uint32_t)(second * 13 + mode + 5));
-                second = -1;
-            }
-        }
+        if (rig.dev.dead)
+            repower(&second, mode);
         if (chain_remount() != 0) {
             violation(name, cut, mode, "remount failed");
             break;
@@ -1209,11 +1211,7 @@ fetch_run(size_t w, long cut, int mode, long second)
         violation(name, cut, mode, "mount failed");
         return -1;
     }
-    base = sim_flash_ops(&rig.dev);
-    if (cut >= 0)
-        sim_flash_cut_after(&rig.dev, (uint64_t)cut + base,
-                            (enum sim_flash_torn)mode,
-                            (uint32_t)(cut * 7 + mode + 1));
+    base = arm(cut, mode, (uint32_t)(cut * 7 + mode + 1));
     rc = f_begin();
     rc = rc == 1 ? f_fill_end(&put, base, cut < 0) : rc;
     if (cut < 0) {
@@ -1229,15 +1227,8 @@ fetch_run(size_t w, long cut, int mode, long second)
             violation(name, cut, mode, msg);
             return 0;
         }
-        if (rig.dev.dead) {
-            sim_flash_power_on(&rig.dev);
-            if (second >= 0)
-                sim_flash_cut_after(&rig.dev,
-                                    (uint64_t)second + sim_flash_ops(&rig.dev),
-                                    (enum sim_flash_torn)mode,
-                                    (uint32_t)(second * 13 + mode + 5));
-            second = -1;
-        }
+        if (rig.dev.dead)
+            repower(&second, mode);
         if (f_mount() != 0 || rig.dev.dead) {
             if (rig.dev.dead)
                 continue;
