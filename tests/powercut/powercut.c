@@ -53,6 +53,7 @@
 #include "store/ctl.h"
 #include "store/store.h"
 #include "update/update.h"
+#include "ut_src.h"
 
 /* Two devices: NOR (4 KiB blocks, 16-byte program unit) and NAND (2 KiB
  * pages, the program unit, in 16 KiB blocks: small blocks keep a run
@@ -945,7 +946,7 @@ static int fkrlen;
 static uint8_t fb[3][F_PAYLOAD + 4096], fmh[3][32]; /* v1, v1.1, v2 */
 static size_t fhead[3];                             /* header..signatures */
 static uint64_t fs[F_N], fe[F_N]; /* uncut: chunk i's put is ops [fs, fe) */
-static long f_kept, f_dropped, f_ready; /* over the cuts */
+static long f_kept, f_dropped, mem_ready; /* over the cuts */
 
 /* Bundle b (v1.b, counter 1, 1 and 2), signed by the one release key. */
 static void
@@ -987,22 +988,6 @@ f_build(int b)
     memcpy(fb[b] + fhead[b], pl, F_PAYLOAD);
 }
 
-struct fsrc {
-    const uint8_t *p;
-    size_t n, off;
-};
-
-static int
-f_read(void *arg, void *buf, size_t len)
-{
-    struct fsrc *m = arg;
-    size_t n = m->n - m->off < len ? m->n - m->off : len;
-
-    memcpy(buf, m->p + m->off, n);
-    m->off += n;
-    return (int)n;
-}
-
 /* Power is on: mount, and the node's update context (running from a). */
 static int
 f_mount(void)
@@ -1024,8 +1009,8 @@ f_mount(void)
 static int
 f_install(int b)
 {
-    struct fsrc m = {fb[b], fhead[b] + F_PAYLOAD, 0};
-    const struct upd_src s = {f_read, &m};
+    struct mem_src m = {fb[b], fhead[b] + F_PAYLOAD, 0};
+    const struct upd_src s = {mem_read, &m};
 
     return update_install(&fu, &s);
 }
@@ -1123,8 +1108,8 @@ f_check(const char *name, long cut, int mode)
 static int
 f_begin(void)
 {
-    struct fsrc m = {fb[2], fhead[2], 0};
-    const struct upd_src s = {f_read, &m};
+    struct mem_src m = {fb[2], fhead[2], 0};
+    const struct upd_src s = {mem_read, &m};
 
     return update_ra_begin(&fu, &s);
 }
@@ -1237,7 +1222,7 @@ fetch_run(size_t w, long cut, int mode, long second)
         }
         rc = f_check(name, cut, mode);
         if (rc != 0 || again) {
-            f_ready += rc > 0 && !again;
+            mem_ready += rc > 0 && !again;
             if (rc == 0)
                 violation(name, cut, mode,
                           "the fetch again ended, slot b is not READY");
@@ -1391,13 +1376,13 @@ main(int argc, char **argv)
             continue;
         }
         ops = fetch_run(w, -1, 0, -1);
-        f_kept = f_dropped = f_ready = 0;
+        f_kept = f_dropped = mem_ready = 0;
         n = ops < 0 ? 0 : cut_all(fetch_run, w, ops, &cp);
         /* after the cuts: the chunks the next begin kept, those written
          * whole it dropped (with their erase unit), the fetches done */
         printf("powercut: %-28s %6ld flash ops, %6ld cut points; kept %ld, "
                "dropped %ld, done %ld\n",
-               fetch_workloads[w].name, ops, n, f_kept, f_dropped, f_ready);
+               fetch_workloads[w].name, ops, n, f_kept, f_dropped, mem_ready);
         points += n;
         sim_flash_close(&rig.dev);
         fflush(stdout);

@@ -29,6 +29,7 @@
 #include "update/quarantine.h"
 #include "update/update.h"
 #include "ut.h"
+#include "ut_src.h"
 #include "ut_store.h"
 
 #define ES 4096u
@@ -223,22 +224,6 @@ resign(int ml)
 }
 
 /* ---- the device ---- */
-
-struct mem_src {
-    const uint8_t *p;
-    size_t len, off;
-};
-
-static int
-mem_read(void *arg, void *buf, size_t len)
-{
-    struct mem_src *m = arg;
-    size_t n = m->len - m->off < len ? m->len - m->off : len;
-
-    memcpy(buf, m->p + m->off, n);
-    m->off += n;
-    return (int)n;
-}
 
 static int cancel_after = -1, chunks_seen;
 
