@@ -31,15 +31,9 @@
 # simwire is used.
 set -uo pipefail
 KEEL=${1:?keel binary} WIRE=${2:?keel-wire} KB=${3:?keel-bundle}
-tmp=$(mktemp -d)
 # shellcheck source=tests/net/lib.sh
 source tests/net/lib.sh
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    net_cleanup
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+net_scratch
 now() { date +%s.%N; }
 
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/k.pem" 2>/dev/null

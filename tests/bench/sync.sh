@@ -22,15 +22,9 @@
 set -uo pipefail
 KEEL=${1:?keel binary} WIRE=${2:?keel-wire} CG=${3:?keel-chaingen}
 N=${SYNC_BENCH_N:-100000}
-tmp=$(mktemp -d)
 # shellcheck source=tests/net/lib.sh
 source tests/net/lib.sh
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    net_cleanup
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+net_scratch
 "$CG" -n "$N" -o "$tmp/c.dat" >/dev/null || exit 1
 "$CG" -n 600 -d 1 -o "$tmp/d1.dat" >/dev/null || exit 1
 hub_start || exit 1

@@ -31,6 +31,15 @@ net_cleanup() {
     NET_PIDS=()
 }
 
+# net_scratch: for a script on its own (a benchmark): $tmp becomes a new
+# scratch directory, and at exit every process is stopped and it is
+# removed.
+net_scratch() {
+    tmp=$(mktemp -d)
+    # shellcheck disable=SC2064 # $tmp now, not at exit
+    trap "net_cleanup; rm -rf '$tmp'" EXIT
+}
+
 # hub_start [OPTIONS]: a hub on $tmp/wire.sock.
 hub_start() {
     rm -f "$tmp/wire.sock" "$tmp/wire.sock.ctl"
